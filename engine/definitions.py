@@ -1,0 +1,191 @@
+"""Deployed definitions: validate, store as versions 1, 2, 3..., and cache parsed specs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .clock import Clock
+from .db import unit_of_work
+from .errors import ConflictError, DefinitionInvalid, NotFound
+from .expressions import Evaluator
+from .models import Definition
+from .spiff import BpmnParser
+from .validation import FormExists, ValidationResult, validate_bytes
+from .xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    key: str
+    version: int
+    definition_id: int
+    created: bool
+
+    def describe(self) -> str:
+        if self.created:
+            return f"deployed {self.key} version {self.version}"
+        return f"{self.key} is unchanged (identical to version {self.version}); nothing deployed"
+
+
+_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def decode_xml(data: bytes, declared: str | None) -> str:
+    """The document as text whose XML declaration matches how we store it (UTF-8)."""
+    text = data.decode(declared or "utf-8").lstrip("\ufeff")
+    match = _DECL.match(text)
+    if match:
+        text = '<?xml version="1.0" encoding="UTF-8"?>' + text[match.end() :]
+    return text
+
+
+def deploy(
+    session: Session,
+    data: bytes,
+    file_name: str,
+    *,
+    deployed_by: str,
+    clock: Clock,
+    evaluator: Evaluator | None = None,
+    form_exists: FormExists | None = None,
+    services: Iterable[str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[DeployOutcome]:
+    """Validate and store every executable process in a BPMN document.
+
+    Raises :class:`DefinitionInvalid` with located issues; stores nothing in that case. A process
+    whose XML is identical to its latest version is left alone and reported as unchanged.
+    """
+    result: ValidationResult = validate_bytes(
+        data,
+        file_name,
+        evaluator=evaluator,
+        form_exists=form_exists,
+        services=services,
+        max_bytes=max_bytes,
+    )
+    if not result.ok:
+        raise DefinitionInvalid(result.issues)
+    digest = hashlib.sha256(data).hexdigest()
+    text = decode_xml(data, result.tree.docinfo.encoding if result.tree is not None else None)
+    outcomes: list[DeployOutcome] = []
+    try:
+        with unit_of_work(session):
+            for key in sorted(result.processes):
+                info = result.processes[key]
+                latest = session.scalars(
+                    select(Definition)
+                    .where(Definition.key == key)
+                    .order_by(Definition.version.desc())
+                    .limit(1)
+                ).first()
+                if latest is not None and latest.sha256 == digest:
+                    outcomes.append(DeployOutcome(key, latest.version, latest.id, False))
+                    continue
+                row = Definition(
+                    key=key,
+                    version=(latest.version + 1) if latest else 1,
+                    name=info.name,
+                    file_name=file_name.rsplit("/", 1)[-1],
+                    xml=text,
+                    sha256=digest,
+                    deployed_by=deployed_by,
+                    deployed_at=clock.now(),
+                    info={
+                        "user_tasks": {
+                            t.element_id: {"name": t.name, "lane": t.lane, "form_key": t.form_key}
+                            for t in info.user_tasks.values()
+                        }
+                    },
+                )
+                session.add(row)
+                session.flush()
+                outcomes.append(DeployOutcome(key, row.version, row.id, True))
+    except IntegrityError:
+        raise ConflictError(
+            f"another deployment of {file_name} happened at the same time; try again"
+        ) from None
+    return outcomes
+
+
+def latest_definition(session: Session, key: str) -> Definition:
+    row = session.scalars(
+        select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        raise NotFound(f"no definition with key {key!r} is deployed")
+    return row
+
+
+def get_definition(session: Session, key: str, version: int | None = None) -> Definition:
+    if version is None:
+        return latest_definition(session, key)
+    row = session.scalars(
+        select(Definition).where(Definition.key == key, Definition.version == version)
+    ).first()
+    if row is None:
+        raise NotFound(f"{key} has no version {version}")
+    return row
+
+
+def list_definitions(session: Session) -> list[tuple[str, str, list[int]]]:
+    """(key, name of latest, versions) for every deployed key."""
+    rows = session.execute(
+        select(Definition.key, Definition.version, Definition.name).order_by(
+            Definition.key, Definition.version
+        )
+    ).all()
+    out: dict[str, tuple[str, list[int]]] = {}
+    for key, version, name in rows:
+        versions = out.setdefault(key, (name, []))[1]
+        versions.append(version)
+        out[key] = (name, versions)
+    return [(k, n, v) for k, (n, v) in out.items()]
+
+
+def count_definitions(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Definition)) or 0
+
+
+class SpecCache:
+    """Parsed specs per definition id (a version never changes, so entries never go stale)."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self._items: OrderedDict[int, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+        self.maxsize = maxsize
+
+    def get(self, definition_id: int, load: Callable[[], Definition | None]) -> tuple:
+        """(spec, subprocess_specs); ``load`` fetches the row on a miss."""
+        with self._lock:
+            hit = self._items.get(definition_id)
+            if hit is not None:
+                self._items.move_to_end(definition_id)
+                return hit
+        definition = load()
+        if definition is None:
+            raise NotFound(f"definition {definition_id} does not exist")
+        specs = parse_specs(definition.xml, definition.key, definition.file_name)
+        with self._lock:
+            self._items[definition_id] = specs
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return specs
+
+
+def parse_specs(xml: str, key: str, file_name: str = "") -> tuple:
+    """(spec, subprocess_specs) for ``key`` from stored, already validated XML."""
+    parser = BpmnParser()
+    parser.add_bpmn_xml(
+        parse_bytes(xml.encode("utf-8"), max_bytes=len(xml.encode()) + 1), file_name
+    )
+    return parser.get_spec(key), parser.get_subprocess_specs(key)

@@ -1,0 +1,577 @@
+"""The runtime: start instances, complete human tasks, fire timers; one transaction each.
+
+Every step is load -> act -> save, inside :func:`~engine.db.unit_of_work`: the serialized
+workflow, its version counter, the projections (human tasks, timers) and the event log change
+together or not at all. Listeners registered by the domain run inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any, Protocol
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from . import definitions as defs
+from . import projections as pj
+from .cache import WorkflowCache
+from .clock import Clock, SystemClock
+from .db import after_commit, connection, in_unit_of_work, unit_of_work
+from .errors import ConflictError, ExpressionError, NotFound, TaskDataError, WorkflowRunError
+from .expressions import Evaluator
+from .models import Definition, HumanTask, InstanceEvent, ProcessInstance, Timer
+from .projections import Projection, ReadyTask
+from .serializer import WorkflowSerializer
+from .spiff import ScriptEngine, ServiceHandler, StepContext, time_functions
+
+RESERVED_DATA_KEYS = {"data_objects"}
+
+__all__ = ["CompletedElement", "ReadyTask", "Runtime", "StepListener", "StepResult"]
+
+
+@dataclass
+class CompletedElement:
+    element_id: str
+    name: str
+    kind: str  # the spec class name: UserTask, ScriptTask, EndEvent, BoundaryEvent...
+    is_timer: bool = False
+
+
+@dataclass
+class StepResult:
+    """What one step did; handed to listeners and returned to callers."""
+
+    instance_id: int
+    definition_id: int
+    key: str
+    business_key: str | None
+    version: int
+    status: str
+    kind: str  # start, complete, timer
+    actor: str | None
+    at: datetime
+    ready: list[ReadyTask]
+    completed: list[CompletedElement]
+    data: dict[str, Any] = field(default_factory=dict)
+    workflow: BpmnWorkflow | None = field(default=None, repr=False)
+
+    def completed_ids(self) -> set[str]:
+        return {c.element_id for c in self.completed}
+
+
+class StepListener(Protocol):
+    def on_step(self, session: Session, step: StepResult) -> None:
+        """Called inside the step's transaction, after the instance is saved."""
+
+
+@dataclass
+class _Loaded:
+    id: int
+    definition_id: int
+    key: str
+    business_key: str | None
+    status: str
+    version: int
+    workflow: BpmnWorkflow
+    projection: Projection | None  # None: not known yet, read it from the rows
+    conn: Connection
+
+
+class Runtime:
+    """The engine's entry point. One per process; safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        functions: Mapping[str, Callable[..., Any]] | None = None,
+        services: Mapping[str, ServiceHandler] | None = None,
+        tz: tzinfo = UTC,
+        listeners: Sequence[StepListener] = (),
+        spec_cache: defs.SpecCache | None = None,
+        workflow_cache_size: int = 2000,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.tz = tz
+        self.services: dict[str, ServiceHandler] = dict(services or {})
+        self.evaluator = Evaluator({**time_functions(self.clock), **(functions or {})})
+        self.specs = spec_cache or defs.SpecCache()
+        self.serializer = WorkflowSerializer()
+        self.listeners: list[StepListener] = list(listeners)
+        self.workflows = WorkflowCache(workflow_cache_size)
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def add_functions(self, functions: Mapping[str, Callable[..., Any]]) -> None:
+        """Register more whitelisted functions (the domain's calendar, for instance)."""
+        self.evaluator = Evaluator({**self.evaluator.functions, **functions})
+
+    def add_services(self, services: Mapping[str, ServiceHandler]) -> None:
+        """Register handlers that BPMN service tasks may call by name."""
+        self.services.update(services)
+
+    def add_listener(self, listener: StepListener) -> None:
+        self.listeners.append(listener)
+
+    def _script_engine(self, session: Session, instance_id: int | None, actor: str | None):
+        engine = ScriptEngine(self.evaluator, self.clock, self.tz, self.services)
+        engine.environment.step = StepContext(session, instance_id, actor, self.clock)
+        return engine
+
+    # -- definitions ----------------------------------------------------------------------
+
+    def deploy(
+        self,
+        session: Session,
+        data: bytes,
+        file_name: str,
+        *,
+        deployed_by: str,
+        form_exists: defs.FormExists | None = None,
+    ) -> list[defs.DeployOutcome]:
+        return defs.deploy(
+            session,
+            data,
+            file_name,
+            deployed_by=deployed_by,
+            clock=self.clock,
+            evaluator=self.evaluator,
+            form_exists=form_exists,
+            services=self.services.keys(),
+        )
+
+    def validate(self, data: bytes, file_name: str, *, form_exists: defs.FormExists | None = None):
+        from .validation import validate_bytes
+
+        return validate_bytes(
+            data,
+            file_name,
+            evaluator=self.evaluator,
+            form_exists=form_exists,
+            services=self.services.keys(),
+        )
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def start(
+        self,
+        session: Session,
+        key: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        business_key: str | None = None,
+        version: int | None = None,
+    ) -> StepResult:
+        """Start an instance of the latest (or given) version of ``key`` and run it to a wait."""
+        data = _check_data(data or {})
+        with unit_of_work(session):
+            definition = defs.get_definition(session, key, version)
+            spec, subprocess_specs = self.specs.get(definition.id, lambda: definition)
+            now = self.clock.now()
+            conn = connection(session)
+            instance_id = conn.execute(
+                pj.INSERT_INSTANCE,
+                dict(
+                    definition_id=definition.id,
+                    key=definition.key,
+                    business_key=business_key,
+                    status="running",
+                    state="",
+                    version=0,
+                    created_at=now,
+                    updated_at=now,
+                ),
+            ).scalar_one()
+            workflow = BpmnWorkflow(
+                spec,
+                subprocess_specs,
+                script_engine=self._script_engine(session, instance_id, actor),
+            )
+            start_task = workflow.get_next_task(state=TaskState.READY)
+            if start_task is not None:
+                start_task.data.update(data)
+            loaded = _Loaded(
+                instance_id,
+                definition.id,
+                definition.key,
+                business_key,
+                "running",
+                0,
+                workflow,
+                Projection(),
+                conn,
+            )
+            completed: list[CompletedElement] = []
+            self._run_engine(loaded, completed)
+            events = [("instance.started", None, {"data": self._jsonable(data)})]
+            return self._save(session, loaded, "start", actor, completed, events)
+
+    def complete_task(
+        self,
+        session: Session,
+        task_id: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> StepResult:
+        """Complete a ready human task with ``data`` and run the instance to its next wait.
+
+        Due timers are fired first: if one has taken the task away (a deadline passed), the
+        timer's effect is saved, the submitted data is kept in the event log, and
+        :class:`ConflictError` says what happened instead.
+        """
+        data = _check_data(data or {})
+        _check_task_id(task_id)
+        rejection: ConflictError | None = None
+        with unit_of_work(session):
+            row = (
+                connection(session)
+                .execute(pj.SELECT_INSTANCE_OF_TASK, {"task_id": task_id})
+                .first()
+            )
+            if row is None:
+                raise NotFound(f"task {task_id} does not exist")
+            loaded = self._load(session, row, actor)
+            if expected_version is not None and loaded.version != expected_version:
+                raise ConflictError(
+                    f"the case changed since you loaded it (version {expected_version}, now "
+                    f"{loaded.version}); reload it and try again",
+                    what_happened="changed by someone else",
+                )
+            completed: list[CompletedElement] = []
+            self._fire_due(loaded, completed)
+            task = loaded.workflow.get_task_from_id(uuid.UUID(task_id))
+            if task is None:
+                raise NotFound(f"task {task_id} does not exist")
+            if task.state != TaskState.READY or not task.task_spec.manual:
+                rejection = _rejection(task, completed)
+                events = [
+                    (
+                        "task.rejected",
+                        task.task_spec.name,
+                        {"data": self._jsonable(data), "reason": rejection.what_happened},
+                    )
+                ]
+                if completed:
+                    self._save(session, loaded, "timer", actor, completed, events)
+                else:
+                    self._append_events(loaded.conn, loaded.id, actor, events)
+            else:
+                task.data.update(data)
+                self._run_task(task)
+                completed.append(_element(task))
+                self._run_engine(loaded, completed)
+                name = task.task_spec.bpmn_name or task.task_spec.name
+                events = [
+                    (
+                        "task.completed",
+                        task.task_spec.name,
+                        {"name": name, "data": self._jsonable(data)},
+                    )
+                ]
+                return self._save(session, loaded, "complete", actor, completed, events)
+        raise rejection
+
+    def fire_timers(
+        self, session: Session, instance_id: int, *, actor: str = "timer"
+    ) -> StepResult:
+        """Fire whatever timers of one instance are due now, and run it to its next wait."""
+        with unit_of_work(session):
+            row = connection(session).execute(pj.SELECT_INSTANCE, {"id": instance_id}).first()
+            if row is None:
+                raise NotFound(f"instance {instance_id} does not exist")
+            loaded = self._load(session, row, actor)
+            completed: list[CompletedElement] = []
+            self._fire_due(loaded, completed)
+            return self._save(session, loaded, "timer", actor, completed, [])
+
+    def fire_due_timers(self, session: Session, *, limit: int = 1000) -> int:
+        """Fire every instance's due timers, one transaction per instance. Returns instances run.
+
+        A simple sweep for a single process and for tests; the timer service claims rows with
+        leases so that several workers can share the work.
+        """
+        if in_unit_of_work(session):
+            raise RuntimeError("fire_due_timers runs its own transactions; call it outside one")
+        now = self.clock.now()
+        ids = session.scalars(
+            select(pj.TM.c.instance_id)
+            .where(pj.TM.c.status == "pending", pj.TM.c.due_at <= now)
+            .group_by(pj.TM.c.instance_id)
+            .order_by(func.min(pj.TM.c.due_at))
+            .limit(limit)
+        ).all()
+        session.rollback()  # end the read before the writes begin
+        for instance_id in ids:
+            self.fire_timers(session, instance_id)
+        return len(ids)
+
+    def record_event(
+        self,
+        session: Session,
+        instance_id: int,
+        kind: str,
+        *,
+        actor: str | None = None,
+        element_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append a domain event to an instance's log (inside the caller's transaction)."""
+        self._append_events(
+            session, instance_id, actor, [(kind, element_id, self._jsonable(dict(payload or {})))]
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def ready_tasks(self, session: Session, instance_id: int) -> list[HumanTask]:
+        return list(
+            session.scalars(
+                select(HumanTask)
+                .where(HumanTask.instance_id == instance_id, HumanTask.state == "ready")
+                .order_by(HumanTask.id)
+            )
+        )
+
+    def task(self, session: Session, task_id: str) -> HumanTask:
+        row = session.scalars(select(HumanTask).where(HumanTask.task_id == task_id)).first()
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        return row
+
+    def instance(self, session: Session, instance_id: int) -> ProcessInstance:
+        row = session.get(ProcessInstance, instance_id)
+        if row is None:
+            raise NotFound(f"instance {instance_id} does not exist")
+        return row
+
+    def events(self, session: Session, instance_id: int) -> list[InstanceEvent]:
+        return list(
+            session.scalars(
+                select(InstanceEvent)
+                .where(InstanceEvent.instance_id == instance_id)
+                .order_by(InstanceEvent.id)
+            )
+        )
+
+    def pending_timers(self, session: Session, instance_id: int) -> list[Timer]:
+        return list(
+            session.scalars(
+                select(Timer)
+                .where(Timer.instance_id == instance_id, Timer.status == "pending")
+                .order_by(Timer.due_at)
+            )
+        )
+
+    def data(self, session: Session, instance_id: int) -> dict[str, Any]:
+        """The instance's current data: that of its most recently finished task."""
+        row = connection(session).execute(pj.SELECT_INSTANCE, {"id": instance_id}).first()
+        if row is None:
+            raise NotFound(f"instance {instance_id} does not exist")
+        workflow = self._restore(session, row.id, row.definition_id)
+        task = workflow.last_task or workflow.task_tree
+        return dict(task.data)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _restore(self, session: Session, instance_id: int, definition_id: int) -> BpmnWorkflow:
+        state = connection(session).execute(pj.SELECT_STATE, {"id": instance_id}).scalar_one()
+        spec, subprocess_specs = self.specs.get(
+            definition_id, lambda: session.get(Definition, definition_id)
+        )
+        return self.serializer.loads(state, spec, subprocess_specs)
+
+    def _load(self, session: Session, row, actor: str | None) -> _Loaded:
+        cached = self.workflows.take(row.id, row.version)
+        if cached is not None:
+            workflow, projection = cached
+        else:
+            workflow = self._restore(session, row.id, row.definition_id)
+            projection = None
+        workflow.script_engine = self._script_engine(session, row.id, actor)
+        return _Loaded(
+            row.id,
+            row.definition_id,
+            row.key,
+            row.business_key,
+            row.status,
+            row.version,
+            workflow,
+            projection,
+            connection(session),
+        )
+
+    def _run_engine(self, loaded: _Loaded, completed: list[CompletedElement]) -> None:
+        try:
+            loaded.workflow.do_engine_steps(
+                did_complete_task=lambda t: completed.append(_element(t))
+            )
+        except (SpiffWorkflowException, ExpressionError) as exc:
+            raise _run_error(exc) from None
+
+    def _run_task(self, task) -> None:
+        try:
+            task.run()
+        except (SpiffWorkflowException, ExpressionError) as exc:
+            raise _run_error(exc) from None
+
+    def _fire_due(self, loaded: _Loaded, completed: list[CompletedElement]) -> None:
+        """Move due timers to READY and, if any did, run the engine on from them."""
+        workflow = loaded.workflow
+        timers = [t for t in workflow.event_manager.tasks.values() if pj.is_timer(t)]
+        if not timers:
+            return
+        try:
+            workflow.refresh_timers()
+        except (SpiffWorkflowException, ExpressionError) as exc:
+            raise _run_error(exc) from None
+        if any(t.state == TaskState.READY for t in timers):
+            self._run_engine(loaded, completed)
+
+    def _save(
+        self,
+        session: Session,
+        loaded: _Loaded,
+        kind: str,
+        actor: str | None,
+        completed: list[CompletedElement],
+        events: list[tuple[str, str | None, dict[str, Any]]],
+    ) -> StepResult:
+        now = self.clock.now()
+        wf = loaded.workflow
+        done = wf.is_completed()
+        status = "completed" if done else "running"
+        conn = loaded.conn
+        result = conn.execute(
+            pj.SAVE_INSTANCE,
+            {
+                "b_id": loaded.id,
+                "b_version": loaded.version,
+                "state": self.serializer.dumps(wf),
+                "status": status,
+                "updated_at": now,
+                "completed_at": now if done else None,
+            },
+        )
+        if result.rowcount != 1:
+            raise ConflictError(
+                f"instance {loaded.id} was changed by another transaction; nothing was saved",
+                what_happened="changed concurrently",
+            )
+        before = loaded.projection or Projection.load(conn, loaded.id)
+        synced = pj.sync(conn, loaded.id, wf, before, actor=actor, now=now)
+        ready, after = synced.ready, synced.projection
+        events.extend(("timer.fired", element, {"name": name}) for element, name in synced.fired)
+        if done and loaded.status != "completed":
+            events.append(("instance.completed", None, {}))
+        self._append_events(conn, loaded.id, actor, events, now)
+        last = wf.last_task or wf.task_tree
+        step = StepResult(
+            instance_id=loaded.id,
+            definition_id=loaded.definition_id,
+            key=loaded.key,
+            business_key=loaded.business_key,
+            version=loaded.version + 1,
+            status=status,
+            kind=kind,
+            actor=actor,
+            at=now,
+            ready=ready,
+            completed=completed,
+            data=last.data,
+            workflow=wf,
+        )
+        for listener in self.listeners:
+            listener.on_step(session, step)
+        if self.workflows.maxsize and not done:
+            version = loaded.version + 1
+            after_commit(session, lambda: self.workflows.put(loaded.id, version, wf, after))
+        return step
+
+    def _append_events(self, conn: Connection, instance_id, actor, events, now=None) -> None:
+        if events:
+            now = now or self.clock.now()
+            conn.execute(
+                pj.INSERT_EVENTS,
+                [
+                    dict(
+                        instance_id=instance_id,
+                        at=now,
+                        actor=actor,
+                        kind=k,
+                        element_id=e,
+                        payload=p,
+                    )
+                    for k, e, p in events
+                ],
+            )
+
+    def _jsonable(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        return self.serializer.to_json_value(dict(data))
+
+
+def _element(task) -> CompletedElement:
+    spec = task.task_spec
+    return CompletedElement(
+        element_id=getattr(spec, "bpmn_id", None) or spec.name,
+        name=getattr(spec, "bpmn_name", None) or spec.name,
+        kind=type(spec).__name__,
+        is_timer=pj.is_timer(task),
+    )
+
+
+def _rejection(task, completed: list[CompletedElement]) -> ConflictError:
+    name = task.task_spec.bpmn_name or task.task_spec.name
+    timers = [c for c in completed if c.is_timer]
+    if timers:
+        what = f"the deadline timer {timers[0].name!r} fired first and took the case past {name!r}"
+    elif task.state == TaskState.COMPLETED:
+        what = f"{name!r} was already completed"
+    elif task.state == TaskState.CANCELLED:
+        what = f"{name!r} was cancelled (a deadline or another path took the case on)"
+    else:
+        what = f"{name!r} is not ready ({TaskState.get_name(task.state).lower()})"
+    return ConflictError(
+        f"cannot complete {name!r}: {what}; your input was kept in the case history",
+        what_happened=what,
+    )
+
+
+def _run_error(exc: Exception) -> WorkflowRunError:
+    task = getattr(exc, "task", None)
+    element = None
+    if task is not None:
+        element = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+    inner = exc.__cause__ or exc.__context__  # SpiffWorkflow wraps our error while handling it
+    message = str(inner) if isinstance(inner, ExpressionError) else str(exc).split("\n")[0]
+    where = f" at {element}" if element else ""
+    return WorkflowRunError(f"the workflow failed{where}: {message}", element=element)
+
+
+def _check_task_id(task_id: str) -> None:
+    try:
+        uuid.UUID(str(task_id))
+    except ValueError:
+        raise NotFound(f"task {task_id!r} does not exist") from None
+
+
+def _check_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise TaskDataError("task data must be an object of field names to values")
+    out = {}
+    for key, value in data.items():
+        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
+            raise TaskDataError(f"{key!r} is not a valid field name")
+        if key in RESERVED_DATA_KEYS:
+            raise TaskDataError(f"{key!r} is a reserved name")
+        out[key] = value
+    return out

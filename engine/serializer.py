@@ -1,0 +1,193 @@
+"""Workflow (de)serialization with the spec stored by reference, and the task-depth fix.
+
+By default SpiffWorkflow embeds the whole parsed spec in every serialized instance (about half of
+a mid-case row) and rebuilds it on every load. Our converter writes ``spec_ref`` instead; the
+spec comes back from the per-version cache, so rows are smaller and loads faster.
+
+It also lifts SpiffWorkflow's task-iterator depth limit (1000): with it, a case that loops about
+250 times silently reports itself complete. See :func:`lift_depth_limit`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from datetime import date, datetime, time, timedelta
+from types import ModuleType
+from typing import Any
+from uuid import UUID
+
+import orjson
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskIterator
+
+SERIALIZER_VERSION = "1.5"
+#: Large enough for any real case; the tree is walked iteratively, so depth costs no stack.
+TASK_DEPTH_LIMIT = sys.maxsize
+
+
+def lift_depth_limit() -> None:
+    """Raise the default ``max_depth`` of SpiffWorkflow's task iterators.
+
+    ``TaskIterator`` stops descending at depth 1000 by default, and ``do_engine_steps``,
+    ``get_tasks``, ``is_completed`` and the join and gateway specs all construct it with that
+    default. Each pass through a loop adds three or four levels, so after about 250 loops the
+    ready tasks are never reached and the workflow reports itself complete. The specs construct
+    the iterator directly, so the default itself must change; we check the signature first so a
+    SpiffWorkflow upgrade that moves the argument fails loudly instead of silently.
+    """
+    for cls in (TaskIterator, BpmnTaskIterator):
+        init = cls.__init__
+        names = init.__code__.co_varnames[: init.__code__.co_argcount]
+        defaults = list(init.__defaults__ or ())
+        first_default = len(names) - len(defaults)
+        index = names.index("max_depth") - first_default
+        if defaults[index] not in (1000, TASK_DEPTH_LIMIT):
+            raise RuntimeError(f"unexpected {cls.__name__} max_depth default {defaults[index]}")
+        defaults[index] = TASK_DEPTH_LIMIT
+        init.__defaults__ = tuple(defaults)
+
+
+lift_depth_limit()
+
+
+class SpecRefWorkflowConverter(BpmnWorkflowConverter):
+    """Writes ``spec_ref`` in place of the spec; restores with the spec passed in."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["spec_ref"] = workflow.spec.name
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, specs=None):
+        if specs is None:
+            raise ValueError("a spec-by-reference workflow needs its specs to be restored")
+        spec, subprocess_specs = specs
+        dct.pop("spec_ref", None)
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _uuid(value: str) -> UUID:
+    return UUID(value)
+
+
+class FastTaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter, same output, without its per-call indirections.
+
+    Serializing the task tree is most of the cost of saving an instance; this computes the
+    same top-level data delta and ids with plain dict and string operations.
+    """
+
+    def to_dict(self, task):
+        parent_id = task._parent
+        if parent_id is None:
+            data, delta = task.data, {}
+        else:
+            pdata, tdata = task.workflow.tasks[parent_id].data, task.data
+            data = {}
+            delta = {
+                "updates": {k: v for k, v in tdata.items() if k not in pdata or pdata[k] != v},
+                "deletions": [k for k in pdata if k not in tdata],
+            }
+        return {
+            "id": str(task.id),
+            "parent": str(parent_id) if parent_id is not None else None,
+            "children": [str(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task._state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data),
+            "data": data,
+            "delta": delta,
+        }
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpecRefWorkflowConverter
+    config[Task] = FastTaskConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Dates in task data survive a round trip (Spiff's default registry covers datetime,
+    # timedelta and UUID already; add date and time).
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]), "date"
+    )
+    registry.register(
+        time, lambda v: {"value": v.isoformat()}, lambda d: time.fromisoformat(d["value"]), "time"
+    )
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+class WorkflowSerializer:
+    """JSON in and out, spec by reference. One instance may be shared between threads.
+
+    The dict conversion is SpiffWorkflow's (in its "encoder mode", where values it has no
+    converter for are left to the JSON encoder); the encoding is orjson, about fifteen times
+    faster than the standard library here. Values orjson cannot write go through the same
+    registry as SpiffWorkflow's own encoder.
+    """
+
+    def __init__(self) -> None:
+        self._serializer = _make_serializer()
+        self._registry = self._serializer.registry
+        self._lock = threading.Lock()
+
+    def _default(self, obj: Any) -> Any:
+        typename = self._registry.typenames.get(type(obj))
+        if typename is not None:
+            return self._registry.convert_to_dict[typename](obj)
+        if callable(obj) or isinstance(obj, ModuleType):
+            return None
+        if isinstance(obj, set | frozenset | tuple):
+            return list(obj)
+        raise TypeError(f"{type(obj).__name__} cannot be stored in task data")
+
+    def dumps(self, workflow: BpmnWorkflow) -> str:
+        # The registry's encoder mode is a flag on a shared object: hold it while converting.
+        with self._lock:
+            self._registry._encoder_mode = True
+            try:
+                dct = self._serializer.to_dict(workflow)
+            finally:
+                self._registry._encoder_mode = False
+        dct[BpmnWorkflowSerializer.VERSION_KEY] = SERIALIZER_VERSION
+        return orjson.dumps(dct, default=self._default, option=_ORJSON_OPTIONS).decode()
+
+    def loads(self, text: str, spec, subprocess_specs) -> BpmnWorkflow:
+        dct = orjson.loads(text)
+        version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
+        if version != SERIALIZER_VERSION and version in MIGRATIONS:  # pragma: no cover
+            dct[BpmnWorkflowSerializer.VERSION_KEY] = version
+            self._serializer.migrate(dct)
+        return self._serializer.from_dict(dct, specs=(spec, subprocess_specs))
+
+    def to_json_value(self, data: dict[str, Any]) -> Any:
+        """Task data as plain JSON values (dates as ISO strings), for the event log."""
+        return json.loads(json.dumps(data, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return str(value)

@@ -1,0 +1,113 @@
+"""The hotline CLI: validate, deploy, definitions, init; bad input never gives a traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, ROOT
+from tests.engine.test_validation import BILLION_LAUGHS, XXE
+from webapp.cli import cli
+
+FIXTURES = ROOT / "tests" / "engine" / "fixtures"
+
+
+def hotline(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-c", "from webapp.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_validate_corpus_and_hostile_files_exit_1_with_located_lines(tmp_path):
+    hostile = {
+        "bomb.bpmn": BILLION_LAUGHS,
+        "xxe.bpmn": XXE,
+        "import.bpmn": (FIXTURES / "lifecycle.bpmn")
+        .read_bytes()
+        .replace(
+            b"not accepted",
+            b"__import__('os').system('touch " + str(tmp_path / "pwned").encode() + b"')",
+        ),
+    }
+    for name, data in hostile.items():
+        (tmp_path / name).write_bytes(data)
+    big = tmp_path / "big.bpmn"
+    with big.open("wb") as fh:
+        fh.seek(50 * 1024 * 1024)
+        fh.write(b"x")
+    files = [str(p) for p in sorted(CORPUS.glob("*.bpmn"))] + [
+        str(tmp_path / n) for n in [*hostile, "big.bpmn"]
+    ]
+    result = hotline("validate", *files)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    out = result.stdout.splitlines()
+    for f in files:
+        assert any(line.startswith(f + ":") for line in out), f
+    assert all(line.count(": ") >= 2 for line in out)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_validate_a_good_file_exits_0(tmp_path):
+    forms = tmp_path / "forms" / "test"
+    forms.mkdir(parents=True)
+    for key in ("intake", "sign_for", "reply", "callback"):
+        (forms / f"{key}.json").write_text("{}")
+    result = hotline(
+        "validate", str(FIXTURES / "lifecycle.bpmn"), "--forms-dir", str(tmp_path / "forms")
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    missing = hotline("validate", str(FIXTURES / "lifecycle.bpmn"), "--forms-dir", str(tmp_path))
+    assert missing.returncode == 1
+    assert "form 'test/intake' does not exist" in missing.stdout
+
+
+def test_validate_missing_file_and_directory(tmp_path):
+    result = hotline("validate", str(tmp_path / "nope.bpmn"))
+    assert result.returncode in (1, 2)
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def forms_for_fixtures(app, tmp_path):
+    forms = tmp_path / "forms"
+    for key in ("test/intake", "test/sign_for", "test/reply", "test/callback", "test/work"):
+        path = forms / f"{key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    app.extensions["hotline"].forms_dir = forms
+
+
+def test_deploy_then_definitions(runner, forms_for_fixtures):
+    result = runner.invoke(cli, ["deploy", str(FIXTURES / "lifecycle.bpmn"), "--by", "ann"])
+    assert result.exit_code == 0, result.output
+    assert "deployed lifecycle version 1" in result.output
+    result = runner.invoke(cli, ["deploy", str(FIXTURES / "lifecycle.bpmn")])
+    assert "unchanged" in result.output and result.exit_code == 0
+    result = runner.invoke(cli, ["definitions"])
+    assert "lifecycle\tCase lifecycle\tversions 1" in result.output
+
+
+def test_deploy_invalid_file_stores_nothing(runner, forms_for_fixtures, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_bytes(XXE)
+    result = runner.invoke(cli, ["deploy", str(bad)])
+    assert result.exit_code == 1
+    assert "not allowed" in result.output
+    assert "no definitions deployed" in runner.invoke(cli, ["definitions"]).output
+
+
+def test_init_deploys_bundled_diagrams(runner, app):
+    result = runner.invoke(cli, ["init"])
+    assert result.exit_code == 0, result.output
+    bundled = sorted(Path(app.config["BPMN_DIR"]).glob("*.bpmn"))
+    for path in bundled:
+        assert path.stem in runner.invoke(cli, ["definitions"]).output or bundled == []

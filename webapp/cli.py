@@ -1,0 +1,189 @@
+"""The ``hotline`` command: one click command per administrator action, each a thin wrapper.
+
+Every command answers bad input with a message and an exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from engine.errors import DefinitionInvalid, EngineError
+from engine.validation import validate_file
+from engine.xmlsafe import DEFAULT_MAX_BYTES
+
+from . import create_app
+from .config import ROOT
+
+
+def _create_app():
+    return create_app()
+
+
+def friendly_errors(fn):
+    """Turn expected failures into one-line messages and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except DefinitionInvalid as exc:
+            for issue in exc.issues:
+                click.echo(str(issue), err=True)
+            sys.exit(1)
+        except EngineError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OperationalError as exc:
+            raise click.ClickException(f"cannot use the database: {exc.orig}") from None
+        except SQLAlchemyError as exc:
+            raise click.ClickException(f"database error: {exc}") from None
+
+    return wrapper
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    help="The citizen hotline case engine.",
+)
+def cli() -> None:
+    pass
+
+
+def main() -> None:
+    cli(prog_name="hotline")
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Also load demo departments, users and cases.")
+@with_appcontext
+@friendly_errors
+def init(demo: bool) -> None:
+    """Create or migrate the database and deploy the bundled diagrams."""
+    from flask import current_app
+    from flask_migrate import upgrade
+
+    from .services import deploy_directory
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo("database is at the latest schema")
+    for line in deploy_directory(Path(current_app.config["BPMN_DIR"]), deployed_by="hotline init"):
+        click.echo(line)
+    if demo:
+        from .services import load_demo
+
+        for line in load_demo():
+            click.echo(line)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--forms-dir",
+    type=click.Path(file_okay=False),
+    default=lambda: os.environ.get("HOTLINE_FORMS_DIR", str(ROOT / "forms")),
+    help="Where user-task forms live (to check that each form exists).",
+)
+def validate(files: tuple[str, ...], forms_dir: str) -> None:
+    """Validate BPMN files: one FILE:LINE: ELEMENT: message line per problem.
+
+    Exit status 0 when every file is valid, 1 when any is not. Needs no database.
+    """
+    forms = Path(forms_dir)
+    max_bytes = int(os.environ.get("HOTLINE_MAX_BPMN_BYTES", DEFAULT_MAX_BYTES))
+    failed = False
+    for name in files:
+        try:
+            result = validate_file(
+                name, form_exists=lambda key: _form_exists(forms, key), max_bytes=max_bytes
+            )
+            issues = [str(i) for i in result.issues]
+        except Exception as exc:  # a bug of ours must still not print a traceback
+            issues = [f"{name}:0: -: internal error while validating: {type(exc).__name__}: {exc}"]
+        if issues:
+            failed = True
+            for line in issues:
+                click.echo(line)
+        else:
+            click.echo(f"{name}: ok", err=True)
+    sys.exit(1 if failed else 0)
+
+
+def _form_exists(forms: Path, key: str) -> bool:
+    return bool(key) and ".." not in key.split("/") and (forms / f"{key}.json").is_file()
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--by",
+    "deployed_by",
+    default=lambda: os.environ.get("USER", "cli"),
+    help="Who deploys (recorded with the version).",
+)
+@with_appcontext
+@friendly_errors
+def deploy(files: tuple[str, ...], deployed_by: str) -> None:
+    """Validate and deploy BPMN files as new definition versions."""
+    from .services import deploy_file
+
+    failed = False
+    for name in files:
+        try:
+            for line in deploy_file(Path(name), deployed_by=deployed_by):
+                click.echo(line)
+        except DefinitionInvalid as exc:
+            failed = True
+            for issue in exc.issues:
+                click.echo(str(issue), err=True)
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@with_appcontext
+@friendly_errors
+def definitions() -> None:
+    """List deployed definitions: key, name and versions."""
+    from engine.definitions import list_definitions
+
+    from .extensions import db
+
+    rows = list_definitions(db.session)
+    if not rows:
+        click.echo("no definitions deployed (run `hotline init`)")
+    for key, name, versions in rows:
+        click.echo(f"{key}\t{name}\tversions {', '.join(map(str, versions))}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+@friendly_errors
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app (waitress) with the timer scheduler in this process."""
+    from flask import current_app
+    from waitress import serve as waitress_serve
+
+    from .scheduler import start_scheduler
+
+    app = current_app._get_current_object()
+    scheduler = start_scheduler(app, role="serve")
+    click.echo(f"hotline at http://{host}:{port}/ (timers: {'on' if scheduler else 'off'})")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="hotline")
+    finally:
+        if scheduler:
+            scheduler.shutdown(wait=False)

@@ -1,0 +1,68 @@
+"""Settings, read from the environment when the app is created (never at import time)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Every setting, its environment variable and default; README's configuration table mirrors it.
+SETTINGS: dict[str, tuple[str, Any, str]] = {
+    "DATABASE_URL": (
+        "HOTLINE_DATABASE_URL",
+        None,
+        "SQLAlchemy URL; default: SQLite file instance/hotline.db",
+    ),
+    "TIMEZONE": ("HOTLINE_TIMEZONE", "Asia/Shanghai", "local time zone for deadlines and pages"),
+    "SCHEDULER": (
+        "HOTLINE_SCHEDULER",
+        "auto",
+        "run the timer scheduler in this process: on, off, or auto (on for "
+        "`hotline serve` and `hotline worker`, off elsewhere, e.g. under gunicorn)",
+    ),
+    "BPMN_DIR": ("HOTLINE_BPMN_DIR", str(ROOT / "bpmn"), "bundled diagrams deployed by `init`"),
+    "FORMS_DIR": ("HOTLINE_FORMS_DIR", str(ROOT / "forms"), "form-js JSON forms, one per task"),
+    "MAX_BPMN_BYTES": ("HOTLINE_MAX_BPMN_BYTES", 5 * 1024 * 1024, "largest BPMN upload"),
+    "SECRET_KEY": (
+        "HOTLINE_SECRET_KEY",
+        None,
+        "session signing key; default: generated once into instance/secret_key",
+    ),
+}
+
+
+def load_settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from defaults, the environment and ``overrides``."""
+    config: dict[str, Any] = {}
+    for name, (env, default, _) in SETTINGS.items():
+        value = os.environ.get(env, default)
+        if isinstance(default, int) and isinstance(value, str):
+            value = int(value)
+        config[name] = value
+    config.update(overrides or {})
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'hotline.db'}"
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(Path(instance_path) / "secret_key")
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(config["DATABASE_URL"]))
+    return config
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _instance_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

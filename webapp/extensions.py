@@ -1,0 +1,10 @@
+"""Flask extensions, created unbound and initialised by the app factory."""
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from engine.models import Base
+
+#: The engine's and the domain's tables all live on engine.models.Base's metadata.
+db = SQLAlchemy(metadata=Base.metadata)
+migrate = Migrate()

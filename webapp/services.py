@@ -1,0 +1,49 @@
+"""Glue between the CLI/pages and the engine: deploying files, loading demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from engine.errors import DefinitionInvalid
+from engine.xmlsafe import UnsafeXml, read_limited
+
+from .extensions import db
+from .hotline import get_hotline
+
+
+def deploy_file(path: Path, *, deployed_by: str) -> list[str]:
+    """Validate and deploy one file; one line per process deployed or left unchanged."""
+    from flask import current_app
+
+    from engine.errors import Issue
+
+    hotline = get_hotline()
+    try:
+        data = read_limited(path, current_app.config["MAX_BPMN_BYTES"])
+    except UnsafeXml as exc:
+        raise DefinitionInvalid([Issue(str(path), None, None, exc.problem.message)]) from None
+    except OSError as exc:
+        raise DefinitionInvalid(
+            [Issue(str(path), None, None, f"cannot read file: {exc.strerror}")]
+        ) from None
+    outcomes = hotline.runtime.deploy(
+        db.session, data, str(path), deployed_by=deployed_by, form_exists=hotline.form_exists
+    )
+    return [o.describe() for o in outcomes]
+
+
+def deploy_directory(directory: Path, *, deployed_by: str) -> Iterator[str]:
+    """Deploy every ``*.bpmn`` in ``directory`` (sorted), stopping at the first invalid one."""
+    files = sorted(directory.glob("*.bpmn"))
+    if not files:
+        yield f"no diagrams in {directory}"
+    for path in files:
+        yield from deploy_file(path, deployed_by=deployed_by)
+
+
+def load_demo() -> Iterator[str]:
+    """Demo data for a newcomer: the hotline domain provides it once it is installed."""
+    from .demo import load
+
+    yield from load()
