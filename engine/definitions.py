@@ -9,7 +9,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -124,6 +125,30 @@ def latest_definition(session: Session, key: str) -> Definition:
     if row is None:
         raise NotFound(f"no definition with key {key!r} is deployed")
     return row
+
+
+_LATEST_REF = (
+    select(Definition.id, Definition.key)
+    .where(Definition.key == bindparam("key"))
+    .order_by(Definition.version.desc())
+    .limit(1)
+)
+_VERSION_REF = select(Definition.id, Definition.key).where(
+    Definition.key == bindparam("key"), Definition.version == bindparam("version")
+)
+
+
+def definition_ref(conn: Connection, key: str, version: int | None = None) -> tuple[int, str]:
+    """(id, key) of the latest (or given) version of ``key``: the cheap lookup a start needs."""
+    if version is None:
+        row = conn.execute(_LATEST_REF, {"key": key}).first()
+        if row is None:
+            raise NotFound(f"no definition with key {key!r} is deployed")
+    else:
+        row = conn.execute(_VERSION_REF, {"key": key, "version": version}).first()
+        if row is None:
+            raise NotFound(f"{key} has no version {version}")
+    return row[0], row[1]
 
 
 def get_definition(session: Session, key: str, version: int | None = None) -> Definition:

@@ -1,8 +1,8 @@
 """Projections: the human-task and timer rows that mirror a workflow, kept in step with it.
 
 After every step the runtime compares what the workflow now waits for (ready human tasks,
-waiting timers) with what the rows last said, and writes only the difference. Statements are
-built once at import: building a SQLAlchemy statement costs more than executing it.
+waiting timers) with what the rows last said, and writes only the difference. The writes go through
+:mod:`engine.fastsql` (the DBAPI cursor), the rare reads through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from .fastsql import fast_sql
 from .models import HumanTask, InstanceEvent, ProcessInstance, Timer
 from .spiff import ClockedCycleTimer, ClockedDateTimer, ClockedDurationTimer
 
@@ -31,65 +32,15 @@ TIMER_KINDS = {
     ClockedCycleTimer: "cycle",
 }
 
-# -- statements (built once) ----------------------------------------------------------------
+# -- statements (reads; the hot writes are in fastsql) ---------------------------------------
 
-SELECT_INSTANCE = select(
-    PI.c.id, PI.c.definition_id, PI.c.key, PI.c.business_key, PI.c.status, PI.c.version
-).where(PI.c.id == bindparam("id"))
-SELECT_INSTANCE_OF_TASK = (
-    select(PI.c.id, PI.c.definition_id, PI.c.key, PI.c.business_key, PI.c.status, PI.c.version)
-    .join_from(HT, PI, HT.c.instance_id == PI.c.id)
-    .where(HT.c.task_id == bindparam("task_id"))
-)
 SELECT_STATE = select(PI.c.state).where(PI.c.id == bindparam("id"))
-INSERT_INSTANCE = insert(PI).returning(PI.c.id)
-SAVE_INSTANCE = (
-    update(PI)
-    .where(PI.c.id == bindparam("b_id"), PI.c.version == bindparam("b_version"))
-    .values(
-        state=bindparam("state"),
-        version=bindparam("b_version") + 1,
-        status=bindparam("status"),
-        updated_at=bindparam("updated_at"),
-        completed_at=bindparam("completed_at"),
-    )
-)
 SELECT_OPEN_TASKS = select(HT.c.task_id, HT.c.due_at).where(
     HT.c.instance_id == bindparam("id"), HT.c.state == "ready"
-)
-INSERT_TASKS = insert(HT)
-CLOSE_TASK = (
-    update(HT)
-    .where(HT.c.task_id == bindparam("b_task_id"), HT.c.state == "ready")
-    .values(
-        state=bindparam("state"),
-        completed_at=bindparam("completed_at"),
-        completed_by=bindparam("completed_by"),
-    )
-)
-SET_TASK_DUE = (
-    update(HT).where(HT.c.task_id == bindparam("b_task_id")).values(due_at=bindparam("due_at"))
 )
 SELECT_PENDING_TIMERS = select(TM.c.task_id, TM.c.due_at).where(
     TM.c.instance_id == bindparam("id"), TM.c.status.in_(("pending", "incident"))
 )
-INSERT_TIMERS = insert(TM)
-CLOSE_TIMER = (
-    update(TM)
-    .where(TM.c.task_id == bindparam("b_task_id"), TM.c.status.in_(("pending", "incident")))
-    .values(
-        status=bindparam("status"),
-        fired_at=bindparam("fired_at"),
-        lease_owner=None,
-        lease_expires_at=None,
-    )
-)
-MOVE_TIMER = (
-    update(TM)
-    .where(TM.c.task_id == bindparam("b_task_id"))
-    .values(due_at=bindparam("due_at"), status="pending", attempts=0)
-)
-INSERT_EVENTS = insert(EV)
 
 
 @dataclass
@@ -168,6 +119,30 @@ def ready_task(task) -> ReadyTask:
     )
 
 
+def ready_human_tasks(workflow: BpmnWorkflow) -> list:
+    """Ready user and manual tasks, subprocesses included.
+
+    A flat scan of the task dicts: SpiffWorkflow's ``get_tasks`` walks the whole tree from the
+    root, history included, on every call.
+    """
+    ready = TaskState.READY
+    found = [t for t in workflow.tasks.values() if t._state == ready and t.task_spec.manual]
+    for sub in workflow.subprocesses.values():
+        found.extend(t for t in sub.tasks.values() if t._state == ready and t.task_spec.manual)
+    return found
+
+
+def is_finished(workflow: BpmnWorkflow) -> bool:
+    """Same answer as ``workflow.is_completed()`` without walking the tree."""
+    if workflow.completed:
+        return True
+    unfinished = TaskState.NOT_FINISHED_MASK
+    if any(t._state & unfinished for t in workflow.tasks.values()):
+        return False
+    workflow.completed = True
+    return True
+
+
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, str, datetime]]:
     """task id -> (element id, kind, due) for every waiting timer of the workflow."""
     out = {}
@@ -191,74 +166,55 @@ def sync(
     now: datetime,
 ) -> SyncResult:
     """Write the difference between ``before`` and the workflow's waits to the rows."""
-    ready = [ready_task(t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    sql = fast_sql(conn)
+    ts = sql.ts
+    ready = [ready_task(t) for t in ready_human_tasks(workflow)]
     after = Projection(tasks={r.task_id: r.due_at for r in ready})
+    at = ts(now)
 
-    new_tasks = [
-        dict(
-            instance_id=instance_id,
-            task_id=r.task_id,
-            element_id=r.element_id,
-            name=r.name,
-            lane=r.lane,
-            form_key=r.form_key,
-            state="ready",
-            created_at=now,
-            due_at=r.due_at,
-        )
-        for r in ready
-        if r.task_id not in before.tasks
-    ]
-    if new_tasks:
-        conn.execute(INSERT_TASKS, new_tasks)
-    moved = [
-        {"b_task_id": r.task_id, "due_at": r.due_at}
-        for r in ready
-        if r.task_id in before.tasks and before.tasks[r.task_id] != r.due_at
-    ]
-    if moved:
-        conn.execute(SET_TASK_DUE, moved)
+    sql.many(
+        conn,
+        "insert_task",
+        [
+            (instance_id, r.task_id, r.element_id, r.name, r.lane, r.form_key, at, ts(r.due_at))
+            for r in ready
+            if r.task_id not in before.tasks
+        ],
+    )
+    sql.many(
+        conn,
+        "task_due",
+        [
+            (ts(r.due_at), r.task_id)
+            for r in ready
+            if r.task_id in before.tasks and before.tasks[r.task_id] != r.due_at
+        ],
+    )
     closed = []
     for task_id in before.tasks.keys() - after.tasks.keys():
         task = workflow.get_task_from_id(uuid.UUID(task_id))
         done = task is not None and task.state == TaskState.COMPLETED
-        closed.append(
-            {
-                "b_task_id": task_id,
-                "state": "completed" if done else "cancelled",
-                "completed_at": now,
-                "completed_by": actor if done else None,
-            }
-        )
-    if closed:
-        conn.execute(CLOSE_TASK, closed)
+        closed.append(("completed" if done else "cancelled", at, actor if done else None, task_id))
+    sql.many(conn, "close_task", closed)
 
     waiting = waiting_timers(workflow)
     after.timers = {tid: due for tid, (_, _, due) in waiting.items()}
-    new_timers = [
-        dict(
-            instance_id=instance_id,
-            task_id=tid,
-            element_id=el,
-            kind=kind,
-            due_at=due,
-            status="pending",
-            created_at=now,
-            attempts=0,
-        )
-        for tid, (el, kind, due) in waiting.items()
-        if tid not in before.timers
-    ]
-    if new_timers:
-        conn.execute(INSERT_TIMERS, new_timers)
+    sql.many(
+        conn,
+        "insert_timer",
+        [
+            (instance_id, tid, element, kind, ts(due), at)
+            for tid, (element, kind, due) in waiting.items()
+            if tid not in before.timers
+        ],
+    )
     fired: list[tuple[str, str]] = []  # (element id, name) of timers that fired this step
-    moved_timers = []
+    moved = []
     for tid, due in after.timers.items():
         if tid in before.timers and before.timers[tid] != due:
-            moved_timers.append({"b_task_id": tid, "due_at": due})  # a cycle moved on
+            moved.append((ts(due), tid))  # a cycle moved on to its next occurrence
             fired.append(_timer_name(workflow, tid))
-    if moved_timers:
-        conn.execute(MOVE_TIMER, moved_timers)
+    sql.many(conn, "move_timer", moved)
     closed_timers = []
     for tid in before.timers.keys() - after.timers.keys():
         task = workflow.get_task_from_id(uuid.UUID(tid))
@@ -270,15 +226,8 @@ def sync(
             done = task.state == TaskState.COMPLETED
         if done:
             fired.append(_timer_name(workflow, tid))
-        closed_timers.append(
-            {
-                "b_task_id": tid,
-                "status": "fired" if done else "cancelled",
-                "fired_at": now if done else None,
-            }
-        )
-    if closed_timers:
-        conn.execute(CLOSE_TIMER, closed_timers)
+        closed_timers.append(("fired" if done else "cancelled", at if done else None, tid))
+    sql.many(conn, "close_timer", closed_timers)
     return SyncResult(ready, after, fired)
 
 

@@ -27,6 +27,7 @@ from .clock import Clock, SystemClock
 from .db import after_commit, connection, in_unit_of_work, unit_of_work
 from .errors import ConflictError, ExpressionError, NotFound, TaskDataError, WorkflowRunError
 from .expressions import Evaluator
+from .fastsql import fast_sql
 from .models import Definition, HumanTask, InstanceEvent, ProcessInstance, Timer
 from .projections import Projection, ReadyTask
 from .serializer import WorkflowSerializer
@@ -174,23 +175,25 @@ class Runtime:
         """Start an instance of the latest (or given) version of ``key`` and run it to a wait."""
         data = _check_data(data or {})
         with unit_of_work(session):
-            definition = defs.get_definition(session, key, version)
-            spec, subprocess_specs = self.specs.get(definition.id, lambda: definition)
-            now = self.clock.now()
             conn = connection(session)
-            instance_id = conn.execute(
-                pj.INSERT_INSTANCE,
-                dict(
-                    definition_id=definition.id,
-                    key=definition.key,
-                    business_key=business_key,
-                    status="running",
-                    state="",
-                    version=0,
-                    created_at=now,
-                    updated_at=now,
+            definition_id, definition_key = defs.definition_ref(conn, key, version)
+            spec, subprocess_specs = self.specs.get(
+                definition_id, lambda: session.get(Definition, definition_id)
+            )
+            now = self.clock.now()
+            sql = fast_sql(conn)
+            instance_id = sql.one(
+                conn,
+                "insert_instance",
+                (
+                    definition_id,
+                    definition_key,
+                    business_key,
+                    "running",
+                    sql.ts(now),
+                    sql.ts(now),
                 ),
-            ).scalar_one()
+            )[0]
             workflow = BpmnWorkflow(
                 spec,
                 subprocess_specs,
@@ -201,8 +204,8 @@ class Runtime:
                 start_task.data.update(data)
             loaded = _Loaded(
                 instance_id,
-                definition.id,
-                definition.key,
+                definition_id,
+                definition_key,
                 business_key,
                 "running",
                 0,
@@ -234,11 +237,8 @@ class Runtime:
         _check_task_id(task_id)
         rejection: ConflictError | None = None
         with unit_of_work(session):
-            row = (
-                connection(session)
-                .execute(pj.SELECT_INSTANCE_OF_TASK, {"task_id": task_id})
-                .first()
-            )
+            conn = connection(session)
+            row = fast_sql(conn).one(conn, "instance_of_task", (task_id,))
             if row is None:
                 raise NotFound(f"task {task_id} does not exist")
             loaded = self._load(session, row, actor)
@@ -287,7 +287,8 @@ class Runtime:
     ) -> StepResult:
         """Fire whatever timers of one instance are due now, and run it to its next wait."""
         with unit_of_work(session):
-            row = connection(session).execute(pj.SELECT_INSTANCE, {"id": instance_id}).first()
+            conn = connection(session)
+            row = fast_sql(conn).one(conn, "instance", (instance_id,))
             if row is None:
                 raise NotFound(f"instance {instance_id} does not exist")
             loaded = self._load(session, row, actor)
@@ -374,10 +375,11 @@ class Runtime:
 
     def data(self, session: Session, instance_id: int) -> dict[str, Any]:
         """The instance's current data: that of its most recently finished task."""
-        row = connection(session).execute(pj.SELECT_INSTANCE, {"id": instance_id}).first()
+        conn = connection(session)
+        row = fast_sql(conn).one(conn, "instance", (instance_id,))
         if row is None:
             raise NotFound(f"instance {instance_id} does not exist")
-        workflow = self._restore(session, row.id, row.definition_id)
+        workflow = self._restore(session, row[0], row[1])
         task = workflow.last_task or workflow.task_tree
         return dict(task.data)
 
@@ -390,21 +392,23 @@ class Runtime:
         )
         return self.serializer.loads(state, spec, subprocess_specs)
 
-    def _load(self, session: Session, row, actor: str | None) -> _Loaded:
-        cached = self.workflows.take(row.id, row.version)
+    def _load(self, session: Session, row: tuple, actor: str | None) -> _Loaded:
+        """``row`` is (id, definition_id, key, business_key, status, version)."""
+        instance_id, definition_id, key, business_key, status, version = row
+        cached = self.workflows.take(instance_id, version)
         if cached is not None:
             workflow, projection = cached
         else:
-            workflow = self._restore(session, row.id, row.definition_id)
+            workflow = self._restore(session, instance_id, definition_id)
             projection = None
-        workflow.script_engine = self._script_engine(session, row.id, actor)
+        workflow.script_engine = self._script_engine(session, instance_id, actor)
         return _Loaded(
-            row.id,
-            row.definition_id,
-            row.key,
-            row.business_key,
-            row.status,
-            row.version,
+            instance_id,
+            definition_id,
+            key,
+            business_key,
+            status,
+            version,
             workflow,
             projection,
             connection(session),
@@ -448,21 +452,23 @@ class Runtime:
     ) -> StepResult:
         now = self.clock.now()
         wf = loaded.workflow
-        done = wf.is_completed()
+        done = pj.is_finished(wf)
         status = "completed" if done else "running"
         conn = loaded.conn
-        result = conn.execute(
-            pj.SAVE_INSTANCE,
-            {
-                "b_id": loaded.id,
-                "b_version": loaded.version,
-                "state": self.serializer.dumps(wf),
-                "status": status,
-                "updated_at": now,
-                "completed_at": now if done else None,
-            },
+        sql = fast_sql(conn)
+        changed = sql.run(
+            conn,
+            "save_instance",
+            (
+                self.serializer.dumps(wf),
+                status,
+                sql.ts(now),
+                sql.ts(now) if done else None,
+                loaded.id,
+                loaded.version,
+            ),
         )
-        if result.rowcount != 1:
+        if changed != 1:
             raise ConflictError(
                 f"instance {loaded.id} was changed by another transaction; nothing was saved",
                 what_happened="changed concurrently",
@@ -498,22 +504,16 @@ class Runtime:
         return step
 
     def _append_events(self, conn: Connection, instance_id, actor, events, now=None) -> None:
-        if events:
-            now = now or self.clock.now()
-            conn.execute(
-                pj.INSERT_EVENTS,
-                [
-                    dict(
-                        instance_id=instance_id,
-                        at=now,
-                        actor=actor,
-                        kind=k,
-                        element_id=e,
-                        payload=p,
-                    )
-                    for k, e, p in events
-                ],
-            )
+        sql = fast_sql(conn)
+        at = sql.ts(now or self.clock.now())
+        sql.many(
+            conn,
+            "insert_event",
+            [
+                (instance_id, at, actor, kind, element, sql.json(payload))
+                for kind, element, payload in events
+            ],
+        )
 
     def _jsonable(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return self.serializer.to_json_value(dict(data))

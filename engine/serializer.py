@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskIterator
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 SERIALIZER_VERSION = "1.5"
 #: Large enough for any real case; the tree is walked iteratively, so depth costs no stack.
@@ -62,11 +62,21 @@ class SpecRefWorkflowConverter(BpmnWorkflowConverter):
     """Writes ``spec_ref`` in place of the spec; restores with the spec passed in."""
 
     def to_dict(self, workflow):
-        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
-        dct["spec_ref"] = workflow.spec.name
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
+        # WorkflowConverter.to_dict, with the task mapping built by the task converter directly
+        # (the registry's generic dispatch costs more than converting a cached task).
+        registry = self.registry
+        return {
+            "data": registry.convert(registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": {_sid(task): task_to_dict(registry, task) for task in workflow.tasks.values()},
+            "root": _sid(workflow.task_tree),
+            "spec_ref": workflow.spec.name,
+            "subprocesses": self.mapping_to_dict(workflow.subprocesses),
+            "bpmn_events": registry.convert(workflow.bpmn_events),
+        }
 
     def from_dict(self, dct, specs=None):
         if specs is None:
@@ -82,44 +92,89 @@ class SpecRefWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+def _sid(task) -> str:
+    """A task's id as text, computed once per task object."""
+    sid = task.__dict__.get("_hotline_sid")
+    if sid is None:
+        sid = task.__dict__["_hotline_sid"] = str(task.id)
+    return sid
+
+
 def _uuid(value: str) -> UUID:
     return UUID(value)
 
 
-class FastTaskConverter(TaskConverter):
-    """SpiffWorkflow's task converter, same output, without its per-call indirections.
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 
-    Serializing the task tree is most of the cost of saving an instance; this computes the
-    same top-level data delta and ids with plain dict and string operations.
-    """
+
+class FastTaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter with :func:`task_to_dict` doing the work."""
 
     def to_dict(self, task):
-        parent_id = task._parent
-        if parent_id is None:
-            data, delta = task.data, {}
-        else:
-            pdata, tdata = task.workflow.tasks[parent_id].data, task.data
-            data = {}
-            delta = {
-                "updates": {k: v for k, v in tdata.items() if k not in pdata or pdata[k] != v},
-                "deletions": [k for k in pdata if k not in tdata],
-            }
-        return {
-            "id": str(task.id),
-            "parent": str(parent_id) if parent_id is not None else None,
-            "children": [str(child) for child in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task._state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data),
-            "data": data,
-            "delta": delta,
+        return task_to_dict(self.registry, task)
+
+
+def task_to_dict(registry, task) -> dict[str, Any]:
+    """What SpiffWorkflow's ``TaskConverter.to_dict`` returns, made cheap enough for every step.
+
+    Serializing the task tree is most of the cost of saving an instance, and most of the tree
+    is history that no longer changes: a completed or cancelled task keeps its data, internal
+    data and children. Their dicts are kept on the task and reused while the task's state,
+    state-change time and children are unchanged, so a live workflow from the cache serializes
+    only what moved. ``tests/engine/test_serializer.py`` checks the output against
+    SpiffWorkflow's own converter after every step of the test diagrams.
+    """
+    finished = task._state & _FINISHED
+    if finished:
+        signature = (task._state, task.last_state_change, tuple(task._children), task.triggered)
+        cached = task.__dict__.get("_hotline_dict")
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+    parent_id = task._parent
+    tasks = task.workflow.tasks
+    if parent_id is None:
+        data, delta = task.data, {}
+    else:
+        pdata, tdata = tasks[parent_id].data, task.data
+        data = {}
+        delta = {
+            "updates": {k: v for k, v in tdata.items() if k not in pdata or pdata[k] != v},
+            "deletions": [k for k in pdata if k not in tdata],
         }
+    dct = {
+        "id": _sid(task),
+        "parent": _sid(tasks[parent_id]) if parent_id is not None else None,
+        "children": [_sid(tasks[child]) for child in task._children],
+        "last_state_change": task.last_state_change,
+        "state": task._state,
+        "task_spec": task.task_spec.name,
+        "triggered": task.triggered,
+        "internal_data": registry.convert(task.internal_data),
+        "data": data,
+        "delta": delta,
+        "typename": "Task",
+    }
+    if finished:
+        task.__dict__["_hotline_dict"] = (signature, dct)
+    return dct
+
+
+def spiff_config() -> dict:
+    """SpiffWorkflow's converter config, knowing our timer definitions (used to embed specs)."""
+    from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+        TimerConditionalEventDefinitionConverter,
+    )
+
+    from .spiff import TIMER_CLASSES
+
+    config = dict(SPIFF_CONFIG)
+    for cls in TIMER_CLASSES:
+        config[cls] = TimerConditionalEventDefinitionConverter
+    return config
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
-    config = dict(SPIFF_CONFIG)
+    config = spiff_config()
     config[BpmnWorkflow] = SpecRefWorkflowConverter
     config[Task] = FastTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)

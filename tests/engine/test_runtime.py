@@ -140,38 +140,31 @@ def test_stale_version_is_a_conflict_and_changes_nothing(runtime, session, lifec
 
 
 def test_concurrent_save_of_an_old_version_is_refused(runtime, database, lifecycle):
-    """Two sessions load the same version; the second save must not overwrite the first."""
-    from engine import projections as pj
-    from engine.db import unit_of_work
+    """Two transactions load the same version; the second save must not overwrite the first."""
+    import uuid
+
+    from engine.db import connection, unit_of_work
+    from engine.fastsql import fast_sql
 
     a, b = database.session(), database.session()
     step = runtime.start(a, "lifecycle", data=START)
     task_id = step.ready[0].task_id
     runtime.workflows.clear()
-    # b loads version 1 and works on it, but has not saved yet ...
     with pytest.raises(ConflictError, match="changed by another transaction"), unit_of_work(b):
-        row = b.connection().execute(pj.SELECT_INSTANCE_OF_TASK, {"task_id": task_id}).first()
-        loaded = runtime._load(b, row, "b")
-        task = loaded.workflow.get_task_from_id(__import__("uuid").UUID(task_id))
+        conn = connection(b)
+        loaded = runtime._load(b, fast_sql(conn).one(conn, "instance_of_task", (task_id,)), "b")
+        task = loaded.workflow.get_task_from_id(uuid.UUID(task_id))
         task.data["accepted"] = False
         task.run()
-        # ... meanwhile a completes the same task and commits (version 2).
-        if database.kind == "sqlite":
-            # SQLite lets only one writer in at a time: b holds the lock, so a cannot
-            # commit first; simulate a's commit having happened before b's write lock.
-            b.execute(
-                pj.SAVE_INSTANCE.values(),
-                {
-                    "b_id": loaded.id,
-                    "b_version": loaded.version,
-                    "state": "{}",
-                    "status": "running",
-                    "updated_at": step.at,
-                    "completed_at": None,
-                },
-            )
-        else:
+        if database.kind == "postgres":
+            # Meanwhile another transaction completes the same task and commits version 2.
             runtime.complete_task(a, task_id, data={"accepted": True})
+        else:
+            # SQLite admits one writer at a time (b holds BEGIN IMMEDIATE), so a cannot commit
+            # in between; move the version on as that commit would have.
+            conn.exec_driver_sql(
+                "UPDATE process_instances SET version = version + 1 WHERE id = ?", (loaded.id,)
+            )
         runtime._save(b, loaded, "complete", "b", [], [])
     a.close()
     b.close()
