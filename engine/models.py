@@ -107,6 +107,7 @@ class HumanTask(Base):
     __tablename__ = "human_tasks"
     __table_args__ = (
         Index("ix_human_tasks_state_lane_due", "state", "lane", "due_at"),
+        Index("ix_human_tasks_state_group_due", "state", "candidate_group", "due_at"),
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
     )
 
@@ -116,6 +117,11 @@ class HumanTask(Base):
     element_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))
     lane: Mapped[str | None] = mapped_column(String(120))
+    #: who may take it: evaluated from the task's ``candidateGroups`` property (a department
+    #: code, say); inbox queries filter on it
+    candidate_group: Mapped[str | None] = mapped_column(String(64))
+    #: who claimed it, if anyone
+    assignee: Mapped[str | None] = mapped_column(String(64))
     form_key: Mapped[str | None] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]

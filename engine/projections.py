@@ -8,8 +8,10 @@ waiting timers) with what the rows last said, and writes only the difference. Th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
@@ -51,6 +53,7 @@ class ReadyTask:
     lane: str | None
     form_key: str | None
     due_at: datetime | None
+    candidate_group: str | None = None
 
 
 @dataclass
@@ -92,10 +95,15 @@ def is_timer(task) -> bool:
     return type(getattr(task.task_spec, "event_definition", None)) in TIMER_KINDS
 
 
-def ready_task(task) -> ReadyTask:
+def task_properties(task) -> dict[str, str]:
+    """The ``spiffworkflow:properties`` of a task's spec (formKey, candidateGroups, ...)."""
+    return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def ready_task(task, group_of: Callable[[Any], str | None] | None = None) -> ReadyTask:
     """The projection of one ready human task; its due date is its earliest boundary timer."""
     spec = task.task_spec
-    props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+    props = task_properties(task)
     due = None
     parent = task.parent
     if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
@@ -116,6 +124,7 @@ def ready_task(task) -> ReadyTask:
         lane=getattr(spec, "lane", None),
         form_key=props.get("formKey"),
         due_at=due,
+        candidate_group=group_of(task) if group_of is not None else None,
     )
 
 
@@ -164,11 +173,12 @@ def sync(
     *,
     actor: str | None,
     now: datetime,
+    group_of: Callable[[Any], str | None] | None = None,
 ) -> SyncResult:
     """Write the difference between ``before`` and the workflow's waits to the rows."""
     sql = fast_sql(conn)
     ts = sql.ts
-    ready = [ready_task(t) for t in ready_human_tasks(workflow)]
+    ready = [ready_task(t, group_of) for t in ready_human_tasks(workflow)]
     after = Projection(tasks={r.task_id: r.due_at for r in ready})
     at = ts(now)
 
@@ -176,7 +186,17 @@ def sync(
         conn,
         "insert_task",
         [
-            (instance_id, r.task_id, r.element_id, r.name, r.lane, r.form_key, at, ts(r.due_at))
+            (
+                instance_id,
+                r.task_id,
+                r.element_id,
+                r.name,
+                r.lane,
+                r.candidate_group,
+                r.form_key,
+                at,
+                ts(r.due_at),
+            )
             for r in ready
             if r.task_id not in before.tasks
         ],

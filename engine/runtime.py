@@ -474,7 +474,9 @@ class Runtime:
                 what_happened="changed concurrently",
             )
         before = loaded.projection or Projection.load(conn, loaded.id)
-        synced = pj.sync(conn, loaded.id, wf, before, actor=actor, now=now)
+        synced = pj.sync(
+            conn, loaded.id, wf, before, actor=actor, now=now, group_of=self._candidate_group
+        )
         ready, after = synced.ready, synced.projection
         events.extend(("timer.fired", element, {"name": name}) for element, name in synced.fired)
         if done and loaded.status != "completed":
@@ -502,6 +504,20 @@ class Runtime:
             version = loaded.version + 1
             after_commit(session, lambda: self.workflows.put(loaded.id, version, wf, after))
         return step
+
+    def _candidate_group(self, task) -> str | None:
+        """Evaluate the task's ``candidateGroups`` property (an expression) on its data."""
+        expression = pj.task_properties(task).get("candidateGroups")
+        if not expression:
+            return None
+        try:
+            value = self.evaluator.evaluate(expression, task.data)
+        except ExpressionError as exc:
+            element = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+            raise WorkflowRunError(
+                f"the workflow failed at {element}: candidateGroups {exc}", element=element
+            ) from None
+        return None if value is None else str(value)
 
     def _append_events(self, conn: Connection, instance_id, actor, events, now=None) -> None:
         sql = fast_sql(conn)

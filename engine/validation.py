@@ -389,6 +389,12 @@ def _semantic_issues(info, loc, evaluator, form_exists, service_names) -> list[I
             info.user_tasks[spec.name] = UserTaskInfo(
                 spec.name, spec.bpmn_name or spec.name, spec.lane, form_key
             )
+            groups = props.get("candidateGroups")
+            if groups:
+                try:
+                    evaluator.check_expression(groups)
+                except ExpressionError as exc:
+                    issues.append(loc.issue(spec.name, f"candidateGroups {exc}"))
             if form_exists is not None:
                 if not form_key:
                     issues.append(

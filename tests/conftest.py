@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+import workflows.models  # noqa: F401,E402  (domain tables on Base.metadata)
 from engine.clock import ManualClock
 from engine.db import make_engine
 from engine.models import Base

@@ -3,6 +3,7 @@
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
+import workflows.models  # noqa: F401  (registers the domain tables on Base.metadata)
 from engine.models import Base
 
 #: The engine's and the domain's tables all live on engine.models.Base's metadata.

@@ -1,0 +1,102 @@
+"""Case vocabularies and the one table of allowed status transitions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseType(StrEnum):
+    COMPLAINT = "complaint"  # 投诉
+    REPORT = "report"  # 举报
+    CONSULTATION = "consultation"  # 咨询
+    HELP = "help"  # 求助
+    SUGGESTION = "suggestion"  # 建议
+    PRAISE = "praise"  # 表扬
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    CRITICAL = "critical"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    WEB = "web"
+    APP = "app"
+    SMS = "sms"
+    OPEN311 = "open311"
+
+
+class IntakeOutcome(StrEnum):
+    ANSWERED = "answered"  # answered at once: first-contact resolution
+    NOT_ACCEPTED = "not_accepted"  # out of scope, or handed to 110/119/120
+    DISPATCH = "dispatch"
+
+
+class CaseStatus(StrEnum):
+    AWAITING_DISPATCH = "awaiting_dispatch"  # 待派单
+    AWAITING_REDISPATCH = "awaiting_redispatch"  # 待二级派单 (district platform)
+    DISPATCHED = "dispatched"  # 已派单, waiting to be signed for
+    RETURN_REQUESTED = "return_requested"  # 退单待审
+    IN_PROGRESS = "in_progress"  # 办理中
+    EXTENSION_REQUESTED = "extension_requested"  # 延期待审
+    SUSPENSION_REQUESTED = "suspension_requested"  # 挂起待审
+    SUSPENDED = "suspended"  # 挂起: the deadline clock is paused
+    REPLIED = "replied"  # 已答复, under platform review
+    AWAITING_CALLBACK = "awaiting_callback"  # 待回访
+    CLOSED = "closed"  # 办结
+    MERGED = "merged"  # 已合并 into a master case; closed with it
+
+
+S = CaseStatus
+
+#: status -> statuses it may move to. Everything that changes a case's status checks this.
+TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    S.AWAITING_DISPATCH: frozenset({S.DISPATCHED, S.AWAITING_REDISPATCH, S.CLOSED, S.MERGED}),
+    S.AWAITING_REDISPATCH: frozenset({S.DISPATCHED, S.AWAITING_DISPATCH, S.MERGED}),
+    S.DISPATCHED: frozenset({S.IN_PROGRESS, S.RETURN_REQUESTED, S.MERGED}),
+    S.RETURN_REQUESTED: frozenset({S.AWAITING_DISPATCH, S.DISPATCHED, S.MERGED}),
+    S.IN_PROGRESS: frozenset(
+        {
+            S.EXTENSION_REQUESTED,
+            S.SUSPENSION_REQUESTED,
+            S.REPLIED,
+            S.AWAITING_CALLBACK,
+            S.CLOSED,
+            S.MERGED,
+        }
+    ),
+    S.EXTENSION_REQUESTED: frozenset({S.IN_PROGRESS, S.MERGED}),
+    S.SUSPENSION_REQUESTED: frozenset({S.SUSPENDED, S.IN_PROGRESS, S.MERGED}),
+    S.SUSPENDED: frozenset({S.IN_PROGRESS, S.MERGED}),
+    S.REPLIED: frozenset({S.IN_PROGRESS, S.AWAITING_CALLBACK, S.CLOSED, S.MERGED}),
+    S.AWAITING_CALLBACK: frozenset({S.IN_PROGRESS, S.CLOSED, S.MERGED}),
+    S.CLOSED: frozenset(),
+    S.MERGED: frozenset({S.CLOSED}),
+}
+
+#: Statuses in which the case is with a department and its reply clock runs.
+CLOCK_RUNNING = frozenset(
+    {S.DISPATCHED, S.RETURN_REQUESTED, S.IN_PROGRESS, S.EXTENSION_REQUESTED, S.SUSPENSION_REQUESTED}
+)
+OPEN = frozenset(s for s in CaseStatus if s not in (S.CLOSED, S.MERGED))
+
+
+def can_move(current: CaseStatus | None, target: CaseStatus) -> bool:
+    """A new case may start in any open status or closed (answered at once / not accepted)."""
+    if current is None:
+        return target in (S.AWAITING_DISPATCH, S.CLOSED)
+    return current == target or target in TRANSITIONS[current]
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class DueState(StrEnum):
+    NORMAL = "normal"
+    YELLOW = "yellow"  # the warning share of the time is used up
+    RED = "red"  # overdue

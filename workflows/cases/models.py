@@ -1,0 +1,123 @@
+"""The hotline case: one row per call, linked one to one with its engine instance.
+
+The row mirrors the instance's process data after every step (same transaction), so that
+queries, inboxes and KPIs never deserialize a workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models import Base, BigId, JSONType
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_reply_due", "status", "reply_due"),
+        Index("ix_cases_lead_status", "lead_department_id", "status"),
+        Index("ix_cases_created", "created_at"),
+        Index("ix_cases_type_created", "case_type", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    case_type: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16), default="phone")
+    category: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    caller_name: Mapped[str] = mapped_column(String(120), default="")
+    caller_phone: Mapped[str] = mapped_column(String(32), default="", index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    area: Mapped[str] = mapped_column(String(32), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text, default="")
+    intake_outcome: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    not_accepted_reason: Mapped[str] = mapped_column(Text, default="")
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    sign_due: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    return_due: Mapped[datetime | None]
+    reply_due: Mapped[datetime | None]
+    warn_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    #: normal, yellow or red; moved by the warning and overdue timers
+    due_state: Mapped[str] = mapped_column(String(8), default="normal")
+    sign_escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    reply_text: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(32), default="")
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    callback_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    callback_at: Mapped[datetime | None]
+    #: answered at intake, or closed without ever being reopened
+    first_contact_resolution: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: the policy row copied at intake: the limits this case is held to
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class CaseDepartment(Base):
+    """Departments a case is with: the lead (主办) and co-handling units (协办)."""
+
+    __tablename__ = "case_departments"
+    __table_args__ = (
+        UniqueConstraint("case_id", "department_id"),
+        Index("ix_case_departments_department", "department_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    #: lead or co
+    role: Mapped[str] = mapped_column(String(8))
+
+
+class CaseCounter(Base):
+    """The last case number given out per day (YYYYMMDD + sequence)."""
+
+    __tablename__ = "case_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseNote(Base):
+    """A note on a case by someone not holding its task: a co-handling unit, a supervisor."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    kind: Mapped[str] = mapped_column(String(24), default="note")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

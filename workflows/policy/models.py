@@ -1,0 +1,36 @@
+"""The deadline policy table: case type x urgency -> limits, editable by administrators."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Float, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models import Base
+
+#: Units a limit may be counted in.
+UNITS = ("workdays", "workhours", "hours", "days")
+
+
+class DeadlinePolicy(Base):
+    __tablename__ = "deadline_policies"
+    __table_args__ = (UniqueConstraint("case_type", "urgency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_type: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(16))
+    sign_value: Mapped[int] = mapped_column(Integer)
+    sign_unit: Mapped[str] = mapped_column(String(16))
+    reply_value: Mapped[int] = mapped_column(Integer)
+    reply_unit: Mapped[str] = mapped_column(String(16))
+    return_value: Mapped[int] = mapped_column(Integer)
+    return_unit: Mapped[str] = mapped_column(String(16))
+    extension_max_value: Mapped[int] = mapped_column(Integer)
+    extension_max_unit: Mapped[str] = mapped_column(String(16))
+    reopen_value: Mapped[int] = mapped_column(Integer)
+    reopen_unit: Mapped[str] = mapped_column(String(16))
+    #: share of the reply time after which the case turns yellow
+    warn_share: Mapped[float] = mapped_column(Float, default=0.8)
+    callback_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    review_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: returns allowed before the dispatcher must settle the case (ping-pong stopper)
+    max_returns: Mapped[int] = mapped_column(Integer, default=3)

@@ -1,0 +1,34 @@
+"""People who use the hotline, each with one role; handlers belong to a department."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models import Base
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"  # 接线员
+    DISPATCHER = "dispatcher"  # 派单员
+    HANDLER = "handler"  # 承办人
+    SUPERVISOR = "supervisor"  # 督办
+    ADMIN = "admin"  # 管理员
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
