@@ -1,0 +1,366 @@
+"""Supervisor KPIs: one SQL query of conditional aggregates per call, on SQLite and PostgreSQL.
+
+Every rate is a numerator and a denominator counted over the cases *created* in ``[start, end)``
+(as the supervisor reads "March's cases"), with the numerator always a subset of the denominator.
+Merged duplicates (status ``merged``) count in ``cases`` and nowhere else.
+
+Definitions (``dispatched`` = not merged and ``dispatched_at`` set; ``closed`` = status
+``closed``; the *clock* is ``as_of``, or ``paused_at`` for a case suspended before ``as_of``,
+as its deadline clock is not running; ``past due`` = ``reply_due`` < the clock):
+
+- on_time_sign_for: dispatched and ``signed_at <= sign_due`` / dispatched.
+- on_time_closure: dispatched, closed and ``closed_at <= reply_due`` / dispatched and (closed, or
+  open and past due). Open cases not yet due are undecided and left out; ``reply_due`` already
+  includes approved extensions and suspensions.
+- first_contact_resolution: answered at intake, or dispatched at intake and closed with
+  ``reopen_count = 0`` / every case except merged and not accepted (a case refused at intake
+  was never the hotline's to resolve; a dispatched case still open counts against the rate).
+- callback: ``callback_at`` set / closed cases with ``callback_required``.
+- satisfaction: satisfied or basically satisfied / rated (``satisfaction`` set), merged excluded.
+- resolution: ``resolved`` true / ``resolved`` set, merged excluded.
+- returned, extended: ``return_count > 0``, ``extension_count > 0`` / dispatched.
+- reopened: ``reopen_count > 0`` / dispatched and closed (a case reopened and still open is
+  counted once it closes again).
+- overdue: dispatched with ``reply_due``, and either its reply came after ``reply_due`` or it
+  has no reply and is past due / dispatched with ``reply_due``. The "reply" is ``replied_at``,
+  or ``closed_at`` for a case closed without one, so a closed case never stays "waiting".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.models import UTCDateTime
+from workflows.cases.enums import CaseStatus, IntakeOutcome, Satisfaction
+from workflows.cases.models import Case
+from workflows.departments.models import Department
+
+from .buckets import BUCKETS, Bucket, as_date, bucket_start, bucket_starts, zone_named
+
+GroupKey = Literal["department", "case_type"]
+GROUP_KEYS: tuple[GroupKey, ...] = ("department", "case_type")
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class KpiLabel:
+    zh: str
+    en: str
+
+
+#: Every KPI in display order; the first two are counts, the rest are :class:`Ratio` values.
+KPI_NAMES: dict[str, KpiLabel] = {
+    "cases": KpiLabel("工单量", "Cases"),
+    "dispatched": KpiLabel("派单量", "Dispatched"),
+    "on_time_sign_for": KpiLabel("按时签收率", "On-time sign-for rate"),
+    "on_time_closure": KpiLabel("按时办结率", "On-time closure rate"),
+    "first_contact_resolution": KpiLabel("一次办结率", "First-contact resolution rate"),
+    "callback": KpiLabel("回访率", "Callback rate"),
+    "satisfaction": KpiLabel("满意率", "Satisfaction rate"),
+    "resolution": KpiLabel("解决率", "Resolution rate"),
+    "returned": KpiLabel("退单率", "Return rate"),
+    "extended": KpiLabel("延期率", "Extension rate"),
+    "reopened": KpiLabel("重办率", "Reopen rate"),
+    "overdue": KpiLabel("超期率", "Overdue rate"),
+}
+COUNT_KPIS = ("cases", "dispatched")
+RATE_KPIS = tuple(name for name in KPI_NAMES if name not in COUNT_KPIS)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: int
+    denominator: int
+    #: numerator / denominator, or None when there is nothing to divide by
+    rate: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        rate = self.numerator / self.denominator if self.denominator else None
+        object.__setattr__(self, "rate", rate)
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    """One group's KPIs. A key the call did not group by is None.
+
+    Grouped by department, the cases never dispatched form the group ``department_id=None``.
+    """
+
+    department_id: int | None
+    department_name: str | None
+    department_name_en: str | None
+    case_type: str | None
+    #: first local day of the bucket (a Monday for weeks, the 1st for months)
+    bucket: date | None
+    cases: int
+    dispatched: int
+    on_time_sign_for: Ratio
+    on_time_closure: Ratio
+    first_contact_resolution: Ratio
+    callback: Ratio
+    satisfaction: Ratio
+    resolution: Ratio
+    returned: Ratio
+    extended: Ratio
+    reopened: Ratio
+    overdue: Ratio
+
+    def value(self, name: str) -> int | Ratio:
+        if name not in KPI_NAMES:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    @classmethod
+    def empty(cls, **keys: object) -> KpiRow:
+        values: dict[str, object] = dict.fromkeys(
+            ("department_id", "department_name", "department_name_en", "case_type", "bucket")
+        )
+        values.update(keys)
+        values.update(dict.fromkeys(COUNT_KPIS, 0))
+        values.update({name: Ratio(0, 0) for name in RATE_KPIS})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def compute_kpis(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    group_by: Sequence[GroupKey] = ("department",),
+    bucket: Bucket | None = None,
+    tz: str = DEFAULT_TZ,
+    department_ids: Collection[int] | None = None,
+    case_types: Collection[str] | None = None,
+) -> list[KpiRow]:
+    """KPIs of the cases created in ``[start, end)``, grouped, in one query (see module doc)."""
+    _check_aware(start=start, end=end, as_of=as_of)
+    unknown = set(group_by) - set(GROUP_KEYS)
+    if unknown:
+        raise ValueError(f"cannot group by {sorted(unknown)}; choose from {GROUP_KEYS}")
+    if bucket is not None and bucket not in BUCKETS:
+        raise ValueError(f"unknown bucket {bucket!r}; choose from {BUCKETS}")
+    zone = zone_named(tz)
+
+    keys: list[ColumnElement] = []
+    if "department" in group_by:
+        keys += [
+            Case.lead_department_id.label("department_id"),
+            Department.name.label("department_name"),
+            Department.name_en.label("department_name_en"),
+        ]
+    if "case_type" in group_by:
+        keys.append(Case.case_type.label("case_type"))
+    if bucket is not None:
+        dialect = session.get_bind().dialect.name
+        keys.append(bucket_start(dialect, bucket, zone, start, end).label("bucket"))
+
+    aggregates: list[ColumnElement] = [
+        func.count().label("cases"),
+        _count(_dispatched()).label("dispatched"),
+    ]
+    for name, (numerator, denominator) in _rates(as_of).items():
+        aggregates += [
+            _count(numerator).label(f"{name}__n"),
+            _count(denominator).label(f"{name}__d"),
+        ]
+
+    stmt = select(*keys, *aggregates).select_from(Case)
+    if "department" in group_by:
+        stmt = stmt.outerjoin(Department, Department.id == Case.lead_department_id)
+    stmt = _filtered(stmt, start, end, department_ids, case_types)
+    if keys:
+        stmt = stmt.group_by(*keys).order_by(*_ordering(keys))
+
+    rows = []
+    for row in session.execute(stmt).mappings():
+        values: dict[str, object] = {name: row[name] for name in COUNT_KPIS}
+        values.update({name: Ratio(row[f"{name}__n"], row[f"{name}__d"]) for name in RATE_KPIS})
+        for key in ("department_id", "department_name", "department_name_en", "case_type"):
+            values[key] = row.get(key)
+        values["bucket"] = as_date(row.get("bucket"))
+        rows.append(KpiRow(**values))  # type: ignore[arg-type]
+    return rows
+
+
+def kpi_trend(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    bucket: Bucket = "day",
+    tz: str = DEFAULT_TZ,
+    department_ids: Collection[int] | None = None,
+    case_types: Collection[str] | None = None,
+) -> list[KpiRow]:
+    """The selection's KPIs per local day, week or month, empty buckets included (for charts)."""
+    found = {
+        row.bucket: row
+        for row in compute_kpis(
+            session,
+            start=start,
+            end=end,
+            as_of=as_of,
+            group_by=(),
+            bucket=bucket,
+            tz=tz,
+            department_ids=department_ids,
+            case_types=case_types,
+        )
+    }
+    return [
+        found.get(first) or KpiRow.empty(bucket=first)
+        for first in bucket_starts(bucket, zone_named(tz), start, end)
+    ]
+
+
+def overdue_now(
+    session: Session,
+    *,
+    as_of: datetime,
+    department_ids: Collection[int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Case]:
+    """Open dispatched cases with no reply and past ``reply_due``, most overdue first."""
+    _check_aware(as_of=as_of)
+    stmt = (
+        select(Case)
+        .where(_overdue_now(as_of, department_ids))
+        .order_by(Case.reply_due, Case.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(stmt))
+
+
+def count_overdue_now(
+    session: Session, *, as_of: datetime, department_ids: Collection[int] | None = None
+) -> int:
+    """How many cases :func:`overdue_now` pages through."""
+    _check_aware(as_of=as_of)
+    stmt = select(func.count()).select_from(Case).where(_overdue_now(as_of, department_ids))
+    return session.scalar(stmt) or 0
+
+
+# --- the predicates ----------------------------------------------------------------------------
+
+
+def _dispatched() -> ColumnElement[bool]:
+    return and_(Case.status != CaseStatus.MERGED.value, Case.dispatched_at.is_not(None))
+
+
+def _clock(as_of: datetime) -> ColumnElement:
+    """``as_of``, or ``paused_at`` if earlier for a suspended case: its clock is not running."""
+    now = literal(as_of, UTCDateTime())
+    return case(
+        (and_(Case.status == CaseStatus.SUSPENDED.value, Case.paused_at < now), Case.paused_at),
+        else_=now,
+    )
+
+
+def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
+    """KPI name -> (numerator, denominator) conditions, in :data:`RATE_KPIS` order."""
+    live = Case.status != CaseStatus.MERGED.value
+    closed = Case.status == CaseStatus.CLOSED.value
+    dispatched = _dispatched()
+    past_due = Case.reply_due < _clock(as_of)
+    with_due = and_(dispatched, Case.reply_due.is_not(None))
+    reply = func.coalesce(Case.replied_at, Case.closed_at)
+    closed_dispatched = and_(dispatched, closed)
+    callback_due = and_(closed, Case.callback_required.is_(True))
+    return {
+        "on_time_sign_for": (and_(dispatched, Case.signed_at <= Case.sign_due), dispatched),
+        "on_time_closure": (
+            and_(closed_dispatched, Case.closed_at <= Case.reply_due),
+            and_(dispatched, or_(closed, past_due)),
+        ),
+        "first_contact_resolution": (
+            and_(
+                live,
+                or_(
+                    Case.intake_outcome == IntakeOutcome.ANSWERED.value,
+                    and_(
+                        Case.intake_outcome == IntakeOutcome.DISPATCH.value,
+                        closed,
+                        Case.reopen_count == 0,
+                    ),
+                ),
+            ),
+            and_(live, Case.intake_outcome != IntakeOutcome.NOT_ACCEPTED.value),
+        ),
+        "callback": (and_(callback_due, Case.callback_at.is_not(None)), callback_due),
+        "satisfaction": (
+            and_(
+                live,
+                Case.satisfaction.in_(
+                    [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
+                ),
+            ),
+            and_(live, Case.satisfaction.is_not(None)),
+        ),
+        "resolution": (
+            and_(live, Case.resolved.is_(True)),
+            and_(live, Case.resolved.is_not(None)),
+        ),
+        "returned": (and_(dispatched, Case.return_count > 0), dispatched),
+        "extended": (and_(dispatched, Case.extension_count > 0), dispatched),
+        "reopened": (and_(closed_dispatched, Case.reopen_count > 0), closed_dispatched),
+        "overdue": (
+            and_(with_due, or_(reply > Case.reply_due, and_(reply.is_(None), past_due))),
+            with_due,
+        ),
+    }
+
+
+def _overdue_now(as_of: datetime, department_ids: Collection[int] | None) -> ColumnElement[bool]:
+    condition = and_(
+        Case.status.not_in([CaseStatus.CLOSED.value, CaseStatus.MERGED.value]),
+        Case.dispatched_at.is_not(None),
+        Case.replied_at.is_(None),
+        Case.reply_due < _clock(as_of),
+    )
+    if department_ids is not None:
+        condition = and_(condition, Case.lead_department_id.in_(list(department_ids)))
+    return condition
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    # COUNT skips the NULL of an unmatched CASE: a conditional count that is 0, never NULL.
+    return func.count(case((condition, literal_column("1"))))
+
+
+def _filtered(
+    stmt: Select,
+    start: datetime,
+    end: datetime,
+    department_ids: Collection[int] | None,
+    case_types: Collection[str] | None,
+) -> Select:
+    stmt = stmt.where(Case.created_at >= start, Case.created_at < end)
+    if department_ids is not None:
+        stmt = stmt.where(Case.lead_department_id.in_(list(department_ids)))
+    if case_types is not None:
+        stmt = stmt.where(Case.case_type.in_(list(case_types)))
+    return stmt
+
+
+def _ordering(keys: list[ColumnElement]) -> list[ColumnElement]:
+    # NULLS LAST spelled out: SQLite and PostgreSQL put NULLs at opposite ends by default.
+    by_name = {key.name: key for key in keys}  # type: ignore[attr-defined]
+    order = [by_name[n] for n in ("bucket", "department_id", "case_type") if n in by_name]
+    return [key.asc().nulls_last() for key in order]
+
+
+def _check_aware(**values: datetime) -> None:
+    for name, value in values.items():
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must be an aware datetime")
