@@ -296,6 +296,25 @@ class Runtime:
             self._fire_due(loaded, completed)
             return self._save(session, loaded, "timer", actor, completed, [])
 
+    def cancel(
+        self, session: Session, instance_id: int, *, actor: str | None, reason: str
+    ) -> StepResult:
+        """Stop a running instance: every waiting task and timer is cancelled, with the reason."""
+        with unit_of_work(session):
+            conn = connection(session)
+            row = fast_sql(conn).one(conn, "instance", (instance_id,))
+            if row is None:
+                raise NotFound(f"instance {instance_id} does not exist")
+            if row[4] != "running":
+                raise ConflictError(
+                    f"instance {instance_id} is {row[4]}, not running",
+                    what_happened=f"already {row[4]}",
+                )
+            loaded = self._load(session, row, actor)
+            loaded.workflow.cancel()
+            events = [("instance.cancelled", None, {"reason": reason})]
+            return self._save(session, loaded, "cancel", actor, [], events, cancelled=True)
+
     def fire_due_timers(self, session: Session, *, limit: int = 1000) -> int:
         """Fire every instance's due timers, one transaction per instance. Returns instances run.
 
@@ -329,7 +348,10 @@ class Runtime:
     ) -> None:
         """Append a domain event to an instance's log (inside the caller's transaction)."""
         self._append_events(
-            session, instance_id, actor, [(kind, element_id, self._jsonable(dict(payload or {})))]
+            connection(session),
+            instance_id,
+            actor,
+            [(kind, element_id, self._jsonable(dict(payload or {})))],
         )
 
     # -- reads ----------------------------------------------------------------------------
@@ -449,11 +471,13 @@ class Runtime:
         actor: str | None,
         completed: list[CompletedElement],
         events: list[tuple[str, str | None, dict[str, Any]]],
+        *,
+        cancelled: bool = False,
     ) -> StepResult:
         now = self.clock.now()
         wf = loaded.workflow
-        done = pj.is_finished(wf)
-        status = "completed" if done else "running"
+        done = cancelled or pj.is_finished(wf)
+        status = "cancelled" if cancelled else "completed" if done else "running"
         conn = loaded.conn
         sql = fast_sql(conn)
         changed = sql.run(
@@ -479,7 +503,7 @@ class Runtime:
         )
         ready, after = synced.ready, synced.projection
         events.extend(("timer.fired", element, {"name": name}) for element, name in synced.fired)
-        if done and loaded.status != "completed":
+        if done and not cancelled and loaded.status != "completed":
             events.append(("instance.completed", None, {}))
         self._append_events(conn, loaded.id, actor, events, now)
         last = wf.last_task or wf.task_tree

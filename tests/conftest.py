@@ -86,3 +86,10 @@ def sqlite_db(tmp_path) -> Iterator[Database]:
 def clock() -> ManualClock:
     # A Monday morning in Beijing (01:00 UTC = 09:00 +08:00).
     return ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture(params=["straight", "restore"])
+def mode(request) -> str:
+    """Run a diagram twice: "straight" keeps the live workflow between steps, "restore"
+    restores it from its saved row at every step (as after a restart)."""
+    return request.param

@@ -74,17 +74,26 @@ def init(demo: bool) -> None:
     from flask import current_app
     from flask_migrate import upgrade
 
+    from engine.db import unit_of_work
+    from workflows.seed import seed_reference
+
+    from .extensions import db
+    from .hotline import get_hotline
     from .services import deploy_directory
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database is at the latest schema")
+    with unit_of_work(db.session):
+        for line in seed_reference(db.session, clock=get_hotline().clock):
+            click.echo(line)
     for line in deploy_directory(Path(current_app.config["BPMN_DIR"]), deployed_by="hotline init"):
         click.echo(line)
     if demo:
-        from .services import load_demo
+        from .demo import load
 
-        for line in load_demo():
-            click.echo(line)
+        with click.progressbar(length=300, label="demo cases", file=sys.stderr) as bar:
+            for line in load(progress=bar.update):
+                click.echo(line)
 
 
 @cli.command()
@@ -100,13 +109,21 @@ def validate(files: tuple[str, ...], forms_dir: str) -> None:
 
     Exit status 0 when every file is valid, 1 when any is not. Needs no database.
     """
+    from engine.clock import SystemClock
+    from engine.expressions import Evaluator
+    from workflows.hotline import expression_functions
+
     forms = Path(forms_dir)
+    evaluator = Evaluator(expression_functions(SystemClock()))
     max_bytes = int(os.environ.get("HOTLINE_MAX_BPMN_BYTES", DEFAULT_MAX_BYTES))
     failed = False
     for name in files:
         try:
             result = validate_file(
-                name, form_exists=lambda key: _form_exists(forms, key), max_bytes=max_bytes
+                name,
+                form_exists=lambda key: _form_exists(forms, key),
+                max_bytes=max_bytes,
+                evaluator=evaluator,
             )
             issues = [str(i) for i in result.issues]
         except Exception as exc:  # a bug of ours must still not print a traceback
@@ -187,3 +204,43 @@ def serve(host: str, port: int, threads: int) -> None:
     finally:
         if scheduler:
             scheduler.shutdown(wait=False)
+
+
+@cli.command()
+@click.option(
+    "--cases",
+    "n_cases",
+    type=click.IntRange(1, 10_000_000),
+    required=True,
+    help="How many calls to simulate.",
+)
+@click.option(
+    "--days", type=click.FloatRange(0.01, 3650), required=True, help="Over how many days."
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--ending-now/--starting-now",
+    default=True,
+    show_default=True,
+    help="Whether the simulated period ends now (history) or starts now.",
+)
+@with_appcontext
+@friendly_errors
+def simulate(n_cases: int, days: float, seed: int, ending_now: bool) -> None:
+    """Drive a realistic load of calls through the engine on a moved clock."""
+    from .demo import simulate as run
+
+    with click.progressbar(length=n_cases, label="calls", file=sys.stderr) as bar:
+        for line in run(
+            cases=n_cases, days=days, seed=seed, ending_now=ending_now, progress=bar.update
+        ):
+            click.echo(line)
+
+
+def _register_groups() -> None:
+    from .cli_calendar import calendar_group
+
+    cli.add_command(calendar_group)
+
+
+_register_groups()

@@ -1,7 +1,63 @@
-"""Demo data loader (replaced by the hotline domain's simulator)."""
+"""Demo data for a newcomer: the demo city and a few weeks of simulated hotline life."""
+
+from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.clock import ManualClock
+from engine.db import unit_of_work
+from engine.runtime import Runtime
+from workflows.cases.models import Case
+from workflows.hotline import install
+from workflows.seed import seed_demo_city
+from workflows.simulation import Simulation
+
+from .extensions import db
+from .hotline import get_hotline
 
 
-def load() -> Iterator[str]:
-    yield "demo data: nothing to load yet"
+def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> Iterator[str]:
+    """The demo city, then ``cases`` calls over the past ``days`` days (skipped if cases exist)."""
+    hotline = get_hotline()
+    session = db.session
+    with unit_of_work(session):
+        yield from seed_demo_city(session, clock=hotline.clock)
+    if session.scalar(select(Case.id).limit(1)) is not None:
+        yield "demo cases: the database already has cases; none added"
+        return
+    yield from simulate(cases=cases, days=days, seed=seed, ending_now=True, progress=progress)
+
+
+def simulate(
+    *, cases: int, days: float, seed: int, ending_now: bool, progress=None
+) -> Iterator[str]:
+    """Run the simulator on this app's database with its own moved clock.
+
+    With ``ending_now`` the simulated period ends at the real now, so the pages show a hotline
+    that has been running for ``days`` days; the app's scheduler takes the open cases on.
+    """
+    app_hotline = get_hotline()
+    now = app_hotline.clock.now()
+    start = now - timedelta(days=days) if ending_now else now
+    clock = ManualClock(start)
+    engine = db.engine
+
+    def session_factory() -> Session:
+        return Session(engine)
+
+    runtime = Runtime(clock=clock, tz=app_hotline.tz)
+    sim_hotline = install(
+        runtime,
+        clock=clock,
+        tz=app_hotline.tz,
+        forms_dir=app_hotline.forms.forms_dir,
+        session_factory=session_factory,
+    )
+    report = Simulation(sim_hotline, session_factory, seed=seed).run(
+        cases=cases, days=days, progress=progress
+    )
+    yield from report.lines()

@@ -1,35 +1,38 @@
-"""The per-app hotline objects: the clock, the engine runtime, forms; built once per app."""
+"""The per-app hotline: the clock, the engine runtime and the domain, built once per app."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from sqlalchemy.orm import Session
 
 from engine.clock import Clock, SystemClock
 from engine.runtime import Runtime
-
-
-@dataclass
-class Hotline:
-    clock: Clock
-    runtime: Runtime
-    forms_dir: Path
-    bpmn_dir: Path
-
-    def form_exists(self, key: str) -> bool:
-        """True when ``forms/<key>.json`` exists (keys are relative paths like ``complaint/reply``)."""
-        if not key or ".." in key.split("/") or key.startswith("/"):
-            return False
-        return (self.forms_dir / f"{key}.json").is_file()
+from workflows.hotline import Hotline, install
 
 
 def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
+    from .extensions import db
+
     clock = clock or SystemClock()
-    runtime = Runtime(clock=clock, tz=ZoneInfo(app.config["TIMEZONE"]))
-    hotline = Hotline(clock, runtime, Path(app.config["FORMS_DIR"]), Path(app.config["BPMN_DIR"]))
+    tz = ZoneInfo(app.config["TIMEZONE"])
+    runtime = Runtime(clock=clock, tz=tz)
+
+    with app.app_context():
+        engine = db.engine
+
+    def session_factory() -> Session:
+        return Session(engine)
+
+    hotline = install(
+        runtime,
+        clock=clock,
+        tz=tz,
+        forms_dir=Path(app.config["FORMS_DIR"]),
+        session_factory=session_factory,
+    )
     app.extensions["hotline"] = hotline
     return hotline
 

@@ -28,7 +28,7 @@ def deploy_file(path: Path, *, deployed_by: str) -> list[str]:
             [Issue(str(path), None, None, f"cannot read file: {exc.strerror}")]
         ) from None
     outcomes = hotline.runtime.deploy(
-        db.session, data, str(path), deployed_by=deployed_by, form_exists=hotline.form_exists
+        db.session, data, str(path), deployed_by=deployed_by, form_exists=hotline.forms.exists
     )
     return [o.describe() for o in outcomes]
 
@@ -40,10 +40,3 @@ def deploy_directory(directory: Path, *, deployed_by: str) -> Iterator[str]:
         yield f"no diagrams in {directory}"
     for path in files:
         yield from deploy_file(path, deployed_by=deployed_by)
-
-
-def load_demo() -> Iterator[str]:
-    """Demo data for a newcomer: the hotline domain provides it once it is installed."""
-    from .demo import load
-
-    yield from load()

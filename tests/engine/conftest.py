@@ -16,11 +16,6 @@ from engine.runtime import Runtime
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture(params=["straight", "restore"])
-def mode(request) -> str:
-    return request.param
-
-
 @pytest.fixture
 def runtime(clock, mode) -> Runtime:
     return Runtime(clock=clock, workflow_cache_size=2000 if mode == "straight" else 0)

@@ -83,7 +83,9 @@ def forms_for_fixtures(app, tmp_path):
         path = forms / f"{key}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("{}")
-    app.extensions["hotline"].forms_dir = forms
+    from workflows.forms import FormRegistry
+
+    app.extensions["hotline"].forms = FormRegistry(forms)
 
 
 def test_deploy_then_definitions(runner, forms_for_fixtures):

@@ -1,0 +1,864 @@
+"""Bootstrap the case-type diagrams in bpmn/ from shared building blocks.
+
+The .bpmn files are the source of truth: process designers edit them in any BPMN editor, and
+this script is only how their first versions were drawn consistently (same lanes, same steps,
+same names), with a simple hand-placed layout for the diagram interchange (DI). Running it
+again overwrites bpmn/*.bpmn: only do that when no one has edited them by hand since, or to
+add a new case type, and review the diff.
+
+    python scripts/gen_diagrams.py            # writes bpmn/*.bpmn
+    python scripts/gen_diagrams.py --check    # exit 1 if a file differs from what it would write
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+ROOT = Path(__file__).resolve().parent.parent
+LANES = [
+    ("operator", "接线员 Operator"),
+    ("dispatcher", "派单员 Dispatcher"),
+    ("handler", "承办单位 Handler"),
+    ("supervisor", "督办 Supervisor"),
+]
+SIZES = {"task": (100, 80), "event": (36, 36), "gateway": (50, 50)}
+COL_W, ROW_H, LANE_X, POOL_LABEL_W = 150, 110, 160, 30
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str  # startEvent, endEvent, userTask, scriptTask, exclusiveGateway, boundaryEvent
+    name: str
+    lane: str
+    col: float
+    row: int = 0
+    props: dict[str, str] = field(default_factory=dict)
+    script: str | None = None
+    timer: tuple[str, str] | None = None  # (timeDate|timeDuration|timeCycle, expression)
+    attached_to: str | None = None
+    interrupting: bool = False
+    default: str | None = None  # gateways: id of the default flow
+    terminate: bool = False
+
+
+@dataclass
+class Flow:
+    id: str
+    source: str
+    target: str
+    name: str = ""
+    condition: str | None = None
+    route: str = "auto"  # auto, below, above
+
+
+class Diagram:
+    def __init__(self, key: str, name: str) -> None:
+        self.key, self.name = key, name
+        self.nodes: dict[str, Node] = {}
+        self.flows: list[Flow] = []
+
+    def node(self, *args, **kwargs) -> Node:
+        n = Node(*args, **kwargs)
+        self.nodes[n.id] = n
+        return n
+
+    def flow(
+        self,
+        source: str,
+        target: str,
+        name: str = "",
+        condition: str | None = None,
+        route: str = "auto",
+        id: str | None = None,
+    ) -> Flow:
+        f = Flow(id or f"flow_{source}_to_{target}", source, target, name, condition, route)
+        self.flows.append(f)
+        return f
+
+
+def user_task(
+    d: Diagram,
+    id: str,
+    name: str,
+    lane: str,
+    col: float,
+    *,
+    form: str,
+    status: str | None,
+    group: str | None,
+    row: int = 0,
+) -> Node:
+    props = {"formKey": form}
+    if status:
+        props["status"] = status
+    if group:
+        props["candidateGroups"] = group
+    return d.node(id, "userTask", name, lane, col, row, props=props)
+
+
+# -- the building blocks --------------------------------------------------------------------
+
+
+def intake(d: Diagram) -> None:
+    d.node(
+        "start",
+        "startEvent",
+        "来电受理 Call taken",
+        "operator",
+        0,
+        props={"formKey": "common/intake"},
+    )
+    d.node(
+        "intake_outcome",
+        "exclusiveGateway",
+        "受理结果? Intake outcome?",
+        "operator",
+        1,
+        default="flow_intake_dispatch",
+    )
+    d.node(
+        "end_answered",
+        "endEvent",
+        "当场解答办结 Answered at once",
+        "operator",
+        2,
+        props={"outcome": "answered"},
+    )
+    d.node(
+        "end_not_accepted",
+        "endEvent",
+        "不予受理 Not accepted",
+        "operator",
+        2,
+        row=1,
+        props={"outcome": "not_accepted"},
+    )
+    d.flow("start", "intake_outcome")
+    d.flow(
+        "intake_outcome",
+        "end_answered",
+        "当场解答 answered",
+        condition="intake_outcome == 'answered'",
+    )
+    d.flow(
+        "intake_outcome",
+        "end_not_accepted",
+        "不予受理 not accepted",
+        condition="intake_outcome == 'not_accepted'",
+    )
+
+
+DISPATCH_SCRIPT = """dispatched_at = now()
+sign_due = after(policy['sign'])
+return_due = after(policy['return'])
+reply_due = after(policy['reply'])
+warn_at = warn_time(dispatched_at, reply_due, policy['warn_share'], policy['reply']['unit'])"""
+
+
+def dispatch(d: Diagram, col: float) -> float:
+    """Dispatch by the platform, two-level re-dispatch by a district platform."""
+    user_task(
+        d,
+        "dispatch",
+        "派单 Dispatch",
+        "dispatcher",
+        col,
+        form="common/dispatch",
+        status="awaiting_dispatch",
+        group="platform",
+    )
+    d.flow("intake_outcome", "dispatch", "派单 dispatch", id="flow_intake_dispatch")
+    d.node(
+        "set_deadlines",
+        "scriptTask",
+        "计算时限 Set deadlines",
+        "dispatcher",
+        col + 1,
+        script=DISPATCH_SCRIPT,
+    )
+    d.node(
+        "lead_is_platform",
+        "exclusiveGateway",
+        "区级平台? District platform?",
+        "dispatcher",
+        col + 2,
+        default="flow_to_sign_for",
+    )
+    user_task(
+        d,
+        "redispatch",
+        "二级派单 Re-dispatch",
+        "dispatcher",
+        col + 3,
+        row=1,
+        form="common/redispatch",
+        status="awaiting_redispatch",
+        group="lead_department",
+    )
+    d.node(
+        "set_street",
+        "scriptTask",
+        "转街镇 To street office",
+        "dispatcher",
+        col + 4,
+        row=1,
+        script="district_department = lead_department\nlead_department = street_department",
+    )
+    d.flow("dispatch", "set_deadlines")
+    d.flow("set_deadlines", "lead_is_platform")
+    d.flow("lead_is_platform", "redispatch", "是 yes", condition="lead_is_platform")
+    d.flow("redispatch", "set_street")
+    return col + 5
+
+
+def sign_and_return(d: Diagram, col: float) -> float:
+    """Sign-for within a limit (escalated when late), or return with a reason."""
+    user_task(
+        d,
+        "sign_for",
+        "签收 Sign for",
+        "handler",
+        col,
+        form="common/sign_for",
+        status="dispatched",
+        group="lead_department",
+    )
+    d.flow("lead_is_platform", "sign_for", "否 no", id="flow_to_sign_for")
+    d.flow("set_street", "sign_for")
+    d.node(
+        "sign_late",
+        "boundaryEvent",
+        "签收超时 Sign-for late",
+        "handler",
+        col,
+        attached_to="sign_for",
+        timer=("timeDate", "sign_due"),
+        props={"effect": "sign_overdue"},
+    )
+    d.node("end_sign_escalated", "endEvent", "已升级 Escalated", "handler", col + 1, row=1)
+    d.flow("sign_late", "end_sign_escalated")
+    d.node(
+        "signed_or_returned",
+        "exclusiveGateway",
+        "签收或退单? Sign or return?",
+        "handler",
+        col + 1,
+        default="flow_signed",
+    )
+    d.node(
+        "record_return",
+        "scriptTask",
+        "记录退单 Record return",
+        "dispatcher",
+        col + 2,
+        row=1,
+        script="return_count = return_count + 1\nreturned_by = lead_department",
+    )
+    user_task(
+        d,
+        "review_return",
+        "退单审核 Review return",
+        "dispatcher",
+        col + 3,
+        row=1,
+        form="common/review_return",
+        status="return_requested",
+        group="platform",
+    )
+    d.node(
+        "return_decision",
+        "exclusiveGateway",
+        "同意退单? Approve return?",
+        "dispatcher",
+        col + 4,
+        row=1,
+        default="flow_return_rejected",
+    )
+    d.node(
+        "record_sign",
+        "scriptTask",
+        "记录签收 Record sign-for",
+        "handler",
+        col + 2,
+        script="signed_at = now()",
+    )
+    d.flow("sign_for", "signed_or_returned")
+    d.flow("signed_or_returned", "record_return", "退单 return", condition="action == 'return'")
+    d.flow("signed_or_returned", "record_sign", "签收 sign", id="flow_signed")
+    d.flow("record_return", "review_return")
+    d.flow("review_return", "return_decision")
+    d.flow(
+        "return_decision",
+        "dispatch",
+        "同意, 改派 approve: re-dispatch",
+        condition="decision == 'approve'",
+        route="above",
+    )
+    d.flow("return_decision", "sign_for", "驳回 reject", id="flow_return_rejected", route="below")
+    return col + 3
+
+
+EXTEND_SCRIPT = """reply_due = after_from(reply_due, {'value': approved_days, 'unit': 'workdays'})
+warn_at = warn_time(now(), reply_due, policy['warn_share'], policy['reply']['unit'])
+extension_count = extension_count + 1
+extension_days_total = extension_days_total + approved_days"""
+RESUME_SCRIPT = """reply_due = resume_due(reply_due, paused_at, policy['reply']['unit'])
+warn_at = warn_time(now(), reply_due, policy['warn_share'], policy['reply']['unit'])
+paused_at = None"""
+
+
+def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> float:
+    """Handling with yellow/red timers, supervision, extension and suspension side paths."""
+    form = {
+        (True, True): "common/handle",
+        (True, False): "common/handle_extension",
+        (False, False): "common/reply",
+    }[(extension, suspension)]
+    user_task(
+        d,
+        "handle",
+        "办理答复 Handle and reply",
+        "handler",
+        col,
+        form=form,
+        status="in_progress",
+        group="lead_department",
+    )
+    d.flow("record_sign", "handle")
+    d.node(
+        "warn",
+        "boundaryEvent",
+        "黄牌预警 Yellow warning",
+        "handler",
+        col - 0.25,
+        attached_to="handle",
+        timer=("timeDate", "warn_at"),
+        props={"effect": "warn"},
+    )
+    d.node("end_warned", "endEvent", "已预警 Warned", "handler", col + 0.6, row=1)
+    d.flow("warn", "end_warned")
+    d.node(
+        "overdue",
+        "boundaryEvent",
+        "红牌超期 Overdue",
+        "handler",
+        col + 0.25,
+        attached_to="handle",
+        timer=("timeDate", "reply_due"),
+        props={"effect": "overdue"},
+    )
+    user_task(
+        d,
+        "supervise",
+        "督办 Supervise",
+        "supervisor",
+        col + 1,
+        form="common/supervise",
+        status=None,
+        group=None,
+    )
+    d.node("end_supervised", "endEvent", "已督办 Supervised", "supervisor", col + 2)
+    d.flow("overdue", "supervise")
+    d.flow("supervise", "end_supervised")
+    d.node(
+        "handle_action",
+        "exclusiveGateway",
+        "答复或申请? Reply or request?",
+        "handler",
+        col + 1,
+        default="flow_reply",
+    )
+    d.flow("handle", "handle_action")
+    if extension:
+        user_task(
+            d,
+            "review_extension",
+            "延期审核 Review extension",
+            "dispatcher",
+            col + 1,
+            row=2,
+            form="common/review_extension",
+            status="extension_requested",
+            group="platform",
+        )
+        d.node(
+            "extension_decision",
+            "exclusiveGateway",
+            "同意延期? Approve?",
+            "dispatcher",
+            col + 2,
+            row=2,
+            default="flow_extension_refused",
+        )
+        d.node(
+            "extend",
+            "scriptTask",
+            "延长时限 Extend deadline",
+            "dispatcher",
+            col + 3,
+            row=2,
+            script=EXTEND_SCRIPT,
+        )
+        d.flow(
+            "handle_action",
+            "review_extension",
+            "申请延期 extension",
+            condition="action == 'request_extension'",
+        )
+        d.flow("review_extension", "extension_decision")
+        d.flow("extension_decision", "extend", "同意 approve", condition="decision == 'approve'")
+        d.flow("extend", "handle", route="above")
+        d.flow(
+            "extension_decision",
+            "handle",
+            "不同意 refuse",
+            id="flow_extension_refused",
+            route="above",
+        )
+    if suspension:
+        user_task(
+            d,
+            "review_suspension",
+            "挂起审核 Review suspension",
+            "dispatcher",
+            col + 1,
+            row=3,
+            form="common/review_suspension",
+            status="suspension_requested",
+            group="platform",
+        )
+        d.node(
+            "suspension_decision",
+            "exclusiveGateway",
+            "同意挂起? Approve?",
+            "dispatcher",
+            col + 2,
+            row=3,
+            default="flow_suspension_refused",
+        )
+        d.node(
+            "pause",
+            "scriptTask",
+            "暂停计时 Pause clock",
+            "dispatcher",
+            col + 3,
+            row=3,
+            script="paused_at = now()",
+        )
+        user_task(
+            d,
+            "resume",
+            "恢复办理 Resume",
+            "handler",
+            col + 3,
+            row=2,
+            form="common/resume",
+            status="suspended",
+            group="lead_department",
+        )
+        d.node(
+            "unpause",
+            "scriptTask",
+            "顺延时限 Shift deadline",
+            "handler",
+            col + 4,
+            row=2,
+            script=RESUME_SCRIPT,
+        )
+        d.flow(
+            "handle_action",
+            "review_suspension",
+            "申请挂起 suspension",
+            condition="action == 'request_suspension'",
+        )
+        d.flow("review_suspension", "suspension_decision")
+        d.flow("suspension_decision", "pause", "同意 approve", condition="decision == 'approve'")
+        d.flow("pause", "resume")
+        d.flow("resume", "unpause")
+        d.flow("unpause", "handle", route="below")
+        d.flow(
+            "suspension_decision",
+            "handle",
+            "不同意 refuse",
+            id="flow_suspension_refused",
+            route="below",
+        )
+    d.node(
+        "record_reply",
+        "scriptTask",
+        "记录答复 Record reply",
+        "handler",
+        col + 2,
+        script="replied_at = now()",
+    )
+    d.flow("handle_action", "record_reply", "答复 reply", id="flow_reply")
+    return col + 3
+
+
+def review_callback_close(d: Diagram, col: float, *, review: bool) -> None:
+    prev = "record_reply"
+    if review:
+        d.node(
+            "review_required",
+            "exclusiveGateway",
+            "需审核? Review?",
+            "dispatcher",
+            col,
+            default="flow_no_review",
+        )
+        user_task(
+            d,
+            "review_reply",
+            "答复审核 Review reply",
+            "dispatcher",
+            col + 1,
+            form="common/review_reply",
+            status="replied",
+            group="platform",
+        )
+        d.node(
+            "review_decision",
+            "exclusiveGateway",
+            "通过? Accepted?",
+            "dispatcher",
+            col + 2,
+            default="flow_reply_accepted",
+        )
+        d.flow(prev, "review_required")
+        d.flow("review_required", "review_reply", "是 yes", condition="policy['review_required']")
+        d.flow("review_reply", "review_decision")
+        d.flow(
+            "review_decision",
+            "handle",
+            "退回重办 redo",
+            condition="decision == 'redo'",
+            route="above",
+        )
+        col += 3
+    d.node(
+        "callback_required",
+        "exclusiveGateway",
+        "需回访? Callback?",
+        "supervisor",
+        col,
+        default="flow_no_callback",
+    )
+    if review:
+        d.flow("review_decision", "callback_required", "通过 accept", id="flow_reply_accepted")
+        d.flow("review_required", "callback_required", "否 no", id="flow_no_review")
+    else:
+        d.flow(prev, "callback_required")
+    user_task(
+        d,
+        "callback",
+        "回访 Call back",
+        "supervisor",
+        col + 1,
+        form="common/callback",
+        status="awaiting_callback",
+        group=None,
+    )
+    d.node(
+        "record_callback",
+        "scriptTask",
+        "记录回访 Record callback",
+        "supervisor",
+        col + 2,
+        script="callback_at = now()",
+    )
+    d.node(
+        "reopen_needed",
+        "exclusiveGateway",
+        "重办? Reopen?",
+        "supervisor",
+        col + 3,
+        default="flow_no_reopen",
+    )
+    d.node(
+        "reopen",
+        "scriptTask",
+        "重办 Reopen",
+        "supervisor",
+        col + 4,
+        row=1,
+        script=(
+            "reopen_count = reopen_count + 1\n"
+            "reply_due = after(policy['reopen'])\n"
+            "warn_at = warn_time(now(), reply_due, policy['warn_share'], "
+            "policy['reopen']['unit'])\n"
+            "replied_at = None"
+        ),
+    )
+    d.node("close", "scriptTask", "办结 Close", "supervisor", col + 5, script="closed_at = now()")
+    d.node(
+        "end_closed",
+        "endEvent",
+        "办结 Closed",
+        "supervisor",
+        col + 6,
+        props={"outcome": "handled"},
+        terminate=True,
+    )
+    d.flow("callback_required", "callback", "是 yes", condition="policy['callback_required']")
+    d.flow("callback_required", "close", "否 no", id="flow_no_callback", route="below")
+    d.flow("callback", "record_callback")
+    d.flow("record_callback", "reopen_needed")
+    d.flow("reopen_needed", "reopen", "不满意重办 reopen", condition="reopen")
+    d.flow("reopen", "handle", route="below")
+    d.flow("reopen_needed", "close", "否 no", id="flow_no_reopen")
+    d.flow("close", "end_closed")
+
+
+def full_case(key: str, name: str, *, suspension: bool, review: bool, extension: bool = True):
+    d = Diagram(key, name)
+    intake(d)
+    col = dispatch(d, 2)
+    col = sign_and_return(d, col)
+    col = handle(d, col, extension=extension, suspension=suspension)
+    review_callback_close(d, col, review=review)
+    return d
+
+
+DIAGRAMS = {
+    "complaint": lambda: full_case("complaint", "投诉 Complaint", suspension=True, review=True),
+    "report": lambda: full_case("report", "举报 Report (tip-off)", suspension=True, review=True),
+    "consultation": lambda: full_case(
+        "consultation", "咨询 Consultation", suspension=False, review=False
+    ),
+    "help_request": lambda: full_case(
+        "help_request", "求助 Help request", suspension=True, review=False
+    ),
+    "suggestion": lambda: full_case(
+        "suggestion",
+        "建议与表扬 Suggestion and praise",
+        suspension=False,
+        review=False,
+        extension=False,
+    ),
+}
+
+
+# -- XML -------------------------------------------------------------------------------------
+
+
+def _size(n: Node) -> tuple[int, int]:
+    if n.kind.endswith("Event"):
+        return SIZES["event"]
+    if n.kind.endswith("Gateway"):
+        return SIZES["gateway"]
+    return SIZES["task"]
+
+
+class Layout:
+    def __init__(self, d: Diagram) -> None:
+        self.d = d
+        rows = {lane: 0 for lane, _ in LANES}
+        for n in d.nodes.values():
+            rows[n.lane] = max(rows[n.lane], n.row + (1 if n.kind != "boundaryEvent" else 0))
+        self.lane_y: dict[str, tuple[int, int]] = {}
+        y = 60
+        for lane, _ in LANES:
+            h = max(rows[lane], 1) * ROW_H + 40
+            self.lane_y[lane] = (y, h)
+            y += h
+        self.height = y - 60
+        self.width = int(max(n.col for n in d.nodes.values()) * COL_W + 260)
+
+    def bounds(self, n: Node) -> tuple[float, float, int, int]:
+        w, h = _size(n)
+        if n.attached_to:
+            host = self.d.nodes[n.attached_to]
+            hx, hy, hw, hh = self.bounds(host)
+            offset = hw * (0.5 + (n.col - host.col))
+            return hx + offset - w / 2, hy + hh - h / 2, w, h
+        ly, _ = self.lane_y[n.lane]
+        cx = LANE_X + 90 + n.col * COL_W
+        cy = ly + 20 + ROW_H / 2 + n.row * ROW_H
+        return cx - w / 2, cy - h / 2, w, h
+
+    def waypoints(self, f: Flow) -> list[tuple[float, float]]:
+        s, t = self.d.nodes[f.source], self.d.nodes[f.target]
+        sx, sy, sw, sh = self.bounds(s)
+        tx, ty, tw, th = self.bounds(t)
+        if s.attached_to:  # leave a boundary event downwards, then go right
+            start = (sx + sw / 2, sy + sh)
+            return (
+                [start, (start[0], ty + th / 2), (tx, ty + th / 2)]
+                if tx > start[0]
+                else [start, (start[0], ty), (tx + tw / 2, ty)]
+            )
+        backwards = tx + tw / 2 <= sx + sw / 2
+        if backwards or f.route in ("above", "below"):
+            if f.route == "above" or (f.route == "auto" and ty < sy):
+                y = min(sy, ty) - 18
+                return [(sx + sw / 2, sy), (sx + sw / 2, y), (tx + tw / 2, y), (tx + tw / 2, ty)]
+            y = max(sy + sh, ty + th) + 18
+            return [
+                (sx + sw / 2, sy + sh),
+                (sx + sw / 2, y),
+                (tx + tw / 2, y),
+                (tx + tw / 2, ty + th),
+            ]
+        a = (sx + sw, sy + sh / 2)
+        b = (tx, ty + th / 2)
+        if abs(a[1] - b[1]) < 1:
+            return [a, b]
+        mid = a[0] + max(15, (b[0] - a[0]) / 2)
+        return [a, (mid, a[1]), (mid, b[1]), b]
+
+
+def render(d: Diagram) -> str:
+    lay = Layout(d)
+    incoming: dict[str, list[str]] = {n: [] for n in d.nodes}
+    outgoing: dict[str, list[str]] = {n: [] for n in d.nodes}
+    for f in d.flows:
+        outgoing[f.source].append(f.id)
+        incoming[f.target].append(f.id)
+    out: list[str] = []
+    w = out.append
+    w('<?xml version="1.0" encoding="UTF-8"?>')
+    w(
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"'
+        ' xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"'
+        ' xmlns:di="http://www.omg.org/spec/DD/20100524/DI"'
+        ' xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"'
+        f' id="Definitions_{d.key}" targetNamespace="https://hotline.example/bpmn"'
+        ' exporter="hotline scripts/gen_diagrams.py" exporterVersion="1">'
+    )
+    w(f'  <bpmn:collaboration id="Collaboration_{d.key}">')
+    w(
+        f'    <bpmn:participant id="Participant_{d.key}" name={quoteattr(d.name)}'
+        f' processRef="{d.key}" />'
+    )
+    w("  </bpmn:collaboration>")
+    w(f'  <bpmn:process id="{d.key}" name={quoteattr(d.name)} isExecutable="true">')
+    w(f'    <bpmn:laneSet id="LaneSet_{d.key}">')
+    for lane, label in LANES:
+        w(f'      <bpmn:lane id="Lane_{lane}" name="{lane}">')
+        w(f"        <bpmn:documentation>{escape(label)}</bpmn:documentation>")
+        for n in d.nodes.values():
+            if n.lane == lane:
+                w(f"        <bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>")
+        w("      </bpmn:lane>")
+    w("    </bpmn:laneSet>")
+    for n in d.nodes.values():
+        attrs = f'id="{n.id}" name={quoteattr(n.name)}'
+        if n.default:
+            attrs += f' default="{n.default}"'
+        if n.attached_to:
+            attrs += f' attachedToRef="{n.attached_to}"'
+            attrs += f' cancelActivity="{"true" if n.interrupting else "false"}"'
+        w(f"    <bpmn:{n.kind} {attrs}>")
+        if n.props:
+            w("      <bpmn:extensionElements>")
+            w("        <spiffworkflow:properties>")
+            for k, v in n.props.items():
+                w(f'          <spiffworkflow:property name="{k}" value={quoteattr(v)} />')
+            w("        </spiffworkflow:properties>")
+            w("      </bpmn:extensionElements>")
+        for fid in incoming[n.id]:
+            w(f"      <bpmn:incoming>{fid}</bpmn:incoming>")
+        for fid in outgoing[n.id]:
+            w(f"      <bpmn:outgoing>{fid}</bpmn:outgoing>")
+        if n.timer:
+            tag, expr = n.timer
+            w(f'      <bpmn:timerEventDefinition id="{n.id}_timer">')
+            w(f"        <bpmn:{tag}>{escape(expr)}</bpmn:{tag}>")
+            w("      </bpmn:timerEventDefinition>")
+        if n.terminate:
+            w(f'      <bpmn:terminateEventDefinition id="{n.id}_terminate" />')
+        if n.script:
+            w(f"      <bpmn:script>{escape(n.script)}</bpmn:script>")
+        w(f"    </bpmn:{n.kind}>")
+    for f in d.flows:
+        name = f" name={quoteattr(f.name)}" if f.name else ""
+        if f.condition:
+            w(
+                f'    <bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}"'
+                f' targetRef="{f.target}">'
+            )
+            w(f"      <bpmn:conditionExpression>{escape(f.condition)}</bpmn:conditionExpression>")
+            w("    </bpmn:sequenceFlow>")
+        else:
+            w(
+                f'    <bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}"'
+                f' targetRef="{f.target}" />'
+            )
+    w("  </bpmn:process>")
+    w(f'  <bpmndi:BPMNDiagram id="BPMNDiagram_{d.key}">')
+    w(f'    <bpmndi:BPMNPlane id="BPMNPlane_{d.key}" bpmnElement="Collaboration_{d.key}">')
+    pool_x = LANE_X - POOL_LABEL_W
+    w(
+        f'      <bpmndi:BPMNShape id="Participant_{d.key}_di" bpmnElement="Participant_{d.key}"'
+        ' isHorizontal="true">'
+    )
+    w(
+        f'        <dc:Bounds x="{pool_x}" y="60" width="{lay.width + POOL_LABEL_W}"'
+        f' height="{lay.height}" />'
+    )
+    w("      </bpmndi:BPMNShape>")
+    for lane, _ in LANES:
+        y, h = lay.lane_y[lane]
+        w(
+            f'      <bpmndi:BPMNShape id="Lane_{lane}_di" bpmnElement="Lane_{lane}"'
+            ' isHorizontal="true">'
+        )
+        w(f'        <dc:Bounds x="{LANE_X}" y="{y}" width="{lay.width}" height="{h}" />')
+        w("      </bpmndi:BPMNShape>")
+    ordered = [n for n in d.nodes.values() if not n.attached_to] + [
+        n for n in d.nodes.values() if n.attached_to
+    ]
+    for n in ordered:
+        x, y, bw, bh = lay.bounds(n)
+        extra = ' isMarkerVisible="true"' if n.kind == "exclusiveGateway" else ""
+        w(f'      <bpmndi:BPMNShape id="{n.id}_di" bpmnElement="{n.id}"{extra}>')
+        w(f'        <dc:Bounds x="{x:g}" y="{y:g}" width="{bw}" height="{bh}" />')
+        if not n.kind.endswith("Task"):
+            w("        <bpmndi:BPMNLabel>")
+            w(
+                f'          <dc:Bounds x="{x - 30:g}" y="{y + bh + 4:g}" width="{bw + 60}"'
+                ' height="27" />'
+            )
+            w("        </bpmndi:BPMNLabel>")
+        w("      </bpmndi:BPMNShape>")
+    for f in d.flows:
+        w(f'      <bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">')
+        for px, py in lay.waypoints(f):
+            w(f'        <di:waypoint x="{px:g}" y="{py:g}" />')
+        w("      </bpmndi:BPMNEdge>")
+    w("    </bpmndi:BPMNPlane>")
+    w("  </bpmndi:BPMNDiagram>")
+    w("</bpmn:definitions>")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--out", type=Path, default=ROOT / "bpmn")
+    args = ap.parse_args()
+    differ = []
+    args.out.mkdir(exist_ok=True)
+    for key, build in DIAGRAMS.items():
+        text = render(build())
+        path = args.out / f"{key}.bpmn"
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                differ.append(path.name)
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
+    if differ:
+        print("differs from the generator:", ", ".join(differ))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

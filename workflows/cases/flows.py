@@ -1,0 +1,384 @@
+"""Case flows: intake, task completion with the hotline's rules, merging, notes.
+
+Each runs in one :func:`engine.db.unit_of_work`, engine step included, so the case row, the
+workflow and the event log change together or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db import unit_of_work
+from engine.errors import NotFound
+from engine.models import HumanTask
+from engine.runtime import StepResult
+
+from ..departments import service as departments
+from ..dispatch.service import categories, suggest_department
+from ..errors import DomainError, Forbidden, FormInvalid
+from ..policy.service import get_policy, policy_data
+from ..users.models import Role, User
+from .enums import OPEN, CaseStatus, IntakeOutcome
+from .models import Case, CaseNote
+from .process import PROCESS_FOR_TYPE
+from .service import get_case, get_task_for, next_case_number
+
+if TYPE_CHECKING:
+    from ..hotline import Hotline
+
+INTAKE_FORM = "common/intake"
+
+
+def form_context(
+    session: Session,
+    hotline: Hotline,
+    *,
+    form_key: str,
+    case: Case | None = None,
+    group: str | None = None,
+    lang: str = "zh",
+) -> dict[str, Any]:
+    """The dynamic options a form's ``valuesKey`` fields need (departments, categories...)."""
+    context: dict[str, Any] = {"tz": hotline.tz}
+    active = departments.active_departments(session)
+    platform = departments.city_platform(session)
+    context["departments"] = departments.as_options(
+        [d for d in active if platform is None or d.id != platform.id], lang
+    )
+    context["areas"] = departments.as_options([d for d in active if d.level == "district"], lang)
+    context["categories"] = [{"value": c, "label": c} for c in categories(session)]
+    if group:
+        parent = departments.by_code(session, group)
+        subs = departments.children(session, parent=parent) if parent else []
+        context["sub_departments"] = departments.as_options(subs, lang)
+    return context
+
+
+def open_case(
+    session: Session,
+    hotline: Hotline,
+    *,
+    data: dict[str, Any],
+    actor: str,
+    lang: str = "zh",
+    channel: str | None = None,
+) -> Case:
+    """Intake: validate the call record, create the case and start its workflow, in one go.
+
+    Answered-at-once and not-accepted cases are closed by their workflow straight away.
+    """
+    form = hotline.forms.get(INTAKE_FORM)
+    with unit_of_work(session):
+        clean, errors = form.validate(
+            data,
+            context=form_context(session, hotline, form_key=INTAKE_FORM, lang=lang),
+            lang=lang,
+        )
+        if errors:
+            raise FormInvalid(errors)
+        if channel:
+            clean["channel"] = channel
+        now = hotline.clock.now()
+        try:
+            policy_row = get_policy(session, case_type=clean["case_type"], urgency=clean["urgency"])
+        except LookupError as exc:
+            raise FormInvalid({"case_type": [str(exc)]}) from None
+        policy = policy_data(policy_row)
+        number = next_case_number(session, now_local=now.astimezone(hotline.tz))
+        platform = departments.city_platform(session)
+        if platform is None:
+            raise DomainError(
+                "no dispatch platform is configured (a department with is_platform "
+                "and no parent); run `hotline init --demo` or add one"
+            )
+        suggested = suggest_department(
+            session, category=clean.get("category") or "", area=clean.get("area") or ""
+        )
+        case = Case(
+            number=number,
+            case_type=clean["case_type"],
+            urgency=clean["urgency"],
+            channel=clean.get("channel") or "phone",
+            category=clean.get("category") or "",
+            status=str(CaseStatus.AWAITING_DISPATCH),
+            caller_name=clean.get("caller_name") or "",
+            caller_phone=clean.get("caller_phone") or "",
+            address=clean.get("address") or "",
+            area=clean.get("area") or "",
+            lat=clean.get("lat"),
+            lon=clean.get("lon"),
+            description=clean.get("description") or "",
+            intake_outcome=clean["intake_outcome"],
+            answer=clean.get("answer") or "",
+            not_accepted_reason=clean.get("not_accepted_reason") or "",
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            callback_required=policy["callback_required"],
+            policy=policy,
+            first_contact_resolution=clean["intake_outcome"] == IntakeOutcome.ANSWERED,
+        )
+        session.add(case)
+        session.flush()
+        process_data = {
+            **_with_all_fields(form, clean),
+            "case_number": number,
+            "policy": policy,
+            "platform": platform.code,
+            "suggested_department": suggested.code if suggested else None,
+            "return_count": 0,
+            "extension_count": 0,
+            "extension_days_total": 0,
+            "reopen_count": 0,
+            "replied_at": None,
+            "paused_at": None,
+        }
+        hotline.runtime.start(
+            session,
+            PROCESS_FOR_TYPE[case.case_type],
+            data=process_data,
+            actor=actor,
+            business_key=number,
+        )
+        session.flush()
+    return case
+
+
+def _with_all_fields(form: Any, clean: dict[str, Any]) -> dict[str, Any]:
+    """Every field of the form present in the data: hidden or empty ones as None (False for
+    checkboxes), so that a value from an earlier pass through a loop never lingers."""
+    out = dict(clean)
+    for field in form.fields:
+        key = field["key"]
+        if key not in out:
+            out[key] = False if field.get("type") == "checkbox" else None
+    return out
+
+
+def complete_task(
+    session: Session,
+    hotline: Hotline,
+    *,
+    task_id: str,
+    data: dict[str, Any],
+    user: User,
+    lang: str = "zh",
+    expected_version: int | None = None,
+) -> StepResult:
+    """Validate a task's form submission against the form and the hotline's rules, then
+    complete the task; the case row follows in the same transaction."""
+    with unit_of_work(session):
+        task, case = get_task_for(session, task_id=task_id, user=user)
+        if not task.form_key:
+            raise DomainError(f"task {task.name!r} has no form")
+        form = hotline.forms.get(task.form_key)
+        context = form_context(
+            session,
+            hotline,
+            form_key=task.form_key,
+            case=case,
+            group=task.candidate_group,
+            lang=lang,
+        )
+        clean, errors = form.validate(data, context=context, lang=lang)
+        if not errors:
+            errors = _rule_errors(session, hotline, task=task, case=case, data=clean, lang=lang)
+        if errors:
+            raise FormInvalid(errors)
+        clean = _with_all_fields(form, clean)
+        if task.element_id == "dispatch":
+            lead = departments.by_code(session, clean["lead_department"])
+            clean["lead_is_platform"] = bool(lead and lead.is_platform and lead.parent_id)
+        return hotline.runtime.complete_task(
+            session, task_id, data=clean, actor=user.username, expected_version=expected_version
+        )
+
+
+def _msg(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+def _rule_errors(
+    session: Session,
+    hotline: Hotline,
+    *,
+    task: HumanTask,
+    case: Case,
+    data: dict[str, Any],
+    lang: str,
+) -> dict[str, list[str]]:
+    """The hotline's rules that a form alone cannot know (limits, counts, deadlines)."""
+    now = hotline.clock.now()
+    policy = case.policy or {}
+    errors: dict[str, list[str]] = {}
+    if task.element_id == "sign_for" and data.get("action") == "return":
+        if case.return_due is not None and now > case.return_due:
+            local = case.return_due.astimezone(hotline.tz).strftime("%Y-%m-%d %H:%M")
+            errors["action"] = [
+                _msg(
+                    lang,
+                    f"退单期限已于 {local} 截止，请签收办理",
+                    f"the return window closed at {local}: sign for it",
+                )
+            ]
+        elif case.return_count >= policy.get("max_returns", 3):
+            errors["action"] = [
+                _msg(
+                    lang,
+                    f"本件已退单 {case.return_count} 次，不能再退单，请签收或联系派单员",
+                    f"returned {case.return_count} times already: no more returns, sign for it "
+                    "or call the dispatcher",
+                )
+            ]
+    if task.element_id == "dispatch" and data.get("lead_department") in (
+        data.get("co_departments") or []
+    ):
+        errors["co_departments"] = [
+            _msg(lang, "协办单位不能包含主办单位", "the lead department cannot also co-handle")
+        ]
+    limit = (policy.get("extension_max") or {}).get("value", 10)
+    used = _process_value(session, hotline, case, "extension_days_total", 0)
+    if data.get("action") == "request_extension":
+        if case.reply_due is not None and now >= case.reply_due:
+            errors["action"] = [
+                _msg(
+                    lang,
+                    "已超期，不能再申请延期",
+                    "the deadline has passed: an extension must be asked before",
+                )
+            ]
+        elif used + (data.get("extension_days") or 0) > limit:
+            errors["extension_days"] = [
+                _msg(
+                    lang,
+                    f"延期合计不能超过 {limit} 个工作日（已延 {used} 天）",
+                    f"extensions may total at most {limit} working days ({used} used)",
+                )
+            ]
+    if task.element_id == "review_extension" and data.get("decision") == "approve":
+        asked = _process_value(session, hotline, case, "extension_days", None)
+        days = data.get("approved_days") or 0
+        if asked is not None and days > asked:
+            errors["approved_days"] = [
+                _msg(
+                    lang,
+                    f"不能超过申请的 {asked} 个工作日",
+                    f"more than the {asked} working days asked",
+                )
+            ]
+        elif used + days > limit:
+            errors["approved_days"] = [
+                _msg(
+                    lang,
+                    f"延期合计不能超过 {limit} 个工作日（已延 {used} 天）",
+                    f"extensions may total at most {limit} working days ({used} used)",
+                )
+            ]
+    return errors
+
+
+def _process_value(session: Session, hotline: Hotline, case: Case, key: str, default: Any) -> Any:
+    if case.instance_id is None:
+        return default
+    return hotline.runtime.data(session, case.instance_id).get(key, default)
+
+
+# -- merging duplicates ---------------------------------------------------------------------
+
+
+def merge_case(
+    session: Session,
+    hotline: Hotline,
+    *,
+    duplicate_number: str,
+    master_number: str,
+    user: User,
+    reason: str = "",
+) -> Case:
+    """Merge a duplicate into its master: the duplicate's workflow stops, and the duplicate
+    is closed with the master's outcome when the master closes."""
+    if user.role not in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden("only dispatchers and supervisors merge cases")
+    if duplicate_number == master_number:
+        raise DomainError("a case cannot be merged into itself")
+    with unit_of_work(session):
+        duplicate = _case_by_number(session, duplicate_number)
+        master = _case_by_number(session, master_number)
+        for case in (duplicate, master):
+            if case.status not in OPEN:
+                raise DomainError(f"case {case.number} is {case.status}: only open cases merge")
+        if master.merged_into_id is not None:
+            raise DomainError(f"case {master.number} is itself merged into another case")
+        now = hotline.clock.now()
+        previous = duplicate.status
+        duplicate.status = CaseStatus.MERGED
+        duplicate.merged_into_id = master.id
+        duplicate.updated_at = now
+        session.flush()
+        if duplicate.instance_id is not None:
+            hotline.runtime.cancel(
+                session,
+                duplicate.instance_id,
+                actor=user.username,
+                reason=f"merged into {master.number}" + (f": {reason}" if reason else ""),
+            )
+            hotline.runtime.record_event(
+                session,
+                duplicate.instance_id,
+                "case.status",
+                actor=user.username,
+                payload={
+                    "case": duplicate.number,
+                    "from": previous,
+                    "to": "merged",
+                    "master": master.number,
+                },
+            )
+        if master.instance_id is not None:
+            hotline.runtime.record_event(
+                session,
+                master.instance_id,
+                "case.merged_in",
+                actor=user.username,
+                payload={"case": master.number, "duplicate": duplicate.number},
+            )
+    return duplicate
+
+
+def _case_by_number(session: Session, number: str) -> Case:
+    case = session.scalars(select(Case).where(Case.number == number)).first()
+    if case is None:
+        raise NotFound(f"case {number} does not exist")
+    return case
+
+
+def add_note(
+    session: Session, hotline: Hotline, *, number: str, user: User, body: str, kind: str = "note"
+) -> CaseNote:
+    """A note on a case by anyone who can see it (co-handling units give their opinion here)."""
+    if not body.strip():
+        raise FormInvalid({"body": ["此项为必填项"]})
+    with unit_of_work(session):
+        case = get_case(session, number=number, user=user)
+        note = CaseNote(
+            case_id=case.id,
+            author=user.username,
+            department_id=user.department_id,
+            kind=kind,
+            body=body.strip(),
+            created_at=hotline.clock.now(),
+        )
+        session.add(note)
+        if case.instance_id is not None:
+            hotline.runtime.record_event(
+                session,
+                case.instance_id,
+                "case.note",
+                actor=user.username,
+                payload={"case": case.number, "kind": kind, "body": body.strip()},
+            )
+        session.flush()
+    return note

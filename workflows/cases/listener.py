@@ -1,0 +1,216 @@
+"""Keeps each case row in step with its workflow, inside the engine step's transaction.
+
+The diagram drives the process; the case row mirrors it for queries and KPIs:
+- the status is read from the ``status`` property of the ready main-path task (a case closes
+  when its instance completes), and every change is checked against the transition table;
+- deadlines, timestamps and counters are copied from the process data of the main path;
+- timer elements with an ``effect`` property (``sign_overdue``, ``warn``, ``overdue``) mark
+  escalations; the yellow/red state is derived from the deadlines and the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock, as_utc
+from engine.runtime import Runtime, StepResult
+
+from ..departments.models import Department
+from ..errors import DomainError
+from .enums import CLOCK_RUNNING, CaseStatus, DueState, can_move
+from .models import Case, CaseDepartment
+from .process import element_properties
+
+#: process data key -> case column, copied after every step when present in the data
+MIRRORED_DATES = (
+    "dispatched_at",
+    "sign_due",
+    "signed_at",
+    "return_due",
+    "reply_due",
+    "warn_at",
+    "replied_at",
+    "closed_at",
+    "paused_at",
+    "callback_at",
+)
+MIRRORED_COUNTS = ("return_count", "extension_count", "reopen_count")
+
+
+class CaseMirror:
+    """The engine step listener that updates the ``cases`` row of the stepped instance."""
+
+    def __init__(self, runtime: Runtime, clock: Clock) -> None:
+        self.runtime = runtime
+        self.clock = clock
+
+    def on_step(self, session: Session, step: StepResult) -> None:
+        if not step.business_key:
+            return
+        case = session.scalars(select(Case).where(Case.number == step.business_key)).first()
+        if case is None:
+            return
+        if case.instance_id is None:
+            case.instance_id = step.instance_id
+        workflow = step.workflow
+        main = [(r, element_properties(workflow, r.element_id).get("status")) for r in step.ready]
+        main = [(r, status) for r, status in main if status]
+        data = _main_data(workflow, main[0][0].task_id if main else None)
+        self._mirror(session, case, data)
+        for element in step.completed:
+            effect = element_properties(workflow, element.element_id).get("effect")
+            if effect == "sign_overdue":
+                case.sign_escalated = True
+                self._event(session, case, "case.sign_overdue", step)
+            elif effect == "overdue":
+                case.escalated = True
+                self._event(session, case, "case.overdue", step)
+            elif effect == "warn":
+                self._event(session, case, "case.warning", step)
+        if step.status == "completed":
+            outcome = ""
+            for element in step.completed:
+                outcome = element_properties(workflow, element.element_id).get("outcome") or outcome
+            self._close(session, case, outcome or "handled", step)
+        elif step.status == "running" and main:
+            self._move(session, case, CaseStatus(main[0][1]), step)
+        self._due_state(case, step.at)
+        case.updated_at = step.at
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    def _mirror(self, session: Session, case: Case, data: dict[str, Any]) -> None:
+        for key in MIRRORED_DATES:
+            if key in data:
+                value = data[key]
+                setattr(case, key, _as_datetime(value))
+        for key in MIRRORED_COUNTS:
+            if isinstance(data.get(key), int):
+                setattr(case, key, data[key])
+        if data.get("reply_text"):
+            case.reply_text = str(data["reply_text"])
+        if data.get("satisfaction"):
+            case.satisfaction = str(data["satisfaction"])
+        if data.get("resolved") in ("yes", "no", True, False):
+            case.resolved = data["resolved"] in ("yes", True)
+        lead = data.get("lead_department")
+        if lead:
+            self._set_departments(session, case, lead, data.get("co_departments") or [])
+
+    def _set_departments(self, session: Session, case: Case, lead: str, co: list[str]) -> None:
+        codes = [lead, *[c for c in co if c != lead]]
+        ids = dict(
+            session.execute(
+                select(Department.code, Department.id).where(Department.code.in_(codes))
+            ).all()
+        )
+        if lead not in ids:
+            raise DomainError(f"department {lead!r} does not exist")
+        if case.lead_department_id == ids[lead]:
+            current = set(
+                session.scalars(
+                    select(CaseDepartment.department_id).where(CaseDepartment.case_id == case.id)
+                )
+            )
+            if current == {ids[c] for c in codes if c in ids}:
+                return
+        case.lead_department_id = ids[lead]
+        session.execute(delete(CaseDepartment).where(CaseDepartment.case_id == case.id))
+        for code in codes:
+            if code in ids:
+                session.add(
+                    CaseDepartment(
+                        case_id=case.id,
+                        department_id=ids[code],
+                        role="lead" if code == lead else "co",
+                    )
+                )
+
+    def _move(self, session: Session, case: Case, target: CaseStatus, step: StepResult) -> None:
+        current = CaseStatus(case.status) if case.status else None
+        if current == target:
+            return
+        if current == CaseStatus.MERGED:
+            return  # a merged duplicate follows its master, not its own diagram
+        if not can_move(current, target):
+            raise DomainError(
+                f"case {case.number}: the diagram moved it from {current} to {target}, which "
+                "the status table does not allow"
+            )
+        case.status = target
+        self._event(
+            session,
+            case,
+            "case.status",
+            step,
+            {"from": str(current) if current else None, "to": str(target)},
+        )
+
+    def _close(self, session: Session, case: Case, outcome: str, step: StepResult) -> None:
+        if case.status == CaseStatus.CLOSED:
+            return
+        self._move(session, case, CaseStatus.CLOSED, step)
+        case.closed_at = case.closed_at or step.at
+        case.outcome = outcome
+        case.first_contact_resolution = outcome == "answered" or (
+            case.intake_outcome == "dispatch" and case.reopen_count == 0
+        )
+        for duplicate in session.scalars(
+            select(Case).where(Case.merged_into_id == case.id, Case.status == CaseStatus.MERGED)
+        ):
+            duplicate.status = CaseStatus.CLOSED
+            duplicate.closed_at = step.at
+            duplicate.outcome = "merged"
+            duplicate.updated_at = step.at
+            if duplicate.instance_id is not None:
+                self.runtime.record_event(
+                    session,
+                    duplicate.instance_id,
+                    "case.closed_with_master",
+                    actor=step.actor,
+                    payload={"master": case.number},
+                )
+
+    def _due_state(self, case: Case, now: datetime) -> None:
+        if case.replied_at is not None or case.status not in CLOCK_RUNNING:
+            return
+        if case.reply_due is not None and now >= case.reply_due:
+            case.due_state = DueState.RED
+        elif case.warn_at is not None and now >= case.warn_at:
+            case.due_state = DueState.YELLOW
+        else:
+            case.due_state = DueState.NORMAL
+
+    def _event(self, session, case, kind, step, payload=None) -> None:
+        self.runtime.record_event(
+            session,
+            step.instance_id,
+            kind,
+            actor=step.actor,
+            payload={"case": case.number, **(payload or {})},
+        )
+
+
+def _main_data(workflow: Any, task_id: str | None) -> dict[str, Any]:
+    if task_id is not None:
+        import uuid
+
+        task = workflow.get_task_from_id(uuid.UUID(task_id))
+        if task is not None:
+            return task.data
+    task = workflow.last_task or workflow.task_tree
+    return task.data
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return as_utc(value)
+    raise DomainError(f"expected a date-time in process data, got {type(value).__name__}")

@@ -1,0 +1,145 @@
+"""Case data access: numbers, what a user may see and act on, inboxes.
+
+Plain functions taking the session. Department isolation lives in these queries: a handler's
+queries only ever return its department's cases and tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.models import HumanTask
+
+from ..departments.models import Department
+from ..errors import DomainError, Forbidden
+from ..users.models import Role, User
+from .models import Case, CaseCounter, CaseDepartment
+
+
+def next_case_number(session: Session, *, now_local: datetime) -> str:
+    """``YYYYMMDD`` + a five-digit daily sequence, taken inside the caller's transaction."""
+    day = now_local.strftime("%Y%m%d")
+    counter = session.get(CaseCounter, day, with_for_update=True)
+    if counter is None:
+        counter = CaseCounter(day=day, value=0)
+        session.add(counter)
+    counter.value += 1
+    session.flush()
+    return f"{day}{counter.value:05d}"
+
+
+def can_act(user: User, task: HumanTask, user_department: Department | None) -> bool:
+    """A task is for the users whose role is its lane and, if it has a group, whose
+    department's code is that group."""
+    if not user.active or task.state != "ready":
+        return False
+    if task.lane and task.lane != user.role:
+        return False
+    if task.candidate_group:
+        return user_department is not None and user_department.code == task.candidate_group
+    return True
+
+
+def _user_department(session: Session, user: User) -> Department | None:
+    return session.get(Department, user.department_id) if user.department_id else None
+
+
+def get_task_for(session: Session, *, task_id: str, user: User) -> tuple[HumanTask, Case]:
+    """A ready task the user may act on, and its case (NotFound / Forbidden otherwise)."""
+    row = session.execute(
+        select(HumanTask, Case)
+        .join(Case, Case.instance_id == HumanTask.instance_id)
+        .where(HumanTask.task_id == task_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    task, case = row
+    if task.state != "ready":
+        raise DomainError(f"task {task.name!r} is {task.state}, not waiting any more")
+    if not can_act(user, task, _user_department(session, user)):
+        raise Forbidden(f"{user.username} may not act on {task.name!r} of case {case.number}")
+    return task, case
+
+
+# -- queries (department isolation lives here) ----------------------------------------------
+
+
+def visible_cases(session: Session, user: User) -> Select:
+    """A query over the cases this user may see: handlers see only their department's."""
+    stmt = select(Case)
+    if user.role == Role.HANDLER:
+        if user.department_id is None:
+            return stmt.where(False)
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    CaseDepartment.case_id == Case.id,
+                    CaseDepartment.department_id == user.department_id,
+                )
+            )
+        )
+    return stmt
+
+
+def get_case(session: Session, *, number: str, user: User) -> Case:
+    """A case the user may see (NotFound otherwise: another department's case does not
+    exist for a handler)."""
+    case = session.scalars(visible_cases(session, user).where(Case.number == number)).first()
+    if case is None:
+        raise NotFound(f"case {number} does not exist")
+    return case
+
+
+def earlier_cases_by_phone(
+    session: Session, *, phone: str, user: User, limit: int = 10
+) -> list[Case]:
+    """The caller's earlier cases, newest first (operators see them at intake)."""
+    if not phone:
+        return []
+    return list(
+        session.scalars(
+            visible_cases(session, user)
+            .where(Case.caller_phone == phone)
+            .order_by(Case.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def inbox(
+    session: Session,
+    *,
+    user: User,
+    lane: str | None = None,
+    element: str | None = None,
+    due_state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[tuple[HumanTask, Case]]:
+    """Ready tasks this user may act on, soonest deadline first, with their cases."""
+    department = _user_department(session, user)
+    stmt = (
+        select(HumanTask, Case)
+        .join(Case, Case.instance_id == HumanTask.instance_id)
+        .where(HumanTask.state == "ready", HumanTask.lane == (lane or user.role))
+    )
+    if department is not None:
+        stmt = stmt.where(
+            or_(HumanTask.candidate_group.is_(None), HumanTask.candidate_group == department.code)
+        )
+    else:
+        stmt = stmt.where(HumanTask.candidate_group.is_(None))
+    if element:
+        stmt = stmt.where(HumanTask.element_id == element)
+    if due_state:
+        stmt = stmt.where(Case.due_state == due_state)
+    stmt = stmt.order_by(
+        func.coalesce(HumanTask.due_at, Case.reply_due).is_(None),
+        func.coalesce(HumanTask.due_at, Case.reply_due),
+        HumanTask.id,
+    )
+    return [(t, c) for t, c in session.execute(stmt.limit(limit).offset(offset)).all()]

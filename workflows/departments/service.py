@@ -1,0 +1,48 @@
+"""Departments: lookups by code, the tree, and the platforms that dispatch."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Department
+
+
+def by_code(session: Session, code: str) -> Department | None:
+    """The department with this code, or None."""
+    return session.scalars(select(Department).where(Department.code == code)).first()
+
+
+def active_departments(session: Session) -> list[Department]:
+    """Every active department, city first, then districts, then streets, by code."""
+    order = {"city": 0, "district": 1, "street": 2}
+    rows = session.scalars(select(Department).where(Department.active.is_(True))).all()
+    return sorted(rows, key=lambda d: (order.get(d.level, 9), d.code))
+
+
+def children(session: Session, *, parent: Department) -> list[Department]:
+    """Active units directly below a department (a district platform's street offices)."""
+    return list(
+        session.scalars(
+            select(Department)
+            .where(Department.parent_id == parent.id, Department.active.is_(True))
+            .order_by(Department.code)
+        )
+    )
+
+
+def city_platform(session: Session) -> Department | None:
+    """The top dispatch platform (the city's 12345 centre)."""
+    return session.scalars(
+        select(Department)
+        .where(Department.is_platform.is_(True), Department.parent_id.is_(None))
+        .order_by(Department.id)
+    ).first()
+
+
+def as_options(departments: list[Department], lang: str = "zh") -> list[dict[str, str]]:
+    """Departments as form options (value = code)."""
+    return [
+        {"value": d.code, "label": d.name_en if lang == "en" and d.name_en else d.name}
+        for d in departments
+    ]

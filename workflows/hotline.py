@@ -1,0 +1,66 @@
+"""Wiring the hotline domain onto an engine runtime: functions, listener, forms, calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.runtime import Runtime
+
+from .calendar.service import CalendarProvider, calendar_functions, load_calendar
+from .cases.listener import CaseMirror
+from .forms import FormRegistry
+
+
+@dataclass
+class Hotline:
+    """Everything a domain service needs besides the session."""
+
+    runtime: Runtime
+    clock: Clock
+    tz: ZoneInfo
+    forms: FormRegistry
+    calendar: CalendarProvider
+
+
+def install(
+    runtime: Runtime,
+    *,
+    clock: Clock,
+    tz: ZoneInfo,
+    forms_dir: Path,
+    session_factory: Callable[[], Session],
+    calendar_ttl: float = 60,
+) -> Hotline:
+    """Give ``runtime`` the hotline's calendar functions and case mirror; return the Hotline."""
+
+    def load():
+        session = session_factory()
+        try:
+            return load_calendar(session, tz=tz)
+        finally:
+            session.close()
+
+    provider = CalendarProvider(load, clock=clock, ttl=calendar_ttl)
+    runtime.add_functions(calendar_functions(provider, clock))
+    runtime.add_listener(CaseMirror(runtime, clock))
+    return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider)
+
+
+def expression_functions(clock: Clock) -> dict[str, Callable[..., Any]]:
+    """The functions diagrams may call, for validating diagrams without a database."""
+    from engine.spiff import time_functions
+
+    def no_calendar():
+        raise RuntimeError("validation only: the calendar is not loaded")
+
+    return {
+        **time_functions(clock),
+        **calendar_functions(CalendarProvider(no_calendar, clock=clock), clock),
+    }

@@ -1,0 +1,523 @@
+"""A city hotline's days, simulated through the engine on a moved clock.
+
+Calls arrive over each day's hours; operators answer some at once, refuse a few, dispatch the
+rest; departments sign, return, ask for extensions and suspensions, and reply (some late);
+dispatchers review; supervisors chase late cases and call citizens back. Everything goes
+through the domain services and the engine, so deadlines, warnings and escalations really
+fire, at their times, on the moved clock. Used by ``hotline init --demo`` and
+``hotline simulate``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.clock import ManualClock
+from engine.models import HumanTask, Timer
+
+from .cases import flows as cases
+from .cases.models import Case
+from .departments.models import Department
+from .departments.service import by_code, children
+from .dispatch.models import DispatchRule
+from .errors import DomainError, FormInvalid
+from .hotline import Hotline
+from .users.models import Role, User
+
+TYPE_MIX = {
+    "complaint": 35,
+    "consultation": 25,
+    "help": 15,
+    "report": 8,
+    "suggestion": 12,
+    "praise": 5,
+}
+URGENCY_MIX = {"normal": 90, "urgent": 8, "critical": 2}
+#: calls per hour of the day (Beijing time), relative
+HOURLY = [1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 13, 10, 12, 14, 14, 13, 11, 8, 7, 6, 4, 3, 2]
+DESCRIPTIONS = {
+    "食品安全": "餐馆后厨卫生差，食用后腹泻",
+    "药品安全": "药店出售过期药品",
+    "价格收费": "停车场乱收费，未明码标价",
+    "物业管理": "小区物业不作为，垃圾长期无人清理",
+    "房屋质量": "新房墙体开裂渗水",
+    "占道经营": "路口流动摊贩占道经营，影响通行",
+    "噪音扰民": "工地夜间施工噪音扰民",
+    "供水停水": "小区停水超过24小时无通知",
+    "欠薪维权": "公司拖欠三个月工资",
+    "社保医保": "社保卡异地就医报销问题",
+    "公交出租": "公交车司机拒载老人",
+    "道路设施": "人行道地砖破损，路灯不亮",
+    "违法建设": "楼顶加建违章建筑",
+}
+
+
+@dataclass
+class Rates:
+    answered: float = 0.22
+    not_accepted: float = 0.04
+    sign_late: float = 0.05
+    return_: float = 0.07
+    extension: float = 0.06
+    suspension: float = 0.02
+    late_reply: float = 0.08
+    redo: float = 0.05
+    unsatisfied: float = 0.08
+    duplicate: float = 0.02
+
+
+@dataclass
+class Report:
+    cases: int = 0
+    steps: int = 0
+    timers_fired: int = 0
+    refused: int = 0
+    statuses: Counter = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        states = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items()))
+        return [
+            f"simulated {self.cases} cases: {self.steps} task steps, "
+            f"{self.timers_fired} timer firings, {self.refused} refused actions",
+            f"cases by status: {states}",
+        ]
+
+
+class Simulation:
+    """One run. ``hotline.clock`` must be a ManualClock; it is moved forward, never back."""
+
+    def __init__(
+        self,
+        hotline: Hotline,
+        session_factory: Callable[[], Session],
+        *,
+        seed: int = 1,
+        rates: Rates | None = None,
+    ) -> None:
+        if not isinstance(hotline.clock, ManualClock):
+            raise TypeError("the simulation needs a hotline on a ManualClock")
+        self.hotline = hotline
+        self.clock: ManualClock = hotline.clock
+        self.session = session_factory()
+        self.random = random.Random(seed)
+        self.rates = rates or Rates()
+        self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.seq = itertools.count()
+        self.report = Report()
+        self.users = {u.username: u for u in self.session.scalars(select(User))}
+        self.departments = {d.code: d for d in self.session.scalars(select(Department))}
+        self.handlers: dict[int, User] = {}
+        for user in self.users.values():
+            if user.role == Role.HANDLER and user.department_id not in self.handlers:
+                self.handlers[user.department_id] = user
+        self.rules = self.session.execute(select(DispatchRule.category, DispatchRule.area)).all()
+        self.open_numbers: list[str] = []
+
+    # -- driving --------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        cases: int,
+        days: float,
+        until: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Report:
+        """Spread ``cases`` calls over ``days`` from the clock's now, then run until ``until``
+        (default: the end of the period)."""
+        start = self.clock.now()
+        end = until or start + timedelta(days=days)
+        for when in self._arrivals(start, days, cases):
+            self._at(when, self._intake)
+        done = 0
+        while self.queue and self.queue[0][0] <= end:
+            when, _, action = heapq.heappop(self.queue)
+            self._fire_timers_until(when)
+            if when > self.clock.now():
+                self.clock.set(when)
+            try:
+                action()
+            except (FormInvalid, DomainError):
+                self.session.rollback()
+                self.report.refused += 1
+            if action.__name__ == "_intake" or getattr(action, "intake", False):
+                done += 1
+                if progress:
+                    progress(1)
+        self._fire_timers_until(end)
+        if end > self.clock.now():
+            self.clock.set(end)
+        rows = self.session.execute(select(Case.status, func.count()).group_by(Case.status))
+        self.report.statuses = Counter(dict(rows.all()))
+        self.session.close()
+        return self.report
+
+    def _arrivals(self, start: datetime, days: float, n: int) -> list[datetime]:
+        tz = self.hotline.tz
+        out = []
+        weights = HOURLY
+        for _ in range(n):
+            day = self.random.randrange(max(1, int(days)))
+            hour = self.random.choices(range(24), weights)[0]
+            local = (start.astimezone(tz) + timedelta(days=day)).replace(
+                hour=hour, minute=self.random.randrange(60), second=self.random.randrange(60)
+            )
+            when = local.astimezone(start.tzinfo)
+            if start <= when <= start + timedelta(days=days):
+                out.append(when)
+            else:
+                out.append(start + timedelta(seconds=self.random.uniform(0, days * 86400)))
+        return sorted(out)
+
+    def _at(self, when: datetime, action: Callable[[], None]) -> None:
+        heapq.heappush(self.queue, (when, next(self.seq), action))
+
+    def _later(self, action: Callable[[], None], *, minutes: float = 0, hours: float = 0) -> None:
+        self._at(self.clock.now() + timedelta(minutes=minutes, hours=hours), action)
+
+    def _fire_timers_until(self, when: datetime) -> None:
+        while True:
+            due = self.session.scalar(
+                select(func.min(Timer.due_at)).where(
+                    Timer.status == "pending", Timer.due_at <= when
+                )
+            )
+            self.session.rollback()
+            if due is None:
+                return
+            if due > self.clock.now():
+                self.clock.set(due)
+            self.report.timers_fired += self.hotline.runtime.fire_due_timers(self.session)
+
+    # -- the people -----------------------------------------------------------------------
+
+    def _intake(self) -> None:
+        r = self.random
+        category, area = r.choice(self.rules)
+        case_type = r.choices(list(TYPE_MIX), list(TYPE_MIX.values()))[0]
+        outcome = "dispatch"
+        roll = r.random()
+        answered = self.rates.answered * (2.5 if case_type == "consultation" else 0.6)
+        if roll < answered:
+            outcome = "answered"
+        elif roll < answered + self.rates.not_accepted:
+            outcome = "not_accepted"
+        data = {
+            "case_type": case_type,
+            "urgency": r.choices(list(URGENCY_MIX), list(URGENCY_MIX.values()))[0],
+            "channel": r.choices(["phone", "web", "app", "sms"], [80, 8, 8, 4])[0],
+            "caller_name": r.choice("张王李赵陈刘黄周吴郑") + r.choice(["先生", "女士"]),
+            "caller_phone": f"13{r.randrange(10**9):09d}",
+            "address": f"江门市{r.choice(['蓬江区', '江海区', '新会区'])}{r.randrange(1, 300)}号",
+            "area": area if area != "*" else r.choice(["D-PJ", "D-JH", "D-XH"]),
+            "category": category,
+            "description": DESCRIPTIONS.get(category, "市民反映问题，请核实处理"),
+            "intake_outcome": outcome,
+        }
+        if outcome == "answered":
+            data["answer"] = "已根据知识库当场解答"
+        elif outcome == "not_accepted":
+            data["not_accepted_reason"] = "已进入司法程序，不予受理"
+        case = cases.open_case(
+            self.session, self.hotline, data=data, actor=r.choice(["op1", "op2"])
+        )
+        self.report.cases += 1
+        if outcome != "dispatch":
+            return
+        if self.open_numbers and r.random() < self.rates.duplicate:
+            master = r.choice(self.open_numbers[-20:])
+            self._later(lambda: self._merge(case.number, master), minutes=r.uniform(5, 60))
+            return
+        self.open_numbers.append(case.number)
+        self._later(
+            lambda: self._dispatch(case.number, data["category"], data["area"]),
+            minutes=r.uniform(5, 90),
+        )
+
+    def _task(self, number: str, element: str) -> HumanTask | None:
+        self.session.expire_all()
+        row = (
+            self.session.execute(
+                select(HumanTask)
+                .join(Case, Case.instance_id == HumanTask.instance_id)
+                .where(
+                    Case.number == number,
+                    HumanTask.element_id == element,
+                    HumanTask.state == "ready",
+                )
+            )
+            .scalars()
+            .first()
+        )
+        self.session.rollback()
+        return row
+
+    def _do(self, number: str, element: str, username: str, data: dict[str, Any]) -> bool:
+        task = self._task(number, element)
+        if task is None:
+            return False
+        cases.complete_task(
+            self.session, self.hotline, task_id=task.task_id, data=data, user=self.users[username]
+        )
+        self.report.steps += 1
+        return True
+
+    def _handler_for(self, code: str) -> str:
+        dept = self.departments[code]
+        return self.handlers[dept.id].username
+
+    def _dispatch(self, number: str, category: str, area: str) -> None:
+        r = self.random
+        from .dispatch.service import suggest_department
+
+        suggested = suggest_department(self.session, category=category, area=area)
+        self.session.rollback()
+        lead = suggested.code if suggested else r.choice(["B-UM", "B-MR"])
+        co = [r.choice(["B-UM", "B-HU", "B-MR"])] if r.random() < 0.1 else []
+        co = [c for c in co if c != lead]
+        if not self._do(
+            number, "dispatch", "disp1", {"lead_department": lead, "co_departments": co}
+        ):
+            return
+        dept = self.departments[lead]
+        if dept.is_platform and dept.parent_id:
+            street = r.choice(children(self.session, parent=dept))
+            self.session.rollback()
+            dispatcher = next(
+                u.username
+                for u in self.users.values()
+                if u.role == Role.DISPATCHER and u.department_id == dept.id
+            )
+            self._later(
+                lambda: self._redispatch(number, dispatcher, street.code),
+                minutes=r.uniform(20, 240),
+            )
+            return
+        self._later(lambda: self._sign(number, lead), hours=self._sign_delay())
+
+    def _redispatch(self, number: str, dispatcher: str, street: str) -> None:
+        if self._do(number, "redispatch", dispatcher, {"street_department": street}):
+            self._later(lambda: self._sign(number, street), hours=self._sign_delay())
+
+    def _sign_delay(self) -> float:
+        return (
+            self.random.uniform(30, 60)
+            if self.random.random() < self.rates.sign_late
+            else self.random.uniform(0.2, 6)
+        )
+
+    def _sign(self, number: str, dept: str) -> None:
+        r = self.random
+        handler = self._handler_for(dept)
+        case = self._case(number)
+        if case is None or case.status != "dispatched":
+            return
+        if r.random() < self.rates.return_ and case.return_count < 2:
+            if self._do(
+                number,
+                "sign_for",
+                handler,
+                {"action": "return", "return_reason": "不属于本单位职责"},
+            ):
+                self._later(lambda: self._review_return(number, dept), hours=r.uniform(1, 8))
+            return
+        if self._do(number, "sign_for", handler, {"action": "sign"}):
+            self._plan_reply(number, dept)
+
+    def _review_return(self, number: str, dept: str) -> None:
+        r = self.random
+        approve = r.random() < 0.6
+        if not self._do(
+            number,
+            "review_return",
+            "disp1",
+            {"decision": "approve" if approve else "reject", "note": "审核退单"},
+        ):
+            return
+        if approve:
+            case = self._case(number)
+            other = r.choice([c for c in ("B-UM", "B-HU", "B-MR", "B-WA") if c != dept])
+            self._later(lambda: self._dispatch_to(number, other), minutes=r.uniform(10, 120))
+            del case
+        else:
+            self._later(lambda: self._sign(number, dept), hours=r.uniform(0.5, 4))
+
+    def _dispatch_to(self, number: str, lead: str) -> None:
+        if self._do(number, "dispatch", "disp1", {"lead_department": lead, "co_departments": []}):
+            self._later(lambda: self._sign(number, lead), hours=self._sign_delay())
+
+    def _case(self, number: str) -> Case | None:
+        self.session.expire_all()
+        case = self.session.scalars(select(Case).where(Case.number == number)).first()
+        self.session.rollback()
+        return case
+
+    def _plan_reply(self, number: str, dept: str) -> None:
+        r = self.random
+        case = self._case(number)
+        if case is None or case.reply_due is None:
+            return
+        left = (case.reply_due - self.clock.now()).total_seconds() / 3600
+        roll = r.random()
+        if roll < self.rates.extension:
+            self._later(lambda: self._ask_extension(number, dept), hours=max(0.5, left * 0.5))
+        elif roll < self.rates.extension + self.rates.suspension:
+            self._later(lambda: self._ask_suspension(number, dept), hours=max(0.5, left * 0.3))
+        elif roll < self.rates.extension + self.rates.suspension + self.rates.late_reply:
+            self._later(lambda: self._reply(number, dept), hours=left + r.uniform(2, 48))
+        else:
+            self._later(
+                lambda: self._reply(number, dept), hours=max(0.2, left * r.uniform(0.1, 0.9))
+            )
+
+    def _handle_form(self, number: str) -> str | None:
+        task = self._task(number, "handle")
+        return task.form_key if task else None
+
+    def _reply(self, number: str, dept: str) -> None:
+        form = self._handle_form(number)
+        if form is None:
+            return
+        data: dict[str, Any] = {
+            "reply_text": "经核查已处理，并已答复市民",
+            "result": self.random.choice(["resolved", "resolved", "partly_resolved"]),
+        }
+        if form != "common/reply":
+            data["action"] = "reply"
+        if self._do(number, "handle", self._handler_for(dept), data):
+            self._later(lambda: self._after_reply(number, dept), hours=self.random.uniform(1, 10))
+
+    def _ask_extension(self, number: str, dept: str) -> None:
+        form = self._handle_form(number)
+        if form not in ("common/handle", "common/handle_extension"):
+            return self._reply(number, dept)
+        days = self.random.randint(2, 5)
+        if self._do(
+            number,
+            "handle",
+            self._handler_for(dept),
+            {
+                "action": "request_extension",
+                "extension_days": days,
+                "extension_reason": "需要现场勘查和检测",
+            },
+        ):
+            self._later(
+                lambda: self._review_extension(number, dept, days), hours=self.random.uniform(1, 6)
+            )
+
+    def _review_extension(self, number: str, dept: str, days: int) -> None:
+        approve = self.random.random() < 0.8
+        data = {"decision": "approve", "approved_days": days} if approve else {"decision": "refuse"}
+        if self._do(number, "review_extension", "disp1", data):
+            self._plan_reply(number, dept)
+
+    def _ask_suspension(self, number: str, dept: str) -> None:
+        if self._handle_form(number) != "common/handle":
+            return self._reply(number, dept)
+        if self._do(
+            number,
+            "handle",
+            self._handler_for(dept),
+            {"action": "request_suspension", "suspension_reason": "等待当事人补充材料"},
+        ):
+            self._later(
+                lambda: self._review_suspension(number, dept), hours=self.random.uniform(1, 8)
+            )
+
+    def _review_suspension(self, number: str, dept: str) -> None:
+        approve = self.random.random() < 0.7
+        if not self._do(
+            number, "review_suspension", "disp1", {"decision": "approve" if approve else "refuse"}
+        ):
+            return
+        if approve:
+            self._later(lambda: self._resume(number, dept), hours=self.random.uniform(24, 120))
+        else:
+            self._plan_reply(number, dept)
+
+    def _resume(self, number: str, dept: str) -> None:
+        if self._do(number, "resume", self._handler_for(dept), {"note": "材料已补齐"}):
+            self._plan_reply(number, dept)
+
+    def _after_reply(self, number: str, dept: str) -> None:
+        case = self._case(number)
+        if case is None:
+            return
+        if case.status == "replied":
+            redo = self.random.random() < self.rates.redo
+            data = {"decision": "redo", "note": "答复不完整"} if redo else {"decision": "accept"}
+            if self._do(number, "review_reply", "disp1", data):
+                if redo:
+                    self._later(lambda: self._reply(number, dept), hours=self.random.uniform(4, 30))
+                else:
+                    self._later(
+                        lambda: self._callback(number, dept), hours=self.random.uniform(2, 30)
+                    )
+        elif case.status == "awaiting_callback":
+            self._callback(number, dept)
+
+    def _callback(self, number: str, dept: str) -> None:
+        r = self.random
+        unhappy = r.random() < self.rates.unsatisfied
+        satisfaction = (
+            "unsatisfied"
+            if unhappy
+            else r.choice(["satisfied", "satisfied", "basically_satisfied"])
+        )
+        reopen = unhappy and r.random() < 0.6
+        if (
+            self._do(
+                number,
+                "callback",
+                "sup1",
+                {
+                    "satisfaction": satisfaction,
+                    "resolved": "no" if unhappy else "yes",
+                    "reopen": reopen,
+                    "callback_note": "已电话回访",
+                },
+            )
+            and reopen
+        ):
+            self._plan_reply(number, dept)
+
+    def _merge(self, duplicate: str, master: str) -> None:
+        cases.merge_case(
+            self.session,
+            self.hotline,
+            duplicate_number=duplicate,
+            master_number=master,
+            user=self.users["disp1"],
+        )
+
+    def supervise_all(self) -> None:
+        """Supervisors answer every chase task waiting (run between days)."""
+        for task in self.session.scalars(
+            select(HumanTask).where(HumanTask.element_id == "supervise", HumanTask.state == "ready")
+        ).all():
+            cases.complete_task(
+                self.session,
+                self.hotline,
+                task_id=task.task_id,
+                data={"action": "chase_notice", "note": "请尽快办结"},
+                user=self.users["sup1"],
+            )
+            self.report.steps += 1
+
+
+def department_of(session: Session, code: str) -> Department:
+    dept = by_code(session, code)
+    if dept is None:
+        raise LookupError(code)
+    return dept
