@@ -46,6 +46,17 @@ class ManualClock:
             return self._now
 
 
+class OffsetClock:
+    """Another clock shifted by a fixed offset (drills, and tests of lease expiry)."""
+
+    def __init__(self, base: Clock, offset: timedelta) -> None:
+        self.base = base
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+
 def as_utc(value: datetime) -> datetime:
     """Aware UTC datetime from a possibly naive one (naive values are taken as UTC, as stored)."""
     if value.tzinfo is None:

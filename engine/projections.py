@@ -15,6 +15,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
@@ -77,6 +78,8 @@ class SyncResult:
     projection: Projection
     #: (element id, name) of every timer that fired in the step, each cycle occurrence included
     fired: list[tuple[str, str]]
+    #: due times of timers armed or moved by the step (the scheduler wakes up for them)
+    armed: list[datetime] = field(default_factory=list)
 
 
 def timer_due(task) -> datetime | None:
@@ -91,8 +94,21 @@ def timer_due(task) -> datetime | None:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
+def timer_kind(task) -> str | None:
+    """duration, date or cycle for a timer task; an event-based gateway waiting on a timer
+    (SpiffWorkflow gives it a MultipleEventDefinition) counts as one."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    kind = TIMER_KINDS.get(type(definition))
+    if kind is None and isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            kind = TIMER_KINDS.get(type(inner))
+            if kind is not None:
+                break
+    return kind
+
+
 def is_timer(task) -> bool:
-    return type(getattr(task.task_spec, "event_definition", None)) in TIMER_KINDS
+    return timer_kind(task) is not None
 
 
 def task_properties(task) -> dict[str, str]:
@@ -156,7 +172,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, str, datetime
     """task id -> (element id, kind, due) for every waiting timer of the workflow."""
     out = {}
     for task in workflow.event_manager.tasks.values():
-        kind = TIMER_KINDS.get(type(task.task_spec.event_definition))
+        kind = timer_kind(task)
         if kind is None or task.state != TaskState.WAITING:
             continue
         due = timer_due(task)
@@ -242,13 +258,14 @@ def sync(
             done = False
         elif isinstance(task.task_spec.event_definition, ClockedCycleTimer):
             done = task.state != TaskState.CANCELLED  # its last occurrence fired
-        else:
-            done = task.state == TaskState.COMPLETED
+        else:  # completed, and by its timer (an event gateway may have caught something else)
+            done = task.state == TaskState.COMPLETED and before.timers[tid] <= now
         if done:
             fired.append(_timer_name(workflow, tid))
         closed_timers.append(("fired" if done else "cancelled", at if done else None, tid))
     sql.many(conn, "close_timer", closed_timers)
-    return SyncResult(ready, after, fired)
+    armed = [due for tid, due in after.timers.items() if before.timers.get(tid) != due]
+    return SyncResult(ready, after, fired, armed)
 
 
 def _timer_name(workflow: BpmnWorkflow, task_id: str) -> tuple[str, str]:

@@ -108,6 +108,8 @@ class Runtime:
         self.serializer = WorkflowSerializer()
         self.listeners: list[StepListener] = list(listeners)
         self.workflows = WorkflowCache(workflow_cache_size)
+        #: called with the earliest due time whenever a committed step arms a timer
+        self.timer_watchers: list[Callable[[datetime], None]] = []
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -284,16 +286,24 @@ class Runtime:
 
     def fire_timers(
         self, session: Session, instance_id: int, *, actor: str = "timer"
-    ) -> StepResult:
-        """Fire whatever timers of one instance are due now, and run it to its next wait."""
+    ) -> StepResult | None:
+        """Fire whatever timers of one instance are due now and run it to its next wait.
+
+        Returns None, and writes nothing, when no timer of the instance is due (another worker
+        fired it already, or it was disarmed): firing twice has no second effect.
+        """
         with unit_of_work(session):
             conn = connection(session)
             row = fast_sql(conn).one(conn, "instance", (instance_id,))
             if row is None:
                 raise NotFound(f"instance {instance_id} does not exist")
+            if row[4] != "running":
+                return None
             loaded = self._load(session, row, actor)
             completed: list[CompletedElement] = []
-            self._fire_due(loaded, completed)
+            if not self._fire_due(loaded, completed):
+                self.workflows.put(loaded.id, loaded.version, loaded.workflow, loaded.projection)
+                return None
             return self._save(session, loaded, "timer", actor, completed, [])
 
     def cancel(
@@ -450,18 +460,24 @@ class Runtime:
         except (SpiffWorkflowException, ExpressionError) as exc:
             raise _run_error(exc) from None
 
-    def _fire_due(self, loaded: _Loaded, completed: list[CompletedElement]) -> None:
-        """Move due timers to READY and, if any did, run the engine on from them."""
+    def _fire_due(self, loaded: _Loaded, completed: list[CompletedElement]) -> bool:
+        """Move due timers to READY and, if any did, run the engine on from them.
+
+        Returns whether a timer fired (a cycle timer's occurrence counts).
+        """
         workflow = loaded.workflow
         timers = [t for t in workflow.event_manager.tasks.values() if pj.is_timer(t)]
         if not timers:
-            return
+            return False
+        before = {t.id: pj.timer_due(t) for t in timers}
         try:
             workflow.refresh_timers()
         except (SpiffWorkflowException, ExpressionError) as exc:
             raise _run_error(exc) from None
-        if any(t.state == TaskState.READY for t in timers):
+        fired = any(t.state == TaskState.READY or pj.timer_due(t) != before[t.id] for t in timers)
+        if fired:
             self._run_engine(loaded, completed)
+        return fired
 
     def _save(
         self,
@@ -524,6 +540,10 @@ class Runtime:
         )
         for listener in self.listeners:
             listener.on_step(session, step)
+        if synced.armed and self.timer_watchers:
+            earliest = min(synced.armed)
+            for watcher in self.timer_watchers:
+                after_commit(session, lambda w=watcher: w(earliest))
         if self.workflows.maxsize and not done:
             version = loaded.version + 1
             after_commit(session, lambda: self.workflows.put(loaded.id, version, wf, after))

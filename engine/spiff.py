@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -171,6 +172,18 @@ class ScriptEngine(PythonScriptEngine):
 
     def validate(self, expression):
         self.environment.evaluator.check_expression(expression)
+
+    def call_service(self, task, **kwargs):
+        # SpiffWorkflow's own version refers to an undefined name when the service raises.
+        try:
+            return self.environment.call_service(task.data, **kwargs)
+        except ExpressionError:
+            raise
+        except Exception as exc:
+            name = kwargs.get("operation_name")
+            raise WorkflowTaskException(
+                f"service {name!r} failed: {type(exc).__name__}: {exc}", task=task, exception=exc
+            ) from exc
 
     def timer_value(self, my_task, expression: str) -> Any:
         """Evaluate a timer's text: an ISO literal as written, anything else as an expression."""

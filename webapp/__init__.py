@@ -23,6 +23,14 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     with app.app_context():
         configure_engine(db.engine)  # SQLite pragmas and BEGIN IMMEDIATE, before any connection
+    if clock is None and app.config.get("CLOCK_OFFSET_SECONDS"):
+        from datetime import timedelta
+
+        from engine.clock import OffsetClock, SystemClock
+
+        clock = OffsetClock(
+            SystemClock(), timedelta(seconds=float(app.config["CLOCK_OFFSET_SECONDS"]))
+        )
     init_hotline(app, clock)
 
     from .home import bp as home_bp

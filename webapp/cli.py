@@ -23,7 +23,12 @@ from .config import ROOT
 
 
 def _create_app():
-    return create_app()
+    from .config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def friendly_errors(fn):
@@ -197,6 +202,8 @@ def serve(host: str, port: int, threads: int) -> None:
     from .scheduler import start_scheduler
 
     app = current_app._get_current_object()
+    # The scheduler's first sweep runs at once, in the background: timers that fell due while
+    # nothing ran fire in due order while the app already answers requests.
     scheduler = start_scheduler(app, role="serve")
     click.echo(f"hotline at http://{host}:{port}/ (timers: {'on' if scheduler else 'off'})")
     try:
@@ -235,6 +242,129 @@ def simulate(n_cases: int, days: float, seed: int, ending_now: bool) -> None:
             cases=n_cases, days=days, seed=seed, ending_now=ending_now, progress=bar.update
         ):
             click.echo(line)
+
+
+@cli.command()
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Fire what is due now, then exit (for cron, tests and catch-up runs).",
+)
+@click.option("--owner", default=None, help="Name of this worker in leases (default host:pid).")
+@click.option("--pause-after", type=int, default=None, hidden=True)
+@click.option("--pause-file", type=click.Path(), default=None, hidden=True)
+@with_appcontext
+@friendly_errors
+def worker(
+    until_idle: bool, owner: str | None, pause_after: int | None, pause_file: str | None
+) -> None:
+    """Run the timer scheduler in its own process (for deployments with several web
+    processes, which then run with HOTLINE_SCHEDULER=off)."""
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from .scheduler import start_scheduler, timer_service
+
+    app = current_app._get_current_object()
+    if until_idle:
+        service = timer_service(app, owner=owner)
+        if pause_after is not None:
+            _pause_mid_batch(service, pause_after, pause_file)
+        result = service.drain()
+        click.echo(
+            f"fired {result.fired} instances ({result.claimed} timers claimed, "
+            f"{result.retried} to retry, {result.incidents} incidents)"
+        )
+        return
+    app.config["SCHEDULER"] = "on"
+    scheduler = start_scheduler(app, role="worker", owner=owner)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"timer worker {scheduler.service.owner} running; Ctrl-C to stop")
+    stop.wait()
+    scheduler.shutdown()
+
+
+def _pause_mid_batch(service, after: int, pause_file: str | None) -> None:
+    """Test hook: after firing ``after`` instances of a batch, say so and hang (to be killed)."""
+    import time
+    from pathlib import Path
+
+    original = service.run_batch
+
+    def run_batch(**kwargs):
+        def after_each(count: int) -> None:
+            if count >= after:
+                if pause_file:
+                    Path(pause_file).write_text(str(count))
+                click.echo(f"paused after {count}", nl=True)
+                sys.stdout.flush()
+                while True:
+                    time.sleep(3600)
+
+        return original(after_each=after_each, **kwargs)
+
+    service.run_batch = run_batch
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+@with_appcontext
+@friendly_errors
+def timers(ctx: click.Context) -> None:
+    """Timer backlog and incidents; `hotline timers retry ID` re-queues an incident."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from engine.timers import open_incidents, stats
+
+    from .extensions import db
+    from .hotline import get_hotline
+
+    hotline = get_hotline()
+    now = hotline.clock.now()
+    s = stats(db.session, now=now)
+    tz = hotline.tz
+
+    def show(value):
+        return value.astimezone(tz).isoformat(timespec="seconds") if value else "-"
+
+    click.echo(f"pending timers:   {s.pending}")
+    click.echo(f"next due:         {show(s.next_due)}")
+    click.echo(f"overdue backlog:  {s.overdue} (oldest {show(s.oldest_overdue)})")
+    click.echo(f"leased now:       {s.leased}")
+    click.echo(f"open incidents:   {s.incidents}")
+    for incident in open_incidents(db.session, limit=20):
+        from workflows.cases.models import Case
+
+        case = (
+            db.session.query(Case.number).filter(Case.instance_id == incident.instance_id).scalar()
+        )
+        click.echo(
+            f"  incident {incident.id}: case {case or '-'} (instance {incident.instance_id})"
+            f", {show(incident.created_at)}, after {incident.attempts} attempts: "
+            f"{incident.error}"
+        )
+
+
+@timers.command("retry")
+@click.argument("incident_id", type=int)
+@click.option("--by", "actor", default=lambda: os.environ.get("USER", "cli"))
+@with_appcontext
+@friendly_errors
+def timers_retry(incident_id: int, actor: str) -> None:
+    """Put an incident's timer back in the queue, due now."""
+    from engine.timers import retry_incident
+
+    from .extensions import db
+    from .hotline import get_hotline
+
+    incident = retry_incident(
+        db.session, incident_id=incident_id, actor=actor, now=get_hotline().clock.now()
+    )
+    click.echo(f"incident {incident.id} re-queued: its timer fires at the next sweep")
 
 
 def _register_groups() -> None:

@@ -26,6 +26,32 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     "BPMN_DIR": ("HOTLINE_BPMN_DIR", str(ROOT / "bpmn"), "bundled diagrams deployed by `init`"),
     "FORMS_DIR": ("HOTLINE_FORMS_DIR", str(ROOT / "forms"), "form-js JSON forms, one per task"),
     "MAX_BPMN_BYTES": ("HOTLINE_MAX_BPMN_BYTES", 5 * 1024 * 1024, "largest BPMN upload"),
+    "TIMER_SWEEP_SECONDS": (
+        "HOTLINE_TIMER_SWEEP_SECONDS",
+        1.0,
+        "how often the scheduler looks for due timers armed by other processes",
+    ),
+    "TIMER_LEASE_SECONDS": (
+        "HOTLINE_TIMER_LEASE_SECONDS",
+        60.0,
+        "how long a claimed timer stays reserved for the worker that claimed it",
+    ),
+    "TIMER_BATCH_SIZE": ("HOTLINE_TIMER_BATCH_SIZE", 100, "timers claimed per batch"),
+    "TIMER_MAX_ATTEMPTS": (
+        "HOTLINE_TIMER_MAX_ATTEMPTS",
+        5,
+        "failed firings before a timer becomes an incident",
+    ),
+    "TIMER_BACKOFF_SECONDS": (
+        "HOTLINE_TIMER_BACKOFF_SECONDS",
+        5.0,
+        "first retry delay after a failed firing (doubles each time)",
+    ),
+    "CLOCK_OFFSET_SECONDS": (
+        "HOTLINE_CLOCK_OFFSET_SECONDS",
+        0.0,
+        "run as if the time were this many seconds later (drills and tests of lease expiry)",
+    ),
     "SECRET_KEY": (
         "HOTLINE_SECRET_KEY",
         None,
@@ -34,13 +60,20 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
 }
 
 
+class ConfigError(ValueError):
+    """A setting has a value the app cannot use; the message names the variable."""
+
+
 def load_settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from defaults, the environment and ``overrides``."""
     config: dict[str, Any] = {}
     for name, (env, default, _) in SETTINGS.items():
         value = os.environ.get(env, default)
-        if isinstance(default, int) and isinstance(value, str):
-            value = int(value)
+        if isinstance(default, int | float) and isinstance(value, str):
+            try:
+                value = type(default)(value)
+            except ValueError:
+                raise ConfigError(f"{env} must be a number, not {value!r}") from None
         config[name] = value
     config.update(overrides or {})
     Path(instance_path).mkdir(parents=True, exist_ok=True)

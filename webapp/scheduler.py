@@ -1,17 +1,20 @@
-"""The in-process timer scheduler (APScheduler): sweeps due timers and fires them.
-
-APScheduler is only the clock here: deadlines live in the ``timers`` table, never in its job
-store, and every job has ``misfire_grace_time=None`` and ``coalesce=True``.
-"""
+"""Starting the timer scheduler in a process of the web app (serve) or a dedicated worker."""
 
 from __future__ import annotations
 
-import logging
-
-from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
+from sqlalchemy.orm import Session
 
-log = logging.getLogger(__name__)
+from engine.scheduler import TimerScheduler
+from engine.timers import TimerService
+
+SETTINGS = {
+    "TIMER_SWEEP_SECONDS": 1.0,
+    "TIMER_LEASE_SECONDS": 60.0,
+    "TIMER_BATCH_SIZE": 100,
+    "TIMER_MAX_ATTEMPTS": 5,
+    "TIMER_BACKOFF_SECONDS": 5.0,
+}
 
 
 def scheduler_enabled(app: Flask, role: str) -> bool:
@@ -23,24 +26,31 @@ def scheduler_enabled(app: Flask, role: str) -> bool:
     return role in ("serve", "worker")
 
 
-def sweep(app: Flask) -> int:
+def timer_service(app: Flask, *, owner: str | None = None) -> TimerService:
+    """A timer service on this app's database, runtime and clock."""
     from .extensions import db
     from .hotline import get_hotline
 
     with app.app_context():
-        try:
-            return get_hotline().runtime.fire_due_timers(db.session)
-        finally:
-            db.session.remove()
+        engine = db.engine
+        hotline = get_hotline()
+    return TimerService(
+        hotline.runtime,
+        lambda: Session(engine),
+        clock=hotline.clock,
+        owner=owner,
+        lease_seconds=float(app.config["TIMER_LEASE_SECONDS"]),
+        batch_size=int(app.config["TIMER_BATCH_SIZE"]),
+        max_attempts=int(app.config["TIMER_MAX_ATTEMPTS"]),
+        backoff_seconds=float(app.config["TIMER_BACKOFF_SECONDS"]),
+    )
 
 
-def start_scheduler(app: Flask, *, role: str) -> BackgroundScheduler | None:
+def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> TimerScheduler | None:
     if not scheduler_enabled(app, role):
         return None
-    scheduler = BackgroundScheduler(
-        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-        timezone="UTC",
+    scheduler = TimerScheduler(
+        timer_service(app, owner=owner), sweep_seconds=float(app.config["TIMER_SWEEP_SECONDS"])
     )
-    scheduler.add_job(sweep, "interval", seconds=1, args=[app], id="sweep")
     scheduler.start()
     return scheduler

@@ -113,3 +113,46 @@ def test_init_deploys_bundled_diagrams(runner, app):
     bundled = sorted(Path(app.config["BPMN_DIR"]).glob("*.bpmn"))
     for path in bundled:
         assert path.stem in runner.invoke(cli, ["definitions"]).output or bundled == []
+
+
+def test_timers_report_and_incident_retry(runner, app, clock):
+    from datetime import timedelta
+
+    from engine.timers import TimerService
+    from webapp.extensions import db
+    from webapp.hotline import get_hotline
+
+    with app.app_context():
+        hotline = get_hotline()
+        runtime = hotline.runtime
+        calls = {"fail": True}
+
+        def on_deadline(ctx, data):
+            if calls["fail"]:
+                raise RuntimeError("SMS gateway down")
+            return {}
+
+        runtime.add_services({"on_deadline": on_deadline})
+        runtime.deploy(db.session, (FIXTURES / "timer_service.bpmn").read_bytes(), "t.bpmn",
+                       deployed_by="t")
+        due = (clock.now() + timedelta(minutes=5)).isoformat()
+        runtime.start(db.session, "timer_service", data={"due": due})
+        result = runner.invoke(cli, ["timers"])
+        assert "pending timers:   1" in result.output and "open incidents:   0" in result.output
+        clock.advance(minutes=6)
+        service = TimerService(runtime, lambda: db.session.session_factory(), clock=clock,
+                               max_attempts=1)
+        assert service.drain().incidents == 1
+        db.session.rollback()
+        result = runner.invoke(cli, ["timers"])
+        assert "open incidents:   1" in result.output
+        assert "SMS gateway down" in result.output
+        incident_id = int(result.output.split("incident ")[1].split(":")[0])
+        calls["fail"] = False
+        result = runner.invoke(cli, ["timers", "retry", str(incident_id)])
+        assert result.exit_code == 0 and "re-queued" in result.output
+        result = runner.invoke(cli, ["timers", "retry", str(incident_id)])
+        assert result.exit_code == 1 and "already resolved" in result.output
+        assert service.drain().fired == 1
+        db.session.rollback()
+        assert "pending timers:   0" in runner.invoke(cli, ["timers"]).output

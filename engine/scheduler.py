@@ -1,0 +1,105 @@
+"""APScheduler as the in-process clock of the timer service.
+
+Deadlines live in the ``timers`` table, never in APScheduler's job store (which must not be
+shared between processes, and with default settings drops a one-off job that fell due while the
+process was down). APScheduler only wakes us: a sweep every ``sweep_seconds`` (which also sees
+timers other processes armed), and a one-off wake-up at the next due time, moved earlier when
+this process arms a nearer timer, so a timer fires within about a second of its due time.
+Every job has ``misfire_grace_time=None`` and ``coalesce=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .timers import TimerService
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+class TimerScheduler:
+    def __init__(self, service: TimerService, *, sweep_seconds: float = 1.0) -> None:
+        self.service = service
+        self.sweep_seconds = sweep_seconds
+        self.scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
+        self._lock = threading.Lock()
+        self._again = threading.Event()
+        self._wake_at: datetime | None = None
+        self._wake_job = None
+        self._wake_lock = threading.Lock()
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.sweep,
+            "interval",
+            seconds=self.sweep_seconds,
+            id="sweep",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+        self.service.runtime.timer_watchers.append(self.wake_at)
+
+    def shutdown(self) -> None:
+        self.service.stop()
+        if self.wake_at in self.service.runtime.timer_watchers:
+            self.service.runtime.timer_watchers.remove(self.wake_at)
+        self.scheduler.shutdown(wait=True)
+
+    def wake_at(self, due: datetime) -> None:
+        """Make sure we are awake at ``due`` (earlier than the current wake-up, if any)."""
+        now = datetime.now(UTC)
+        when = max(due, now)
+        with self._wake_lock:
+            if self._wake_at is not None and now < self._wake_at <= when:
+                return
+            old = self._wake_job
+            try:
+                # A fresh id each time: APScheduler removes a date job itself once it has
+                # handed it to the executor, and must never find it replaced under it.
+                self._wake_job = self.scheduler.add_job(self.sweep, "date", run_date=when)
+            except Exception:  # the scheduler is shutting down
+                log.debug("could not schedule a wake-up", exc_info=True)
+                return
+            self._wake_at = when
+            if old is not None:
+                with contextlib.suppress(JobLookupError):  # it ran already
+                    old.remove()
+
+    def sweep(self) -> None:
+        """Fire everything due; if a sweep is already running, make it go round once more."""
+        if not self._lock.acquire(blocking=False):
+            self._again.set()
+            return
+        try:
+            while True:
+                self._again.clear()
+                try:
+                    self.service.drain()
+                except Exception:
+                    log.exception("timer sweep failed")
+                if not self._again.is_set():
+                    break
+            self._schedule_next()
+        finally:
+            self._lock.release()
+
+    def _schedule_next(self) -> None:
+        session = self.service.session_factory()
+        try:
+            due = self.service.next_due(session)
+        finally:
+            session.close()
+        now = datetime.now(UTC)
+        # Due timers that are still not claimable (leased, or backing off after a failure) are
+        # left to the regular sweep; only a future due time needs a wake-up.
+        if due is not None and now < due < now + timedelta(seconds=self.sweep_seconds * 2):
+            self._wake_at = None
+            self.wake_at(due)

@@ -1,0 +1,167 @@
+"""Worker processes sharing the timers: 2 and 4 at once, and one killed mid-batch.
+
+Each test runs on SQLite and on PostgreSQL (when configured). Instances are created with a
+clock in 2019, so their deadlines (2020) are long past for the workers, which run on the
+real clock. "Exactly once" is counted from effects: one ``timer.fired`` event and one
+completed instance per case.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from engine.clock import ManualClock
+from engine.models import InstanceEvent, ProcessInstance, Timer
+from engine.runtime import Runtime
+from tests.conftest import ROOT
+from tests.engine.conftest import fixture_bytes
+from webapp import create_app
+from webapp.extensions import db
+
+
+@pytest.fixture
+def worker_db(database, tmp_path):
+    """A migrated database URL that other processes can open, and a session on it."""
+    url = database.url
+    if database.schema:
+        url = f"{url}?options=-csearch_path%3D{database.schema}"
+        from engine.models import Base
+
+        Base.metadata.drop_all(database.engine)
+    else:
+        database.engine.dispose()
+        (tmp_path / "test.db").unlink()
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        for engine in db.engines.values():
+            engine.dispose()
+    session = database.session()
+    yield url, session
+    session.close()
+
+
+def create_due_instances(session, n: int) -> list[int]:
+    runtime = Runtime(clock=ManualClock(datetime(2019, 6, 1, tzinfo=UTC)))
+    runtime.deploy(session, fixture_bytes("timer_once.bpmn"), "timer_once.bpmn", deployed_by="t")
+    return [
+        runtime.start(session, "timer_once", data={"due": "2020-01-01T00:00:00+00:00"}).instance_id
+        for _ in range(n)
+    ]
+
+
+def worker(url: str, *args: str, env: dict | None = None, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from webapp.cli import main; main()",
+            "worker",
+            "--until-idle",
+            *args,
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "HOTLINE_DATABASE_URL": url,
+            "HOTLINE_TIMER_BATCH_SIZE": "50",
+            **(env or {}),
+        },
+        **popen,
+    )
+
+
+def assert_each_fired_once(session, ids: list[int]) -> None:
+    session.rollback()
+    per_instance = dict(
+        session.execute(
+            select(InstanceEvent.instance_id, func.count())
+            .where(InstanceEvent.kind == "timer.fired")
+            .group_by(InstanceEvent.instance_id)
+        ).all()
+    )
+    assert len(per_instance) == len(ids)
+    assert set(per_instance.values()) == {1}
+    completed = session.scalar(
+        select(func.count())
+        .select_from(ProcessInstance)
+        .where(ProcessInstance.status == "completed")
+    )
+    assert completed == len(ids)
+    assert (
+        session.scalar(select(func.count()).select_from(Timer).where(Timer.status == "pending"))
+        == 0
+    )
+    assert session.scalar(
+        select(func.count()).select_from(Timer).where(Timer.status == "fired")
+    ) == len(ids)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [2, 4])
+def test_workers_fire_2000_timers_exactly_once(worker_db, workers):
+    url, session = worker_db
+    ids = create_due_instances(session, 2000)
+    procs = [
+        worker(url, "--owner", f"w{i}", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(workers)
+    ]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0] * workers, outputs
+    assert_each_fired_once(session, ids)
+    owners = session.scalars(
+        select(func.count()).select_from(Timer).where(Timer.lease_owner.is_not(None))
+    ).one()
+    assert owners == 0  # no lease left behind
+    fired_by = [int(out.split()[1]) for out, _ in outputs]
+    # Every firing is accounted to one worker (how they shared it depends on start-up times).
+    assert sum(fired_by) == 2000, fired_by
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_leaves_the_rest_to_another(worker_db, tmp_path):
+    url, session = worker_db
+    ids = create_due_instances(session, 200)
+    first = worker(
+        url,
+        "--owner",
+        "doomed",
+        "--pause-after",
+        "5",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = first.stdout.readline()  # blocks until the worker is in the middle of its batch
+    assert line.startswith("paused after 5"), line + first.stderr.read()
+    session.rollback()
+    leased = session.scalar(
+        select(func.count())
+        .select_from(Timer)
+        .where(Timer.lease_owner == "doomed", Timer.status == "pending")
+    )
+    assert leased == 45  # claimed 50, fired 5, holding 45
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    first.stdout.close()
+    first.stderr.close()
+    # Another worker, an hour later: the dead worker's leases have expired.
+    second = worker(
+        url,
+        "--owner",
+        "rescuer",
+        env={"HOTLINE_CLOCK_OFFSET_SECONDS": "3600"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, out + err
+    assert out.startswith("fired 195 instances"), out
+    assert_each_fired_once(session, ids)
