@@ -73,6 +73,7 @@ class TimerService:
         batch_size: int = 100,
         max_attempts: int = 5,
         backoff_seconds: float = 5,
+        group_size: int = 10,
         on_fired: Callable[[int], None] | None = None,
     ) -> None:
         self.runtime = runtime
@@ -83,6 +84,7 @@ class TimerService:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
+        self.group_size = max(1, group_size)
         self.on_fired = on_fired
         self._stop = threading.Event()
 
@@ -120,31 +122,65 @@ class TimerService:
     def run_batch(
         self, *, limit: int | None = None, after_each: Callable[[int], None] | None = None
     ) -> BatchResult:
-        """Claim one batch and fire it, one transaction per instance."""
+        """Claim one batch and fire it, ``group_size`` instances per transaction.
+
+        Firing several instances per commit saves a WAL flush per instance on PostgreSQL; if
+        anything in a group fails, the group rolls back and its instances are fired one by
+        one, so a broken case only ever costs its own transaction.
+        """
         session = self.session_factory()
         result = BatchResult()
         try:
             claims = self.claim(session, limit)
             result.claimed = len(claims)
-            seen: set[int] = set()
+            unique: dict[int, int] = {}
             for timer_id, instance_id in claims:
+                unique.setdefault(instance_id, timer_id)
+            pairs = [(t, i) for i, t in unique.items()]
+            done = 0
+            for start in range(0, len(pairs), self.group_size):
                 if self._stop.is_set():
                     break
-                if instance_id in seen:
-                    continue
-                seen.add(instance_id)
-                outcome = self._fire_one(session, timer_id, instance_id)
-                if outcome == "fired":
-                    result.fired += 1
-                elif outcome == "retry":
-                    result.retried += 1
-                elif outcome == "incident":
-                    result.incidents += 1
+                group = pairs[start : start + self.group_size]
+                fired = self._fire_group(session, group) if len(group) > 1 else None
+                if fired is None:
+                    outcomes = [self._fire_one(session, t, i) for t, i in group]
+                else:
+                    outcomes = ["fired" if i in fired else "nothing" for _, i in group]
+                    if self.on_fired is not None:
+                        for instance_id in fired:
+                            self.on_fired(instance_id)
+                result.fired += outcomes.count("fired")
+                result.retried += outcomes.count("retry")
+                result.incidents += outcomes.count("incident")
+                done += len(group)
                 if after_each is not None:
-                    after_each(len(seen))
+                    after_each(done)
         finally:
             session.close()
         return result
+
+    def _fire_group(self, session: Session, group: list[tuple[int, int]]) -> list[int] | None:
+        """Fire a group of instances in one transaction; None if anything failed (rolled back)."""
+        try:
+            with unit_of_work(session):
+                fired = [
+                    instance_id
+                    for _, instance_id in group
+                    if self.runtime.fire_timers(session, instance_id, actor="timer") is not None
+                ]
+                session.execute(
+                    update(TM)
+                    .where(
+                        TM.c.instance_id.in_([i for _, i in group]),
+                        TM.c.lease_owner == self.owner,
+                        TM.c.status == "pending",
+                    )
+                    .values(lease_owner=None, lease_expires_at=None)
+                )
+        except Exception:
+            return None
+        return fired
 
     def _fire_one(self, session: Session, timer_id: int, instance_id: int) -> str:
         try:

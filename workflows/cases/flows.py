@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db import unit_of_work
-from engine.errors import NotFound
+from engine.errors import ConflictError, NotFound
 from engine.models import HumanTask
 from engine.runtime import StepResult
 
@@ -192,9 +192,19 @@ def complete_task(
         if task.element_id == "dispatch":
             lead = departments.by_code(session, clean["lead_department"])
             clean["lead_is_platform"] = bool(lead and lead.is_platform and lead.parent_id)
-        return hotline.runtime.complete_task(
-            session, task_id, data=clean, actor=user.username, expected_version=expected_version
-        )
+        try:
+            return hotline.runtime.complete_task(
+                session,
+                task_id,
+                data=clean,
+                actor=user.username,
+                expected_version=expected_version,
+            )
+        except ConflictError as exc:
+            # A deadline timer took the task first: the engine saved the timer's effect and
+            # the rejected input; commit them (leave the block normally), then say so.
+            conflict = exc
+    raise conflict
 
 
 def _msg(lang: str, zh: str, en: str) -> str:
