@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 
 from engine.clock import Clock
 from engine.db import configure_engine
 
 from .config import load_settings
-from .extensions import db, migrate
+from .errors import init_errors
+from .extensions import csrf, db, migrate
 from .hotline import init_hotline
+from .i18n import init_i18n
+from .security import load_current_user
 
 MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).with_name("migrations"))
 
@@ -24,8 +29,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     with app.app_context():
         configure_engine(db.engine)  # SQLite pragmas and BEGIN IMMEDIATE, before any connection
     if clock is None and app.config.get("CLOCK_OFFSET_SECONDS"):
-        from datetime import timedelta
-
         from engine.clock import OffsetClock, SystemClock
 
         clock = OffsetClock(
@@ -33,7 +36,44 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         )
     init_hotline(app, clock)
 
+    # No request body larger than a diagram upload and some margin (checked before parsing).
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BPMN_BYTES"]) + 1024 * 1024
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)  # one shift and a bit
+    app.session_interface = SecureWhenHttps()
+    csrf.init_app(app)
+    init_i18n(app)
+    init_errors(app)
+    app.before_request(load_current_user)
+
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+    return app
+
+
+class SecureWhenHttps(SecureCookieSessionInterface):
+    """Session cookies are Secure whenever the request came over HTTPS (HOTLINE_SECURE_COOKIES
+    auto; behind a proxy, run with ProxyFix so X-Forwarded-Proto counts), always with "on"."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        if app.config.get("SECURE_COOKIES_AUTO"):
+            return request.is_secure
+        return super().get_cookie_secure(app)
+
+
+def blueprints():
+    """Every area of the app, one blueprint each."""
+    from .auth import bp as auth_bp
     from .home import bp as home_bp
 
-    app.register_blueprint(home_bp)
-    return app
+    found = [home_bp, auth_bp]
+    for name in ("intake", "inbox", "cases", "supervision", "admin"):
+        try:
+            module = __import__(f"webapp.{name}", fromlist=["bp"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"webapp.{name}":
+                raise
+            continue
+        found.append(module.bp)
+    return found

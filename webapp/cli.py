@@ -293,6 +293,7 @@ def _pause_mid_batch(service, after: int, pause_file: str | None) -> None:
     import time
     from pathlib import Path
 
+    service.group_size = 1  # stop between single instances, not whole groups
     original = service.run_batch
 
     def run_batch(**kwargs):

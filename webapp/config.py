@@ -52,6 +52,11 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         0.0,
         "run as if the time were this many seconds later (drills and tests of lease expiry)",
     ),
+    "SECURE_COOKIES": (
+        "HOTLINE_SECURE_COOKIES",
+        "auto",
+        "mark session cookies Secure (on, off, or auto: on unless serving plain http locally)",
+    ),
     "SECRET_KEY": (
         "HOTLINE_SECRET_KEY",
         None,
@@ -82,6 +87,8 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None = None) -
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path) / "secret_key")
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config["SESSION_COOKIE_SECURE"] = str(config["SECURE_COOKIES"]).lower() in ("on", "true", "1")
+    config["SECURE_COOKIES_AUTO"] = str(config["SECURE_COOKIES"]).lower() == "auto"
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(config["DATABASE_URL"]))
     return config
 

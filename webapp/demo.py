@@ -18,6 +18,10 @@ from workflows.simulation import Simulation
 
 from .extensions import db
 from .hotline import get_hotline
+from .security import hash_password
+
+#: the demo users' password (demo data only: a real installation creates its own users)
+DEMO_PASSWORD = "demo"
 
 
 def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> Iterator[str]:
@@ -25,7 +29,10 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
     hotline = get_hotline()
     session = db.session
     with unit_of_work(session):
-        yield from seed_demo_city(session, clock=hotline.clock)
+        yield from seed_demo_city(
+            session, clock=hotline.clock, password_hash=hash_password(DEMO_PASSWORD)
+        )
+    yield f"demo users (op1, disp1, disp_pj, h_mr, h_bs, sup1, admin, ...) sign in with the password {DEMO_PASSWORD!r}"
     if session.scalar(select(Case.id).limit(1)) is not None:
         yield "demo cases: the database already has cases; none added"
         return

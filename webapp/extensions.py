@@ -2,6 +2,7 @@
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 import workflows.models  # noqa: F401  (registers the domain tables on Base.metadata)
 from engine.models import Base
@@ -9,3 +10,4 @@ from engine.models import Base
 #: The engine's and the domain's tables all live on engine.models.Base's metadata.
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
+csrf = CSRFProtect()

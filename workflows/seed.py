@@ -170,8 +170,11 @@ def seed_reference(session: Session, *, clock: Clock, years: list[int] | None = 
     ]
 
 
-def seed_demo_city(session: Session, *, clock: Clock) -> list[str]:
-    """The demo departments, users, dispatch catalogue and knowledge base (idempotent)."""
+def seed_demo_city(session: Session, *, clock: Clock, password_hash: str = "") -> list[str]:
+    """The demo departments, users, dispatch catalogue and knowledge base (idempotent).
+
+    ``password_hash`` is given to every demo user (the web app passes the hash of "demo").
+    """
     by_code: dict[str, Department] = {d.code: d for d in session.scalars(select(Department))}
     added = 0
     for code, name, name_en, level, parent, platform in DEPARTMENTS:
@@ -200,6 +203,7 @@ def seed_demo_city(session: Session, *, clock: Clock) -> list[str]:
                 role=role,
                 clock=clock,
                 department=by_code[dept],
+                password_hash=password_hash,
             )
             users += 1
     rules = 0

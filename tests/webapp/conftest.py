@@ -43,3 +43,26 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def hotline_app(app):
+    """The app with reference data, the demo city and the bundled diagrams."""
+    from tests.webapp.pages import seed
+
+    seed(app)
+    return app
+
+
+@pytest.fixture
+def as_role(hotline_app):
+    """``as_role("handler")`` -> a test client signed in as that role's demo user."""
+    from tests.webapp.pages import ROLE_USERS, login
+
+    def client_for(role: str, username: str | None = None):
+        client = hotline_app.test_client()
+        response = login(client, username or ROLE_USERS[role])
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return client_for

@@ -133,15 +133,17 @@ def test_timers_report_and_incident_retry(runner, app, clock):
             return {}
 
         runtime.add_services({"on_deadline": on_deadline})
-        runtime.deploy(db.session, (FIXTURES / "timer_service.bpmn").read_bytes(), "t.bpmn",
-                       deployed_by="t")
+        runtime.deploy(
+            db.session, (FIXTURES / "timer_service.bpmn").read_bytes(), "t.bpmn", deployed_by="t"
+        )
         due = (clock.now() + timedelta(minutes=5)).isoformat()
         runtime.start(db.session, "timer_service", data={"due": due})
         result = runner.invoke(cli, ["timers"])
         assert "pending timers:   1" in result.output and "open incidents:   0" in result.output
         clock.advance(minutes=6)
-        service = TimerService(runtime, lambda: db.session.session_factory(), clock=clock,
-                               max_attempts=1)
+        service = TimerService(
+            runtime, lambda: db.session.session_factory(), clock=clock, max_attempts=1
+        )
         assert service.drain().incidents == 1
         db.session.rollback()
         result = runner.invoke(cli, ["timers"])

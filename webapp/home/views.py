@@ -1,27 +1,25 @@
-"""Thin views: load, call a service, render."""
+"""The start page: each role lands where its work is."""
 
-from flask import render_template
-from sqlalchemy import func, select
-
-from engine.definitions import list_definitions
-from engine.models import HumanTask, ProcessInstance
+from flask import g, redirect, url_for
+from sqlalchemy import select
 
 from ..extensions import db
 from . import bp
 
+LANDING = {
+    "operator": "intake.new",
+    "dispatcher": "inbox.queues",
+    "handler": "inbox.index",
+    "supervisor": "supervision.overdue",
+    "admin": "admin.index",
+}
+
 
 @bp.get("/")
 def index():
-    session = db.session
-    running = session.scalar(
-        select(func.count()).select_from(ProcessInstance).where(ProcessInstance.status == "running")
-    )
-    ready = session.scalar(
-        select(func.count()).select_from(HumanTask).where(HumanTask.state == "ready")
-    )
-    return render_template(
-        "home/index.html", definitions=list_definitions(session), running=running, ready=ready
-    )
+    if g.get("user") is None:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(LANDING.get(g.user.role, "cases.index")))
 
 
 @bp.get("/healthz")

@@ -1,0 +1,20 @@
+"""Administration: case-type definitions (versions, the modeler, diff, migration) and the
+reference data the hotline runs on (departments, users, dispatch catalogue, calendar,
+deadline policy, knowledge base), plus timer incidents. Administrators only."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import (  # noqa: E402,F401
+    days,
+    definitions,
+    departments,
+    dispatch,
+    home,
+    incidents,
+    knowledge,
+    migrating,
+    policies,
+    users,
+)

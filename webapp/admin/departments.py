@@ -1,0 +1,166 @@
+"""Departments: the tree of city, district and street units, and which of them dispatch."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
+
+from engine.db import unit_of_work
+from workflows.departments.models import Department
+
+from ..extensions import db
+from ..pagination import wants_csv
+from . import bp
+from .common import admin_only, audit, listing
+from .forms import Form
+
+LEVELS = ("city", "district", "street")
+
+
+def _level_labels() -> dict[str, str]:
+    return {"city": _("City"), "district": _("District"), "street": _("Street")}
+
+
+@bp.get("/departments")
+@admin_only
+def departments():
+    parent = aliased(Department)
+    q = (request.args.get("q") or "").strip()
+    stmt = (
+        select(Department, parent.code)
+        .outerjoin(parent, parent.id == Department.parent_id)
+        .order_by(Department.code)
+    )
+    if q:
+        pattern = f"%{q}%"
+        stmt = stmt.where(
+            or_(
+                Department.code.ilike(pattern),
+                Department.name.ilike(pattern),
+                Department.name_en.ilike(pattern),
+            )
+        )
+    page = listing(
+        stmt,
+        filename="departments.csv",
+        header=["code", "name", "name_en", "level", "parent", "platform", "active"],
+        row=lambda r: [
+            r[0].code,
+            r[0].name,
+            r[0].name_en,
+            r[0].level,
+            r[1] or "",
+            "yes" if r[0].is_platform else "no",
+            "yes" if r[0].active else "no",
+        ],
+        scalars=False,
+    )
+    if wants_csv():
+        return page
+    return render_template("admin/departments.html", page=page, q=q, levels=_level_labels())
+
+
+def _parent_options(exclude: Department | None) -> list[tuple[str, str]]:
+    rows = db.session.scalars(select(Department).order_by(Department.code)).all()
+    banned = _subtree_ids(rows, exclude.id) if exclude is not None else set()
+    return [(str(d.id), f"{d.code} · {d.name}") for d in rows if d.id not in banned]
+
+
+def _subtree_ids(rows: list[Department], root: int) -> set[int]:
+    """The department and every unit below it (a parent cannot come from there)."""
+    children: dict[int | None, list[int]] = {}
+    for d in rows:
+        children.setdefault(d.parent_id, []).append(d.id)
+    found, stack = set(), [root]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def _read(form: Form, current: Department | None) -> dict:
+    values = {
+        "code": form.code("code"),
+        "name": form.text("name", required=True, max_length=120),
+        "name_en": form.text("name_en", max_length=120),
+        "level": form.choice("level", LEVELS),
+        "is_platform": form.flag("is_platform"),
+        "active": form.flag("active"),
+    }
+    parent_raw = form.raw("parent_id")
+    values["parent_id"] = None
+    if parent_raw:
+        allowed = {value for value, _label in _parent_options(current)}
+        if parent_raw not in allowed:
+            form.error("parent_id", _("A department cannot sit below itself or its own units."))
+        else:
+            values["parent_id"] = int(parent_raw)
+    if values["code"]:
+        clash = db.session.scalars(
+            select(Department.id).where(Department.code == values["code"])
+        ).first()
+        if clash is not None and (current is None or clash != current.id):
+            form.error("code", _("Another department already has this code."))
+    return values
+
+
+def _render(form: Form, row: Department | None, status: int = 200):
+    return render_template(
+        "admin/department_form.html",
+        form=form,
+        row=row,
+        parents=_parent_options(row),
+        levels=_level_labels(),
+    ), status
+
+
+@bp.route("/departments/new", methods=["GET", "POST"])
+@admin_only
+def department_new():
+    if request.method == "GET":
+        return _render(Form.of({"level": "street", "active": True}), None)
+    form = Form(request.form)
+    values = _read(form, None)
+    if not form.ok:
+        return _render(form, None, 400)
+    with unit_of_work(db.session):
+        row = Department(**values)
+        db.session.add(row)
+    audit("department.create", code=values["code"])
+    flash(_("Department %(code)s created.", code=values["code"]))
+    return redirect(url_for("admin.departments"))
+
+
+@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+@admin_only
+def department_edit(department_id: int):
+    row = db.session.get(Department, department_id) or abort(404)
+    if request.method == "GET":
+        form = Form.of(
+            {
+                "code": row.code,
+                "name": row.name,
+                "name_en": row.name_en,
+                "level": row.level,
+                "parent_id": row.parent_id,
+                "is_platform": row.is_platform,
+                "active": row.active,
+            }
+        )
+        return _render(form, row)
+    form = Form(request.form)
+    values = _read(form, row)
+    if not form.ok:
+        return _render(form, row, 400)
+    with unit_of_work(db.session):
+        row = db.session.get(Department, department_id)
+        for name, value in values.items():
+            setattr(row, name, value)
+    audit("department.update", code=values["code"], id=department_id)
+    flash(_("Department %(code)s saved.", code=values["code"]))
+    return redirect(url_for("admin.departments"))

@@ -1,0 +1,135 @@
+"""The dispatch catalogue: which department a category in an area usually goes to."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from engine.db import unit_of_work
+from workflows.departments.models import Department
+from workflows.dispatch.models import DispatchRule
+
+from ..extensions import db
+from ..pagination import wants_csv
+from . import bp
+from .common import admin_only, audit, listing
+from .forms import Form
+
+
+@bp.get("/dispatch")
+@admin_only
+def dispatch_rules():
+    category = (request.args.get("category") or "").strip()
+    stmt = (
+        select(DispatchRule, Department.code, Department.name)
+        .join(Department, Department.id == DispatchRule.department_id)
+        .order_by(DispatchRule.category, DispatchRule.area, DispatchRule.priority.desc())
+    )
+    if category:
+        stmt = stmt.where(DispatchRule.category == category)
+    page = listing(
+        stmt,
+        filename="dispatch-catalogue.csv",
+        header=["category", "area", "department", "priority"],
+        row=lambda r: [r[0].category, r[0].area, r[1], r[0].priority],
+        scalars=False,
+    )
+    if wants_csv():
+        return page
+    categories = sorted(set(db.session.scalars(select(DispatchRule.category))))
+    return render_template(
+        "admin/dispatch.html", page=page, category=category, categories=categories
+    )
+
+
+def _departments() -> list[Department]:
+    return list(
+        db.session.scalars(
+            select(Department).where(Department.active.is_(True)).order_by(Department.code)
+        )
+    )
+
+
+def _read(form: Form) -> dict:
+    departments = _departments()
+    values = {
+        "category": form.text("category", required=True, max_length=64),
+        "priority": form.integer("priority", minimum=-1000, maximum=1000),
+    }
+    area = form.text("area", max_length=32) or "*"
+    form.values["area"] = area
+    if area != "*" and area not in {d.code for d in departments}:
+        form.error("area", _('"*" for any area, or the code of an active department.'))
+    values["area"] = area
+    department = form.choice("department_id", [str(d.id) for d in departments])
+    values["department_id"] = int(department) if department else None
+    return values
+
+
+def _render(form: Form, row: DispatchRule | None, status: int = 200):
+    return render_template(
+        "admin/dispatch_form.html",
+        form=form,
+        row=row,
+        departments=[(str(d.id), f"{d.code} · {d.name}") for d in _departments()],
+        areas=[d.code for d in _departments() if d.level == "district"],
+        categories=sorted(set(db.session.scalars(select(DispatchRule.category)))),
+    ), status
+
+
+@bp.route("/dispatch/new", methods=["GET", "POST"])
+@admin_only
+def dispatch_rule_new():
+    if request.method == "GET":
+        return _render(Form.of({"area": "*", "priority": 0}), None)
+    form = Form(request.form)
+    values = _read(form)
+    if not form.ok:
+        return _render(form, None, 400)
+    with unit_of_work(db.session):
+        db.session.add(DispatchRule(**values))
+    audit("dispatch.create", **values)
+    flash(_("Rule for %(category)s saved.", category=values["category"]))
+    return redirect(url_for("admin.dispatch_rules"))
+
+
+@bp.route("/dispatch/<int:rule_id>", methods=["GET", "POST"])
+@admin_only
+def dispatch_rule_edit(rule_id: int):
+    row = db.session.get(DispatchRule, rule_id) or abort(404)
+    if request.method == "GET":
+        form = Form.of(
+            {
+                "category": row.category,
+                "area": row.area,
+                "department_id": row.department_id,
+                "priority": row.priority,
+            }
+        )
+        return _render(form, row)
+    form = Form(request.form)
+    values = _read(form)
+    if not form.ok:
+        return _render(form, row, 400)
+    with unit_of_work(db.session):
+        rule = db.session.get(DispatchRule, rule_id)
+        for name, value in values.items():
+            setattr(rule, name, value)
+    audit("dispatch.update", id=rule_id, **values)
+    flash(_("Rule for %(category)s saved.", category=values["category"]))
+    return redirect(url_for("admin.dispatch_rules"))
+
+
+@bp.post("/dispatch/<int:rule_id>/delete")
+@admin_only
+def dispatch_rule_delete(rule_id: int):
+    with unit_of_work(db.session):
+        rule = db.session.get(DispatchRule, rule_id)
+        if rule is None:
+            abort(404)
+        category = rule.category
+        db.session.delete(rule)
+    audit("dispatch.delete", id=rule_id, category=category)
+    flash(_("Rule for %(category)s deleted.", category=category))
+    return redirect(url_for("admin.dispatch_rules"))

@@ -1,0 +1,59 @@
+"""The administration overview: one link per area, with what each holds."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import render_template
+from sqlalchemy import func, select
+
+from engine.models import Definition, ProcessInstance
+from engine.timers import stats
+from workflows.calendar.models import CalendarDay
+from workflows.departments.models import Department
+from workflows.dispatch.models import DispatchRule
+from workflows.knowledge.models import Article
+from workflows.policy.models import DeadlinePolicy
+from workflows.users.models import User
+
+from ..extensions import db
+from ..hotline import get_hotline
+from . import bp
+from .common import admin_only
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(stmt) or 0
+
+
+@bp.get("")
+@admin_only
+def index():
+    hotline = get_hotline()
+    now = hotline.clock.now()
+    year = now.astimezone(hotline.tz).year
+    counts = {
+        "case_types": _count(select(func.count(func.distinct(Definition.key)))),
+        "versions": _count(select(func.count()).select_from(Definition)),
+        "running": _count(
+            select(func.count())
+            .select_from(ProcessInstance)
+            .where(ProcessInstance.status == "running")
+        ),
+        "departments": _count(
+            select(func.count()).select_from(Department).where(Department.active.is_(True))
+        ),
+        "users": _count(select(func.count()).select_from(User).where(User.active.is_(True))),
+        "dispatch_rules": _count(select(func.count()).select_from(DispatchRule)),
+        "calendar_days": _count(
+            select(func.count())
+            .select_from(CalendarDay)
+            .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+        ),
+        "policies": _count(select(func.count()).select_from(DeadlinePolicy)),
+        "articles": _count(
+            select(func.count()).select_from(Article).where(Article.active.is_(True))
+        ),
+    }
+    timers = stats(db.session, now=now)
+    return render_template("admin/index.html", counts=counts, timers=timers, year=year)

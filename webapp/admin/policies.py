@@ -1,0 +1,140 @@
+"""The deadline policy: for each case type and urgency, the limits a case is held to.
+
+A case copies its row at intake, so an edit applies to cases opened after it.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import case, select
+
+from engine.db import unit_of_work
+from workflows.cases.enums import CaseType, Urgency
+from workflows.policy.models import UNITS, DeadlinePolicy
+
+from ..extensions import db
+from ..pagination import wants_csv
+from . import bp
+from .common import admin_only, audit, listing
+from .forms import Form
+
+#: the limits of a row, each a value (>= 1) and a unit
+LIMITS = ("sign", "reply", "return", "extension_max", "reopen")
+
+
+def _limit_labels() -> dict[str, str]:
+    return {
+        "sign": _("Sign for within"),
+        "reply": _("Reply within"),
+        "return": _("Return allowed within"),
+        "extension_max": _("Longest extension"),
+        "reopen": _("Reopened case: reply within"),
+    }
+
+
+def _unit_labels() -> dict[str, str]:
+    return {
+        "workdays": _("working days"),
+        "workhours": _("working hours"),
+        "hours": _("hours"),
+        "days": _("calendar days"),
+    }
+
+
+@bp.get("/policies")
+@admin_only
+def policies():
+    types = {str(t): i for i, t in enumerate(CaseType)}
+    urgencies = {str(u): i for i, u in enumerate(Urgency)}
+    stmt = select(DeadlinePolicy).order_by(
+        case(types, value=DeadlinePolicy.case_type, else_=99),
+        case(urgencies, value=DeadlinePolicy.urgency, else_=99),
+        DeadlinePolicy.case_type,
+        DeadlinePolicy.urgency,
+    )
+    header = ["case_type", "urgency"]
+    for limit in LIMITS:
+        header += [f"{limit}_value", f"{limit}_unit"]
+    header += ["warn_share", "callback_required", "review_required", "max_returns"]
+    page = listing(
+        stmt,
+        filename="deadline-policy.csv",
+        header=header,
+        row=lambda p: (
+            [p.case_type, p.urgency]
+            + [
+                x
+                for limit in LIMITS
+                for x in (getattr(p, f"{limit}_value"), getattr(p, f"{limit}_unit"))
+            ]
+            + [p.warn_share, p.callback_required, p.review_required, p.max_returns]
+        ),
+    )
+    if wants_csv():
+        return page
+    return render_template(
+        "admin/policies.html",
+        page=page,
+        limits=_limit_labels(),
+        units=_unit_labels(),
+        LIMITS=LIMITS,
+    )
+
+
+def _read(form: Form) -> dict:
+    values: dict = {}
+    for limit in LIMITS:
+        values[f"{limit}_value"] = form.integer(f"{limit}_value", minimum=1, maximum=100_000)
+        values[f"{limit}_unit"] = form.choice(f"{limit}_unit", UNITS)
+    share = form.number("warn_share")
+    if share is not None and not 0 < share <= 1:
+        form.error("warn_share", _("A share of the reply time above 0 and at most 1, e.g. 0.8."))
+    values["warn_share"] = share
+    values["callback_required"] = form.flag("callback_required")
+    values["review_required"] = form.flag("review_required")
+    values["max_returns"] = form.integer("max_returns", minimum=0, maximum=100)
+    return values
+
+
+@bp.route("/policies/<int:policy_id>", methods=["GET", "POST"])
+@admin_only
+def policy_edit(policy_id: int):
+    row = db.session.get(DeadlinePolicy, policy_id) or abort(404)
+    if request.method == "GET":
+        shown = {name: getattr(row, name) for name in _fields()}
+        form = Form.of(shown)
+        status = 200
+    else:
+        form = Form(request.form)
+        values = _read(form)
+        if form.ok:
+            with unit_of_work(db.session):
+                policy = db.session.get(DeadlinePolicy, policy_id)
+                for name, value in values.items():
+                    setattr(policy, name, value)
+                case_type, urgency = policy.case_type, policy.urgency
+            audit("policy.update", case_type=case_type, urgency=urgency, **values)
+            flash(
+                _(
+                    "Deadline policy for %(type)s / %(urgency)s saved; it applies to cases "
+                    "opened from now on.",
+                    type=case_type,
+                    urgency=urgency,
+                )
+            )
+            return redirect(url_for("admin.policies"))
+        status = 400
+    return render_template(
+        "admin/policy_form.html",
+        form=form,
+        row=row,
+        limits=_limit_labels(),
+        units=_unit_labels(),
+        LIMITS=LIMITS,
+    ), status
+
+
+def _fields() -> list[str]:
+    names = [f"{limit}_{part}" for limit in LIMITS for part in ("value", "unit")]
+    return names + ["warn_share", "callback_required", "review_required", "max_returns"]

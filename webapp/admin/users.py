@@ -1,0 +1,202 @@
+"""Users: who may sign in, with which role, in which department; new passwords.
+
+Password hashes are written here and never shown; a new password also lifts any sign-in
+slow-down on the account.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from engine.db import unit_of_work
+from workflows.departments.models import Department
+from workflows.users.models import Role, User
+from workflows.users.service import create_user
+
+from ..extensions import db
+from ..hotline import get_hotline
+from ..pagination import wants_csv
+from ..security import hash_password
+from . import bp
+from .common import admin_only, audit, listing
+from .forms import Form
+
+MIN_PASSWORD = 8
+
+
+def _role_labels() -> dict[str, str]:
+    return {
+        Role.OPERATOR: _("Operator"),
+        Role.DISPATCHER: _("Dispatcher"),
+        Role.HANDLER: _("Handler"),
+        Role.SUPERVISOR: _("Supervisor"),
+        Role.ADMIN: _("Administrator"),
+    }
+
+
+@bp.get("/users")
+@admin_only
+def users():
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    stmt = (
+        select(User, Department.code)
+        .outerjoin(Department, Department.id == User.department_id)
+        .order_by(User.username)
+    )
+    if q:
+        pattern = f"%{q}%"
+        stmt = stmt.where(or_(User.username.ilike(pattern), User.display_name.ilike(pattern)))
+    if role in {str(r) for r in Role}:
+        stmt = stmt.where(User.role == role)
+    page = listing(
+        stmt,
+        filename="users.csv",
+        header=["username", "display_name", "role", "department", "active", "created_at"],
+        row=lambda r: [
+            r[0].username,
+            r[0].display_name,
+            r[0].role,
+            r[1] or "",
+            "yes" if r[0].active else "no",
+            r[0].created_at.isoformat(),
+        ],
+        scalars=False,
+    )
+    if wants_csv():
+        return page
+    return render_template(
+        "admin/users.html",
+        page=page,
+        q=q,
+        role=role,
+        roles=_role_labels(),
+        now=get_hotline().clock.now(),
+    )
+
+
+def _department_options() -> list[tuple[str, str]]:
+    rows = db.session.scalars(
+        select(Department).where(Department.active.is_(True)).order_by(Department.code)
+    )
+    return [(str(d.id), f"{d.code} · {d.name}") for d in rows]
+
+
+def _read(form: Form, current: User | None) -> dict:
+    values: dict = {
+        "display_name": form.text("display_name", required=True, max_length=120),
+        "role": form.choice("role", [str(r) for r in Role]),
+        "active": form.flag("active") if current is not None else True,
+    }
+    if current is None:
+        values["username"] = form.code("username", max_length=64)
+        if (
+            values["username"]
+            and db.session.scalars(
+                select(User.id).where(User.username == values["username"])
+            ).first()
+        ):
+            form.error("username", _("This username is taken."))
+    department_raw = form.raw("department_id")
+    department = None
+    if department_raw:
+        if department_raw not in {value for value, _label in _department_options()}:
+            form.error("department_id", _("Choose an active department."))
+        else:
+            department = db.session.get(Department, int(department_raw))
+    if values["role"] == Role.HANDLER and department is None and "department_id" not in form.errors:
+        form.error("department_id", _("A handler must belong to a department."))
+    values["department_id"] = department.id if department is not None else None
+    password = form.data.get("password") or ""
+    form.values["password"] = ""  # never sent back to the browser
+    if current is None and not password:
+        form.error("password", _("Required."))
+    elif password and len(password) < MIN_PASSWORD:
+        form.error("password", _("At least %(n)s characters.", n=MIN_PASSWORD))
+    values["password"] = password
+    if current is not None and current.id == g.user.id:
+        if values["role"] and values["role"] != Role.ADMIN:
+            form.error("role", _("You cannot take away your own administrator role."))
+        if not values["active"]:
+            form.error("active", _("You cannot deactivate your own account."))
+    return values
+
+
+def _render(form: Form, row: User | None, status: int = 200):
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        row=row,
+        roles=_role_labels(),
+        departments=_department_options(),
+    ), status
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_only
+def user_new():
+    if request.method == "GET":
+        return _render(Form.of({"role": Role.OPERATOR}), None)
+    form = Form(request.form)
+    values = _read(form, None)
+    if not form.ok:
+        return _render(form, None, 400)
+    hotline = get_hotline()
+    with unit_of_work(db.session):
+        department = (
+            db.session.get(Department, values["department_id"]) if values["department_id"] else None
+        )
+        create_user(
+            db.session,
+            username=values["username"],
+            display_name=values["display_name"],
+            role=values["role"],
+            clock=hotline.clock,
+            department=department,
+            password_hash=hash_password(values["password"]),
+        )
+    audit("user.create", username=values["username"], role=values["role"])
+    flash(_("User %(name)s created.", name=values["username"]))
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def user_edit(user_id: int):
+    row = db.session.get(User, user_id) or abort(404)
+    if request.method == "GET":
+        form = Form.of(
+            {
+                "display_name": row.display_name,
+                "role": row.role,
+                "department_id": row.department_id,
+                "active": row.active,
+            }
+        )
+        return _render(form, row)
+    form = Form(request.form)
+    values = _read(form, row)
+    if not form.ok:
+        return _render(form, row, 400)
+    username = row.username
+    with unit_of_work(db.session):
+        user = db.session.get(User, user_id)
+        user.display_name = values["display_name"]
+        user.role = values["role"]
+        user.department_id = values["department_id"]
+        user.active = values["active"]
+        if values["password"]:
+            user.password_hash = hash_password(values["password"])
+            user.failed_logins = 0
+            user.locked_until = None
+    audit(
+        "user.update",
+        username=username,
+        role=values["role"],
+        active=values["active"],
+        new_password=bool(values["password"]),
+    )
+    flash(_("User %(name)s saved.", name=username))
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,117 @@
+"""The case list's filters: read from the query string, checked per field, applied to the
+user's visible cases (department isolation stays in ``workflows.cases.service``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, exists, or_
+from sqlalchemy.orm import Session
+
+from workflows.cases.models import Case, CaseDepartment
+from workflows.cases.service import visible_cases
+from workflows.users.models import User
+
+from .labels import Labels
+
+FIELDS = (
+    "number",
+    "phone",
+    "text",
+    "case_type",
+    "status",
+    "urgency",
+    "department",
+    "due_state",
+    "created_from",
+    "created_to",
+)
+MAX_TEXT = 200
+
+
+@dataclass
+class Search:
+    values: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    created_from: date | None = None
+    created_to: date | None = None
+    department_id: int | None = None
+
+
+def read(args: Mapping[str, str], labels: Labels) -> Search:
+    """The filters as typed, with an error per bad field."""
+    values = {name: (args.get(name) or "").strip() for name in FIELDS}
+    search = Search(values)
+    for name in ("number", "phone", "text"):
+        if len(values[name]) > MAX_TEXT:
+            search.errors[name] = [_("At most %(n)s characters.", n=MAX_TEXT)]
+    choices = {
+        "case_type": dict(labels.choices("case_type")),
+        "urgency": dict(labels.choices("urgency")),
+        "status": dict(labels.status_choices()),
+        "due_state": dict(labels.due_state_choices()),
+    }
+    for name, allowed in choices.items():
+        if values[name] and values[name] not in allowed:
+            search.errors[name] = [_("Not one of the choices.")]
+    if values["department"]:
+        department = labels.department_by_code(values["department"])
+        if department is None:
+            search.errors["department"] = [_("No such department.")]
+        else:
+            search.department_id = department.id
+    for name in ("created_from", "created_to"):
+        if values[name]:
+            try:
+                setattr(search, name, date.fromisoformat(values[name]))
+            except ValueError:
+                search.errors[name] = [_("Not a date (YYYY-MM-DD).")]
+    if search.created_from and search.created_to and search.created_from > search.created_to:
+        search.errors["created_to"] = [_("Before the start date.")]
+    return search
+
+
+def apply(stmt: Select, search: Search, *, tz: ZoneInfo) -> Select:
+    """``stmt`` (over Case) narrowed by the filters, newest first."""
+    v = search.values
+    if v["number"]:
+        stmt = stmt.where(Case.number.startswith(v["number"], autoescape=True))
+    if v["phone"]:
+        stmt = stmt.where(Case.caller_phone.contains(v["phone"], autoescape=True))
+    if v["text"]:
+        stmt = stmt.where(
+            or_(
+                Case.description.icontains(v["text"], autoescape=True),
+                Case.address.icontains(v["text"], autoescape=True),
+            )
+        )
+    for name in ("case_type", "status", "urgency", "due_state"):
+        if v[name]:
+            stmt = stmt.where(getattr(Case, name) == v[name])
+    if search.department_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    CaseDepartment.case_id == Case.id,
+                    CaseDepartment.department_id == search.department_id,
+                )
+            )
+        )
+    if search.created_from:
+        stmt = stmt.where(Case.created_at >= _local_midnight(search.created_from, tz))
+    if search.created_to:
+        day_after = search.created_to + timedelta(days=1)
+        stmt = stmt.where(Case.created_at < _local_midnight(day_after, tz))
+    return stmt.order_by(Case.created_at.desc(), Case.id.desc())
+
+
+def cases(session: Session, user: User, search: Search, *, tz: ZoneInfo) -> Select:
+    return apply(visible_cases(session, user), search, tz=tz)
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)

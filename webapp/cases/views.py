@@ -1,0 +1,286 @@
+"""Thin views: the case list (search, CSV), the case page, its diagram, notes and merging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from engine.errors import ConflictError, NotFound
+from engine.models import Definition
+from workflows.cases import flows
+from workflows.cases.models import Case, CaseDepartment, CaseNote
+from workflows.cases.service import can_act, get_case, visible_cases
+from workflows.errors import DomainError, FormInvalid
+from workflows.users.models import Role, User
+
+from ..extensions import db
+from ..hotline import get_hotline
+from ..i18n import local_time
+from ..pagination import CSV_LIMIT, csv_response, paginate, wants_csv
+from ..security import roles_required
+from . import bp, search
+from .labels import FORM_OPTIONS, Labels, bilingual, yes_no
+from .progress import deadlines, markers
+from .timeline import Timeline
+
+ALL_ROLES = tuple(Role)
+MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
+#: intake form fields shown on the case page, with the form's own labels
+INTAKE_FIELDS = (
+    "case_type",
+    "urgency",
+    "channel",
+    "caller_name",
+    "caller_phone",
+    "address",
+    "area",
+    "category",
+    "description",
+    "intake_outcome",
+    "answer",
+    "not_accepted_reason",
+)
+
+
+def lang() -> str:
+    return str(get_locale() or "zh")
+
+
+# -- the list -------------------------------------------------------------------------------
+
+
+@bp.get("/cases")
+@roles_required(*ALL_ROLES)
+def index():
+    session = db.session
+    labels = Labels(session, lang())
+    found = search.read(request.args, labels)
+    if found.errors:
+        return render_template("cases/index.html", search=found, labels=labels, page=None), 400
+    stmt = search.cases(session, g.user, found, tz=get_hotline().tz)
+    if wants_csv():
+        rows = session.scalars(stmt.limit(CSV_LIMIT).execution_options(yield_per=500))
+        return csv_response("cases.csv", csv_header(), (csv_row(c, labels) for c in rows))
+    page = paginate(session, stmt)
+    return render_template(
+        "cases/index.html", search=found, labels=labels, page=page, now=get_hotline().clock.now()
+    )
+
+
+def csv_header() -> list[str]:
+    return [
+        _("Number"),
+        _("Created"),
+        _("Case type"),
+        _("Urgency"),
+        _("Channel"),
+        _("Status"),
+        _("Category"),
+        _("Caller"),
+        _("Phone"),
+        _("Address"),
+        _("Description"),
+        _("Intake outcome"),
+        _("Lead department"),
+        _("Dispatched at"),
+        _("Sign for by"),
+        _("Signed for"),
+        _("Reply by"),
+        _("Replied at"),
+        _("Closed at"),
+        _("Due state"),
+        _("Escalated"),
+        _("Returns"),
+        _("Extensions"),
+        _("Reopens"),
+        _("Outcome"),
+        _("Satisfaction"),
+        _("Resolved"),
+    ]
+
+
+def csv_row(case: Case, labels: Labels) -> list[Any]:
+    return [
+        case.number,
+        local_time(case.created_at),
+        labels.case_type(case.case_type),
+        labels.urgency(case.urgency),
+        labels.option("channel", case.channel),
+        labels.status(case.status),
+        case.category,
+        case.caller_name,
+        case.caller_phone,
+        case.address,
+        case.description,
+        labels.option("intake_outcome", case.intake_outcome),
+        labels.department(case.lead_department_id),
+        local_time(case.dispatched_at),
+        local_time(case.sign_due),
+        local_time(case.signed_at),
+        local_time(case.reply_due),
+        local_time(case.replied_at),
+        local_time(case.closed_at),
+        labels.due_state(case.due_state),
+        yes_no(case.escalated or case.sign_escalated),
+        case.return_count,
+        case.extension_count,
+        case.reopen_count,
+        labels.outcome(case.outcome),
+        labels.option("satisfaction", case.satisfaction),
+        labels.option("resolved", case.resolved),
+    ]
+
+
+# -- one case -------------------------------------------------------------------------------
+
+
+@bp.get("/cases/<number>")
+@roles_required(*ALL_ROLES)
+def show(number: str):
+    case = get_case(db.session, number=number, user=g.user)
+    return render_show(case)
+
+
+def render_show(case: Case, *, status: int = 200, **forms: Any):
+    session = db.session
+    hotline = get_hotline()
+    labels = Labels(session, lang())
+    now = hotline.clock.now()
+    intake_labels = {
+        f["key"]: f["label"]
+        for f in hotline.forms.get(FORM_OPTIONS["case_type"][0]).describe(lang(), context={})[
+            "fields"
+        ]
+    }
+    departments = session.execute(
+        select(CaseDepartment.role, CaseDepartment.department_id)
+        .where(CaseDepartment.case_id == case.id)
+        .order_by(CaseDepartment.role.desc(), CaseDepartment.id)
+    ).all()
+    master = session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    duplicates = session.scalars(
+        visible_cases(session, g.user).where(Case.merged_into_id == case.id).order_by(Case.id)
+    ).all()
+    notes = session.scalars(
+        select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
+    ).all()
+    authors = _display_names({n.author for n in notes})
+    entries, ready, actionable, diagram, definition = [], [], [], None, None
+    if case.instance_id is not None:
+        runtime = hotline.runtime
+        instance = runtime.instance(session, case.instance_id)
+        definition = session.get(Definition, instance.definition_id)
+        user_tasks = (definition.info or {}).get("user_tasks", {}) if definition else {}
+        timeline = Timeline(session, labels, user_tasks)
+        entries = timeline.entries(runtime.events(session, case.instance_id))
+        ready = runtime.ready_tasks(session, case.instance_id)
+        actionable = [t for t in ready if can_act(g.user, t, g.department)]
+        diagram = {
+            "url": url_for("cases.diagram", number=case.number),
+            **markers(session, case.instance_id),
+        }
+    return render_template(
+        "cases/show.html",
+        case=case,
+        labels=labels,
+        intake_labels=intake_labels,
+        area=labels.department_of_code(case.area) if case.area else "",
+        departments=departments,
+        master=master,
+        duplicates=duplicates,
+        deadlines=deadlines(case, now),
+        now=now,
+        notes=notes,
+        authors=authors,
+        entries=entries,
+        ready=ready,
+        actionable={t.task_id for t in actionable},
+        task_name=lambda t: bilingual(t.name, lang()),
+        diagram=diagram,
+        definition=definition,
+        can_merge=g.user.role in {str(r) for r in MERGERS},
+        note_form=forms.get("note_form") or {},
+        merge_form=forms.get("merge_form") or {},
+    ), status
+
+
+def _display_names(usernames: set[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    return dict(
+        db.session.execute(
+            select(User.username, User.display_name).where(User.username.in_(usernames))
+        ).all()
+    )
+
+
+@bp.get("/cases/<number>/diagram.xml")
+@roles_required(*ALL_ROLES)
+def diagram(number: str):
+    """The diagram of the definition version the case runs on."""
+    session = db.session
+    case = get_case(session, number=number, user=g.user)
+    if case.instance_id is None:
+        raise NotFound(f"case {number} has no workflow")
+    instance = get_hotline().runtime.instance(session, case.instance_id)
+    definition = session.get(Definition, instance.definition_id)
+    if definition is None:
+        raise NotFound(f"the diagram of case {number} is missing")
+    return Response(definition.xml, mimetype="application/xml")
+
+
+@bp.post("/cases/<number>/notes")
+@roles_required(*ALL_ROLES)
+def note(number: str):
+    session = db.session
+    case = get_case(session, number=number, user=g.user)
+    body = request.form.get("body") or ""
+    if len(body) > 4000:
+        errors = [_("At most %(n)s characters.", n=4000)]
+        return render_show(case, status=400, note_form={"body": body, "errors": errors})
+    try:
+        flows.add_note(session, get_hotline(), number=case.number, user=g.user, body=body)
+    except FormInvalid:
+        errors = [_("Write the note first.")]
+        return render_show(case, status=400, note_form={"body": body, "errors": errors})
+    flash(_("Note added."))
+    return redirect(url_for("cases.show", number=case.number) + "#notes")
+
+
+@bp.post("/cases/<number>/merge")
+@roles_required(*MERGERS)
+def merge(number: str):
+    session = db.session
+    case = get_case(session, number=number, user=g.user)
+    master = (request.form.get("master") or "").strip()
+    reason = (request.form.get("reason") or "").strip()
+    values = {"master": master, "reason": reason}
+    error = None
+    if not master:
+        error = _("Enter the number of the master case.")
+    elif master == case.number:
+        error = _("A case cannot be merged into itself.")
+    else:
+        try:
+            flows.merge_case(
+                session,
+                get_hotline(),
+                duplicate_number=case.number,
+                master_number=master,
+                user=g.user,
+                reason=reason,
+            )
+        except NotFound:
+            error = _("There is no case numbered %(number)s.", number=master)
+        except (DomainError, ConflictError) as exc:
+            error = _("The cases could not be merged: %(reason)s", reason=str(exc))
+    if error:
+        session.rollback()
+        case = get_case(session, number=number, user=g.user)
+        return render_show(case, status=400, merge_form={**values, "error": error})
+    flash(_("Case %(number)s merged into %(master)s.", number=case.number, master=master))
+    return redirect(url_for("cases.show", number=case.number))

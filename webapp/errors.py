@@ -1,0 +1,71 @@
+"""Error pages: every error answers with a page (or JSON for the API), never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import ConflictError, NotFound
+from workflows.errors import Forbidden
+
+TITLES = {
+    400: "Bad request",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def wants_json() -> bool:
+    return (
+        request.path.startswith("/api/")
+        or request.path.startswith("/open311/")
+        or (request.accept_mimetypes.best == "application/json")
+    )
+
+
+def render_error(status: int, message: str | None = None):
+    if wants_json():
+        return jsonify({"code": status, "message": message or TITLES.get(status, "Error")}), status
+    return render_template(
+        "error.html", status=status, title=_(TITLES.get(status, "Error")), message=message
+    ), status
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(
+            400,
+            _("The form expired or was not sent from this site: reload the page and try again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return render_error(
+            exc.code or 500, exc.description if exc.code not in (404, 403) else None
+        )
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound):
+        return render_error(404, str(exc))
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc: Forbidden):
+        return render_error(403, str(exc))
+
+    @app.errorhandler(ConflictError)
+    def conflict(exc: ConflictError):
+        return render_error(409, str(exc))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

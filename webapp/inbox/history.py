@@ -1,0 +1,89 @@
+"""A case's history as the task page shows it: completed tasks (with what was entered,
+labelled by the form each task used), fired deadlines and notes, from the event log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from engine.models import HumanTask
+from workflows.cases.models import Case
+
+from ..extensions import db
+from ..hotline import get_hotline
+from .labels import ELEMENT_LABELS
+
+#: the events of a case's history shown on the task page
+STEP_EVENTS = ("task.completed", "task.rejected", "timer.fired", "case.note", "case.merged_in")
+
+
+def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The steps of the case so far, oldest first, in the page's language."""
+    if case.instance_id is None:
+        return []
+    hotline = get_hotline()
+    form_of = dict(
+        db.session.execute(
+            select(HumanTask.element_id, HumanTask.form_key)
+            .where(HumanTask.instance_id == case.instance_id)
+            .distinct()
+        ).all()
+    )
+    described: dict[str, dict[str, Any]] = {}
+    steps = []
+    for event in hotline.runtime.events(db.session, case.instance_id):
+        if event.kind not in STEP_EVENTS:
+            continue
+        data = (event.payload or {}).get("data") or {}
+        key = form_of.get(event.element_id)
+        if key and key not in described and hotline.forms.exists(key):
+            described[key] = {
+                f["key"]: f
+                for f in hotline.forms.get(key).describe(lang, context=context).get("fields", [])
+            }
+        fields = described.get(key, {})
+        items = [
+            (fields[k]["label"] if k in fields else k, shown_value(fields.get(k), v))
+            for k, v in data.items()
+            if not _blank(v) and (not fields or k in fields)
+        ]
+        name = (event.payload or {}).get("name") or str(
+            ELEMENT_LABELS.get(event.element_id, event.element_id or "")
+        )
+        if event.kind == "case.note":
+            name, items = _("Note"), [(_("Note"), (event.payload or {}).get("body", ""))]
+        elif event.kind == "task.rejected":
+            items.append((_("Not saved because"), (event.payload or {}).get("reason", "")))
+        elif event.kind == "case.merged_in":
+            name, items = _("Merged in"), [(_("Case"), (event.payload or {}).get("duplicate", ""))]
+        steps.append(
+            {
+                "id": event.id,
+                "at": event.at,
+                "actor": event.actor,
+                "kind": event.kind,
+                "name": name,
+                "items": items,
+                "reply": data.get("reply_text") if event.kind == "task.completed" else None,
+                "result": shown_value(fields.get("result"), data.get("result")),
+            }
+        )
+    return steps
+
+
+def shown_value(field: dict[str, Any] | None, value: Any) -> str:
+    """A submitted value as the form showed it (option labels, yes/no)."""
+    if value is None:
+        return ""
+    options = {str(o["value"]): o["label"] for o in (field or {}).get("options") or []}
+    if isinstance(value, list):
+        return ", ".join(options.get(str(v), str(v)) for v in value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return options.get(str(value), str(value))
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value is False or value == "" or value == []

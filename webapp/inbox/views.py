@@ -1,0 +1,339 @@
+"""Thin views: a user's inbox, the dispatcher's queues, and the task page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from engine.errors import ConflictError, NotFound
+from engine.models import HumanTask, InstanceEvent, ProcessInstance
+from workflows.cases import flows
+from workflows.cases import service as cases
+from workflows.cases.inbox import inbox_count, inbox_counts
+from workflows.cases.models import Case, CaseDepartment
+from workflows.departments.models import Department
+from workflows.departments.service import by_code
+from workflows.dispatch.service import suggest_department
+from workflows.errors import DomainError, Forbidden, FormInvalid
+from workflows.users.models import Role
+
+from ..extensions import db
+from ..hotline import get_hotline
+from ..i18n import local_time, time_left
+from ..intake.views import current_lang, general_errors, submitted_values
+from ..pagination import CSV_LIMIT, Page, csv_response, page_args, wants_csv
+from ..security import roles_required
+from . import bp
+from .history import case_steps, shown_value
+from .labels import DUE_LABELS, ELEMENT_LABELS, labels
+
+#: the dispatcher's queues; re-dispatch only for district platforms
+QUEUES = ("dispatch", "review_return", "review_extension", "review_suspension", "review_reply")
+WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
+
+bp.context_processor(labels)
+
+# -- lists ----------------------------------------------------------------------------------
+
+
+def _page(*, element: str | None, due_state: str | None) -> Page:
+    page, per_page = page_args()
+    total = inbox_count(db.session, user=g.user, element=element, due_state=due_state)
+    items = cases.inbox(
+        db.session,
+        user=g.user,
+        element=element,
+        due_state=due_state,
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
+    return Page(items, page, per_page, total)
+
+
+def _csv(name: str, *, element: str | None, due_state: str | None):
+    rows = cases.inbox(
+        db.session, user=g.user, element=element, due_state=due_state, limit=CSV_LIMIT
+    )
+    fmt = labels()
+    return csv_response(
+        f"{name}.csv",
+        [
+            _("Case"),
+            _("Task"),
+            _("Case type"),
+            _("Urgency"),
+            _("Category"),
+            _("Address"),
+            _("Deadline"),
+            _("Time left"),
+            _("Deadline state"),
+            _("Returns"),
+            _("Extensions"),
+            _("Received"),
+        ],
+        (
+            [
+                case.number,
+                fmt["task_label"](task),
+                fmt["type_label"](case.case_type),
+                fmt["urgency_label"](case.urgency),
+                case.category,
+                case.address,
+                local_time(fmt["deadline"](task, case)),
+                time_left(fmt["deadline"](task, case)),
+                fmt["due_label"](case.due_state),
+                case.return_count,
+                case.extension_count,
+                local_time(case.created_at),
+            ]
+            for task, case in rows
+        ),
+    )
+
+
+@bp.get("/inbox")
+@roles_required(*WORKERS)
+def index():
+    element = request.args.get("element") or None
+    due_state = request.args.get("due_state") or None
+    problems = []
+    if element and element not in ELEMENT_LABELS:
+        problems.append(_("Task type: unknown value %(value)s, showing all.", value=element))
+        element = None
+    if due_state and due_state not in DUE_LABELS:
+        problems.append(_("Deadline state: unknown value %(value)s, showing all.", value=due_state))
+        due_state = None
+    if wants_csv():
+        return _csv("inbox", element=element, due_state=due_state)
+    return render_template(
+        "inbox/index.html",
+        page=_page(element=element, due_state=due_state),
+        element=element,
+        due_state=due_state,
+        problems=problems,
+        elements=ELEMENT_LABELS,
+        due_states=DUE_LABELS,
+    )
+
+
+def _queues() -> list[str]:
+    department = g.department
+    district = department is not None and department.is_platform and department.parent_id
+    return (["redispatch"] if district else []) + list(QUEUES)
+
+
+@bp.get("/queues")
+@roles_required(Role.DISPATCHER)
+def queues():
+    names = _queues()
+    counts = inbox_counts(db.session, user=g.user)
+    queue = request.args.get("queue")
+    if queue is None:
+        queue = next((q for q in names if counts.get(q)), names[0])
+    if queue not in names:
+        abort(400, description=_("Queue: unknown value %(value)s.", value=queue))
+    if wants_csv():
+        return _csv(f"queue-{queue}", element=queue, due_state=None)
+    return render_template(
+        "inbox/queues.html",
+        names=names,
+        counts=counts,
+        queue=queue,
+        page=_page(element=queue, due_state=None),
+        elements=ELEMENT_LABELS,
+    )
+
+
+# -- the task page --------------------------------------------------------------------------
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@roles_required(*WORKERS)
+def task(task_id: str):
+    session, hotline, lang = db.session, get_hotline(), current_lang()
+    try:
+        task, case = cases.get_task_for(session, task_id=task_id, user=g.user)
+    except Forbidden:
+        raise
+    except DomainError:
+        return _gone(task_id)
+    form, context = _task_form(task, case, lang)
+    values, errors, status, conflict = _first_values(task, case), {}, 200, None
+    seen_event = request.form.get("seen_event", type=int)
+    if request.method == "POST":
+        values = submitted_values(form, request.form)
+        try:
+            flows.complete_task(
+                session,
+                hotline,
+                task_id=task_id,
+                data=values,
+                user=g.user,
+                lang=lang,
+                expected_version=request.form.get("expected_version", type=int),
+            )
+        except FormInvalid as exc:
+            errors, status = exc.errors, 422
+        except ConflictError as exc:
+            try:
+                task, case = cases.get_task_for(session, task_id=task_id, user=g.user)
+            except DomainError:
+                return _conflict(task_id, exc, values, form, seen_event)
+            # still waiting: nothing was saved; show what changed and let them submit again
+            form, context = _task_form(task, case, lang)
+            conflict, status = exc, 409
+        except Forbidden:
+            raise
+        except DomainError as exc:
+            if not _still_ready(task_id):
+                return _gone(task_id)
+            errors, status = {"_schema": [str(exc)]}, 422
+        else:
+            return _done(task, case)
+    steps = case_steps(case, context, lang)
+    return render_template(
+        "inbox/task.html",
+        task=task,
+        case=case,
+        form=form,
+        values=values,
+        errors=errors,
+        general_errors=general_errors(form, errors),
+        conflict=conflict,
+        changes=[s for s in steps if seen_event is not None and s["id"] > seen_event],
+        steps=steps,
+        replies=[s for s in steps if s["reply"]],
+        lead=session.get(Department, case.lead_department_id) if case.lead_department_id else None,
+        co=_co_departments(case),
+        area=by_code(session, case.area) if case.area else None,
+        suggested=_suggestion(task, case),
+        version=_version(case),
+        seen=max((s["id"] for s in steps), default=0),
+        back=request.values.get("back", ""),
+    ), status
+
+
+def _task_form(task: HumanTask, case: Case, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    hotline = get_hotline()
+    if not task.form_key:
+        return {"key": "", "title": task.name, "fields": []}, {}
+    context = flows.form_context(
+        db.session,
+        hotline,
+        form_key=task.form_key,
+        case=case,
+        group=task.candidate_group,
+        lang=lang,
+    )
+    return hotline.forms.get(task.form_key).describe(lang, context=context), context
+
+
+def _suggestion(task: HumanTask, case: Case) -> Department | None:
+    if task.element_id != "dispatch" or not case.category:
+        return None
+    return suggest_department(db.session, category=case.category, area=case.area)
+
+
+def _first_values(task: HumanTask, case: Case) -> dict[str, Any] | None:
+    """What the form starts with: the dispatch catalogue's suggestion for a dispatch."""
+    suggested = _suggestion(task, case)
+    return {"lead_department": suggested.code} if suggested else None
+
+
+def _version(case: Case) -> int | None:
+    instance = db.session.get(ProcessInstance, case.instance_id) if case.instance_id else None
+    return instance.version if instance else None
+
+
+def _still_ready(task_id: str) -> bool:
+    state = db.session.scalar(select(HumanTask.state).where(HumanTask.task_id == task_id))
+    return state == "ready"
+
+
+def _co_departments(case: Case) -> list[Department]:
+    return list(
+        db.session.scalars(
+            select(Department)
+            .join(CaseDepartment, CaseDepartment.department_id == Department.id)
+            .where(CaseDepartment.case_id == case.id, CaseDepartment.role == "co")
+            .order_by(Department.code)
+        )
+    )
+
+
+def _done(task: HumanTask, case: Case):
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    flash(
+        _(
+            "Case %(number)s: %(task)s done. The case is now: %(status)s.",
+            number=case.number,
+            task=labels()["task_label"](task),
+            status=labels()["status_label"](case.status),
+        )
+    )
+    if g.user.role == Role.DISPATCHER:
+        back = request.form.get("back") or task.element_id
+        return redirect(url_for("inbox.queues", queue=back if back in _queues() else None), 303)
+    return redirect(url_for("inbox.index"), 303)
+
+
+def _visible_task(task_id: str) -> tuple[HumanTask | None, Case | None]:
+    """The task and its case if the user may see the case (for saying what became of it)."""
+    row = db.session.execute(
+        select(HumanTask, Case)
+        .join(Case, Case.instance_id == HumanTask.instance_id)
+        .where(HumanTask.task_id == task_id)
+    ).first()
+    if row is None:
+        abort(404)
+    task, case = row
+    try:
+        cases.get_case(db.session, number=case.number, user=g.user)
+    except NotFound:  # another department's case: say no more than that the task is gone
+        return task, None
+    return task, case
+
+
+def _gone(task_id: str):
+    """The task is no longer waiting (done by someone else, or taken on by a deadline)."""
+    task, case = _visible_task(task_id)
+    return render_template("inbox/gone.html", task=task, case=case), 409
+
+
+def _conflict(
+    task_id: str,
+    exc: ConflictError,
+    values: dict[str, Any],
+    form: dict[str, Any],
+    seen_event: int | None,
+):
+    """A deadline timer took the task before the submission: say what happened, whether the
+    engine kept the input in the case's history, and what was typed."""
+    task, case = _visible_task(task_id)
+    kept = db.session.scalar(
+        select(InstanceEvent.id)
+        .where(
+            InstanceEvent.instance_id == task.instance_id,
+            InstanceEvent.kind == "task.rejected",
+            InstanceEvent.element_id == task.element_id,
+            InstanceEvent.id > (seen_event or 0),
+        )
+        .limit(1)
+    )
+    typed = [
+        (f["label"], shown_value(f, values.get(f["key"])))
+        for f in form["fields"]
+        if values.get(f["key"]) not in (None, "", [])
+    ]
+    return render_template(
+        "inbox/conflict.html",
+        task=task,
+        case=case,
+        what=exc.what_happened or str(exc),
+        kept=kept is not None,
+        typed=typed,
+    ), 409

@@ -1,0 +1,83 @@
+"""Pagination for every list (no page loads all cases) and CSV export of any list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+PER_PAGE = 25
+MAX_PER_PAGE = 200
+CSV_LIMIT = 100_000
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_args() -> tuple[int, int]:
+    """(page, per_page) from the query string, bounded."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    try:
+        per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", PER_PAGE))))
+    except ValueError:
+        per_page = PER_PAGE
+    return page, per_page
+
+
+def paginate(session: Session, stmt: Select, *, scalars: bool = True) -> Page:
+    """One page of ``stmt`` and the total count (a COUNT over the same filters)."""
+    page, per_page = page_args()
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = list(rows.scalars()) if scalars else [tuple(r) for r in rows.all()]
+    return Page(items, page, per_page, total)
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """A CSV download (UTF-8 with a BOM so that spreadsheet programs read Chinese right)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for count, row in enumerate(rows):
+        if count >= CSV_LIMIT:
+            break
+        writer.writerow(["" if v is None else v for v in row])
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def wants_csv() -> bool:
+    return request.args.get("format") == "csv"
+
+
+Formatter = Callable[[Any], Sequence[Any]]

@@ -1,0 +1,49 @@
+// The KPI dashboard's charts (Chart.js): the chosen rate per department and per case type,
+// and its trend over time beside the number of cases. Data comes from the page.
+(function () {
+  "use strict";
+  const source = document.getElementById("kpi-data");
+  if (!source || typeof Chart === "undefined") return;
+  const data = JSON.parse(source.textContent);
+  const choice = document.getElementById("kpi-choice");
+  const charts = [];
+  const percent = { min: 0, max: 100, ticks: { callback: (v) => v + "%" } };
+
+  function bars(id, series, kpi) {
+    return new Chart(document.getElementById(id), {
+      type: "bar",
+      data: {
+        labels: series.labels,
+        datasets: [{ label: data.kpiLabels[kpi], data: series.rates[kpi], backgroundColor: "#b91c1c" }],
+      },
+      options: { maintainAspectRatio: false, scales: { y: percent }, plugins: { legend: { display: true } } },
+    });
+  }
+
+  function trend(kpi) {
+    return new Chart(document.getElementById("chart-trend"), {
+      data: {
+        labels: data.trend.labels,
+        datasets: [
+          { type: "line", label: data.kpiLabels[kpi], data: data.trend.rates[kpi], borderColor: "#b91c1c",
+            backgroundColor: "#b91c1c", spanGaps: true, yAxisID: "y" },
+          { type: "bar", label: data.casesLabel, data: data.trend.cases, backgroundColor: "#cbd2d9", yAxisID: "cases" },
+        ],
+      },
+      options: {
+        maintainAspectRatio: false,
+        scales: { y: { ...percent, position: "left" }, cases: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } } },
+      },
+    });
+  }
+
+  function draw(kpi) {
+    while (charts.length) charts.pop().destroy();
+    charts.push(bars("chart-departments", data.departments, kpi));
+    charts.push(bars("chart-types", data.caseTypes, kpi));
+    charts.push(trend(kpi));
+  }
+
+  draw(data.kpi);
+  if (choice) choice.addEventListener("change", () => draw(choice.value));
+})();

@@ -1,0 +1,188 @@
+"""The KPI dashboard's period form, its tables (totals, per department, per case type), the
+trend, the chart data and the CSV table, all from ``workflows.kpi.service``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from workflows.kpi.service import (
+    COUNT_KPIS,
+    KPI_NAMES,
+    RATE_KPIS,
+    KpiRow,
+    Ratio,
+    compute_kpis,
+    kpi_trend,
+)
+
+from ..cases.labels import Labels
+
+DEFAULT_DAYS = 30
+BUCKET_DAYS = {"day": 1, "week": 7, "month": 28}
+MAX_POINTS = 400
+DEFAULT_KPI = "on_time_closure"
+NONE = "–"
+
+
+@dataclass
+class PeriodForm:
+    values: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    start: date | None = None
+    end: date | None = None
+    bucket: str = "day"
+    kpi: str = DEFAULT_KPI
+
+
+def read(args: Mapping[str, str], now: datetime, tz: ZoneInfo) -> PeriodForm:
+    """The period (local dates, both included), trend bucket and charted KPI, checked."""
+    today = now.astimezone(tz).date()
+    values = {
+        "start": (args.get("start") or "").strip()
+        or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
+        "end": (args.get("end") or "").strip() or today.isoformat(),
+        "bucket": (args.get("bucket") or "").strip() or "day",
+        "kpi": (args.get("kpi") or "").strip() or DEFAULT_KPI,
+    }
+    form = PeriodForm(values)
+    for name in ("start", "end"):
+        try:
+            setattr(form, name, date.fromisoformat(values[name]))
+        except ValueError:
+            form.errors[name] = [_("Not a date (YYYY-MM-DD).")]
+    if values["bucket"] not in BUCKET_DAYS:
+        form.errors["bucket"] = [_("Not one of the choices.")]
+    else:
+        form.bucket = values["bucket"]
+    if values["kpi"] not in RATE_KPIS:
+        form.errors["kpi"] = [_("Not one of the choices.")]
+    else:
+        form.kpi = values["kpi"]
+    if form.start and form.end:
+        if form.start > form.end:
+            form.errors["end"] = [_("Before the start date.")]
+        elif "bucket" not in form.errors:
+            points = ((form.end - form.start).days + 1) / BUCKET_DAYS[form.bucket]
+            if points > MAX_POINTS:
+                form.errors["bucket"] = [
+                    _("Too many points for this period: choose a longer step or a shorter period.")
+                ]
+    return form
+
+
+@dataclass
+class Board:
+    start: datetime
+    end: datetime
+    totals: KpiRow
+    departments: list[KpiRow]
+    case_types: list[KpiRow]
+    trend: list[KpiRow]
+    chart: dict[str, Any]
+
+
+def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, tz: str) -> Board:
+    assert form.start is not None and form.end is not None
+    zone = ZoneInfo(tz)
+    start = datetime.combine(form.start, time(0), tzinfo=zone)
+    end = datetime.combine(form.end + timedelta(days=1), time(0), tzinfo=zone)
+    common = {"start": start, "end": end, "as_of": now, "tz": tz}
+    totals = compute_kpis(session, group_by=(), **common)
+    departments = compute_kpis(session, group_by=("department",), **common)
+    case_types = compute_kpis(session, group_by=("case_type",), **common)
+    trend = kpi_trend(session, bucket=form.bucket, **common)  # type: ignore[arg-type]
+    board = Board(
+        start,
+        end,
+        totals[0] if totals else KpiRow.empty(),
+        departments,
+        case_types,
+        trend,
+        {},
+    )
+    board.chart = chart_data(board, labels, form.kpi)
+    return board
+
+
+def kpi_label(name: str, lang: str) -> str:
+    label = KPI_NAMES[name]
+    return label.en if lang == "en" else label.zh
+
+
+def department_label(row: KpiRow, lang: str) -> str:
+    if row.department_id is None:
+        return _("Not dispatched")
+    if lang == "en" and row.department_name_en:
+        return row.department_name_en
+    return row.department_name or str(row.department_id)
+
+
+def percent(ratio: Ratio) -> str:
+    return NONE if ratio.rate is None else f"{ratio.rate * 100:.1f}%"
+
+
+def _rate(ratio: Ratio) -> float | None:
+    return None if ratio.rate is None else round(ratio.rate * 100, 1)
+
+
+def chart_data(board: Board, labels: Labels, kpi: str) -> dict[str, Any]:
+    """What kpi.js draws: the rates per department and case type, and the trend."""
+    lang = labels.lang
+
+    def series(rows: list[KpiRow], names: list[str]) -> dict[str, Any]:
+        return {
+            "labels": names,
+            "rates": {name: [_rate(r.value(name)) for r in rows] for name in RATE_KPIS},
+            "cases": [r.cases for r in rows],
+        }
+
+    return {
+        "kpi": kpi,
+        "kpiLabels": {name: kpi_label(name, lang) for name in KPI_NAMES},
+        "casesLabel": kpi_label("cases", lang),
+        "departments": series(
+            board.departments, [department_label(r, lang) for r in board.departments]
+        ),
+        "caseTypes": series(
+            board.case_types, [labels.case_type(r.case_type or "") for r in board.case_types]
+        ),
+        "trend": series(
+            board.trend, [r.bucket.isoformat() if r.bucket else "" for r in board.trend]
+        ),
+    }
+
+
+def csv_table(board: Board, labels: Labels) -> tuple[list[str], list[list[Any]]]:
+    """(header, rows): totals, departments, case types and the trend, numerators and
+    denominators beside each rate."""
+    lang = labels.lang
+    header = [_("Table"), _("Group"), *(kpi_label(n, lang) for n in COUNT_KPIS)]
+    for name in RATE_KPIS:
+        label = kpi_label(name, lang)
+        header += [
+            label,
+            _("%(kpi)s numerator", kpi=label),
+            _("%(kpi)s denominator", kpi=label),
+        ]
+
+    def row(table: str, group: str, kpis: KpiRow) -> list[Any]:
+        out: list[Any] = [table, group, *(kpis.value(n) for n in COUNT_KPIS)]
+        for name in RATE_KPIS:
+            ratio = kpis.value(name)
+            assert isinstance(ratio, Ratio)
+            rate = _rate(ratio)
+            out += ["" if rate is None else f"{rate:.1f}%", ratio.numerator, ratio.denominator]
+        return out
+
+    rows = [row(_("Total"), _("All cases"), board.totals)]
+    rows += [row(_("Department"), department_label(r, lang), r) for r in board.departments]
+    rows += [row(_("Case type"), labels.case_type(r.case_type or ""), r) for r in board.case_types]
+    rows += [row(_("Trend"), r.bucket.isoformat() if r.bucket else "", r) for r in board.trend]
+    return header, rows

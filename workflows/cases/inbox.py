@@ -1,0 +1,67 @@
+"""Inbox counts for paging: how many ready tasks ``service.inbox`` would list, in total and
+per task element, under the same lane and department conditions."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.models import HumanTask
+
+from ..departments.models import Department
+from ..users.models import User
+from .models import Case
+
+
+def _ready_for(
+    stmt: Select, session: Session, *, user: User, lane: str | None, due_state: str | None
+) -> Select:
+    """The conditions of :func:`workflows.cases.service.inbox` (keep the two in step)."""
+    department = session.get(Department, user.department_id) if user.department_id else None
+    stmt = stmt.join(Case, Case.instance_id == HumanTask.instance_id).where(
+        HumanTask.state == "ready", HumanTask.lane == (lane or user.role)
+    )
+    if department is not None:
+        stmt = stmt.where(
+            or_(HumanTask.candidate_group.is_(None), HumanTask.candidate_group == department.code)
+        )
+    else:
+        stmt = stmt.where(HumanTask.candidate_group.is_(None))
+    if due_state:
+        stmt = stmt.where(Case.due_state == due_state)
+    return stmt
+
+
+def inbox_count(
+    session: Session,
+    *,
+    user: User,
+    lane: str | None = None,
+    element: str | None = None,
+    due_state: str | None = None,
+) -> int:
+    """How many tasks ``inbox(...)`` with the same arguments lists over all its pages."""
+    stmt = _ready_for(
+        select(func.count()).select_from(HumanTask),
+        session,
+        user=user,
+        lane=lane,
+        due_state=due_state,
+    )
+    if element:
+        stmt = stmt.where(HumanTask.element_id == element)
+    return session.scalar(stmt) or 0
+
+
+def inbox_counts(
+    session: Session, *, user: User, lane: str | None = None, due_state: str | None = None
+) -> dict[str, int]:
+    """Ready tasks per element (``{"dispatch": 3, "review_return": 1}``) in one query."""
+    stmt = _ready_for(
+        select(HumanTask.element_id, func.count()).select_from(HumanTask),
+        session,
+        user=user,
+        lane=lane,
+        due_state=due_state,
+    ).group_by(HumanTask.element_id)
+    return {element: count for element, count in session.execute(stmt).all()}
