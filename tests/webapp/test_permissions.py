@@ -1,0 +1,276 @@
+"""The permission matrix: every role against every page and action of the app.
+
+Each row names a request and who may make it. For a role that may, the answer is the page
+(200) or the action's own answer (a redirect after success, or the form again with field
+errors), never 403; for a role that may not, it is 403, and nothing changes. Signed-out
+visitors are sent to sign in. A handler is further limited to its own department's cases,
+which the queries of ``workflows/`` enforce: another department's case is 404 to it, as if
+it did not exist.
+
+``test_every_route_is_in_the_matrix`` fails when a page is added without a row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from engine.db import unit_of_work
+from engine.models import Incident, Timer
+from tests.webapp.pages import csrf_token
+from tests.webapp.test_inbox import act, ready_task
+from tests.webapp.test_intake import open_case
+from webapp.extensions import db
+from workflows.dispatch.models import DispatchRule
+from workflows.knowledge.models import Article
+from workflows.policy.models import DeadlinePolicy
+from workflows.users.models import User
+
+#: the roles of the matrix; "handler" is h_mr (market supervision), "other_handler" is h_hu
+#: (housing), whose department has none of the cases below
+ROLES = ("operator", "dispatcher", "handler", "other_handler", "supervisor", "admin")
+LOGINS = {
+    "operator": ("operator", None),
+    "dispatcher": ("dispatcher", None),
+    "handler": ("handler", None),
+    "other_handler": ("handler", "h_hu"),
+    "supervisor": ("supervisor", None),
+    "admin": ("admin", None),
+}
+EVERYONE = frozenset(ROLES)
+WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor"})
+SUPERVISION = frozenset({"supervisor", "admin"})
+ADMIN = frozenset({"admin"})
+OPERATOR = frozenset({"operator"})
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # with {case}, {waiting}, {sign_task}, {dispatch_task}, {user}, ... filled in
+    allowed: frozenset[str]
+    rule: str  # the URL rule this row covers
+    data: tuple[tuple[str, str], ...] = ()
+    #: roles allowed by role but refused by department scope (404)
+    hidden_from: frozenset[str] = frozenset()
+
+
+#: where "/" sends each role: its own landing page
+LANDING = {
+    "operator": "/intake",
+    "dispatcher": "/queues",
+    "handler": "/inbox",
+    "other_handler": "/inbox",
+    "supervisor": "/supervision/overdue",
+    "admin": "/admin",
+}
+
+
+def R(method, path, allowed, rule=None, data=None, hidden_from=frozenset()):  # noqa: N802
+    return Row(method, path, frozenset(allowed), rule or path, tuple((data or {}).items()),
+               frozenset(hidden_from))  # fmt: skip
+
+
+MATRIX = [
+    R("GET", "/", EVERYONE),
+    R("GET", "/healthz", EVERYONE),
+    # intake
+    R("GET", "/intake", OPERATOR),
+    R("POST", "/intake", OPERATOR, data={"caller_phone": "not a phone"}),
+    R("GET", "/intake/caller?caller_phone=13800138000", OPERATOR, "/intake/caller"),
+    R("GET", "/intake/knowledge?q=社保", OPERATOR, "/intake/knowledge"),
+    R("GET", "/intake/suggest?category=食品安全", OPERATOR, "/intake/suggest"),
+    # inboxes and tasks
+    R("GET", "/inbox", WORKERS),
+    R("GET", "/queues", {"dispatcher"}),
+    R("GET", "/tasks/{dispatch_task}", {"dispatcher"}, "/tasks/<task_id>"),
+    R("POST", "/tasks/{dispatch_task}", {"dispatcher"}, "/tasks/<task_id>",
+      data={"lead_department": ""}),
+    R("GET", "/tasks/{sign_task}", {"handler"}, "/tasks/<task_id>"),
+    R("POST", "/tasks/{sign_task}", {"handler"}, "/tasks/<task_id>", data={"action": ""}),
+    # cases
+    R("GET", "/cases", EVERYONE),
+    R("GET", "/cases?format=csv", EVERYONE, "/cases"),
+    R("GET", "/cases/{case}", EVERYONE, "/cases/<number>", hidden_from={"other_handler"}),
+    R("GET", "/cases/{case}/diagram.xml", EVERYONE, "/cases/<number>/diagram.xml",
+      hidden_from={"other_handler"}),
+    R("POST", "/cases/{case}/notes", EVERYONE, "/cases/<number>/notes", data={"body": ""},
+      hidden_from={"other_handler"}),
+    R("POST", "/cases/{case}/merge", {"dispatcher", "supervisor"}, "/cases/<number>/merge",
+      data={"master": ""}),
+    # supervision
+    R("GET", "/kpi", SUPERVISION),
+    R("GET", "/supervision/overdue", SUPERVISION),
+    R("GET", "/supervision/overdue?format=csv", SUPERVISION, "/supervision/overdue"),
+    R("GET", "/supervision/escalated", SUPERVISION),
+    # administration
+    R("GET", "/admin", ADMIN),
+    R("GET", "/admin/calendar", ADMIN),
+    R("POST", "/admin/calendar/day", ADMIN, data={"day": "not a date"}),
+    R("POST", "/admin/calendar/seed", ADMIN, data={"year": "nineteen"}),
+    R("GET", "/admin/definitions", ADMIN),
+    R("GET", "/admin/definitions/complaint", ADMIN, "/admin/definitions/<key>"),
+    R("GET", "/admin/definitions/complaint/1", ADMIN, "/admin/definitions/<key>/<int:version>"),
+    R("GET", "/admin/definitions/complaint/1/edit", ADMIN,
+      "/admin/definitions/<key>/<int:version>/edit"),
+    R("GET", "/admin/definitions/complaint/1/xml", ADMIN,
+      "/admin/definitions/<key>/<int:version>/xml"),
+    R("GET", "/admin/definitions/complaint/diff", ADMIN, "/admin/definitions/<key>/diff"),
+    R("GET", "/admin/definitions/complaint/migrate", ADMIN, "/admin/definitions/<key>/migrate"),
+    R("POST", "/admin/definitions/complaint/migrate", ADMIN, "/admin/definitions/<key>/migrate",
+      data={"from_version": "x"}),
+    R("POST", "/admin/definitions/deploy", ADMIN, data={"xml": "<nope"}),
+    R("POST", "/admin/definitions/validate", ADMIN, data={"xml": "<nope"}),
+    R("GET", "/admin/definitions/upload", ADMIN),
+    R("POST", "/admin/definitions/upload", ADMIN),
+    R("GET", "/admin/departments", ADMIN),
+    R("GET", "/admin/departments/new", ADMIN),
+    R("POST", "/admin/departments/new", ADMIN, data={"code": ""}),
+    R("GET", "/admin/departments/1", ADMIN, "/admin/departments/<int:department_id>"),
+    R("POST", "/admin/departments/1", ADMIN, "/admin/departments/<int:department_id>",
+      data={"code": ""}),
+    R("GET", "/admin/dispatch", ADMIN),
+    R("GET", "/admin/dispatch/new", ADMIN),
+    R("POST", "/admin/dispatch/new", ADMIN, data={"category": ""}),
+    R("GET", "/admin/dispatch/{rule}", ADMIN, "/admin/dispatch/<int:rule_id>"),
+    R("POST", "/admin/dispatch/{rule}", ADMIN, "/admin/dispatch/<int:rule_id>",
+      data={"category": ""}),
+    R("POST", "/admin/dispatch/{rule}/delete", ADMIN, "/admin/dispatch/<int:rule_id>/delete"),
+    R("GET", "/admin/incidents", ADMIN),
+    R("POST", "/admin/incidents/{incident}/retry", ADMIN,
+      "/admin/incidents/<int:incident_id>/retry"),
+    R("GET", "/admin/knowledge", ADMIN),
+    R("GET", "/admin/knowledge/new", ADMIN),
+    R("POST", "/admin/knowledge/new", ADMIN, data={"title": ""}),
+    R("GET", "/admin/knowledge/{article}", ADMIN, "/admin/knowledge/<int:article_id>"),
+    R("POST", "/admin/knowledge/{article}", ADMIN, "/admin/knowledge/<int:article_id>",
+      data={"title": ""}),
+    R("GET", "/admin/policies", ADMIN),
+    R("GET", "/admin/policies/{policy}", ADMIN, "/admin/policies/<int:policy_id>"),
+    R("POST", "/admin/policies/{policy}", ADMIN, "/admin/policies/<int:policy_id>",
+      data={"limit_value": "-3"}),
+    R("GET", "/admin/users", ADMIN),
+    R("GET", "/admin/users/new", ADMIN),
+    R("POST", "/admin/users/new", ADMIN, data={"username": ""}),
+    R("GET", "/admin/users/{user}", ADMIN, "/admin/users/<int:user_id>"),
+    R("POST", "/admin/users/{user}", ADMIN, "/admin/users/<int:user_id>", data={"role": "x"}),
+]  # fmt: skip
+
+#: routes everyone reaches signed out, covered by the auth tests
+PUBLIC = {"/login", "/logout", "/language", "/static/<path:filename>", "/healthz"}
+#: areas with their own authentication (API tokens, channel keys) and their own matrix tests
+OTHER_AUTH = ("/api", "/open311")
+
+
+@pytest.fixture
+def world(hotline_app):
+    """A case handled by h_mr's department (waiting for sign-for), a new case waiting for
+    dispatch, an incident, and the ids of reference rows the admin pages edit."""
+    case = open_case(hotline_app)
+    act(hotline_app, case, "dispatch", "disp1", {"lead_department": "B-MR"})
+    waiting = open_case(hotline_app, caller_phone="13900139000")
+    with hotline_app.app_context():
+        from workflows.cases.models import Case
+
+        instance_id = db.session.scalar(select(Case.instance_id).where(Case.number == waiting))
+        now = db.session.scalar(select(Case.created_at).where(Case.number == waiting))
+        with unit_of_work(db.session):
+            timer = Timer(
+                instance_id=instance_id,
+                task_id="00000000-0000-4000-8000-000000000001",
+                element_id="sign_late",
+                kind="duration",
+                due_at=now,
+                status="incident",
+                created_at=now,
+                attempts=5,
+                last_error="WorkflowRunError: boom",
+            )
+            db.session.add(timer)
+            db.session.flush()
+            incident = Incident(
+                kind="timer",
+                instance_id=instance_id,
+                timer_id=timer.id,
+                error="boom",
+                attempts=5,
+                created_at=now,
+            )
+            db.session.add(incident)
+        ids = {
+            "incident": incident.id,
+            "rule": db.session.scalars(select(DispatchRule.id).order_by(DispatchRule.id)).first(),
+            "article": db.session.scalars(select(Article.id).order_by(Article.id)).first(),
+            "policy": db.session.scalars(
+                select(DeadlinePolicy.id).order_by(DeadlinePolicy.id)
+            ).first(),
+            "user": db.session.scalar(select(User.id).where(User.username == "op2")),
+        }
+    return {
+        "case": case,
+        "waiting": waiting,
+        "sign_task": ready_task(hotline_app, case, "sign_for"),
+        "dispatch_task": ready_task(hotline_app, waiting, "dispatch"),
+        **{k: str(v) for k, v in ids.items()},
+    }
+
+
+def test_every_route_is_in_the_matrix(hotline_app):
+    covered = {(row.rule, row.method) for row in MATRIX}
+    missing = []
+    for rule in hotline_app.url_map.iter_rules():
+        if rule.rule in PUBLIC or rule.rule.startswith(OTHER_AUTH):
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (rule.rule, method) not in covered:
+                missing.append(f"{method} {rule.rule}")
+    assert missing == [], "routes without a row in the permission matrix"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_matrix(hotline_app, as_role, world, role):
+    base_role, username = LOGINS[role]
+    client = as_role(base_role, username=username)
+    token = csrf_token(client, "/cases")  # every role may open the case list
+    wrong = []
+    for row in MATRIX:
+        path = row.path.format(**world)
+        if row.method == "GET":
+            response = client.get(path)
+        else:
+            response = client.post(path, data={**dict(row.data), "csrf_token": token})
+        status = response.status_code
+        if role not in row.allowed:
+            expected = "403"
+            ok = status == 403
+        elif role in row.hidden_from:
+            expected = "404"
+            ok = status == 404
+        elif row.path == "/":
+            expected = f"302 to {LANDING[role]}"
+            ok = status == 302 and response.headers["Location"] == LANDING[role]
+        elif row.method == "GET":
+            expected = "200"
+            ok = status == 200
+        else:  # the action ran: a redirect, or the form again with its errors
+            expected = "200/303/400/422 (not refused)"
+            ok = status in (200, 302, 303, 400, 409, 422) and status != 403
+        if not ok:
+            wrong.append(f"{row.method} {path}: {status}, expected {expected}")
+    assert wrong == [], f"{role}: " + "; ".join(wrong)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(hotline_app, world):
+    client = hotline_app.test_client()
+    for row in MATRIX:
+        if row.rule in PUBLIC or row.path == "/":
+            continue
+        path = row.path.format(**world)
+        if row.method == "GET":
+            response = client.get(path)
+            assert response.status_code == 302, path
+            assert response.headers["Location"].startswith("/login"), path
+        else:  # no session, no CSRF token: refused before anything runs
+            assert client.post(path, data=dict(row.data)).status_code in (400, 302), path
