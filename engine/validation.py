@@ -317,6 +317,7 @@ def _structure_issues(process, loc: _Located) -> list[Issue]:
                         )
         if container is process and container.find("bpmn:startEvent", NS) is None:
             issues.append(loc.at(process, "process has no start event"))
+        issues.extend(_unreachable_issues(container, loc))
         for gateway in container.findall("bpmn:exclusiveGateway", NS) + container.findall(
             "bpmn:inclusiveGateway", NS
         ):
@@ -337,6 +338,43 @@ def _structure_issues(process, loc: _Located) -> list[Issue]:
                             "its default flow",
                         )
                     )
+    return issues
+
+
+#: flow nodes that start a path without an incoming sequence flow
+_PATH_STARTS = {"startEvent", "boundaryEvent"}
+
+
+def _unreachable_issues(container, loc: _Located) -> list[Issue]:
+    """Flow nodes no sequence flow leads to. The parser follows flows from the start events
+    and never even reads such an element, so without this check a task drawn but not
+    connected (its form, its conditions) would pass validation and silently never run."""
+    targets = {
+        f.get("targetRef") for f in container.findall("bpmn:sequenceFlow", NS) if f.get("targetRef")
+    }
+    issues = []
+    for child in container:
+        name = _local(child.tag)
+        if name not in SUPPORTED_FLOW_NODES or name in _PATH_STARTS:
+            continue
+        if child.get("id") in targets:
+            continue
+        if name in ("subProcess", "transaction") and child.get("triggeredByEvent") == "true":
+            continue  # an event sub-process starts on its own event
+        if child.get("isForCompensation") == "true":
+            continue  # run by compensation, not by a flow
+        if (
+            name == "intermediateCatchEvent"
+            and child.find("bpmn:linkEventDefinition", NS) is not None
+        ):
+            continue  # the catching end of a link
+        issues.append(
+            loc.at(
+                child,
+                f"<{name}> has no incoming sequence flow, so it can never run: connect it to "
+                "the flow or delete it",
+            )
+        )
     return issues
 
 

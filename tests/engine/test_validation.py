@@ -262,3 +262,25 @@ def test_garbage_gets_a_message(data, message):
 def test_missing_file_is_reported(tmp_path):
     result = validate_file(str(tmp_path / "nope.bpmn"))
     assert "cannot read file" in result.issues[0].message
+
+
+def test_an_element_no_flow_leads_to_is_located():
+    # Drawn but never connected: the parser would skip it silently (its missing form too).
+    body = """
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="e"/>
+    <bpmn:userTask id="forgotten"/>
+    <bpmn:subProcess id="on_event" triggeredByEvent="true">
+      <bpmn:startEvent id="es"><bpmn:outgoing>f2</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:endEvent id="ee"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+      <bpmn:sequenceFlow id="f2" sourceRef="es" targetRef="ee"/>
+    </bpmn:subProcess>"""
+    result = validate_bytes(_process(body), "x.bpmn", form_exists=lambda key: True)
+    assert [(i.element, i.message) for i in result.issues] == [
+        (
+            "forgotten",
+            "<userTask> has no incoming sequence flow, so it can never run: connect it to the "
+            "flow or delete it",
+        )
+    ]
