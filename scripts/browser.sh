@@ -6,25 +6,32 @@
 set -euo pipefail
 
 CHROMIUM=/usr/bin/chromium
+# The pages are in Chinese by default: without a CJK font Chromium draws every character as a
+# box, and the screenshots (docs/screenshots/) would show nothing readable.
+CJK_FONT=/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
-if [ ! -x "$CHROMIUM" ]; then
+PACKAGES=()
+[ -x "$CHROMIUM" ] || PACKAGES+=(chromium)
+[ -f "$CJK_FONT" ] || PACKAGES+=(fonts-wqy-zenhei)
+
+if [ "${#PACKAGES[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
-    echo "browser.sh: $CHROMIUM is missing and there is no apt-get to install it;" \
-      "install Chromium so that $CHROMIUM exists" >&2
+    echo "browser.sh: ${PACKAGES[*]} missing and there is no apt-get to install them;" \
+      "install Chromium (at $CHROMIUM) and a CJK font" >&2
     exit 1
   fi
   SUDO=()
   if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || {
-      echo "browser.sh: installing chromium needs root (or sudo)" >&2
+      echo "browser.sh: installing ${PACKAGES[*]} needs root (or sudo)" >&2
       exit 1
     }
     SUDO=(sudo)
   fi
-  echo "browser.sh: installing Debian's chromium package" >&2
+  echo "browser.sh: installing Debian's ${PACKAGES[*]}" >&2
   "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    chromium >/dev/null
+    "${PACKAGES[@]}" >/dev/null
   [ -x "$CHROMIUM" ] || { echo "browser.sh: apt-get installed chromium but $CHROMIUM is missing" >&2; exit 1; }
 fi
 

@@ -118,7 +118,9 @@ def _is_local(url: str) -> bool:
 
 @pytest.fixture
 def page(chromium: Browser, console_errors: list[str]) -> Iterator[Page]:
-    context = chromium.new_context(service_workers="block")
+    context = chromium.new_context(
+        service_workers="block", locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
     context.set_default_timeout(15_000)
 
     def guard(route: Route) -> None:
@@ -202,3 +204,69 @@ def static_server() -> Iterator[StaticServer]:
     server = StaticServer(STATIC)
     yield server
     server.close()
+
+
+# --------------------------------------------------------------------------- the live app
+
+
+class LiveApp:
+    """The hotline app on a SQLite file with the demo city, served on 127.0.0.1 by a
+    threaded werkzeug server in this process. ``clock`` is the app's ManualClock: a test
+    moves time with ``live.clock.advance(...)``; no timer scheduler runs (``fire_timers``
+    fires what is due, as the worker would)."""
+
+    def __init__(self, tmp: Path) -> None:
+        from datetime import UTC, datetime
+
+        from flask_migrate import upgrade
+        from werkzeug.serving import make_server
+
+        from engine.clock import ManualClock
+        from tests.webapp.pages import seed
+        from webapp import create_app
+
+        # A Monday morning in Beijing (01:00 UTC = 09:00 +08:00), as in the other tests.
+        self.clock = ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+        self.app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp / 'live.db'}",
+                "SECRET_KEY": "browser-tests",
+                "SCHEDULER": "off",
+            },
+            clock=self.clock,
+        )
+        with self.app.app_context():
+            upgrade(directory=self.app.extensions["migrate"].directory)
+        seed(self.app)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="live-app", daemon=True
+        )
+        self.thread.start()
+
+    def fire_timers(self) -> None:
+        from webapp.extensions import db
+        from webapp.hotline import get_hotline
+
+        with self.app.app_context():
+            get_hotline().runtime.fire_due_timers(db.session)
+
+    def close(self) -> None:
+        from webapp.extensions import db
+
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+        with self.app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveApp]:
+    """A fresh hotline for one test: ``live.url``, ``live.clock``, ``live.app``."""
+    app = LiveApp(tmp_path)
+    yield app
+    app.close()

@@ -20,7 +20,9 @@
 
   function clearIssues() {
     const canvas = modeler.get("canvas");
-    marked.forEach((id) => canvas.removeMarker(id, "invalid"));
+    const registry = modeler.get("elementRegistry");
+    // an element marked last time may have been deleted since
+    marked.filter((id) => registry.get(id)).forEach((id) => canvas.removeMarker(id, "invalid"));
     marked = [];
     modeler.get("overlays").remove({ type: "issue" });
     list.replaceChildren();
