@@ -50,13 +50,14 @@ PI, TM = ProcessInstance.__table__, Timer.__table__
 # -- worker process ---------------------------------------------------------------------------
 
 
-def run_worker(url: str, owner: str, sweep: float) -> None:
+def run_worker(url: str, owner: str, sweep: float, group: int | None) -> None:
     from engine.scheduler import TimerScheduler
     from engine.timers import TimerService
 
     engine = make_engine(url)
     runtime = Runtime(clock=SystemClock(), workflow_cache_size=0)
-    service = TimerService(runtime, lambda: Session(engine), owner=owner, batch_size=100)
+    options = {} if group is None else {"group_size": group}
+    service = TimerService(runtime, lambda: Session(engine), owner=owner, batch_size=100, **options)
     scheduler = TimerScheduler(service, sweep_seconds=sweep)
     done = False
 
@@ -186,7 +187,15 @@ def run(args, pending: int) -> dict:
     setup_s = time.perf_counter() - t0
     workers = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", bench.url, f"w{i}", str(args.sweep)]
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                bench.url,
+                f"w{i}",
+                str(args.sweep),
+                str(args.group_size or 0),
+            ]
         )
         for i in range(args.workers)
     ]
@@ -229,8 +238,8 @@ def run(args, pending: int) -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
-        run_worker(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "--worker":
+        run_worker(sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]) or None)
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--database", default=None, help="SQLAlchemy URL (default: temporary SQLite)")
@@ -240,6 +249,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the steady phase")
     ap.add_argument("--burst", type=int, default=10_000)
     ap.add_argument("--sweep", type=float, default=1.0)
+    ap.add_argument(
+        "--group-size",
+        type=int,
+        default=None,
+        help="instances fired per transaction (default: the service's default for the database)",
+    )
     args = ap.parse_args()
     results = [run(args, p) for p in args.pending]
     print(

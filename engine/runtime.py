@@ -448,9 +448,7 @@ class Runtime:
 
     def _run_engine(self, loaded: _Loaded, completed: list[CompletedElement]) -> None:
         try:
-            loaded.workflow.do_engine_steps(
-                did_complete_task=lambda t: completed.append(_element(t))
-            )
+            engine_steps(loaded.workflow, lambda t: completed.append(_element(t)))
         except (SpiffWorkflowException, ExpressionError) as exc:
             raise _run_error(exc) from None
 
@@ -577,6 +575,37 @@ class Runtime:
 
     def _jsonable(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return self.serializer.to_json_value(dict(data))
+
+
+def engine_steps(workflow, did_complete_task: Callable[[Any], None]) -> None:
+    """SpiffWorkflow's ``do_engine_steps``, finding READY tasks by a flat scan of each
+    workflow's task dict instead of its tree iterator (which walks every task of a long
+    case's history at every pass: about a fifth of the CPU of firing a timer). Same passes:
+    innermost sub-processes first, until no engine task is ready; then timers refresh.
+    Tasks made ready by a run are taken by the next pass rather than the same one."""
+
+    def update(wf) -> int:
+        count = 0
+        for task in [t for t in wf.tasks.values() if t.state == TaskState.READY]:
+            if task.state != TaskState.READY or task.task_spec.manual:
+                continue  # an earlier run of this pass moved it on, or a person does it
+            task.run()
+            count += 1
+            did_complete_task(task)
+        return count
+
+    while True:
+        active = workflow.get_active_subprocesses()
+        for sub in sorted(active, key=lambda v: v.depth, reverse=True):
+            while update(sub) > 0:
+                pass
+            if sub.parent_task_id is not None:
+                task = workflow.get_task_from_id(sub.parent_task_id)
+                task.task_spec._update(task)
+        count = update(workflow)
+        if count == 0 and len(workflow.get_active_subprocesses()) <= len(active):
+            break
+    workflow.refresh_timers()
 
 
 def _element(task) -> CompletedElement:

@@ -83,23 +83,32 @@ class TimerScheduler:
                 self._again.clear()
                 try:
                     self.service.drain()
+                    if not self._again.is_set() and self._schedule_next():
+                        break
                 except Exception:
                     log.exception("timer sweep failed")
-                if not self._again.is_set():
                     break
-            self._schedule_next()
         finally:
             self._lock.release()
 
-    def _schedule_next(self) -> None:
+    def _schedule_next(self) -> bool:
+        """Arrange the wake-up for the next due timer. False if one fell due while the last
+        batch ran (drain found nothing, then time moved on): the caller drains again rather
+        than leave it to the next sweep, a second later."""
+        if self.service.stopping:
+            return True
         session = self.service.session_factory()
         try:
             due = self.service.next_due(session)
+            now = datetime.now(UTC)
+            if due is not None and due <= now and self.service.claimable_now(session):
+                return False
         finally:
             session.close()
-        now = datetime.now(UTC)
-        # Due timers that are still not claimable (leased, or backing off after a failure) are
-        # left to the regular sweep; only a future due time needs a wake-up.
+        # Due timers that are still not claimable (leased by a worker firing them now, or
+        # backing off after a failure) are left to the regular sweep; only a future due time
+        # needs a wake-up.
         if due is not None and now < due < now + timedelta(seconds=self.sweep_seconds * 2):
             self._wake_at = None
             self.wake_at(due)
+        return True

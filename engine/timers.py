@@ -90,11 +90,8 @@ class TimerService:
 
     # -- claiming -------------------------------------------------------------------------
 
-    def claim(self, session: Session, limit: int | None = None) -> list[tuple[int, int]]:
-        """Lease up to ``limit`` due timers, oldest first: [(timer id, instance id)]."""
-        limit = limit or self.batch_size
-        now = self.clock.now()
-        claimable = (
+    def _claimable(self, now: datetime, limit: int):
+        return (
             select(TM.c.id)
             .where(
                 TM.c.status == "pending",
@@ -105,6 +102,19 @@ class TimerService:
             .order_by(TM.c.due_at, TM.c.id)
             .limit(limit)
         )
+
+    def claimable_now(self, session: Session) -> bool:
+        """Whether a timer could be claimed right now (due, not leased, not backing off)."""
+        try:
+            return session.scalar(self._claimable(self.clock.now(), 1)) is not None
+        finally:
+            session.rollback()
+
+    def claim(self, session: Session, limit: int | None = None) -> list[tuple[int, int]]:
+        """Lease up to ``limit`` due timers, oldest first: [(timer id, instance id)]."""
+        limit = limit or self.batch_size
+        now = self.clock.now()
+        claimable = self._claimable(now, limit)
         with unit_of_work(session):
             if is_postgres(session):
                 claimable = claimable.with_for_update(skip_locked=True)
@@ -278,6 +288,10 @@ class TimerService:
 
     def stop(self) -> None:
         self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     # -- reading --------------------------------------------------------------------------
 

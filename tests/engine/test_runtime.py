@@ -257,6 +257,13 @@ def test_without_our_fix_spiffworkflow_stops_silently(session, clock, deploy, mo
     for cls in (TaskIterator, BpmnTaskIterator):
         defaults = tuple(1000 if d == TASK_DEPTH_LIMIT else d for d in cls.__init__.__defaults__)
         monkeypatch.setattr(cls.__init__, "__defaults__", defaults)
+    # and SpiffWorkflow's own engine steps, which walk the tree with that iterator (ours scan
+    # the task dict flat, so they would not stop even at the default depth)
+    import engine.runtime
+
+    monkeypatch.setattr(
+        engine.runtime, "engine_steps", lambda wf, done: wf.do_engine_steps(did_complete_task=done)
+    )
     from engine.runtime import Runtime
 
     runtime = Runtime(clock=clock)
