@@ -283,11 +283,14 @@ def interrupting_sign_for(app) -> None:
         "<bpmn:incoming>flow_signed_or_returned_to_record_return</bpmn:incoming>"
         "<bpmn:incoming>flow_sign_late_to_end_sign_escalated</bpmn:incoming>",
     )
+    # the end event the deadline used to lead to is no longer reached: delete it (a
+    # disconnected element does not validate)
     xml = re.sub(
-        r"(<bpmn:endEvent id=\"end_sign_escalated\"[^>]*>)\s*"
-        r"<bpmn:incoming>flow_sign_late_to_end_sign_escalated</bpmn:incoming>",
-        r"\1",
-        xml,
+        r"<bpmn:endEvent id=\"end_sign_escalated\".*?</bpmn:endEvent>", "", xml, flags=re.S
+    )
+    xml = xml.replace("<bpmn:flowNodeRef>end_sign_escalated</bpmn:flowNodeRef>", "")
+    xml = re.sub(
+        r"<bpmndi:BPMNShape id=\"end_sign_escalated_di\".*?</bpmndi:BPMNShape>", "", xml, flags=re.S
     )
     with app.app_context():
         hotline = get_hotline()
