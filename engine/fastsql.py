@@ -59,6 +59,12 @@ _SQL = {
     "move_timer": (
         "UPDATE timers SET due_at = ?, status = 'pending', attempts = 0 WHERE task_id = ?"
     ),
+    "state": "SELECT state FROM process_instances WHERE id = ?",
+    "projection": (
+        "SELECT 't', task_id, due_at FROM human_tasks WHERE instance_id = ? AND state = 'ready'"
+        " UNION ALL SELECT 'm', task_id, due_at FROM timers"
+        " WHERE instance_id = ? AND status IN ('pending', 'incident')"
+    ),
     "insert_event": (
         "INSERT INTO instance_events (instance_id, at, actor, kind, element_id, payload)"
         " VALUES (?, ?, ?, ?, ?, ?)"
@@ -85,6 +91,22 @@ class FastSQL:
         if value is None or self.postgres:
             return value
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def from_ts(self, value: Any) -> datetime | None:
+        """A timestamp column's value as an aware UTC datetime (SQLite gives text)."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def rows(self, conn: Connection, name: str, params: tuple) -> list[tuple]:
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(self.sql[name], params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
     def json(self, value: Any) -> Any:
         return self._jsonb(value) if self.postgres else orjson.dumps(value).decode()

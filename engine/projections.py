@@ -17,7 +17,6 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from .fastsql import fast_sql
@@ -34,16 +33,6 @@ TIMER_KINDS = {
     ClockedDateTimer: "date",
     ClockedCycleTimer: "cycle",
 }
-
-# -- statements (reads; the hot writes are in fastsql) ---------------------------------------
-
-SELECT_STATE = select(PI.c.state).where(PI.c.id == bindparam("id"))
-SELECT_OPEN_TASKS = select(HT.c.task_id, HT.c.due_at).where(
-    HT.c.instance_id == bindparam("id"), HT.c.state == "ready"
-)
-SELECT_PENDING_TIMERS = select(TM.c.task_id, TM.c.due_at).where(
-    TM.c.instance_id == bindparam("id"), TM.c.status.in_(("pending", "incident"))
-)
 
 
 @dataclass
@@ -66,10 +55,11 @@ class Projection:
 
     @classmethod
     def load(cls, conn: Connection, instance_id: int) -> Projection:
-        return cls(
-            tasks=dict(conn.execute(SELECT_OPEN_TASKS, {"id": instance_id}).all()),
-            timers=dict(conn.execute(SELECT_PENDING_TIMERS, {"id": instance_id}).all()),
-        )
+        sql = fast_sql(conn)
+        projection = cls()
+        for which, task_id, due in sql.rows(conn, "projection", (instance_id, instance_id)):
+            (projection.tasks if which == "t" else projection.timers)[task_id] = sql.from_ts(due)
+        return projection
 
 
 @dataclass

@@ -418,7 +418,8 @@ class Runtime:
     # -- internals ------------------------------------------------------------------------
 
     def _restore(self, session: Session, instance_id: int, definition_id: int) -> BpmnWorkflow:
-        state = connection(session).execute(pj.SELECT_STATE, {"id": instance_id}).scalar_one()
+        conn = connection(session)
+        state = fast_sql(conn).one(conn, "state", (instance_id,))[0]
         spec, subprocess_specs = self.specs.get(
             definition_id, lambda: session.get(Definition, definition_id)
         )
