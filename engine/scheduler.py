@@ -43,6 +43,10 @@ class TimerScheduler:
             seconds=self.sweep_seconds,
             id="sweep",
             next_run_time=datetime.now(UTC),
+            # a run that finds a sweep going only asks it to go round once more and returns;
+            # with max_instances=1 APScheduler would instead log a warning every second of a
+            # long burst
+            max_instances=3,
         )
         self.scheduler.start()
         self.service.runtime.timer_watchers.append(self.wake_at)
