@@ -49,6 +49,11 @@ const bundles = [
       'dist/assets/flatpickr', // date picker theme used by the viewer
     ],
   },
+  {
+    dir: 'swagger-ui',
+    pkg: 'swagger-ui-dist', // the API documentation page (/api/docs)
+    files: ['swagger-ui-bundle.js', 'swagger-ui.css'],
+  },
 ];
 
 function fail(message) {

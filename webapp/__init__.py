@@ -68,7 +68,7 @@ def blueprints():
     from .home import bp as home_bp
 
     found = [home_bp, auth_bp]
-    for name in ("intake", "inbox", "cases", "supervision", "admin"):
+    for name in ("intake", "inbox", "cases", "supervision", "admin", "api", "open311"):
         try:
             module = __import__(f"webapp.{name}", fromlist=["bp"])
         except ModuleNotFoundError as exc:

@@ -369,9 +369,12 @@ def timers_retry(incident_id: int, actor: str) -> None:
 
 
 def _register_groups() -> None:
+    from .api.cli import channel_group, token_group
     from .cli_calendar import calendar_group
 
     cli.add_command(calendar_group)
+    cli.add_command(token_group)
+    cli.add_command(channel_group)
 
 
 _register_groups()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -31,7 +31,19 @@ def wants_json() -> bool:
     )
 
 
-def render_error(status: int, message: str | None = None):
+def area_renderer():
+    """The error renderer of the area the request is in (the API, Open311), if it has one:
+    areas register ``(path prefix, render(status, message, exc))`` at start."""
+    for prefix, render in current_app.extensions.get("error_renderers", ()):
+        if request.path.startswith(prefix):
+            return render
+    return None
+
+
+def render_error(status: int, message: str | None = None, exc: BaseException | None = None):
+    render = area_renderer()
+    if render is not None:
+        return render(status, message, exc)
     if wants_json():
         return jsonify({"code": status, "message": message or TITLES.get(status, "Error")}), status
     return render_template(
@@ -50,22 +62,22 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return render_error(
-            exc.code or 500, exc.description if exc.code not in (404, 403) else None
+            exc.code or 500, exc.description if exc.code not in (404, 403) else None, exc
         )
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound):
-        return render_error(404, str(exc))
+        return render_error(404, str(exc), exc)
 
     @app.errorhandler(Forbidden)
     def forbidden(exc: Forbidden):
-        return render_error(403, str(exc))
+        return render_error(403, str(exc), exc)
 
     @app.errorhandler(ConflictError)
     def conflict(exc: ConflictError):
-        return render_error(409, str(exc))
+        return render_error(409, str(exc), exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render_error(500)
+        return render_error(500, None, exc)

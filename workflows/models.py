@@ -1,23 +1,29 @@
 """Every domain table, imported in one place so that ``Base.metadata`` knows them all."""
 
+from .api.models import ApiToken, IdempotencyRecord
 from .calendar.models import CalendarDay
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
+from .open311.models import Channel, Open311Request
 from .policy.models import DeadlinePolicy
 from .users.models import Role, User
 
 __all__ = [
+    "ApiToken",
     "Article",
     "CalendarDay",
     "Case",
     "CaseCounter",
     "CaseDepartment",
     "CaseNote",
+    "Channel",
     "DeadlinePolicy",
     "Department",
     "DispatchRule",
+    "IdempotencyRecord",
+    "Open311Request",
     "Role",
     "User",
 ]

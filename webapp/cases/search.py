@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, or_
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from workflows.cases.models import Case, CaseDepartment
+from workflows.cases.search import CaseFilters, filter_cases
 from workflows.cases.service import visible_cases
 from workflows.users.models import User
 
@@ -31,6 +31,8 @@ FIELDS = (
     "created_to",
 )
 MAX_TEXT = 200
+#: the filters passed on as typed
+TEXT_FILTERS = ("number", "phone", "text", "case_type", "status", "urgency", "due_state")
 
 
 @dataclass
@@ -78,40 +80,14 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
 def apply(stmt: Select, search: Search, *, tz: ZoneInfo) -> Select:
     """``stmt`` (over Case) narrowed by the filters, newest first."""
     v = search.values
-    if v["number"]:
-        stmt = stmt.where(Case.number.startswith(v["number"], autoescape=True))
-    if v["phone"]:
-        stmt = stmt.where(Case.caller_phone.contains(v["phone"], autoescape=True))
-    if v["text"]:
-        stmt = stmt.where(
-            or_(
-                Case.description.icontains(v["text"], autoescape=True),
-                Case.address.icontains(v["text"], autoescape=True),
-            )
-        )
-    for name in ("case_type", "status", "urgency", "due_state"):
-        if v[name]:
-            stmt = stmt.where(getattr(Case, name) == v[name])
-    if search.department_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                and_(
-                    CaseDepartment.case_id == Case.id,
-                    CaseDepartment.department_id == search.department_id,
-                )
-            )
-        )
-    if search.created_from:
-        stmt = stmt.where(Case.created_at >= _local_midnight(search.created_from, tz))
-    if search.created_to:
-        day_after = search.created_to + timedelta(days=1)
-        stmt = stmt.where(Case.created_at < _local_midnight(day_after, tz))
-    return stmt.order_by(Case.created_at.desc(), Case.id.desc())
+    filters = CaseFilters(
+        **{name: v[name] for name in TEXT_FILTERS},
+        department_id=search.department_id,
+        created_from=search.created_from,
+        created_to=search.created_to,
+    )
+    return filter_cases(stmt, filters, tz=tz)
 
 
 def cases(session: Session, user: User, search: Search, *, tz: ZoneInfo) -> Select:
     return apply(visible_cases(session, user), search, tz=tz)
-
-
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)

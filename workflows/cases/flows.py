@@ -172,6 +172,11 @@ def complete_task(
     complete the task; the case row follows in the same transaction."""
     with unit_of_work(session):
         task, case = get_task_for(session, task_id=task_id, user=user)
+        if task.assignee and task.assignee != user.username:
+            raise ConflictError(
+                f"task {task.name!r} of case {case.number} is claimed by {task.assignee}",
+                what_happened=f"claimed by {task.assignee}",
+            )
         if not task.form_key:
             raise DomainError(f"task {task.name!r} has no form")
         form = hotline.forms.get(task.form_key)

@@ -1,0 +1,116 @@
+"""The API's permission matrix: every role against every endpoint, with the pages' rules.
+
+A role that may not gets 403 (and nothing changes); a handler of another department gets 404
+for a case it may not see. ``test_every_api_route_is_in_the_matrix`` fails when an endpoint is
+added without a row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.api.conftest import USERS
+from tests.webapp.test_inbox import dispatched, ready_task
+from tests.webapp.test_intake import INTAKE
+
+EVERYONE = frozenset(USERS)
+WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor"})
+SUPERVISION = frozenset({"supervisor", "admin"})
+ADMIN = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    allowed: frozenset[str]
+    rule: str
+    body: object = None
+    hidden_from: frozenset[str] = frozenset()
+
+
+def R(method, path, allowed, rule=None, body=None, hidden_from=()):  # noqa: N802
+    return Row(method, path, frozenset(allowed), rule or path, body, frozenset(hidden_from))
+
+
+MATRIX = [
+    R("GET", "/api/v1/me", EVERYONE),
+    R("GET", "/api/v1/cases", EVERYONE),
+    R("POST", "/api/v1/cases", {"operator"}, body={**INTAKE, "caller_phone": "x"}),
+    R("GET", "/api/v1/cases/{case}", EVERYONE, "/api/v1/cases/<number>",
+      hidden_from={"other_handler"}),
+    R("GET", "/api/v1/cases/{case}/history", EVERYONE, "/api/v1/cases/<number>/history",
+      hidden_from={"other_handler"}),
+    R("POST", "/api/v1/cases/{case}/notes", EVERYONE, "/api/v1/cases/<number>/notes",
+      body={"body": "from the matrix"}, hidden_from={"other_handler"}),
+    R("POST", "/api/v1/cases/{case}/merge", {"dispatcher", "supervisor"},
+      "/api/v1/cases/<number>/merge", body={"master": ""}),
+    R("GET", "/api/v1/tasks", WORKERS),
+    R("GET", "/api/v1/tasks/{task}", EVERYONE, "/api/v1/tasks/<task_id>",
+      hidden_from={"other_handler"}),
+    R("POST", "/api/v1/tasks/{task}/claim", {"handler"}, "/api/v1/tasks/<task_id>/claim",
+      hidden_from={"other_handler"}),
+    R("POST", "/api/v1/tasks/{task}/release", {"handler"}, "/api/v1/tasks/<task_id>/release",
+      hidden_from={"other_handler"}),
+    R("POST", "/api/v1/tasks/{task}/complete", {"handler"}, "/api/v1/tasks/<task_id>/complete",
+      body={"action": "nope"}, hidden_from={"other_handler"}),
+    R("GET", "/api/v1/definitions", ADMIN),
+    R("POST", "/api/v1/definitions", ADMIN, body={"xml": "<broken"}),
+    R("GET", "/api/v1/definitions/complaint/versions", ADMIN,
+      "/api/v1/definitions/<key>/versions"),
+    R("GET", "/api/v1/definitions/complaint/versions/1", ADMIN,
+      "/api/v1/definitions/<key>/versions/<int:version>"),
+    R("GET", "/api/v1/definitions/complaint/versions/1/xml", ADMIN,
+      "/api/v1/definitions/<key>/versions/<int:version>/xml"),
+    R("GET", "/api/v1/definitions/complaint/diff", ADMIN, "/api/v1/definitions/<key>/diff"),
+    R("GET", "/api/v1/kpis", SUPERVISION),
+    R("GET", "/api/v1/departments", EVERYONE),
+    R("GET", "/api/v1/departments/B-MR", EVERYONE, "/api/v1/departments/<code>"),
+    R("GET", "/api/v1/calendar/due?amount=1&unit=workdays", EVERYONE, "/api/v1/calendar/due"),
+    R("GET", "/api/v1/calendar/days", EVERYONE),
+    R("GET", "/api/v1/calendar/days/2026-10-01", EVERYONE, "/api/v1/calendar/days/<day>"),
+    R("PUT", "/api/v1/calendar/days/2026-10-01", ADMIN, "/api/v1/calendar/days/<day>",
+      body={"kind": "holiday", "name": "国庆节"}),
+]  # fmt: skip
+
+#: routes that are not the token-authenticated API: pages (session sign-in, CSRF), and the
+#: OpenAPI document (public); tested in test_auth.py and test_openapi.py
+NOT_API = {"/api/tokens", "/api/tokens/<int:token_id>/revoke", "/api/docs", "/api/openapi.json"}
+
+
+def test_every_api_route_is_in_the_matrix(hotline_app):
+    covered = {(row.rule, row.method) for row in MATRIX}
+    missing = []
+    for rule in hotline_app.url_map.iter_rules():
+        if not rule.rule.startswith("/api") or rule.rule in NOT_API:
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (rule.rule, method) not in covered:
+                missing.append(f"{method} {rule.rule}")
+    assert missing == [], "API routes without a row in the matrix"
+
+
+@pytest.mark.parametrize("role", sorted(USERS))
+def test_the_matrix(api, hotline_app, role):
+    number = dispatched(hotline_app)  # with h_mr's department, waiting for sign-for
+    world = {"case": number, "task": ready_task(hotline_app, number, "sign_for")}
+    client = api(role)
+    wrong = []
+    for row in MATRIX:
+        path = row.path.format(**world)
+        if row.method == "GET":
+            response = client.get(path)
+        else:
+            response = client.open(path, row.method, json=row.body)
+        status = response.status_code
+        if role not in row.allowed:
+            expected, ok = "403", status == 403 or (role in row.hidden_from and status == 404)
+        elif role in row.hidden_from:
+            expected, ok = "404", status == 404
+        else:
+            expected, ok = "not refused", status not in (401, 403, 404) and status < 500
+        if not ok:
+            wrong.append(f"{row.method} {path}: {status}, expected {expected}")
+    assert wrong == []

@@ -1,0 +1,200 @@
+"""/api/v1/tasks: lists, one task with its form, claim and release, completing with the
+task page's validation, ETag and If-Match, and the deadline that fires first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from engine.models import InstanceEvent
+from tests.webapp.test_inbox import dispatched, interrupting_sign_for, ready_task
+from tests.webapp.test_intake import case_row, open_case
+from webapp.extensions import db
+
+EN = {"Accept-Language": "en"}
+
+
+def test_the_inbox_lists_what_each_user_may_act_on(api, hotline_app):
+    waiting = open_case(hotline_app)
+    mine = dispatched(hotline_app, lead="B-MR", caller_phone="13900139000")
+    dispatcher = api("dispatcher").get("/api/v1/tasks")
+    assert dispatcher.status_code == 200
+    assert [(t["case"]["number"], t["element_id"]) for t in dispatcher.json["items"]] == [
+        (waiting, "dispatch")
+    ]
+    assert dispatcher.json["items"][0]["actionable"] is True
+    handler = api("handler").get("/api/v1/tasks").json
+    assert [(t["case"]["number"], t["element_id"]) for t in handler["items"]] == [
+        (mine, "sign_for")
+    ]
+    assert api("other_handler").get("/api/v1/tasks").json["total"] == 0
+    assert api("handler").get("/api/v1/tasks?element=dispatch").json["total"] == 0
+    for role in ("operator", "admin"):
+        assert api(role).get("/api/v1/tasks").status_code == 403
+
+
+def test_a_task_comes_with_its_form_and_etag(api, hotline_app):
+    number = dispatched(hotline_app)
+    task_id = ready_task(hotline_app, number, "sign_for")
+    response = api("handler").get(f"/api/v1/tasks/{task_id}", headers=EN)
+    assert response.status_code == 200 and response.headers["ETag"]
+    task = response.json
+    assert task["case"]["number"] == number and task["actionable"] is True
+    form = task["form"]
+    assert form["key"] == "common/sign_for"
+    fields = {f["key"]: f for f in form["fields"]}
+    assert [o["value"] for o in fields["action"]["options"]] == ["sign", "return"]
+    assert fields["return_reason"]["minLength"] == 5
+    # the supervisor sees the case, so the task, but may not act on it
+    seen = api("supervisor").get(f"/api/v1/tasks/{task_id}").json
+    assert seen["actionable"] is False
+    # another department: as if it did not exist
+    assert api("other_handler").get(f"/api/v1/tasks/{task_id}").status_code == 404
+    assert api("handler").get("/api/v1/tasks/not-a-task").status_code == 404
+
+
+def test_claim_release_and_mine(api, hotline_app):
+    number = dispatched(hotline_app)
+    task_id = ready_task(hotline_app, number, "sign_for")
+    handler = api("handler")
+    etag = handler.get(f"/api/v1/tasks/{task_id}").headers["ETag"]
+    assert handler.get("/api/v1/tasks?scope=mine").json["total"] == 0
+    claimed = handler.post(f"/api/v1/tasks/{task_id}/claim", headers={"If-Match": etag})
+    assert claimed.status_code == 200 and claimed.json["assignee"] == "h_mr"
+    assert claimed.headers["ETag"] != etag
+    mine = handler.get("/api/v1/tasks?scope=mine").json
+    assert [t["task_id"] for t in mine["items"]] == [task_id] and mine["total"] == 1
+    # claiming again with the old ETag: the task changed
+    stale = handler.post(f"/api/v1/tasks/{task_id}/claim", headers={"If-Match": etag})
+    assert stale.status_code == 412
+    assert handler.post(f"/api/v1/tasks/{task_id}/claim").status_code == 200  # still mine
+    released = handler.post(f"/api/v1/tasks/{task_id}/release")
+    assert released.status_code == 200 and released.json["assignee"] is None
+    assert handler.get("/api/v1/tasks?scope=mine").json["total"] == 0
+    history = api("supervisor").get(f"/api/v1/cases/{number}/history").json["events"]
+    assert [
+        e["kind"] for e in history if e["kind"].startswith("task.c") or e["kind"] == "task.released"
+    ][-2:] == ["task.claimed", "task.released"]
+
+
+def test_someone_elses_claim_is_a_conflict(api, hotline_app):
+    from tests.api.conftest import ApiClient, make_token
+
+    number = open_case(hotline_app)
+    task_id = ready_task(hotline_app, number, "dispatch")
+    disp1 = api("dispatcher")
+    other = ApiClient(hotline_app, make_token(hotline_app, "disp1", name="second"))
+    assert disp1.post(f"/api/v1/tasks/{task_id}/claim").status_code == 200
+    # the same user through another token holds the same claim
+    assert other.post(f"/api/v1/tasks/{task_id}/claim").status_code == 200
+    with hotline_app.app_context():
+        from engine.models import HumanTask
+
+        row = db.session.scalars(select(HumanTask).where(HumanTask.task_id == task_id)).one()
+        row.assignee = "someone_else"
+        db.session.commit()
+    taken = disp1.post(f"/api/v1/tasks/{task_id}/claim")
+    assert taken.status_code == 409 and "someone_else" in taken.json["message"]
+    refused = disp1.post(f"/api/v1/tasks/{task_id}/complete", json={"lead_department": "B-MR"})
+    assert refused.status_code == 409 and "claimed by someone_else" in refused.json["message"]
+    assert disp1.post(f"/api/v1/tasks/{task_id}/release").status_code == 403
+    assert case_row(hotline_app, number).status == "awaiting_dispatch"
+
+
+def test_completing_checks_the_form_like_the_page(api, hotline_app):
+    number = dispatched(hotline_app)
+    task_id = ready_task(hotline_app, number, "sign_for")
+    handler = api("handler")
+    bad = handler.post(
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"action": "return", "return_reason": "no", "colour": "red"},
+        headers=EN,
+    )
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) == {"return_reason", "colour"}
+    assert case_row(hotline_app, number).status == "dispatched"
+    not_object = handler.post(f"/api/v1/tasks/{task_id}/complete", json=["sign"])
+    assert not_object.status_code == 400
+    done = handler.post(f"/api/v1/tasks/{task_id}/complete", json={"action": "sign"})
+    assert done.status_code == 200
+    assert done.json["task"]["state"] == "completed"
+    assert done.json["task"]["completed_by"] == "h_mr"
+    assert done.json["case"]["status"] == "in_progress"
+    assert [t["element_id"] for t in done.json["next_tasks"]] == ["handle"]
+    assert case_row(hotline_app, number).status == "in_progress"
+    again = handler.post(f"/api/v1/tasks/{task_id}/complete", json={"action": "sign"})
+    assert again.status_code == 409  # not waiting any more
+
+
+def test_the_hotline_rules_beyond_the_form_apply(api, hotline_app, clock):
+    number = dispatched(hotline_app)
+    task_id = ready_task(hotline_app, number, "sign_for")
+    clock.advance(timedelta(days=5))  # the return window (2 working days) has closed
+    late = api("handler").post(
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"action": "return", "return_reason": "Not our area at all."},
+        headers=EN,
+    )
+    assert late.status_code == 422 and "action" in late.json["errors"]
+
+
+def test_complete_honours_if_match(api, hotline_app):
+    number = dispatched(hotline_app)
+    task_id = ready_task(hotline_app, number, "sign_for")
+    handler = api("handler")
+    etag = handler.get(f"/api/v1/tasks/{task_id}").headers["ETag"]
+    api("supervisor").post(f"/api/v1/cases/{number}/notes", json={"body": "not a step"})
+    assert handler.get(f"/api/v1/tasks/{task_id}").headers["ETag"] == etag  # a note is no step
+    handler.post(f"/api/v1/tasks/{task_id}/claim")
+    stale = handler.post(
+        f"/api/v1/tasks/{task_id}/complete", json={"action": "sign"}, headers={"If-Match": etag}
+    )
+    assert stale.status_code == 412
+    assert case_row(hotline_app, number).status == "dispatched"
+    fresh = handler.get(f"/api/v1/tasks/{task_id}").headers["ETag"]
+    done = handler.post(
+        f"/api/v1/tasks/{task_id}/complete", json={"action": "sign"}, headers={"If-Match": fresh}
+    )
+    assert done.status_code == 200
+
+
+def test_a_retried_completion_answers_as_the_first(api, hotline_app):
+    number = open_case(hotline_app)
+    task_id = ready_task(hotline_app, number, "dispatch")
+    dispatcher = api("dispatcher")
+    headers = {"Idempotency-Key": "dispatch-1"}
+    body = {"lead_department": "B-MR"}
+    first = dispatcher.post(f"/api/v1/tasks/{task_id}/complete", json=body, headers=headers)
+    second = dispatcher.post(f"/api/v1/tasks/{task_id}/complete", json=body, headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert first.json == second.json and second.headers["Idempotent-Replayed"] == "true"
+    without_key = dispatcher.post(f"/api/v1/tasks/{task_id}/complete", json=body)
+    assert without_key.status_code == 409
+
+
+def test_a_deadline_that_fired_first_is_a_recorded_conflict(api, hotline_app, clock):
+    interrupting_sign_for(hotline_app)
+    number = dispatched(hotline_app)
+    task_id = ready_task(hotline_app, number, "sign_for")
+    clock.advance(timedelta(days=2))  # no worker ran: the timer fires inside the request
+    response = api("handler").post(
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"action": "sign"},
+        headers={"Idempotency-Key": "sign-1", **EN},
+    )
+    assert response.status_code == 409
+    assert response.json["code"] == 409 and "fired first" in response.json["message"]
+    # the timer's effect and the rejected input stay, though the answer was an error
+    assert case_row(hotline_app, number).status == "return_requested"
+    with hotline_app.app_context():
+        rejected = db.session.scalars(
+            select(InstanceEvent).where(InstanceEvent.kind == "task.rejected")
+        ).all()
+    assert [e.payload["data"]["action"] for e in rejected] == ["sign"]
+    replay = api("handler").post(
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"action": "sign"},
+        headers={"Idempotency-Key": "sign-1", **EN},
+    )
+    assert replay.status_code == 409 and replay.headers["Idempotent-Replayed"] == "true"

@@ -1,0 +1,198 @@
+"""``/api/v1/cases``: intake, the list with filters, one case, its history, notes, merging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, url_for
+from flask.views import MethodView
+from flask_smorest import abort
+from sqlalchemy import func, select
+
+from engine.errors import ConflictError, NotFound
+from workflows.cases import flows
+from workflows.cases.search import CaseFilters, search_cases
+from workflows.cases.service import get_case
+from workflows.departments.service import by_code
+from workflows.errors import DomainError, Forbidden, FormInvalid
+from workflows.users.models import Role
+
+from ..extensions import db
+from ..hotline import get_hotline
+from . import schemas as s
+from .auth import roles
+from .blueprint import ApiBlueprint
+from .etags import check_if_match
+from .idempotency import atomic
+from .present import case_data, case_etag, cases_data, json_response, page_data
+from .requests import json_object, lang
+
+blp = ApiBlueprint(
+    "api-cases",
+    __name__,
+    url_prefix="/api/v1/cases",
+    description="Cases: intake, search, one case with its ETag, history, notes, merging.",
+)
+EVERYONE = tuple(Role)
+MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
+
+
+def _visible(number: str):
+    try:
+        return get_case(db.session, number=number, user=g.user)
+    except NotFound:
+        abort(404, message=f"case {number} does not exist")
+
+
+@blp.route("")
+class Cases(MethodView):
+    @blp.arguments(s.CaseArgs, location="query")
+    @blp.response(200, s.CasePageSchema)
+    def get(self, args: dict[str, Any]):
+        """The cases you may see, newest first (handlers: their department's only)."""
+        filters = CaseFilters(
+            **{
+                k: args.get(k, "")
+                for k in ("number", "phone", "text", "case_type", "status", "urgency", "due_state")
+            },
+            created_from=args.get("created_from"),
+            created_to=args.get("created_to"),
+        )
+        errors: dict[str, list[str]] = {}
+        if args.get("department"):
+            department = by_code(db.session, args["department"])
+            if department is None:
+                errors["department"] = [f"no department has the code {args['department']!r}"]
+            else:
+                filters.department_id = department.id
+        if (
+            filters.created_from
+            and filters.created_to
+            and filters.created_from > filters.created_to
+        ):
+            errors["created_to"] = ["before created_from"]
+        if errors:
+            abort(422, errors=errors)
+        stmt = search_cases(db.session, g.user, filters, tz=get_hotline().tz)
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        page, per_page = args["page"], args["per_page"]
+        rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+        return json_response(page_data(cases_data(rows), page, per_page, total or 0))
+
+    @roles(Role.OPERATOR)
+    @blp.arguments(s.IdempotencyHeaders, location="headers")
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Intake"}}},
+        }
+    )
+    @blp.response(201, s.CaseSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @atomic()
+    def post(self, _headers):
+        """Intake: record a call as a case (operators). The fields are the intake form's;
+        errors name the field. A retry with the same ``Idempotency-Key`` gets the first case."""
+        data = json_object()
+        try:
+            case = flows.open_case(
+                db.session, get_hotline(), data=data, actor=g.user.username, lang=lang()
+            )
+        except FormInvalid as exc:
+            abort(422, errors=exc.errors)
+        except DomainError as exc:
+            abort(409, message=str(exc))
+        body = case_data(case)
+        return json_response(
+            body,
+            201,
+            etag=case_etag(case),
+            location=url_for("api-cases.Case", number=case.number),
+        )
+
+
+@blp.route("/<number>")
+class Case(MethodView):
+    @blp.response(200, s.CaseSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def get(self, number: str):
+        """One case, with its ETag (send it back as If-Match when you change the case)."""
+        case = _visible(number)
+        data = case_data(case)
+        return json_response(data, etag=case_etag(case))
+
+
+@blp.route("/<number>/history")
+class History(MethodView):
+    @blp.response(200, s.HistorySchema)
+    def get(self, number: str):
+        """Everything that happened to the case, oldest first: who, when, what, and why."""
+        case = _visible(number)
+        events = []
+        if case.instance_id is not None:
+            for event in get_hotline().runtime.events(db.session, case.instance_id):
+                events.append(
+                    {
+                        "id": event.id,
+                        "at": event.at,
+                        "actor": event.actor,
+                        "kind": event.kind,
+                        "element_id": event.element_id,
+                        "data": event.payload or {},
+                    }
+                )
+        return json_response(s.HistorySchema().dump({"number": case.number, "events": events}))
+
+
+@blp.route("/<number>/notes")
+class Notes(MethodView):
+    @blp.arguments(s.NoteArgs)
+    @blp.arguments(s.IfMatchHeaders, location="headers")
+    @blp.response(201, s.NoteSchema)
+    @atomic()
+    def post(self, args: dict[str, Any], _headers, number: str):
+        """A note on the case by anyone who may see it (If-Match: the case's ETag)."""
+        case = _visible(number)
+        check_if_match(case_etag(case), f"case {number}")
+        if not args["body"].strip():
+            abort(422, errors={"body": ["write the note first"]})
+        note = flows.add_note(
+            db.session, get_hotline(), number=number, user=g.user, body=args["body"]
+        )
+        return json_response(s.NoteSchema().dump(note), 201)
+
+
+@blp.route("/<number>/merge")
+class Merge(MethodView):
+    @roles(*MERGERS)
+    @blp.arguments(s.MergeArgs)
+    @blp.arguments(s.IfMatchHeaders, location="headers")
+    @blp.response(200, s.CaseSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @atomic()
+    def post(self, args: dict[str, Any], _headers, number: str):
+        """Merge this duplicate into a master case (dispatchers, supervisors; If-Match: the
+        duplicate's ETag). The duplicate's workflow stops; it closes with the master."""
+        case = _visible(number)
+        check_if_match(case_etag(case), f"case {number}")
+        master = args["master"].strip()
+        if master == number:
+            abort(422, errors={"master": ["a case cannot be merged into itself"]})
+        try:
+            get_case(db.session, number=master, user=g.user)
+        except NotFound:
+            abort(422, errors={"master": [f"there is no case numbered {master}"]})
+        try:
+            flows.merge_case(
+                db.session,
+                get_hotline(),
+                duplicate_number=number,
+                master_number=master,
+                user=g.user,
+                reason=args["reason"],
+            )
+        except Forbidden as exc:
+            abort(403, message=str(exc))
+        except (ConflictError, DomainError) as exc:
+            abort(409, message=str(exc))
+        db.session.flush()  # the case mirror's changes, before reading them back
+        db.session.expire_all()
+        case = _visible(number)
+        return json_response(case_data(case), etag=case_etag(case))

@@ -1,0 +1,174 @@
+"""Rows as the API shows them (the schemas in ``schemas.py`` dump these dicts)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Response, g
+from sqlalchemy import select
+
+from engine.models import HumanTask, ProcessInstance
+from workflows.cases.models import Case, CaseDepartment
+from workflows.cases.service import can_act
+from workflows.departments.models import Department
+
+from ..extensions import db
+from .etags import etag_of
+from .schemas import CaseSchema, TaskSchema
+
+CASE_FIELDS = (
+    "number",
+    "case_type",
+    "urgency",
+    "channel",
+    "category",
+    "status",
+    "caller_name",
+    "caller_phone",
+    "address",
+    "area",
+    "lat",
+    "lon",
+    "description",
+    "intake_outcome",
+    "answer",
+    "not_accepted_reason",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "dispatched_at",
+    "sign_due",
+    "signed_at",
+    "return_due",
+    "reply_due",
+    "warn_at",
+    "replied_at",
+    "closed_at",
+    "paused_at",
+    "callback_at",
+    "due_state",
+    "sign_escalated",
+    "escalated",
+    "return_count",
+    "extension_count",
+    "reopen_count",
+    "reply_text",
+    "outcome",
+    "satisfaction",
+    "resolved",
+    "callback_required",
+    "first_contact_resolution",
+)
+_case_schema = CaseSchema()
+_task_schema = TaskSchema()
+
+
+def department_codes() -> dict[int, str]:
+    return dict(db.session.execute(select(Department.id, Department.code)).all())
+
+
+def cases_data(cases: Iterable[Case]) -> list[dict[str, Any]]:
+    """The cases' representations (departments and master numbers in two queries)."""
+    cases = list(cases)
+    if not cases:
+        return []
+    codes = department_codes()
+    ids = [c.id for c in cases]
+    links: dict[int, list[dict[str, str]]] = {}
+    for case_id, department_id, role in db.session.execute(
+        select(CaseDepartment.case_id, CaseDepartment.department_id, CaseDepartment.role)
+        .where(CaseDepartment.case_id.in_(ids))
+        .order_by(CaseDepartment.case_id, CaseDepartment.role.desc(), CaseDepartment.id)
+    ):
+        links.setdefault(case_id, []).append({"code": codes.get(department_id, ""), "role": role})
+    masters = {c.merged_into_id for c in cases if c.merged_into_id}
+    numbers = (
+        dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(masters))).all())
+        if masters
+        else {}
+    )
+    out = []
+    for case in cases:
+        data = {name: getattr(case, name) for name in CASE_FIELDS}
+        data["lead_department"] = codes.get(case.lead_department_id or -1)
+        data["departments"] = links.get(case.id, [])
+        data["merged_into"] = numbers.get(case.merged_into_id or -1)
+        out.append(_case_schema.dump(data))
+    return out
+
+
+def case_data(case: Case) -> dict[str, Any]:
+    return cases_data([case])[0]
+
+
+def case_etag(case: Case) -> str:
+    return etag_of(case_data(case))
+
+
+def task_data(task: HumanTask, case: Case) -> dict[str, Any]:
+    data = {
+        name: getattr(task, name)
+        for name in (
+            "task_id",
+            "element_id",
+            "name",
+            "lane",
+            "candidate_group",
+            "assignee",
+            "form_key",
+            "state",
+            "created_at",
+            "due_at",
+            "completed_at",
+            "completed_by",
+        )
+    }
+    data["actionable"] = can_act(g.user, task, g.department)
+    data["case"] = {
+        name: getattr(case, name)
+        for name in (
+            "number",
+            "case_type",
+            "urgency",
+            "status",
+            "category",
+            "address",
+            "reply_due",
+            "due_state",
+        )
+    }
+    return _task_schema.dump(data)
+
+
+def task_etag(task: HumanTask) -> str:
+    version = db.session.scalar(
+        select(ProcessInstance.version).where(ProcessInstance.id == task.instance_id)
+    )
+    return etag_of([task.task_id, task.state, task.assignee, version])
+
+
+def json_response(
+    data: Any, status: int = 200, *, etag: str | None = None, location: str | None = None
+) -> Response:
+    """An already dumped representation as the answer (views return Responses, so that
+    ETags and idempotency records see exactly what was sent)."""
+    response = Response(
+        json.dumps(data, ensure_ascii=False), status=status, mimetype="application/json"
+    )
+    if etag:
+        response.headers["ETag"] = etag
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+def page_data(items: list[Any], page: int, per_page: int, total: int) -> dict[str, Any]:
+    return {
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max(1, -(-total // per_page)),
+    }

@@ -1,0 +1,414 @@
+"""The API's marshmallow schemas: what each endpoint reads and answers (and so its OpenAPI
+document). Input schemas refuse unknown fields; times are ISO 8601 in the hotline's zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import marshmallow as ma
+from flask import current_app
+from marshmallow import fields, validate
+
+from workflows.cases.enums import CaseStatus, CaseType, DueState, Urgency
+from workflows.kpi.buckets import BUCKETS
+from workflows.kpi.service import GROUP_KEYS, RATE_KPIS
+
+MAX_PAGE = 1_000_000
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+UNITS = ("workdays", "workhours", "hours", "days")
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+class LocalDateTime(fields.DateTime):
+    """Dumps in the hotline's zone; reads ISO 8601, a time without an offset as local time."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(local_zone())
+        return super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if result.tzinfo is None:
+            result = result.replace(tzinfo=local_zone())
+        try:
+            result.astimezone(ZoneInfo("UTC"))
+        except OverflowError:
+            raise ma.ValidationError("Out of range.") from None
+        if not EARLIEST.year <= result.year <= LATEST.year:
+            raise ma.ValidationError(f"A time between {EARLIEST.year} and {LATEST.year}.")
+        return result
+
+
+def Nullable(field_cls, *args, **kwargs):  # noqa: N802
+    return field_cls(*args, allow_none=True, **kwargs)
+
+
+class InputSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+# -- shared ---------------------------------------------------------------------------------
+
+
+class PageArgs(InputSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(1, 200))
+
+
+class PageSchema(ma.Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+class IdempotencyHeaders(ma.Schema):
+    """Documented and checked by hand in ``idempotency.py`` (other headers pass)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(1, 255),
+        metadata={"description": "a retried POST with the same key gets the first answer"},
+    )
+
+
+class IfMatchHeaders(IdempotencyHeaders):
+    if_match = fields.String(
+        data_key="If-Match",
+        metadata={"description": "the ETag you read: 412 if the resource changed since"},
+    )
+
+
+class MeSchema(ma.Schema):
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True)
+    department = Nullable(fields.String, required=True)
+
+
+# -- cases ----------------------------------------------------------------------------------
+
+
+class CaseArgs(PageArgs):
+    number = fields.String(validate=validate.Length(max=200))
+    phone = fields.String(validate=validate.Length(max=200))
+    text = fields.String(validate=validate.Length(max=200))
+    case_type = fields.String(validate=validate.OneOf([str(t) for t in CaseType]))
+    status = fields.String(validate=validate.OneOf([str(s) for s in CaseStatus]))
+    urgency = fields.String(validate=validate.OneOf([str(u) for u in Urgency]))
+    due_state = fields.String(validate=validate.OneOf([str(d) for d in DueState]))
+    department = fields.String(
+        validate=validate.Length(max=32), metadata={"description": "a department code"}
+    )
+    created_from = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    created_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+
+
+class CaseDepartmentSchema(ma.Schema):
+    code = fields.String(required=True)
+    role = fields.String(required=True, metadata={"description": "lead or co"})
+
+
+class CaseSchema(ma.Schema):
+    number = fields.String(required=True)
+    case_type = fields.String(required=True)
+    urgency = fields.String(required=True)
+    channel = fields.String(required=True)
+    category = fields.String(required=True)
+    status = fields.String(required=True)
+    caller_name = fields.String(required=True)
+    caller_phone = fields.String(required=True)
+    address = fields.String(required=True)
+    area = fields.String(required=True)
+    lat = Nullable(fields.Float, required=True)
+    lon = Nullable(fields.Float, required=True)
+    description = fields.String(required=True)
+    intake_outcome = fields.String(required=True)
+    answer = fields.String(required=True)
+    not_accepted_reason = fields.String(required=True)
+    departments = fields.List(fields.Nested(CaseDepartmentSchema), required=True)
+    lead_department = Nullable(fields.String, required=True)
+    created_by = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+    updated_at = LocalDateTime(required=True)
+    dispatched_at = Nullable(LocalDateTime, required=True)
+    sign_due = Nullable(LocalDateTime, required=True)
+    signed_at = Nullable(LocalDateTime, required=True)
+    return_due = Nullable(LocalDateTime, required=True)
+    reply_due = Nullable(LocalDateTime, required=True)
+    warn_at = Nullable(LocalDateTime, required=True)
+    replied_at = Nullable(LocalDateTime, required=True)
+    closed_at = Nullable(LocalDateTime, required=True)
+    paused_at = Nullable(LocalDateTime, required=True)
+    callback_at = Nullable(LocalDateTime, required=True)
+    due_state = fields.String(required=True)
+    sign_escalated = fields.Boolean(required=True)
+    escalated = fields.Boolean(required=True)
+    return_count = fields.Integer(required=True)
+    extension_count = fields.Integer(required=True)
+    reopen_count = fields.Integer(required=True)
+    reply_text = fields.String(required=True)
+    outcome = fields.String(required=True)
+    satisfaction = Nullable(fields.String, required=True)
+    resolved = Nullable(fields.Boolean, required=True)
+    callback_required = fields.Boolean(required=True)
+    first_contact_resolution = fields.Boolean(required=True)
+    merged_into = Nullable(fields.String, required=True)
+
+
+class CasePageSchema(PageSchema):
+    items = fields.List(fields.Nested(CaseSchema), required=True)
+
+
+class EventSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    at = LocalDateTime(required=True)
+    actor = Nullable(fields.String, required=True)
+    kind = fields.String(required=True)
+    element_id = Nullable(fields.String, required=True)
+    data = fields.Dict(required=True, metadata={"description": "what the event recorded"})
+
+
+class HistorySchema(ma.Schema):
+    number = fields.String(required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class NoteArgs(InputSchema):
+    body = fields.String(required=True, validate=validate.Length(1, 4000))
+
+
+class NoteSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    author = fields.String(required=True)
+    kind = fields.String(required=True)
+    body = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+
+
+class MergeArgs(InputSchema):
+    master = fields.String(required=True, validate=validate.Length(1, 20))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+# -- tasks ----------------------------------------------------------------------------------
+
+
+class TaskArgs(PageArgs):
+    scope = fields.String(
+        load_default="available",
+        validate=validate.OneOf(["available", "mine"]),
+        metadata={"description": "available: every task you may act on; mine: claimed by you"},
+    )
+    element = fields.String(validate=validate.Length(max=255))
+    due_state = fields.String(validate=validate.OneOf([str(d) for d in DueState]))
+
+
+class CaseSummarySchema(ma.Schema):
+    number = fields.String(required=True)
+    case_type = fields.String(required=True)
+    urgency = fields.String(required=True)
+    status = fields.String(required=True)
+    category = fields.String(required=True)
+    address = fields.String(required=True)
+    reply_due = Nullable(LocalDateTime, required=True)
+    due_state = fields.String(required=True)
+
+
+class FormSchema(ma.Schema):
+    key = fields.String(required=True)
+    title = fields.String(required=True)
+    fields_ = fields.List(
+        fields.Dict(),
+        data_key="fields",
+        attribute="fields",
+        required=True,
+        metadata={"description": "each field: key, type, label, required, options, rules"},
+    )
+
+
+class TaskSchema(ma.Schema):
+    task_id = fields.String(required=True)
+    element_id = fields.String(required=True)
+    name = fields.String(required=True)
+    lane = Nullable(fields.String, required=True)
+    candidate_group = Nullable(fields.String, required=True)
+    assignee = Nullable(fields.String, required=True)
+    form_key = Nullable(fields.String, required=True)
+    state = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+    due_at = Nullable(LocalDateTime, required=True)
+    completed_at = Nullable(LocalDateTime, required=True)
+    completed_by = Nullable(fields.String, required=True)
+    actionable = fields.Boolean(required=True)
+    case = fields.Nested(CaseSummarySchema, required=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    form = Nullable(fields.Nested, FormSchema, required=True)
+
+
+class TaskPageSchema(PageSchema):
+    items = fields.List(fields.Nested(TaskSchema), required=True)
+
+
+class CompletedSchema(ma.Schema):
+    task = fields.Nested(TaskSchema, required=True)
+    case = fields.Nested(CaseSchema, required=True)
+    next_tasks = fields.List(fields.Nested(TaskSchema), required=True)
+
+
+# -- definitions ----------------------------------------------------------------------------
+
+
+class DefinitionSchema(ma.Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    latest_version = fields.Integer(required=True)
+    versions = fields.Integer(required=True)
+    running = fields.Integer(required=True)
+    deployed_by = fields.String(required=True)
+    deployed_at = LocalDateTime(required=True)
+
+
+class VersionSchema(ma.Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = fields.String(required=True)
+    file_name = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    deployed_by = fields.String(required=True)
+    deployed_at = LocalDateTime(required=True)
+    running = fields.Integer(required=True)
+    user_tasks = fields.Dict(required=True)
+
+
+class DeployArgs(InputSchema):
+    xml = fields.String(required=True, metadata={"description": "the BPMN document"})
+    file_name = fields.String(load_default="diagram.bpmn", validate=validate.Length(1, 200))
+
+
+class DeployOutcomeSchema(ma.Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created = fields.Boolean(required=True, metadata={"description": "false: identical, kept"})
+    message = fields.String(required=True)
+
+
+class DeployedSchema(ma.Schema):
+    outcomes = fields.List(fields.Nested(DeployOutcomeSchema), required=True)
+
+
+class DiffArgs(InputSchema):
+    from_ = fields.Integer(data_key="from", validate=validate.Range(1, MAX_PAGE))
+    to = fields.Integer(validate=validate.Range(1, MAX_PAGE))
+
+
+class ElementChangeSchema(ma.Schema):
+    element_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    name = fields.String(required=True)
+    changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String(allow_none=True)),
+        required=True,
+        metadata={"description": "facet -> [before, after]"},
+    )
+
+
+class DiffSchema(ma.Schema):
+    key = fields.String(required=True)
+    from_version = fields.Integer(required=True)
+    to_version = fields.Integer(required=True)
+    added = fields.List(fields.Nested(ElementChangeSchema), required=True)
+    removed = fields.List(fields.Nested(ElementChangeSchema), required=True)
+    changed = fields.List(fields.Nested(ElementChangeSchema), required=True)
+
+
+# -- KPIs, departments, calendar ------------------------------------------------------------
+
+
+class KpiArgs(InputSchema):
+    start = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    end = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    group_by = fields.List(fields.String(validate=validate.OneOf(GROUP_KEYS)), load_default=list)
+    bucket = fields.String(validate=validate.OneOf(BUCKETS))
+    department = fields.String(validate=validate.Length(max=32))
+    case_type = fields.String(validate=validate.OneOf([str(t) for t in CaseType]))
+
+
+class RatioSchema(ma.Schema):
+    numerator = fields.Integer(required=True)
+    denominator = fields.Integer(required=True)
+    rate = Nullable(fields.Float, required=True)
+
+
+class KpiRowSchema(ma.Schema):
+    department = Nullable(fields.String, required=True)
+    department_name = Nullable(fields.String, required=True)
+    case_type = Nullable(fields.String, required=True)
+    bucket = Nullable(fields.Date, required=True)
+    cases = fields.Integer(required=True)
+    dispatched = fields.Integer(required=True)
+    rates = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(RATE_KPIS)),
+        values=fields.Nested(RatioSchema),
+        required=True,
+    )
+
+
+class KpiSchema(ma.Schema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    as_of = LocalDateTime(required=True)
+    rows = fields.List(fields.Nested(KpiRowSchema), required=True)
+
+
+class DepartmentSchema(ma.Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    level = fields.String(required=True)
+    parent = Nullable(fields.String, required=True)
+    is_platform = fields.Boolean(required=True)
+    active = fields.Boolean(required=True)
+
+
+class DueArgs(InputSchema):
+    start = LocalDateTime(metadata={"description": "default: now"})
+    amount = fields.Float(required=True, validate=validate.Range(0, 100_000), allow_nan=False)
+    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+
+
+class DueSchema(ma.Schema):
+    start = LocalDateTime(required=True)
+    amount = fields.Float(required=True)
+    unit = fields.String(required=True)
+    due = LocalDateTime(required=True)
+
+
+class YearArgs(InputSchema):
+    year = fields.Integer(validate=validate.Range(EARLIEST.year, LATEST.year))
+
+
+class DaySchema(ma.Schema):
+    day = fields.Date(required=True)
+    working = fields.Boolean(required=True)
+    kind = Nullable(fields.String, required=True, metadata={"description": "holiday, workday"})
+    name = fields.String(required=True)
+    source = Nullable(fields.String, required=True)
+
+
+class DaySetArgs(InputSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["holiday", "workday", "normal"]))
+    name = fields.String(load_default="", validate=validate.Length(max=120))

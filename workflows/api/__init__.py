@@ -1,0 +1,1 @@
+"""API access: per-user tokens and idempotency records of POST requests."""

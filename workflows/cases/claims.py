@@ -1,0 +1,116 @@
+"""Claiming a task: one person of the group says "I am on it"; the others see who.
+
+A claim does not widen who may act: the task must still be one the user may act on
+(``service.get_task_for``). While it is claimed, only the claimant completes it
+(``flows.complete_task`` checks), and only the claimant releases it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.db import unit_of_work
+from engine.errors import ConflictError
+from engine.models import HumanTask
+
+from ..errors import Forbidden
+from ..users.models import User
+from .models import Case
+from .service import get_task_for
+
+
+def claim_task(
+    session: Session, *, task_id: str, user: User, clock: Clock, runtime
+) -> tuple[HumanTask, Case]:
+    """Claim a ready task for ``user`` (claiming one's own claim again changes nothing)."""
+    with unit_of_work(session):
+        task, case = get_task_for(session, task_id=task_id, user=user)
+        if task.assignee == user.username:
+            return task, case
+        done = session.execute(
+            update(HumanTask)
+            .where(
+                HumanTask.id == task.id,
+                HumanTask.state == "ready",
+                HumanTask.assignee.is_(None),
+            )
+            .values(assignee=user.username)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not done:
+            session.refresh(task)
+            raise ConflictError(
+                f"task {task.name!r} of case {case.number} is already claimed by {task.assignee}",
+                what_happened=f"claimed by {task.assignee}",
+            )
+        runtime.record_event(
+            session,
+            task.instance_id,
+            "task.claimed",
+            actor=user.username,
+            element_id=task.element_id,
+            payload={"case": case.number, "task_id": task.task_id, "at": clock.now().isoformat()},
+        )
+        session.refresh(task)
+    return task, case
+
+
+def release_task(session: Session, *, task_id: str, user: User, runtime) -> tuple[HumanTask, Case]:
+    """Give a claimed task back to its group (only the claimant may)."""
+    with unit_of_work(session):
+        task, case = get_task_for(session, task_id=task_id, user=user)
+        if task.assignee is None:
+            return task, case
+        if task.assignee != user.username:
+            raise Forbidden(f"task {task.name!r} is claimed by {task.assignee}, not by you")
+        previous = task.assignee
+        task.assignee = None
+        runtime.record_event(
+            session,
+            task.instance_id,
+            "task.released",
+            actor=user.username,
+            element_id=task.element_id,
+            payload={"case": case.number, "task_id": task.task_id, "claimed_by": previous},
+        )
+        session.flush()
+    return task, case
+
+
+def _claimed(stmt: Select, user: User, element: str | None, due_state: str | None) -> Select:
+    stmt = stmt.join(Case, Case.instance_id == HumanTask.instance_id).where(
+        HumanTask.state == "ready", HumanTask.assignee == user.username
+    )
+    if element:
+        stmt = stmt.where(HumanTask.element_id == element)
+    if due_state:
+        stmt = stmt.where(Case.due_state == due_state)
+    return stmt
+
+
+def claimed_tasks(
+    session: Session,
+    *,
+    user: User,
+    element: str | None = None,
+    due_state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[tuple[HumanTask, Case]]:
+    """Ready tasks ``user`` has claimed, soonest deadline first, with their cases."""
+    stmt = _claimed(select(HumanTask, Case), user, element, due_state).order_by(
+        func.coalesce(HumanTask.due_at, Case.reply_due).is_(None),
+        func.coalesce(HumanTask.due_at, Case.reply_due),
+        HumanTask.id,
+    )
+    return [(t, c) for t, c in session.execute(stmt.limit(limit).offset(offset)).all()]
+
+
+def claimed_count(
+    session: Session, *, user: User, element: str | None = None, due_state: str | None = None
+) -> int:
+    """How many tasks :func:`claimed_tasks` pages through."""
+    stmt = _claimed(select(func.count()).select_from(HumanTask), user, element, due_state)
+    return session.scalar(stmt) or 0

@@ -1,0 +1,80 @@
+"""The case search: filters applied to the cases a user may see, newest first.
+
+Shared by the case list page and the API; reading and checking the filters is theirs, the
+query (and, through ``visible_cases``, department isolation) is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, exists, or_
+from sqlalchemy.orm import Session
+
+from ..users.models import User
+from .models import Case, CaseDepartment
+from .service import visible_cases
+
+
+@dataclass
+class CaseFilters:
+    #: number prefix
+    number: str = ""
+    #: part of the caller's phone
+    phone: str = ""
+    #: part of the description or address (case-insensitive)
+    text: str = ""
+    case_type: str = ""
+    status: str = ""
+    urgency: str = ""
+    due_state: str = ""
+    #: cases this department leads or co-handles
+    department_id: int | None = None
+    #: created on or after this local day
+    created_from: date | None = None
+    #: created on or before this local day
+    created_to: date | None = None
+
+
+def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
+    """``stmt`` (over Case) narrowed by the filters, newest first."""
+    f = filters
+    if f.number:
+        stmt = stmt.where(Case.number.startswith(f.number, autoescape=True))
+    if f.phone:
+        stmt = stmt.where(Case.caller_phone.contains(f.phone, autoescape=True))
+    if f.text:
+        stmt = stmt.where(
+            or_(
+                Case.description.icontains(f.text, autoescape=True),
+                Case.address.icontains(f.text, autoescape=True),
+            )
+        )
+    for name in ("case_type", "status", "urgency", "due_state"):
+        if getattr(f, name):
+            stmt = stmt.where(getattr(Case, name) == getattr(f, name))
+    if f.department_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    CaseDepartment.case_id == Case.id,
+                    CaseDepartment.department_id == f.department_id,
+                )
+            )
+        )
+    if f.created_from:
+        stmt = stmt.where(Case.created_at >= local_midnight(f.created_from, tz))
+    if f.created_to:
+        stmt = stmt.where(Case.created_at < local_midnight(f.created_to + timedelta(days=1), tz))
+    return stmt.order_by(Case.created_at.desc(), Case.id.desc())
+
+
+def search_cases(session: Session, user: User, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
+    """The cases ``user`` may see that match ``filters``, newest first."""
+    return filter_cases(visible_cases(session, user), filters, tz=tz)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
