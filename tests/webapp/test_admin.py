@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from engine.db import unit_of_work
 from engine.models import Definition, Incident, InstanceEvent, ProcessInstance, Timer
 from tests.webapp.pages import login, post
+from tests.workflows.conftest import INTAKE
 from webapp.extensions import db
 from webapp.hotline import get_hotline
 from workflows.calendar.models import CalendarDay
@@ -31,18 +32,6 @@ from workflows.users.models import User
 ROOT = Path(__file__).resolve().parents[2]
 COMPLAINT = (ROOT / "bpmn" / "complaint.bpmn").read_text(encoding="utf-8")
 
-INTAKE = {
-    "case_type": "complaint",
-    "urgency": "normal",
-    "channel": "phone",
-    "caller_name": "张三",
-    "caller_phone": "13800138000",
-    "address": "江门市蓬江区白沙大道1号",
-    "area": "D-PJ",
-    "category": "食品安全",
-    "description": "小区门口餐馆卫生很差，吃完腹泻",
-    "intake_outcome": "dispatch",
-}
 
 #: GET pages of the admin area (ids 1 exist in the seeded data)
 PAGES = [

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine.db import unit_of_work
 from engine.models import HumanTask
 from tests.webapp.pages import csrf_token, post
+from tests.workflows.conftest import INTAKE
 from webapp.extensions import db
 from webapp.hotline import get_hotline
 from workflows.cases import flows
@@ -23,18 +24,6 @@ from workflows.users.service import by_username
 
 ROLES = ("operator", "dispatcher", "handler", "supervisor", "admin")
 EN = {"Accept-Language": "en"}
-INTAKE = {
-    "case_type": "complaint",
-    "urgency": "normal",
-    "channel": "phone",
-    "caller_name": "张三",
-    "caller_phone": "13800138000",
-    "address": "江门市蓬江区白沙大道1号",
-    "area": "D-PJ",
-    "category": "食品安全",
-    "description": "小区门口餐馆卫生很差，吃完腹泻",
-    "intake_outcome": "dispatch",
-}
 
 
 # -- driving cases through the domain ---------------------------------------------------------

@@ -9,24 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.webapp.pages import post
+from tests.workflows.conftest import INTAKE  # a typical call, as the operator types it
 from webapp.extensions import db
 from webapp.hotline import get_hotline
 from workflows.cases import flows
 from workflows.cases.models import Case
 
-#: a typical call, as the operator types it (the form's defaults fill the rest)
-INTAKE = {
-    "case_type": "complaint",
-    "urgency": "normal",
-    "channel": "phone",
-    "caller_name": "张三",
-    "caller_phone": "13800138000",
-    "address": "江门市蓬江区白沙大道1号",
-    "area": "D-PJ",
-    "category": "食品安全",
-    "description": "小区门口餐馆卫生很差，吃完腹泻",
-    "intake_outcome": "dispatch",
-}
 ROLES = ("operator", "dispatcher", "handler", "supervisor", "admin")
 PAGES = (
     "/intake",

@@ -25,6 +25,8 @@ from workflows.users.service import by_username
 
 TZ = ZoneInfo("Asia/Shanghai")
 
+#: a typical call, as the operator types it (the form's defaults fill the rest); the web
+#: tests use it too
 INTAKE = {
     "case_type": "complaint",
     "urgency": "normal",
