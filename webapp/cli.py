@@ -5,6 +5,7 @@ Every command answers bad input with a message and an exit status, never a trace
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
@@ -17,9 +18,14 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from engine.errors import DefinitionInvalid, EngineError
 from engine.validation import validate_file
 from engine.xmlsafe import DEFAULT_MAX_BYTES
+from workflows.simulation import Rates
 
 from . import create_app
 from .config import ROOT
+
+#: the simulator's behaviours and their default shares (``hotline simulate --rate``); the
+#: field ``return_`` is spelled ``return`` on the command line
+RATE_DEFAULTS = {name.rstrip("_"): share for name, share in dataclasses.asdict(Rates()).items()}
 
 
 def _create_app():
@@ -231,17 +237,56 @@ def serve(host: str, port: int, threads: int) -> None:
     show_default=True,
     help="Whether the simulated period ends now (history) or starts now.",
 )
+@click.option(
+    "--rate",
+    "rates",
+    multiple=True,
+    metavar="NAME=SHARE",
+    help="Change one behaviour's share, 0 to 1 (repeatable), e.g. --rate late_reply=0.3. "
+    f"Names and defaults: {', '.join(f'{k}={v}' for k, v in RATE_DEFAULTS.items())}.",
+)
 @with_appcontext
 @friendly_errors
-def simulate(n_cases: int, days: float, seed: int, ending_now: bool) -> None:
+def simulate(
+    n_cases: int, days: float, seed: int, ending_now: bool, rates: tuple[str, ...]
+) -> None:
     """Drive a realistic load of calls through the engine on a moved clock."""
     from .demo import simulate as run
 
+    chosen = parse_rates(rates)
     with click.progressbar(length=n_cases, label="calls", file=sys.stderr) as bar:
         for line in run(
-            cases=n_cases, days=days, seed=seed, ending_now=ending_now, progress=bar.update
+            cases=n_cases,
+            days=days,
+            seed=seed,
+            ending_now=ending_now,
+            progress=bar.update,
+            rates=chosen,
         ):
             click.echo(line)
+
+
+def parse_rates(items: tuple[str, ...]) -> Rates:
+    """``("late_reply=0.3", ...)`` -> Rates; a bad item is a usage error naming it."""
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or name not in RATE_DEFAULTS:
+            raise click.BadParameter(
+                f"{item!r}: expected NAME=SHARE with NAME one of {', '.join(RATE_DEFAULTS)}",
+                param_hint="--rate",
+            )
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0.0 <= value <= 1.0:
+            raise click.BadParameter(
+                f"{item!r}: the share must be a number from 0 to 1", param_hint="--rate"
+            )
+        values[name if name in Rates.__dataclass_fields__ else f"{name}_"] = value
+    return Rates(**values)
 
 
 @cli.command()

@@ -14,7 +14,7 @@ from engine.runtime import Runtime
 from workflows.cases.models import Case
 from workflows.hotline import install
 from workflows.seed import seed_demo_city
-from workflows.simulation import Simulation
+from workflows.simulation import Rates, Simulation
 
 from .extensions import db
 from .hotline import get_hotline
@@ -40,7 +40,13 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
 
 
 def simulate(
-    *, cases: int, days: float, seed: int, ending_now: bool, progress=None
+    *,
+    cases: int,
+    days: float,
+    seed: int,
+    ending_now: bool,
+    progress=None,
+    rates: Rates | None = None,
 ) -> Iterator[str]:
     """Run the simulator on this app's database with its own moved clock.
 
@@ -64,7 +70,7 @@ def simulate(
         forms_dir=app_hotline.forms.forms_dir,
         session_factory=session_factory,
     )
-    report = Simulation(sim_hotline, session_factory, seed=seed).run(
+    report = Simulation(sim_hotline, session_factory, seed=seed, rates=rates).run(
         cases=cases, days=days, progress=progress
     )
     yield from report.lines()

@@ -303,18 +303,21 @@ class Simulation:
                 minutes=r.uniform(20, 240),
             )
             return
-        self._later(lambda: self._sign(number, lead), hours=self._sign_delay())
+        self._later(lambda: self._sign(number, lead), hours=self._sign_delay(number))
 
     def _redispatch(self, number: str, dispatcher: str, street: str) -> None:
         if self._do(number, "redispatch", dispatcher, {"street_department": street}):
-            self._later(lambda: self._sign(number, street), hours=self._sign_delay())
+            self._later(lambda: self._sign(number, street), hours=self._sign_delay(number))
 
-    def _sign_delay(self) -> float:
-        return (
-            self.random.uniform(30, 60)
-            if self.random.random() < self.rates.sign_late
-            else self.random.uniform(0.2, 6)
-        )
+    def _sign_delay(self, number: str) -> float:
+        """Hours until the department signs: within the case's sign-for limit, or (at the
+        ``sign_late`` rate) well after it, so the unsigned-case escalation fires."""
+        case = self._case(number)
+        due = case.sign_due if case is not None else None
+        left = (due - self.clock.now()).total_seconds() / 3600 if due else 6.0
+        if self.random.random() < self.rates.sign_late:
+            return max(0.0, left) + self.random.uniform(2, 30)
+        return max(0.05, left * self.random.uniform(0.1, 0.9))
 
     def _sign(self, number: str, dept: str) -> None:
         r = self.random
@@ -354,7 +357,7 @@ class Simulation:
 
     def _dispatch_to(self, number: str, lead: str) -> None:
         if self._do(number, "dispatch", "disp1", {"lead_department": lead, "co_departments": []}):
-            self._later(lambda: self._sign(number, lead), hours=self._sign_delay())
+            self._later(lambda: self._sign(number, lead), hours=self._sign_delay(number))
 
     def _case(self, number: str) -> Case | None:
         self.session.expire_all()

@@ -158,3 +158,28 @@ def test_timers_report_and_incident_retry(runner, app, clock):
         assert service.drain().fired == 1
         db.session.rollback()
         assert "pending timers:   0" in runner.invoke(cli, ["timers"]).output
+
+
+def test_simulate_checks_its_rates_and_drives_cases_through_the_engine(hotline_app):
+    runner = hotline_app.test_cli_runner()
+    args = ["simulate", "--cases", "6", "--days", "2", "--starting-now"]
+
+    unknown = runner.invoke(cli, [*args, "--rate", "lateness=0.5"])
+    assert unknown.exit_code == 2
+    assert "--rate" in unknown.output and "'lateness=0.5'" in unknown.output
+    assert "late_reply" in unknown.output  # the names it knows
+    out_of_range = runner.invoke(cli, [*args, "--rate", "late_reply=2"])
+    assert out_of_range.exit_code == 2 and "from 0 to 1" in out_of_range.output
+    assert "Traceback" not in unknown.output + out_of_range.output
+
+    result = runner.invoke(cli, [*args, "--rate", "return=0.5", "--rate", "answered=0"])
+    assert result.exit_code == 0, result.output
+    assert "simulated 6 cases" in result.output
+    with hotline_app.app_context():
+        from sqlalchemy import func, select
+
+        from webapp.extensions import db
+        from workflows.cases.models import Case
+
+        numbers = db.session.scalar(select(func.count()).where(Case.instance_id.is_not(None)))
+    assert numbers == 6

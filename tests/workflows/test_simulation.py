@@ -1,0 +1,68 @@
+"""The simulator drives calls through the engine on a moved clock, and its rates steer it.
+
+``hotline simulate`` and ``hotline init --demo`` rest on it: a newcomer's dashboard and the
+benchmarks both need its cases to be real cases, made by the engine, whose deadlines fired.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.models import ProcessInstance, Timer
+from workflows.cases.models import Case
+from workflows.simulation import Rates, Simulation
+
+CALM = Rates(
+    sign_late=0,
+    return_=0,
+    extension=0,
+    suspension=0,
+    late_reply=0,
+    redo=0,
+    unsatisfied=0,
+    duplicate=0,
+)
+
+
+def cases(database) -> list[Case]:
+    with database.session() as session:
+        return list(session.scalars(select(Case).order_by(Case.id)))
+
+
+@pytest.mark.parametrize("mode", ["straight"])
+def test_a_late_city_escalates_and_every_case_is_an_engine_case(hotline, database, clock):
+    start = clock.now()
+    late = Rates(sign_late=1.0, late_reply=1.0, answered=0.3)
+    report = Simulation(hotline, database.session, seed=5, rates=late).run(cases=40, days=10)
+
+    found = cases(database)
+    assert report.cases == len(found) == 40
+    assert sum(report.statuses.values()) == 40
+    assert clock.now() >= start.replace(day=start.day + 10)
+    with database.session() as session:
+        instances = set(session.scalars(select(ProcessInstance.id)))
+        fired = session.scalar(select(func.count()).where(Timer.status == "fired"))
+    assert all(case.instance_id in instances for case in found)
+    assert report.timers_fired > 0 and fired > 0
+    # the calls spread over the period, and the late departments' deadlines really fired
+    assert len({case.created_at.date() for case in found}) >= 5
+    dispatched = [c for c in found if c.intake_outcome == "dispatch"]
+    assert dispatched
+    assert any(c.sign_escalated for c in dispatched)
+    assert any(c.escalated for c in dispatched)
+    assert any(c.first_contact_resolution for c in found)
+    assert report.statuses["closed"] > 0
+
+
+@pytest.mark.parametrize("mode", ["straight"])
+def test_a_calm_city_replies_on_time_and_nobody_is_chased(hotline, database):
+    report = Simulation(hotline, database.session, seed=5, rates=CALM).run(cases=40, days=10)
+
+    found = cases(database)
+    assert report.cases == 40
+    dispatched = [c for c in found if c.intake_outcome == "dispatch"]
+    assert dispatched
+    assert not any(c.sign_escalated or c.escalated for c in dispatched)
+    assert not any(c.return_count or c.extension_count or c.reopen_count for c in found)
+    assert report.statuses["closed"] > 0
