@@ -109,6 +109,15 @@ class HumanTask(Base):
         Index("ix_human_tasks_state_lane_due", "state", "lane", "due_at"),
         Index("ix_human_tasks_state_group_due", "state", "candidate_group", "due_at"),
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
+        # inbox counts (per element too): ready tasks of a lane and group, from the index alone
+        Index(
+            "ix_human_tasks_ready_group",
+            "state",
+            "lane",
+            "candidate_group",
+            "element_id",
+            "instance_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -9,12 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 PER_PAGE = 25
 MAX_PER_PAGE = 200
 CSV_LIMIT = 100_000
+
+
+#: lists counted with a cap stop counting here and say "more than COUNT_CAP"
+COUNT_CAP = 1000
 
 
 @dataclass
@@ -23,6 +27,8 @@ class Page:
     page: int
     per_page: int
     total: int
+    #: the count stopped at ``total``: there are more
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -34,6 +40,8 @@ class Page:
 
     @property
     def has_next(self) -> bool:
+        if self.capped and len(self.items) == self.per_page:
+            return True
         return self.page < self.pages
 
 
@@ -50,13 +58,27 @@ def page_args() -> tuple[int, int]:
     return page, per_page
 
 
-def paginate(session: Session, stmt: Select, *, scalars: bool = True) -> Page:
-    """One page of ``stmt`` and the total count (a COUNT over the same filters)."""
+def paginate(
+    session: Session, stmt: Select, *, scalars: bool = True, count_cap: int | None = None
+) -> Page:
+    """One page of ``stmt`` and the total count (a COUNT over the same filters).
+
+    With ``count_cap`` the count stops after that many rows (the page then says "more than"):
+    counting a million matching cases takes longer than showing the first page of them.
+    """
     page, per_page = page_args()
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    counted = stmt.order_by(None)
+    if count_cap is not None:
+        counted = counted.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(
+            count_cap + 1
+        )
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    capped = count_cap is not None and total > count_cap
+    if capped:
+        total = count_cap  # type: ignore[assignment]
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(rows.scalars()) if scalars else [tuple(r) for r in rows.all()]
-    return Page(items, page, per_page, total)
+    return Page(items, page, per_page, total, capped)
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

@@ -18,6 +18,7 @@ from workflows.kpi.service import (
     Ratio,
     compute_kpis,
     count_overdue_now,
+    kpi_board,
     kpi_trend,
     overdue_now,
 )
@@ -425,6 +426,27 @@ def test_trend_includes_empty_buckets(session, scenario):
     days = kpi_trend(session, **MARCH, as_of=AS_OF)
     assert [r.bucket for r in days] == [date(2026, 3, 1) + n * D for n in range(31)]
     assert sum(r.cases for r in days) == 14
+
+
+@pytest.mark.parametrize("bucket", ["day", "week", "month"])
+def test_board_in_one_query_shows_what_the_four_calls_show(session, scenario, bucket):
+    common = {**MARCH, "as_of": AS_OF}
+    board = kpi_board(session, **common, bucket=bucket)
+    assert board.totals == compute_kpis(session, **common, group_by=())[0]
+    assert board.departments == compute_kpis(session, **common, group_by=("department",))
+    assert board.case_types == compute_kpis(session, **common, group_by=("case_type",))
+    assert board.trend == kpi_trend(session, **common, bucket=bucket)
+    assert board.totals.cases == 14
+
+
+def test_board_of_an_empty_period(session, scenario):
+    period = {"start": T + 100 * D, "end": T + 102 * D, "as_of": AS_OF}
+    board = kpi_board(session, **period)
+    assert board.totals == KpiRow.empty()
+    assert board.departments == [] and board.case_types == []
+    # 10:00 to 10:00 two days later touches three Beijing days
+    assert [r.cases for r in board.trend] == [0, 0, 0]
+    assert board.trend == kpi_trend(session, **period)
 
 
 # --- the overdue list ----------------------------------------------------------------------

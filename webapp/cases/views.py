@@ -20,7 +20,7 @@ from workflows.users.models import Role, User
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import local_time
-from ..pagination import CSV_LIMIT, csv_response, paginate, wants_csv
+from ..pagination import COUNT_CAP, CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
 from . import bp, search
 from .labels import FORM_OPTIONS, Labels, bilingual, yes_no
@@ -65,7 +65,7 @@ def index():
     if wants_csv():
         rows = session.scalars(stmt.limit(CSV_LIMIT).execution_options(yield_per=500))
         return csv_response("cases.csv", csv_header(), (csv_row(c, labels) for c in rows))
-    page = paginate(session, stmt)
+    page = paginate(session, stmt, count_cap=COUNT_CAP)
     return render_template(
         "cases/index.html", search=found, labels=labels, page=page, now=get_hotline().clock.now()
     )

@@ -18,8 +18,7 @@ from workflows.kpi.service import (
     RATE_KPIS,
     KpiRow,
     Ratio,
-    compute_kpis,
-    kpi_trend,
+    kpi_board,
 )
 
 from ..cases.labels import Labels
@@ -93,20 +92,9 @@ def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, 
     zone = ZoneInfo(tz)
     start = datetime.combine(form.start, time(0), tzinfo=zone)
     end = datetime.combine(form.end + timedelta(days=1), time(0), tzinfo=zone)
-    common = {"start": start, "end": end, "as_of": now, "tz": tz}
-    totals = compute_kpis(session, group_by=(), **common)
-    departments = compute_kpis(session, group_by=("department",), **common)
-    case_types = compute_kpis(session, group_by=("case_type",), **common)
-    trend = kpi_trend(session, bucket=form.bucket, **common)  # type: ignore[arg-type]
-    board = Board(
-        start,
-        end,
-        totals[0] if totals else KpiRow.empty(),
-        departments,
-        case_types,
-        trend,
-        {},
-    )
+    # one query for the four tables: a pass over the period's cases instead of four
+    kpis = kpi_board(session, start=start, end=end, as_of=now, tz=tz, bucket=form.bucket)  # type: ignore[arg-type]
+    board = Board(start, end, kpis.totals, kpis.departments, kpis.case_types, kpis.trend, {})
     board.chart = chart_data(board, labels, form.kpi)
     return board
 

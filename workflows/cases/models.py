@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     Float,
     ForeignKey,
@@ -18,10 +19,34 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base, BigId, JSONType
+
+#: what the KPI queries read besides ``created_at`` (workflows/kpi/service.py)
+KPI_COLUMNS = (
+    "lead_department_id",
+    "case_type",
+    "status",
+    "intake_outcome",
+    "dispatched_at",
+    "sign_due",
+    "signed_at",
+    "reply_due",
+    "replied_at",
+    "closed_at",
+    "paused_at",
+    "callback_required",
+    "callback_at",
+    "satisfaction",
+    "resolved",
+    "return_count",
+    "extension_count",
+    "reopen_count",
+)
 
 
 class Case(Base):
@@ -31,6 +56,20 @@ class Case(Base):
         Index("ix_cases_lead_status", "lead_department_id", "status"),
         Index("ix_cases_created", "created_at"),
         Index("ix_cases_type_created", "case_type", "created_at"),
+        Index("ix_cases_status_created", "status", "created_at"),
+        # part of the phone (LIKE '%...%') on PostgreSQL: trigrams. SQLite has no such index;
+        # there it is an empty partial index (caller_phone is never NULL) that costs nothing,
+        # and the search reads ix_cases_caller_phone instead of the table.
+        Index(
+            "ix_cases_caller_phone_trgm",
+            "caller_phone",
+            postgresql_using="gin",
+            postgresql_ops={"caller_phone": "public.gin_trgm_ops"},
+            sqlite_where=text("caller_phone IS NULL"),
+        ),
+        # the KPI dashboard's period: every column its counts read, so that a period's cases
+        # are read from this index alone (SQLite; PostgreSQL's index-only scan)
+        Index("ix_cases_kpi", "created_at", *KPI_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -82,6 +121,15 @@ class Case(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     #: the policy row copied at intake: the limits this case is held to
     policy: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+# The phone index's operator class, for databases made from the models (tests, create_all);
+# the migration does the same. In public, so that every schema of the database finds it.
+event.listen(
+    Case.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").execute_if(dialect="postgresql"),
+)
 
 
 class CaseDepartment(Base):

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.models import UTCDateTime
-from workflows.cases.enums import CaseStatus, IntakeOutcome, Satisfaction
+from workflows.cases.enums import OPEN, CaseStatus, IntakeOutcome, Satisfaction
 from workflows.cases.models import Case
 from workflows.departments.models import Department
 
@@ -322,10 +322,14 @@ def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElemen
 
 
 def _overdue_now(as_of: datetime, department_ids: Collection[int] | None) -> ColumnElement[bool]:
+    # The open statuses listed (not "not closed or merged") and ``reply_due < as_of`` spelled
+    # out (the clock is never later than ``as_of``): the same cases, found through the
+    # (status, reply_due) index instead of a scan of every case.
     condition = and_(
-        Case.status.not_in([CaseStatus.CLOSED.value, CaseStatus.MERGED.value]),
+        Case.status.in_(sorted(s.value for s in OPEN)),
         Case.dispatched_at.is_not(None),
         Case.replied_at.is_(None),
+        Case.reply_due < literal(as_of, UTCDateTime()),
         Case.reply_due < _clock(as_of),
     )
     if department_ids is not None:
@@ -364,3 +368,89 @@ def _check_aware(**values: datetime) -> None:
     for name, value in values.items():
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"{name} must be an aware datetime")
+
+
+@dataclass(frozen=True)
+class KpiBoard:
+    """A dashboard's KPIs: the totals, per department, per case type and the trend."""
+
+    totals: KpiRow
+    departments: list[KpiRow]
+    case_types: list[KpiRow]
+    trend: list[KpiRow]
+
+
+def kpi_board(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    bucket: Bucket = "day",
+    tz: str = DEFAULT_TZ,
+    department_ids: Collection[int] | None = None,
+    case_types: Collection[str] | None = None,
+) -> KpiBoard:
+    """What :func:`compute_kpis` grouped by nothing, by department and by case type, and
+    :func:`kpi_trend`, give for the same selection, from one query.
+
+    The query groups by department, case type and bucket; the tables are sums of its rows
+    (every KPI is a count, so numerators and denominators add up exactly). One pass over the
+    period's cases instead of four.
+    """
+    rows = compute_kpis(
+        session,
+        start=start,
+        end=end,
+        as_of=as_of,
+        group_by=("department", "case_type"),
+        bucket=bucket,
+        tz=tz,
+        department_ids=department_ids,
+        case_types=case_types,
+    )
+    by_department: dict[int | None, list[KpiRow]] = {}
+    by_type: dict[str | None, list[KpiRow]] = {}
+    by_bucket: dict[date | None, list[KpiRow]] = {}
+    for row in rows:
+        by_department.setdefault(row.department_id, []).append(row)
+        by_type.setdefault(row.case_type, []).append(row)
+        by_bucket.setdefault(row.bucket, []).append(row)
+    departments = [
+        _sum(
+            group,
+            department_id=key,
+            department_name=group[0].department_name,
+            department_name_en=group[0].department_name_en,
+        )
+        for key, group in sorted(by_department.items(), key=lambda kv: _nulls_last(kv[0]))
+    ]
+    types = [
+        _sum(group, case_type=key)
+        for key, group in sorted(by_type.items(), key=lambda kv: _nulls_last(kv[0]))
+    ]
+    trend = [
+        _sum(by_bucket[first], bucket=first) if first in by_bucket else KpiRow.empty(bucket=first)
+        for first in bucket_starts(bucket, zone_named(tz), start, end)
+    ]
+    return KpiBoard(_sum(rows), departments, types, trend)
+
+
+def _nulls_last(key: object) -> tuple[bool, object]:
+    return (key is None, key if key is not None else 0)
+
+
+def _sum(rows: Sequence[KpiRow], **keys: object) -> KpiRow:
+    """The KPIs of the union of ``rows``' groups (groups never share a case)."""
+    values: dict[str, object] = dict.fromkeys(
+        ("department_id", "department_name", "department_name_en", "case_type", "bucket")
+    )
+    values.update(keys)
+    for name in COUNT_KPIS:
+        values[name] = sum(getattr(row, name) for row in rows)
+    for name in RATE_KPIS:
+        values[name] = Ratio(
+            sum(getattr(row, name).numerator for row in rows),
+            sum(getattr(row, name).denominator for row in rows),
+        )
+    return KpiRow(**values)  # type: ignore[arg-type]
