@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -40,6 +41,19 @@ class WorkflowCache:
             self._items.move_to_end(instance_id)
             while len(self._items) > self.maxsize:
                 self._items.popitem(last=False)
+
+    def read(self, instance_id: int, version: int, reader: Callable[[BpmnWorkflow], Any]) -> Any:
+        """``reader(workflow)`` on the cached workflow of that version, without taking it out,
+        or None on a miss. It runs under the lock: a step mutates a workflow only after taking
+        it out, so what the reader sees is the state saved at ``version``. The reader must copy
+        what it returns (the workflow lives on)."""
+        if not self.maxsize:
+            return None
+        with self._lock:
+            item = self._items.get(instance_id)
+            if item is None or item[0] != version:
+                return None
+            return reader(item[1])
 
     def clear(self) -> None:
         with self._lock:

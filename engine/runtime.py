@@ -7,6 +7,7 @@ together or not at all. Listeners registered by the domain run inside the same t
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -411,6 +412,11 @@ class Runtime:
         row = fast_sql(conn).one(conn, "instance", (instance_id,))
         if row is None:
             raise NotFound(f"instance {instance_id} does not exist")
+        # the live workflow of the row's version, if a step of this process left it cached
+        # (a deep copy, as a restore would give), else restored from the row
+        cached = self.workflows.read(row[0], row[5], _last_data)
+        if cached is not None:
+            return cached
         workflow = self._restore(session, row[0], row[1])
         task = workflow.last_task or workflow.task_tree
         return dict(task.data)
@@ -665,3 +671,9 @@ def _check_data(data: Mapping[str, Any]) -> dict[str, Any]:
             raise TaskDataError(f"{key!r} is a reserved name")
         out[key] = value
     return out
+
+
+def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """A copy of the data of the workflow's most recently finished task."""
+    task = workflow.last_task or workflow.task_tree
+    return copy.deepcopy(task.data)

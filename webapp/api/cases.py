@@ -22,7 +22,7 @@ from ..hotline import get_hotline
 from . import schemas as s
 from .auth import roles
 from .blueprint import ApiBlueprint
-from .etags import check_if_match
+from .etags import check_if_match, etag_of
 from .idempotency import atomic
 from .present import case_data, case_etag, cases_data, json_response, page_data
 from .requests import json_object, lang
@@ -117,7 +117,7 @@ class Case(MethodView):
         """One case, with its ETag (send it back as If-Match when you change the case)."""
         case = _visible(number)
         data = case_data(case)
-        return json_response(data, etag=case_etag(case))
+        return json_response(data, etag=etag_of(data))
 
 
 @blp.route("/<number>/history")
@@ -151,7 +151,7 @@ class Notes(MethodView):
     def post(self, args: dict[str, Any], _headers, number: str):
         """A note on the case by anyone who may see it (If-Match: the case's ETag)."""
         case = _visible(number)
-        check_if_match(case_etag(case), f"case {number}")
+        check_if_match(lambda: case_etag(case), f"case {number}")
         if not args["body"].strip():
             abort(422, errors={"body": ["write the note first"]})
         note = flows.add_note(
@@ -171,7 +171,7 @@ class Merge(MethodView):
         """Merge this duplicate into a master case (dispatchers, supervisors; If-Match: the
         duplicate's ETag). The duplicate's workflow stops; it closes with the master."""
         case = _visible(number)
-        check_if_match(case_etag(case), f"case {number}")
+        check_if_match(lambda: case_etag(case), f"case {number}")
         master = args["master"].strip()
         if master == number:
             abort(422, errors={"master": ["a case cannot be merged into itself"]})
@@ -195,4 +195,5 @@ class Merge(MethodView):
         db.session.flush()  # the case mirror's changes, before reading them back
         db.session.expire_all()
         case = _visible(number)
-        return json_response(case_data(case), etag=case_etag(case))
+        data = case_data(case)
+        return json_response(data, etag=etag_of(data))

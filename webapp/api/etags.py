@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -27,11 +28,14 @@ def _tags(header: str) -> list[str]:
     return tags
 
 
-def check_if_match(current: str, what: str) -> None:
-    """412 when the request's ``If-Match`` names neither ``*`` nor the current ETag."""
+def check_if_match(current: str | Callable[[], str], what: str) -> None:
+    """412 when the request's ``If-Match`` names neither ``*`` nor the current ETag
+    (``current`` may be a function: the ETag is then computed only when it is asked for)."""
     header = request.headers.get("If-Match")
     if header is None:
         return
+    if callable(current):
+        current = current()
     tags = _tags(header)
     if "*" in tags or current in tags:
         return

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Response, g
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.models import HumanTask, ProcessInstance
 from workflows.cases.models import Case, CaseDepartment
@@ -69,31 +69,49 @@ def department_codes() -> dict[int, str]:
     return dict(db.session.execute(select(Department.id, Department.code)).all())
 
 
+#: the cases' departments with their codes (one query; the codes of departments that are no
+#: case's link, such as a lead without a link row, are read only when there are such)
+_LINKS = (
+    select(
+        CaseDepartment.case_id, CaseDepartment.department_id, Department.code, CaseDepartment.role
+    )
+    .outerjoin(Department, Department.id == CaseDepartment.department_id)
+    .where(CaseDepartment.case_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CaseDepartment.case_id, CaseDepartment.role.desc(), CaseDepartment.id)
+)
+_CODES = select(Department.id, Department.code).where(
+    Department.id.in_(bindparam("ids", expanding=True))
+)
+_NUMBERS = select(Case.id, Case.number).where(Case.id.in_(bindparam("ids", expanding=True)))
+
+
 def cases_data(cases: Iterable[Case]) -> list[dict[str, Any]]:
-    """The cases' representations (departments and master numbers in two queries)."""
+    """The cases' representations (departments in one query, master numbers in another when
+    a case was merged)."""
     cases = list(cases)
     if not cases:
         return []
-    codes = department_codes()
-    ids = [c.id for c in cases]
-    links: dict[int, list[dict[str, str]]] = {}
-    for case_id, department_id, role in db.session.execute(
-        select(CaseDepartment.case_id, CaseDepartment.department_id, CaseDepartment.role)
-        .where(CaseDepartment.case_id.in_(ids))
-        .order_by(CaseDepartment.case_id, CaseDepartment.role.desc(), CaseDepartment.id)
+    codes: dict[int, str] = {}
+    links: dict[int, list[tuple[int, str]]] = {}
+    for case_id, department_id, code, role in db.session.execute(
+        _LINKS, {"ids": [c.id for c in cases]}
     ):
-        links.setdefault(case_id, []).append({"code": codes.get(department_id, ""), "role": role})
+        if code is not None:
+            codes[department_id] = code
+        links.setdefault(case_id, []).append((department_id, role))
+    leads = {c.lead_department_id for c in cases if c.lead_department_id} - codes.keys()
+    if leads:
+        codes.update(db.session.execute(_CODES, {"ids": list(leads)}).all())
     masters = {c.merged_into_id for c in cases if c.merged_into_id}
-    numbers = (
-        dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(masters))).all())
-        if masters
-        else {}
-    )
+    numbers = dict(db.session.execute(_NUMBERS, {"ids": list(masters)}).all()) if masters else {}
     out = []
     for case in cases:
         data = {name: getattr(case, name) for name in CASE_FIELDS}
         data["lead_department"] = codes.get(case.lead_department_id or -1)
-        data["departments"] = links.get(case.id, [])
+        data["departments"] = [
+            {"code": codes.get(department_id, ""), "role": role}
+            for department_id, role in links.get(case.id, [])
+        ]
         data["merged_into"] = numbers.get(case.merged_into_id or -1)
         out.append(_case_schema.dump(data))
     return out
@@ -142,10 +160,12 @@ def task_data(task: HumanTask, case: Case) -> dict[str, Any]:
     return _task_schema.dump(data)
 
 
-def task_etag(task: HumanTask) -> str:
-    version = db.session.scalar(
-        select(ProcessInstance.version).where(ProcessInstance.id == task.instance_id)
-    )
+def task_etag(task: HumanTask, version: int | None = None) -> str:
+    """The task's ETag; ``version`` is its instance's, when the caller has read it already."""
+    if version is None:
+        version = db.session.scalar(
+            select(ProcessInstance.version).where(ProcessInstance.id == task.instance_id)
+        )
     return etag_of([task.task_id, task.state, task.assignee, version])
 
 

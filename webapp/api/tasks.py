@@ -3,15 +3,17 @@ claim and release, and completing it with the form's data, checked as on the tas
 
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
 from typing import Any
 
 from flask import g
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from engine.errors import ConflictError, NotFound
-from engine.models import HumanTask
+from engine.errors import ConflictError
+from engine.models import HumanTask, ProcessInstance
 from workflows.cases import flows
 from workflows.cases import service as cases
 from workflows.cases.claims import claim_task, claimed_count, claimed_tasks, release_task
@@ -38,24 +40,44 @@ blp = ApiBlueprint(
     description="Tasks: your inbox, one task with its form, claim, release, complete.",
 )
 WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
+#: statements of every completion, built once (read afresh: the engine writes with plain SQL)
+_TASK = (
+    select(HumanTask)
+    .where(HumanTask.task_id == bindparam("task_id"))
+    .execution_options(populate_existing=True)
+)
+_READY = (
+    select(HumanTask)
+    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "ready")
+    .order_by(HumanTask.id)
+    .execution_options(populate_existing=True)
+)
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 
 
-def _visible_task(task_id: str) -> tuple[HumanTask, Case]:
-    """The task if its case is one the user may see (404 otherwise, as for the case)."""
-    row = db.session.execute(
-        select(HumanTask, Case)
-        .join(Case, Case.instance_id == HumanTask.instance_id)
-        .where(HumanTask.task_id == task_id)
-    ).first()
+@functools.lru_cache(maxsize=1024)
+def _visible_task_stmt(role: str, department_id: int | None):
+    """The task and its case if the case is one users of this role and department may see:
+    the case list's own rule (``visible_cases``, which depends on nothing else), joined to
+    the task, built once per (role, department) instead of once per request."""
+    user = SimpleNamespace(role=role, department_id=department_id)
+    return (
+        cases.visible_cases(None, user)
+        .join(HumanTask, HumanTask.instance_id == Case.instance_id)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.task_id == bindparam("task_id"))
+        .with_only_columns(HumanTask, Case, ProcessInstance.version)
+    )
+
+
+def _visible_task(task_id: str) -> tuple[HumanTask, Case, int]:
+    """The task if its case is one the user may see (404 otherwise, as for the case), with
+    its case and its instance's version (for the ETag and the engine's stale-save check)."""
+    stmt = _visible_task_stmt(str(g.user.role), g.user.department_id)
+    row = db.session.execute(stmt, {"task_id": task_id}).first()
     if row is None:
         abort(404, message=f"task {task_id} does not exist")
-    task, case = row
-    try:
-        cases.get_case(db.session, number=case.number, user=g.user)
-    except NotFound:
-        abort(404, message=f"task {task_id} does not exist")
-    return task, case
+    return row[0], row[1], row[2]
 
 
 def _form(task: HumanTask, case: Case) -> dict[str, Any] | None:
@@ -73,16 +95,16 @@ def _form(task: HumanTask, case: Case) -> dict[str, Any] | None:
     return hotline.forms.get(task.form_key).describe(lang(), context=context)
 
 
-def _actionable(task_id: str) -> tuple[HumanTask, Case]:
-    """A ready task the user may act on: 404 (not visible), 409 (not waiting), 403."""
-    task, case = _visible_task(task_id)
-    try:
-        return cases.get_task_for(db.session, task_id=task_id, user=g.user)
-    except Forbidden as exc:
-        abort(403, message=str(exc))
-    except DomainError as exc:
-        abort(409, message=str(exc), headers={"ETag": task_etag(task)})
-    raise AssertionError("unreachable")
+def _actionable(task_id: str) -> tuple[HumanTask, Case, int]:
+    """A ready task the user may act on: 404 (not visible), 409 (not waiting), 403 (the
+    checks of ``cases.get_task_for``, on the rows already read)."""
+    task, case, version = _visible_task(task_id)
+    if task.state != "ready":
+        message = f"task {task.name!r} is {task.state}, not waiting any more"
+        abort(409, message=message, headers={"ETag": task_etag(task, version)})
+    if not cases.can_act(g.user, task, g.department):
+        abort(403, message=f"{g.user.username} may not act on {task.name!r} of case {case.number}")
+    return task, case, version
 
 
 @blp.route("")
@@ -125,10 +147,10 @@ class Task(MethodView):
     def get(self, task_id: str):
         """One task of a case you may see, with its form (fields, options, rules) when it
         waits for you, and its ETag."""
-        task, case = _visible_task(task_id)
+        task, case, version = _visible_task(task_id)
         data = task_data(task, case)
         data["form"] = _form(task, case) if task.state == "ready" else None
-        return json_response(data, etag=task_etag(task))
+        return json_response(data, etag=task_etag(task, version))
 
 
 @blp.route("/<task_id>/claim")
@@ -139,8 +161,8 @@ class Claim(MethodView):
     @atomic()
     def post(self, _headers, task_id: str):
         """Claim the task: you are on it (409 if someone else claimed it first)."""
-        task, _case = _actionable(task_id)
-        check_if_match(task_etag(task), f"task {task_id}")
+        task, _case, version = _actionable(task_id)
+        check_if_match(lambda: task_etag(task, version), f"task {task_id}")
         try:
             task, case = claim_task(
                 db.session,
@@ -162,8 +184,8 @@ class Release(MethodView):
     @atomic()
     def post(self, _headers, task_id: str):
         """Give a task you claimed back to your group."""
-        task, _case = _actionable(task_id)
-        check_if_match(task_etag(task), f"task {task_id}")
+        task, _case, version = _actionable(task_id)
+        check_if_match(lambda: task_etag(task, version), f"task {task_id}")
         try:
             task, case = release_task(
                 db.session, task_id=task_id, user=g.user, runtime=get_hotline().runtime
@@ -192,10 +214,9 @@ class Complete(MethodView):
         """Complete the task with its form's data, checked by the same rules as the task
         page (422 per field). 409 when a deadline took the task first: that is recorded,
         with what you sent, in the case's history."""
-        task, case = _actionable(task_id)
-        check_if_match(task_etag(task), f"task {task_id}")
+        task, case, expected = _actionable(task_id)
+        check_if_match(lambda: task_etag(task, expected), f"task {task_id}")
         data = json_object()
-        expected = get_hotline().runtime.instance(db.session, task.instance_id).version
         try:
             flows.complete_task(
                 db.session,
@@ -216,13 +237,13 @@ class Complete(MethodView):
         except DomainError as exc:
             abort(409, message=str(exc))
         db.session.flush()  # the case mirror's changes, before reading them back
-        db.session.expire_all()
-        task = db.session.scalars(select(HumanTask).where(HumanTask.task_id == task_id)).one()
-        case = db.session.get(Case, case.id)
-        next_tasks = [
-            task_data(t, case)
-            for t in get_hotline().runtime.ready_tasks(db.session, case.instance_id)
-        ]
+        # The engine wrote the task rows with plain SQL: read them and the case afresh
+        # (populate_existing), but leave the caller's user and department loaded (expiring
+        # everything cost two more reads per request).
+        task = db.session.scalars(_TASK, {"task_id": task_id}).one()
+        case = db.session.get(Case, case.id, populate_existing=True)
+        ready = db.session.scalars(_READY, {"instance_id": case.instance_id})
+        next_tasks = [task_data(t, case) for t in ready]
         return json_response(
             {"task": task_data(task, case), "case": case_data(case), "next_tasks": next_tasks}
         )
