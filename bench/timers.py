@@ -180,6 +180,20 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def reap(proc: subprocess.Popen, timeout: float = 60.0) -> float:
+    """Wait for a worker to exit; its peak resident memory in MB (from the kernel's rusage)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return round(usage.ru_maxrss / 1024, 1)
+        if time.monotonic() > deadline:
+            proc.kill()
+            deadline = float("inf")
+        time.sleep(0.05)
+
+
 def run(args, pending: int) -> dict:
     bench = Bench(args.database)
     t0 = time.perf_counter()
@@ -217,8 +231,7 @@ def run(args, pending: int) -> dict:
     finally:
         for w in workers:
             w.send_signal(signal.SIGTERM)
-        for w in workers:
-            w.wait(timeout=60)
+        worker_rss_mb = [reap(w) for w in workers]
     db = bench.engine.dialect.name
     bench.close()
     return {
@@ -234,6 +247,7 @@ def run(args, pending: int) -> dict:
         "burst": args.burst,
         "burst_10000_s": round(burst_lags[-1], 2),
         "burst_per_s": round(args.burst / max(burst_lags[-1], 1e-9), 1),
+        "peak_rss_worker_mb": max(worker_rss_mb),
     }
 
 
@@ -259,13 +273,13 @@ def main() -> None:
     results = [run(args, p) for p in args.pending]
     print(
         f"{'database':<11}{'pending':>10}{'workers':>8}{'p50 lag s':>11}{'p99 lag s':>11}"
-        f"{'max lag s':>11}{'burst s':>9}{'burst/s':>9}"
+        f"{'max lag s':>11}{'burst s':>9}{'burst/s':>9}{'worker RSS MB':>15}"
     )
     for r in results:
         print(
             f"{r['database']:<11}{r['pending']:>10}{r['workers']:>8}{r['p50_lag_s']:>11.3f}"
             f"{r['p99_lag_s']:>11.3f}{r['max_lag_s']:>11.3f}{r['burst_10000_s']:>9.2f}"
-            f"{r['burst_per_s']:>9.0f}"
+            f"{r['burst_per_s']:>9.0f}{r['peak_rss_worker_mb']:>15.1f}"
         )
     print("targets: p99 lag <= 1 s; 10,000 burst <= 20 s")
     print(json.dumps({"benchmark": "timers", **max(results, key=lambda r: r["pending"])}))
