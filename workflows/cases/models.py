@@ -132,6 +132,26 @@ event.listen(
 )
 
 
+# Part of a phone on SQLite: the FTS5 trigram table and its triggers (phone_search.py); the
+# migration 0b6f2c8e41d7 does the same. Made afresh with the table: an old index would point
+# at rows of a dropped table.
+def _phone_index_create(target, connection, **kw) -> None:
+    from .phone_search import create_sqlite_index, drop_sqlite_index
+
+    drop_sqlite_index(connection)
+    create_sqlite_index(connection)
+
+
+def _phone_index_drop(target, connection, **kw) -> None:
+    from .phone_search import drop_sqlite_index
+
+    drop_sqlite_index(connection)
+
+
+event.listen(Case.__table__, "after_create", _phone_index_create)
+event.listen(Case.__table__, "before_drop", _phone_index_drop)
+
+
 class CaseDepartment(Base):
     """Departments a case is with: the lead (主办) and co-handling units (协办)."""
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_
 from sqlalchemy.orm import Session
 
 from ..users.models import User
 from .models import Case, CaseDepartment
+from .phone_search import phone_contains
 from .service import visible_cases
 
 
@@ -51,10 +52,8 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
             if upper:
                 stmt = stmt.where(Case.number < upper)
     if f.phone:
-        # through the phone index alone (trigrams on PostgreSQL; on SQLite a scan of the
-        # index, far smaller than the table)
-        phones = select(Case.id).where(Case.caller_phone.contains(f.phone, autoescape=True))
-        stmt = stmt.where(Case.id.in_(phones.scalar_subquery()))
+        # through a trigram index on both databases (phone_search.py)
+        stmt = stmt.where(phone_contains(f.phone))
     if f.text:
         stmt = stmt.where(
             or_(
