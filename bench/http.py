@@ -494,6 +494,23 @@ def run_profile(args, tokens: dict[str, str]) -> None:
     )
 
 
+def drop(url: str, names: list[str]) -> None:
+    """Drop the named indexes and triggers (what they cost every write shows in the figures)."""
+    if not names:
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for name in names:
+            kind = "TRIGGER" if name.startswith("cases_phone_fts_") else "INDEX"
+            if kind == "TRIGGER" and engine.dialect.name != "sqlite":
+                continue
+            conn.execute(text(f"DROP {kind} IF EXISTS {name}"))
+            print(f"dropped {kind.lower()} {name}", flush=True)
+    engine.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--database", default=None, help="SQLAlchemy URL (default: temporary SQLite)")
@@ -507,11 +524,19 @@ def main() -> None:
     ap.add_argument(
         "--time-only", action="store_true", help="with --profile: only time, no cProfile pass"
     )
+    ap.add_argument(
+        "--drop",
+        default="",
+        metavar="NAMES",
+        help="comma-separated indexes and triggers to drop after set-up, to measure what they "
+        "cost the writes (e.g. ix_cases_kpi,cases_phone_fts_ai)",
+    )
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="hotline-bench-http-")
     try:
         url = fresh_database(args.database, tmp)
         tokens = set_up(url, args.demo)
+        drop(url, [name for name in args.drop.split(",") if name])
         if args.profile:
             run_profile(args, tokens)
             return
