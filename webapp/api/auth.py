@@ -16,7 +16,6 @@ from flask import current_app, g, request
 from flask_smorest import abort
 
 from workflows.api import tokens
-from workflows.departments.models import Department
 from workflows.users.models import Role
 
 from ..extensions import db
@@ -81,12 +80,11 @@ def authenticate() -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         abort(401, message="Send an API token: Authorization: Bearer <token>.")
-    user = tokens.authenticate(db.session, token=token, clock=get_hotline().clock)
-    if user is None:
+    found = tokens.authenticate(db.session, token=token, clock=get_hotline().clock)
+    if found is None:
         throttle().fail(address, get_hotline().clock.now())
         abort(401, message="The API token is unknown, revoked, or its user is inactive.")
-    g.user = user
-    g.department = db.session.get(Department, user.department_id) if user.department_id else None
+    g.user, g.department = found
 
 
 def require(*roles: Role) -> None:

@@ -18,6 +18,7 @@ from engine.clock import Clock
 from engine.db import unit_of_work
 from engine.errors import NotFound
 
+from ..departments.models import Department
 from ..errors import Forbidden, FormInvalid
 from ..users.models import Role, User
 from .models import ApiToken
@@ -63,18 +64,23 @@ def create_token(
     return row, token
 
 
-def authenticate(session: Session, *, token: str, clock: Clock) -> User | None:
-    """The active user a live token belongs to, or None. Notes when it was last used."""
+def authenticate(
+    session: Session, *, token: str, clock: Clock
+) -> tuple[User, Department | None] | None:
+    """The active user a live token belongs to, with the user's department, or None. Notes
+    when it was last used."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
+    # the department in the same query: one statement per request instead of two
     row = session.execute(
-        select(ApiToken, User)
+        select(ApiToken, User, Department)
         .join(User, User.id == ApiToken.user_id)
+        .outerjoin(Department, Department.id == User.department_id)
         .where(ApiToken.token_hash == hash_token(token))
     ).first()
     if row is None:
         return None
-    found, user = row
+    found, user, department = row
     if found.revoked_at is not None or not user.active:
         return None
     now = clock.now()
@@ -85,7 +91,8 @@ def authenticate(session: Session, *, token: str, clock: Clock) -> User | None:
             if fresh is not None:
                 fresh.last_used_at = now
         user = session.get(User, user.id)
-    return user
+        department = session.get(Department, user.department_id) if user.department_id else None
+    return user, department
 
 
 def tokens_of(session: Session, *, viewer: User | None, username: str | None = None) -> Select:

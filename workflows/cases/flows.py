@@ -6,6 +6,8 @@ workflow and the event log change together or not at all.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -32,6 +34,31 @@ if TYPE_CHECKING:
 INTAKE_FORM = "common/intake"
 
 
+class _LazyContext(dict):
+    """A form's validation context whose option lists are read when a field asks for them:
+    most task forms need none or one of them, and each is a query."""
+
+    def __init__(self, providers: dict[str, Callable[[], Any]], **values: Any) -> None:
+        super().__init__(values)
+        self._providers = providers
+
+    def __missing__(self, key: str) -> Any:
+        provider = self._providers.get(key)
+        if provider is None:
+            raise KeyError(key)
+        value = self[key] = provider()
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._providers
+
+
 def form_context(
     session: Session,
     hotline: Hotline,
@@ -41,20 +68,35 @@ def form_context(
     group: str | None = None,
     lang: str = "zh",
 ) -> dict[str, Any]:
-    """The dynamic options a form's ``valuesKey`` fields need (departments, categories...)."""
-    context: dict[str, Any] = {"tz": hotline.tz}
-    active = departments.active_departments(session)
-    platform = departments.city_platform(session)
-    context["departments"] = departments.as_options(
-        [d for d in active if platform is None or d.id != platform.id], lang
-    )
-    context["areas"] = departments.as_options([d for d in active if d.level == "district"], lang)
-    context["categories"] = [{"value": c, "label": c} for c in categories(session)]
+    """The dynamic options a form's ``valuesKey`` fields need (departments, categories...),
+    each read from the database only when a field of the form asks for it."""
+
+    @functools.cache
+    def active() -> list:
+        return departments.active_departments(session)
+
+    def all_departments() -> list[dict[str, str]]:
+        platform = departments.city_platform(session)
+        return departments.as_options(
+            [d for d in active() if platform is None or d.id != platform.id], lang
+        )
+
+    def sub_departments() -> list[dict[str, str]]:
+        parent = departments.by_code(session, group) if group else None
+        return departments.as_options(
+            departments.children(session, parent=parent) if parent else [], lang
+        )
+
+    providers: dict[str, Callable[[], Any]] = {
+        "departments": all_departments,
+        "areas": lambda: departments.as_options(
+            [d for d in active() if d.level == "district"], lang
+        ),
+        "categories": lambda: [{"value": c, "label": c} for c in categories(session)],
+    }
     if group:
-        parent = departments.by_code(session, group)
-        subs = departments.children(session, parent=parent) if parent else []
-        context["sub_departments"] = departments.as_options(subs, lang)
-    return context
+        providers["sub_departments"] = sub_departments
+    return _LazyContext(providers, tz=hotline.tz)
 
 
 def open_case(
