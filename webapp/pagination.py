@@ -18,7 +18,7 @@ CSV_LIMIT = 100_000
 
 
 #: lists counted with a cap stop counting here and say "more than COUNT_CAP"
-COUNT_CAP = 1000
+COUNT_CAP = 500
 
 
 @dataclass
