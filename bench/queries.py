@@ -110,6 +110,7 @@ def reset_and_seed(app) -> None:
     from webapp.extensions import db
     from webapp.hotline import get_hotline
     from webapp.security import hash_password
+    from webapp.services import deploy_directory
     from workflows.seed import seed_demo_city, seed_reference
 
     with app.app_context():
@@ -121,14 +122,8 @@ def reset_and_seed(app) -> None:
         with unit_of_work(db.session):
             seed_reference(db.session, clock=hotline.clock, years=[2025, 2026, 2027])
             seed_demo_city(db.session, clock=hotline.clock, password_hash=hash_password(PASSWORD))
-        for path in sorted(Path(app.config["BPMN_DIR"]).glob("*.bpmn")):
-            hotline.runtime.deploy(
-                db.session,
-                path.read_bytes(),
-                path.name,
-                deployed_by="bench",
-                form_exists=hotline.forms.exists,
-            )
+        for line in deploy_directory(Path(app.config["BPMN_DIR"]), deployed_by="bench"):
+            print(f"  {line}", flush=True)
         db.session.commit()
         # the simulation's clock starts REAL_DAYS before NOW and ends at NOW
         hotline.clock.set(NOW)
