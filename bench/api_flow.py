@@ -107,3 +107,18 @@ def lifecycle(call: Call, *, retry_share: float = 0.05, rng: random.Random | Non
     if done["case"]["status"] != "closed":
         raise Failed(f"case {number} is {done['case']['status']} after the callback")
     return number
+
+
+#: requests in one lifecycle when none is retried: intake, the inbox, five completions
+REQUESTS_PER_LIFECYCLE = 2 + len(STEPS)
+
+
+def ceiling(call: Call, path: str, role: str = "operator") -> None:
+    """The same number of requests as a lifecycle, each a ``GET path`` that does (almost) no work.
+
+    ``bench/http.py --ceiling PATH`` runs this instead of :func:`lifecycle` on the same
+    processes, so the "lifecycles" per second it reports is what this machine, this web server
+    and this load tool allow at most, whatever the engine does.
+    """
+    for _ in range(REQUESTS_PER_LIFECYCLE):
+        call("GET", path, role=role, name=f"GET {path}", expect=200)

@@ -12,6 +12,12 @@ worker and of the timer worker from /proc every 0.2 s. Then it stops everything 
 requests/s, lifecycles/s, latency percentiles overall and per endpoint, failures and peak RSS;
 the last line is JSON.
 
+``--ceiling PATH`` runs the same processes and the same number of requests per "lifecycle",
+but each request is ``GET PATH`` (``/healthz``: one ``SELECT 1``, no token; ``/api/v1/me``: the
+token checked, one user read, JSON out). What that reaches is the most lifecycles per second
+this machine, gunicorn, Flask and locust allow before the engine does any work; compare it
+with a real run.
+
 ``--profile N`` instead runs N lifecycles in this process through Flask's test client under
 cProfile (after N/4 to warm up) and prints the top functions: where a request's time goes,
 without HTTP.
@@ -19,6 +25,7 @@ without HTTP.
 Usage:
   python bench/http.py [--database URL] [--workers 2] [--users 20] [--spawn-rate 20]
                        [--run-time 60s] [--demo]
+  python bench/http.py --ceiling /api/v1/me [--database URL] [--workers 2] [--users 20] ...
   python bench/http.py --profile 200 [--database URL]
 """
 
@@ -264,6 +271,8 @@ def run_http(args, url: str, tokens: dict[str, str], tmp: str) -> dict:
         prefix = os.path.join(tmp, "locust")
         out = os.path.join(tmp, "lifecycles.json")
         locust_env = dict(os.environ, BENCH_TOKENS=json.dumps(tokens), BENCH_OUT=out)
+        if args.ceiling:
+            locust_env["BENCH_CEILING"] = args.ceiling
         started = time.monotonic()
         locust = subprocess.Popen(
             [
@@ -338,11 +347,18 @@ def _ms(value: str) -> float | None:
 
 
 def report_http(args, url: str, result: dict) -> None:
+    from api_flow import REQUESTS_PER_LIFECYCLE
+
     rows, flow, sampler = result["rows"], result["flow"], result["sampler"]
     total = next(r for r in rows if r["name"] == "Aggregated")
     endpoints = [r for r in rows if r["name"] != "Aggregated"]
     database = url.split(":", 1)[0].split("+")[0]
     lifecycles_per_s = flow["completed"] / flow["seconds"] if flow["seconds"] else 0.0
+    if args.ceiling:
+        print(
+            f"CEILING: each lifecycle is {REQUESTS_PER_LIFECYCLE} x GET {args.ceiling}, "
+            "no case is made"
+        )
     print(
         f"{database}, gunicorn {args.workers} sync workers + 1 timer worker, "
         f"{args.users} locust users (spawn {args.spawn_rate}/s), {flow['seconds']:.0f} s"
@@ -379,7 +395,8 @@ def report_http(args, url: str, result: dict) -> None:
     print(
         json.dumps(
             {
-                "benchmark": "http",
+                "benchmark": "http-ceiling" if args.ceiling else "http",
+                "ceiling_path": args.ceiling,
                 "database": database,
                 "workers": args.workers,
                 "users": args.users,
@@ -519,6 +536,12 @@ def main() -> None:
     ap.add_argument("--spawn-rate", type=float, default=20, help="users started per second")
     ap.add_argument("--run-time", default="60s", help="locust --run-time (e.g. 15s, 1m)")
     ap.add_argument("--demo", action="store_true", help="hotline init --demo (300 cases first)")
+    ap.add_argument(
+        "--ceiling",
+        default=None,
+        metavar="PATH",
+        help="instead of lifecycles, the same number of GETs of PATH (e.g. /healthz, /api/v1/me)",
+    )
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="profile N lifecycles")
     ap.add_argument("--profile-out", default=None, help="write the pstats file here")
     ap.add_argument(

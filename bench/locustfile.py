@@ -5,6 +5,8 @@ token, until the case is closed.
 
 Tokens come from ``BENCH_TOKENS`` (JSON, role -> token); when the test stops, the number of
 completed and failed lifecycles and the seconds they took go to the file ``BENCH_OUT``.
+With ``BENCH_CEILING=/path`` each "lifecycle" is instead as many GETs of that path
+(``api_flow.ceiling``): the most this machine allows, whatever the engine does.
 Run by bench/http.py; by hand:
   BENCH_TOKENS='{"operator": "hl_...", ...}' locust -f bench/locustfile.py --host http://...
 """
@@ -21,9 +23,11 @@ from pathlib import Path
 from locust import FastHttpUser, constant, events, task
 
 sys.path.append(str(Path(__file__).resolve().parent))
-from api_flow import Failed, lifecycle  # noqa: E402
+from api_flow import Failed, ceiling, lifecycle  # noqa: E402
 
 TOKENS: dict[str, str] = json.loads(os.environ.get("BENCH_TOKENS", "{}"))
+#: with a path here, each user sends that many GETs of it instead of a case's life
+CEILING = os.environ.get("BENCH_CEILING")
 TALLY = {"completed": 0, "failed": 0, "started_at": None, "stopped_at": None}
 
 
@@ -54,7 +58,10 @@ class Complaints(FastHttpUser):
     @task
     def complaint(self) -> None:
         try:
-            lifecycle(self.call, rng=self.rng)
+            if CEILING:
+                ceiling(self.call, CEILING)
+            else:
+                lifecycle(self.call, rng=self.rng)
         except Failed:
             TALLY["failed"] += 1
         else:
