@@ -17,6 +17,7 @@ from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from engine.db import end_read
 from workflows.departments.models import Department
 from workflows.users.models import Role, User
 
@@ -83,6 +84,7 @@ def load_current_user() -> None:
             g.department = (
                 db.session.get(Department, user.department_id) if user.department_id else None
             )
+            end_read(db.session)  # a write's unit of work would otherwise read them again
         else:
             session.clear()
 

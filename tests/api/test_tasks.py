@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine.models import InstanceEvent
 from tests.webapp.test_inbox import dispatched, interrupting_sign_for, ready_task
@@ -198,3 +198,35 @@ def test_a_deadline_that_fired_first_is_a_recorded_conflict(api, hotline_app, cl
         headers={"Idempotency-Key": "sign-1", **EN},
     )
     assert replay.status_code == 409 and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_completion_reads_each_row_once(api, hotline_app):
+    """Signing for a case: the user, the department, the task and the case are each read
+    once (they were read two or three times, each read a statement of its own), the case
+    row is written with one UPDATE, and the answer still carries the case as it now is."""
+    number = dispatched(hotline_app)
+    task_id = ready_task(hotline_app, number, "sign_for")
+    handler = api("handler")
+    assert handler.get(f"/api/v1/tasks/{task_id}").status_code == 200  # the token's first use
+    with hotline_app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        done = handler.post(f"/api/v1/tasks/{task_id}/complete", json={"action": "sign"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert done.status_code == 200, done.json
+    assert done.json["case"]["status"] == case_row(hotline_app, number).status == "in_progress"
+    assert [t["element_id"] for t in done.json["next_tasks"]] == ["handle"]
+    assert done.json["task"]["state"] == "completed"
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert not [s for s in reads if s.startswith("SELECT users.")], "the user was read again"
+    assert not [s for s in reads if s.startswith("SELECT departments.id")], "department again"
+    assert len([s for s in reads if " FROM cases" in s or "JOIN cases" in s]) == 1, reads
+    assert len([s for s in statements if s.startswith("UPDATE cases")]) == 1, statements
+    assert len(statements) <= 10, statements

@@ -10,7 +10,7 @@ from typing import Any
 from flask import g
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from engine.errors import ConflictError
 from engine.models import HumanTask, ProcessInstance
@@ -41,14 +41,15 @@ blp = ApiBlueprint(
 )
 WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
 #: statements of every completion, built once (read afresh: the engine writes with plain SQL)
-_TASK = (
+#: after a completion: the completed task and its case's ready tasks, in one read
+_TASK_AND_READY = (
     select(HumanTask)
-    .where(HumanTask.task_id == bindparam("task_id"))
-    .execution_options(populate_existing=True)
-)
-_READY = (
-    select(HumanTask)
-    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "ready")
+    .where(
+        or_(
+            HumanTask.task_id == bindparam("task_id"),
+            and_(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "ready"),
+        )
+    )
     .order_by(HumanTask.id)
     .execution_options(populate_existing=True)
 )
@@ -226,6 +227,7 @@ class Complete(MethodView):
                 user=g.user,
                 lang=lang(),
                 expected_version=expected,
+                found=(task, case),  # read by _actionable in this unit of work
             )
         except FormInvalid as exc:
             abort(422, errors=exc.errors)
@@ -237,13 +239,13 @@ class Complete(MethodView):
         except DomainError as exc:
             abort(409, message=str(exc))
         db.session.flush()  # the case mirror's changes, before reading them back
-        # The engine wrote the task rows with plain SQL: read them and the case afresh
-        # (populate_existing), but leave the caller's user and department loaded (expiring
-        # everything cost two more reads per request).
-        task = db.session.scalars(_TASK, {"task_id": task_id}).one()
-        case = db.session.get(Case, case.id, populate_existing=True)
-        ready = db.session.scalars(_READY, {"instance_id": case.instance_id})
-        next_tasks = [task_data(t, case) for t in ready]
+        # The engine wrote the task rows with plain SQL: read them afresh (populate_existing).
+        # The case object is the one the case mirror changed through the ORM: it is current.
+        rows = db.session.scalars(
+            _TASK_AND_READY, {"task_id": task_id, "instance_id": case.instance_id}
+        ).all()
+        task = next(t for t in rows if t.task_id == task_id)
+        next_tasks = [task_data(t, case) for t in rows if t.task_id != task_id]
         return json_response(
             {"task": task_data(task, case), "case": case_data(case), "next_tasks": next_tasks}
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import unit_of_work
+from engine.db import in_unit_of_work, unit_of_work
 from engine.errors import ConflictError, NotFound
 from engine.models import HumanTask
 from engine.runtime import StepResult
@@ -209,11 +209,15 @@ def complete_task(
     user: User,
     lang: str = "zh",
     expected_version: int | None = None,
+    found: tuple[HumanTask, Case] | None = None,
 ) -> StepResult:
     """Validate a task's form submission against the form and the hotline's rules, then
-    complete the task; the case row follows in the same transaction."""
+    complete the task; the case row follows in the same transaction. ``found``: the task
+    and case, when the caller has read them in its open unit of work."""
+    if found is not None and not in_unit_of_work(session):
+        found = None  # read in an earlier transaction: read them again under the lock
     with unit_of_work(session):
-        task, case = get_task_for(session, task_id=task_id, user=user)
+        task, case = get_task_for(session, task_id=task_id, user=user, found=found)
         if task.assignee and task.assignee != user.username:
             raise ConflictError(
                 f"task {task.name!r} of case {case.number} is claimed by {task.assignee}",

@@ -48,13 +48,25 @@ def _user_department(session: Session, user: User) -> Department | None:
     return session.get(Department, user.department_id) if user.department_id else None
 
 
-def get_task_for(session: Session, *, task_id: str, user: User) -> tuple[HumanTask, Case]:
-    """A ready task the user may act on, and its case (NotFound / Forbidden otherwise)."""
-    row = session.execute(
-        select(HumanTask, Case)
-        .join(Case, Case.instance_id == HumanTask.instance_id)
-        .where(HumanTask.task_id == task_id)
-    ).first()
+def get_task_for(
+    session: Session,
+    *,
+    task_id: str,
+    user: User,
+    found: tuple[HumanTask, Case] | None = None,
+) -> tuple[HumanTask, Case]:
+    """A ready task the user may act on, and its case (NotFound / Forbidden otherwise).
+
+    ``found``: the task and its case as the caller read them in this same transaction (the
+    API does, to answer 404/409 first); they are checked, not read again."""
+    row = (
+        found
+        or session.execute(
+            select(HumanTask, Case)
+            .join(Case, Case.instance_id == HumanTask.instance_id)
+            .where(HumanTask.task_id == task_id)
+        ).first()
+    )
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     task, case = row
