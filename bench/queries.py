@@ -337,6 +337,8 @@ def queries(s: dict[str, list[str]]) -> list[tuple[str, str, object]]:
     year_ago = (NOW.astimezone(TZ).date() - timedelta(days=364)).isoformat()
     today = NOW.astimezone(TZ).date().isoformat()
     keywords = ["噪音", "物业", "停水", "工资", "路灯"]
+    # in no case or few: every description must be read, unless an index answers
+    rare = ["煤气", "井盖", "蓬江区123号", "新会区7号", "Main St"]
     return [
         ("inbox (handler)", "h_mr", "/inbox"),
         ("queues (dispatcher)", "disp1", "/queues"),
@@ -350,6 +352,7 @@ def queries(s: dict[str, list[str]]) -> list[tuple[str, str, object]]:
             lambda i: f"/cases?number={s['numbers'][i % len(s['numbers'])]}",
         ),
         ("cases: by keyword", "sup1", lambda i: f"/cases?text={keywords[i % len(keywords)]}"),
+        ("cases: by a rare keyword", "sup1", lambda i: f"/cases?text={rare[i % len(rare)]}"),
         (
             "cases: by filters",
             "sup1",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.cases.search import CaseFilters, filter_cases
 from workflows.cases.service import visible_cases
+from workflows.cases.text_search import use_index
 from workflows.users.models import User
 
 from .labels import Labels
@@ -77,8 +78,9 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
     return search
 
 
-def apply(stmt: Select, search: Search, *, tz: ZoneInfo) -> Select:
-    """``stmt`` (over Case) narrowed by the filters, newest first."""
+def apply(stmt: Select, search: Search, *, tz: ZoneInfo, session: Session | None = None) -> Select:
+    """``stmt`` (over Case) narrowed by the filters, newest first (with ``session``, a word
+    is looked up through the pairs index when that is faster: ``text_search.use_index``)."""
     v = search.values
     filters = CaseFilters(
         **{name: v[name] for name in TEXT_FILTERS},
@@ -86,8 +88,10 @@ def apply(stmt: Select, search: Search, *, tz: ZoneInfo) -> Select:
         created_from=search.created_from,
         created_to=search.created_to,
     )
+    if session is not None and filters.text:
+        filters.text_by_index = use_index(session, filters.text)
     return filter_cases(stmt, filters, tz=tz)
 
 
 def cases(session: Session, user: User, search: Search, *, tz: ZoneInfo) -> Select:
-    return apply(visible_cases(session, user), search, tz=tz)
+    return apply(visible_cases(session, user), search, tz=tz, session=session)

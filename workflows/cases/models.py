@@ -152,6 +152,24 @@ event.listen(Case.__table__, "after_create", _phone_index_create)
 event.listen(Case.__table__, "before_drop", _phone_index_drop)
 
 
+# A word of the description or address on PostgreSQL: the character pairs function and its GIN
+# index (text_search.py); the migration 5d1e9b7c3a40 does the same.
+def _text_index_create(target, connection, **kw) -> None:
+    from .text_search import create_postgres_index
+
+    create_postgres_index(connection)
+
+
+def _text_index_drop(target, connection, **kw) -> None:
+    from .text_search import drop_postgres_index
+
+    drop_postgres_index(connection)
+
+
+event.listen(Case.__table__, "after_create", _text_index_create)
+event.listen(Case.__table__, "after_drop", _text_index_drop)
+
+
 class CaseDepartment(Base):
     """Departments a case is with: the lead (主办) and co-handling units (协办)."""
 

@@ -87,7 +87,12 @@ def is_index_table(name: str | None) -> bool:
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Alembic's ``include_name``: compare everything but the FTS tables."""
+    """Alembic's ``include_name``: compare everything but the FTS tables and the character
+    pairs index of ``text_search.py`` (an expression index the models cannot describe)."""
+    from .text_search import is_index
+
+    if type_ == "index" and is_index(name):
+        return False
     return not (type_ == "table" and is_index_table(name))
 
 

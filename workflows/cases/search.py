@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, or_
+from sqlalchemy import Select, and_, exists
 from sqlalchemy.orm import Session
 
 from ..users.models import User
 from .models import Case, CaseDepartment
 from .phone_search import phone_contains
 from .service import visible_cases
+from .text_search import text_contains, use_index
 
 
 @dataclass
@@ -37,6 +38,9 @@ class CaseFilters:
     created_from: date | None = None
     #: created on or before this local day
     created_to: date | None = None
+    #: find ``text`` through the pairs index (``text_search.use_index``; ``search_cases``
+    #: decides it)
+    text_by_index: bool = False
 
 
 def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
@@ -55,12 +59,8 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
         # through a trigram index on both databases (phone_search.py)
         stmt = stmt.where(phone_contains(f.phone))
     if f.text:
-        stmt = stmt.where(
-            or_(
-                Case.description.icontains(f.text, autoescape=True),
-                Case.address.icontains(f.text, autoescape=True),
-            )
-        )
+        # through the index of character pairs on PostgreSQL (text_search.py)
+        stmt = stmt.where(text_contains(f.text, by_index=f.text_by_index))
     for name in ("case_type", "status", "urgency", "due_state"):
         if getattr(f, name):
             stmt = stmt.where(getattr(Case, name) == getattr(f, name))
@@ -82,6 +82,8 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
 
 def search_cases(session: Session, user: User, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
     """The cases ``user`` may see that match ``filters``, newest first."""
+    if filters.text:
+        filters.text_by_index = use_index(session, filters.text)
     return filter_cases(visible_cases(session, user), filters, tz=tz)
 
 
