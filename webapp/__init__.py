@@ -16,6 +16,7 @@ from .errors import init_errors
 from .extensions import csrf, db, migrate
 from .hotline import init_hotline
 from .i18n import init_i18n
+from .input_guard import refuse_nul
 from .security import load_current_user
 
 MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).with_name("migrations"))
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     csrf.init_app(app)
     init_i18n(app)
     init_errors(app)
+    app.before_request(refuse_nul)  # first: a NUL would fail in the database (input_guard.py)
     app.before_request(load_current_user)
 
     for blueprint in blueprints():
