@@ -67,18 +67,24 @@ def paginate(
     counting a million matching cases takes longer than showing the first page of them.
     """
     page, per_page = page_args()
-    counted = stmt.order_by(None)
-    if count_cap is not None:
-        counted = counted.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(
-            count_cap + 1
-        )
-    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    capped = count_cap is not None and total > count_cap
-    if capped:
-        total = count_cap  # type: ignore[assignment]
+    total, capped = count_rows(session, stmt, cap=count_cap)
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(rows.scalars()) if scalars else [tuple(r) for r in rows.all()]
     return Page(items, page, per_page, total, capped)
+
+
+def count_rows(session: Session, stmt: Select, *, cap: int | None = None) -> tuple[int, bool]:
+    """The rows of ``stmt``, and whether there are more than ``cap`` (then the count is
+    ``cap``: it stopped reading there)."""
+    counted = stmt.order_by(None)
+    if cap is not None:
+        counted = counted.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(
+            cap + 1
+        )
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    if cap is not None and total > cap:
+        return cap, True
+    return total, False
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

@@ -250,3 +250,22 @@ def test_merging_checks_the_etag_and_the_master(api, hotline_app):
     assert again.status_code == 412  # the case changed since that ETag
     closed = dispatcher.post(f"/api/v1/cases/{duplicate}/merge", json={"master": master})
     assert closed.status_code == 409
+
+
+def test_the_count_stops_after_the_cap(api, hotline_app, monkeypatch):
+    """Counting every match of a common word among a million cases took a second: the count
+    stops after COUNT_CAP matches and says so; the pages still come full."""
+    from webapp.api import cases as cases_api
+
+    for phone in ("13800138001", "13800138002", "13800138003"):
+        open_case(hotline_app, caller_phone=phone)
+    supervisor = api("supervisor")
+    exact = supervisor.get("/api/v1/cases?per_page=2").json
+    assert (exact["total"], exact["total_capped"], exact["pages"]) == (3, False, 2)
+    monkeypatch.setattr(cases_api, "COUNT_CAP", 2)
+    capped = supervisor.get("/api/v1/cases?per_page=2").json
+    assert (capped["total"], capped["total_capped"], capped["pages"]) == (2, True, 1)
+    assert len(capped["items"]) == 2
+    beyond = supervisor.get("/api/v1/cases?per_page=2&page=2").json
+    assert len(beyond["items"]) == 1 and beyond["total_capped"]  # the third case is there
+    assert api("dispatcher").get("/api/v1/tasks").json["total_capped"] is False

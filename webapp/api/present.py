@@ -184,11 +184,14 @@ def json_response(
     return response
 
 
-def page_data(items: list[Any], page: int, per_page: int, total: int) -> dict[str, Any]:
+def page_data(
+    items: list[Any], page: int, per_page: int, total: int, capped: bool = False
+) -> dict[str, Any]:
     return {
         "items": items,
         "page": page,
         "per_page": per_page,
         "total": total,
+        "total_capped": capped,
         "pages": max(1, -(-total // per_page)),
     }

@@ -65,8 +65,22 @@ class PageArgs(InputSchema):
 class PageSchema(ma.Schema):
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    pages = fields.Integer(required=True)
+    total = fields.Integer(
+        required=True,
+        metadata={
+            "description": "the matching items; a case search counts at most 500 (see total_capped)"
+        },
+    )
+    total_capped = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "true when there are more than total (counting a million cases "
+            "takes longer than a page): keep paging while pages come full"
+        },
+    )
+    pages = fields.Integer(
+        required=True, metadata={"description": "the pages of total items (at least 1)"}
+    )
 
 
 class IdempotencyHeaders(ma.Schema):
