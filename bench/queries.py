@@ -3,8 +3,8 @@
 Measures, through the real Flask app (test client, signed-in demo users of the right role, the
 real routes, HTML rendered): the handler's inbox, the dispatcher's queues, the supervisor's
 overdue list, the case list and its searches (by phone, by case number, by keyword, by filters,
-the default ordering, a handler's department view) and the KPI dashboard (default 30 days by
-day; one year by month). p50, p95 and max over ``--repeat`` requests each, after one warm-up.
+the default ordering, a handler's department view), the API's case search by keyword (with a
+supervisor's token) and the KPI dashboard (default 30 days by day; one year by month). p50, p95 and max over ``--repeat`` requests each, after one warm-up.
 
 Data set (bulk mode): the demo city, the bundled diagrams and a few hundred real cases run
 through the engine by ``workflows.simulation.Simulation`` over the 30 days before NOW; then
@@ -307,7 +307,30 @@ class Cloner:
 # -- measuring ------------------------------------------------------------------------------
 
 
+class ApiClient:
+    """A test client sending a user's bearer token (users named ``api:<username>``)."""
+
+    def __init__(self, app, username: str) -> None:
+        from webapp.extensions import db
+        from webapp.hotline import get_hotline
+        from workflows.api.tokens import create_token
+        from workflows.users.service import by_username
+
+        with app.app_context():
+            user = by_username(db.session, username)
+            _row, token = create_token(
+                db.session, user=user, name="bench-queries", clock=get_hotline().clock
+            )
+        self.client = app.test_client()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, url: str):
+        return self.client.get(url, headers=self.headers)
+
+
 def login(app, username: str):
+    if username.startswith("api:"):
+        return ApiClient(app, username[4:])
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
@@ -353,6 +376,16 @@ def queries(s: dict[str, list[str]]) -> list[tuple[str, str, object]]:
         ),
         ("cases: by keyword", "sup1", lambda i: f"/cases?text={keywords[i % len(keywords)]}"),
         ("cases: by a rare keyword", "sup1", lambda i: f"/cases?text={rare[i % len(rare)]}"),
+        (
+            "API: cases by keyword",
+            "api:sup1",
+            lambda i: f"/api/v1/cases?text={keywords[i % len(keywords)]}",
+        ),
+        (
+            "API: cases by a rare keyword",
+            "api:sup1",
+            lambda i: f"/api/v1/cases?text={rare[i % len(rare)]}",
+        ),
         (
             "cases: by filters",
             "sup1",
