@@ -43,11 +43,14 @@ from sqlalchemy.types import NullType
 
 FUNCTION = "hotline_bigrams"
 INDEX = "ix_cases_text_bigrams"
-#: what the index holds, and what the query must spell the same way for the planner to use it
-VECTOR = (
-    f"to_tsvector('simple'::regconfig, {FUNCTION}("
-    "coalesce(description, '') || ' ' || coalesce(address, '')))"
+#: what the index holds; the query spells it the same way (with its own names of the two
+#: columns) for the planner to use the index
+VECTOR_OF = (
+    "to_tsvector('simple'::regconfig, "
+    + FUNCTION
+    + "(coalesce({description}, '') || ' ' || coalesce({address}, '')))"
 )
+VECTOR = VECTOR_OF.format(description="description", address="address")
 POSTGRES_DDL = (
     # IMMUTABLE: its answer depends on its argument alone (an index may only use such)
     f"CREATE OR REPLACE FUNCTION {FUNCTION}(t text) RETURNS text "
@@ -121,6 +124,8 @@ class _TextContains(ColumnElement[bool]):
     inherit_cache = False  # compiled per database and word
 
     def __init__(self, description: Any, address: Any, word: str, by_index: bool) -> None:
+        self.description = description
+        self.address = address
         self.word = word
         self.by_index = by_index
         self.plain = or_(
@@ -141,7 +146,11 @@ def _postgresql(element: _TextContains, compiler, **kw) -> str:
     if not (element.by_index and indexable(element.word)):
         return plain
     word = compiler.process(element.param, **kw)
-    return f"({VECTOR} @@ plainto_tsquery('simple'::regconfig, {FUNCTION}({word})) AND ({plain}))"
+    vector = VECTOR_OF.format(
+        description=compiler.process(element.description, **kw),
+        address=compiler.process(element.address, **kw),
+    )
+    return f"({vector} @@ plainto_tsquery('simple'::regconfig, {FUNCTION}({word})) AND ({plain}))"
 
 
 def text_contains(word: str, *, by_index: bool = False) -> ColumnElement[bool]:
