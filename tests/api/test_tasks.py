@@ -230,3 +230,48 @@ def test_a_completion_reads_each_row_once(api, hotline_app):
     assert len([s for s in reads if " FROM cases" in s or "JOIN cases" in s]) == 1, reads
     assert len([s for s in statements if s.startswith("UPDATE cases")]) == 1, statements
     assert len(statements) <= 10, statements
+
+
+def test_two_steps_in_one_transaction_keep_one_department_link(hotline_app):
+    """A domain service may wrap several steps in one unit of work (``unit_of_work`` nests):
+    a dispatch and a sign-for together leave the one lead link the dispatch made, and the
+    sign-for's check of the departments (one read, see the case mirror) finds it."""
+    from engine.db import unit_of_work
+    from engine.models import HumanTask
+    from webapp.hotline import get_hotline
+    from workflows.cases import flows
+    from workflows.cases.models import Case, CaseDepartment
+    from workflows.users.service import by_username
+
+    number = open_case(hotline_app)
+
+    def ready(element: str) -> str:
+        return db.session.scalar(
+            select(HumanTask.task_id)
+            .join(Case, Case.instance_id == HumanTask.instance_id)
+            .where(Case.number == number, HumanTask.element_id == element)
+            .where(HumanTask.state == "ready")
+        )
+
+    with hotline_app.app_context():
+        hotline, session = get_hotline(), db.session
+        with unit_of_work(session):
+            flows.complete_task(
+                session,
+                hotline,
+                task_id=ready("dispatch"),
+                data={"lead_department": "B-MR"},
+                user=by_username(session, "disp1"),
+            )
+            flows.complete_task(
+                session,
+                hotline,
+                task_id=ready("sign_for"),
+                data={"action": "sign"},
+                user=by_username(session, "h_mr"),
+            )
+        links = session.execute(
+            select(CaseDepartment.role).join(Case).where(Case.number == number)
+        ).all()
+    assert [tuple(link) for link in links] == [("lead",)]
+    assert case_row(hotline_app, number).status == "in_progress"

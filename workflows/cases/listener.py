@@ -10,6 +10,7 @@ The diagram drives the process; the case row mirrors it for queries and KPIs:
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -52,15 +53,12 @@ class CaseMirror:
     def on_step(self, session: Session, step: StepResult) -> None:
         if not step.business_key:
             return
-        # No flush until the end of the step's transaction: one UPDATE of the case row
-        # instead of one per query the mirror makes.
-        with session.no_autoflush:
-            case = (
-                _loaded_case(session, step.business_key)
-                or session.scalars(select(Case).where(Case.number == step.business_key)).first()
-            )
-            if case is not None:
-                self._on_step(session, case, step)
+        case = (
+            _loaded_case(session, step.business_key)
+            or session.scalars(select(Case).where(Case.number == step.business_key)).first()
+        )
+        if case is not None:
+            self._on_step(session, case, step)
 
     def _on_step(self, session: Session, case: Case, step: StepResult) -> None:
         if case.instance_id is None:
@@ -114,12 +112,14 @@ class CaseMirror:
         codes = [lead, *[c for c in co if c != lead]]
         if case.lead_department_id is not None and case.id is not None:
             # Every step after dispatch carries the departments: most change nothing, and
-            # the case's own rows say so in one read.
-            linked = session.execute(
-                select(Department.code, CaseDepartment.department_id, CaseDepartment.role)
-                .join(Department, Department.id == CaseDepartment.department_id)
-                .where(CaseDepartment.case_id == case.id)
-            ).all()
+            # the case's own rows say so in one read (which need not flush the case's new
+            # dates first: the step's changes then go out in one UPDATE at its end).
+            with _unless_departments_unsaved(session):
+                linked = session.execute(
+                    select(Department.code, CaseDepartment.department_id, CaseDepartment.role)
+                    .join(Department, Department.id == CaseDepartment.department_id)
+                    .where(CaseDepartment.case_id == case.id)
+                ).all()
             wanted = {code: "lead" if code == lead else "co" for code in codes}
             if {code: role for code, _, role in linked} == wanted and any(
                 role == "lead" and department_id == case.lead_department_id
@@ -216,6 +216,15 @@ class CaseMirror:
             actor=step.actor,
             payload={"case": case.number, **(payload or {})},
         )
+
+
+def _unless_departments_unsaved(session: Session):
+    """``no_autoflush`` for a read of departments and case links, unless the session holds
+    unsaved ones (an earlier step of the same transaction), which the read must see."""
+    unsaved = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, CaseDepartment | Department) for obj in unsaved):
+        return contextlib.nullcontext()
+    return session.no_autoflush
 
 
 def _loaded_case(session: Session, number: str) -> Case | None:
