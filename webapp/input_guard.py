@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest
 
 NUL = "\x00"
 MESSAGE = "contains the character U+0000 (NUL), which no text may hold"
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _json_fields(value: Any, name: str) -> Iterator[str]:
@@ -46,9 +47,6 @@ def nul_fields() -> list[str]:
     if request.is_json and request.content_length:
         found.extend(_json_fields(request.get_json(silent=True), ""))
     return list(dict.fromkeys(found))
-
-
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def refuse_nul() -> None:

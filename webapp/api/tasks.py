@@ -40,8 +40,8 @@ blp = ApiBlueprint(
     description="Tasks: your inbox, one task with its form, claim, release, complete.",
 )
 WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
-#: statements of every completion, built once (read afresh: the engine writes with plain SQL)
-#: after a completion: the completed task and its case's ready tasks, in one read
+#: after a completion: the completed task and its case's ready tasks, in one read, afresh
+#: (the engine writes task rows with plain SQL); built once
 _TASK_AND_READY = (
     select(HumanTask)
     .where(

@@ -12,9 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from workflows.cases.search import CaseFilters, filter_cases
-from workflows.cases.service import visible_cases
-from workflows.cases.text_search import use_index
+from workflows.cases.search import CaseFilters, search_cases
 from workflows.users.models import User
 
 from .labels import Labels
@@ -78,20 +76,18 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
     return search
 
 
-def apply(stmt: Select, search: Search, *, tz: ZoneInfo, session: Session | None = None) -> Select:
-    """``stmt`` (over Case) narrowed by the filters, newest first (with ``session``, a word
-    is looked up through the pairs index when that is faster: ``text_search.use_index``)."""
+def filters(search: Search) -> CaseFilters:
+    """The domain's filters from the form's values."""
     v = search.values
-    filters = CaseFilters(
+    return CaseFilters(
         **{name: v[name] for name in TEXT_FILTERS},
         department_id=search.department_id,
         created_from=search.created_from,
         created_to=search.created_to,
     )
-    if session is not None and filters.text:
-        filters.text_by_index = use_index(session, filters.text)
-    return filter_cases(stmt, filters, tz=tz)
 
 
 def cases(session: Session, user: User, search: Search, *, tz: ZoneInfo) -> Select:
-    return apply(visible_cases(session, user), search, tz=tz, session=session)
+    """The cases ``user`` may see that match the form, newest first (as the API's search:
+    ``search_cases``, which also decides whether a word goes through its index)."""
+    return search_cases(session, user, filters(search), tz=tz)
