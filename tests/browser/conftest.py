@@ -116,6 +116,10 @@ def _is_local(url: str) -> bool:
     )
 
 
+#: static files a page loads; leaving the page cancels those still loading (ERR_ABORTED)
+_SUBRESOURCES = {"script", "stylesheet", "image", "font"}
+
+
 @pytest.fixture
 def page(chromium: Browser, console_errors: list[str]) -> Iterator[Page]:
     context = chromium.new_context(
@@ -144,8 +148,13 @@ def page(chromium: Browser, console_errors: list[str]) -> Iterator[Page]:
         console_errors.append(f"uncaught: {error}")
 
     def on_request_failed(request: Request) -> None:
-        if _is_local(request.url):  # non-local ones are already reported by guard()
-            console_errors.append(f"request failed: {request.url} ({request.failure})")
+        if not _is_local(request.url):
+            return  # already reported by guard()
+        if request.failure == "net::ERR_ABORTED" and request.resource_type in _SUBRESOURCES:
+            # a script or stylesheet still loading when a click leaves the page is cancelled
+            # by the browser (the next page loads it again; a 404 would be a console error)
+            return
+        console_errors.append(f"request failed: {request.url} ({request.failure})")
 
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
