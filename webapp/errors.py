@@ -1,4 +1,12 @@
-"""Error pages: every error answers with a page (or JSON for the API), never a traceback."""
+"""Error pages: every error answers with a page (or JSON for the API), never a traceback.
+
+The domain's refusals are mapped here once, for every area: ``FormInvalid`` is 422,
+``Forbidden`` 403, any other ``DomainError`` and the engine's ``ConflictError`` 409, each in
+the area's own format (the area's renderer: the API's JSON, Open311's error list; a page
+otherwise). Views raise them and do not catch them, except where a page shows the form again
+with what was typed (intake, the task page, notes, merging, tokens): no handler can rebuild
+that page.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import ConflictError, NotFound
-from workflows.errors import Forbidden
+from workflows.errors import DomainError, Forbidden, FormInvalid
 
 TITLES = {
     400: "Bad request",
@@ -18,6 +26,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Too large",
+    422: "The form has errors",
     429: "Too many requests",
     500: "Something went wrong",
 }
@@ -75,6 +84,14 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(ConflictError)
     def conflict(exc: ConflictError):
+        return render_error(409, str(exc), exc)
+
+    @app.errorhandler(FormInvalid)
+    def form_invalid(exc: FormInvalid):
+        return render_error(422, str(exc), exc)
+
+    @app.errorhandler(DomainError)
+    def refused(exc: DomainError):
         return render_error(409, str(exc), exc)
 
     @app.errorhandler(Exception)

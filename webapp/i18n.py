@@ -52,7 +52,13 @@ def init_i18n(app: Flask) -> None:
     )
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["time_left"] = time_left
-    app.jinja_env.globals["lang"] = lambda: str(get_locale() or "zh")
+    app.jinja_env.globals["lang"] = lang
+
+
+def lang() -> str:
+    """The language of this request's pages and messages (form errors included): the
+    switch's choice, else the browser's or API client's Accept-Language, else Chinese."""
+    return str(get_locale() or "zh")
 
 
 def tz() -> ZoneInfo:

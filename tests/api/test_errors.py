@@ -107,3 +107,57 @@ def test_pages_still_answer_html(as_role, hotline_app):
     number = open_case(hotline_app)
     response = as_role("handler").get(f"/cases/{number}")
     assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def without_dispatch_platform(app) -> None:
+    """The demo city with no dispatch platform: intake refuses with a DomainError."""
+    from sqlalchemy import update
+
+    from webapp.extensions import db
+    from workflows.departments.models import Department
+
+    with app.app_context():
+        db.session.execute(update(Department).values(is_platform=False))
+        db.session.commit()
+
+
+def test_a_refusal_of_the_domain_is_409_with_its_words_and_changes_nothing(api, hotline_app):
+    """webapp.errors maps DomainError to 409 in the API's format; the view has no except."""
+    without_dispatch_platform(hotline_app)
+    operator = api("operator")
+    body = assert_error(
+        operator.post("/api/v1/cases", json=INTAKE, headers={"Idempotency-Key": "no-platform"}),
+        409,
+    )
+    assert "no dispatch platform" in body["message"] and "errors" not in body
+    assert api("supervisor").get("/api/v1/cases").json["total"] == 0
+
+
+def test_a_form_error_is_422_naming_each_field(api, hotline_app):
+    body = assert_error(
+        api("operator").post("/api/v1/cases", json={**INTAKE, "urgency": "whenever"}), 422
+    )
+    assert body["message"] == "The request failed validation: see errors."
+    assert list(body["errors"]) == ["urgency"]
+
+
+def test_a_domain_error_on_a_page_without_a_form_is_an_error_page(hotline_app):
+    """A page that has no form to show again gets webapp.errors' page: 409 (422 for a form
+    error) with the words; the API and Open311 get their own formats for the same errors."""
+    from workflows.errors import DomainError, FormInvalid
+
+    def answer(path: str, exc: Exception):
+        with hotline_app.test_request_context(path, headers={"Accept-Language": "en"}):
+            return hotline_app.make_response(hotline_app.handle_user_exception(exc))
+
+    page = answer("/cases/1", DomainError("the rule says no"))
+    assert page.status_code == 409 and page.mimetype == "text/html"
+    assert "the rule says no" in page.get_data(as_text=True)
+    page = answer("/cases/1", FormInvalid({"body": ["required"]}))
+    assert page.status_code == 422 and page.mimetype == "text/html"
+    assert "body: required" in page.get_data(as_text=True)
+    api_answer = answer("/api/v1/cases", FormInvalid({"body": ["required"]}))
+    assert api_answer.status_code == 422 and api_answer.json["errors"] == {"body": ["required"]}
+    open311 = answer("/open311/v2/requests.json", FormInvalid({"phone": ["required"]}))
+    assert open311.status_code == 400  # GeoReport's status for a bad parameter
+    assert open311.json == [{"code": 400, "description": "phone: required"}]

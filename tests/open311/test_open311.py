@@ -422,3 +422,19 @@ def test_errors_never_answer_html(hotline_app):
     assert root.tag == "errors" and root.findtext("error/code") == "404"
     not_allowed = client.delete(f"{BASE}/requests.json")
     assert not_allowed.status_code == 405 and not_allowed.json[0]["code"] == 405
+
+
+def test_a_refusal_of_the_domain_is_409_in_georeport_errors(hotline_app, api_key):
+    """A DomainError (no dispatch platform) answers Open311's error list, not a 500."""
+    from tests.api.test_errors import without_dispatch_platform
+
+    without_dispatch_platform(hotline_app)
+    client = hotline_app.test_client()
+    response = post_request(client, api_key)
+    assert response.status_code == 409, response.get_data(as_text=True)
+    assert [e["code"] for e in response.json] == [409]
+    assert "no dispatch platform" in response.json[0]["description"]
+    response = client.post(f"{BASE}/requests.xml", data={**REPORT, "api_key": api_key})
+    assert response.status_code == 409
+    assert "no dispatch platform" in xml(response).find("error/description").text
+    assert client.get(f"{BASE}/requests.json?api_key={api_key}").json == []

@@ -8,16 +8,16 @@ from flask import g, url_for
 from flask.views import MethodView
 from flask_smorest import abort
 
-from engine.errors import ConflictError, NotFound
+from engine.errors import NotFound
 from workflows.cases import flows
 from workflows.cases.search import CaseFilters, search_cases
 from workflows.cases.service import get_case
 from workflows.departments.service import by_code
-from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.users.models import Role
 
 from ..extensions import db
 from ..hotline import get_hotline
+from ..i18n import lang
 from ..pagination import COUNT_CAP, count_rows
 from . import schemas as s
 from .auth import roles
@@ -25,7 +25,7 @@ from .blueprint import ApiBlueprint
 from .etags import check_if_match, etag_of
 from .idempotency import atomic
 from .present import case_data, case_etag, cases_data, json_response, page_data
-from .requests import json_object, lang
+from .requests import json_object
 
 blp = ApiBlueprint(
     "api-cases",
@@ -96,14 +96,9 @@ class Cases(MethodView):
         """Intake: record a call as a case (operators). The fields are the intake form's;
         errors name the field. A retry with the same ``Idempotency-Key`` gets the first case."""
         data = json_object()
-        try:
-            case = flows.open_case(
-                db.session, get_hotline(), data=data, actor=g.user.username, lang=lang()
-            )
-        except FormInvalid as exc:
-            abort(422, errors=exc.errors)
-        except DomainError as exc:
-            abort(409, message=str(exc))
+        case = flows.open_case(
+            db.session, get_hotline(), data=data, actor=g.user.username, lang=lang()
+        )
         body = case_data(case)
         return json_response(
             body,
@@ -182,19 +177,14 @@ class Merge(MethodView):
             get_case(db.session, number=master, user=g.user)
         except NotFound:
             abort(422, errors={"master": [f"there is no case numbered {master}"]})
-        try:
-            flows.merge_case(
-                db.session,
-                get_hotline(),
-                duplicate_number=number,
-                master_number=master,
-                user=g.user,
-                reason=args["reason"],
-            )
-        except Forbidden as exc:
-            abort(403, message=str(exc))
-        except (ConflictError, DomainError) as exc:
-            abort(409, message=str(exc))
+        flows.merge_case(
+            db.session,
+            get_hotline(),
+            duplicate_number=number,
+            master_number=master,
+            user=g.user,
+            reason=args["reason"],
+        )
         db.session.flush()  # the case mirror's changes, before reading them back
         db.session.expire_all()
         case = _visible(number)

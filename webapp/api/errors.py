@@ -16,6 +16,8 @@ from flask import Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from workflows.errors import FormInvalid
+
 MESSAGES = {
     400: "The request is malformed.",
     401: "Send a valid API token: Authorization: Bearer <token>.",
@@ -114,7 +116,9 @@ def webargs_errors(messages: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def render(status: int, message: str | None, exc: BaseException | None) -> Response:
-    """The JSON answer for an error raised anywhere under /api/v1 (see webapp.errors)."""
+    """The JSON answer for an error raised anywhere under /api/v1 (see webapp.errors): the
+    domain's refusals included (``FormInvalid`` 422 with its fields, ``Forbidden`` 403, other
+    ``DomainError`` and ``ConflictError`` 409 with their message), so views let them pass."""
     errors = None
     headers: dict[str, str] = {}
     if isinstance(exc, HTTPException):
@@ -130,6 +134,8 @@ def render(status: int, message: str | None, exc: BaseException | None) -> Respo
             message = data.get("message") or MESSAGES[422 if status == 422 else 400]
         headers.update(data.get("headers") or {})
         headers.update({k: v for k, v in exc.get_headers() if k.lower() not in ("content-type",)})
+    elif isinstance(exc, FormInvalid):
+        message, errors = None, exc.errors  # the fields say what is wrong
     elif status == 500:
         message = None  # never the exception's text (webapp.errors logs it)
     return error_response(status, message, errors, headers)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_babel import get_locale
 from flask_smorest import abort
 
 
@@ -22,8 +21,3 @@ def json_object() -> dict[str, Any]:
     if not isinstance(body, dict):
         abort(400, message="Send a JSON object.", errors={"body": ["not a JSON object"]})
     return body
-
-
-def lang() -> str:
-    """Messages (form errors) in the language the client asks for: Chinese by default."""
-    return str(get_locale() or "zh")

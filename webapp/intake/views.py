@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -18,6 +17,7 @@ from workflows.errors import DomainError, FormInvalid
 from workflows.knowledge.service import search
 from workflows.users.models import Role
 
+from .. import i18n
 from ..extensions import db
 from ..hotline import get_hotline
 from ..security import roles_required
@@ -26,10 +26,6 @@ from . import bp
 #: the operator starts with who is calling: the phone number brings up earlier cases
 FIRST_FIELDS = ("caller_phone", "caller_name")
 MULTI_TYPES = ("taglist", "checklist")
-
-
-def current_lang() -> str:
-    return str(get_locale() or "zh")
 
 
 def submitted_values(form: Mapping[str, Any], formdata: MultiDict) -> dict[str, Any]:
@@ -71,7 +67,7 @@ def _intake_form(lang: str) -> dict[str, Any]:
 @bp.route("/intake", methods=["GET", "POST"])
 @roles_required(Role.OPERATOR)
 def new():
-    lang = current_lang()
+    lang = i18n.lang()
     form = _intake_form(lang)
     values: dict[str, Any] | None = None
     errors: dict[str, list[str]] = {}

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, request, url_for
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from workflows.cases.models import Case
@@ -22,6 +21,7 @@ from ..api.auth import throttle
 from ..api.idempotency import atomic
 from ..extensions import csrf, db
 from ..hotline import get_hotline
+from ..i18n import lang
 from . import bp
 from .render import Open311Error, error_response, render, respond, split_format
 
@@ -50,8 +50,13 @@ def _open311_error(exc: Open311Error):
     return error_response(exc.status, exc.messages, exc.headers)
 
 
-def lang() -> str:
-    return str(get_locale() or "zh")
+@bp.errorhandler(FormInvalid)
+def _invalid(exc: FormInvalid):
+    """GeoReport answers bad parameters with 400, one error per parameter (the flows name
+    Open311's parameters, not our form's fields); other refusals are webapp.errors' (409)."""
+    return error_response(
+        400, [f"{key}: {m}" for key, messages in exc.errors.items() for m in messages]
+    )
 
 
 def formats(rule: str, endpoint: str, view, methods=("GET",)) -> None:
@@ -184,20 +189,15 @@ def _post_request(fmt: str):
     description = request.form.get("description") or ""
     if len(description) > 4000:
         raise Open311Error(400, "description: at most 4000 characters")
-    try:
-        case, row = submit_request(
-            db.session,
-            get_hotline(),
-            channel=channel,
-            service=service,
-            params=request.form,
-            attributes=attributes,
-            lang=lang(),
-        )
-    except FormInvalid as exc:
-        raise Open311Error(
-            400, *[f"{key}: {m}" for key, messages in exc.errors.items() for m in messages]
-        ) from None
+    case, row = submit_request(
+        db.session,
+        get_hotline(),
+        channel=channel,
+        service=service,
+        params=request.form,
+        attributes=attributes,
+        lang=lang(),
+    )
     notice = _notice(case)
     response = respond(
         "service_requests",

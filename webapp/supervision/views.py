@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
@@ -18,7 +17,7 @@ from workflows.users.models import Role
 from ..cases.labels import Labels, yes_no
 from ..extensions import db
 from ..hotline import get_hotline
-from ..i18n import local_time, time_left
+from ..i18n import lang, local_time, time_left
 from ..pagination import CSV_LIMIT, Page, csv_response, page_args, paginate, wants_csv
 from ..security import roles_required
 from . import bp, dashboard
@@ -26,10 +25,6 @@ from . import bp, dashboard
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 #: the escalated list's "mark" filter
 MARKS = ("escalated", "sign_escalated", "red", "yellow")
-
-
-def lang() -> str:
-    return str(get_locale() or "zh")
 
 
 def _department_filter(labels: Labels) -> tuple[str, int | None, dict[str, list[str]]]:
