@@ -9,16 +9,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from .clock import Clock
 from .db import unit_of_work
 from .errors import ConflictError, DefinitionInvalid, NotFound
 from .expressions import Evaluator
-from .models import Definition
+from .models import Definition, ProcessInstance
 from .spiff import BpmnParser
 from .validation import FormExists, ValidationResult, validate_bytes
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
@@ -118,15 +118,6 @@ def deploy(
     return outcomes
 
 
-def latest_definition(session: Session, key: str) -> Definition:
-    row = session.scalars(
-        select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1)
-    ).first()
-    if row is None:
-        raise NotFound(f"no definition with key {key!r} is deployed")
-    return row
-
-
 _LATEST_REF = (
     select(Definition.id, Definition.key)
     .where(Definition.key == bindparam("key"))
@@ -151,17 +142,6 @@ def definition_ref(conn: Connection, key: str, version: int | None = None) -> tu
     return row[0], row[1]
 
 
-def get_definition(session: Session, key: str, version: int | None = None) -> Definition:
-    if version is None:
-        return latest_definition(session, key)
-    row = session.scalars(
-        select(Definition).where(Definition.key == key, Definition.version == version)
-    ).first()
-    if row is None:
-        raise NotFound(f"{key} has no version {version}")
-    return row
-
-
 def list_definitions(session: Session) -> list[tuple[str, str, list[int]]]:
     """(key, name of latest, versions) for every deployed key."""
     rows = session.execute(
@@ -177,8 +157,78 @@ def list_definitions(session: Session) -> list[tuple[str, str, list[int]]]:
     return [(k, n, v) for k, (n, v) in out.items()]
 
 
-def count_definitions(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Definition)) or 0
+# -- reads the pages and the API share ------------------------------------------------------
+
+
+def version_numbers(session: Session, key: str) -> list[int]:
+    """The deployed versions of ``key``, oldest first (empty when none is)."""
+    return list(
+        session.scalars(
+            select(Definition.version).where(Definition.key == key).order_by(Definition.version)
+        )
+    )
+
+
+def definition_version(session: Session, *, key: str, version: int) -> Definition | None:
+    """One version of ``key`` with its XML, or None."""
+    return session.scalars(
+        select(Definition).where(Definition.key == key, Definition.version == version)
+    ).first()
+
+
+def versions_of(key: str) -> Select:
+    """Every version of ``key`` newest first, without its XML (a statement, to page through)."""
+    return (
+        select(Definition)
+        .options(defer(Definition.xml))
+        .where(Definition.key == key)
+        .order_by(Definition.version.desc())
+    )
+
+
+def latest_versions() -> Select:
+    """(key, name, version, versions, deployed_by, deployed_at) of each key's latest version,
+    by key (a statement, to page through)."""
+    latest = (
+        select(
+            Definition.key,
+            func.max(Definition.version).label("latest"),
+            func.count().label("versions"),
+        )
+        .group_by(Definition.key)
+        .subquery()
+    )
+    return (
+        select(
+            Definition.key,
+            Definition.name,
+            Definition.version,
+            latest.c.versions,
+            Definition.deployed_by,
+            Definition.deployed_at,
+        )
+        .join(latest, and_(Definition.key == latest.c.key, Definition.version == latest.c.latest))
+        .order_by(Definition.key)
+    )
+
+
+def deployed_counts(session: Session) -> tuple[int, int]:
+    """(keys, versions) deployed."""
+    keys, versions = session.execute(
+        select(func.count(func.distinct(Definition.key)), func.count()).select_from(Definition)
+    ).one()
+    return keys or 0, versions or 0
+
+
+def running_per_key(session: Session) -> dict[str, int]:
+    """Running instances per definition key (keys with none are left out)."""
+    return dict(
+        session.execute(
+            select(ProcessInstance.key, func.count())
+            .where(ProcessInstance.status == "running")
+            .group_by(ProcessInstance.key)
+        ).all()
+    )
 
 
 class SpecCache:

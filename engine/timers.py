@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Select, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .clock import Clock
@@ -335,6 +335,24 @@ def open_incidents(session: Session, *, limit: int = 100) -> list[Incident]:
             .order_by(Incident.created_at.desc(), Incident.id.desc())
             .limit(limit)
         )
+    )
+
+
+def open_incidents_listing() -> Select:
+    """The rows of :func:`open_incidents` with their instance's business key and definition
+    key and their timer's element and due time (a statement, to page through)."""
+    return (
+        select(
+            Incident,
+            ProcessInstance.business_key,
+            ProcessInstance.key,
+            Timer.element_id,
+            Timer.due_at,
+        )
+        .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
+        .outerjoin(Timer, Timer.id == Incident.timer_id)
+        .where(Incident.resolved_at.is_(None))
+        .order_by(Incident.created_at.desc(), Incident.id.desc())
     )
 
 

@@ -24,13 +24,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import defer
 
-from engine.definitions import DeployOutcome
+from engine.definitions import (
+    DeployOutcome,
+    definition_version,
+    latest_versions,
+    running_per_key,
+    version_numbers,
+    versions_of,
+)
 from engine.errors import ConflictError, DefinitionInvalid, Issue
 from engine.migration import diff_versions, running_counts
-from engine.models import Definition, ProcessInstance
+from engine.models import Definition
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -51,20 +56,14 @@ def _file_name(raw: str | None, default: str = "diagram.bpmn") -> str:
 
 
 def _definition(key: str, version: int) -> Definition:
-    row = db.session.scalars(
-        select(Definition).where(Definition.key == key, Definition.version == version)
-    ).first()
+    row = definition_version(db.session, key=key, version=version)
     if row is None:
         abort(404)
     return row
 
 
 def _versions(key: str) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Definition.version).where(Definition.key == key).order_by(Definition.version)
-        )
-    )
+    return version_numbers(db.session, key)
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -73,36 +72,9 @@ def _versions(key: str) -> list[int]:
 @bp.get("/definitions")
 @admin_only
 def definitions():
-    latest = (
-        select(
-            Definition.key,
-            func.max(Definition.version).label("latest"),
-            func.count().label("versions"),
-        )
-        .group_by(Definition.key)
-        .subquery()
-    )
-    stmt = (
-        select(
-            Definition.key,
-            Definition.name,
-            Definition.version,
-            latest.c.versions,
-            Definition.deployed_by,
-            Definition.deployed_at,
-        )
-        .join(latest, and_(Definition.key == latest.c.key, Definition.version == latest.c.latest))
-        .order_by(Definition.key)
-    )
-    running = dict(
-        db.session.execute(
-            select(ProcessInstance.key, func.count())
-            .where(ProcessInstance.status == "running")
-            .group_by(ProcessInstance.key)
-        ).all()
-    )
+    running = running_per_key(db.session)
     page = listing(
-        stmt,
+        latest_versions(),
         filename="case-types.csv",
         header=[
             "key",
@@ -124,15 +96,9 @@ def definitions():
 @bp.get("/definitions/<key>")
 @admin_only
 def definition(key: str):
-    stmt = (
-        select(Definition)
-        .options(defer(Definition.xml), defer(Definition.info))
-        .where(Definition.key == key)
-        .order_by(Definition.version.desc())
-    )
     running = running_counts(db.session, key=key)
     page = listing(
-        stmt,
+        versions_of(key),
         filename=f"{key}-versions.csv",
         header=["key", "version", "name", "file_name", "deployed_by", "deployed_at", "running"],
         row=lambda d: [

@@ -7,7 +7,7 @@ from datetime import date
 from flask import render_template
 from sqlalchemy import func, select
 
-from engine.models import Definition, ProcessInstance
+from engine.definitions import deployed_counts, running_per_key
 from engine.timers import stats
 from workflows.calendar.models import CalendarDay
 from workflows.departments.models import Department
@@ -32,14 +32,11 @@ def index():
     hotline = get_hotline()
     now = hotline.clock.now()
     year = now.astimezone(hotline.tz).year
+    keys, versions = deployed_counts(db.session)
     counts = {
-        "case_types": _count(select(func.count(func.distinct(Definition.key)))),
-        "versions": _count(select(func.count()).select_from(Definition)),
-        "running": _count(
-            select(func.count())
-            .select_from(ProcessInstance)
-            .where(ProcessInstance.status == "running")
-        ),
+        "case_types": keys,
+        "versions": versions,
+        "running": sum(running_per_key(db.session).values()),
         "departments": _count(
             select(func.count()).select_from(Department).where(Department.active.is_(True))
         ),

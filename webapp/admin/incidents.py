@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from engine.errors import EngineError
-from engine.models import Incident, ProcessInstance, Timer
-from engine.timers import retry_incident
+from engine.timers import open_incidents_listing, retry_incident
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -20,22 +18,8 @@ from .common import admin_only, audit, listing
 @bp.get("/incidents")
 @admin_only
 def incidents():
-    # the same rows as engine.timers.open_incidents, a page at a time, with the case number
-    stmt = (
-        select(
-            Incident,
-            ProcessInstance.business_key,
-            ProcessInstance.key,
-            Timer.element_id,
-            Timer.due_at,
-        )
-        .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
-        .outerjoin(Timer, Timer.id == Incident.timer_id)
-        .where(Incident.resolved_at.is_(None))
-        .order_by(Incident.created_at.desc(), Incident.id.desc())
-    )
     page = listing(
-        stmt,
+        open_incidents_listing(),
         filename="timer-incidents.csv",
         header=["id", "case", "case_type", "element", "due_at", "error", "attempts", "created_at"],
         row=lambda r: [

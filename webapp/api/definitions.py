@@ -8,12 +8,17 @@ from typing import Any
 from flask import Response, current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import defer
 
-from engine.errors import ConflictError, DefinitionInvalid, EngineError, NotFound
+from engine.definitions import (
+    definition_version,
+    latest_versions,
+    running_per_key,
+    version_numbers,
+    versions_of,
+)
+from engine.errors import DefinitionInvalid, EngineError, NotFound
 from engine.migration import diff_versions, running_counts
-from engine.models import Definition, ProcessInstance
+from engine.models import Definition
 from workflows.users.models import Role
 
 from ..extensions import db
@@ -32,20 +37,10 @@ blp = ApiBlueprint(
 )
 
 
-def _versions(key: str) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Definition.version).where(Definition.key == key).order_by(Definition.version)
-        )
-    )
-
-
 def _version_row(key: str, version: int) -> Definition:
     if not 1 <= version <= s.MAX_PAGE:
         abort(404, message=f"{key} has no version {version}")
-    row = db.session.scalars(
-        select(Definition).where(Definition.key == key, Definition.version == version)
-    ).first()
+    row = definition_version(db.session, key=key, version=version)
     if row is None:
         abort(404, message=f"{key} has no version {version}")
     return row
@@ -78,37 +73,8 @@ class Definitions(MethodView):
     @blp.response(200, s.DefinitionSchema(many=True))
     def get(self):
         """Every case type diagram with its latest version."""
-        latest = (
-            select(
-                Definition.key,
-                func.max(Definition.version).label("latest"),
-                func.count().label("versions"),
-            )
-            .group_by(Definition.key)
-            .subquery()
-        )
-        rows = db.session.execute(
-            select(
-                Definition.key,
-                Definition.name,
-                Definition.version,
-                latest.c.versions,
-                Definition.deployed_by,
-                Definition.deployed_at,
-            )
-            .join(
-                latest,
-                and_(Definition.key == latest.c.key, Definition.version == latest.c.latest),
-            )
-            .order_by(Definition.key)
-        ).all()
-        running = dict(
-            db.session.execute(
-                select(ProcessInstance.key, func.count())
-                .where(ProcessInstance.status == "running")
-                .group_by(ProcessInstance.key)
-            ).all()
-        )
+        rows = db.session.execute(latest_versions()).all()
+        running = running_per_key(db.session)
         items = [
             {
                 "key": key,
@@ -151,8 +117,6 @@ class Definitions(MethodView):
             )
         except DefinitionInvalid as exc:
             abort(422, errors={"xml": [str(i) for i in exc.issues]})
-        except ConflictError as exc:
-            abort(409, message=str(exc))
         current_app.logger.info("api %s: deploy %s", g.user.username, name)
         return json_response(
             {
@@ -175,12 +139,7 @@ class Versions(MethodView):
     @blp.response(200, s.VersionSchema(many=True))
     def get(self, key: str):
         """Every version of one diagram, newest first, with its running cases."""
-        rows = db.session.scalars(
-            select(Definition)
-            .options(defer(Definition.xml))
-            .where(Definition.key == key)
-            .order_by(Definition.version.desc())
-        ).all()
+        rows = db.session.scalars(versions_of(key)).all()
         if not rows:
             abort(404, message=f"no diagram has the key {key}")
         running = running_counts(db.session, key=key)
@@ -221,7 +180,7 @@ class Diff(MethodView):
     def get(self, args: dict[str, Any], key: str):
         """What changed between two versions (default: the last two): elements added,
         removed and changed, with each changed facet's before and after."""
-        versions = _versions(key)
+        versions = version_numbers(db.session, key)
         if not versions:
             abort(404, message=f"no diagram has the key {key}")
         older = args.get("from_", versions[-2] if len(versions) > 1 else versions[-1])

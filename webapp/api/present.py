@@ -9,8 +9,9 @@ from typing import Any
 from flask import Response, g
 from sqlalchemy import bindparam, select
 
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask
 from workflows.cases.models import Case, CaseDepartment
+from workflows.cases.reads import instance_version
 from workflows.cases.service import can_act
 from workflows.departments.models import Department
 
@@ -163,9 +164,7 @@ def task_data(task: HumanTask, case: Case) -> dict[str, Any]:
 def task_etag(task: HumanTask, version: int | None = None) -> str:
     """The task's ETag; ``version`` is its instance's, when the caller has read it already."""
     if version is None:
-        version = db.session.scalar(
-            select(ProcessInstance.version).where(ProcessInstance.id == task.instance_id)
-        )
+        version = instance_version(db.session, task.instance_id)
     return etag_of([task.task_id, task.state, task.assignee, version])
 
 

@@ -3,27 +3,24 @@ claim and release, and completing it with the form's data, checked as on the tas
 
 from __future__ import annotations
 
-import functools
-from types import SimpleNamespace
 from typing import Any
 
 from flask import g
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import and_, bindparam, or_, select
 
 from engine.errors import ConflictError
-from engine.models import HumanTask, ProcessInstance
-from workflows.cases import flows
+from engine.models import HumanTask
+from workflows.cases import flows, reads
 from workflows.cases import service as cases
 from workflows.cases.claims import claim_task, claimed_count, claimed_tasks, release_task
 from workflows.cases.inbox import inbox_count
 from workflows.cases.models import Case
-from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.users.models import Role
 
 from ..extensions import db
 from ..hotline import get_hotline
+from ..i18n import lang
 from . import schemas as s
 from .auth import roles
 from .blueprint import ApiBlueprint
@@ -31,7 +28,7 @@ from .errors import error_response
 from .etags import check_if_match
 from .idempotency import atomic, keep_on_error
 from .present import case_data, json_response, page_data, task_data, task_etag
-from .requests import json_object, lang
+from .requests import json_object
 
 blp = ApiBlueprint(
     "api-tasks",
@@ -40,48 +37,19 @@ blp = ApiBlueprint(
     description="Tasks: your inbox, one task with its form, claim, release, complete.",
 )
 WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
-#: after a completion: the completed task and its case's ready tasks, in one read, afresh
-#: (the engine writes task rows with plain SQL); built once
-_TASK_AND_READY = (
-    select(HumanTask)
-    .where(
-        or_(
-            HumanTask.task_id == bindparam("task_id"),
-            and_(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "ready"),
-        )
-    )
-    .order_by(HumanTask.id)
-    .execution_options(populate_existing=True)
-)
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
-
-
-@functools.lru_cache(maxsize=1024)
-def _visible_task_stmt(role: str, department_id: int | None):
-    """The task and its case if the case is one users of this role and department may see:
-    the case list's own rule (``visible_cases``, which depends on nothing else), joined to
-    the task, built once per (role, department) instead of once per request."""
-    user = SimpleNamespace(role=role, department_id=department_id)
-    return (
-        cases.visible_cases(None, user)
-        .join(HumanTask, HumanTask.instance_id == Case.instance_id)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.task_id == bindparam("task_id"))
-        .with_only_columns(HumanTask, Case, ProcessInstance.version)
-    )
 
 
 def _visible_task(task_id: str) -> tuple[HumanTask, Case, int]:
     """The task if its case is one the user may see (404 otherwise, as for the case), with
     its case and its instance's version (for the ETag and the engine's stale-save check)."""
-    stmt = _visible_task_stmt(str(g.user.role), g.user.department_id)
-    row = db.session.execute(stmt, {"task_id": task_id}).first()
-    if row is None:
+    found = reads.visible_task(db.session, task_id=task_id, user=g.user)
+    if found is None:
         abort(404, message=f"task {task_id} does not exist")
-    return row[0], row[1], row[2]
+    return found
 
 
-def _form(task: HumanTask, case: Case) -> dict[str, Any] | None:
+def _form(task: HumanTask) -> dict[str, Any] | None:
     if not task.form_key:
         return None
     hotline = get_hotline()
@@ -89,7 +57,6 @@ def _form(task: HumanTask, case: Case) -> dict[str, Any] | None:
         db.session,
         hotline,
         form_key=task.form_key,
-        case=case,
         group=task.candidate_group,
         lang=lang(),
     )
@@ -150,7 +117,7 @@ class Task(MethodView):
         waits for you, and its ETag."""
         task, case, version = _visible_task(task_id)
         data = task_data(task, case)
-        data["form"] = _form(task, case) if task.state == "ready" else None
+        data["form"] = _form(task) if task.state == "ready" else None
         return json_response(data, etag=task_etag(task, version))
 
 
@@ -164,16 +131,13 @@ class Claim(MethodView):
         """Claim the task: you are on it (409 if someone else claimed it first)."""
         task, _case, version = _actionable(task_id)
         check_if_match(lambda: task_etag(task, version), f"task {task_id}")
-        try:
-            task, case = claim_task(
-                db.session,
-                task_id=task_id,
-                user=g.user,
-                clock=get_hotline().clock,
-                runtime=get_hotline().runtime,
-            )
-        except ConflictError as exc:
-            abort(409, message=str(exc))
+        task, case = claim_task(
+            db.session,
+            task_id=task_id,
+            user=g.user,
+            clock=get_hotline().clock,
+            runtime=get_hotline().runtime,
+        )
         return json_response(task_data(task, case), etag=task_etag(task))
 
 
@@ -187,12 +151,9 @@ class Release(MethodView):
         """Give a task you claimed back to your group."""
         task, _case, version = _actionable(task_id)
         check_if_match(lambda: task_etag(task, version), f"task {task_id}")
-        try:
-            task, case = release_task(
-                db.session, task_id=task_id, user=g.user, runtime=get_hotline().runtime
-            )
-        except Forbidden as exc:
-            abort(403, message=str(exc))
+        task, case = release_task(
+            db.session, task_id=task_id, user=g.user, runtime=get_hotline().runtime
+        )
         return json_response(task_data(task, case), etag=task_etag(task))
 
 
@@ -229,21 +190,15 @@ class Complete(MethodView):
                 expected_version=expected,
                 found=(task, case),  # read by _actionable in this unit of work
             )
-        except FormInvalid as exc:
-            abort(422, errors=exc.errors)
         except ConflictError as exc:
-            keep_on_error()  # a timer's effect and the rejected input stay recorded
+            # answered, not raised: a timer's effect and the rejected input must commit with
+            # the error (the other refusals roll back through webapp.errors)
+            keep_on_error()
             return error_response(409, str(exc))
-        except Forbidden as exc:
-            abort(403, message=str(exc))
-        except DomainError as exc:
-            abort(409, message=str(exc))
         db.session.flush()  # the case mirror's changes, before reading them back
         # The engine wrote the task rows with plain SQL: read them afresh (populate_existing).
         # The case object is the one the case mirror changed through the ORM: it is current.
-        rows = db.session.scalars(
-            _TASK_AND_READY, {"task_id": task_id, "instance_id": case.instance_id}
-        ).all()
+        rows = reads.task_and_ready(db.session, task_id=task_id, instance_id=case.instance_id)
         task = next(t for t in rows if t.task_id == task_id)
         next_tasks = [task_data(t, case) for t in rows if t.task_id != task_id]
         return json_response(

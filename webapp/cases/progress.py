@@ -1,7 +1,7 @@
 """Where a case stands: diagram markers (done, current, waiting) and its deadlines.
 
-Read from the engine's projections (human tasks, timers, the event log), never from the
-serialized workflow.
+The markers are read from the engine's projections by ``workflows.cases.reads``
+(``element_markers``), never from the serialized workflow.
 """
 
 from __future__ import annotations
@@ -10,41 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from engine.models import HumanTask, InstanceEvent, Timer
 from workflows.cases.models import Case
-
-
-def markers(session: Session, instance_id: int) -> dict[str, list[str]]:
-    """Element ids per marker. An element in several states shows the liveliest one:
-    current over waiting over done (a loop can pass a task again)."""
-    tasks = session.execute(
-        select(HumanTask.element_id, HumanTask.state).where(HumanTask.instance_id == instance_id)
-    ).all()
-    timers = session.execute(
-        select(Timer.element_id, Timer.status).where(Timer.instance_id == instance_id)
-    ).all()
-    logged = session.execute(
-        select(InstanceEvent.element_id).where(
-            InstanceEvent.instance_id == instance_id,
-            InstanceEvent.kind.in_(("task.completed", "timer.fired")),
-            InstanceEvent.element_id.is_not(None),
-        )
-    ).scalars()
-    current = {element for element, state in tasks if state == "ready"}
-    waiting = {element for element, status in timers if status == "pending"} - current
-    done = (
-        (
-            {element for element, state in tasks if state == "completed"}
-            | {element for element, status in timers if status == "fired"}
-            | set(logged)
-        )
-        - current
-        - waiting
-    )
-    return {"done": sorted(done), "current": sorted(current), "waiting": sorted(waiting)}
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -13,41 +12,23 @@ from engine.errors import ConflictError, NotFound
 from engine.models import Definition
 from workflows.cases import flows
 from workflows.cases.models import Case, CaseDepartment, CaseNote
+from workflows.cases.reads import element_markers
 from workflows.cases.service import can_act, get_case, visible_cases
 from workflows.errors import DomainError, FormInvalid
 from workflows.users.models import Role, User
 
 from ..extensions import db
 from ..hotline import get_hotline
-from ..i18n import local_time
+from ..i18n import lang, local_time
 from ..pagination import COUNT_CAP, CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
 from . import bp, search
 from .labels import FORM_OPTIONS, Labels, bilingual, yes_no
-from .progress import deadlines, markers
+from .progress import deadlines
 from .timeline import Timeline
 
 ALL_ROLES = tuple(Role)
 MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
-#: intake form fields shown on the case page, with the form's own labels
-INTAKE_FIELDS = (
-    "case_type",
-    "urgency",
-    "channel",
-    "caller_name",
-    "caller_phone",
-    "address",
-    "area",
-    "category",
-    "description",
-    "intake_outcome",
-    "answer",
-    "not_accepted_reason",
-)
-
-
-def lang() -> str:
-    return str(get_locale() or "zh")
 
 
 # -- the list -------------------------------------------------------------------------------
@@ -181,7 +162,7 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         actionable = [t for t in ready if can_act(g.user, t, g.department)]
         diagram = {
             "url": url_for("cases.diagram", number=case.number),
-            **markers(session, case.instance_id),
+            **element_markers(session, case.instance_id),
         }
     return render_template(
         "cases/show.html",

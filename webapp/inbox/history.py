@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from engine.models import HumanTask
 from workflows.cases.models import Case
+from workflows.cases.reads import forms_of_elements
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -24,13 +23,7 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
     if case.instance_id is None:
         return []
     hotline = get_hotline()
-    form_of = dict(
-        db.session.execute(
-            select(HumanTask.element_id, HumanTask.form_key)
-            .where(HumanTask.instance_id == case.instance_id)
-            .distinct()
-        ).all()
-    )
+    form_of = forms_of_elements(db.session, case.instance_id)
     described: dict[str, dict[str, Any]] = {}
     steps = []
     for event in hotline.runtime.events(db.session, case.instance_id):

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.errors import ConflictError, NotFound
-from engine.models import HumanTask, InstanceEvent, ProcessInstance
-from workflows.cases import flows
+from engine.models import HumanTask
+from workflows.cases import flows, reads
 from workflows.cases import service as cases
 from workflows.cases.inbox import inbox_count, inbox_counts
 from workflows.cases.models import Case, CaseDepartment
@@ -20,10 +20,11 @@ from workflows.dispatch.service import suggest_department
 from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.users.models import Role
 
+from .. import i18n
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import local_time, time_left
-from ..intake.views import current_lang, general_errors, submitted_values
+from ..intake.views import general_errors, submitted_values
 from ..pagination import CSV_LIMIT, Page, csv_response, page_args, wants_csv
 from ..security import roles_required
 from . import bp
@@ -153,14 +154,14 @@ def queues():
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @roles_required(*WORKERS)
 def task(task_id: str):
-    session, hotline, lang = db.session, get_hotline(), current_lang()
+    session, hotline, lang = db.session, get_hotline(), i18n.lang()
     try:
         task, case = cases.get_task_for(session, task_id=task_id, user=g.user)
     except Forbidden:
         raise
     except DomainError:
         return _gone(task_id)
-    form, context = _task_form(task, case, lang)
+    form, context = _task_form(task, lang)
     values, errors, status, conflict = _first_values(task, case), {}, 200, None
     seen_event = request.form.get("seen_event", type=int)
     if request.method == "POST":
@@ -183,7 +184,7 @@ def task(task_id: str):
             except DomainError:
                 return _conflict(task_id, exc, values, form, seen_event)
             # still waiting: nothing was saved; show what changed and let them submit again
-            form, context = _task_form(task, case, lang)
+            form, context = _task_form(task, lang)
             conflict, status = exc, 409
         except Forbidden:
             raise
@@ -210,13 +211,13 @@ def task(task_id: str):
         co=_co_departments(case),
         area=by_code(session, case.area) if case.area else None,
         suggested=_suggestion(task, case),
-        version=_version(case),
+        version=reads.instance_version(db.session, case.instance_id),
         seen=max((s["id"] for s in steps), default=0),
         back=request.values.get("back", ""),
     ), status
 
 
-def _task_form(task: HumanTask, case: Case, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _task_form(task: HumanTask, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
     hotline = get_hotline()
     if not task.form_key:
         return {"key": "", "title": task.name, "fields": []}, {}
@@ -224,7 +225,6 @@ def _task_form(task: HumanTask, case: Case, lang: str) -> tuple[dict[str, Any], 
         db.session,
         hotline,
         form_key=task.form_key,
-        case=case,
         group=task.candidate_group,
         lang=lang,
     )
@@ -243,14 +243,8 @@ def _first_values(task: HumanTask, case: Case) -> dict[str, Any] | None:
     return {"lead_department": suggested.code} if suggested else None
 
 
-def _version(case: Case) -> int | None:
-    instance = db.session.get(ProcessInstance, case.instance_id) if case.instance_id else None
-    return instance.version if instance else None
-
-
 def _still_ready(task_id: str) -> bool:
-    state = db.session.scalar(select(HumanTask.state).where(HumanTask.task_id == task_id))
-    return state == "ready"
+    return reads.task_state(db.session, task_id) == "ready"
 
 
 def _co_departments(case: Case) -> list[Department]:
@@ -283,14 +277,10 @@ def _done(task: HumanTask, case: Case):
 
 def _visible_task(task_id: str) -> tuple[HumanTask | None, Case | None]:
     """The task and its case if the user may see the case (for saying what became of it)."""
-    row = db.session.execute(
-        select(HumanTask, Case)
-        .join(Case, Case.instance_id == HumanTask.instance_id)
-        .where(HumanTask.task_id == task_id)
-    ).first()
-    if row is None:
+    found = reads.task_with_case(db.session, task_id)
+    if found is None:
         abort(404)
-    task, case = row
+    task, case = found
     try:
         cases.get_case(db.session, number=case.number, user=g.user)
     except NotFound:  # another department's case: say no more than that the task is gone
@@ -314,16 +304,7 @@ def _conflict(
     """A deadline timer took the task before the submission: say what happened, whether the
     engine kept the input in the case's history, and what was typed."""
     task, case = _visible_task(task_id)
-    kept = db.session.scalar(
-        select(InstanceEvent.id)
-        .where(
-            InstanceEvent.instance_id == task.instance_id,
-            InstanceEvent.kind == "task.rejected",
-            InstanceEvent.element_id == task.element_id,
-            InstanceEvent.id > (seen_event or 0),
-        )
-        .limit(1)
-    )
+    kept = reads.input_kept(db.session, task, after_event=seen_event)
     typed = [
         (f["label"], shown_value(f, values.get(f["key"])))
         for f in form["fields"]
@@ -334,6 +315,6 @@ def _conflict(
         task=task,
         case=case,
         what=exc.what_happened or str(exc),
-        kept=kept is not None,
+        kept=kept,
         typed=typed,
     ), 409

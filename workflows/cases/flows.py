@@ -64,7 +64,6 @@ def form_context(
     hotline: Hotline,
     *,
     form_key: str,
-    case: Case | None = None,
     group: str | None = None,
     lang: str = "zh",
 ) -> dict[str, Any]:
@@ -230,7 +229,6 @@ def complete_task(
             session,
             hotline,
             form_key=task.form_key,
-            case=case,
             group=task.candidate_group,
             lang=lang,
         )
