@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
-from engine.db import unit_of_work
 from workflows.departments.models import Department
+from workflows.departments.service import create_department, update_department
 
 from ..extensions import db
 from ..pagination import wants_csv
@@ -128,9 +128,7 @@ def department_new():
     values = _read(form, None)
     if not form.ok:
         return _render(form, None, 400)
-    with unit_of_work(db.session):
-        row = Department(**values)
-        db.session.add(row)
+    create_department(db.session, **values)
     audit("department.create", code=values["code"])
     flash(_("Department %(code)s created.", code=values["code"]))
     return redirect(url_for("admin.departments"))
@@ -157,10 +155,7 @@ def department_edit(department_id: int):
     values = _read(form, row)
     if not form.ok:
         return _render(form, row, 400)
-    with unit_of_work(db.session):
-        row = db.session.get(Department, department_id)
-        for name, value in values.items():
-            setattr(row, name, value)
+    update_department(db.session, department_id=department_id, **values)
     audit("department.update", code=values["code"], id=department_id)
     flash(_("Department %(code)s saved.", code=values["code"]))
     return redirect(url_for("admin.departments"))

@@ -6,9 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from engine.db import unit_of_work
 from workflows.departments.models import Department
 from workflows.dispatch.models import DispatchRule
+from workflows.dispatch.service import create_rule, delete_rule, known_categories, update_rule
 
 from ..extensions import db
 from ..pagination import wants_csv
@@ -37,7 +37,7 @@ def dispatch_rules():
     )
     if wants_csv():
         return page
-    categories = sorted(set(db.session.scalars(select(DispatchRule.category))))
+    categories = known_categories(db.session)
     return render_template(
         "admin/dispatch.html", page=page, category=category, categories=categories
     )
@@ -74,7 +74,7 @@ def _render(form: Form, row: DispatchRule | None, status: int = 200):
         row=row,
         departments=[(str(d.id), f"{d.code} · {d.name}") for d in _departments()],
         areas=[d.code for d in _departments() if d.level == "district"],
-        categories=sorted(set(db.session.scalars(select(DispatchRule.category)))),
+        categories=known_categories(db.session),
     ), status
 
 
@@ -87,8 +87,7 @@ def dispatch_rule_new():
     values = _read(form)
     if not form.ok:
         return _render(form, None, 400)
-    with unit_of_work(db.session):
-        db.session.add(DispatchRule(**values))
+    create_rule(db.session, **values)
     audit("dispatch.create", **values)
     flash(_("Rule for %(category)s saved.", category=values["category"]))
     return redirect(url_for("admin.dispatch_rules"))
@@ -112,10 +111,7 @@ def dispatch_rule_edit(rule_id: int):
     values = _read(form)
     if not form.ok:
         return _render(form, row, 400)
-    with unit_of_work(db.session):
-        rule = db.session.get(DispatchRule, rule_id)
-        for name, value in values.items():
-            setattr(rule, name, value)
+    update_rule(db.session, rule_id=rule_id, **values)
     audit("dispatch.update", id=rule_id, **values)
     flash(_("Rule for %(category)s saved.", category=values["category"]))
     return redirect(url_for("admin.dispatch_rules"))
@@ -124,12 +120,7 @@ def dispatch_rule_edit(rule_id: int):
 @bp.post("/dispatch/<int:rule_id>/delete")
 @admin_only
 def dispatch_rule_delete(rule_id: int):
-    with unit_of_work(db.session):
-        rule = db.session.get(DispatchRule, rule_id)
-        if rule is None:
-            abort(404)
-        category = rule.category
-        db.session.delete(rule)
+    category = delete_rule(db.session, rule_id=rule_id)  # NotFound: 404
     audit("dispatch.delete", id=rule_id, category=category)
     flash(_("Rule for %(category)s deleted.", category=category))
     return redirect(url_for("admin.dispatch_rules"))

@@ -6,9 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from engine.db import unit_of_work
-from workflows.dispatch.models import DispatchRule
+from workflows.dispatch.service import known_categories
 from workflows.knowledge.models import Article
+from workflows.knowledge.service import create_article, update_article
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -62,7 +62,7 @@ def _read(form: Form) -> dict:
 
 
 def _render(form: Form, row: Article | None, status: int = 200):
-    categories = sorted(set(db.session.scalars(select(DispatchRule.category))))
+    categories = known_categories(db.session)
     return render_template(
         "admin/article_form.html", form=form, row=row, categories=categories
     ), status
@@ -77,8 +77,7 @@ def article_new():
     values = _read(form)
     if not form.ok:
         return _render(form, None, 400)
-    with unit_of_work(db.session):
-        db.session.add(Article(**values, updated_at=get_hotline().clock.now()))
+    create_article(db.session, **values, clock=get_hotline().clock)
     audit("article.create", title=values["title"])
     flash(_("Article saved."))
     return redirect(url_for("admin.articles"))
@@ -103,11 +102,7 @@ def article_edit(article_id: int):
     values = _read(form)
     if not form.ok:
         return _render(form, row, 400)
-    with unit_of_work(db.session):
-        article = db.session.get(Article, article_id)
-        for name, value in values.items():
-            setattr(article, name, value)
-        article.updated_at = get_hotline().clock.now()
+    update_article(db.session, article_id=article_id, **values, clock=get_hotline().clock)
     audit("article.update", id=article_id, title=values["title"])
     flash(_("Article saved."))
     return redirect(url_for("admin.articles"))

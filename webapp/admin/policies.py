@@ -9,9 +9,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, select
 
-from engine.db import unit_of_work
+from workflows.calendar.service import UNITS
 from workflows.cases.enums import CaseType, Urgency
-from workflows.policy.models import UNITS, DeadlinePolicy
+from workflows.policy.models import DeadlinePolicy
+from workflows.policy.service import update_policy
 
 from ..extensions import db
 from ..pagination import wants_csv
@@ -109,11 +110,8 @@ def policy_edit(policy_id: int):
         form = Form(request.form)
         values = _read(form)
         if form.ok:
-            with unit_of_work(db.session):
-                policy = db.session.get(DeadlinePolicy, policy_id)
-                for name, value in values.items():
-                    setattr(policy, name, value)
-                case_type, urgency = policy.case_type, policy.urgency
+            policy = update_policy(db.session, policy_id=policy_id, values=values)
+            case_type, urgency = policy.case_type, policy.urgency
             audit("policy.update", case_type=case_type, urgency=urgency, **values)
             flash(
                 _(

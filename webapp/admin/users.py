@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from engine.db import unit_of_work
 from workflows.departments.models import Department
 from workflows.users.models import Role, User
-from workflows.users.service import create_user
+from workflows.users.service import create_user, update_user
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -181,16 +181,15 @@ def user_edit(user_id: int):
     if not form.ok:
         return _render(form, row, 400)
     username = row.username
-    with unit_of_work(db.session):
-        user = db.session.get(User, user_id)
-        user.display_name = values["display_name"]
-        user.role = values["role"]
-        user.department_id = values["department_id"]
-        user.active = values["active"]
-        if values["password"]:
-            user.password_hash = hash_password(values["password"])
-            user.failed_logins = 0
-            user.locked_until = None
+    update_user(
+        db.session,
+        user_id=user_id,
+        display_name=values["display_name"],
+        role=values["role"],
+        department_id=values["department_id"],
+        active=values["active"],
+        password_hash=hash_password(values["password"]) if values["password"] else None,
+    )
     audit(
         "user.update",
         username=username,

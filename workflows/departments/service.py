@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.db import unit_of_work
+from engine.errors import NotFound
+
 from .models import Department
 
 
@@ -46,3 +49,51 @@ def as_options(departments: list[Department], lang: str = "zh") -> list[dict[str
         {"value": d.code, "label": d.name_en if lang == "en" and d.name_en else d.name}
         for d in departments
     ]
+
+
+def create_department(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    name_en: str,
+    level: str,
+    parent_id: int | None,
+    is_platform: bool,
+    active: bool,
+) -> Department:
+    """A new department (the caller has checked the code is free and the parent exists)."""
+    with unit_of_work(session):
+        row = Department(
+            code=code,
+            name=name,
+            name_en=name_en,
+            level=level,
+            parent_id=parent_id,
+            is_platform=is_platform,
+            active=active,
+        )
+        session.add(row)
+    return row
+
+
+def update_department(
+    session: Session,
+    *,
+    department_id: int,
+    code: str,
+    name: str,
+    name_en: str,
+    level: str,
+    parent_id: int | None,
+    is_platform: bool,
+    active: bool,
+) -> Department:
+    """Change a department's fields; NotFound if there is no such department."""
+    with unit_of_work(session):
+        row = session.get(Department, department_id)
+        if row is None:
+            raise NotFound(f"department {department_id} does not exist")
+        row.code, row.name, row.name_en, row.level = code, name, name_en, level
+        row.parent_id, row.is_platform, row.active = parent_id, is_platform, active
+    return row

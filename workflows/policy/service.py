@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.db import unit_of_work
+from engine.errors import NotFound
+
+from ..calendar.service import UNITS
 from ..cases.enums import CaseType, Urgency
-from .models import UNITS, DeadlinePolicy
+from .models import DeadlinePolicy
 
 # (sign, reply, return, extension_max, reopen) as (value, unit), warn share, callback, review
 _NORMAL: dict[str, tuple] = {
@@ -98,3 +103,27 @@ def policy_data(row: DeadlinePolicy) -> dict[str, Any]:
         "review_required": row.review_required,
         "max_returns": row.max_returns,
     }
+
+
+#: what an administrator may change on a row (its case type and urgency are its identity)
+EDITABLE = frozenset(c.name for c in DeadlinePolicy.__table__.columns) - {
+    "id",
+    "case_type",
+    "urgency",
+}
+
+
+def update_policy(session: Session, *, policy_id: int, values: Mapping[str, Any]) -> DeadlinePolicy:
+    """Change a policy row's limits (``sign_value``, ``sign_unit``..., ``warn_share``,
+    ``callback_required``, ``review_required``, ``max_returns``); cases opened from now on
+    are held to them. NotFound if there is no such row; ValueError for an unknown field."""
+    unknown = [name for name in values if name not in EDITABLE]
+    if unknown:
+        raise ValueError(f"not a policy limit: {', '.join(unknown)}")
+    with unit_of_work(session):
+        policy = session.get(DeadlinePolicy, policy_id)
+        if policy is None:
+            raise NotFound(f"deadline policy {policy_id} does not exist")
+        for name, value in values.items():
+            setattr(policy, name, value)
+    return policy

@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
+from engine.db import unit_of_work
+from engine.errors import NotFound
 
 from ..departments.models import Department
 from .models import Role, User
@@ -42,3 +44,31 @@ def create_user(
 def by_username(session: Session, username: str) -> User | None:
     """The user with this username, or None."""
     return session.scalars(select(User).where(User.username == username)).first()
+
+
+def update_user(
+    session: Session,
+    *,
+    user_id: int,
+    display_name: str,
+    role: str,
+    department_id: int | None,
+    active: bool,
+    password_hash: str | None = None,
+) -> User:
+    """Change a user's name, role, department and state; a new ``password_hash`` also lifts
+    a sign-in lock. NotFound if there is no such user."""
+    Role(role)  # ValueError for an unknown role
+    with unit_of_work(session):
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} does not exist")
+        user.display_name = display_name
+        user.role = role
+        user.department_id = department_id
+        user.active = active
+        if password_hash:
+            user.password_hash = password_hash
+            user.failed_logins = 0
+            user.locked_until = None
+    return user
