@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from workflows.calendar.service import DEFAULT_TZ
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Every setting, its environment variable and default; README's configuration table mirrors it.
@@ -16,7 +18,7 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         None,
         "SQLAlchemy URL; default: SQLite file instance/hotline.db",
     ),
-    "TIMEZONE": ("HOTLINE_TIMEZONE", "Asia/Shanghai", "local time zone for deadlines and pages"),
+    "TIMEZONE": ("HOTLINE_TIMEZONE", DEFAULT_TZ, "local time zone for deadlines and pages"),
     "SCHEDULER": (
         "HOTLINE_SCHEDULER",
         "auto",

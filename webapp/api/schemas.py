@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate
 
+from workflows.calendar.service import UNITS
 from workflows.cases.enums import CaseStatus, CaseType, DueState, Urgency
 from workflows.kpi.buckets import BUCKETS
 from workflows.kpi.service import GROUP_KEYS, RATE_KPIS
@@ -17,7 +18,6 @@ from workflows.kpi.service import GROUP_KEYS, RATE_KPIS
 MAX_PAGE = 1_000_000
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
-UNITS = ("workdays", "workhours", "hours", "days")
 
 
 def local_zone() -> ZoneInfo:

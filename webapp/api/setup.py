@@ -9,6 +9,8 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_smorest import Api
 
+from workflows.cases.flows import INTAKE_FORM
+
 from ..extensions import csrf
 from . import cases, definitions, kpis, reference, tasks
 from .auth import authenticate
@@ -17,7 +19,6 @@ from .errors import ErrorSchema, render
 BLUEPRINTS = (cases.blp, tasks.blp, definitions.blp, kpis.blp, reference.blp)
 #: pages under /api that people open in a browser (HTML errors, session sign-in)
 PAGE_PREFIXES = ("/api/tokens", "/api/docs")
-INTAKE_FORM = "common/intake"
 
 for _blueprint in BLUEPRINTS:  # once, at import: blueprints are shared by every app made
     _blueprint.before_request(authenticate)

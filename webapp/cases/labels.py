@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.cases.flows import INTAKE_FORM
 from workflows.departments.models import Department
 
 from ..hotline import get_hotline
@@ -43,14 +44,13 @@ DUE_STATE_LABELS = {
     "yellow": _l("Deadline near"),
     "red": _l("Overdue"),
 }
-DEPARTMENT_ROLE_LABELS = {"lead": _l("Lead"), "co": _l("Co-handling")}
 
 #: case field -> (form key, field key) of the form that lists its options
 FORM_OPTIONS = {
-    "case_type": ("common/intake", "case_type"),
-    "urgency": ("common/intake", "urgency"),
-    "channel": ("common/intake", "channel"),
-    "intake_outcome": ("common/intake", "intake_outcome"),
+    "case_type": (INTAKE_FORM, "case_type"),
+    "urgency": (INTAKE_FORM, "urgency"),
+    "channel": (INTAKE_FORM, "channel"),
+    "intake_outcome": (INTAKE_FORM, "intake_outcome"),
     "satisfaction": ("common/callback", "satisfaction"),
     "resolved": ("common/callback", "resolved"),
 }

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import InstanceEvent
+from workflows.cases.flows import INTAKE_FORM
 from workflows.forms import FormNotFound
 from workflows.users.models import User
 
@@ -85,7 +86,7 @@ class Timeline:
         if kind == "instance.started":
             entry.title = _("Case recorded, workflow started")
             data = payload.get("data") or {}
-            entry.details = self.summary("common/intake", {k: data.get(k) for k in INTAKE_SUMMARY})
+            entry.details = self.summary(INTAKE_FORM, {k: data.get(k) for k in INTAKE_SUMMARY})
         elif kind == "task.completed":
             name = self.task_name(element, payload.get("name"))
             entry.title = _("Completed: %(task)s", task=name)

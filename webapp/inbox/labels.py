@@ -5,25 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from workflows.departments.models import Department
 
-STATUS_LABELS = {
-    "awaiting_dispatch": _l("Awaiting dispatch"),
-    "awaiting_redispatch": _l("Awaiting re-dispatch"),
-    "dispatched": _l("Dispatched"),
-    "return_requested": _l("Return requested"),
-    "in_progress": _l("In progress"),
-    "extension_requested": _l("Extension requested"),
-    "suspension_requested": _l("Suspension requested"),
-    "suspended": _l("Suspended"),
-    "replied": _l("Replied"),
-    "awaiting_callback": _l("Awaiting callback"),
-    "closed": _l("Closed"),
-    "merged": _l("Merged"),
-}
+from ..cases.labels import STATUS_LABELS
+from ..i18n import lang
+
 TYPE_LABELS = {
     "complaint": _l("Complaint"),
     "report": _l("Report"),
@@ -53,11 +41,7 @@ ELEMENT_LABELS = {
 def department_name(department: Department | None) -> str:
     if department is None:
         return ""
-    return (
-        department.name_en
-        if str(get_locale() or "zh") == "en" and department.name_en
-        else department.name
-    )
+    return department.name_en if lang() == "en" and department.name_en else department.name
 
 
 def labels() -> dict[str, Any]:

@@ -25,8 +25,10 @@ from engine.db import unit_of_work
 
 from .models import CalendarDay
 
+#: the units a deadline may be counted in (``after(amount, unit)``, the policy table)
 UNITS = ("workdays", "workhours", "hours", "days")
 KINDS = ("holiday", "workday", "normal")
+#: the hotline's local zone unless configured (HOTLINE_TIMEZONE)
 DEFAULT_TZ = "Asia/Shanghai"
 _END_OF_DAY = time(23, 59, 59)
 #: Working days or hours one step may count: stops a runaway expression scanning centuries.

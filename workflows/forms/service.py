@@ -59,6 +59,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 
+from ..calendar.service import DEFAULT_TZ
 from .components import (
     CHOICE_TYPES,
     MISSING,
@@ -71,7 +72,7 @@ from .components import (
 from .messages import normalize_lang
 from .schema import FormSchema, build_field
 
-DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TZ)
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
 _MAX_KEY = 200
 _MAX_BYTES = 1_000_000
@@ -104,7 +105,7 @@ def _reject_constant(name: str) -> Any:
 
 def _zone(value: Any) -> Any:
     if value is None:
-        return DEFAULT_TZ
+        return DEFAULT_ZONE
     return ZoneInfo(value) if isinstance(value, str) else value
 
 
@@ -253,7 +254,7 @@ class Form:
             if c.default is MISSING:
                 continue
             optional = dataclasses.replace(c, required=False)
-            field = build_field(optional, lang="en", options=c.options, tz=DEFAULT_TZ)
+            field = build_field(optional, lang="en", options=c.options, tz=DEFAULT_ZONE)
             try:
                 field.deserialize(c.default)
             except ValidationError as exc:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.models import UTCDateTime
+from workflows.calendar.service import DEFAULT_TZ
 from workflows.cases.enums import OPEN, CaseStatus, IntakeOutcome, Satisfaction
 from workflows.cases.models import Case
 from workflows.departments.models import Department
@@ -46,7 +47,6 @@ from .buckets import BUCKETS, Bucket, as_date, bucket_start, bucket_starts, zone
 
 GroupKey = Literal["department", "case_type"]
 GROUP_KEYS: tuple[GroupKey, ...] = ("department", "case_type")
-DEFAULT_TZ = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base
 
-#: Units a limit may be counted in.
-UNITS = ("workdays", "workhours", "hours", "days")
-
 
 class DeadlinePolicy(Base):
     __tablename__ = "deadline_policies"
