@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +106,3 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
 
 def wants_csv() -> bool:
     return request.args.get("format") == "csv"
-
-
-Formatter = Callable[[Any], Sequence[Any]]

@@ -8,14 +8,6 @@ from sqlalchemy.orm import Session
 from engine.scheduler import TimerScheduler
 from engine.timers import TimerService
 
-SETTINGS = {
-    "TIMER_SWEEP_SECONDS": 1.0,
-    "TIMER_LEASE_SECONDS": 60.0,
-    "TIMER_BATCH_SIZE": 100,
-    "TIMER_MAX_ATTEMPTS": 5,
-    "TIMER_BACKOFF_SECONDS": 5.0,
-}
-
 
 def scheduler_enabled(app: Flask, role: str) -> bool:
     setting = str(app.config.get("SCHEDULER", "auto")).lower()

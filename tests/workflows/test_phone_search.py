@@ -69,3 +69,25 @@ def test_sqlite_reads_the_trigram_index_and_a_migration_indexes_stored_cases(ses
     sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     plan = " ".join(str(row) for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
     assert "cases_phone_fts VIRTUAL TABLE" in plan
+
+
+def test_the_search_modules_never_import_the_models():
+    """The models import phone_search and text_search (for their indexes); an import back
+    would make a circle that only lazy imports inside functions kept from failing."""
+    import ast
+    from pathlib import Path
+
+    import workflows.cases
+
+    folder = Path(workflows.cases.__file__).parent
+    for name in ("phone_search.py", "text_search.py"):
+        tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+        imported = {
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert not any(m == "models" or m.endswith(".models") for m in imported), (name, imported)

@@ -26,6 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base, BigId, JSONType
 
+from .phone_search import create_sqlite_index, drop_sqlite_index
+from .text_search import create_postgres_index, drop_postgres_index
+
 #: what the KPI queries read besides ``created_at`` (workflows/kpi/service.py)
 KPI_COLUMNS = (
     "lead_department_id",
@@ -136,15 +139,11 @@ event.listen(
 # migration 0b6f2c8e41d7 does the same. Made afresh with the table: an old index would point
 # at rows of a dropped table.
 def _phone_index_create(target, connection, **kw) -> None:
-    from .phone_search import create_sqlite_index, drop_sqlite_index
-
     drop_sqlite_index(connection)
     create_sqlite_index(connection)
 
 
 def _phone_index_drop(target, connection, **kw) -> None:
-    from .phone_search import drop_sqlite_index
-
     drop_sqlite_index(connection)
 
 
@@ -155,14 +154,10 @@ event.listen(Case.__table__, "before_drop", _phone_index_drop)
 # A word of the description or address on PostgreSQL: the character pairs function and its GIN
 # index (text_search.py); the migration 5d1e9b7c3a40 does the same.
 def _text_index_create(target, connection, **kw) -> None:
-    from .text_search import create_postgres_index
-
     create_postgres_index(connection)
 
 
 def _text_index_drop(target, connection, **kw) -> None:
-    from .text_search import drop_postgres_index
-
     drop_postgres_index(connection)
 
 

@@ -22,6 +22,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import NullType
 
+from .text_search import is_index
+
 #: the FTS5 table and the prefix of its shadow tables and triggers
 PHONE_FTS = "cases_phone_fts"
 #: what the FTS path accepts unescaped (no LIKE wildcards, nothing to quote)
@@ -89,8 +91,6 @@ def is_index_table(name: str | None) -> bool:
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's ``include_name``: compare everything but the FTS tables and the character
     pairs index of ``text_search.py`` (an expression index the models cannot describe)."""
-    from .text_search import is_index
-
     if type_ == "index" and is_index(name):
         return False
     return not (type_ == "table" and is_index_table(name))
@@ -132,8 +132,7 @@ def _sqlite(element: _PhoneContains, compiler, **kw) -> str:
     )
 
 
-def phone_contains(fragment: str) -> ColumnElement[bool]:
-    """The cases whose caller's phone contains ``fragment``."""
-    from .models import Case
-
-    return _PhoneContains(Case.id, Case.caller_phone, fragment)
+def phone_contains(id_column: Any, phone_column: Any, fragment: str) -> ColumnElement[bool]:
+    """The rows (``cases.id``, ``cases.caller_phone``) whose phone contains ``fragment``.
+    The columns are passed in: the models import this module for the index, never back."""
+    return _PhoneContains(id_column, phone_column, fragment)

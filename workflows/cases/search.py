@@ -57,10 +57,12 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
                 stmt = stmt.where(Case.number < upper)
     if f.phone:
         # through a trigram index on both databases (phone_search.py)
-        stmt = stmt.where(phone_contains(f.phone))
+        stmt = stmt.where(phone_contains(Case.id, Case.caller_phone, f.phone))
     if f.text:
         # through the index of character pairs on PostgreSQL (text_search.py)
-        stmt = stmt.where(text_contains(f.text, by_index=f.text_by_index))
+        stmt = stmt.where(
+            text_contains(Case.description, Case.address, f.text, by_index=f.text_by_index)
+        )
     for name in ("case_type", "status", "urgency", "due_state"):
         if getattr(f, name):
             stmt = stmt.where(getattr(Case, name) == getattr(f, name))

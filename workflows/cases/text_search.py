@@ -153,9 +153,10 @@ def _postgresql(element: _TextContains, compiler, **kw) -> str:
     return f"({vector} @@ plainto_tsquery('simple'::regconfig, {FUNCTION}({word})) AND ({plain}))"
 
 
-def text_contains(word: str, *, by_index: bool = False) -> ColumnElement[bool]:
-    """The cases whose description or address contains ``word`` (case-insensitive); with
-    ``by_index`` (``use_index``'s answer) through the pairs index on PostgreSQL."""
-    from .models import Case
-
-    return _TextContains(Case.description, Case.address, word, by_index)
+def text_contains(
+    description: Any, address: Any, word: str, *, by_index: bool = False
+) -> ColumnElement[bool]:
+    """The rows whose ``description`` or ``address`` column contains ``word``
+    (case-insensitive); with ``by_index`` (``use_index``'s answer) through the pairs index on
+    PostgreSQL. The columns are passed in: the models import this module, never back."""
+    return _TextContains(description, address, word, by_index)
