@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from workflows.departments.models import Department
 
 from ..cases.labels import STATUS_LABELS
+from ..cases.labels import department_name as case_department_name
 from ..i18n import lang
 
 TYPE_LABELS = {
@@ -41,7 +42,7 @@ ELEMENT_LABELS = {
 def department_name(department: Department | None) -> str:
     if department is None:
         return ""
-    return department.name_en if lang() == "en" and department.name_en else department.name
+    return case_department_name(department, lang())
 
 
 def labels() -> dict[str, Any]:
