@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 
 from workflows.departments.models import Department
 
+from ..hotline import get_hotline
+
 STATUS_LABELS = {
     "awaiting_dispatch": _l("Awaiting dispatch"),
     "awaiting_redispatch": _l("Awaiting re-dispatch"),
@@ -23,14 +25,6 @@ STATUS_LABELS = {
     "awaiting_callback": _l("Awaiting callback"),
     "closed": _l("Closed"),
     "merged": _l("Merged"),
-}
-TYPE_LABELS = {
-    "complaint": _l("Complaint"),
-    "report": _l("Report"),
-    "consultation": _l("Consultation"),
-    "help": _l("Help request"),
-    "suggestion": _l("Suggestion"),
-    "praise": _l("Praise"),
 }
 URGENCY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent"), "critical": _l("Critical")}
 DUE_LABELS = {"normal": _l("On time"), "yellow": _l("Deadline near"), "red": _l("Overdue")}
@@ -60,6 +54,11 @@ def department_name(department: Department | None) -> str:
     )
 
 
+def type_label(code: str | None) -> str:
+    """A case type's label from its declaration, in the page's language."""
+    return get_hotline().case_types.label(code or "", str(get_locale() or "zh"))
+
+
 def labels() -> dict[str, Any]:
     """Template helpers: labels for codes, department names, the shared macros."""
 
@@ -68,7 +67,7 @@ def labels() -> dict[str, Any]:
 
     return {
         "status_label": lambda code: label(STATUS_LABELS, code),
-        "type_label": lambda code: label(TYPE_LABELS, code),
+        "type_label": type_label,
         "urgency_label": lambda code: label(URGENCY_LABELS, code),
         "due_label": lambda code: label(DUE_LABELS, code),
         "task_label": lambda task: label(ELEMENT_LABELS, task.element_id, task.name),
