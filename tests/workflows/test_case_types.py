@@ -4,6 +4,7 @@ a temporary configuration adds (one declaration + one diagram) running its whole
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,11 @@ def declare_petition(directory: Path, text: str = PETITION) -> Path:
     path = directory / "case_types.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_the_documented_example_is_the_one_tested():
+    doc = (ROOT / "docs" / "case-types.md").read_text(encoding="utf-8")
+    assert textwrap.dedent(doc.split("```toml\n")[1].split("```")[0]) == PETITION
 
 
 # -- the registry ----------------------------------------------------------------------------
