@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock, SystemClock
 from engine.runtime import Runtime
-from workflows.cases.types import CaseTypeError, load_case_types
+from workflows.cases.type_files import check_diagrams, load_case_types
+from workflows.cases.types import CaseTypeError
 from workflows.hotline import Hotline, install
 
 from .config import ConfigError
@@ -24,7 +25,7 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
     # at start-up, so that a bad declaration stops the app naming its field, not the first call
     try:
         case_types = load_case_types(app.config.get("CASE_TYPES"))
-        case_types.check_diagrams(Path(app.config["BPMN_DIR"]))
+        check_diagrams(case_types, Path(app.config["BPMN_DIR"]))
     except CaseTypeError as exc:
         raise ConfigError(f"case types: {exc}") from None
     runtime = Runtime(clock=clock, tz=tz)

@@ -14,12 +14,12 @@ from engine.db import unit_of_work
 from engine.runtime import Runtime
 from tests.conftest import ROOT
 from workflows.cases.models import Case
+from workflows.cases.type_files import check_diagrams, load_case_types
 from workflows.cases.types import (
     BUILTIN,
     CaseType,
     CaseTypeError,
     CaseTypes,
-    load_case_types,
 )
 from workflows.errors import DomainError, FormInvalid
 from workflows.hotline import install
@@ -115,7 +115,7 @@ def test_a_file_adds_types_after_the_built_in_ones_with_their_policy(tmp_path):
     assert (rows["urgent"]["sign_value"], rows["urgent"]["sign_unit"]) == (2, "hours")
     assert (rows["critical"]["reply_value"], rows["critical"]["reply_unit"]) == (2, "hours")
     assert rows["critical"]["callback_required"]
-    types.check_diagrams(ROOT / "bpmn")
+    check_diagrams(types, ROOT / "bpmn")
     assert load_case_types(None) is BUILTIN and load_case_types("") is BUILTIN
 
 
@@ -180,7 +180,7 @@ def test_a_bad_declaration_is_refused_naming_its_field(tmp_path, old, new, messa
 def test_a_type_whose_diagram_is_not_there_is_refused_at_start_up(tmp_path, old, new, message):
     types = load_case_types(declare_petition(tmp_path, PETITION.replace(old, new)))
     with pytest.raises(CaseTypeError) as refused:
-        types.check_diagrams(ROOT / "bpmn")
+        check_diagrams(types, ROOT / "bpmn")
     assert message.format(dir=tmp_path, bpmn=ROOT / "bpmn") in str(refused.value)
 
 

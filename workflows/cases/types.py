@@ -5,8 +5,8 @@ labels, its Open311 service, its default deadline policy per urgency and its sha
 simulator's calls. The registry (:class:`CaseTypes`, in declaration order) feeds the intake
 form's options (the ``case_types`` list of the form context), the labels on pages, Open311's
 services, the seeded policy rows and the simulator's mix. A deployment adds types without
-editing code in a TOML file (:func:`load_case_types`, ``HOTLINE_CASE_TYPES``;
-docs/case-types.md). A bad declaration is refused when the registry is built, naming the field.
+editing code in a TOML file (``type_files.py``, ``HOTLINE_CASE_TYPES``; docs/case-types.md).
+A bad declaration is refused when the registry is built, naming the field.
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-
-from engine.xmlsafe import UnsafeXml, parse_bytes
 
 from ..policy.models import UNITS
 from .enums import Urgency
@@ -30,7 +27,6 @@ from .enums import Urgency
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 #: a BPMN process id (an XML NCName, without the characters no diagram tool writes)
 _PROCESS = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,254}")
-_BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 class CaseTypeError(ValueError):
@@ -57,7 +53,7 @@ class PolicyDefaults:
     def row(self) -> dict[str, Any]:
         """The columns of a ``DeadlinePolicy`` row, without case type and urgency."""
         out: dict[str, Any] = {}
-        for name, column in _LIMITS.items():
+        for name, column in LIMIT_FIELDS.items():
             value, unit = getattr(self, name)
             out[f"{column}_value"], out[f"{column}_unit"] = value, unit
         for name in ("warn_share", "callback_required", "review_required", "max_returns"):
@@ -66,7 +62,7 @@ class PolicyDefaults:
 
     def problems(self) -> Iterator[tuple[str, str]]:
         """(field, message) for each value a policy row cannot hold."""
-        for name, column in _LIMITS.items():
+        for name, column in LIMIT_FIELDS.items():
             limit = getattr(self, name)
             if not (
                 isinstance(limit, tuple)
@@ -86,7 +82,7 @@ class PolicyDefaults:
 
 
 #: attribute -> policy column prefix (``return`` is a Python keyword)
-_LIMITS = {
+LIMIT_FIELDS = {
     "sign": "sign",
     "reply": "reply",
     "return_": "return",
@@ -130,6 +126,11 @@ class CaseTypeSpec:
     diagram: Path | None = None
     #: where the declaration was read, for error messages
     source: str = field(default="built-in", compare=False)
+
+    def where(self) -> str:
+        """The declaration's place and code, for messages."""
+        code = self.code if isinstance(self.code, str) and self.code else "?"
+        return f"{self.source}: case type {code!r}"
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_zh
@@ -193,11 +194,11 @@ class CaseTypes:
         self._specs: dict[str, CaseTypeSpec] = {}
         for spec in specs:
             for name, message in spec.problems():
-                raise CaseTypeError(f"{_where(spec)}: {name}: {message}")
+                raise CaseTypeError(f"{spec.where()}: {name}: {message}")
             if spec.code in self._specs:
                 first = self._specs[spec.code].source
                 raise CaseTypeError(
-                    f"{_where(spec)}: code: {spec.code!r} is declared twice ({first})"
+                    f"{spec.where()}: code: {spec.code!r} is declared twice ({first})"
                 )
             self._specs[spec.code] = spec
 
@@ -245,41 +246,9 @@ class CaseTypes:
         """The simulator's weights: every type with a share above 0."""
         return {s.code: s.share for s in self if s.share > 0}
 
-    def check_diagrams(self, bpmn_dir: Path) -> None:
-        """Every type's process is in its ``diagram``, or in one of ``bpmn_dir``'s diagrams:
-        otherwise intake would fail on the first call of that type."""
-        bundled: dict[str, Path] = {}
-        for path in sorted(Path(bpmn_dir).glob("*.bpmn")):
-            for process in _process_ids(path):
-                bundled.setdefault(process, path)
-        for spec in self:
-            if spec.diagram is not None:
-                try:
-                    found = _process_ids(spec.diagram)
-                except (OSError, UnsafeXml) as exc:
-                    problem = exc.strerror if isinstance(exc, OSError) else exc.problem.message
-                    raise CaseTypeError(
-                        f"{_where(spec)}: diagram: cannot read {spec.diagram}: {problem}"
-                    ) from None
-                if spec.process not in found:
-                    raise CaseTypeError(
-                        f"{_where(spec)}: process: {spec.diagram} has no executable process "
-                        f"with id {spec.process!r} (it has {', '.join(found) or 'none'})"
-                    )
-            elif spec.process not in bundled:
-                raise CaseTypeError(
-                    f"{_where(spec)}: process: no diagram in {bpmn_dir} has an executable "
-                    f"process with id {spec.process!r}; name the file in diagram"
-                )
-
     def diagrams(self) -> list[Path]:
         """The declared diagram files (not the bundled directory's), each once."""
         return list(dict.fromkeys(s.diagram for s in self if s.diagram is not None))
-
-
-def _where(spec: CaseTypeSpec) -> str:
-    code = spec.code if isinstance(spec.code, str) and spec.code else "?"
-    return f"{spec.source}: case type {code!r}"
 
 
 def _is_int(value: Any) -> bool:
@@ -292,24 +261,6 @@ def _is_number(value: Any) -> bool:
 
 def _is_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
-
-
-_process_cache: dict[tuple[str, int, int], list[str]] = {}
-
-
-def _process_ids(path: Path) -> list[str]:
-    """The ids of the executable processes in a BPMN file (read once per version of the file:
-    apps are made often in tests, and the files rarely change)."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    if key not in _process_cache:
-        root = parse_bytes(path.read_bytes()).getroot()
-        _process_cache[key] = [
-            p.get("id", "")
-            for p in root.iter(f"{{{_BPMN_NS}}}process")
-            if p.get("isExecutable", "false").lower() == "true"
-        ]
-    return _process_cache[key]
 
 
 # -- the built-in types ------------------------------------------------------------------------
@@ -386,114 +337,3 @@ BUILTIN = CaseTypes(BUILTIN_TYPES)
 #: names for the built-in codes, for code that means one of them (``CaseType.COMPLAINT``);
 #: to list every type of an installation, iterate its registry (``hotline.case_types``)
 CaseType = StrEnum("CaseType", {s.code.upper(): s.code for s in BUILTIN_TYPES})
-
-
-# -- declarations in a file ----------------------------------------------------------------------
-
-_SPEC_FIELDS = {
-    "code",
-    "process",
-    "label_zh",
-    "label_en",
-    "share",
-    "open311_name_zh",
-    "open311_name_en",
-    "open311_group_zh",
-    "open311_group_en",
-    "diagram",
-    "policy",
-}
-_POLICY_FIELDS = {
-    "sign",
-    "reply",
-    "return",
-    "extension_max",
-    "reopen",
-    "warn_share",
-    "callback_required",
-    "review_required",
-    "max_returns",
-}
-_REQUIRED_POLICY = ("sign", "reply", "return", "callback_required", "review_required")
-
-
-def load_case_types(path: str | Path | None, *, base: CaseTypes = BUILTIN) -> CaseTypes:
-    """``base`` and the types declared in the TOML file at ``path`` after them (``base`` alone
-    when ``path`` is empty). CaseTypeError names the file, the declaration and the field."""
-    if not path:
-        return base
-    path = Path(path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CaseTypeError(f"{path}: cannot read the case types file: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CaseTypeError(f"{path}: not valid TOML: {exc}") from None
-    unknown = set(document) - {"case_type"}
-    if unknown:
-        raise CaseTypeError(f"{path}: {sorted(unknown)[0]}: unknown; declare [[case_type]] tables")
-    tables = document.get("case_type", [])
-    if not isinstance(tables, list) or not tables:
-        raise CaseTypeError(f"{path}: case_type: declare at least one [[case_type]] table")
-    return base.extended(_spec(path, n, table) for n, table in enumerate(tables, start=1))
-
-
-def _spec(path: Path, n: int, table: dict[str, Any]) -> CaseTypeSpec:
-    source = f"{path}: [[case_type]] #{n}"
-    code = table.get("code")
-    where = f"{source}: case type {code!r}" if isinstance(code, str) else source
-
-    def fail(name: str, message: str) -> CaseTypeError:
-        return CaseTypeError(f"{where}: {name}: {message}")
-
-    unknown = sorted(set(table) - _SPEC_FIELDS)
-    if unknown:
-        raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(_SPEC_FIELDS))})")
-    for name in ("code", "process", "label_zh", "label_en", "policy"):
-        if name not in table:
-            raise fail(name, "missing")
-    values = {k: v for k, v in table.items() if k not in ("policy", "diagram")}
-    if "diagram" in table:
-        if not _is_text(table["diagram"]):
-            raise fail("diagram", "give the path of a BPMN file, relative to this file")
-        values["diagram"] = (path.parent / table["diagram"]).resolve()
-    return CaseTypeSpec(**values, policies=_policies(table["policy"], fail), source=source)
-
-
-def _policies(table: Any, fail: Any) -> dict[str, PolicyDefaults]:
-    if not isinstance(table, dict):
-        raise fail("policy", "give a table ([case_type.policy])")
-    urgencies = {str(u) for u in Urgency} - {str(Urgency.NORMAL)}
-    unknown = sorted(set(table) - _POLICY_FIELDS - urgencies)
-    if unknown:
-        known = ", ".join(sorted(_POLICY_FIELDS | urgencies))
-        raise fail(f"policy.{unknown[0]}", f"unknown field (known: {known})")
-    for name in _REQUIRED_POLICY:
-        if name not in table:
-            raise fail(f"policy.{name}", "missing")
-    normal = PolicyDefaults(**_policy_values(table, "policy", fail))
-    out = by_urgency(normal)
-    for urgency in sorted(urgencies & set(table)):
-        override = table[urgency]
-        if not isinstance(override, dict):
-            raise fail(f"policy.{urgency}", "give a table ([case_type.policy.urgent])")
-        unknown = sorted(set(override) - _POLICY_FIELDS)
-        if unknown:
-            raise fail(f"policy.{urgency}.{unknown[0]}", "unknown field")
-        out[urgency] = dataclasses.replace(
-            out[urgency], **_policy_values(override, f"policy.{urgency}", fail)
-        )
-    return out
-
-
-def _policy_values(table: dict[str, Any], prefix: str, fail: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in _POLICY_FIELDS & set(table):
-        value = table[name]
-        attribute = "return_" if name == "return" else name
-        if attribute in _LIMITS:
-            if not (isinstance(value, dict) and set(value) == {"value", "unit"}):
-                raise fail(f"{prefix}.{name}", 'give { value = 1, unit = "workdays" }')
-            value = (value["value"], value["unit"])
-        values[attribute] = value
-    return values
