@@ -11,16 +11,12 @@ from ..cases.types import BUILTIN, CaseTypes
 from .models import UNITS, DeadlinePolicy
 
 
-def default_policies(case_types: CaseTypes = BUILTIN) -> list[dict[str, Any]]:
-    """The default rows: every case type x urgency, as the types declare them."""
-    return case_types.policy_rows()
-
-
 def seed_policies(session: Session, case_types: CaseTypes = BUILTIN) -> int:
-    """Insert the default rows that are missing; never overwrite an administrator's edits."""
+    """Insert the default rows the case types declare (type x urgency) that are missing;
+    never overwrite an administrator's edits."""
     have = {(p.case_type, p.urgency) for p in session.scalars(select(DeadlinePolicy))}
     added = 0
-    for row in default_policies(case_types):
+    for row in case_types.policy_rows():
         if (row["case_type"], row["urgency"]) not in have:
             session.add(DeadlinePolicy(**row))
             added += 1
