@@ -81,7 +81,8 @@ def main() -> None:
 @with_appcontext
 @friendly_errors
 def init(demo: bool) -> None:
-    """Create or migrate the database and deploy the bundled diagrams."""
+    """Create or migrate the database, seed the deadline policy and calendar, and deploy the
+    bundled diagrams and those the declared case types name."""
     from flask import current_app
     from flask_migrate import upgrade
 
@@ -90,15 +91,19 @@ def init(demo: bool) -> None:
 
     from .extensions import db
     from .hotline import get_hotline
-    from .services import deploy_directory
+    from .services import deploy_directory, deploy_file
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database is at the latest schema")
+    hotline = get_hotline()
     with unit_of_work(db.session):
-        for line in seed_reference(db.session, clock=get_hotline().clock):
+        for line in seed_reference(db.session, clock=hotline.clock, case_types=hotline.case_types):
             click.echo(line)
     for line in deploy_directory(Path(current_app.config["BPMN_DIR"]), deployed_by="hotline init"):
         click.echo(line)
+    for path in hotline.case_types.diagrams():
+        for line in deploy_file(path, deployed_by="hotline init"):
+            click.echo(line)
     if demo:
         from .demo import load
 

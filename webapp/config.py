@@ -27,6 +27,11 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     ),
     "BPMN_DIR": ("HOTLINE_BPMN_DIR", str(ROOT / "bpmn"), "bundled diagrams deployed by `init`"),
     "FORMS_DIR": ("HOTLINE_FORMS_DIR", str(ROOT / "forms"), "form-js JSON forms, one per task"),
+    "CASE_TYPES": (
+        "HOTLINE_CASE_TYPES",
+        None,
+        "a TOML file declaring case types beyond the built-in six (docs/case-types.md)",
+    ),
     "MAX_BPMN_BYTES": ("HOTLINE_MAX_BPMN_BYTES", 5 * 1024 * 1024, "largest BPMN upload"),
     "TIMER_SWEEP_SECONDS": (
         "HOTLINE_TIMER_SWEEP_SECONDS",

@@ -69,6 +69,7 @@ def simulate(
         tz=app_hotline.tz,
         forms_dir=app_hotline.forms.forms_dir,
         session_factory=session_factory,
+        case_types=app_hotline.case_types,
     )
     report = Simulation(sim_hotline, session_factory, seed=seed, rates=rates).run(
         cases=cases, days=days, progress=progress

@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock, SystemClock
 from engine.runtime import Runtime
+from workflows.cases.type_files import check_diagrams, load_case_types
+from workflows.cases.types import CaseTypeError
 from workflows.hotline import Hotline, install
+
+from .config import ConfigError
 
 
 def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
@@ -18,6 +22,12 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
 
     clock = clock or SystemClock()
     tz = ZoneInfo(app.config["TIMEZONE"])
+    # at start-up, so that a bad declaration stops the app naming its field, not the first call
+    try:
+        case_types = load_case_types(app.config.get("CASE_TYPES"))
+        check_diagrams(case_types, Path(app.config["BPMN_DIR"]))
+    except CaseTypeError as exc:
+        raise ConfigError(f"case types: {exc}") from None
     runtime = Runtime(clock=clock, tz=tz)
 
     with app.app_context():
@@ -32,6 +42,7 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
         tz=tz,
         forms_dir=Path(app.config["FORMS_DIR"]),
         session_factory=session_factory,
+        case_types=case_types,
     )
     app.extensions["hotline"] = hotline
     return hotline

@@ -15,6 +15,7 @@ from engine.runtime import Runtime
 
 from .calendar.service import CalendarProvider, calendar_functions, load_calendar
 from .cases.listener import CaseMirror
+from .cases.types import BUILTIN, CaseTypes
 from .forms import FormRegistry
 
 
@@ -27,6 +28,8 @@ class Hotline:
     tz: ZoneInfo
     forms: FormRegistry
     calendar: CalendarProvider
+    #: the installation's case types: the built-in ones and any a deployment declares
+    case_types: CaseTypes = BUILTIN
 
 
 def install(
@@ -37,6 +40,7 @@ def install(
     forms_dir: Path,
     session_factory: Callable[[], Session],
     calendar_ttl: float = 60,
+    case_types: CaseTypes = BUILTIN,
 ) -> Hotline:
     """Give ``runtime`` the hotline's calendar functions and case mirror; return the Hotline."""
 
@@ -50,7 +54,7 @@ def install(
     provider = CalendarProvider(load, clock=clock, ttl=calendar_ttl)
     runtime.add_functions(calendar_functions(provider, clock))
     runtime.add_listener(CaseMirror(runtime, clock))
-    return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider)
+    return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider, case_types)
 
 
 def expression_functions(clock: Clock) -> dict[str, Callable[..., Any]]:

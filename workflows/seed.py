@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 
 from .calendar.service import seed_from_holidays
+from .cases.types import BUILTIN, CaseTypes
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
@@ -158,9 +159,16 @@ ARTICLES = [
 ]
 
 
-def seed_reference(session: Session, *, clock: Clock, years: list[int] | None = None) -> list[str]:
-    """What every installation needs: the deadline policy and the working-day calendar."""
-    added = seed_policies(session)
+def seed_reference(
+    session: Session,
+    *,
+    clock: Clock,
+    years: list[int] | None = None,
+    case_types: CaseTypes = BUILTIN,
+) -> list[str]:
+    """What every installation needs: the deadline policy (the defaults its case types
+    declare) and the working-day calendar."""
+    added = seed_policies(session, case_types)
     today = clock.now().date()
     years = years or [today.year, today.year + 1]
     days = seed_from_holidays(session, years=years, clock=clock)

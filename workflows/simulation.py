@@ -34,14 +34,6 @@ from .errors import DomainError, FormInvalid
 from .hotline import Hotline
 from .users.models import Role, User
 
-TYPE_MIX = {
-    "complaint": 35,
-    "consultation": 25,
-    "help": 15,
-    "report": 8,
-    "suggestion": 12,
-    "praise": 5,
-}
 URGENCY_MIX = {"normal": 90, "urgent": 8, "critical": 2}
 #: calls per hour of the day (Beijing time), relative
 HOURLY = [1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 13, 10, 12, 14, 14, 13, 11, 8, 7, 6, 4, 3, 2]
@@ -122,6 +114,8 @@ class Simulation:
                 self.handlers[user.department_id] = user
         self.rules = self.session.execute(select(DispatchRule.category, DispatchRule.area)).all()
         self.open_numbers: list[str] = []
+        #: the case types' shares of the calls (each type declares its own)
+        self.type_mix = hotline.case_types.mix()
 
     # -- driving --------------------------------------------------------------------------
 
@@ -204,7 +198,7 @@ class Simulation:
     def _intake(self) -> None:
         r = self.random
         category, area = r.choice(self.rules)
-        case_type = r.choices(list(TYPE_MIX), list(TYPE_MIX.values()))[0]
+        case_type = r.choices(list(self.type_mix), list(self.type_mix.values()))[0]
         outcome = "dispatch"
         roll = r.random()
         answered = self.rates.answered * (2.5 if case_type == "consultation" else 0.6)

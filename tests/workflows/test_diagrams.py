@@ -10,7 +10,8 @@ from engine.expressions import Evaluator
 from engine.validation import validate_file
 from tests.conftest import ROOT
 from workflows.cases.enums import CaseStatus
-from workflows.cases.process import PROCESS_FOR_TYPE
+from workflows.cases.type_files import check_diagrams
+from workflows.cases.types import BUILTIN
 from workflows.forms import FormRegistry
 from workflows.hotline import expression_functions
 
@@ -22,8 +23,9 @@ NS = {
 }
 
 
-def test_every_case_type_has_a_diagram():
-    assert {p.stem for p in BPMN} == set(PROCESS_FOR_TYPE.values())
+def test_every_case_type_has_a_diagram_and_every_diagram_a_case_type():
+    check_diagrams(BUILTIN, ROOT / "bpmn")
+    assert {p.stem for p in BPMN} == {t.process for t in BUILTIN}
 
 
 def test_hotline_validate_accepts_every_bundled_diagram():

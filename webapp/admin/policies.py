@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy import case, select
 
 from workflows.calendar.service import UNITS
-from workflows.cases.enums import CaseType, Urgency
+from workflows.cases.enums import Urgency
 from workflows.policy.models import DeadlinePolicy
 from workflows.policy.service import update_policy
 
 from ..extensions import db
+from ..hotline import get_hotline
 from ..pagination import wants_csv
 from . import bp
 from .common import admin_only, audit, listing
@@ -46,7 +47,7 @@ def _unit_labels() -> dict[str, str]:
 @bp.get("/policies")
 @admin_only
 def policies():
-    types = {str(t): i for i, t in enumerate(CaseType)}
+    types = {code: i for i, code in enumerate(get_hotline().case_types.codes())}
     urgencies = {str(u): i for i, u in enumerate(Urgency)}
     stmt = select(DeadlinePolicy).order_by(
         case(types, value=DeadlinePolicy.case_type, else_=99),

@@ -57,11 +57,12 @@ def init_api(app: Flask) -> HotlineApi:
     )
     api = HotlineApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    # in the app's context: the document lists this app's case types (schemas.OneCaseType)
     with app.app_context():
         api.spec.components.schema("Intake", component=intake_schema(app))
-    for blueprint in BLUEPRINTS:
-        csrf.exempt(blueprint)
-        api.register_blueprint(blueprint)
+        for blueprint in BLUEPRINTS:
+            csrf.exempt(blueprint)
+            api.register_blueprint(blueprint)
     app.extensions.setdefault("error_renderers", []).append(("/api/", render_api_error))
     app.extensions["hotline_api"] = api
     return api
@@ -77,10 +78,13 @@ def render_api_error(status: int, message: str | None, exc: BaseException | None
 
 
 def intake_schema(app: Flask) -> dict[str, Any]:
-    """The intake body's JSON Schema, from the intake form itself (one source of truth);
-    options that come from the database (categories, areas) are listed by the form at
-    validation time, so they are plain strings here."""
-    form = app.extensions["hotline"].forms.get(INTAKE_FORM).describe("en", context={})
+    """The intake body's JSON Schema, from the intake form itself (one source of truth) and
+    the app's case types; options that come from the database (categories, areas) are listed
+    by the form at validation time, so they are plain strings here."""
+    hotline = app.extensions["hotline"]
+    form = hotline.forms.get(INTAKE_FORM).describe(
+        "en", context={"case_types": hotline.case_types.options("en")}
+    )
     properties: dict[str, Any] = {}
     required = []
     for field in form["fields"]:

@@ -1,8 +1,9 @@
 """Labels of case vocabularies in the page's language (statuses, types, outcomes, departments).
 
-Case types, urgencies, channels, intake outcomes and callback answers already have Chinese and
-English labels in the forms (``forms/common/*.json``); those are used as they are. Statuses and
-outcomes, which no form lists, are translated here.
+Case types have their Chinese and English labels in their declarations
+(``workflows/cases/types.py``); urgencies, channels, intake outcomes and callback answers in the
+forms (``forms/common/*.json``); those are used as they are. Statuses and outcomes, which no
+form lists, are translated here.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ DUE_STATE_LABELS = {
 
 #: case field -> (form key, field key) of the form that lists its options
 FORM_OPTIONS = {
-    "case_type": (INTAKE_FORM, "case_type"),
     "urgency": (INTAKE_FORM, "urgency"),
     "channel": (INTAKE_FORM, "channel"),
     "intake_outcome": (INTAKE_FORM, "intake_outcome"),
@@ -74,6 +74,7 @@ class Labels:
             name: {str(o["value"]): str(o["label"]) for o in form_options(form, field, lang)}
             for name, (form, field) in FORM_OPTIONS.items()
         }
+        self.options["case_type"] = get_hotline().case_types.labels(lang)
         self.departments = {
             d.id: d for d in session.scalars(select(Department).order_by(Department.code))
         }

@@ -58,6 +58,7 @@ class Timeline:
             "departments": departments,
             "areas": departments,
             "sub_departments": departments,
+            "case_types": get_hotline().case_types.options(self.lang),
         }
 
     def entries(self, events: list[InstanceEvent]) -> list[Entry]:

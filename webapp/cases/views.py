@@ -23,7 +23,7 @@ from ..i18n import lang, local_time
 from ..pagination import COUNT_CAP, CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
 from . import bp, search
-from .labels import FORM_OPTIONS, Labels, bilingual, yes_no
+from .labels import Labels, bilingual, yes_no
 from .progress import deadlines
 from .timeline import Timeline
 
@@ -133,9 +133,7 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
     now = hotline.clock.now()
     intake_labels = {
         f["key"]: f["label"]
-        for f in hotline.forms.get(FORM_OPTIONS["case_type"][0]).describe(lang(), context={})[
-            "fields"
-        ]
+        for f in hotline.forms.get(flows.INTAKE_FORM).describe(lang(), context={})["fields"]
     }
     departments = session.execute(
         select(CaseDepartment.role, CaseDepartment.department_id)

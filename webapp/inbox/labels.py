@@ -11,16 +11,9 @@ from workflows.departments.models import Department
 
 from ..cases.labels import STATUS_LABELS
 from ..cases.labels import department_name as case_department_name
+from ..hotline import get_hotline
 from ..i18n import lang
 
-TYPE_LABELS = {
-    "complaint": _l("Complaint"),
-    "report": _l("Report"),
-    "consultation": _l("Consultation"),
-    "help": _l("Help request"),
-    "suggestion": _l("Suggestion"),
-    "praise": _l("Praise"),
-}
 URGENCY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent"), "critical": _l("Critical")}
 DUE_LABELS = {"normal": _l("On time"), "yellow": _l("Deadline near"), "red": _l("Overdue")}
 #: the task elements of the bundled diagrams, in the order a case meets them
@@ -45,6 +38,11 @@ def department_name(department: Department | None) -> str:
     return case_department_name(department, lang())
 
 
+def type_label(code: str | None) -> str:
+    """A case type's label from its declaration, in the page's language."""
+    return get_hotline().case_types.label(code or "", lang())
+
+
 def labels() -> dict[str, Any]:
     """Template helpers: labels for codes, department names, the shared macros."""
 
@@ -53,7 +51,7 @@ def labels() -> dict[str, Any]:
 
     return {
         "status_label": lambda code: label(STATUS_LABELS, code),
-        "type_label": lambda code: label(TYPE_LABELS, code),
+        "type_label": type_label,
         "urgency_label": lambda code: label(URGENCY_LABELS, code),
         "due_label": lambda code: label(DUE_LABELS, code),
         "task_label": lambda task: label(ELEMENT_LABELS, task.element_id, task.name),

@@ -134,7 +134,7 @@ def services(fmt: str):
             "keywords": s.keywords,
             "group": s.group,
         }
-        for s in o311.services(db.session, lang=lang())
+        for s in o311.services(db.session, get_hotline().case_types, lang=lang())
     ]
     return respond("services", items, fmt)
 
@@ -145,7 +145,7 @@ formats("/services", "services", services)
 @bp.get("/services/<name>")
 def service_definition(name: str):
     code, fmt = split_format(name)
-    service = o311.service_by_code(db.session, code, lang=lang())
+    service = o311.service_by_code(db.session, get_hotline().case_types, code, lang=lang())
     if service is None:
         raise Open311Error(404, f"service_code {code!r} does not exist")
     hotline = get_hotline()
@@ -175,7 +175,7 @@ def _post_request(fmt: str):
     code = (request.form.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code: required")
-    service = o311.service_by_code(db.session, code, lang=lang())
+    service = o311.service_by_code(db.session, get_hotline().case_types, code, lang=lang())
     if service is None:
         raise Open311Error(400, f"service_code: {code!r} is not a service (GET services)")
     attributes: dict[str, Any] = {}
@@ -297,7 +297,7 @@ def _find(channel) -> list[dict[str, Any]]:
         codes = [c.strip() for c in (request.args.get("service_code") or "").split(",")]
         codes = [c for c in codes if c]
         if codes:
-            stmt = o311.filter_by_service(db.session, stmt, codes)
+            stmt = o311.filter_by_service(db.session, get_hotline().case_types, stmt, codes)
         statuses = {s.strip() for s in (request.args.get("status") or "").split(",") if s.strip()}
         unknown = statuses - {"open", "closed"}
         if unknown:
@@ -314,7 +314,9 @@ def _find(channel) -> list[dict[str, Any]]:
 
 def _requests(rows) -> list[dict[str, Any]]:
     language = lang()
-    names = {s.code: s.name for s in o311.services(db.session, lang=language)}
+    names = {
+        s.code: s.name for s in o311.services(db.session, get_hotline().case_types, lang=language)
+    }
     departments = {
         d.id: (d.name_en if language == "en" and d.name_en else d.name)
         for d in db.session.scalars(select(Department))

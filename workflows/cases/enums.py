@@ -1,17 +1,9 @@
-"""Case vocabularies and the one table of allowed status transitions."""
+"""Case vocabularies and the one table of allowed status transitions (case types are
+declared in ``types.py``)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-
-class CaseType(StrEnum):
-    COMPLAINT = "complaint"  # 投诉
-    REPORT = "report"  # 举报
-    CONSULTATION = "consultation"  # 咨询
-    HELP = "help"  # 求助
-    SUGGESTION = "suggestion"  # 建议
-    PRAISE = "praise"  # 表扬
 
 
 class Urgency(StrEnum):

@@ -25,7 +25,6 @@ from ..policy.service import get_policy, policy_data
 from ..users.models import Role, User
 from .enums import OPEN, CaseStatus, IntakeOutcome
 from .models import Case, CaseNote
-from .process import PROCESS_FOR_TYPE
 from .service import get_case, get_task_for, next_case_number
 
 if TYPE_CHECKING:
@@ -92,6 +91,7 @@ def form_context(
             [d for d in active() if d.level == "district"], lang
         ),
         "categories": lambda: [{"value": c, "label": c} for c in categories(session)],
+        "case_types": lambda: hotline.case_types.options(lang),
     }
     if group:
         providers["sub_departments"] = sub_departments
@@ -177,13 +177,16 @@ def open_case(
             "replied_at": None,
             "paused_at": None,
         }
-        hotline.runtime.start(
-            session,
-            PROCESS_FOR_TYPE[case.case_type],
-            data=process_data,
-            actor=actor,
-            business_key=number,
-        )
+        process = hotline.case_types[case.case_type].process
+        try:
+            hotline.runtime.start(
+                session, process, data=process_data, actor=actor, business_key=number
+            )
+        except NotFound:
+            raise DomainError(
+                f"case type {case.case_type!r} runs the diagram {process!r}, which is not "
+                "deployed: run `hotline init` (or deploy it on the admin pages)"
+            ) from None
         session.flush()
     return case
 

@@ -1,21 +1,9 @@
-"""Which diagram runs each case type, and how to read element properties from a workflow."""
+"""How to read element properties from a workflow (which diagram runs each case type is
+part of the case type's declaration, ``types.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from .enums import CaseType
-
-#: case type -> process key (the id of the executable process in bpmn/); praise shares the
-#: suggestion diagram.
-PROCESS_FOR_TYPE: dict[str, str] = {
-    CaseType.COMPLAINT: "complaint",
-    CaseType.REPORT: "report",
-    CaseType.CONSULTATION: "consultation",
-    CaseType.HELP: "help_request",
-    CaseType.SUGGESTION: "suggestion",
-    CaseType.PRAISE: "suggestion",
-}
 
 
 def element_properties(workflow: Any, element_id: str) -> dict[str, str]:

@@ -24,8 +24,9 @@ from engine.db import unit_of_work
 from engine.errors import NotFound
 from engine.models import InstanceEvent
 
-from ..cases.enums import CaseStatus, CaseType
+from ..cases.enums import CaseStatus
 from ..cases.models import Case
+from ..cases.types import CaseTypes
 from ..dispatch.service import categories
 from ..errors import FormInvalid
 from .models import Channel, Open311Request
@@ -53,15 +54,6 @@ DATATYPES = {
     "checklist": "multivaluelist",
     "taglist": "multivaluelist",
     "datetime": "datetime",
-}
-
-CASE_TYPE_NAMES = {
-    "complaint": ("投诉", "Complaint"),
-    "report": ("举报", "Report (tip-off)"),
-    "consultation": ("咨询", "Consultation"),
-    "help": ("求助", "Help request"),
-    "suggestion": ("建议", "Suggestion"),
-    "praise": ("表扬", "Praise"),
 }
 
 #: our status -> the servicerequestupdates extension's status
@@ -177,21 +169,21 @@ def category_code(category: str) -> str:
     return "c-" + hashlib.sha256(category.encode("utf-8")).hexdigest()[:10]
 
 
-def services(session: Session, *, lang: str = "zh") -> list[Service]:
+def services(session: Session, case_types: CaseTypes, *, lang: str = "zh") -> list[Service]:
     """Every service: the case types, then the catalogue's categories."""
     out = []
-    for case_type in CaseType:
-        name = words(CASE_TYPE_NAMES[case_type], lang)
+    for case_type in case_types:
+        name = case_type.open311_name(lang)
         out.append(
             Service(
-                code=str(case_type),
+                code=case_type.code,
                 name=name,
                 description=words(
                     (f"{name}：请在属性中选择类别", f"{name}: choose a category attribute"), lang
                 ),
-                group=words(("诉求类型", "Case type"), lang),
-                keywords=str(case_type),
-                case_type=str(case_type),
+                group=case_type.open311_group(lang),
+                keywords=case_type.code,
+                case_type=case_type.code,
                 category=None,
             )
         )
@@ -212,8 +204,10 @@ def services(session: Session, *, lang: str = "zh") -> list[Service]:
     return out
 
 
-def service_by_code(session: Session, code: str, *, lang: str = "zh") -> Service | None:
-    return next((s for s in services(session, lang=lang) if s.code == code), None)
+def service_by_code(
+    session: Session, case_types: CaseTypes, code: str, *, lang: str = "zh"
+) -> Service | None:
+    return next((s for s in services(session, case_types, lang=lang) if s.code == code), None)
 
 
 def attributes(form_description: dict[str, Any], service: Service) -> list[dict[str, Any]]:
@@ -297,12 +291,14 @@ def requests_query(channel: Channel) -> Select:
     return stmt
 
 
-def filter_by_service(session: Session, stmt: Select, codes: Iterable[str]) -> Select:
+def filter_by_service(
+    session: Session, case_types: CaseTypes, stmt: Select, codes: Iterable[str]
+) -> Select:
     """Requests of any of the service codes (unknown codes match nothing)."""
     known = {category_code(c): c for c in categories(session)}
     conditions = []
     for code in codes:
-        if code in CASE_TYPE_NAMES:
+        if code in case_types:
             conditions.append(Case.case_type == code)
         elif code in known:
             conditions.append(Case.category == known[code])

@@ -1,4 +1,4 @@
-"""Deadline policy: seed the defaults from DOMAIN practice, and read a case's limits."""
+"""Deadline policy: seed the defaults the case types declare, and read a case's limits."""
 
 from __future__ import annotations
 
@@ -12,59 +12,16 @@ from engine.db import unit_of_work
 from engine.errors import NotFound
 
 from ..calendar.service import UNITS
-from ..cases.enums import CaseType, Urgency
+from ..cases.types import BUILTIN, CaseTypes
 from .models import DeadlinePolicy
 
-# (sign, reply, return, extension_max, reopen) as (value, unit), warn share, callback, review
-_NORMAL: dict[str, tuple] = {
-    CaseType.COMPLAINT: ((1, "workdays"), (10, "workdays"), (2, "workdays"), True, True),
-    CaseType.REPORT: ((1, "workdays"), (15, "workdays"), (2, "workdays"), True, True),
-    CaseType.CONSULTATION: ((1, "workdays"), (3, "workdays"), (1, "workdays"), True, False),
-    CaseType.HELP: ((1, "workdays"), (2, "workdays"), (1, "workdays"), True, False),
-    CaseType.SUGGESTION: ((1, "workdays"), (10, "workdays"), (2, "workdays"), False, False),
-    CaseType.PRAISE: ((1, "workdays"), (5, "workdays"), (2, "workdays"), False, False),
-}
-_BY_URGENCY = {
-    # urgent (water, power, gas, heating outage): 24 hours; critical (life at risk): 2 hours
-    Urgency.URGENT: ((2, "hours"), (24, "hours"), (4, "hours")),
-    Urgency.CRITICAL: ((1, "hours"), (2, "hours"), (1, "hours")),
-}
 
-
-def default_policies() -> list[dict[str, Any]]:
-    """The built-in table: every case type x urgency (DOMAIN.md's examples)."""
-    rows = []
-    for case_type, (sign, reply, ret, callback, review) in _NORMAL.items():
-        for urgency in Urgency:
-            s, r, t = (sign, reply, ret) if urgency == Urgency.NORMAL else _BY_URGENCY[urgency]
-            rows.append(
-                dict(
-                    case_type=str(case_type),
-                    urgency=str(urgency),
-                    sign_value=s[0],
-                    sign_unit=s[1],
-                    reply_value=r[0],
-                    reply_unit=r[1],
-                    return_value=t[0],
-                    return_unit=t[1],
-                    extension_max_value=10,
-                    extension_max_unit="workdays",
-                    reopen_value=5 if urgency == Urgency.NORMAL else r[0],
-                    reopen_unit="workdays" if urgency == Urgency.NORMAL else r[1],
-                    warn_share=0.8,
-                    callback_required=callback,
-                    review_required=review,
-                    max_returns=3,
-                )
-            )
-    return rows
-
-
-def seed_policies(session: Session) -> int:
-    """Insert the default rows that are missing; never overwrite an administrator's edits."""
+def seed_policies(session: Session, case_types: CaseTypes = BUILTIN) -> int:
+    """Insert the default rows the case types declare (type x urgency) that are missing;
+    never overwrite an administrator's edits."""
     have = {(p.case_type, p.urgency) for p in session.scalars(select(DeadlinePolicy))}
     added = 0
-    for row in default_policies():
+    for row in case_types.policy_rows():
         if (row["case_type"], row["urgency"]) not in have:
             session.add(DeadlinePolicy(**row))
             added += 1
