@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.runtime import Runtime
+from engine.validation import PropertyCheck
 
 from .calendar.service import CalendarProvider, calendar_functions, load_calendar
 from .cases.listener import CaseMirror
+from .cases.steps import STEP_PROPERTY, check_step, step_of
 from .forms import FormRegistry
 
 
@@ -38,7 +40,8 @@ def install(
     session_factory: Callable[[], Session],
     calendar_ttl: float = 60,
 ) -> Hotline:
-    """Give ``runtime`` the hotline's calendar functions and case mirror; return the Hotline."""
+    """Give ``runtime`` the hotline's calendar functions, case mirror, task steps and
+    property checks; return the Hotline."""
 
     def load():
         session = session_factory()
@@ -50,6 +53,8 @@ def install(
     provider = CalendarProvider(load, clock=clock, ttl=calendar_ttl)
     runtime.add_functions(calendar_functions(provider, clock))
     runtime.add_listener(CaseMirror(runtime, clock))
+    runtime.set_task_kind(step_of)
+    runtime.add_property_checks(property_checks())
     return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider)
 
 
@@ -64,3 +69,9 @@ def expression_functions(clock: Clock) -> dict[str, Callable[..., Any]]:
         **time_functions(clock),
         **calendar_functions(CalendarProvider(no_calendar, clock=clock), clock),
     }
+
+
+def property_checks() -> dict[str, PropertyCheck]:
+    """The diagram properties whose values the hotline checks before a deployment (and
+    ``hotline validate``, which runs without a database)."""
+    return {STEP_PROPERTY: check_step}
