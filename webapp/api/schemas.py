@@ -11,6 +11,7 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from workflows.cases.enums import CaseStatus, CaseType, DueState, Urgency
+from workflows.cases.steps import Step
 from workflows.kpi.buckets import BUCKETS
 from workflows.kpi.service import GROUP_KEYS, RATE_KPIS
 
@@ -224,7 +225,14 @@ class TaskArgs(PageArgs):
         validate=validate.OneOf(["available", "mine"]),
         metadata={"description": "available: every task you may act on; mine: claimed by you"},
     )
-    element = fields.String(validate=validate.Length(max=255))
+    step = fields.String(
+        validate=validate.OneOf([str(s) for s in Step]),
+        metadata={"description": "only tasks of this step (what the task is in the case)"},
+    )
+    element = fields.String(
+        validate=validate.Length(max=255),
+        metadata={"description": "only tasks of this diagram element (its id)"},
+    )
     due_state = fields.String(validate=validate.OneOf([str(d) for d in DueState]))
 
 
@@ -254,6 +262,11 @@ class FormSchema(ma.Schema):
 class TaskSchema(ma.Schema):
     task_id = fields.String(required=True)
     element_id = fields.String(required=True)
+    step = Nullable(
+        fields.String,
+        required=True,
+        metadata={"description": "what the task is (its diagram's step property), if it says"},
+    )
     name = fields.String(required=True)
     lane = Nullable(fields.String, required=True)
     candidate_group = Nullable(fields.String, required=True)

@@ -13,7 +13,7 @@ from workflows.cases.models import Case
 
 from ..extensions import db
 from ..hotline import get_hotline
-from .labels import ELEMENT_LABELS
+from .labels import step_labels
 
 #: the events of a case's history shown on the task page
 STEP_EVENTS = ("task.completed", "task.rejected", "timer.fired", "case.note", "case.merged_in")
@@ -24,13 +24,14 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
     if case.instance_id is None:
         return []
     hotline = get_hotline()
-    form_of = dict(
-        db.session.execute(
-            select(HumanTask.element_id, HumanTask.form_key)
-            .where(HumanTask.instance_id == case.instance_id)
-            .distinct()
-        ).all()
-    )
+    form_of, step_of = {}, {}
+    for element, form_key, step in db.session.execute(
+        select(HumanTask.element_id, HumanTask.form_key, HumanTask.kind)
+        .where(HumanTask.instance_id == case.instance_id)
+        .distinct()
+    ):
+        form_of[element], step_of[element] = form_key, step
+    step_names = step_labels()
     described: dict[str, dict[str, Any]] = {}
     steps = []
     for event in hotline.runtime.events(db.session, case.instance_id):
@@ -49,8 +50,8 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
             for k, v in data.items()
             if not _blank(v) and (not fields or k in fields)
         ]
-        name = (event.payload or {}).get("name") or str(
-            ELEMENT_LABELS.get(event.element_id, event.element_id or "")
+        name = (event.payload or {}).get("name") or step_names.get(
+            step_of.get(event.element_id) or "", event.element_id or ""
         )
         if event.kind == "case.note":
             name, items = _("Note"), [(_("Note"), (event.payload or {}).get("body", ""))]
