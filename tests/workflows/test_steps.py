@@ -11,6 +11,7 @@ from engine.errors import DefinitionInvalid
 from engine.models import HumanTask
 from tests.conftest import ROOT
 from tests.diagrams import renamed, with_step, without_steps
+from workflows.cases import flows
 from workflows.cases.steps import Step
 from workflows.errors import FormInvalid
 from workflows.simulation import Rates, Simulation
@@ -99,11 +100,12 @@ def test_a_task_without_a_step_gets_no_hotline_rule(city):
     assert task.kind is None
     city.clock.advance(days=3)
     # its status still moves the case, but no return window applies to a task that is no step
-    city.hotline.runtime.complete_task(
+    flows.complete_task(
         city.session,
-        task.task_id,
-        data={"action": "return", "return_reason": "迟退"},
-        actor="h_mr",
+        city.hotline,
+        task_id=task.task_id,
+        data={"action": "return", "return_reason": "不属于本单位职责"},
+        user=city.user("h_mr"),
     )
     assert city.case(case).status == "return_requested"
 
