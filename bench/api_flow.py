@@ -34,7 +34,7 @@ INTAKE = {
     "description": "小区门口餐馆卫生很差，吃完腹泻",
     "intake_outcome": "dispatch",
 }
-#: (element, role, form data) of each task after intake, in order
+#: (step, role, form data) of each task after intake, in order
 STEPS = (
     ("dispatch", "dispatcher", {"lead_department": "B-MR"}),
     ("sign_for", "handler", {"action": "sign"}),
@@ -47,7 +47,7 @@ STEPS = (
     ("callback", "supervisor", {"satisfaction": "satisfied", "resolved": "yes"}),
 )
 #: the inbox page the dispatcher reads (the largest the API allows)
-INBOX = "/api/v1/tasks?element=dispatch&per_page=200"
+INBOX = "/api/v1/tasks?step=dispatch&per_page=200"
 
 
 class Failed(Exception):
@@ -84,23 +84,21 @@ def lifecycle(call: Call, *, retry_share: float = 0.05, rng: random.Random | Non
         )
         if again["number"] != number or headers.get("Idempotent-Replayed") != "true":
             raise Failed(f"a retried intake made case {again['number']}, not {number}")
-    inbox, _ = call("GET", INBOX, role="dispatcher", name="GET /tasks?element=dispatch", expect=200)
+    inbox, _ = call("GET", INBOX, role="dispatcher", name="GET /tasks?step=dispatch", expect=200)
     task_id = next((t["task_id"] for t in inbox["items"] if t["case"]["number"] == number), None)
     if task_id is None:
         raise Failed(f"case {number}'s dispatch task is not in the dispatcher's inbox")
     done: dict[str, Any] = {}
-    for element, role, form in STEPS:
+    for step, role, form in STEPS:
         if done:
-            task_id = next(
-                (t["task_id"] for t in done["next_tasks"] if t["element_id"] == element), None
-            )
+            task_id = next((t["task_id"] for t in done["next_tasks"] if t["step"] == step), None)
             if task_id is None:
-                raise Failed(f"case {number} has no {element} task after {done['task']['name']}")
+                raise Failed(f"case {number} has no {step} task after {done['task']['name']}")
         done, _ = call(
             "POST",
             f"/api/v1/tasks/{task_id}/complete",
             role=role,
-            name=f"POST /tasks/[id]/complete ({element})",
+            name=f"POST /tasks/[id]/complete ({step})",
             expect=200,
             json=form,
         )

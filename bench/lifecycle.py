@@ -50,6 +50,7 @@ from workflows.calendar.service import (  # noqa: E402
     WorkingCalendar,
     calendar_functions,
 )
+from workflows.cases.steps import step_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAM = ROOT / "bpmn" / "complaint.bpmn"
@@ -169,6 +170,7 @@ class Persisted:
             workflow_cache_size=cache,
             functions=calendar_functions(calendar(), clock),
         )
+        self.runtime.set_task_kind(step_of)  # as the hotline runs it: tasks carry their step
         self.session = Session(self.engine)
         self.runtime.deploy(self.session, DIAGRAM.read_bytes(), DIAGRAM.name, deployed_by="bench")
 

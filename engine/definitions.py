@@ -6,7 +6,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, bindparam, func, select
@@ -20,7 +20,7 @@ from .errors import ConflictError, DefinitionInvalid, NotFound
 from .expressions import Evaluator
 from .models import Definition, ProcessInstance
 from .spiff import BpmnParser
-from .validation import FormExists, ValidationResult, validate_bytes
+from .validation import FormExists, PropertyCheck, ValidationResult, validate_bytes
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
 
 
@@ -59,6 +59,7 @@ def deploy(
     evaluator: Evaluator | None = None,
     form_exists: FormExists | None = None,
     services: Iterable[str] | None = None,
+    property_checks: Mapping[str, PropertyCheck] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[DeployOutcome]:
     """Validate and store every executable process in a BPMN document.
@@ -72,6 +73,7 @@ def deploy(
         evaluator=evaluator,
         form_exists=form_exists,
         services=services,
+        property_checks=property_checks,
         max_bytes=max_bytes,
     )
     if not result.ok:

@@ -39,9 +39,9 @@ _SQL = {
         " updated_at = ?, completed_at = ? WHERE id = ? AND version = ?"
     ),
     "insert_task": (
-        "INSERT INTO human_tasks (instance_id, task_id, element_id, name, lane,"
+        "INSERT INTO human_tasks (instance_id, task_id, element_id, kind, name, lane,"
         " candidate_group, form_key, state, created_at, due_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 'ready', ?, ?)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?, ?)"
     ),
     "close_task": (
         "UPDATE human_tasks SET state = ?, completed_at = ?, completed_by = ?"

@@ -452,14 +452,15 @@ def _find(workflow: BpmnWorkflow, task_id: str):
 
 
 def _rename_open_tasks(conn, runtime, workflow: BpmnWorkflow) -> None:
-    """Open task rows that survive the move take the new version's name, lane and form."""
+    """Open task rows that survive the move take the new version's name, kind, lane and form."""
     for task in pj.ready_human_tasks(workflow):
-        ready = pj.ready_task(task, runtime._candidate_group)
+        ready = pj.ready_task(task, runtime._candidate_group, runtime.task_kind)
         conn.execute(
             update(pj.HT)
             .where(pj.HT.c.task_id == ready.task_id, pj.HT.c.state == "ready")
             .values(
                 element_id=ready.element_id,
+                kind=ready.kind,
                 name=ready.name,
                 lane=ready.lane,
                 form_key=ready.form_key,

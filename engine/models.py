@@ -109,13 +109,13 @@ class HumanTask(Base):
         Index("ix_human_tasks_state_lane_due", "state", "lane", "due_at"),
         Index("ix_human_tasks_state_group_due", "state", "candidate_group", "due_at"),
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
-        # inbox counts (per element too): ready tasks of a lane and group, from the index alone
+        # inbox counts (per kind too): ready tasks of a lane and group, from the index alone
         Index(
             "ix_human_tasks_ready_group",
             "state",
             "lane",
             "candidate_group",
-            "element_id",
+            "kind",
             "instance_id",
         ),
     )
@@ -124,6 +124,10 @@ class HumanTask(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
     task_id: Mapped[str] = mapped_column(String(36), unique=True)
     element_id: Mapped[str] = mapped_column(String(255))
+    #: what the task is in the domain's words, whatever the designer called the element: named
+    #: by the task's spec as the runtime was told to read it (``Runtime.set_task_kind``);
+    #: queries filter on it without deserializing the workflow
+    kind: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))
     lane: Mapped[str | None] = mapped_column(String(120))
     #: who may take it: evaluated from the task's ``candidateGroups`` property (a department

@@ -44,6 +44,12 @@ class ReadyTask:
     form_key: str | None
     due_at: datetime | None
     candidate_group: str | None = None
+    #: what the task is, in the domain's words (``Runtime.set_task_kind``)
+    kind: str | None = None
+
+
+#: what a human task is, from its spec (``Runtime.set_task_kind``); None: nothing in particular
+TaskKind = Callable[[Any], str | None]
 
 
 @dataclass
@@ -106,7 +112,11 @@ def task_properties(task) -> dict[str, str]:
     return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
 
 
-def ready_task(task, group_of: Callable[[Any], str | None] | None = None) -> ReadyTask:
+def ready_task(
+    task,
+    group_of: Callable[[Any], str | None] | None = None,
+    kind_of: TaskKind | None = None,
+) -> ReadyTask:
     """The projection of one ready human task; its due date is its earliest boundary timer."""
     spec = task.task_spec
     props = task_properties(task)
@@ -131,6 +141,7 @@ def ready_task(task, group_of: Callable[[Any], str | None] | None = None) -> Rea
         form_key=props.get("formKey"),
         due_at=due,
         candidate_group=group_of(task) if group_of is not None else None,
+        kind=kind_of(spec) if kind_of is not None else None,
     )
 
 
@@ -180,11 +191,12 @@ def sync(
     actor: str | None,
     now: datetime,
     group_of: Callable[[Any], str | None] | None = None,
+    kind_of: TaskKind | None = None,
 ) -> SyncResult:
     """Write the difference between ``before`` and the workflow's waits to the rows."""
     sql = fast_sql(conn)
     ts = sql.ts
-    ready = [ready_task(t, group_of) for t in ready_human_tasks(workflow)]
+    ready = [ready_task(t, group_of, kind_of) for t in ready_human_tasks(workflow)]
     after = Projection(tasks={r.task_id: r.due_at for r in ready})
     at = ts(now)
 
@@ -196,6 +208,7 @@ def sync(
                 instance_id,
                 r.task_id,
                 r.element_id,
+                r.kind,
                 r.name,
                 r.lane,
                 r.candidate_group,

@@ -30,9 +30,10 @@ from .errors import ConflictError, ExpressionError, NotFound, TaskDataError, Wor
 from .expressions import Evaluator
 from .fastsql import fast_sql
 from .models import Definition, HumanTask, InstanceEvent, ProcessInstance, Timer
-from .projections import Projection, ReadyTask
+from .projections import Projection, ReadyTask, TaskKind
 from .serializer import WorkflowSerializer
 from .spiff import ScriptEngine, ServiceHandler, StepContext, time_functions
+from .validation import PropertyCheck
 
 RESERVED_DATA_KEYS = {"data_objects"}
 
@@ -111,6 +112,10 @@ class Runtime:
         self.workflows = WorkflowCache(workflow_cache_size)
         #: called with the earliest due time whenever a committed step arms a timer
         self.timer_watchers: list[Callable[[datetime], None]] = []
+        #: names what each human task is (projected into ``human_tasks.kind``)
+        self.task_kind: TaskKind | None = None
+        #: extension property name -> check of its value, run by validate and deploy
+        self.property_checks: dict[str, PropertyCheck] = {}
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -124,6 +129,18 @@ class Runtime:
 
     def add_listener(self, listener: StepListener) -> None:
         self.listeners.append(listener)
+
+    def set_task_kind(self, kind_of: TaskKind) -> None:
+        """Say what each human task is, from its spec (a property the domain gives a
+        meaning, say): the answer is projected into ``human_tasks.kind`` so that queries
+        filter on it without deserializing, and the domain keys its rules on it rather than
+        on element ids a designer chose."""
+        self.task_kind = kind_of
+
+    def add_property_checks(self, checks: Mapping[str, PropertyCheck]) -> None:
+        """Check the values of extension properties the domain gives a meaning to:
+        validation and deployment refuse a value a check answers a message for."""
+        self.property_checks.update(checks)
 
     def _script_engine(self, session: Session, instance_id: int | None, actor: str | None):
         engine = ScriptEngine(self.evaluator, self.clock, self.tz, self.services)
@@ -150,6 +167,7 @@ class Runtime:
             evaluator=self.evaluator,
             form_exists=form_exists,
             services=self.services.keys(),
+            property_checks=self.property_checks,
         )
 
     def validate(self, data: bytes, file_name: str, *, form_exists: defs.FormExists | None = None):
@@ -161,6 +179,7 @@ class Runtime:
             evaluator=self.evaluator,
             form_exists=form_exists,
             services=self.services.keys(),
+            property_checks=self.property_checks,
         )
 
     # -- steps ----------------------------------------------------------------------------
@@ -520,7 +539,14 @@ class Runtime:
             )
         before = loaded.projection or Projection.load(conn, loaded.id)
         synced = pj.sync(
-            conn, loaded.id, wf, before, actor=actor, now=now, group_of=self._candidate_group
+            conn,
+            loaded.id,
+            wf,
+            before,
+            actor=actor,
+            now=now,
+            group_of=self._candidate_group,
+            kind_of=self.task_kind,
         )
         ready, after = synced.ready, synced.projection
         events.extend(("timer.fired", element, {"name": name}) for element, name in synced.fired)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,8 @@ UNSUPPORTED_HINTS = {
 _LOOKS_ISO = re.compile(r"^(-?P[0-9T]|R\d*/|\d{4}-\d{2}-\d{2})")
 
 FormExists = Callable[[str], bool]
+#: a check of an extension property's value: why the value is wrong, or None when it is fine
+PropertyCheck = Callable[[str], str | None]
 
 
 @dataclass
@@ -164,9 +166,14 @@ def validate_bytes(
     evaluator: Evaluator | None = None,
     form_exists: FormExists | None = None,
     services: Iterable[str] | None = None,
+    property_checks: Mapping[str, PropertyCheck] | None = None,
     max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES,
 ) -> ValidationResult:
-    """Validate one BPMN document. Never raises for bad input: problems are issues."""
+    """Validate one BPMN document. Never raises for bad input: problems are issues.
+
+    ``property_checks``: extension property name -> check of its value, for the properties
+    the caller gives a meaning to (the engine gives none beyond formKey and candidateGroups).
+    """
     try:
         tree = xmlsafe.parse_bytes(data, max_bytes=max_bytes)
     except xmlsafe.UnsafeXml as exc:
@@ -175,7 +182,7 @@ def validate_bytes(
         )
     try:
         evaluator = evaluator or Evaluator(time_functions(SystemClock()))
-        return _validate_tree(tree, file, evaluator, form_exists, services)
+        return _validate_tree(tree, file, evaluator, form_exists, services, property_checks)
     except RecursionError:
         return ValidationResult(file, [Issue(file, 1, None, "document is nested too deeply")], {})
 
@@ -194,7 +201,9 @@ def validate_file(path: str, **kwargs: Any) -> ValidationResult:
     return validate_bytes(data, path, **kwargs)
 
 
-def _validate_tree(tree, file, evaluator, form_exists, services) -> ValidationResult:
+def _validate_tree(
+    tree, file, evaluator, form_exists, services, property_checks=None
+) -> ValidationResult:
     loc = _Located(file, tree)
     root = tree.getroot()
     if root.tag != full_tag("definitions"):
@@ -264,6 +273,8 @@ def _validate_tree(tree, file, evaluator, form_exists, services) -> ValidationRe
     service_names = set(services) if services is not None else None
     for info in infos.values():
         issues.extend(_semantic_issues(info, loc, evaluator, form_exists, service_names))
+        if property_checks:
+            issues.extend(_property_issues(info, loc, property_checks))
     for process in executable:
         issues.extend(_expression_issues(process, loc, evaluator))
     return ValidationResult(file, issues, infos if not issues else {}, tree)
@@ -459,6 +470,39 @@ def _semantic_issues(info, loc, evaluator, form_exists, service_names) -> list[I
                 except ExpressionError as exc:
                     issues.append(loc.issue(spec.name, f"service parameter {pname!r}: {exc}"))
     return issues
+
+
+def _property_issues(
+    info: ProcessInfo, loc: _Located, checks: Mapping[str, PropertyCheck]
+) -> list[Issue]:
+    """Values of the extension properties the caller gave a meaning to, each located on the
+    line of its ``spiffworkflow:property``."""
+    issues: list[Issue] = []
+    for spec in _all_task_specs(info):
+        props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+        for name, check in checks.items():
+            if name not in props:
+                continue
+            message = check(props[name])
+            if message is not None:
+                issues.append(
+                    loc.issue(
+                        spec.name,
+                        f"property {name!r}: {message}",
+                        _property_line(loc, spec.name, name),
+                    )
+                )
+    return issues
+
+
+def _property_line(loc: _Located, element_id: str, name: str) -> int | None:
+    element = loc.element(element_id)
+    if element is None:
+        return None
+    for node in element.iter(f"{{{SPIFF_NS}}}property"):
+        if node.get("name") == name:
+            return node.sourceline
+    return element.sourceline
 
 
 def _expression_issues(process, loc: _Located, evaluator: Evaluator) -> list[Issue]:

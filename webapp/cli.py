@@ -127,7 +127,7 @@ def validate(files: tuple[str, ...], forms_dir: str) -> None:
     """
     from engine.clock import SystemClock
     from engine.expressions import Evaluator
-    from workflows.hotline import expression_functions
+    from workflows.hotline import expression_functions, property_checks
 
     forms = Path(forms_dir)
     evaluator = Evaluator(expression_functions(SystemClock()))
@@ -140,6 +140,7 @@ def validate(files: tuple[str, ...], forms_dir: str) -> None:
                 form_exists=lambda key: _form_exists(forms, key),
                 max_bytes=max_bytes,
                 evaluator=evaluator,
+                property_checks=property_checks(),
             )
             issues = [str(i) for i in result.issues]
         except Exception as exc:  # a bug of ours must still not print a traceback

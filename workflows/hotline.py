@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.runtime import Runtime
+from engine.validation import PropertyCheck
 
 from .calendar.service import CalendarProvider, calendar_functions, load_calendar
 from .cases.listener import CaseMirror
+from .cases.steps import STEP_PROPERTY, check_step, step_of
 from .cases.types import BUILTIN, CaseTypes
 from .forms import FormRegistry
 
@@ -42,7 +44,8 @@ def install(
     calendar_ttl: float = 60,
     case_types: CaseTypes = BUILTIN,
 ) -> Hotline:
-    """Give ``runtime`` the hotline's calendar functions and case mirror; return the Hotline."""
+    """Give ``runtime`` the hotline's calendar functions, case mirror, task steps and
+    property checks; return the Hotline."""
 
     def load():
         session = session_factory()
@@ -54,6 +57,8 @@ def install(
     provider = CalendarProvider(load, clock=clock, ttl=calendar_ttl)
     runtime.add_functions(calendar_functions(provider, clock))
     runtime.add_listener(CaseMirror(runtime, clock))
+    runtime.set_task_kind(step_of)
+    runtime.add_property_checks(property_checks())
     return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider, case_types)
 
 
@@ -68,3 +73,9 @@ def expression_functions(clock: Clock) -> dict[str, Callable[..., Any]]:
         **time_functions(clock),
         **calendar_functions(CalendarProvider(no_calendar, clock=clock), clock),
     }
+
+
+def property_checks() -> dict[str, PropertyCheck]:
+    """The diagram properties whose values the hotline checks before a deployment (and
+    ``hotline validate``, which runs without a database)."""
+    return {STEP_PROPERTY: check_step}

@@ -27,6 +27,7 @@ from engine.models import HumanTask, Timer
 
 from .cases import flows as cases
 from .cases.models import Case
+from .cases.steps import Step
 from .departments.models import Department
 from .departments.service import by_code, children
 from .dispatch.models import DispatchRule
@@ -238,7 +239,7 @@ class Simulation:
             minutes=r.uniform(5, 90),
         )
 
-    def _task(self, number: str, element: str) -> HumanTask | None:
+    def _task(self, number: str, step: Step) -> HumanTask | None:
         self.session.expire_all()
         row = (
             self.session.execute(
@@ -246,7 +247,7 @@ class Simulation:
                 .join(Case, Case.instance_id == HumanTask.instance_id)
                 .where(
                     Case.number == number,
-                    HumanTask.element_id == element,
+                    HumanTask.kind == step,
                     HumanTask.state == "ready",
                 )
             )
@@ -256,8 +257,8 @@ class Simulation:
         self.session.rollback()
         return row
 
-    def _do(self, number: str, element: str, username: str, data: dict[str, Any]) -> bool:
-        task = self._task(number, element)
+    def _do(self, number: str, step: Step, username: str, data: dict[str, Any]) -> bool:
+        task = self._task(number, step)
         if task is None:
             return False
         cases.complete_task(
@@ -280,7 +281,7 @@ class Simulation:
         co = [r.choice(["B-UM", "B-HU", "B-MR"])] if r.random() < 0.1 else []
         co = [c for c in co if c != lead]
         if not self._do(
-            number, "dispatch", "disp1", {"lead_department": lead, "co_departments": co}
+            number, Step.DISPATCH, "disp1", {"lead_department": lead, "co_departments": co}
         ):
             return
         dept = self.departments[lead]
@@ -300,7 +301,7 @@ class Simulation:
         self._later(lambda: self._sign(number, lead), hours=self._sign_delay(number))
 
     def _redispatch(self, number: str, dispatcher: str, street: str) -> None:
-        if self._do(number, "redispatch", dispatcher, {"street_department": street}):
+        if self._do(number, Step.REDISPATCH, dispatcher, {"street_department": street}):
             self._later(lambda: self._sign(number, street), hours=self._sign_delay(number))
 
     def _sign_delay(self, number: str) -> float:
@@ -322,13 +323,13 @@ class Simulation:
         if r.random() < self.rates.return_ and case.return_count < 2:
             if self._do(
                 number,
-                "sign_for",
+                Step.SIGN_FOR,
                 handler,
                 {"action": "return", "return_reason": "不属于本单位职责"},
             ):
                 self._later(lambda: self._review_return(number, dept), hours=r.uniform(1, 8))
             return
-        if self._do(number, "sign_for", handler, {"action": "sign"}):
+        if self._do(number, Step.SIGN_FOR, handler, {"action": "sign"}):
             self._plan_reply(number, dept)
 
     def _review_return(self, number: str, dept: str) -> None:
@@ -336,7 +337,7 @@ class Simulation:
         approve = r.random() < 0.6
         if not self._do(
             number,
-            "review_return",
+            Step.REVIEW_RETURN,
             "disp1",
             {"decision": "approve" if approve else "reject", "note": "审核退单"},
         ):
@@ -350,7 +351,9 @@ class Simulation:
             self._later(lambda: self._sign(number, dept), hours=r.uniform(0.5, 4))
 
     def _dispatch_to(self, number: str, lead: str) -> None:
-        if self._do(number, "dispatch", "disp1", {"lead_department": lead, "co_departments": []}):
+        if self._do(
+            number, Step.DISPATCH, "disp1", {"lead_department": lead, "co_departments": []}
+        ):
             self._later(lambda: self._sign(number, lead), hours=self._sign_delay(number))
 
     def _case(self, number: str) -> Case | None:
@@ -378,7 +381,7 @@ class Simulation:
             )
 
     def _handle_form(self, number: str) -> str | None:
-        task = self._task(number, "handle")
+        task = self._task(number, Step.HANDLE)
         return task.form_key if task else None
 
     def _reply(self, number: str, dept: str) -> None:
@@ -391,7 +394,7 @@ class Simulation:
         }
         if form != "common/reply":
             data["action"] = "reply"
-        if self._do(number, "handle", self._handler_for(dept), data):
+        if self._do(number, Step.HANDLE, self._handler_for(dept), data):
             self._later(lambda: self._after_reply(number, dept), hours=self.random.uniform(1, 10))
 
     def _ask_extension(self, number: str, dept: str) -> None:
@@ -401,7 +404,7 @@ class Simulation:
         days = self.random.randint(2, 5)
         if self._do(
             number,
-            "handle",
+            Step.HANDLE,
             self._handler_for(dept),
             {
                 "action": "request_extension",
@@ -416,7 +419,7 @@ class Simulation:
     def _review_extension(self, number: str, dept: str, days: int) -> None:
         approve = self.random.random() < 0.8
         data = {"decision": "approve", "approved_days": days} if approve else {"decision": "refuse"}
-        if self._do(number, "review_extension", "disp1", data):
+        if self._do(number, Step.REVIEW_EXTENSION, "disp1", data):
             self._plan_reply(number, dept)
 
     def _ask_suspension(self, number: str, dept: str) -> None:
@@ -424,7 +427,7 @@ class Simulation:
             return self._reply(number, dept)
         if self._do(
             number,
-            "handle",
+            Step.HANDLE,
             self._handler_for(dept),
             {"action": "request_suspension", "suspension_reason": "等待当事人补充材料"},
         ):
@@ -435,7 +438,10 @@ class Simulation:
     def _review_suspension(self, number: str, dept: str) -> None:
         approve = self.random.random() < 0.7
         if not self._do(
-            number, "review_suspension", "disp1", {"decision": "approve" if approve else "refuse"}
+            number,
+            Step.REVIEW_SUSPENSION,
+            "disp1",
+            {"decision": "approve" if approve else "refuse"},
         ):
             return
         if approve:
@@ -444,7 +450,7 @@ class Simulation:
             self._plan_reply(number, dept)
 
     def _resume(self, number: str, dept: str) -> None:
-        if self._do(number, "resume", self._handler_for(dept), {"note": "材料已补齐"}):
+        if self._do(number, Step.RESUME, self._handler_for(dept), {"note": "材料已补齐"}):
             self._plan_reply(number, dept)
 
     def _after_reply(self, number: str, dept: str) -> None:
@@ -454,7 +460,7 @@ class Simulation:
         if case.status == "replied":
             redo = self.random.random() < self.rates.redo
             data = {"decision": "redo", "note": "答复不完整"} if redo else {"decision": "accept"}
-            if self._do(number, "review_reply", "disp1", data):
+            if self._do(number, Step.REVIEW_REPLY, "disp1", data):
                 if redo:
                     self._later(lambda: self._reply(number, dept), hours=self.random.uniform(4, 30))
                 else:
@@ -476,7 +482,7 @@ class Simulation:
         if (
             self._do(
                 number,
-                "callback",
+                Step.CALLBACK,
                 "sup1",
                 {
                     "satisfaction": satisfaction,
@@ -501,7 +507,7 @@ class Simulation:
     def supervise_all(self) -> None:
         """Supervisors answer every chase task waiting (run between days)."""
         for task in self.session.scalars(
-            select(HumanTask).where(HumanTask.element_id == "supervise", HumanTask.state == "ready")
+            select(HumanTask).where(HumanTask.kind == Step.SUPERVISE, HumanTask.state == "ready")
         ).all():
             cases.complete_task(
                 self.session,

@@ -57,6 +57,18 @@ def test_a_case_runs_from_intake_to_close(runtime, session, lifecycle):
     assert '"spec_ref":"lifecycle"' in row.state and "task_specs" not in row.state
 
 
+def test_a_task_kind_named_by_the_domain_is_projected(runtime, session, lifecycle):
+    """What a task is comes from a function of its spec the domain sets: it is stored with the
+    task row (queries filter on it) and handed to listeners with the ready tasks."""
+    runtime.set_task_kind(lambda spec: {"sign_for": "signing"}.get(spec.name))
+    step = runtime.start(session, "lifecycle", data=START)
+    assert [t.kind for t in step.ready] == [None]
+    step = runtime.complete_task(session, step.ready[0].task_id, data={"accepted": True})
+    assert [t.kind for t in step.ready] == ["signing"]
+    row = session.scalars(select(HumanTask).where(HumanTask.kind == "signing")).one()
+    assert (row.element_id, row.state) == ("sign_for", "ready")
+
+
 def test_not_accepted_ends_at_intake(runtime, session, lifecycle):
     step = runtime.start(session, "lifecycle", data=START)
     step = runtime.complete_task(session, step.ready[0].task_id, data={"accepted": False})

@@ -191,6 +191,24 @@ def test_unregistered_service_is_reported():
     assert "service 'notify_supervisor' is not registered" in result.issues[0].message
 
 
+def test_property_checks_refuse_a_value_on_its_own_line():
+    """The engine gives properties no meaning; a caller's check refuses a value, located on
+    the line of the property, and properties it does not check pass."""
+    xml = fixture_bytes("lifecycle.bpmn").replace(
+        b'value="test/sign_for"/>',
+        b'value="test/sign_for"/>\n<spiffworkflow:property name="colour" value="plaid"/>',
+    )
+    line = next(n for n, text in enumerate(xml.decode().splitlines(), 1) if 'name="colour"' in text)
+    checks = {
+        "colour": lambda value: None if value in ("red", "blue") else f"{value!r} is no colour"
+    }
+    result = validate_bytes(xml, "c.bpmn", property_checks=checks)
+    assert lines(result) == [f"c.bpmn:{line}: sign_for: property 'colour': 'plaid' is no colour"]
+    assert validate_bytes(xml, "c.bpmn").ok  # nobody checks colours
+    fine = xml.replace(b'value="plaid"', b'value="red"')
+    assert validate_bytes(fine, "c.bpmn", property_checks=checks).ok
+
+
 # -- hostile files --------------------------------------------------------------------------
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>

@@ -1,7 +1,7 @@
 """Domain fixtures: a hotline on a fresh database with the demo city and the bundled diagrams.
 
 ``City`` drives cases as the demo city's people would: ``city.intake(...)`` as an operator,
-``city.act(case, "sign_for", "h_mr", {...})`` as the user who holds the task. Every scenario
+``city.act(case, "sign_for", "h_mr", {...})`` as the user who holds the task of that step. Every scenario
 runs twice (``mode``): with the live workflow between steps, and restored at every step.
 """
 
@@ -68,13 +68,13 @@ class City:
             )
         )
 
-    def task(self, case: Case, element: str) -> HumanTask:
-        found = [t for t in self.ready(case) if t.element_id == element]
-        assert found, f"{element} is not ready; ready: {[t.element_id for t in self.ready(case)]}"
+    def task(self, case: Case, step: str) -> HumanTask:
+        found = [t for t in self.ready(case) if t.kind == step]
+        assert found, f"{step} is not ready; ready: {[t.kind for t in self.ready(case)]}"
         return found[0]
 
-    def act(self, case: Case, element: str, username: str, data: dict | None = None):
-        task = self.task(case, element)
+    def act(self, case: Case, step: str, username: str, data: dict | None = None):
+        task = self.task(case, step)
         return flows.complete_task(
             self.session,
             self.hotline,

@@ -144,6 +144,7 @@ def task_data(task: HumanTask, case: Case) -> dict[str, Any]:
             "completed_by",
         )
     }
+    data["step"] = task.kind
     data["actionable"] = can_act(g.user, task, g.department)
     data["case"] = {
         name: getattr(case, name)

@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 
 from workflows.calendar.service import UNITS
 from workflows.cases.enums import CaseStatus, DueState, Urgency
+from workflows.cases.steps import Step
 from workflows.kpi.buckets import BUCKETS
 from workflows.kpi.service import GROUP_KEYS, RATE_KPIS
 
@@ -242,7 +243,14 @@ class TaskArgs(PageArgs):
         validate=validate.OneOf(["available", "mine"]),
         metadata={"description": "available: every task you may act on; mine: claimed by you"},
     )
-    element = fields.String(validate=validate.Length(max=255))
+    step = fields.String(
+        validate=validate.OneOf([str(s) for s in Step]),
+        metadata={"description": "only tasks of this step (what the task is in the case)"},
+    )
+    element = fields.String(
+        validate=validate.Length(max=255),
+        metadata={"description": "only tasks of this diagram element (its id)"},
+    )
     due_state = fields.String(validate=validate.OneOf([str(d) for d in DueState]))
 
 
@@ -272,6 +280,11 @@ class FormSchema(ma.Schema):
 class TaskSchema(ma.Schema):
     task_id = fields.String(required=True)
     element_id = fields.String(required=True)
+    step = Nullable(
+        fields.String,
+        required=True,
+        metadata={"description": "what the task is (its diagram's step property), if it says"},
+    )
     name = fields.String(required=True)
     lane = Nullable(fields.String, required=True)
     candidate_group = Nullable(fields.String, required=True)

@@ -84,24 +84,22 @@ class Tasks(MethodView):
         """Ready tasks for you, soonest deadline first: every one you may act on (your
         role's lane and your department's group), or only those you claimed."""
         page, per_page = args["page"], args["per_page"]
-        element, due_state = args.get("element"), args.get("due_state")
+        where = {k: args.get(k) for k in ("step", "element", "due_state")}
         if args["scope"] == "mine":
-            total = claimed_count(db.session, user=g.user, element=element, due_state=due_state)
+            total = claimed_count(db.session, user=g.user, **where)
             rows = claimed_tasks(
                 db.session,
                 user=g.user,
-                element=element,
-                due_state=due_state,
+                **where,
                 limit=per_page,
                 offset=(page - 1) * per_page,
             )
         else:
-            total = inbox_count(db.session, user=g.user, element=element, due_state=due_state)
+            total = inbox_count(db.session, user=g.user, **where)
             rows = cases.inbox(
                 db.session,
                 user=g.user,
-                element=element,
-                due_state=due_state,
+                **where,
                 limit=per_page,
                 offset=(page - 1) * per_page,
             )

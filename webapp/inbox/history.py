@@ -8,11 +8,11 @@ from typing import Any
 from flask_babel import gettext as _
 
 from workflows.cases.models import Case
-from workflows.cases.reads import forms_of_elements
+from workflows.cases.reads import forms_and_steps_of_elements
 
 from ..extensions import db
 from ..hotline import get_hotline
-from .labels import ELEMENT_LABELS
+from .labels import step_labels
 
 #: the events of a case's history shown on the task page
 STEP_EVENTS = ("task.completed", "task.rejected", "timer.fired", "case.note", "case.merged_in")
@@ -23,7 +23,10 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
     if case.instance_id is None:
         return []
     hotline = get_hotline()
-    form_of = forms_of_elements(db.session, case.instance_id)
+    reached = forms_and_steps_of_elements(db.session, case.instance_id)
+    form_of = {element: form for element, (form, _step) in reached.items()}
+    step_of = {element: step for element, (_form, step) in reached.items()}
+    step_names = step_labels()
     described: dict[str, dict[str, Any]] = {}
     steps = []
     for event in hotline.runtime.events(db.session, case.instance_id):
@@ -42,8 +45,8 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
             for k, v in data.items()
             if not _blank(v) and (not fields or k in fields)
         ]
-        name = (event.payload or {}).get("name") or str(
-            ELEMENT_LABELS.get(event.element_id, event.element_id or "")
+        name = (event.payload or {}).get("name") or step_names.get(
+            step_of.get(event.element_id) or "", event.element_id or ""
         )
         if event.kind == "case.note":
             name, items = _("Note"), [(_("Note"), (event.payload or {}).get("body", ""))]

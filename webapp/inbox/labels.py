@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from workflows.cases.steps import STEP_LABELS
 from workflows.departments.models import Department
 
 from ..cases.labels import STATUS_LABELS
@@ -16,20 +17,6 @@ from ..i18n import lang
 
 URGENCY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent"), "critical": _l("Critical")}
 DUE_LABELS = {"normal": _l("On time"), "yellow": _l("Deadline near"), "red": _l("Overdue")}
-#: the task elements of the bundled diagrams, in the order a case meets them
-ELEMENT_LABELS = {
-    "dispatch": _l("Dispatch"),
-    "redispatch": _l("Re-dispatch"),
-    "sign_for": _l("Sign for"),
-    "review_return": _l("Review return"),
-    "handle": _l("Handle and reply"),
-    "review_extension": _l("Review extension"),
-    "review_suspension": _l("Review suspension"),
-    "resume": _l("Resume"),
-    "review_reply": _l("Review reply"),
-    "callback": _l("Call back"),
-    "supervise": _l("Supervise"),
-}
 
 
 def department_name(department: Department | None) -> str:
@@ -43,6 +30,18 @@ def type_label(code: str | None) -> str:
     return get_hotline().case_types.label(code or "", lang())
 
 
+def step_labels() -> dict[str, str]:
+    """Every step's label in the page's language, in the order a case meets them."""
+    language = lang()
+    return {str(step): label.in_language(language) for step, label in STEP_LABELS.items()}
+
+
+def task_label(task: Any) -> str:
+    """What a task is, by its step (the diagram's name for a task that names none)."""
+    label = STEP_LABELS.get(task.kind)
+    return label.in_language(lang()) if label else task.name
+
+
 def labels() -> dict[str, Any]:
     """Template helpers: labels for codes, department names, the shared macros."""
 
@@ -54,7 +53,7 @@ def labels() -> dict[str, Any]:
         "type_label": type_label,
         "urgency_label": lambda code: label(URGENCY_LABELS, code),
         "due_label": lambda code: label(DUE_LABELS, code),
-        "task_label": lambda task: label(ELEMENT_LABELS, task.element_id, task.name),
+        "task_label": task_label,
         "department_name": department_name,
         "deadline": lambda task, case: task.due_at or case.reply_due,
     }

@@ -14,6 +14,7 @@ from workflows.cases import flows, reads
 from workflows.cases import service as cases
 from workflows.cases.inbox import inbox_count, inbox_counts
 from workflows.cases.models import Case, CaseDepartment
+from workflows.cases.steps import Step
 from workflows.departments.models import Department
 from workflows.departments.service import by_code
 from workflows.dispatch.service import suggest_department
@@ -29,10 +30,16 @@ from ..pagination import CSV_LIMIT, Page, csv_response, page_args, wants_csv
 from ..security import roles_required
 from . import bp
 from .history import case_steps, shown_value
-from .labels import DUE_LABELS, ELEMENT_LABELS, labels
+from .labels import DUE_LABELS, labels, step_labels
 
-#: the dispatcher's queues; re-dispatch only for district platforms
-QUEUES = ("dispatch", "review_return", "review_extension", "review_suspension", "review_reply")
+#: the dispatcher's queues, one per step; re-dispatch only for district platforms
+QUEUES = (
+    Step.DISPATCH,
+    Step.REVIEW_RETURN,
+    Step.REVIEW_EXTENSION,
+    Step.REVIEW_SUSPENSION,
+    Step.REVIEW_REPLY,
+)
 WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
 
 bp.context_processor(labels)
@@ -40,13 +47,13 @@ bp.context_processor(labels)
 # -- lists ----------------------------------------------------------------------------------
 
 
-def _page(*, element: str | None, due_state: str | None) -> Page:
+def _page(*, step: str | None, due_state: str | None) -> Page:
     page, per_page = page_args()
-    total = inbox_count(db.session, user=g.user, element=element, due_state=due_state)
+    total = inbox_count(db.session, user=g.user, step=step, due_state=due_state)
     items = cases.inbox(
         db.session,
         user=g.user,
-        element=element,
+        step=step,
         due_state=due_state,
         limit=per_page,
         offset=(page - 1) * per_page,
@@ -54,10 +61,8 @@ def _page(*, element: str | None, due_state: str | None) -> Page:
     return Page(items, page, per_page, total)
 
 
-def _csv(name: str, *, element: str | None, due_state: str | None):
-    rows = cases.inbox(
-        db.session, user=g.user, element=element, due_state=due_state, limit=CSV_LIMIT
-    )
+def _csv(name: str, *, step: str | None, due_state: str | None):
+    rows = cases.inbox(db.session, user=g.user, step=step, due_state=due_state, limit=CSV_LIMIT)
     fmt = labels()
     return csv_response(
         f"{name}.csv",
@@ -98,24 +103,25 @@ def _csv(name: str, *, element: str | None, due_state: str | None):
 @bp.get("/inbox")
 @roles_required(*WORKERS)
 def index():
-    element = request.args.get("element") or None
+    # the task type is a step; the parameter keeps its first name, so links still work
+    step = request.args.get("element") or None
     due_state = request.args.get("due_state") or None
     problems = []
-    if element and element not in ELEMENT_LABELS:
-        problems.append(_("Task type: unknown value %(value)s, showing all.", value=element))
-        element = None
+    if step and step not in Step._value2member_map_:
+        problems.append(_("Task type: unknown value %(value)s, showing all.", value=step))
+        step = None
     if due_state and due_state not in DUE_LABELS:
         problems.append(_("Deadline state: unknown value %(value)s, showing all.", value=due_state))
         due_state = None
     if wants_csv():
-        return _csv("inbox", element=element, due_state=due_state)
+        return _csv("inbox", step=step, due_state=due_state)
     return render_template(
         "inbox/index.html",
-        page=_page(element=element, due_state=due_state),
-        element=element,
+        page=_page(step=step, due_state=due_state),
+        element=step,
         due_state=due_state,
         problems=problems,
-        elements=ELEMENT_LABELS,
+        elements=step_labels(),
         due_states=DUE_LABELS,
     )
 
@@ -123,7 +129,7 @@ def index():
 def _queues() -> list[str]:
     department = g.department
     district = department is not None and department.is_platform and department.parent_id
-    return (["redispatch"] if district else []) + list(QUEUES)
+    return ([Step.REDISPATCH] if district else []) + list(QUEUES)
 
 
 @bp.get("/queues")
@@ -137,14 +143,14 @@ def queues():
     if queue not in names:
         abort(400, description=_("Queue: unknown value %(value)s.", value=queue))
     if wants_csv():
-        return _csv(f"queue-{queue}", element=queue, due_state=None)
+        return _csv(f"queue-{queue}", step=queue, due_state=None)
     return render_template(
         "inbox/queues.html",
         names=names,
         counts=counts,
         queue=queue,
-        page=_page(element=queue, due_state=None),
-        elements=ELEMENT_LABELS,
+        page=_page(step=queue, due_state=None),
+        elements=step_labels(),
     )
 
 
@@ -232,7 +238,7 @@ def _task_form(task: HumanTask, lang: str) -> tuple[dict[str, Any], dict[str, An
 
 
 def _suggestion(task: HumanTask, case: Case) -> Department | None:
-    if task.element_id != "dispatch" or not case.category:
+    if task.kind != Step.DISPATCH or not case.category:
         return None
     return suggest_department(db.session, category=case.category, area=case.area)
 
@@ -270,7 +276,7 @@ def _done(task: HumanTask, case: Case):
         )
     )
     if g.user.role == Role.DISPATCHER:
-        back = request.form.get("back") or task.element_id
+        back = request.form.get("back") or task.kind
         return redirect(url_for("inbox.queues", queue=back if back in _queues() else None), 303)
     return redirect(url_for("inbox.index"), 303)
 

@@ -79,10 +79,14 @@ def release_task(session: Session, *, task_id: str, user: User, runtime) -> tupl
     return task, case
 
 
-def _claimed(stmt: Select, user: User, element: str | None, due_state: str | None) -> Select:
+def _claimed(
+    stmt: Select, user: User, step: str | None, element: str | None, due_state: str | None
+) -> Select:
     stmt = stmt.join(Case, Case.instance_id == HumanTask.instance_id).where(
         HumanTask.state == "ready", HumanTask.assignee == user.username
     )
+    if step:
+        stmt = stmt.where(HumanTask.kind == step)
     if element:
         stmt = stmt.where(HumanTask.element_id == element)
     if due_state:
@@ -94,13 +98,14 @@ def claimed_tasks(
     session: Session,
     *,
     user: User,
+    step: str | None = None,
     element: str | None = None,
     due_state: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[tuple[HumanTask, Case]]:
     """Ready tasks ``user`` has claimed, soonest deadline first, with their cases."""
-    stmt = _claimed(select(HumanTask, Case), user, element, due_state).order_by(
+    stmt = _claimed(select(HumanTask, Case), user, step, element, due_state).order_by(
         func.coalesce(HumanTask.due_at, Case.reply_due).is_(None),
         func.coalesce(HumanTask.due_at, Case.reply_due),
         HumanTask.id,
@@ -109,8 +114,13 @@ def claimed_tasks(
 
 
 def claimed_count(
-    session: Session, *, user: User, element: str | None = None, due_state: str | None = None
+    session: Session,
+    *,
+    user: User,
+    step: str | None = None,
+    element: str | None = None,
+    due_state: str | None = None,
 ) -> int:
     """How many tasks :func:`claimed_tasks` pages through."""
-    stmt = _claimed(select(func.count()).select_from(HumanTask), user, element, due_state)
+    stmt = _claimed(select(func.count()).select_from(HumanTask), user, step, element, due_state)
     return session.scalar(stmt) or 0

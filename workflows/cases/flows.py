@@ -26,6 +26,7 @@ from ..users.models import Role, User
 from .enums import OPEN, CaseStatus, IntakeOutcome
 from .models import Case, CaseNote
 from .service import get_case, get_task_for, next_case_number
+from .steps import Step
 
 if TYPE_CHECKING:
     from ..hotline import Hotline
@@ -241,7 +242,7 @@ def complete_task(
         if errors:
             raise FormInvalid(errors)
         clean = _with_all_fields(form, clean)
-        if task.element_id == "dispatch":
+        if task.kind == Step.DISPATCH:
             lead = departments.by_code(session, clean["lead_department"])
             clean["lead_is_platform"] = bool(lead and lead.is_platform and lead.parent_id)
         try:
@@ -276,7 +277,7 @@ def _rule_errors(
     now = hotline.clock.now()
     policy = case.policy or {}
     errors: dict[str, list[str]] = {}
-    if task.element_id == "sign_for" and data.get("action") == "return":
+    if task.kind == Step.SIGN_FOR and data.get("action") == "return":
         if case.return_due is not None and now > case.return_due:
             local = case.return_due.astimezone(hotline.tz).strftime("%Y-%m-%d %H:%M")
             errors["action"] = [
@@ -295,7 +296,7 @@ def _rule_errors(
                     "or call the dispatcher",
                 )
             ]
-    if task.element_id == "dispatch" and data.get("lead_department") in (
+    if task.kind == Step.DISPATCH and data.get("lead_department") in (
         data.get("co_departments") or []
     ):
         errors["co_departments"] = [
@@ -320,7 +321,7 @@ def _rule_errors(
                     f"extensions may total at most {limit} working days ({used} used)",
                 )
             ]
-    if task.element_id == "review_extension" and data.get("decision") == "approve":
+    if task.kind == Step.REVIEW_EXTENSION and data.get("decision") == "approve":
         asked = _process_value(session, hotline, case, "extension_days", None)
         days = data.get("approved_days") or 0
         if asked is not None and days > asked:

@@ -1,5 +1,5 @@
 """Inbox counts for paging: how many ready tasks ``service.inbox`` would list, in total and
-per task element, under the same lane and department conditions."""
+per step, under the same lane and department conditions."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def inbox_count(
     *,
     user: User,
     lane: str | None = None,
+    step: str | None = None,
     element: str | None = None,
     due_state: str | None = None,
 ) -> int:
@@ -48,6 +49,8 @@ def inbox_count(
         lane=lane,
         due_state=due_state,
     )
+    if step:
+        stmt = stmt.where(HumanTask.kind == step)
     if element:
         stmt = stmt.where(HumanTask.element_id == element)
     return session.scalar(stmt) or 0
@@ -56,12 +59,13 @@ def inbox_count(
 def inbox_counts(
     session: Session, *, user: User, lane: str | None = None, due_state: str | None = None
 ) -> dict[str, int]:
-    """Ready tasks per element (``{"dispatch": 3, "review_return": 1}``) in one query."""
+    """Ready tasks per step (``{"dispatch": 3, "review_return": 1}``) in one query; tasks
+    that name no step are not counted."""
     stmt = _ready_for(
-        select(HumanTask.element_id, func.count()).select_from(HumanTask),
+        select(HumanTask.kind, func.count()).select_from(HumanTask),
         session,
         user=user,
         lane=lane,
         due_state=due_state,
-    ).group_by(HumanTask.element_id)
-    return {element: count for element, count in session.execute(stmt).all()}
+    ).group_by(HumanTask.kind)
+    return {step: count for step, count in session.execute(stmt).all() if step is not None}

@@ -100,15 +100,18 @@ def input_kept(session: Session, task: HumanTask, *, after_event: int | None) ->
     return found is not None
 
 
-def forms_of_elements(session: Session, instance_id: int) -> dict[str, str | None]:
-    """Element id -> form key of the user tasks the instance has reached."""
-    return dict(
-        session.execute(
-            select(HumanTask.element_id, HumanTask.form_key)
+def forms_and_steps_of_elements(
+    session: Session, instance_id: int
+) -> dict[str, tuple[str | None, str | None]]:
+    """Element id -> (form key, step) of the user tasks the instance has reached."""
+    return {
+        element: (form_key, step)
+        for element, form_key, step in session.execute(
+            select(HumanTask.element_id, HumanTask.form_key, HumanTask.kind)
             .where(HumanTask.instance_id == instance_id)
             .distinct()
-        ).all()
-    )
+        )
+    }
 
 
 def element_markers(session: Session, instance_id: int) -> dict[str, list[str]]:

@@ -127,12 +127,15 @@ def inbox(
     *,
     user: User,
     lane: str | None = None,
+    step: str | None = None,
     element: str | None = None,
     due_state: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[tuple[HumanTask, Case]]:
-    """Ready tasks this user may act on, soonest deadline first, with their cases."""
+    """Ready tasks this user may act on, soonest deadline first, with their cases; only
+    those of one step (a :class:`~workflows.cases.steps.Step`) or one diagram element when
+    asked."""
     department = _user_department(session, user)
     stmt = (
         select(HumanTask, Case)
@@ -145,6 +148,8 @@ def inbox(
         )
     else:
         stmt = stmt.where(HumanTask.candidate_group.is_(None))
+    if step:
+        stmt = stmt.where(HumanTask.kind == step)
     if element:
         stmt = stmt.where(HumanTask.element_id == element)
     if due_state:
