@@ -29,8 +29,9 @@ from sqlalchemy.orm import defer
 
 from engine.definitions import DeployOutcome
 from engine.errors import ConflictError, DefinitionInvalid, Issue
-from engine.migration import diff_versions, running_counts
+from engine.instance_moves import running_counts
 from engine.models import Definition, ProcessInstance
+from engine.version_diff import diff_versions
 
 from ..extensions import db
 from ..hotline import get_hotline

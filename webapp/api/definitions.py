@@ -12,8 +12,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import defer
 
 from engine.errors import ConflictError, DefinitionInvalid, EngineError, NotFound
-from engine.migration import diff_versions, running_counts
+from engine.instance_moves import running_counts
 from engine.models import Definition, ProcessInstance
+from engine.version_diff import diff_versions
 from workflows.users.models import Role
 
 from ..extensions import db
