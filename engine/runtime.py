@@ -30,6 +30,7 @@ from .errors import (
     ConflictError,
     ExpressionError,
     NotFound,
+    StoredFormatError,
     TaskDataError,
     WorkflowRunError,
 )
@@ -524,7 +525,10 @@ class Runtime:
         conn = connection(session)
         state = fast_sql(conn).one(conn, "state", (instance_id,))[0]
         spec, subprocess_specs = self.definition_specs(session, definition_id)
-        return self.serializer.loads(state, spec, subprocess_specs)
+        try:
+            return self.serializer.loads(state, spec, subprocess_specs)
+        except StoredFormatError as exc:
+            raise StoredFormatError(f"instance {instance_id} cannot be loaded: {exc}") from exc
 
     def _load(self, session: Session, row: InstanceRow, actor: str | None) -> _Loaded:
         instance_id, definition_id, key, business_key, status, version = row
