@@ -105,7 +105,9 @@ def test_preview_says_who_can_move_and_why_not(runtime, session, lifecycle, cloc
     deploy_v2(runtime, session)
     clock.advance(hours=2)
 
-    preview = instance_moves.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
 
     plans = {p.business_key: p for p in preview.instances}
     assert [p.instance_id for p in preview.movable] == [a.instance_id, b.instance_id]
@@ -223,7 +225,9 @@ def test_history_through_a_removed_element_blocks_the_move(runtime, session, lif
     assert [r.element_id for r in step.ready] == ["reply"]  # back to reply, callback in history
     deploy_v2(runtime, session)
 
-    preview = instance_moves.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
 
     [plan] = preview.blocked
     assert plan.reasons == [
@@ -275,7 +279,9 @@ def test_a_second_run_finds_nothing_left_to_move(runtime, session, lifecycle):
         session, runtime, key="lifecycle", from_version=1, to_version=2, actor="admin"
     )
     assert len(first.migrated) == 1 and second.migrated == second.refused == []
-    preview = instance_moves.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
     assert preview.instances == []
 
 
@@ -338,7 +344,9 @@ def test_a_failing_move_leaves_the_instance_untouched(runtime, session, lifecycl
         '<bpmn:scriptTask id="escalate"',
     )
     deploy_v2(runtime, session, broken)
-    preview = instance_moves.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
     [plan] = preview.blocked
     assert plan.reasons == [
         "the workflow failed at remind: name 'remind_hours' is not defined in 'hours(remind_hours)'"
@@ -449,7 +457,9 @@ def test_a_task_losing_all_its_timers_changes_shape(runtime, session, lifecycle)
     went through the wrapped task cannot be restored on the new version."""
     step = runtime.complete_task(session, at_sign_for(runtime, session, "B").ready[0].task_id)
     deploy_v2(runtime, session, without_sign_limit(V2))
-    preview = instance_moves.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
     [plan] = preview.blocked
     assert plan.instance_id == step.instance_id
     assert plan.reasons[0] == (
