@@ -523,7 +523,7 @@ class Runtime:
 
     def _restore(self, session: Session, instance_id: int, definition_id: int) -> BpmnWorkflow:
         conn = connection(session)
-        state = fast_sql(conn).one(conn, "state", (instance_id,))[0]
+        (state,) = fast_sql(conn).one(conn, "state", (instance_id,))
         spec, subprocess_specs = self.definition_specs(session, definition_id)
         try:
             return self.serializer.loads(state, spec, subprocess_specs)

@@ -114,7 +114,15 @@ def definitions():
             "deployed_by",
             "deployed_at",
         ],
-        row=lambda r: [r[0], r[1], r[2], r[3], running.get(r[0], 0), r[4], r[5].isoformat()],
+        row=lambda r: [
+            r.key,
+            r.name,
+            r.version,
+            r.versions,
+            running.get(r.key, 0),
+            r.deployed_by,
+            r.deployed_at.isoformat(),
+        ],
         scalars=False,
     )
     if wants_csv():
