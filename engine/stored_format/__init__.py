@@ -22,7 +22,10 @@ one module per format (``version_N.py`` takes format N-1 to N and says what chan
 SpiffWorkflow's version is older, SpiffWorkflow's own migration, run on the full dict: the spec
 is put back in (converted from the definition's spec), migrated with the rest, and taken out
 again. The spec that comes out is dropped: the workflow is restored on the spec parsed from the
-definition by the running SpiffWorkflow, which is already in its current form. The upgraded
+definition by the running SpiffWorkflow, which is already in its current form. (This is
+SpiffWorkflow's own ``migrate``, as its ``deserialize_json`` runs it: in 3.2 one entry of
+``MIGRATIONS`` per stored version; the 1.3 entry makes the 1.4 change only, and the 1.5 change
+touches the spec alone. Every text this engine wrote is 1.5.) The upgraded
 workflow is written in the current format by the instance's next step (every step saves the
 whole text). Reads do not write: a page view would become a write transaction, and a step
 running at the same time would meet a changed version and fail. So an instance that does not
