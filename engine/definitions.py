@@ -141,7 +141,7 @@ def definition_ref(conn: Connection, key: str, version: int | None = None) -> tu
         row = conn.execute(_VERSION_REF, {"key": key, "version": version}).first()
         if row is None:
             raise NotFound(f"{key} has no version {version}")
-    return row[0], row[1]
+    return row.id, row.key
 
 
 def list_definitions(session: Session) -> list[tuple[str, str, list[int]]]:

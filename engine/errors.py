@@ -61,3 +61,7 @@ class WorkflowRunError(EngineError):
     def __init__(self, message: str, *, element: str | None = None) -> None:
         self.element = element
         super().__init__(message)
+
+
+class StoredFormatError(EngineError):
+    """A stored instance is in a format this engine cannot read (newer than it, say)."""

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from .fastsql import fast_sql
@@ -274,3 +275,70 @@ def sync(
 def _timer_name(workflow: BpmnWorkflow, task_id: str) -> tuple[str, str]:
     spec = workflow.get_task_from_id(uuid.UUID(task_id)).task_spec
     return (spec.bpmn_id or spec.name, spec.bpmn_name or spec.bpmn_id or spec.name)
+
+
+# -- after a workflow was replaced, not stepped (moved to another version) --------------------
+
+
+def rename_open_tasks(
+    conn: Connection,
+    workflow: BpmnWorkflow,
+    group_of: Callable[[Any], str | None] | None,
+    kind_of: TaskKind | None = None,
+) -> None:
+    """Open task rows take the name, kind, lane, form and group their task now has."""
+    for task in ready_human_tasks(workflow):
+        ready = ready_task(task, group_of, kind_of)
+        conn.execute(
+            update(HT)
+            .where(HT.c.task_id == ready.task_id, HT.c.state == "ready")
+            .values(
+                element_id=ready.element_id,
+                kind=ready.kind,
+                name=ready.name,
+                lane=ready.lane,
+                form_key=ready.form_key,
+                candidate_group=ready.candidate_group,
+            )
+        )
+
+
+def close_dropped(
+    conn: Connection, instance_id: int, workflow: BpmnWorkflow, now: datetime
+) -> Projection:
+    """Cancel the rows of tasks and timers no longer in the workflow's tree; return the rest.
+
+    :func:`sync` looks every task of the old rows up in the workflow, and a replaced workflow
+    may have dropped some (a waiting boundary event that a new version removes).
+    """
+    before = Projection.load(conn, instance_id)
+    gone_tasks = [t for t in before.tasks if _find(workflow, t) is None]
+    gone_timers = [t for t in before.timers if _find(workflow, t) is None]
+    if gone_tasks:
+        conn.execute(
+            update(HT)
+            .where(HT.c.task_id.in_(gone_tasks), HT.c.state == "ready")
+            .values(state="cancelled", completed_at=now)
+        )
+    if gone_timers:
+        conn.execute(
+            update(TM)
+            .where(TM.c.task_id.in_(gone_timers), TM.c.status.in_(("pending", "incident")))
+            .values(status="cancelled", lease_owner=None, lease_expires_at=None)
+        )
+    for task_id in gone_tasks:
+        before.tasks.pop(task_id)
+    for task_id in gone_timers:
+        before.timers.pop(task_id)
+    return before
+
+
+def _find(workflow: BpmnWorkflow, task_id: str):
+    key = uuid.UUID(task_id)
+    task = workflow.tasks.get(key)
+    if task is None:
+        for sub in workflow.subprocesses.values():
+            task = sub.tasks.get(key)
+            if task is not None:
+                break
+    return task

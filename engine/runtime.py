@@ -12,12 +12,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,14 @@ from . import projections as pj
 from .cache import WorkflowCache
 from .clock import Clock, SystemClock
 from .db import after_commit, connection, in_unit_of_work, unit_of_work
-from .errors import ConflictError, ExpressionError, NotFound, TaskDataError, WorkflowRunError
+from .errors import (
+    ConflictError,
+    ExpressionError,
+    NotFound,
+    StoredFormatError,
+    TaskDataError,
+    WorkflowRunError,
+)
 from .expressions import Evaluator
 from .fastsql import fast_sql
 from .models import Definition, HumanTask, InstanceEvent, ProcessInstance, Timer
@@ -37,7 +44,15 @@ from .validation import PropertyCheck
 
 RESERVED_DATA_KEYS = {"data_objects"}
 
-__all__ = ["CompletedElement", "ReadyTask", "Runtime", "StepListener", "StepResult"]
+__all__ = [
+    "CompletedElement",
+    "InstanceRow",
+    "ReadyTask",
+    "Runtime",
+    "StepListener",
+    "StepResult",
+    "run_error",
+]
 
 
 @dataclass
@@ -68,6 +83,18 @@ class StepResult:
 
     def completed_ids(self) -> set[str]:
         return {c.element_id for c in self.completed}
+
+
+class InstanceRow(NamedTuple):
+    """An instance's row without its serialized state: what a step reads first."""
+
+    id: int
+    definition_id: int
+    key: str
+    business_key: str | None
+    status: str
+    #: the optimistic-concurrency counter (every save increments it)
+    version: int
 
 
 class StepListener(Protocol):
@@ -199,9 +226,7 @@ class Runtime:
         with unit_of_work(session):
             conn = connection(session)
             definition_id, definition_key = defs.definition_ref(conn, key, version)
-            spec, subprocess_specs = self.specs.get(
-                definition_id, lambda: session.get(Definition, definition_id)
-            )
+            spec, subprocess_specs = self.definition_specs(session, definition_id)
             now = self.clock.now()
             sql = fast_sql(conn)
             instance_id = sql.one(
@@ -260,7 +285,7 @@ class Runtime:
         rejection: ConflictError | None = None
         with unit_of_work(session):
             conn = connection(session)
-            row = fast_sql(conn).one(conn, "instance_of_task", (task_id,))
+            row = _instance_row(conn, "instance_of_task", task_id)
             if row is None:
                 raise NotFound(f"task {task_id} does not exist")
             loaded = self._load(session, row, actor)
@@ -314,10 +339,10 @@ class Runtime:
         """
         with unit_of_work(session):
             conn = connection(session)
-            row = fast_sql(conn).one(conn, "instance", (instance_id,))
+            row = _instance_row(conn, "instance", instance_id)
             if row is None:
                 raise NotFound(f"instance {instance_id} does not exist")
-            if row[4] != "running":
+            if row.status != "running":
                 return None
             loaded = self._load(session, row, actor)
             completed: list[CompletedElement] = []
@@ -332,13 +357,13 @@ class Runtime:
         """Stop a running instance: every waiting task and timer is cancelled, with the reason."""
         with unit_of_work(session):
             conn = connection(session)
-            row = fast_sql(conn).one(conn, "instance", (instance_id,))
+            row = _instance_row(conn, "instance", instance_id)
             if row is None:
                 raise NotFound(f"instance {instance_id} does not exist")
-            if row[4] != "running":
+            if row.status != "running":
                 raise ConflictError(
-                    f"instance {instance_id} is {row[4]}, not running",
-                    what_happened=f"already {row[4]}",
+                    f"instance {instance_id} is {row.status}, not running",
+                    what_happened=f"already {row.status}",
                 )
             loaded = self._load(session, row, actor)
             loaded.workflow.cancel()
@@ -427,31 +452,104 @@ class Runtime:
 
     def data(self, session: Session, instance_id: int) -> dict[str, Any]:
         """The instance's current data: that of its most recently finished task."""
-        conn = connection(session)
-        row = fast_sql(conn).one(conn, "instance", (instance_id,))
-        if row is None:
-            raise NotFound(f"instance {instance_id} does not exist")
+        row = self.instance_row(session, instance_id)
         # the live workflow of the row's version, if a step of this process left it cached
         # (a deep copy, as a restore would give), else restored from the row
-        cached = self.workflows.read(row[0], row[5], _last_data)
+        cached = self.workflows.read(row.id, row.version, _last_data)
         if cached is not None:
             return cached
-        workflow = self._restore(session, row[0], row[1])
+        workflow = self._restore(session, row.id, row.definition_id)
         task = workflow.last_task or workflow.task_tree
         return dict(task.data)
+
+    def instance_row(self, session: Session, instance_id: int) -> InstanceRow:
+        """The instance's row without its state (raises :class:`NotFound`)."""
+        row = _instance_row(connection(session), "instance", instance_id)
+        if row is None:
+            raise NotFound(f"instance {instance_id} does not exist")
+        return row
+
+    def definition_specs(self, session: Session, definition_id: int) -> tuple:
+        """(spec, sub-process specs) of a deployed definition, parsed once per process."""
+        return self.specs.get(definition_id, lambda: session.get(Definition, definition_id))
+
+    # -- tools that work on a whole workflow (moving instances between versions) ----------
+
+    def restore_workflow(
+        self, session: Session, instance_id: int, definition_id: int, *, actor: str | None = None
+    ) -> BpmnWorkflow:
+        """The instance's saved workflow on ``definition_id``'s spec, ready to run.
+
+        Always restored from the row, never the cached live workflow (which a step may be
+        changing), so the caller may change it freely; nothing is written.
+        """
+        workflow = self._restore(session, instance_id, definition_id)
+        workflow.script_engine = self._script_engine(session, instance_id, actor)
+        return workflow
+
+    def save_moved(
+        self,
+        session: Session,
+        row: InstanceRow,
+        workflow: BpmnWorkflow,
+        *,
+        definition_id: int,
+        actor: str,
+        details: Mapping[str, Any],
+    ) -> StepResult:
+        """Save ``workflow``, moved onto ``definition_id``, as the instance ``row`` now is.
+
+        Saved as a step is (in the caller's transaction, or its own): the engine first runs
+        what the move made ready for it, the row points at the new definition, the projections
+        follow (open task rows take their new name, lane and form; the rows of tasks and timers
+        the move took out of the tree are closed), and ``instance.migrated`` with ``details``
+        goes to the event log. :class:`ConflictError` if the row changed since it was read.
+        """
+        with unit_of_work(session):
+            conn = connection(session)
+            # a cached live workflow is of the old version: never step it again
+            self.workflows.take(row.id, row.version)
+            workflow.script_engine = self._script_engine(session, row.id, actor)
+            loaded = _Loaded(
+                row.id,
+                definition_id,
+                row.key,
+                row.business_key,
+                row.status,
+                row.version,
+                workflow,
+                None,
+                conn,
+            )
+            completed: list[CompletedElement] = []
+            self._run_engine(loaded, completed)
+            changed = conn.execute(
+                update(pj.PI)
+                .where(pj.PI.c.id == row.id, pj.PI.c.version == row.version)
+                .values(definition_id=definition_id)
+            ).rowcount
+            if changed != 1:
+                raise ConflictError(
+                    f"instance {row.id} changed while it was being moved; try again",
+                    what_happened="changed concurrently",
+                )
+            pj.rename_open_tasks(conn, workflow, self._candidate_group, self.task_kind)
+            loaded.projection = pj.close_dropped(conn, row.id, workflow, self.clock.now())
+            events = [("instance.migrated", None, self._jsonable(details))]
+            return self._save(session, loaded, "migrate", actor, completed, events)
 
     # -- internals ------------------------------------------------------------------------
 
     def _restore(self, session: Session, instance_id: int, definition_id: int) -> BpmnWorkflow:
         conn = connection(session)
-        state = fast_sql(conn).one(conn, "state", (instance_id,))[0]
-        spec, subprocess_specs = self.specs.get(
-            definition_id, lambda: session.get(Definition, definition_id)
-        )
-        return self.serializer.loads(state, spec, subprocess_specs)
+        (state,) = fast_sql(conn).one(conn, "state", (instance_id,))
+        spec, subprocess_specs = self.definition_specs(session, definition_id)
+        try:
+            return self.serializer.loads(state, spec, subprocess_specs)
+        except StoredFormatError as exc:
+            raise StoredFormatError(f"instance {instance_id} cannot be loaded: {exc}") from exc
 
-    def _load(self, session: Session, row: tuple, actor: str | None) -> _Loaded:
-        """``row`` is (id, definition_id, key, business_key, status, version)."""
+    def _load(self, session: Session, row: InstanceRow, actor: str | None) -> _Loaded:
         instance_id, definition_id, key, business_key, status, version = row
         cached = self.workflows.take(instance_id, version)
         if cached is not None:
@@ -476,13 +574,13 @@ class Runtime:
         try:
             engine_steps(loaded.workflow, lambda t: completed.append(_element(t)))
         except (SpiffWorkflowException, ExpressionError) as exc:
-            raise _run_error(exc) from None
+            raise run_error(exc) from None
 
     def _run_task(self, task) -> None:
         try:
             task.run()
         except (SpiffWorkflowException, ExpressionError) as exc:
-            raise _run_error(exc) from None
+            raise run_error(exc) from None
 
     def _fire_due(self, loaded: _Loaded, completed: list[CompletedElement]) -> bool:
         """Move due timers to READY and, if any did, run the engine on from them.
@@ -497,7 +595,7 @@ class Runtime:
         try:
             workflow.refresh_timers()
         except (SpiffWorkflowException, ExpressionError) as exc:
-            raise _run_error(exc) from None
+            raise run_error(exc) from None
         fired = any(t.state == TaskState.READY or pj.timer_due(t) != before[t.id] for t in timers)
         if fired:
             self._run_engine(loaded, completed)
@@ -668,7 +766,8 @@ def _rejection(task, completed: list[CompletedElement]) -> ConflictError:
     )
 
 
-def _run_error(exc: Exception) -> WorkflowRunError:
+def run_error(exc: Exception) -> WorkflowRunError:
+    """A SpiffWorkflow or expression error as "the workflow failed at ELEMENT: what it said"."""
     task = getattr(exc, "task", None)
     element = None
     if task is not None:
@@ -677,6 +776,11 @@ def _run_error(exc: Exception) -> WorkflowRunError:
     message = str(inner) if isinstance(inner, ExpressionError) else str(exc).split("\n")[0]
     where = f" at {element}" if element else ""
     return WorkflowRunError(f"the workflow failed{where}: {message}", element=element)
+
+
+def _instance_row(conn: Connection, statement: str, param) -> InstanceRow | None:
+    row = fast_sql(conn).one(conn, statement, (param,))
+    return None if row is None else InstanceRow._make(row)
 
 
 def _check_task_id(task_id: str) -> None:

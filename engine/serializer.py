@@ -4,6 +4,9 @@ By default SpiffWorkflow embeds the whole parsed spec in every serialized instan
 a mid-case row) and rebuilds it on every load. Our converter writes ``spec_ref`` instead; the
 spec comes back from the per-version cache, so rows are smaller and loads faster.
 
+The text carries the engine's own format version and SpiffWorkflow's; an older text is
+upgraded when it is loaded (:mod:`engine.stored_format`).
+
 It also lifts SpiffWorkflow's task-iterator depth limit (1000): with it, a case that loops about
 250 times silently reports itself complete. See :func:`lift_depth_limit`.
 """
@@ -23,12 +26,19 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-SERIALIZER_VERSION = "1.5"
+from .errors import StoredFormatError
+from .stored_format import ENGINE_FORMAT, FORMAT_KEY, upgrade
+
+#: SpiffWorkflow's own format of the dict (its migrations upgrade older ones): "1.5" in 3.2.
+#: Taken from the library, so that what a text says it is follows the library that wrote it.
+SERIALIZER_VERSION = SPIFF_SERIALIZER_VERSION
+_VERSION_KEY = BpmnWorkflowSerializer.VERSION_KEY
 #: Large enough for any real case; the tree is walked iteratively, so depth costs no stack.
 TASK_DEPTH_LIMIT = sys.maxsize
 
@@ -63,9 +73,11 @@ class SpecRefWorkflowConverter(BpmnWorkflowConverter):
 
     def to_dict(self, workflow):
         # WorkflowConverter.to_dict, with the task mapping built by the task converter directly
-        # (the registry's generic dispatch costs more than converting a cached task).
+        # (the registry's generic dispatch costs more than converting a cached task). The
+        # format version comes first, where a LIKE on the column finds it.
         registry = self.registry
         return {
+            FORMAT_KEY: ENGINE_FORMAT,
             "data": registry.convert(registry.clean(workflow.data)),
             "correlations": workflow.correlations,
             "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
@@ -224,16 +236,56 @@ class WorkflowSerializer:
                 dct = self._serializer.to_dict(workflow)
             finally:
                 self._registry._encoder_mode = False
-        dct[BpmnWorkflowSerializer.VERSION_KEY] = SERIALIZER_VERSION
+        dct[_VERSION_KEY] = SERIALIZER_VERSION
         return orjson.dumps(dct, default=self._default, option=_ORJSON_OPTIONS).decode()
 
     def loads(self, text: str, spec, subprocess_specs) -> BpmnWorkflow:
+        """The workflow of a stored text, upgraded first if it is of an older format.
+
+        Raises :class:`~engine.errors.StoredFormatError` for a text this engine cannot read.
+        """
         dct = orjson.loads(text)
-        version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
-        if version != SERIALIZER_VERSION and version in MIGRATIONS:  # pragma: no cover
-            dct[BpmnWorkflowSerializer.VERSION_KEY] = version
-            self._serializer.migrate(dct)
+        stored_format = dct.pop(FORMAT_KEY, 1)
+        if stored_format != ENGINE_FORMAT or dct.get(_VERSION_KEY) != SERIALIZER_VERSION:
+            upgrade(
+                dct,
+                stored_format,
+                spiff_current=SERIALIZER_VERSION,
+                spiff_migrate=lambda d: self._spiff_migrate(d, spec, subprocess_specs),
+            )
+        dct.pop(_VERSION_KEY, None)
         return self._serializer.from_dict(dct, specs=(spec, subprocess_specs))
+
+    def _spiff_migrate(self, dct: dict[str, Any], spec, subprocess_specs) -> None:
+        """Run SpiffWorkflow's own migration of an older ``serializer_version`` on ``dct``.
+
+        Its migrations read and rewrite the embedded spec (``dct['spec']``, the sub-process
+        specs in ``dct['subprocess_specs']``), so the dict is first made whole as SpiffWorkflow
+        itself stores it, then stored by reference again. The spec the migration rewrote is
+        dropped: the workflow is restored on the one parsed from the definition by the running
+        SpiffWorkflow, already in its current form.
+        """
+        version = dct.get(_VERSION_KEY)
+        if version not in MIGRATIONS:
+            raise StoredFormatError(
+                f"its SpiffWorkflow serializer version is {version!r}, which this SpiffWorkflow "
+                f"(format {SERIALIZER_VERSION}) cannot migrate"
+            )
+        with self._lock:  # the registry is shared; converting must not run in encoder mode
+            registry = self._registry
+            dct["spec"] = registry.convert(spec)
+            dct["subprocess_specs"] = {
+                name: registry.convert(sub) for name, sub in subprocess_specs.items()
+            }
+        try:
+            self._serializer.migrate(dct)  # SpiffWorkflow's own: MIGRATIONS[version](dct)
+        except Exception as exc:
+            raise StoredFormatError(
+                f"SpiffWorkflow's migration from serializer version {version} failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
 
     def to_json_value(self, data: dict[str, Any]) -> Any:
         """Task data as plain JSON values (dates as ISO strings), for the event log."""

@@ -124,8 +124,8 @@ class TimerService:
                 .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
                 .returning(TM.c.id, TM.c.instance_id, TM.c.due_at)
             ).all()
-        rows.sort(key=lambda r: (r[2], r[0]))
-        return [(r[0], r[1]) for r in rows]
+        rows.sort(key=lambda r: (r.due_at, r.id))
+        return [(r.id, r.instance_id) for r in rows]
 
     # -- firing ---------------------------------------------------------------------------
 
@@ -304,10 +304,10 @@ def stats(session: Session, *, now: datetime) -> TimerStats:
     """Pending count, next due, overdue backlog, current leases, open incidents."""
     row = session.execute(
         select(
-            func.count(),
-            func.min(TM.c.due_at),
-            func.sum(case((TM.c.due_at <= now, 1), else_=0)),
-            func.sum(case((TM.c.lease_expires_at > now, 1), else_=0)),
+            func.count().label("pending"),
+            func.min(TM.c.due_at).label("next_due"),
+            func.sum(case((TM.c.due_at <= now, 1), else_=0)).label("overdue"),
+            func.sum(case((TM.c.lease_expires_at > now, 1), else_=0)).label("leased"),
         ).where(TM.c.status == "pending")
     ).one()
     oldest = session.scalar(
@@ -317,10 +317,10 @@ def stats(session: Session, *, now: datetime) -> TimerStats:
         select(func.count()).select_from(INC).where(INC.c.resolved_at.is_(None))
     )
     return TimerStats(
-        pending=row[0] or 0,
-        next_due=row[1],
-        overdue=int(row[2] or 0),
-        leased=int(row[3] or 0),
+        pending=row.pending or 0,
+        next_due=row.next_due,
+        overdue=int(row.overdue or 0),
+        leased=int(row.leased or 0),
         incidents=incidents or 0,
         oldest_overdue=oldest,
     )

@@ -39,3 +39,34 @@ def test_workflows_does_not_import_webapp():
 def test_the_check_sees_imports(tmp_path, monkeypatch):
     # The scanner must actually find an import, or the two tests above could never fail.
     assert "sqlalchemy" in set().union(*imported_modules("engine").values())
+
+
+def private_uses(folder: Path) -> list[str]:
+    """Names with a leading underscore taken from another module of the package."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        where = path.relative_to(folder.parent)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                found += [f"{where} imports {a.name}" for a in node.names if a.name.startswith("_")]
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "runtime"
+            ):
+                found.append(f"{where}:{node.lineno} uses runtime.{node.attr}")
+    return found
+
+
+def test_engine_modules_use_each_others_public_names_only(tmp_path):
+    # Moving instances once imported the runtime's _Loaded and called runtime._save.
+    assert private_uses(ROOT / "engine") == []
+    (tmp_path / "probe").mkdir()
+    (tmp_path / "probe" / "m.py").write_text("from .runtime import _Loaded\nruntime._save(1)\n")
+    assert private_uses(tmp_path / "probe") == [
+        "probe/m.py imports _Loaded",
+        "probe/m.py:2 uses runtime._save",
+    ]

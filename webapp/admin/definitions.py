@@ -34,8 +34,9 @@ from engine.definitions import (
     versions_of,
 )
 from engine.errors import ConflictError, DefinitionInvalid, Issue
-from engine.migration import diff_versions, running_counts
+from engine.instance_moves import running_counts
 from engine.models import Definition
+from engine.version_diff import diff_versions
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -85,7 +86,15 @@ def definitions():
             "deployed_by",
             "deployed_at",
         ],
-        row=lambda r: [r[0], r[1], r[2], r[3], running.get(r[0], 0), r[4], r[5].isoformat()],
+        row=lambda r: [
+            r.key,
+            r.name,
+            r.version,
+            r.versions,
+            running.get(r.key, 0),
+            r.deployed_by,
+            r.deployed_at.isoformat(),
+        ],
         scalars=False,
     )
     if wants_csv():

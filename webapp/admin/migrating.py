@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from engine import migration
+from engine import instance_moves
 from engine.models import Definition
 
 from ..extensions import db
@@ -66,7 +66,7 @@ def migration_preview(key: str):
     versions, older, newer = _pair(key, request.args)
     if older is None or newer is None or older == newer or older == 0:
         return _refusal(key, versions, older, newer)
-    preview = migration.preview(
+    preview = instance_moves.preview(
         db.session, get_hotline().runtime, key=key, from_version=older, to_version=newer
     )
     if wants_csv():
@@ -120,7 +120,7 @@ def migration_run(key: str):
             return redirect(
                 url_for("admin.migration_preview", key=key, **{"from": older, "to": newer})
             )
-    result = migration.migrate(
+    result = instance_moves.move(
         db.session,
         get_hotline().runtime,
         key=key,

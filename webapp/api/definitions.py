@@ -17,8 +17,9 @@ from engine.definitions import (
     versions_of,
 )
 from engine.errors import DefinitionInvalid, EngineError, NotFound
-from engine.migration import diff_versions, running_counts
+from engine.instance_moves import running_counts
 from engine.models import Definition
+from engine.version_diff import diff_versions
 from workflows.users.models import Role
 
 from ..extensions import db

@@ -12,7 +12,7 @@ import pytest
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import migration
+from engine import instance_moves, version_diff
 from engine.errors import NotFound
 from engine.models import HumanTask, InstanceEvent, ProcessInstance, Timer
 
@@ -105,7 +105,9 @@ def test_preview_says_who_can_move_and_why_not(runtime, session, lifecycle, cloc
     deploy_v2(runtime, session)
     clock.advance(hours=2)
 
-    preview = migration.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
 
     plans = {p.business_key: p for p in preview.instances}
     assert [p.instance_id for p in preview.movable] == [a.instance_id, b.instance_id]
@@ -134,7 +136,7 @@ def test_migrated_case_keeps_its_deadline_and_completes_on_v2(runtime, session, 
     v2 = deploy_v2(runtime, session)
     clock.advance(hours=2)
 
-    result = migration.migrate(
+    result = instance_moves.move(
         session, runtime, key="lifecycle", from_version=1, to_version=2, actor="admin"
     )
 
@@ -198,7 +200,7 @@ def test_the_moved_tree_is_the_tree_of_a_fresh_case(runtime, session, lifecycle)
     moved = at_sign_for(runtime, session, "A")
     deploy_v2(runtime, session)
     fresh = at_sign_for(runtime, session, "F")
-    migration.migrate(session, runtime, key="lifecycle", from_version=1, to_version=2, actor="a")
+    instance_moves.move(session, runtime, key="lifecycle", from_version=1, to_version=2, actor="a")
 
     def shape(instance_id):
         row = instance(session, instance_id)
@@ -223,14 +225,16 @@ def test_history_through_a_removed_element_blocks_the_move(runtime, session, lif
     assert [r.element_id for r in step.ready] == ["reply"]  # back to reply, callback in history
     deploy_v2(runtime, session)
 
-    preview = migration.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
 
     [plan] = preview.blocked
     assert plan.reasons == [
         "its history went through callback (Callback), which version 2 removes "
         "(a saved case needs every element it passed)"
     ]
-    result = migration.migrate(
+    result = instance_moves.move(
         session, runtime, key="lifecycle", from_version=1, to_version=2, actor="admin"
     )
     assert result.migrated == [] and len(result.refused) == 1
@@ -241,7 +245,7 @@ def test_only_the_chosen_instances_move(runtime, session, lifecycle, mode):
     a = at_sign_for(runtime, session, "A")
     b = at_sign_for(runtime, session, "B")
     v2 = deploy_v2(runtime, session)
-    result = migration.migrate(
+    result = instance_moves.move(
         session,
         runtime,
         key="lifecycle",
@@ -268,21 +272,23 @@ def test_only_the_chosen_instances_move(runtime, session, lifecycle, mode):
 def test_a_second_run_finds_nothing_left_to_move(runtime, session, lifecycle):
     at_sign_for(runtime, session, "A")
     deploy_v2(runtime, session)
-    first = migration.migrate(
+    first = instance_moves.move(
         session, runtime, key="lifecycle", from_version=1, to_version=2, actor="admin"
     )
-    second = migration.migrate(
+    second = instance_moves.move(
         session, runtime, key="lifecycle", from_version=1, to_version=2, actor="admin"
     )
     assert len(first.migrated) == 1 and second.migrated == second.refused == []
-    preview = migration.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
     assert preview.instances == []
 
 
 def test_migrating_back_to_version_one(runtime, session, lifecycle):
     deploy_v2(runtime, session)
     step = at_sign_for(runtime, session, "N")  # a version 2 case
-    result = migration.migrate(
+    result = instance_moves.move(
         session, runtime, key="lifecycle", from_version=2, to_version=1, actor="admin"
     )
     assert [p.instance_id for p in result.migrated] == [step.instance_id]
@@ -293,14 +299,14 @@ def test_migrating_back_to_version_one(runtime, session, lifecycle):
 
 
 def test_bad_requests_say_what_is_wrong(runtime, session, lifecycle):
-    with pytest.raises(migration.MigrationError, match="same version"):
-        migration.preview(session, runtime, key="lifecycle", from_version=1, to_version=1)
+    with pytest.raises(instance_moves.MoveError, match="same version"):
+        instance_moves.preview(session, runtime, key="lifecycle", from_version=1, to_version=1)
     with pytest.raises(NotFound, match="lifecycle has no version 7"):
-        migration.migrate(
+        instance_moves.move(
             session, runtime, key="lifecycle", from_version=1, to_version=7, actor="admin"
         )
     with pytest.raises(NotFound):
-        migration.preview(session, runtime, key="nothing", from_version=1, to_version=2)
+        instance_moves.preview(session, runtime, key="nothing", from_version=1, to_version=2)
 
 
 def test_diff_names_what_changed(runtime, session, lifecycle):
@@ -310,7 +316,7 @@ def test_diff_names_what_changed(runtime, session, lifecycle):
         .replace('value="test/reply"', 'value="test/reply2"')
     )
     deploy_v2(runtime, session, changed)
-    diff = migration.diff_versions(session, key="lifecycle", from_version=1, to_version=2)
+    diff = version_diff.diff_versions(session, key="lifecycle", from_version=1, to_version=2)
     by_id = {e.element_id: e for e in diff.changed}
     assert by_id["sign_late"].changes == {
         "timer": ("timeDuration: hours(sign_hours)", "timeDuration: hours(sign_hours * 2)")
@@ -320,7 +326,7 @@ def test_diff_names_what_changed(runtime, session, lifecycle):
     }
     assert by_id["reply"].changes == {"properties": ("formKey=test/reply", "formKey=test/reply2")}
     assert by_id["sign_for"].kind == "userTask" and by_id["sign_for"].name == "Sign for the case"
-    same = migration.diff_versions(session, key="lifecycle", from_version=1, to_version=1)
+    same = version_diff.diff_versions(session, key="lifecycle", from_version=1, to_version=1)
     assert same.empty
 
 
@@ -338,12 +344,14 @@ def test_a_failing_move_leaves_the_instance_untouched(runtime, session, lifecycl
         '<bpmn:scriptTask id="escalate"',
     )
     deploy_v2(runtime, session, broken)
-    preview = migration.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
     [plan] = preview.blocked
     assert plan.reasons == [
         "the workflow failed at remind: name 'remind_hours' is not defined in 'hours(remind_hours)'"
     ]
-    result = migration.migrate(
+    result = instance_moves.move(
         session, runtime, key="lifecycle", from_version=1, to_version=2, actor="admin"
     )
     assert [p.instance_id for p in result.refused] == [a.instance_id]
@@ -375,7 +383,7 @@ def test_a_timer_added_to_the_open_task_is_armed_at_the_move(runtime, session, l
         V2.replace('<bpmn:scriptTask id="escalate"', REMINDER + '<bpmn:scriptTask id="escalate"'),
     )
     clock.advance(hours=1)
-    result = migration.migrate(
+    result = instance_moves.move(
         session, runtime, key="lifecycle", from_version=1, to_version=2, actor="admin"
     )
     [plan] = result.migrated
@@ -420,7 +428,7 @@ def test_a_timer_removed_from_the_open_task_stops_waiting(runtime, session, life
     runtime.deploy(
         session, without_sign_limit(with_reminder).encode(), "lifecycle.bpmn", deployed_by="d"
     )
-    result = migration.migrate(
+    result = instance_moves.move(
         session, runtime, key="lifecycle", from_version=2, to_version=3, actor="admin"
     )
     assert [p.instance_id for p in result.migrated] == [a.instance_id, b.instance_id]
@@ -449,7 +457,9 @@ def test_a_task_losing_all_its_timers_changes_shape(runtime, session, lifecycle)
     went through the wrapped task cannot be restored on the new version."""
     step = runtime.complete_task(session, at_sign_for(runtime, session, "B").ready[0].task_id)
     deploy_v2(runtime, session, without_sign_limit(V2))
-    preview = migration.preview(session, runtime, key="lifecycle", from_version=1, to_version=2)
+    preview = instance_moves.preview(
+        session, runtime, key="lifecycle", from_version=1, to_version=2
+    )
     [plan] = preview.blocked
     assert plan.instance_id == step.instance_id
     assert plan.reasons[0] == (

@@ -1,8 +1,13 @@
 """Moving running instances from one deployed version of a process to another, deadlines kept.
 
+(Instance migration, as BPMN engines call it; not the schema's migrations, nor SpiffWorkflow's
+serializer migrations of a stored instance, for which see :mod:`engine.stored_format`.)
+
 Deploying a new version leaves running instances on the version they started on. An
 administrator may move them: :func:`preview` says, per instance, whether it can move and what
-moving does; :func:`migrate` moves them, one transaction per instance.
+moving does; :func:`move` moves them, one transaction per instance. The move is done in memory
+here; :meth:`Runtime.save_moved <engine.runtime.Runtime.save_moved>` saves it as a step is
+saved (projections and event log with it).
 
 The move itself is SpiffWorkflow's (``SpiffWorkflow.bpmn.util.diff``): align the old spec's
 task specs with the new one's (by element id, then by position), point every task at its
@@ -19,18 +24,16 @@ An instance that waits at an element the new version removes, or whose history w
 one (a restored instance needs the spec of every task in its tree), cannot move; nor can one
 whose move fails (an expression of the new version, say). Each such instance says why.
 
-:func:`diff_definitions` compares the XML of two versions element by element, for people.
+:mod:`engine.version_diff` compares the XML of two versions element by element, for people.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.control import EventSplit
@@ -38,209 +41,32 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import projections as pj
-from .db import connection, unit_of_work
-from .errors import ConflictError, EngineError, ExpressionError, NotFound
-from .fastsql import fast_sql
+from .db import unit_of_work
+from .errors import EngineError, ExpressionError, NotFound
 from .models import Definition, ProcessInstance
-from .runtime import _Loaded, _run_error  # a move is saved the way a step is saved
+from .runtime import InstanceRow, Runtime, run_error
 from .serializer import spiff_config
-from .validation import BPMN_NS, SPIFF_NS, SUPPORTED_FLOW_NODES
-from .xmlsafe import parse_bytes
+from .version_diff import DefinitionDiff, definition_versions, diff_definitions
 
 __all__ = [
-    "DefinitionDiff",
-    "ElementChange",
     "InstancePlan",
-    "MigrationError",
-    "MigrationPreview",
-    "MigrationResult",
-    "diff_definitions",
-    "diff_versions",
-    "migrate",
+    "MoveError",
+    "MovePreview",
+    "MoveResult",
+    "move",
     "preview",
+    "running_counts",
 ]
 
-PI = ProcessInstance.__table__
 _ALIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-_HISTORY = TaskState.COMPLETED | TaskState.CANCELLED
 
 
-class MigrationError(EngineError):
-    """The migration asked for makes no sense (same version, another key...)."""
-
-
-# -- the definition diff, for people ---------------------------------------------------------
-
-
-@dataclass
-class ElementChange:
-    """One element added, removed or changed between two versions.
-
-    ``changes`` maps what changed (name, type, condition, timer, script, properties...) to the
-    (old, new) values, as text; it is empty for an added or removed element.
-    """
-
-    element_id: str
-    kind: str
-    name: str
-    changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-
-
-@dataclass
-class DefinitionDiff:
-    added: list[ElementChange]
-    removed: list[ElementChange]
-    changed: list[ElementChange]
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
-
-
-def diff_definitions(old_xml: str, new_xml: str, key: str) -> DefinitionDiff:
-    """What changed in process ``key`` between two stored documents: flow nodes and flows by id.
-
-    Compared per element: type, name, condition, timer, script, properties (form, candidate
-    groups...), boundary attachment, default flow, source and target, lane, service, called
-    element and event definitions.
-    """
-    old, new = _elements(old_xml, key), _elements(new_xml, key)
-    added = [_change(new[i]) for i in new if i not in old]
-    removed = [_change(old[i]) for i in old if i not in new]
-    changed = []
-    for element_id, before in old.items():
-        after = new.get(element_id)
-        if after is None:
-            continue
-        facets = {
-            name: (before.get(name), after.get(name))
-            for name in sorted(set(before) | set(after))
-            if before.get(name) != after.get(name)
-        }
-        if facets:
-            changed.append(_change(after, facets))
-    return DefinitionDiff(added, removed, changed)
-
-
-def diff_versions(session: Session, *, key: str, from_version: int, to_version: int):
-    """:func:`diff_definitions` of two deployed versions of ``key``."""
-    old, new = _versions(session, key, from_version, to_version, allow_same=True)
-    return diff_definitions(old.xml, new.xml, key)
-
-
-def _change(facets: dict[str, str | None], changes=None) -> ElementChange:
-    return ElementChange(
-        element_id=facets["id"] or "",
-        kind=facets["type"] or "",
-        name=facets.get("name") or "",
-        changes=changes or {},
-    )
-
-
-def _q(ns: str, tag: str) -> str:
-    return f"{{{ns}}}{tag}"
-
-
-def _text(node: etree._Element | None) -> str | None:
-    if node is None:
-        return None
-    return " ".join((node.text or "").split()) or None
-
-
-def _elements(xml: str, key: str) -> dict[str, dict[str, str | None]]:
-    """element id -> facets, for every flow node and sequence flow of process ``key``."""
-    data = xml.encode("utf-8")
-    root = parse_bytes(data, max_bytes=len(data) + 1).getroot()
-    process = next(
-        (p for p in root.iter(_q(BPMN_NS, "process")) if p.get("id") == key),
-        None,
-    )
-    if process is None:
-        raise NotFound(f"the stored document has no process {key!r}")
-    lanes: dict[str, str] = {}
-    for lane in process.iter(_q(BPMN_NS, "lane")):
-        for ref in lane.iter(_q(BPMN_NS, "flowNodeRef")):
-            if ref.text:
-                lanes[ref.text.strip()] = lane.get("name") or lane.get("id") or ""
-    found: dict[str, dict[str, str | None]] = {}
-    for el in process.iter():
-        if not isinstance(el.tag, str) or not el.tag.startswith(f"{{{BPMN_NS}}}"):
-            continue
-        tag = etree.QName(el).localname
-        if tag not in SUPPORTED_FLOW_NODES and tag != "sequenceFlow":
-            continue
-        element_id = el.get("id")
-        if not element_id:
-            continue
-        found[element_id] = _facets(el, tag, lanes.get(element_id))
-    return found
-
-
-def _facets(el: etree._Element, tag: str, lane: str | None) -> dict[str, str | None]:
-    facets: dict[str, str | None] = {
-        "id": el.get("id"),
-        "type": tag,
-        "name": " ".join((el.get("name") or "").split()) or None,
-    }
-    if tag == "sequenceFlow":
-        facets["source"] = el.get("sourceRef")
-        facets["target"] = el.get("targetRef")
-        facets["condition"] = _text(el.find(_q(BPMN_NS, "conditionExpression")))
-        return facets
-    facets["lane"] = lane
-    if el.get("default"):
-        facets["default flow"] = el.get("default")
-    if tag == "boundaryEvent":
-        facets["attached to"] = el.get("attachedToRef")
-        facets["interrupting"] = el.get("cancelActivity", "true")
-    if tag == "callActivity":
-        facets["called element"] = el.get("calledElement")
-    timers = []
-    events = []
-    for child in el:
-        if not isinstance(child.tag, str):
-            continue
-        name = etree.QName(child).localname
-        if name == "timerEventDefinition":
-            for part in child:
-                if isinstance(part.tag, str):
-                    timers.append(f"{etree.QName(part).localname}: {_text(part) or ''}")
-        elif name.endswith("EventDefinition"):
-            ref = next((v for k, v in child.attrib.items() if k.endswith("Ref")), None)
-            events.append(name[: -len("EventDefinition")] + (f" {ref}" if ref else ""))
-    if timers:
-        facets["timer"] = "; ".join(timers)
-    if events:
-        facets["events"] = ", ".join(sorted(events))
-    script = el.find(_q(BPMN_NS, "script"))
-    if script is not None:
-        facets["script"] = (script.text or "").strip() or None
-    ext = el.find(_q(BPMN_NS, "extensionElements"))
-    if ext is not None:
-        props = {
-            p.get("name"): p.get("value")
-            for p in ext.iter(_q(SPIFF_NS, "property"))
-            if p.get("name")
-        }
-        if props:
-            facets["properties"] = "; ".join(f"{k}={v}" for k, v in sorted(props.items()))
-        for hook in ("preScript", "postScript"):
-            node = ext.find(_q(SPIFF_NS, hook))
-            if node is not None and (node.text or "").strip():
-                facets[hook] = node.text.strip()
-        operator = ext.find(_q(SPIFF_NS, "serviceTaskOperator"))
-        if operator is not None:
-            params = [
-                f"{p.get('id')}={p.get('value')}" for p in operator.iter(_q(SPIFF_NS, "parameter"))
-            ]
-            facets["service"] = operator.get("id", "") + (
-                f" ({', '.join(params)})" if params else ""
-            )
-    return facets
+class MoveError(EngineError):
+    """The move asked for makes no sense (same version, another key...)."""
 
 
 # -- moving instances ------------------------------------------------------------------------
@@ -262,7 +88,7 @@ class InstancePlan:
 
 
 @dataclass
-class MigrationPreview:
+class MovePreview:
     key: str
     from_version: int
     to_version: int
@@ -281,7 +107,7 @@ class MigrationPreview:
 
 
 @dataclass
-class MigrationResult:
+class MoveResult:
     key: str
     from_version: int
     to_version: int
@@ -292,24 +118,23 @@ class MigrationResult:
 
 def preview(
     session: Session,
-    runtime,
+    runtime: Runtime,
     *,
     key: str,
     from_version: int,
     to_version: int,
     instance_ids: Iterable[int] | None = None,
-) -> MigrationPreview:
-    """What :func:`migrate` would do to each running instance of ``key`` ``from_version``.
+) -> MovePreview:
+    """What :func:`move` would do to each running instance of ``key`` ``from_version``.
 
     Each instance is restored from its row and moved in memory (nothing is written), so the
-    answer is the one the migration itself would reach.
+    answer is the one the move itself would reach.
     """
     old, new = _versions(session, key, from_version, to_version)
-    new_specs = runtime.specs.get(new.id, lambda: session.get(Definition, new.id))
+    new_specs = runtime.definition_specs(session, new.id)
     plans = []
     for row in _running(session, old.id, instance_ids):
-        workflow = runtime._restore(session, row.id, old.id)
-        workflow.script_engine = runtime._script_engine(session, row.id, None)
+        workflow = runtime.restore_workflow(session, row.id, old.id)
         plan = InstancePlan(row.id, row.business_key)
         try:
             _move(workflow, new_specs, plan, to_version)
@@ -318,19 +143,19 @@ def preview(
         plans.append(plan)
     session.rollback()  # end the read
     diff = diff_definitions(old.xml, new.xml, key)
-    return MigrationPreview(key, from_version, to_version, old.id, new.id, diff, plans)
+    return MovePreview(key, from_version, to_version, old.id, new.id, diff, plans)
 
 
-def migrate(
+def move(
     session: Session,
-    runtime,
+    runtime: Runtime,
     *,
     key: str,
     from_version: int,
     to_version: int,
     instance_ids: Iterable[int] | None = None,
     actor: str,
-) -> MigrationResult:
+) -> MoveResult:
     """Move running instances of ``key`` from one version to another, one transaction each.
 
     ``instance_ids`` limits the move to those instances (default: every running instance of
@@ -338,7 +163,7 @@ def migrate(
     and reported in ``refused``; the others are not held back by it.
     """
     old, new = _versions(session, key, from_version, to_version)
-    new_specs = runtime.specs.get(new.id, lambda: session.get(Definition, new.id))
+    new_specs = runtime.definition_specs(session, new.id)
     if instance_ids is None:
         ids = [row.id for row in _running(session, old.id, None)]
     else:
@@ -348,58 +173,46 @@ def migrate(
     for instance_id in ids:
         plan = InstancePlan(instance_id, None)
         try:
-            _migrate_one(session, runtime, plan, old, new, new_specs, actor)
+            _move_one(session, runtime, plan, old, new, new_specs, actor)
         except Exception as exc:  # one broken instance must not stop the others
             plan.reasons.append(_failure(exc))
         (migrated if plan.movable else refused).append(plan)
-    return MigrationResult(key, from_version, to_version, migrated, refused)
+    return MoveResult(key, from_version, to_version, migrated, refused)
 
 
-def _migrate_one(session, runtime, plan, old: Definition, new: Definition, new_specs, actor):
+def _move_one(
+    session: Session,
+    runtime: Runtime,
+    plan: InstancePlan,
+    old: Definition,
+    new: Definition,
+    new_specs: tuple,
+    actor: str,
+) -> None:
     with unit_of_work(session):
-        conn = connection(session)
-        row = fast_sql(conn).one(conn, "instance", (plan.instance_id,))
-        if row is None:
+        try:
+            row = runtime.instance_row(session, plan.instance_id)
+        except NotFound:
             plan.reasons.append("the instance does not exist")
             return
-        instance_id, definition_id, row_key, business_key, status, version = row
-        plan.business_key = business_key
-        if status != "running":
-            plan.reasons.append(f"the instance is {status}, not running")
+        plan.business_key = row.business_key
+        if row.status != "running":
+            plan.reasons.append(f"the instance is {row.status}, not running")
             return
-        if definition_id != old.id:
+        if row.definition_id != old.id:
             plan.reasons.append(f"the instance is not on version {old.version}")
             return
-        # Never move a cached live workflow: restore the saved one. Taking the entry out also
-        # drops it, so nothing can step a stale old-version object after this commits.
-        runtime.workflows.take(instance_id, version)
-        workflow = runtime._restore(session, instance_id, old.id)
-        workflow.script_engine = runtime._script_engine(session, instance_id, actor)
+        workflow = runtime.restore_workflow(session, row.id, old.id, actor=actor)
         carried = _move(workflow, new_specs, plan, new.version)
         if not plan.movable:
             return
-        completed: list = []
-        loaded = _Loaded(
-            instance_id, new.id, row_key, business_key, status, version, workflow, None, conn
-        )
-        # A reset task of a type the engine runs (a user task turned script task) goes on now.
-        runtime._run_engine(loaded, completed)
-        changed = conn.execute(
-            update(PI)
-            .where(PI.c.id == instance_id, PI.c.version == version)
-            .values(definition_id=new.id)
-        ).rowcount
-        if changed != 1:
-            raise ConflictError(
-                f"instance {instance_id} changed while it was being migrated; try again",
-                what_happened="changed concurrently",
-            )
-        _rename_open_tasks(conn, runtime, workflow)
-        loaded.projection = _close_dropped(conn, instance_id, workflow, runtime.clock.now())
-        event = (
-            "instance.migrated",
-            None,
-            {
+        runtime.save_moved(
+            session,
+            row,
+            workflow,
+            definition_id=new.id,
+            actor=actor,
+            details={
                 "from_version": old.version,
                 "to_version": new.version,
                 "from_definition_id": old.id,
@@ -408,64 +221,6 @@ def _migrate_one(session, runtime, plan, old: Definition, new: Definition, new_s
                 "timers_kept": carried,
                 "notes": plan.notes,
             },
-        )
-        runtime._save(session, loaded, "migrate", actor, completed, [event])
-
-
-def _close_dropped(conn, instance_id: int, workflow: BpmnWorkflow, now) -> pj.Projection:
-    """Cancel the rows of tasks and timers the move took out of the tree; return the rest.
-
-    The projection sync looks every task of the old rows up in the workflow, and a task the
-    move dropped (a waiting boundary event the new version removes) is no longer there.
-    """
-    before = pj.Projection.load(conn, instance_id)
-    gone_tasks = [t for t in before.tasks if _find(workflow, t) is None]
-    gone_timers = [t for t in before.timers if _find(workflow, t) is None]
-    if gone_tasks:
-        conn.execute(
-            update(pj.HT)
-            .where(pj.HT.c.task_id.in_(gone_tasks), pj.HT.c.state == "ready")
-            .values(state="cancelled", completed_at=now)
-        )
-    if gone_timers:
-        conn.execute(
-            update(pj.TM)
-            .where(pj.TM.c.task_id.in_(gone_timers), pj.TM.c.status.in_(("pending", "incident")))
-            .values(status="cancelled", lease_owner=None, lease_expires_at=None)
-        )
-    for task_id in gone_tasks:
-        before.tasks.pop(task_id)
-    for task_id in gone_timers:
-        before.timers.pop(task_id)
-    return before
-
-
-def _find(workflow: BpmnWorkflow, task_id: str):
-    key = uuid.UUID(task_id)
-    task = workflow.tasks.get(key)
-    if task is None:
-        for sub in workflow.subprocesses.values():
-            task = sub.tasks.get(key)
-            if task is not None:
-                break
-    return task
-
-
-def _rename_open_tasks(conn, runtime, workflow: BpmnWorkflow) -> None:
-    """Open task rows that survive the move take the new version's name, kind, lane and form."""
-    for task in pj.ready_human_tasks(workflow):
-        ready = pj.ready_task(task, runtime._candidate_group, runtime.task_kind)
-        conn.execute(
-            update(pj.HT)
-            .where(pj.HT.c.task_id == ready.task_id, pj.HT.c.state == "ready")
-            .values(
-                element_id=ready.element_id,
-                kind=ready.kind,
-                name=ready.name,
-                lane=ready.lane,
-                form_key=ready.form_key,
-                candidate_group=ready.candidate_group,
-            )
         )
 
 
@@ -707,7 +462,7 @@ def _label(task) -> str:
 
 def _failure(exc: Exception) -> str:
     if isinstance(exc, SpiffWorkflowException | ExpressionError):
-        exc = _run_error(exc)  # "the workflow failed at ELEMENT: what the expression said"
+        exc = run_error(exc)  # "the workflow failed at ELEMENT: what the expression said"
     if isinstance(exc, EngineError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
@@ -730,33 +485,20 @@ def _registry():
 
 
 def _versions(
-    session: Session, key: str, from_version: int, to_version: int, *, allow_same: bool = False
+    session: Session, key: str, from_version: int, to_version: int
 ) -> tuple[Definition, Definition]:
-    if from_version == to_version and not allow_same:
-        raise MigrationError(f"{key}: from and to are the same version ({from_version})")
-    rows = {
-        d.version: d
-        for d in session.scalars(
-            select(Definition).where(
-                Definition.key == key, Definition.version.in_([from_version, to_version])
-            )
-        )
-    }
-    for version in (from_version, to_version):
-        if version not in rows:
-            raise NotFound(f"{key} has no version {version}")
-    return rows[from_version], rows[to_version]
+    if from_version == to_version:
+        raise MoveError(f"{key}: from and to are the same version ({from_version})")
+    return definition_versions(session, key, from_version, to_version)
 
 
-@dataclass
-class _Row:
-    id: int
-    business_key: str | None
-
-
-def _running(session: Session, definition_id: int, instance_ids: Iterable[int] | None):
+def _running(
+    session: Session, definition_id: int, instance_ids: Iterable[int] | None
+) -> list[InstanceRow]:
+    """The running instances of a definition, by id (all, or those of ``instance_ids``)."""
+    columns = [getattr(ProcessInstance, name) for name in InstanceRow._fields]
     stmt = (
-        select(ProcessInstance.id, ProcessInstance.business_key)
+        select(*columns)
         .where(
             ProcessInstance.definition_id == definition_id,
             ProcessInstance.status == "running",
@@ -765,13 +507,11 @@ def _running(session: Session, definition_id: int, instance_ids: Iterable[int] |
     )
     if instance_ids is not None:
         stmt = stmt.where(ProcessInstance.id.in_([int(i) for i in instance_ids]))
-    return [_Row(r[0], r[1]) for r in session.execute(stmt).all()]
+    return [InstanceRow(*row) for row in session.execute(stmt)]
 
 
 def running_counts(session: Session, *, key: str) -> dict[int, int]:
     """version -> running instances of that version of ``key``."""
-    from sqlalchemy import func
-
     rows = session.execute(
         select(Definition.version, func.count(ProcessInstance.id))
         .join(ProcessInstance, ProcessInstance.definition_id == Definition.id)
