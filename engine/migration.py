@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from . import projections as pj
 from .db import connection, unit_of_work
 from .errors import ConflictError, EngineError, ExpressionError, NotFound
+from .events import EventKind
 from .fastsql import fast_sql
 from .models import Definition, ProcessInstance
 from .runtime import _Loaded, _run_error  # a move is saved the way a step is saved
@@ -397,7 +398,7 @@ def _migrate_one(session, runtime, plan, old: Definition, new: Definition, new_s
         _rename_open_tasks(conn, runtime, workflow)
         loaded.projection = _close_dropped(conn, instance_id, workflow, runtime.clock.now())
         event = (
-            "instance.migrated",
+            EventKind.INSTANCE_MIGRATED,
             None,
             {
                 "from_version": old.version,

@@ -27,9 +27,11 @@ from .cache import WorkflowCache
 from .clock import Clock, SystemClock
 from .db import after_commit, connection, in_unit_of_work, unit_of_work
 from .errors import ConflictError, ExpressionError, NotFound, TaskDataError, WorkflowRunError
+from .events import EventKind
 from .expressions import Evaluator
 from .fastsql import fast_sql
 from .models import Definition, HumanTask, InstanceEvent, ProcessInstance, Timer
+from .outbox import Outbox
 from .projections import Projection, ReadyTask
 from .serializer import WorkflowSerializer
 from .spiff import ScriptEngine, ServiceHandler, StepContext, time_functions
@@ -60,10 +62,12 @@ class StepResult:
     kind: str  # start, complete, timer
     actor: str | None
     at: datetime
-    ready: list[ReadyTask]
+    ready: list[ReadyTask]  # every ready human task after the step
     completed: list[CompletedElement]
     data: dict[str, Any] = field(default_factory=dict)
     workflow: BpmnWorkflow | None = field(default=None, repr=False)
+    #: the ready human tasks that were not ready before the step
+    became_ready: list[ReadyTask] = field(default_factory=list)
 
     def completed_ids(self) -> set[str]:
         return {c.element_id for c in self.completed}
@@ -111,6 +115,8 @@ class Runtime:
         self.workflows = WorkflowCache(workflow_cache_size)
         #: called with the earliest due time whenever a committed step arms a timer
         self.timer_watchers: list[Callable[[datetime], None]] = []
+        #: side effects to carry out after commit; the domain registers the handlers
+        self.outbox = Outbox(self.clock)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -218,7 +224,7 @@ class Runtime:
             )
             completed: list[CompletedElement] = []
             self._run_engine(loaded, completed)
-            events = [("instance.started", None, {"data": self._jsonable(data)})]
+            events = [(EventKind.INSTANCE_STARTED, None, {"data": self._jsonable(data)})]
             return self._save(session, loaded, "start", actor, completed, events)
 
     def complete_task(
@@ -260,7 +266,7 @@ class Runtime:
                 rejection = _rejection(task, completed)
                 events = [
                     (
-                        "task.rejected",
+                        EventKind.TASK_REJECTED,
                         task.task_spec.name,
                         {"data": self._jsonable(data), "reason": rejection.what_happened},
                     )
@@ -277,7 +283,7 @@ class Runtime:
                 name = task.task_spec.bpmn_name or task.task_spec.name
                 events = [
                     (
-                        "task.completed",
+                        EventKind.TASK_COMPLETED,
                         task.task_spec.name,
                         {"name": name, "data": self._jsonable(data)},
                     )
@@ -323,7 +329,7 @@ class Runtime:
                 )
             loaded = self._load(session, row, actor)
             loaded.workflow.cancel()
-            events = [("instance.cancelled", None, {"reason": reason})]
+            events = [(EventKind.INSTANCE_CANCELLED, None, {"reason": reason})]
             return self._save(session, loaded, "cancel", actor, [], events, cancelled=True)
 
     def fire_due_timers(self, session: Session, *, limit: int = 1000) -> int:
@@ -523,9 +529,11 @@ class Runtime:
             conn, loaded.id, wf, before, actor=actor, now=now, group_of=self._candidate_group
         )
         ready, after = synced.ready, synced.projection
-        events.extend(("timer.fired", element, {"name": name}) for element, name in synced.fired)
+        events.extend(
+            (EventKind.TIMER_FIRED, element, {"name": name}) for element, name in synced.fired
+        )
         if done and not cancelled and loaded.status != "completed":
-            events.append(("instance.completed", None, {}))
+            events.append((EventKind.INSTANCE_COMPLETED, None, {}))
         self._append_events(conn, loaded.id, actor, events, now)
         last = wf.last_task or wf.task_tree
         step = StepResult(
@@ -542,6 +550,7 @@ class Runtime:
             completed=completed,
             data=last.data,
             workflow=wf,
+            became_ready=[r for r in ready if r.task_id not in before.tasks],
         )
         for listener in self.listeners:
             listener.on_step(session, step)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +15,9 @@ from engine.runtime import Runtime
 
 from .calendar.service import CalendarProvider, calendar_functions, load_calendar
 from .cases.listener import CaseMirror
+from .events import EventBus
 from .forms import FormRegistry
+from .subscribers import register
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Hotline:
     tz: ZoneInfo
     forms: FormRegistry
     calendar: CalendarProvider
+    #: the domain events' subscribers (``workflows/subscribers.py`` registers them)
+    events: EventBus = field(default_factory=EventBus)
 
 
 def install(
@@ -38,7 +42,8 @@ def install(
     session_factory: Callable[[], Session],
     calendar_ttl: float = 60,
 ) -> Hotline:
-    """Give ``runtime`` the hotline's calendar functions and case mirror; return the Hotline."""
+    """Give ``runtime`` the hotline's calendar functions, case mirror, event subscribers and
+    outbox handlers; return the Hotline."""
 
     def load():
         session = session_factory()
@@ -49,8 +54,10 @@ def install(
 
     provider = CalendarProvider(load, clock=clock, ttl=calendar_ttl)
     runtime.add_functions(calendar_functions(provider, clock))
-    runtime.add_listener(CaseMirror(runtime, clock))
-    return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider)
+    events = EventBus()
+    register(events, runtime.outbox, clock=clock)
+    runtime.add_listener(CaseMirror(runtime, clock, events))
+    return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider, events)
 
 
 def expression_functions(clock: Clock) -> dict[str, Callable[..., Any]]:

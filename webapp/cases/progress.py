@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.events import EventKind
 from engine.models import HumanTask, InstanceEvent, Timer
 from workflows.cases.models import Case
 
@@ -29,7 +30,7 @@ def markers(session: Session, instance_id: int) -> dict[str, list[str]]:
     logged = session.execute(
         select(InstanceEvent.element_id).where(
             InstanceEvent.instance_id == instance_id,
-            InstanceEvent.kind.in_(("task.completed", "timer.fired")),
+            InstanceEvent.kind.in_((EventKind.TASK_COMPLETED, EventKind.TIMER_FIRED)),
             InstanceEvent.element_id.is_not(None),
         )
     ).scalars()

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.errors import ConflictError, NotFound
+from engine.events import EventKind
 from engine.models import HumanTask, InstanceEvent, ProcessInstance
 from workflows.cases import flows
 from workflows.cases import service as cases
@@ -318,7 +319,7 @@ def _conflict(
         select(InstanceEvent.id)
         .where(
             InstanceEvent.instance_id == task.instance_id,
-            InstanceEvent.kind == "task.rejected",
+            InstanceEvent.kind == EventKind.TASK_REJECTED,
             InstanceEvent.element_id == task.element_id,
             InstanceEvent.id > (seen_event or 0),
         )

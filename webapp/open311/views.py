@@ -11,6 +11,7 @@ from flask import current_app, g, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from engine.events import EventKind
 from workflows.cases.models import Case
 from workflows.departments.models import Department
 from workflows.errors import FormInvalid
@@ -376,7 +377,7 @@ def updates(fmt: str):
     items = []
     for event, case, _extra in rows:
         payload = event.payload or {}
-        if event.kind == "instance.started":
+        if event.kind == EventKind.INSTANCE_STARTED:
             status, ours = "OPEN", "awaiting_dispatch"
         else:
             ours = payload.get("to") or case.status
