@@ -1,4 +1,5 @@
-"""Timer incidents: deadlines whose firing kept failing. Each can be put back in the queue."""
+"""Incidents: deadlines whose firing kept failing, and outbox messages whose delivery did.
+Each can be put back in the queue."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from engine.errors import EngineError
 from engine.models import Incident, ProcessInstance, Timer
+from engine.outbox import undelivered
 from engine.timers import retry_incident
 
 from ..extensions import db
@@ -52,7 +54,9 @@ def incidents():
     )
     if wants_csv():
         return page
-    return render_template("admin/incidents.html", page=page)
+    # a short list below the timers' (a message given up on is rare; `hotline outbox` pages)
+    outbox = undelivered(db.session, statuses=("incident",), limit=50)
+    return render_template("admin/incidents.html", page=page, outbox=outbox)
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
@@ -70,4 +74,17 @@ def incident_retry(incident_id: int):
         for wake in hotline.runtime.timer_watchers:  # the scheduler, if this process runs one
             wake(now)
         flash(_("Incident %(id)s: its timer is queued again and fires shortly.", id=incident_id))
+    return redirect(url_for("admin.incidents"))
+
+
+@bp.post("/incidents/outbox/<int:message_id>/retry")
+@admin_only
+def outbox_retry(message_id: int):
+    try:
+        get_hotline().runtime.outbox.retry(db.session, message_id)
+    except EngineError as exc:
+        flash(_("Could not retry: %(reason)s", reason=str(exc)), "error")
+    else:
+        audit("outbox.retry", id=message_id)
+        flash(_("Outbox message %(id)s is queued again.", id=message_id))
     return redirect(url_for("admin.incidents"))
