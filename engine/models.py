@@ -203,3 +203,31 @@ class Incident(Base):
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class OutboxMessage(Base):
+    """A side effect to carry out after the transaction that asked for it has committed.
+
+    Written in the same transaction as the change that causes it, so a rolled-back step
+    leaves no message and a committed one never loses its message; the worker hands it to the
+    handler registered for its ``topic`` (at least once; ``key`` lets handlers be idempotent).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: the name of the handler that carries it out
+    topic: Mapped[str] = mapped_column(String(64))
+    #: unique: writing the same key twice is one message; handlers dedupe their effects by it
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: pending, failed (waiting for its next attempt), done, incident
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]

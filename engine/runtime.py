@@ -34,9 +34,11 @@ from .errors import (
     TaskDataError,
     WorkflowRunError,
 )
+from .events import EventKind
 from .expressions import Evaluator
 from .fastsql import fast_sql
 from .models import Definition, HumanTask, InstanceEvent, ProcessInstance, Timer
+from .outbox import Outbox
 from .projections import Projection, ReadyTask, TaskKind
 from .serializer import WorkflowSerializer
 from .spiff import ScriptEngine, ServiceHandler, StepContext, time_functions
@@ -76,10 +78,12 @@ class StepResult:
     kind: str  # start, complete, timer
     actor: str | None
     at: datetime
-    ready: list[ReadyTask]
+    ready: list[ReadyTask]  # every ready human task after the step
     completed: list[CompletedElement]
     data: dict[str, Any] = field(default_factory=dict)
     workflow: BpmnWorkflow | None = field(default=None, repr=False)
+    #: the ready human tasks that were not ready before the step
+    became_ready: list[ReadyTask] = field(default_factory=list)
 
     def completed_ids(self) -> set[str]:
         return {c.element_id for c in self.completed}
@@ -143,6 +147,8 @@ class Runtime:
         self.task_kind: TaskKind | None = None
         #: extension property name -> check of its value, run by validate and deploy
         self.property_checks: dict[str, PropertyCheck] = {}
+        #: side effects to carry out after commit; the domain registers the handlers
+        self.outbox = Outbox(self.clock)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -262,7 +268,7 @@ class Runtime:
             )
             completed: list[CompletedElement] = []
             self._run_engine(loaded, completed)
-            events = [("instance.started", None, {"data": self._jsonable(data)})]
+            events = [(EventKind.INSTANCE_STARTED, None, {"data": self._jsonable(data)})]
             return self._save(session, loaded, "start", actor, completed, events)
 
     def complete_task(
@@ -304,7 +310,7 @@ class Runtime:
                 rejection = _rejection(task, completed)
                 events = [
                     (
-                        "task.rejected",
+                        EventKind.TASK_REJECTED,
                         task.task_spec.name,
                         {"data": self._jsonable(data), "reason": rejection.what_happened},
                     )
@@ -321,7 +327,7 @@ class Runtime:
                 name = task.task_spec.bpmn_name or task.task_spec.name
                 events = [
                     (
-                        "task.completed",
+                        EventKind.TASK_COMPLETED,
                         task.task_spec.name,
                         {"name": name, "data": self._jsonable(data)},
                     )
@@ -367,7 +373,7 @@ class Runtime:
                 )
             loaded = self._load(session, row, actor)
             loaded.workflow.cancel()
-            events = [("instance.cancelled", None, {"reason": reason})]
+            events = [(EventKind.INSTANCE_CANCELLED, None, {"reason": reason})]
             return self._save(session, loaded, "cancel", actor, [], events, cancelled=True)
 
     def fire_due_timers(self, session: Session, *, limit: int = 1000) -> int:
@@ -535,7 +541,7 @@ class Runtime:
                 )
             pj.rename_open_tasks(conn, workflow, self._candidate_group, self.task_kind)
             loaded.projection = pj.close_dropped(conn, row.id, workflow, self.clock.now())
-            events = [("instance.migrated", None, self._jsonable(details))]
+            events = [(EventKind.INSTANCE_MIGRATED, None, self._jsonable(details))]
             return self._save(session, loaded, "migrate", actor, completed, events)
 
     # -- internals ------------------------------------------------------------------------
@@ -647,9 +653,11 @@ class Runtime:
             kind_of=self.task_kind,
         )
         ready, after = synced.ready, synced.projection
-        events.extend(("timer.fired", element, {"name": name}) for element, name in synced.fired)
+        events.extend(
+            (EventKind.TIMER_FIRED, element, {"name": name}) for element, name in synced.fired
+        )
         if done and not cancelled and loaded.status != "completed":
-            events.append(("instance.completed", None, {}))
+            events.append((EventKind.INSTANCE_COMPLETED, None, {}))
         self._append_events(conn, loaded.id, actor, events, now)
         last = wf.last_task or wf.task_tree
         step = StepResult(
@@ -666,6 +674,7 @@ class Runtime:
             completed=completed,
             data=last.data,
             workflow=wf,
+            became_ready=[r for r in ready if r.task_id not in before.tasks],
         )
         for listener in self.listeners:
             listener.on_step(session, step)

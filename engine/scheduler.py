@@ -6,6 +6,9 @@ process was down). APScheduler only wakes us: a sweep every ``sweep_seconds`` (w
 timers other processes armed), and a one-off wake-up at the next due time, moved earlier when
 this process arms a nearer timer, so a timer fires within about a second of its due time.
 Every job has ``misfire_grace_time=None`` and ``coalesce=True``.
+
+The same scheduler drains the outbox (``engine/outbox.py``) when given one: on the same sweep,
+and at once after a commit in this process wrote outbox messages.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from .outbox import OutboxService
 from .timers import TimerService
 
 log = logging.getLogger(__name__)
@@ -26,8 +30,17 @@ JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1
 
 
 class TimerScheduler:
-    def __init__(self, service: TimerService, *, sweep_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        service: TimerService,
+        *,
+        sweep_seconds: float = 1.0,
+        outbox: OutboxService | None = None,
+    ) -> None:
         self.service = service
+        self.outbox = outbox
+        self._outbox_lock = threading.Lock()
+        self._outbox_again = threading.Event()
         self.sweep_seconds = sweep_seconds
         self.scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
         self._lock = threading.Lock()
@@ -48,6 +61,16 @@ class TimerScheduler:
             # long burst
             max_instances=3,
         )
+        if self.outbox is not None:
+            self.scheduler.add_job(
+                self.deliver,
+                "interval",
+                seconds=self.sweep_seconds,
+                id="outbox",
+                next_run_time=datetime.now(UTC),
+                max_instances=3,
+            )
+            self.outbox.outbox.watchers.append(self.wake_outbox)
         self.scheduler.start()
         self.service.runtime.timer_watchers.append(self.wake_at)
 
@@ -55,7 +78,41 @@ class TimerScheduler:
         self.service.stop()
         if self.wake_at in self.service.runtime.timer_watchers:
             self.service.runtime.timer_watchers.remove(self.wake_at)
+        if self.outbox is not None:
+            self.outbox.stop()
+            if self.wake_outbox in self.outbox.outbox.watchers:
+                self.outbox.outbox.watchers.remove(self.wake_outbox)
         self.scheduler.shutdown(wait=True)
+
+    def wake_outbox(self) -> None:
+        """A commit in this process wrote outbox messages: deliver them now, not at the next
+        sweep. A delivery already running goes round once more instead."""
+        self._outbox_again.set()
+        if self._outbox_lock.locked():
+            return  # it checks the flag after releasing the lock, so it cannot miss it
+        try:
+            self.scheduler.add_job(self.deliver, "date", run_date=datetime.now(UTC))
+        except Exception:  # the scheduler is shutting down
+            log.debug("could not schedule an outbox delivery", exc_info=True)
+
+    def deliver(self) -> None:
+        """Handle every waiting outbox message; if a delivery is running, make it go round
+        once more."""
+        while True:
+            self._outbox_again.set()
+            if not self._outbox_lock.acquire(blocking=False):
+                return
+            try:
+                while self._outbox_again.is_set() and not self.outbox.stopping:
+                    self._outbox_again.clear()
+                    self.outbox.drain()
+            except Exception:
+                log.exception("outbox delivery failed")
+                return
+            finally:
+                self._outbox_lock.release()
+            if not self._outbox_again.is_set() or self.outbox.stopping:
+                return
 
     def wake_at(self, due: datetime) -> None:
         """Make sure we are awake at ``due`` (earlier than the current wake-up, if any)."""

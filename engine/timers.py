@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from .clock import Clock
 from .db import is_postgres, unit_of_work
 from .errors import ConflictError, EngineError
+from .events import EventKind
 from .models import Incident, ProcessInstance, Timer
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ class TimerService:
                 self.runtime.record_event(
                     session,
                     instance_id,
-                    "timer.incident",
+                    EventKind.TIMER_INCIDENT,
                     actor="timer",
                     payload={"error": message, "attempts": attempts},
                 )

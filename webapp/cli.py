@@ -299,24 +299,30 @@ def parse_rates(items: tuple[str, ...]) -> Rates:
 @click.option(
     "--until-idle",
     is_flag=True,
-    help="Fire what is due now, then exit (for cron, tests and catch-up runs).",
+    help="Fire what is due now and deliver the outbox, then exit (for cron, tests and "
+    "catch-up runs).",
 )
 @click.option("--owner", default=None, help="Name of this worker in leases (default host:pid).")
 @click.option("--pause-after", type=int, default=None, hidden=True)
+@click.option("--pause-outbox-after", type=int, default=None, hidden=True)
 @click.option("--pause-file", type=click.Path(), default=None, hidden=True)
 @with_appcontext
 @friendly_errors
 def worker(
-    until_idle: bool, owner: str | None, pause_after: int | None, pause_file: str | None
+    until_idle: bool,
+    owner: str | None,
+    pause_after: int | None,
+    pause_outbox_after: int | None,
+    pause_file: str | None,
 ) -> None:
-    """Run the timer scheduler in its own process (for deployments with several web
-    processes, which then run with HOTLINE_SCHEDULER=off)."""
+    """Run the timer scheduler, which also delivers the outbox, in its own process (for
+    deployments with several web processes, which then run with HOTLINE_SCHEDULER=off)."""
     import signal
     import threading
 
     from flask import current_app
 
-    from .scheduler import start_scheduler, timer_service
+    from .scheduler import outbox_service, start_scheduler, timer_service
 
     app = current_app._get_current_object()
     if until_idle:
@@ -328,13 +334,22 @@ def worker(
             f"fired {result.fired} instances ({result.claimed} timers claimed, "
             f"{result.retried} to retry, {result.incidents} incidents)"
         )
+        # after the timers: their steps may have written messages
+        outbox = outbox_service(app, owner=owner)
+        if pause_outbox_after is not None:
+            _pause_mid_delivery(outbox, pause_outbox_after, pause_file)
+        delivered = outbox.drain()
+        click.echo(
+            f"delivered {delivered.done} outbox messages ({delivered.claimed} claimed, "
+            f"{delivered.retried} to retry, {delivered.incidents} incidents)"
+        )
         return
     app.config["SCHEDULER"] = "on"
     scheduler = start_scheduler(app, role="worker", owner=owner)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    click.echo(f"timer worker {scheduler.service.owner} running; Ctrl-C to stop")
+    click.echo(f"timer and outbox worker {scheduler.service.owner} running; Ctrl-C to stop")
     stop.wait()
     scheduler.shutdown()
 
@@ -360,6 +375,28 @@ def _pause_mid_batch(service, after: int, pause_file: str | None) -> None:
         return original(after_each=after_each, **kwargs)
 
     service.run_batch = run_batch
+
+
+def _pause_mid_delivery(service, after: int, pause_file: str | None) -> None:
+    """Test hook: with ``after`` messages delivered, handle the next one, then say so and hang
+    before its transaction commits (to be killed there)."""
+    import time
+    from pathlib import Path
+
+    handled = 0
+
+    def before_commit(message) -> None:
+        nonlocal handled
+        if handled >= after:
+            if pause_file:
+                Path(pause_file).write_text(str(handled))
+            click.echo(f"paused after {handled} in message {message.id}", nl=True)
+            sys.stdout.flush()
+            while True:
+                time.sleep(3600)
+        handled += 1
+
+    service.before_commit = before_commit
 
 
 @cli.group(invoke_without_command=True)
@@ -417,6 +454,54 @@ def timers_retry(incident_id: int, actor: str) -> None:
         db.session, incident_id=incident_id, actor=actor, now=get_hotline().clock.now()
     )
     click.echo(f"incident {incident.id} re-queued: its timer fires at the next sweep")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.pass_context
+@with_appcontext
+@friendly_errors
+def outbox(ctx: click.Context, limit: int) -> None:
+    """Outbox messages waiting, failed and given up on (incidents); `hotline outbox retry ID`
+    re-queues one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from engine.outbox import stats, undelivered
+
+    from .extensions import db
+    from .hotline import get_hotline
+
+    tz = get_hotline().tz
+
+    def show(value):
+        return value.astimezone(tz).isoformat(timespec="seconds") if value else "-"
+
+    s = stats(db.session)
+    click.echo(f"pending:    {s.pending} (oldest {show(s.oldest_waiting)})")
+    click.echo(f"failed:     {s.failed} (retried with backoff)")
+    click.echo(f"incidents:  {s.incidents}")
+    for row in undelivered(db.session, limit=limit):
+        line = f"  {row.id} {row.status} {row.topic} {row.key} created {show(row.created_at)}"
+        if row.status != "pending" or row.attempts:
+            line += f", {row.attempts} attempts"
+        if row.next_attempt_at and row.status == "failed":
+            line += f", next {show(row.next_attempt_at)}"
+        if row.last_error:
+            line += f": {row.last_error}"
+        click.echo(line)
+
+
+@outbox.command("retry")
+@click.argument("message_id", type=int)
+@with_appcontext
+@friendly_errors
+def outbox_retry(message_id: int) -> None:
+    """Put a failed outbox message or an incident back in the queue, attempts reset."""
+    from .extensions import db
+    from .hotline import get_hotline
+
+    get_hotline().runtime.outbox.retry(db.session, message_id)
+    click.echo(f"outbox message {message_id} re-queued: a worker delivers it at its next sweep")
 
 
 def _register_groups() -> None:

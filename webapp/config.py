@@ -54,6 +54,16 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         5.0,
         "first retry delay after a failed firing (doubles each time)",
     ),
+    "OUTBOX_MAX_ATTEMPTS": (
+        "HOTLINE_OUTBOX_MAX_ATTEMPTS",
+        8,
+        "failed deliveries before an outbox message becomes an incident",
+    ),
+    "OUTBOX_BACKOFF_SECONDS": (
+        "HOTLINE_OUTBOX_BACKOFF_SECONDS",
+        5.0,
+        "first retry delay after a failed outbox delivery (doubles each time)",
+    ),
     "CLOCK_OFFSET_SECONDS": (
         "HOTLINE_CLOCK_OFFSET_SECONDS",
         0.0,

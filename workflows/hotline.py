@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,9 @@ from .calendar.service import CalendarProvider, calendar_functions, load_calenda
 from .cases.listener import CaseMirror
 from .cases.steps import STEP_PROPERTY, check_step, step_of
 from .cases.types import BUILTIN, CaseTypes
+from .events import EventBus
 from .forms import FormRegistry
+from .subscribers import register
 
 
 @dataclass
@@ -32,6 +34,8 @@ class Hotline:
     calendar: CalendarProvider
     #: the installation's case types: the built-in ones and any a deployment declares
     case_types: CaseTypes = BUILTIN
+    #: the domain events' subscribers (``workflows/subscribers.py`` registers them)
+    events: EventBus = field(default_factory=EventBus)
 
 
 def install(
@@ -44,8 +48,8 @@ def install(
     calendar_ttl: float = 60,
     case_types: CaseTypes = BUILTIN,
 ) -> Hotline:
-    """Give ``runtime`` the hotline's calendar functions, case mirror, task steps and
-    property checks; return the Hotline."""
+    """Give ``runtime`` the hotline's calendar functions, case mirror, event subscribers,
+    outbox handlers, task steps and property checks; return the Hotline."""
 
     def load():
         session = session_factory()
@@ -56,10 +60,12 @@ def install(
 
     provider = CalendarProvider(load, clock=clock, ttl=calendar_ttl)
     runtime.add_functions(calendar_functions(provider, clock))
-    runtime.add_listener(CaseMirror(runtime, clock))
+    events = EventBus()
+    register(events, runtime.outbox, clock=clock)
+    runtime.add_listener(CaseMirror(runtime, clock, events))
     runtime.set_task_kind(step_of)
     runtime.add_property_checks(property_checks())
-    return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider, case_types)
+    return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider, case_types, events)
 
 
 def expression_functions(clock: Clock) -> dict[str, Callable[..., Any]]:

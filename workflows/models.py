@@ -6,6 +6,7 @@ from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
+from .notifications.models import Notification
 from .open311.models import Channel, Open311Request
 from .policy.models import DeadlinePolicy
 from .users.models import Role, User
@@ -23,6 +24,7 @@ __all__ = [
     "Department",
     "DispatchRule",
     "IdempotencyRecord",
+    "Notification",
     "Open311Request",
     "Role",
     "User",

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.db import unit_of_work
-from engine.models import Incident, Timer
+from engine.models import Incident, OutboxMessage, Timer
 from tests.webapp.pages import csrf_token
 from tests.webapp.test_inbox import act, ready_task
 from tests.webapp.test_intake import open_case
@@ -141,6 +141,8 @@ MATRIX = [
     R("GET", "/admin/incidents", ADMIN),
     R("POST", "/admin/incidents/{incident}/retry", ADMIN,
       "/admin/incidents/<int:incident_id>/retry"),
+    R("POST", "/admin/incidents/outbox/{outbox}/retry", ADMIN,
+      "/admin/incidents/outbox/<int:message_id>/retry"),
     R("GET", "/admin/knowledge", ADMIN),
     R("GET", "/admin/knowledge/new", ADMIN),
     R("POST", "/admin/knowledge/new", ADMIN, data={"title": ""}),
@@ -207,6 +209,8 @@ def world(hotline_app):
                 select(DeadlinePolicy.id).order_by(DeadlinePolicy.id)
             ).first(),
             "user": db.session.scalar(select(User.id).where(User.username == "op2")),
+            # the dispatch's notification message
+            "outbox": db.session.scalar(select(OutboxMessage.id)),
         }
     return {
         "case": case,

@@ -165,3 +165,99 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_another(worker_db, tmp_pat
     assert second.returncode == 0, out + err
     assert out.startswith("fired 195 instances"), out
     assert_each_fired_once(session, ids)
+
+
+def write_notifications(url: str, n: int) -> list[str]:
+    """One closed case of the demo city and ``n`` notification messages about it in the
+    outbox (their handler is the real one: a notification row per key)."""
+    from engine.db import unit_of_work
+    from tests.webapp.pages import seed
+    from tests.workflows.conftest import INTAKE
+    from webapp.hotline import get_hotline
+    from workflows.cases import flows
+    from workflows.departments.service import by_code
+    from workflows.notifications.service import TOPIC
+
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": url},
+        clock=ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC)),
+    )
+    seed(app)
+    keys = [f"{TOPIC}:kill-test:{i}" for i in range(n)]
+    with app.app_context():
+        hotline = get_hotline()
+        data = {**INTAKE, "intake_outcome": "answered", "answer": "已当场解答"}
+        case = flows.open_case(db.session, hotline, data=data, actor="op1")
+        department = by_code(db.session, "B-MR")
+        with unit_of_work(db.session):
+            for key in keys:
+                hotline.runtime.outbox.write(
+                    db.session,
+                    topic=TOPIC,
+                    key=key,
+                    payload={
+                        "case_id": case.id,
+                        "case": case.number,
+                        "department_id": department.id,
+                        "kind": "dispatched",
+                        "at": hotline.clock.now().isoformat(),
+                    },
+                )
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+    return keys
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_delivery_loses_nothing_and_delivers_nothing_twice(worker_db):
+    from engine.models import OutboxMessage
+    from workflows.notifications.models import Notification
+
+    url, session = worker_db
+    keys = write_notifications(url, 50)
+    first = worker(
+        url,
+        "--owner",
+        "doomed",
+        "--pause-outbox-after",
+        "5",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first.stdout.readline()  # the timers' line: nothing was due
+    line = first.stdout.readline()  # blocks until the 6th message is handled, not committed
+    assert line.startswith("paused after 5 in message"), line + first.stderr.read()
+    session.rollback()
+    by_status = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    assert by_status == {"done": 5, "pending": 45}
+    leased = session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.lease_owner == "doomed")
+    )
+    assert leased == 45  # claimed 50, delivered 5, holding 45 (one of them half-handled)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    first.stdout.close()
+    first.stderr.close()
+    # Another worker, an hour later: the dead worker's leases have expired.
+    second = worker(
+        url,
+        "--owner",
+        "rescuer",
+        env={"HOTLINE_CLOCK_OFFSET_SECONDS": "3600"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, out + err
+    assert "delivered 45 outbox messages" in out, out
+    session.rollback()
+    assert session.scalars(select(OutboxMessage.status).distinct()).all() == ["done"]
+    delivered = session.scalars(select(Notification.key).order_by(Notification.id)).all()
+    assert sorted(delivered) == sorted(keys)  # each key once: nothing lost, nothing twice

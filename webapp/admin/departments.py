@@ -29,7 +29,7 @@ def departments():
     parent = aliased(Department)
     q = (request.args.get("q") or "").strip()
     stmt = (
-        select(Department, parent.code)
+        select(Department, parent.code.label("parent_code"))
         .outerjoin(parent, parent.id == Department.parent_id)
         .order_by(Department.code)
     )
@@ -47,13 +47,13 @@ def departments():
         filename="departments.csv",
         header=["code", "name", "name_en", "level", "parent", "platform", "active"],
         row=lambda r: [
-            r[0].code,
-            r[0].name,
-            r[0].name_en,
-            r[0].level,
-            r[1] or "",
-            "yes" if r[0].is_platform else "no",
-            "yes" if r[0].active else "no",
+            r.Department.code,
+            r.Department.name,
+            r.Department.name_en,
+            r.Department.level,
+            r.parent_code or "",
+            "yes" if r.Department.is_platform else "no",
+            "yes" if r.Department.active else "no",
         ],
         scalars=False,
     )

@@ -32,7 +32,12 @@ def dispatch_rules():
         stmt,
         filename="dispatch-catalogue.csv",
         header=["category", "area", "department", "priority"],
-        row=lambda r: [r[0].category, r[0].area, r[1], r[0].priority],
+        row=lambda r: [
+            r.DispatchRule.category,
+            r.DispatchRule.area,
+            r.code,
+            r.DispatchRule.priority,
+        ],
         scalars=False,
     )
     if wants_csv():

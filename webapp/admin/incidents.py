@@ -1,4 +1,5 @@
-"""Timer incidents: deadlines whose firing kept failing. Each can be put back in the queue."""
+"""Incidents: deadlines whose firing kept failing, and outbox messages whose delivery did.
+Each can be put back in the queue."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from engine.errors import EngineError
+from engine.outbox import undelivered
 from engine.timers import open_incidents_listing, retry_incident
 
 from ..extensions import db
@@ -23,20 +25,22 @@ def incidents():
         filename="timer-incidents.csv",
         header=["id", "case", "case_type", "element", "due_at", "error", "attempts", "created_at"],
         row=lambda r: [
-            r[0].id,
-            r[1] or "",
-            r[2],
-            r[3] or "",
-            r[4].isoformat() if r[4] else "",
-            r[0].error,
-            r[0].attempts,
-            r[0].created_at.isoformat(),
+            r.Incident.id,
+            r.business_key or "",
+            r.key,
+            r.element_id or "",
+            r.due_at.isoformat() if r.due_at else "",
+            r.Incident.error,
+            r.Incident.attempts,
+            r.Incident.created_at.isoformat(),
         ],
         scalars=False,
     )
     if wants_csv():
         return page
-    return render_template("admin/incidents.html", page=page)
+    # a short list below the timers' (a message given up on is rare; `hotline outbox` pages)
+    outbox = undelivered(db.session, statuses=("incident",), limit=50)
+    return render_template("admin/incidents.html", page=page, outbox=outbox)
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
@@ -54,4 +58,17 @@ def incident_retry(incident_id: int):
         for wake in hotline.runtime.timer_watchers:  # the scheduler, if this process runs one
             wake(now)
         flash(_("Incident %(id)s: its timer is queued again and fires shortly.", id=incident_id))
+    return redirect(url_for("admin.incidents"))
+
+
+@bp.post("/incidents/outbox/<int:message_id>/retry")
+@admin_only
+def outbox_retry(message_id: int):
+    try:
+        get_hotline().runtime.outbox.retry(db.session, message_id)
+    except EngineError as exc:
+        flash(_("Could not retry: %(reason)s", reason=str(exc)), "error")
+    else:
+        audit("outbox.retry", id=message_id)
+        flash(_("Outbox message %(id)s is queued again.", id=message_id))
     return redirect(url_for("admin.incidents"))

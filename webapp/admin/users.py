@@ -56,12 +56,12 @@ def users():
         filename="users.csv",
         header=["username", "display_name", "role", "department", "active", "created_at"],
         row=lambda r: [
-            r[0].username,
-            r[0].display_name,
-            r[0].role,
-            r[1] or "",
-            "yes" if r[0].active else "no",
-            r[0].created_at.isoformat(),
+            r.User.username,
+            r.User.display_name,
+            r.User.role,
+            r.code or "",
+            "yes" if r.User.active else "no",
+            r.User.created_at.isoformat(),
         ],
         scalars=False,
     )

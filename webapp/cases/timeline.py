@@ -15,8 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.events import EventKind
 from engine.models import InstanceEvent
 from workflows.cases.flows import INTAKE_FORM
+from workflows.events import CaseEventKind
 from workflows.forms import FormNotFound
 from workflows.users.models import User
 
@@ -84,30 +86,30 @@ class Timeline:
         entry = Entry(event.at, event.actor or "", "", event.kind, event.kind)
         kind = event.kind
         element = event.element_id or ""
-        if kind == "instance.started":
+        if kind == EventKind.INSTANCE_STARTED:
             entry.title = _("Case recorded, workflow started")
             data = payload.get("data") or {}
             entry.details = self.summary(INTAKE_FORM, {k: data.get(k) for k in INTAKE_SUMMARY})
-        elif kind == "task.completed":
+        elif kind == EventKind.TASK_COMPLETED:
             name = self.task_name(element, payload.get("name"))
             entry.title = _("Completed: %(task)s", task=name)
             entry.details = self.summary(self.form_key(element), payload.get("data") or {})
             entry.css = "done"
-        elif kind == "task.rejected":
+        elif kind == EventKind.TASK_REJECTED:
             entry.title = _("Not accepted: %(task)s", task=self.task_name(element, None))
             entry.reason = str(payload.get("reason") or "")
             entry.details = self.summary(self.form_key(element), payload.get("data") or {})
             entry.css = "warning"
-        elif kind == "timer.fired":
+        elif kind == EventKind.TIMER_FIRED:
             name = bilingual(payload.get("name"), self.lang) or element
             entry.title = _("Deadline timer fired: %(name)s", name=name)
             entry.css = "warning"
-        elif kind == "instance.completed":
+        elif kind == EventKind.INSTANCE_COMPLETED:
             entry.title = _("Workflow completed")
-        elif kind == "instance.cancelled":
+        elif kind == EventKind.INSTANCE_CANCELLED:
             entry.title = _("Workflow stopped")
             entry.reason = str(payload.get("reason") or "")
-        elif kind == "case.status":
+        elif kind == CaseEventKind.STATUS:
             entry.title = _(
                 "Status: %(old)s → %(new)s",
                 old=self.labels.status(payload.get("from")) or "–",
@@ -115,23 +117,23 @@ class Timeline:
             )
             if payload.get("master"):
                 entry.details = [(_("Master case"), str(payload["master"]))]
-        elif kind == "case.note":
+        elif kind == CaseEventKind.NOTE:
             entry.title = _("Note")
             entry.reason = str(payload.get("body") or "")
-        elif kind == "case.sign_overdue":
+        elif kind == CaseEventKind.SIGN_OVERDUE:
             entry.title = _("Not signed for in time: escalated")
             entry.css = "red"
-        elif kind == "case.overdue":
+        elif kind == CaseEventKind.OVERDUE:
             entry.title = _("Reply deadline passed: red card, sent to supervision")
             entry.css = "red"
-        elif kind == "case.warning":
+        elif kind == CaseEventKind.WARNING:
             entry.title = _("Yellow warning: the reply deadline is near")
             entry.css = "yellow"
-        elif kind == "case.merged_in":
+        elif kind == CaseEventKind.MERGED_IN:
             entry.title = _(
                 "Duplicate case %(number)s merged into this case", number=payload.get("duplicate")
             )
-        elif kind == "case.closed_with_master":
+        elif kind == CaseEventKind.CLOSED_WITH_MASTER:
             entry.title = _("Closed with master case %(number)s", number=payload.get("master"))
         else:
             entry.details = [(k, _short(v)) for k, v in payload.items() if k != "case"]

@@ -7,15 +7,23 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from engine.events import EventKind
 from workflows.cases.models import Case
 from workflows.cases.reads import forms_and_steps_of_elements
+from workflows.events import CaseEventKind
 
 from ..extensions import db
 from ..hotline import get_hotline
 from .labels import step_labels
 
 #: the events of a case's history shown on the task page
-STEP_EVENTS = ("task.completed", "task.rejected", "timer.fired", "case.note", "case.merged_in")
+STEP_EVENTS = (
+    EventKind.TASK_COMPLETED,
+    EventKind.TASK_REJECTED,
+    EventKind.TIMER_FIRED,
+    CaseEventKind.NOTE,
+    CaseEventKind.MERGED_IN,
+)
 
 
 def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str, Any]]:
@@ -48,11 +56,11 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
         name = (event.payload or {}).get("name") or step_names.get(
             step_of.get(event.element_id) or "", event.element_id or ""
         )
-        if event.kind == "case.note":
+        if event.kind == CaseEventKind.NOTE:
             name, items = _("Note"), [(_("Note"), (event.payload or {}).get("body", ""))]
-        elif event.kind == "task.rejected":
+        elif event.kind == EventKind.TASK_REJECTED:
             items.append((_("Not saved because"), (event.payload or {}).get("reason", "")))
-        elif event.kind == "case.merged_in":
+        elif event.kind == CaseEventKind.MERGED_IN:
             name, items = _("Merged in"), [(_("Case"), (event.payload or {}).get("duplicate", ""))]
         steps.append(
             {
@@ -62,7 +70,7 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
                 "kind": event.kind,
                 "name": name,
                 "items": items,
-                "reply": data.get("reply_text") if event.kind == "task.completed" else None,
+                "reply": data.get("reply_text") if event.kind == EventKind.TASK_COMPLETED else None,
                 "result": shown_value(fields.get("result"), data.get("result")),
             }
         )

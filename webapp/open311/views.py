@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app, g, request, url_for
 from sqlalchemy import select
 
+from engine.events import EventKind
 from workflows.cases.models import Case
 from workflows.departments.models import Department
 from workflows.errors import FormInvalid
@@ -378,7 +379,7 @@ def updates(fmt: str):
     items = []
     for event, case, _extra in rows:
         payload = event.payload or {}
-        if event.kind == "instance.started":
+        if event.kind == EventKind.INSTANCE_STARTED:
             status, ours = "OPEN", "awaiting_dispatch"
         else:
             ours = payload.get("to") or case.status

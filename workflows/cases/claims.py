@@ -16,6 +16,7 @@ from engine.errors import ConflictError
 from engine.models import HumanTask
 
 from ..errors import Forbidden
+from ..events import CaseEventKind
 from ..users.models import User
 from .models import Case
 from .service import get_task_for
@@ -48,7 +49,7 @@ def claim_task(
         runtime.record_event(
             session,
             task.instance_id,
-            "task.claimed",
+            CaseEventKind.TASK_CLAIMED,
             actor=user.username,
             element_id=task.element_id,
             payload={"case": case.number, "task_id": task.task_id, "at": clock.now().isoformat()},
@@ -70,7 +71,7 @@ def release_task(session: Session, *, task_id: str, user: User, runtime) -> tupl
         runtime.record_event(
             session,
             task.instance_id,
-            "task.released",
+            CaseEventKind.TASK_RELEASED,
             actor=user.username,
             element_id=task.element_id,
             payload={"case": case.number, "task_id": task.task_id, "claimed_by": previous},

@@ -21,6 +21,7 @@ from engine.runtime import StepResult
 from ..departments import service as departments
 from ..dispatch.service import categories, suggest_department
 from ..errors import DomainError, Forbidden, FormInvalid
+from ..events import CaseEventKind, CaseMerged, StatusChanged
 from ..policy.service import get_policy, policy_data
 from ..users.models import Role, User
 from .enums import OPEN, CaseStatus, IntakeOutcome
@@ -391,7 +392,7 @@ def merge_case(
             hotline.runtime.record_event(
                 session,
                 duplicate.instance_id,
-                "case.status",
+                CaseEventKind.STATUS,
                 actor=user.username,
                 payload={
                     "case": duplicate.number,
@@ -400,11 +401,28 @@ def merge_case(
                     "master": master.number,
                 },
             )
+        common = {
+            "case_id": duplicate.id,
+            "case_number": duplicate.number,
+            "instance_id": duplicate.instance_id,
+            "instance_version": None,
+            "at": now,
+            "actor": user.username,
+        }
+        hotline.events.publish(
+            session,
+            StatusChanged(
+                **common, from_status=str(previous), to_status="merged", step=None, element_id=None
+            ),
+        )
+        hotline.events.publish(
+            session, CaseMerged(**common, master_number=master.number, from_status=str(previous))
+        )
         if master.instance_id is not None:
             hotline.runtime.record_event(
                 session,
                 master.instance_id,
-                "case.merged_in",
+                CaseEventKind.MERGED_IN,
                 actor=user.username,
                 payload={"case": master.number, "duplicate": duplicate.number},
             )
@@ -439,7 +457,7 @@ def add_note(
             hotline.runtime.record_event(
                 session,
                 case.instance_id,
-                "case.note",
+                CaseEventKind.NOTE,
                 actor=user.username,
                 payload={"case": case.number, "kind": kind, "body": body.strip()},
             )

@@ -5,7 +5,9 @@ The diagram drives the process; the case row mirrors it for queries and KPIs:
   when its instance completes), and every change is checked against the transition table;
 - deadlines, timestamps and counters are copied from the process data of the main path;
 - timer elements with an ``effect`` property (``sign_overdue``, ``warn``, ``overdue``) mark
-  escalations; the yellow/red state is derived from the deadlines and the clock.
+  escalations; the yellow/red state is derived from the deadlines and the clock;
+- once the row is up to date, the step's domain events (``workflows/events.py``) are
+  published to the subscribers, in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,9 +25,24 @@ from engine.runtime import Runtime, StepResult
 
 from ..departments.models import Department
 from ..errors import DomainError
+from ..events import (
+    CaseClosed,
+    CaseEvent,
+    CaseEventKind,
+    CaseOpened,
+    Deadline,
+    DeadlinePassed,
+    DeadlineWarned,
+    EventBus,
+    StatusChanged,
+    SupervisionOpened,
+    TaskCompleted,
+    TaskReady,
+)
 from .enums import CLOCK_RUNNING, CaseStatus, DueState, can_move
 from .models import Case, CaseDepartment
 from .process import element_properties
+from .steps import Step, step_of
 
 #: process data key -> case column, copied after every step when present in the data
 MIRRORED_DATES = (
@@ -46,9 +63,10 @@ MIRRORED_COUNTS = ("return_count", "extension_count", "reopen_count")
 class CaseMirror:
     """The engine step listener that updates the ``cases`` row of the stepped instance."""
 
-    def __init__(self, runtime: Runtime, clock: Clock) -> None:
+    def __init__(self, runtime: Runtime, clock: Clock, events: EventBus | None = None) -> None:
         self.runtime = runtime
         self.clock = clock
+        self.events = events or EventBus()
 
     def on_step(self, session: Session, step: StepResult) -> None:
         if not step.business_key:
@@ -58,9 +76,14 @@ class CaseMirror:
             or session.scalars(select(Case).where(Case.number == step.business_key)).first()
         )
         if case is not None:
-            self._on_step(session, case, step)
+            published: list[CaseEvent] = []
+            self._on_step(session, case, step, published)
+            for event in published:
+                self.events.publish(session, event)
 
-    def _on_step(self, session: Session, case: Case, step: StepResult) -> None:
+    def _on_step(
+        self, session: Session, case: Case, step: StepResult, published: list[CaseEvent]
+    ) -> None:
         if case.instance_id is None:
             case.instance_id = step.instance_id
         workflow = step.workflow
@@ -68,25 +91,54 @@ class CaseMirror:
         main = [(r, status) for r, status in main if status]
         data = _main_data(workflow, main[0][0].task_id if main else None)
         self._mirror(session, case, data)
+        events = _Events(self.events, case, step, published)
+        if step.kind == "start":
+            events.add(CaseOpened, case_type=str(case.case_type), channel=str(case.channel))
         for element in step.completed:
             effect = element_properties(workflow, element.element_id).get("effect")
             if effect == "sign_overdue":
                 case.sign_escalated = True
-                self._event(session, case, "case.sign_overdue", step)
+                self._event(session, case, CaseEventKind.SIGN_OVERDUE, step)
+                events.add(DeadlinePassed, deadline=Deadline.SIGN, element_id=element.element_id)
             elif effect == "overdue":
                 case.escalated = True
-                self._event(session, case, "case.overdue", step)
+                self._event(session, case, CaseEventKind.OVERDUE, step)
+                events.add(DeadlinePassed, deadline=Deadline.REPLY, element_id=element.element_id)
             elif effect == "warn":
-                self._event(session, case, "case.warning", step)
+                self._event(session, case, CaseEventKind.WARNING, step)
+                events.add(DeadlineWarned, element_id=element.element_id)
+            elif element.kind == "UserTask" and events.wanted(TaskCompleted):
+                events.add(
+                    TaskCompleted,
+                    element_id=element.element_id,
+                    name=element.name,
+                    step=_step_of(workflow, element.element_id),
+                )
         if step.status == "completed":
             outcome = ""
             for element in step.completed:
                 outcome = element_properties(workflow, element.element_id).get("outcome") or outcome
-            self._close(session, case, outcome or "handled", step)
+            self._close(session, case, outcome or "handled", step, events)
         elif step.status == "running" and main:
-            self._move(session, case, CaseStatus(main[0][1]), step)
+            self._move(session, case, CaseStatus(main[0][1]), step, events, main[0][0].element_id)
         self._due_state(case, step.at)
         case.updated_at = step.at
+        if events.wanted(TaskReady) or events.wanted(SupervisionOpened):
+            self._ready(workflow, step, events)
+
+    def _ready(self, workflow: Any, step: StepResult, events: _Events) -> None:
+        for ready in step.became_ready:
+            kind = ready.kind
+            events.add(
+                TaskReady,
+                task_id=ready.task_id,
+                element_id=ready.element_id,
+                name=ready.name,
+                step=kind,
+                candidate_group=ready.candidate_group,
+            )
+            if kind == Step.SUPERVISE:
+                events.add(SupervisionOpened, task_id=ready.task_id, element_id=ready.element_id)
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -153,7 +205,15 @@ class CaseMirror:
                     )
                 )
 
-    def _move(self, session: Session, case: Case, target: CaseStatus, step: StepResult) -> None:
+    def _move(
+        self,
+        session: Session,
+        case: Case,
+        target: CaseStatus,
+        step: StepResult,
+        events: _Events,
+        element_id: str | None = None,
+    ) -> None:
         current = CaseStatus(case.status) if case.status else None
         if current == target:
             return
@@ -168,24 +228,50 @@ class CaseMirror:
         self._event(
             session,
             case,
-            "case.status",
+            CaseEventKind.STATUS,
             step,
             {"from": str(current) if current else None, "to": str(target)},
         )
+        events.add(
+            StatusChanged,
+            from_status=str(current) if current else None,
+            to_status=str(target),
+            step=_step_of(step.workflow, element_id) if element_id else None,
+            element_id=element_id,
+        )
 
-    def _close(self, session: Session, case: Case, outcome: str, step: StepResult) -> None:
+    def _close(
+        self, session: Session, case: Case, outcome: str, step: StepResult, events: _Events
+    ) -> None:
         if case.status == CaseStatus.CLOSED:
             return
-        self._move(session, case, CaseStatus.CLOSED, step)
+        self._move(session, case, CaseStatus.CLOSED, step, events)
         case.closed_at = case.closed_at or step.at
         case.outcome = outcome
         case.first_contact_resolution = outcome == "answered" or (
             case.intake_outcome == "dispatch" and case.reopen_count == 0
         )
+        events.add(CaseClosed, outcome=outcome)
         for duplicate in session.scalars(
             select(Case).where(Case.merged_into_id == case.id, Case.status == CaseStatus.MERGED)
         ):
             duplicate.status = CaseStatus.CLOSED
+            duplicate_events = _Events(self.events, duplicate, step, events.published)
+            duplicate_events.add(
+                StatusChanged,
+                from_status=str(CaseStatus.MERGED),
+                to_status=str(CaseStatus.CLOSED),
+                step=None,
+                element_id=None,
+                instance_id=duplicate.instance_id,
+                instance_version=None,
+            )
+            duplicate_events.add(
+                CaseClosed,
+                outcome="merged",
+                instance_id=duplicate.instance_id,
+                instance_version=None,
+            )
             duplicate.closed_at = step.at
             duplicate.outcome = "merged"
             duplicate.updated_at = step.at
@@ -193,7 +279,7 @@ class CaseMirror:
                 self.runtime.record_event(
                     session,
                     duplicate.instance_id,
-                    "case.closed_with_master",
+                    CaseEventKind.CLOSED_WITH_MASTER,
                     actor=step.actor,
                     payload={"master": case.number},
                 )
@@ -216,6 +302,42 @@ class CaseMirror:
             actor=step.actor,
             payload={"case": case.number, **(payload or {})},
         )
+
+
+class _Events:
+    """The events of one case in one step, built only when someone subscribes to them."""
+
+    def __init__(self, bus: EventBus, case: Case, step: StepResult, published: list) -> None:
+        self.bus = bus
+        self.case = case
+        self.step = step
+        self.published = published
+
+    def wanted(self, event_type: type[CaseEvent]) -> bool:
+        return self.bus.wants(event_type)
+
+    def add(self, event_type: type[CaseEvent], **fields: Any) -> None:
+        if not self.bus.wants(event_type):
+            return
+        common = {
+            "case_id": self.case.id,
+            "case_number": self.case.number,
+            "instance_id": self.step.instance_id,
+            "instance_version": self.step.version,
+            "at": self.step.at,
+            "actor": self.step.actor,
+        }
+        self.published.append(event_type(**{**common, **fields}))
+
+
+def _step_of(workflow: Any, element_id: str) -> str | None:
+    """The hotline step a user task stands for (its ``step`` property), as the engine
+    projects it into ``human_tasks.kind``."""
+    for spec in (workflow.spec, *getattr(workflow, "subprocess_specs", {}).values()):
+        task_spec = spec.task_specs.get(element_id)
+        if task_spec is not None:
+            return step_of(task_spec)
+    return None
 
 
 def _unless_departments_unsaved(session: Session):

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from engine.events import EventKind
 from engine.models import HumanTask, InstanceEvent, ProcessInstance, Timer
 
 from ..users.models import User
@@ -54,7 +55,7 @@ def visible_task(
     """The task, its case and its instance's version, if ``user`` may see the case."""
     stmt = _visible_task_stmt(str(user.role), user.department_id)
     row = session.execute(stmt, {"task_id": task_id}).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row.HumanTask, row.Case, row.version)
 
 
 def task_with_case(session: Session, task_id: str) -> tuple[HumanTask, Case] | None:
@@ -64,7 +65,7 @@ def task_with_case(session: Session, task_id: str) -> tuple[HumanTask, Case] | N
         .join(Case, Case.instance_id == HumanTask.instance_id)
         .where(HumanTask.task_id == task_id)
     ).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (row.HumanTask, row.Case)
 
 
 def task_and_ready(session: Session, *, task_id: str, instance_id: int) -> list[HumanTask]:
@@ -91,7 +92,7 @@ def input_kept(session: Session, task: HumanTask, *, after_event: int | None) ->
         select(InstanceEvent.id)
         .where(
             InstanceEvent.instance_id == task.instance_id,
-            InstanceEvent.kind == "task.rejected",
+            InstanceEvent.kind == EventKind.TASK_REJECTED,
             InstanceEvent.element_id == task.element_id,
             InstanceEvent.id > (after_event or 0),
         )
@@ -127,7 +128,7 @@ def element_markers(session: Session, instance_id: int) -> dict[str, list[str]]:
     logged = session.execute(
         select(InstanceEvent.element_id).where(
             InstanceEvent.instance_id == instance_id,
-            InstanceEvent.kind.in_(("task.completed", "timer.fired")),
+            InstanceEvent.kind.in_((EventKind.TASK_COMPLETED, EventKind.TIMER_FIRED)),
             InstanceEvent.element_id.is_not(None),
         )
     ).scalars()

@@ -25,8 +25,8 @@ def suggest_department(session: Session, *, category: str, area: str = "") -> De
     ).all()
     if not rows:
         return None
-    rows.sort(key=lambda r: (r[0].area != "*", r[0].priority), reverse=True)
-    return rows[0][1]
+    rows.sort(key=lambda r: (r.DispatchRule.area != "*", r.DispatchRule.priority), reverse=True)
+    return rows[0].Department
 
 
 def categories(session: Session) -> list[str]:

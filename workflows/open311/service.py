@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.db import unit_of_work
 from engine.errors import NotFound
+from engine.events import EventKind
 from engine.models import InstanceEvent
 
 from ..cases.enums import CaseStatus
@@ -29,6 +30,7 @@ from ..cases.models import Case
 from ..cases.types import CaseTypes
 from ..dispatch.service import categories
 from ..errors import FormInvalid
+from ..events import CaseEventKind
 from .models import Channel, Open311Request
 
 KEY_PREFIX = "ch_"
@@ -316,7 +318,7 @@ def updates_query(channel: Channel, *, start: datetime, end: datetime) -> Select
         .join(Case, Case.instance_id == InstanceEvent.instance_id)
         .outerjoin(Open311Request, Open311Request.case_id == Case.id)
         .where(
-            InstanceEvent.kind.in_(("instance.started", "case.status")),
+            InstanceEvent.kind.in_((EventKind.INSTANCE_STARTED, CaseEventKind.STATUS)),
             InstanceEvent.at >= start,
             InstanceEvent.at <= end,
         )

@@ -1,0 +1,21 @@
+"""The engine's kinds of event-log entries (``instance_events.kind``), one enum.
+
+The stored strings are the enum's values and never change: pages and existing rows read them.
+The domain names its own kinds in ``workflows/events.py``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    INSTANCE_STARTED = "instance.started"
+    INSTANCE_COMPLETED = "instance.completed"
+    INSTANCE_CANCELLED = "instance.cancelled"
+    INSTANCE_MIGRATED = "instance.migrated"
+    TASK_COMPLETED = "task.completed"
+    #: input for a task a timer took away first; the input is kept in the payload
+    TASK_REJECTED = "task.rejected"
+    TIMER_FIRED = "timer.fired"
+    TIMER_INCIDENT = "timer.incident"

@@ -1,0 +1,146 @@
+"""The hotline's domain events, its event-log kinds, and the bus that delivers events.
+
+The case mirror (``cases/listener.py``) publishes typed events inside the engine step's
+transaction, after it has updated the case row; merging publishes from ``cases/flows.py``.
+Subscribers are plain functions ``(session, event)`` registered in one place
+(``workflows/subscribers.py``); they run in the same transaction, so what they write commits
+or rolls back with the step. A subscriber with side effects outside the database writes an
+outbox message (``engine.outbox``) instead of acting: the worker carries it out after commit.
+
+Publishing is an in-memory call per subscriber of the event's type: a step whose events
+nobody subscribes to costs no SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+
+class CaseEventKind(StrEnum):
+    """The domain's kinds of event-log entries (``instance_events.kind``); the engine's own
+    are ``engine.events.EventKind``. The stored strings never change: pages read them."""
+
+    STATUS = "case.status"
+    NOTE = "case.note"
+    WARNING = "case.warning"
+    SIGN_OVERDUE = "case.sign_overdue"
+    OVERDUE = "case.overdue"
+    MERGED_IN = "case.merged_in"
+    CLOSED_WITH_MASTER = "case.closed_with_master"
+    TASK_CLAIMED = "task.claimed"
+    TASK_RELEASED = "task.released"
+
+
+class Deadline(StrEnum):
+    SIGN = "sign"  # 签收时限
+    REPLY = "reply"  # 答复时限
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseEvent:
+    """What every domain event says: which case, which step of its instance, when, by whom."""
+
+    case_id: int
+    case_number: str
+    instance_id: int | None
+    #: the instance version the step saved (None outside an engine step, e.g. merging):
+    #: with the case, it names the step for idempotency keys
+    instance_version: int | None
+    at: datetime
+    actor: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseOpened(CaseEvent):
+    case_type: str
+    channel: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusChanged(CaseEvent):
+    from_status: str | None
+    to_status: str
+    #: the ``step`` property of the user task that now holds the case (None: none, or the
+    #: diagram does not name its steps)
+    step: str | None
+    element_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskReady(CaseEvent):
+    task_id: str
+    element_id: str
+    name: str
+    step: str | None
+    candidate_group: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskCompleted(CaseEvent):
+    element_id: str
+    name: str
+    step: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlineWarned(CaseEvent):
+    """The reply deadline is near (the yellow card)."""
+
+    element_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlinePassed(CaseEvent):
+    """A deadline passed: signing for the case (``sign``) or replying to it (``reply``)."""
+
+    deadline: Deadline
+    element_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupervisionOpened(CaseEvent):
+    """A supervisor's task to chase the case became ready (its ``step`` is ``supervise``)."""
+
+    task_id: str
+    element_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseClosed(CaseEvent):
+    outcome: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseMerged(CaseEvent):
+    """The case was merged into ``master_number`` as a duplicate."""
+
+    master_number: str
+    from_status: str | None
+
+
+E = TypeVar("E", bound=CaseEvent)
+Subscriber = Callable[[Session, Any], None]
+
+
+class EventBus:
+    """Subscribers by event type; ``publish`` calls them in order of subscription."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[type[CaseEvent], list[Subscriber]] = {}
+
+    def subscribe(self, event_type: type[E], subscriber: Callable[[Session, E], None]) -> None:
+        self._subscribers.setdefault(event_type, []).append(subscriber)
+
+    def wants(self, event_type: type[CaseEvent]) -> bool:
+        """Whether anyone subscribes to ``event_type`` (lets publishers skip building it)."""
+        return event_type in self._subscribers
+
+    def publish(self, session: Session, event: CaseEvent) -> None:
+        for subscriber in self._subscribers.get(type(event), ()):
+            subscriber(session, event)

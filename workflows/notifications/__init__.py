@@ -1,0 +1,1 @@
+"""In-app notifications to departments, delivered through the outbox."""
