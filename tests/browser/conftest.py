@@ -11,6 +11,10 @@ Fixtures:
   page            per test: a new context and page; console errors, uncaught page errors
                   and blocked or failed requests are collected in `console_errors`.
   console_errors  per test: that list of strings (assert it is empty at the end).
+  shot            session: ``shot(page, name)`` saves a screenshot NAME.png into a temporary
+                  folder, or into $HOTLINE_SCREENSHOTS when set (relative to the checkout):
+                  ``HOTLINE_SCREENSHOTS=docs/screenshots ./dev test tests/browser`` refreshes
+                  the README's screenshots; a plain run leaves the checkout as it was.
 
 All tests under tests/browser/ get the `browser` marker: `pytest -m "not browser"` skips them.
 """
@@ -161,6 +165,19 @@ def page(chromium: Browser, console_errors: list[str]) -> Iterator[Page]:
     page.on("requestfailed", on_request_failed)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def shot(tmp_path_factory: pytest.TempPathFactory):
+    """``shot(page, name, full_page=False)``: a screenshot of the page, NAME.png."""
+    asked = os.environ.get("HOTLINE_SCREENSHOTS")
+    folder = ROOT / asked if asked else tmp_path_factory.mktemp("screenshots")
+
+    def take(page: Page, name: str, *, full_page: bool = False) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+    return take
 
 
 # --------------------------------------------------------------------------- server
