@@ -208,7 +208,9 @@ class Database:
         """Make this database an exact copy of ``template``; open connections are closed."""
         self._engine.dispose()
         if self.kind == "sqlite":
-            for suffix in ("-wal", "-shm"):
+            # a new file, not the old one overwritten: a connection still open on the old
+            # one (another engine) keeps reading that, not a file changed under it
+            for suffix in ("", "-wal", "-shm"):
                 self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
             shutil.copyfile(template, self.path)
         else:
