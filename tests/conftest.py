@@ -112,7 +112,7 @@ class Templates:
     def _build_postgres(self, n: int, build: Callable[[str], None]) -> str:
         # unique per session: other test sessions may use the same server at the same time
         name = f"hotline_template_{uuid.uuid4().hex[:10]}_{n}"
-        self.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 {self.creation_options()}')
         try:
             build(postgres_url(name))
         except BaseException:
@@ -126,12 +126,22 @@ class Templates:
         )
         return name
 
-    def execute(self, sql: str) -> None:
+    def creation_options(self) -> str:
+        """The encoding and locale of the database HOTLINE_TEST_POSTGRES_URL names, for a
+        database made from template0 (which has the server's defaults)."""
+        (encoding, collate, ctype), *_ = self.execute(
+            "SELECT pg_encoding_to_char(encoding), datcollate, datctype "
+            "FROM pg_database WHERE datname = current_database()"
+        )
+        return f"ENCODING '{encoding}' LC_COLLATE '{collate}' LC_CTYPE '{ctype}'"
+
+    def execute(self, sql: str) -> list[tuple]:
         """Run a statement on the PostgreSQL server (autocommit: CREATE/DROP DATABASE)."""
         if self._admin is None:
             self._admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
         with self._admin.connect() as conn:
-            conn.execute(text(sql))
+            result = conn.execute(text(sql))
+            return [tuple(row) for row in result] if result.returns_rows else []
 
     def close(self) -> None:
         for (kind, _key), name in self._built.items():

@@ -55,7 +55,9 @@ def built_afresh(kind: str, tmp_path, build) -> Iterator[Database]:
     else:
         fresh.engine.dispose()
         TEMPLATES.execute(f'DROP DATABASE "{fresh.name}" WITH (FORCE)')
-        TEMPLATES.execute(f'CREATE DATABASE "{fresh.name}" TEMPLATE template0')
+        TEMPLATES.execute(
+            f'CREATE DATABASE "{fresh.name}" TEMPLATE template0 {TEMPLATES.creation_options()}'
+        )
     build(fresh.url)
     try:
         yield fresh
