@@ -8,6 +8,7 @@ with the reference data, the demo city and the bundled diagrams, as ``seed`` doe
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
@@ -22,8 +23,8 @@ SEEDED = "hotline_app"
 
 class _TemplateBytecode(BytecodeCache):
     """Compiled page templates, shared by the tests' apps: each app has its own Jinja
-    environment and compiled every page again (about a quarter of a page test's time). A
-    bucket is reused only while the template's source is unchanged (Jinja checks it)."""
+    environment, and every test compiled the pages it opened again. A bucket is reused only
+    while the template's source is unchanged (Jinja checks it)."""
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
@@ -40,7 +41,7 @@ class _TemplateBytecode(BytecodeCache):
 TEMPLATE_BYTECODE = _TemplateBytecode()
 
 
-def make_app(url: str, clock) -> object:
+def make_app(url: str, clock) -> Flask:
     app = create_app({"TESTING": True, "DATABASE_URL": url}, clock=clock)
     app.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
     return app
