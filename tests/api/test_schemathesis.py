@@ -50,6 +50,7 @@ def run_operation(operation, headers: dict[str, str], known: dict[str, str]) -> 
     check()
 
 
+@pytest.mark.slow  # 2 to 4 s a role
 @pytest.mark.parametrize("role", ["operator", "dispatcher", "handler", "supervisor", "admin"])
 def test_the_api_keeps_its_contract(hotline_app, role):
     number = dispatched(hotline_app)  # with B-MR (h_mr's department), waiting for sign-for

@@ -11,14 +11,20 @@ Fixtures:
   page            per test: a new context and page; console errors, uncaught page errors
                   and blocked or failed requests are collected in `console_errors`.
   console_errors  per test: that list of strings (assert it is empty at the end).
+  shot            session: ``shot(page, name)`` saves a screenshot NAME.png into a temporary
+                  folder, or into $HOTLINE_SCREENSHOTS when set (relative to the checkout):
+                  ``HOTLINE_SCREENSHOTS=docs/screenshots ./dev test tests/browser`` refreshes
+                  the README's screenshots; a plain run leaves the checkout as it was.
 
-All tests under tests/browser/ get the `browser` marker: `pytest -m "not browser"` skips them.
+All tests under tests/browser/ get the `browser` marker (`pytest -m "not browser"` skips them)
+and the `slow` one (they drive other processes; `./dev test -m "not slow"` skips them too).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +79,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
 
 
 # --------------------------------------------------------------------------- browser
@@ -163,6 +170,19 @@ def page(chromium: Browser, console_errors: list[str]) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture(scope="session")
+def shot(tmp_path_factory: pytest.TempPathFactory):
+    """``shot(page, name, full_page=False)``: a screenshot of the page, NAME.png."""
+    asked = os.environ.get("HOTLINE_SCREENSHOTS")
+    folder = ROOT / asked if asked else tmp_path_factory.mktemp("screenshots")
+
+    def take(page: Page, name: str, *, full_page: bool = False) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+    return take
+
+
 # --------------------------------------------------------------------------- server
 
 
@@ -227,15 +247,19 @@ class LiveApp:
     def __init__(self, tmp: Path) -> None:
         from datetime import UTC, datetime
 
-        from flask_migrate import upgrade
         from werkzeug.serving import make_server
 
         from engine.clock import ManualClock
-        from tests.webapp.pages import seed
+        from tests.conftest import TEMPLATES
+        from tests.webapp.conftest import build_web_template
         from webapp import create_app
 
         # A Monday morning in Beijing (01:00 UTC = 09:00 +08:00), as in the other tests.
         self.clock = ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+        # the web tests' migrated and seeded database (tests/webapp/conftest.py), copied
+        now = self.clock.now()
+        template = TEMPLATES.get("sqlite", f"web:seeded:{now.isoformat()}", build_web_template(now))
+        shutil.copyfile(template, tmp / "live.db")
         self.app = create_app(
             {
                 "DATABASE_URL": f"sqlite:///{tmp / 'live.db'}",
@@ -244,9 +268,6 @@ class LiveApp:
             },
             clock=self.clock,
         )
-        with self.app.app_context():
-            upgrade(directory=self.app.extensions["migrate"].directory)
-        seed(self.app)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(

@@ -7,27 +7,19 @@
    element, fixes it, deploys version 2; new cases start on version 2 while the open case
    stays on version 1.
 
-Each main page is saved as a screenshot to docs/screenshots/ (shown in the README).
+Each main page is saved as a screenshot (``shot``): into a temporary folder, or with
+HOTLINE_SCREENSHOTS=docs/screenshots into the folder the README shows.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from tests.webapp.pages import PASSWORD
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
-
-
-def shot(page: Page, name: str, *, full_page: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def sign_in(page: Page, live, username: str) -> None:
@@ -66,7 +58,7 @@ def case_status(live, number: str) -> str:
         return db.session.scalar(select(Case.status).where(Case.number == number))
 
 
-def test_the_closed_loop_in_the_browser(page: Page, live, console_errors):
+def test_the_closed_loop_in_the_browser(page: Page, live, console_errors, shot):
     # The supervisor's dashboard before: nothing called back yet.
     sign_in(page, live, "sup1")
     page.goto(f"{live.url}/kpi?start=2026-03-01&end=2026-03-31")
@@ -180,7 +172,9 @@ def test_the_closed_loop_in_the_browser(page: Page, live, console_errors):
     assert [e for e in console_errors if e not in refused] == []
 
 
-def test_the_administrator_deploys_version_2_from_the_modeler(page: Page, live, console_errors):
+def test_the_administrator_deploys_version_2_from_the_modeler(
+    page: Page, live, console_errors, shot
+):
     from engine.models import Definition, ProcessInstance
     from webapp.extensions import db
     from workflows.cases.models import Case

@@ -245,6 +245,7 @@ def test_cycle_and_date_timers_and_a_service_task(session, clock, mode, database
     assert runtime.data(session, step.instance_id)["notified"] == {"sent": True}
 
 
+@pytest.mark.slow  # restoring 300 times: about 10 s
 def test_300_loops_complete_correctly(runtime, session, deploy):
     deploy("loop.bpmn")
     step = runtime.start(session, "loop_case", data={"target": 300})
@@ -259,6 +260,7 @@ def test_300_loops_complete_correctly(runtime, session, deploy):
     assert session.scalar(select(func.count()).where(HumanTask.state == "completed")) == 300
 
 
+@pytest.mark.slow  # 300 loops too
 def test_without_our_fix_spiffworkflow_stops_silently(session, clock, deploy, monkeypatch):
     """Proof that the loop test can fail: restore SpiffWorkflow's default depth of 1000."""
     from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator

@@ -215,6 +215,7 @@ def test_wake_ups_only_move_earlier(runtime, database, clock):
         scheduler.scheduler.shutdown(wait=False)
 
 
+@pytest.mark.slow  # waits for the wall clock
 def test_smoke_a_one_second_timer_fires_in_real_time(sqlite_db):
     """The one test that waits: the scheduler on the wall clock fires a 1-second timer."""
     runtime = Runtime(clock=SystemClock())

@@ -1,38 +1,93 @@
-"""Web app fixtures: an app on a temporary database (SQLite, or a PostgreSQL schema)."""
+"""Web app fixtures: an app on a temporary database (SQLite, or a PostgreSQL database).
+
+The database is a copy of a session template (tests/conftest.py): migrated, and for tests
+that use ``hotline_app`` (directly or through ``as_role``, ``api``, ``api_key``) also seeded
+with the reference data, the demo city and the bundled diagrams, as ``seed`` does.
+"""
 
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 
+from engine.clock import ManualClock
 from webapp import create_app
 from webapp.extensions import db
 
+#: tests that ask for one of these get the seeded template: they all depend on ``hotline_app``
+SEEDED = "hotline_app"
 
-@pytest.fixture
-def app(database, clock, tmp_path):
-    options = {}
-    if database.schema:
-        options = {
-            "SQLALCHEMY_ENGINE_OPTIONS": {
-                "connect_args": {"options": f"-csearch_path={database.schema}"}
-            }
-        }
-        # the migrations create the schema's tables themselves
-        from engine.models import Base
 
-        Base.metadata.drop_all(database.engine)
-    else:
-        database.engine.dispose()
-        (tmp_path / "test.db").unlink()
-    app = create_app({"TESTING": True, "DATABASE_URL": database.url, **options}, clock=clock)
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-    yield app
+class _TemplateBytecode(BytecodeCache):
+    """Compiled page templates, shared by the tests' apps: each app has its own Jinja
+    environment, and every test compiled the pages it opened again. A bucket is reused only
+    while the template's source is unchanged (Jinja checks it)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_BYTECODE = _TemplateBytecode()
+
+
+def make_app(url: str, clock) -> Flask:
+    app = create_app({"TESTING": True, "DATABASE_URL": url}, clock=clock)
+    app.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
+    return app
+
+
+def dispose(app) -> None:
     with app.app_context():
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+
+
+def build_web_template(now=None):
+    """``build(url)`` for a template: migrated, and seeded at ``now`` unless it is None."""
+
+    def build(url: str) -> None:
+        from tests.webapp.pages import seed
+
+        app = make_app(url, ManualClock(now) if now else None)
+        try:
+            with app.app_context():
+                upgrade(directory=app.extensions["migrate"].directory)
+            if now:
+                seed(app)
+        finally:
+            dispose(app)
+
+    return build
+
+
+@pytest.fixture
+def app(database, clock, request):
+    # What the seed writes depends on the time it is written (created_at, deployed_at): a
+    # seeded template is one per start time. A clock that moves by itself gets a migrated
+    # copy, and ``hotline_app`` seeds it here.
+    seeded = SEEDED in request.fixturenames and isinstance(clock, ManualClock)
+    if seeded:
+        now = clock.now()
+        template = database.template(f"web:seeded:{now.isoformat()}", build_web_template(now))
+    else:
+        template = database.template("web:migrated", build_web_template())
+    database.copy_from(template)
+    app = make_app(database.url, clock)
+    app.extensions["tests.seeded"] = seeded
+    yield app
+    dispose(app)
 
 
 @pytest.fixture
@@ -48,9 +103,11 @@ def runner(app):
 @pytest.fixture
 def hotline_app(app):
     """The app with reference data, the demo city and the bundled diagrams."""
-    from tests.webapp.pages import seed
+    if not app.extensions["tests.seeded"]:  # asked for after ``app`` was set up
+        from tests.webapp.pages import seed
 
-    seed(app)
+        seed(app)
+        app.extensions["tests.seeded"] = True
     return app
 
 

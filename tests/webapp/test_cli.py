@@ -1,29 +1,31 @@
-"""The hotline CLI: validate, deploy, definitions, init; bad input never gives a traceback."""
+"""The hotline CLI: validate, deploy, definitions, init; bad input never gives a traceback.
 
-import subprocess
+The commands run in this process (click's test runner), as ``hotline`` would run them: an
+exception escaping a command, which the real process would print as a traceback, fails the
+test (``hotline()``). ``main()``, the console script, is run once as the process runs it.
+"""
+
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from tests.conftest import CORPUS, ROOT
 from tests.engine.test_validation import BILLION_LAUGHS, XXE
-from webapp.cli import cli
+from webapp.cli import cli, main
 
 FIXTURES = ROOT / "tests" / "engine" / "fixtures"
 
 
-def hotline(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-c", "from webapp.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
+def hotline(*args: str, env: dict | None = None) -> Result:
+    """``hotline ARGS``: its exit code, stdout and stderr; no exception may escape it."""
+    result = CliRunner().invoke(cli, args, prog_name="hotline", env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"hotline {' '.join(args)} raised (a traceback)") from (
+            result.exception
+        )
+    return result
 
 
 def test_validate_corpus_and_hostile_files_exit_1_with_located_lines(tmp_path):
@@ -47,8 +49,7 @@ def test_validate_corpus_and_hostile_files_exit_1_with_located_lines(tmp_path):
         str(tmp_path / n) for n in [*hostile, "big.bpmn"]
     ]
     result = hotline("validate", *files)
-    assert result.returncode == 1
-    assert "Traceback" not in result.stdout + result.stderr
+    assert result.exit_code == 1
     out = result.stdout.splitlines()
     for f in files:
         assert any(line.startswith(f + ":") for line in out), f
@@ -64,16 +65,30 @@ def test_validate_a_good_file_exits_0(tmp_path):
     result = hotline(
         "validate", str(FIXTURES / "lifecycle.bpmn"), "--forms-dir", str(tmp_path / "forms")
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.exit_code == 0, result.output
     missing = hotline("validate", str(FIXTURES / "lifecycle.bpmn"), "--forms-dir", str(tmp_path))
-    assert missing.returncode == 1
+    assert missing.exit_code == 1
     assert "form 'test/intake' does not exist" in missing.stdout
 
 
 def test_validate_missing_file_and_directory(tmp_path):
     result = hotline("validate", str(tmp_path / "nope.bpmn"))
-    assert result.returncode in (1, 2)
-    assert "Traceback" not in result.stderr
+    assert result.exit_code in (1, 2)
+    assert str(tmp_path / "nope.bpmn") in result.output
+
+
+def test_the_console_script_exits_with_the_commands_status(tmp_path, monkeypatch, capsys):
+    """``main()`` (the ``hotline`` script) passes the command's exit status to the process."""
+    missing = str(tmp_path / "nope.bpmn")
+    monkeypatch.setattr(sys, "argv", ["hotline", "validate", missing])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    assert capsys.readouterr().out.startswith(f"{missing}:0: ")
+    monkeypatch.setattr(sys, "argv", ["hotline", "validate", str(ROOT / "bpmn" / "complaint.bpmn")])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0, capsys.readouterr().out
 
 
 @pytest.fixture

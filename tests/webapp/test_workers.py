@@ -13,7 +13,6 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from engine.clock import ManualClock
@@ -21,29 +20,15 @@ from engine.models import InstanceEvent, ProcessInstance, Timer
 from engine.runtime import Runtime
 from tests.conftest import ROOT
 from tests.engine.conftest import fixture_bytes
-from webapp import create_app
-from webapp.extensions import db
+from tests.webapp.conftest import build_web_template
 
 
 @pytest.fixture
-def worker_db(database, tmp_path):
+def worker_db(database):
     """A migrated database URL that other processes can open, and a session on it."""
-    url = database.url
-    if database.schema:
-        url = f"{url}?options=-csearch_path%3D{database.schema}"
-        from engine.models import Base
-
-        Base.metadata.drop_all(database.engine)
-    else:
-        database.engine.dispose()
-        (tmp_path / "test.db").unlink()
-    app = create_app({"TESTING": True, "DATABASE_URL": url})
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        for engine in db.engines.values():
-            engine.dispose()
+    database.copy_from(database.template("web:migrated", build_web_template()))
     session = database.session()
-    yield url, session
+    yield database.url, session
     session.close()
 
 

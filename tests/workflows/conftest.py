@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from engine.db import unit_of_work
-from engine.models import HumanTask
+from engine.clock import ManualClock
+from engine.db import make_engine, unit_of_work
+from engine.models import Base, HumanTask
 from engine.runtime import Runtime
 from tests.conftest import ROOT
 from workflows.cases import flows
@@ -92,18 +94,8 @@ class City:
         return [e.kind for e in self.hotline.runtime.events(self.session, case.instance_id)]
 
 
-@pytest.fixture
-def hotline(database, clock, mode) -> Hotline:
-    runtime = Runtime(clock=clock, tz=TZ, workflow_cache_size=2000 if mode == "straight" else 0)
-    hotline = install(
-        runtime,
-        clock=clock,
-        tz=TZ,
-        forms_dir=ROOT / "forms",
-        session_factory=database.session,
-        calendar_ttl=3600,
-    )
-    session = database.session()
+def seed_city(session, runtime: Runtime, hotline: Hotline, clock) -> None:
+    """Reference data, the demo city and the bundled diagrams."""
     with unit_of_work(session):
         seed_reference(session, clock=clock, years=[2026, 2027])
         seed_demo_city(session, clock=clock)
@@ -115,7 +107,48 @@ def hotline(database, clock, mode) -> Hotline:
             deployed_by="tests",
             form_exists=hotline.forms.exists,
         )
-    session.close()
+
+
+def install_hotline(runtime: Runtime, clock, session_factory) -> Hotline:
+    return install(
+        runtime,
+        clock=clock,
+        tz=TZ,
+        forms_dir=ROOT / "forms",
+        session_factory=session_factory,
+        calendar_ttl=3600,
+    )
+
+
+def build_city_template(now):
+    """``build(url)`` for the session's template of the seeded city at ``now`` (the rows'
+    times are the clock's)."""
+
+    def build(url: str) -> None:
+        engine = make_engine(url)
+        try:
+            Base.metadata.create_all(engine)
+            clock = ManualClock(now)
+            runtime = Runtime(clock=clock, tz=TZ)
+            with Session(engine) as session:
+                hotline = install_hotline(runtime, clock, lambda: Session(engine))
+                seed_city(session, runtime, hotline, clock)
+        finally:
+            engine.dispose()
+
+    return build
+
+
+@pytest.fixture
+def hotline(database, clock, mode) -> Hotline:
+    runtime = Runtime(clock=clock, tz=TZ, workflow_cache_size=2000 if mode == "straight" else 0)
+    hotline = install_hotline(runtime, clock, database.session)
+    if isinstance(clock, ManualClock):
+        now = clock.now()
+        database.copy_from(database.template(f"city:{now.isoformat()}", build_city_template(now)))
+    else:  # a clock that moves by itself: no two seeds are alike
+        with database.session() as session:
+            seed_city(session, runtime, hotline, clock)
     return hotline
 
 
