@@ -158,6 +158,8 @@ def write_notifications(url: str, n: int) -> list[str]:
     from engine.db import unit_of_work
     from tests.webapp.pages import seed
     from tests.workflows.conftest import INTAKE
+    from webapp import create_app
+    from webapp.extensions import db
     from webapp.hotline import get_hotline
     from workflows.cases import flows
     from workflows.departments.service import by_code
