@@ -20,7 +20,6 @@ The engine knows no topic: the domain registers handlers by name, in one place.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,7 +33,7 @@ from .clock import Clock
 from .db import after_commit, connection, in_unit_of_work, is_postgres, unit_of_work
 from .errors import EngineError
 from .models import OutboxMessage
-from .timers import default_owner
+from .timers import BatchWorker, default_owner
 
 log = logging.getLogger(__name__)
 OB = OutboxMessage.__table__
@@ -131,8 +130,10 @@ class _LeaseLost(Exception):
     """Our lease expired and another worker took the message: undo our handling of it."""
 
 
-class OutboxService:
+class OutboxService(BatchWorker):
     """Claims and handles outbox messages. Safe to run in several threads and processes."""
+
+    result_type = DeliveryResult
 
     def __init__(
         self,
@@ -156,7 +157,7 @@ class OutboxService:
         self.backoff_seconds = backoff_seconds
         #: test hook: called inside a message's transaction, after its handler, before commit
         self.before_commit: Callable[[Message], None] | None = None
-        self._stop = threading.Event()
+        super().__init__()
 
     def _claimable(self, now: datetime, limit: int):
         return (
@@ -284,28 +285,6 @@ class OutboxService:
                 .values(**values)
             ).rowcount
         return outcome if changed else "lost"
-
-    def drain(self, *, max_batches: int | None = None) -> DeliveryResult:
-        """Handle everything waiting now, batch after batch."""
-        total = DeliveryResult()
-        batches = 0
-        while not self._stop.is_set():
-            result = self.run_batch()
-            total.claimed += result.claimed
-            total.done += result.done
-            total.retried += result.retried
-            total.incidents += result.incidents
-            batches += 1
-            if result.claimed == 0 or (max_batches and batches >= max_batches):
-                break
-        return total
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
 
 
 @dataclass

@@ -20,8 +20,9 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, case, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -60,7 +61,44 @@ class BatchResult:
     incidents: int = 0
 
 
-class TimerService:
+class BatchWorker:
+    """What the timer service and the outbox's delivery share: batches run until one claims
+    nothing (or ``stop()``), their counts added up. ``run_batch`` returns a ``result_type``:
+    a dataclass of counts with a ``claimed`` field."""
+
+    result_type: type = BatchResult
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+
+    def run_batch(self) -> Any:
+        raise NotImplementedError
+
+    def drain(self, *, max_batches: int | None = None) -> Any:
+        """Run batch after batch until one claims nothing (catch-up after downtime)."""
+        total = self.result_type()
+        batches = 0
+        while not self._stop.is_set():
+            result = self.run_batch()
+            total = _added(total, result)
+            batches += 1
+            if result.claimed == 0 or (max_batches and batches >= max_batches):
+                break
+        return total
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+
+def _added(a: Any, b: Any) -> Any:
+    return type(a)(**{f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)})
+
+
+class TimerService(BatchWorker):
     """Claims and fires due timers. Safe to run in several threads and processes at once."""
 
     def __init__(
@@ -87,7 +125,7 @@ class TimerService:
         self.backoff_seconds = backoff_seconds
         self.group_size = max(1, group_size)
         self.on_fired = on_fired
-        self._stop = threading.Event()
+        super().__init__()
 
     # -- claiming -------------------------------------------------------------------------
 
@@ -271,28 +309,6 @@ class TimerService:
                 )
             )
         return "retry"
-
-    def drain(self, *, max_batches: int | None = None) -> BatchResult:
-        """Fire everything due now, batch after batch (catch-up after downtime)."""
-        total = BatchResult()
-        batches = 0
-        while not self._stop.is_set():
-            result = self.run_batch()
-            total.claimed += result.claimed
-            total.fired += result.fired
-            total.retried += result.retried
-            total.incidents += result.incidents
-            batches += 1
-            if result.claimed == 0 or (max_batches and batches >= max_batches):
-                break
-        return total
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
 
     # -- reading --------------------------------------------------------------------------
 
