@@ -19,7 +19,8 @@ from .cases.types import BUILTIN, CaseTypes
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
-from .policy.service import seed_policies
+from .policy.models import DeadlinePolicy
+from .policy.service import EDITABLE, seed_policies
 from .users.models import Role
 from .users.service import by_username, create_user
 
@@ -84,11 +85,29 @@ USERS = [
     ("h_hc", "会城街道 宋佳 Song Jia", Role.HANDLER, "S-HC"),
 ]
 
+#: the consumer-complaint category a merged 12345 line takes over from 12315
+CONSUMER_CATEGORY = "消费维权"
+
+#: category rows of the deadline policy: (case type, urgency, category, limits). The 12315
+#: rules: accept or refuse a consumer complaint within 7 working days of receipt, end the
+#: mediation 45 working days after acceptance. The reply clock starts at dispatch, which is
+#: never later than acceptance, so the 45 days are held at least as strictly as the law asks.
+#: Urgent and critical consumer complaints keep their case type's shorter hour limits.
+CATEGORY_POLICIES = [
+    (
+        "complaint",
+        "normal",
+        CONSUMER_CATEGORY,
+        {"sign_value": 7, "sign_unit": "workdays", "reply_value": 45, "reply_unit": "workdays"},
+    ),
+]
+
 DISPATCH_RULES = [
     # category, area, department, priority
     ("食品安全", "*", "B-MR", 0),
     ("药品安全", "*", "B-MR", 0),
     ("价格收费", "*", "B-MR", 0),
+    (CONSUMER_CATEGORY, "*", "B-MR", 0),
     ("物业管理", "*", "B-HU", 0),
     ("房屋质量", "*", "B-HU", 0),
     ("占道经营", "*", "B-UM", 0),
@@ -223,6 +242,7 @@ def seed_demo_city(session: Session, *, clock: Clock, password_hash: str = "") -
                 )
             )
             rules += 1
+    policies = _seed_category_policies(session)
     articles = 0
     if session.scalar(select(Article.id).limit(1)) is None:
         for title, keywords, body, category in ARTICLES:
@@ -240,8 +260,35 @@ def seed_demo_city(session: Session, *, clock: Clock, password_hash: str = "") -
     session.flush()
     return [
         f"demo city: {added} departments, {users} users, {rules} dispatch rules, "
-        f"{articles} knowledge articles"
+        f"{articles} knowledge articles, {policies} category deadline rows"
     ]
+
+
+def _seed_category_policies(session: Session) -> int:
+    """The demo's category rows, each a copy of its default row with the category's limits;
+    skipped where the row exists (an administrator's edits stay) or has no default row."""
+    added = 0
+    for case_type, urgency, category, limits in CATEGORY_POLICIES:
+        rows = {
+            p.category: p
+            for p in session.scalars(
+                select(DeadlinePolicy).where(
+                    DeadlinePolicy.case_type == case_type, DeadlinePolicy.urgency == urgency
+                )
+            )
+        }
+        default = rows.get("")
+        if category in rows or default is None:
+            continue
+        values = {name: getattr(default, name) for name in EDITABLE}
+        session.add(
+            DeadlinePolicy(
+                case_type=case_type, urgency=urgency, category=category, **{**values, **limits}
+            )
+        )
+        added += 1
+    session.flush()
+    return added
 
 
 def demo_years(today: date) -> list[int]:

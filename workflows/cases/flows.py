@@ -126,7 +126,12 @@ def open_case(
             clean["channel"] = channel
         now = hotline.clock.now()
         try:
-            policy_row = get_policy(session, case_type=clean["case_type"], urgency=clean["urgency"])
+            policy_row = get_policy(
+                session,
+                case_type=clean["case_type"],
+                urgency=clean["urgency"],
+                category=clean.get("category") or "",
+            )
         except LookupError as exc:
             raise FormInvalid({"case_type": [str(exc)]}) from None
         policy = policy_data(policy_row)

@@ -1,4 +1,10 @@
-"""The deadline policy table: case type x urgency -> limits, editable by administrators."""
+"""The deadline policy table: case type x urgency (x category) -> limits, editable by administrators.
+
+A row with ``category == ""`` is the default of its case type and urgency; a row naming a
+category (one of the dispatch catalogue's) overrides it for cases of that category only.
+"" rather than NULL, so that one unique constraint holds on SQLite and PostgreSQL alike
+(NULLs never collide in a unique constraint).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,13 @@ from engine.models import Base
 
 class DeadlinePolicy(Base):
     __tablename__ = "deadline_policies"
-    __table_args__ = (UniqueConstraint("case_type", "urgency"),)
+    __table_args__ = (UniqueConstraint("case_type", "urgency", "category"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_type: Mapped[str] = mapped_column(String(32))
     urgency: Mapped[str] = mapped_column(String(16))
+    #: "" for the case type's default row, else the category it applies to
+    category: Mapped[str] = mapped_column(String(64), default="", server_default="")
     sign_value: Mapped[int] = mapped_column(Integer)
     sign_unit: Mapped[str] = mapped_column(String(16))
     reply_value: Mapped[int] = mapped_column(Integer)

@@ -19,7 +19,10 @@ from .models import DeadlinePolicy
 def seed_policies(session: Session, case_types: CaseTypes = BUILTIN) -> int:
     """Insert the default rows the case types declare (type x urgency) that are missing;
     never overwrite an administrator's edits."""
-    have = {(p.case_type, p.urgency) for p in session.scalars(select(DeadlinePolicy))}
+    have = {
+        (p.case_type, p.urgency)
+        for p in session.scalars(select(DeadlinePolicy).where(DeadlinePolicy.category == ""))
+    }
     added = 0
     for row in case_types.policy_rows():
         if (row["case_type"], row["urgency"]) not in have:
@@ -29,16 +32,31 @@ def seed_policies(session: Session, case_types: CaseTypes = BUILTIN) -> int:
     return added
 
 
-def get_policy(session: Session, *, case_type: str, urgency: str) -> DeadlinePolicy:
-    """The policy row for a case type and urgency (raises LookupError when there is none)."""
-    row = session.scalars(
+def get_policy(
+    session: Session, *, case_type: str, urgency: str, category: str = ""
+) -> DeadlinePolicy:
+    """The most specific policy row for a case: the row naming its case type, urgency and
+    category if there is one, else the default row of its case type and urgency (raises
+    LookupError when there is none). A category row names one urgency: an urgent case of a
+    category with only a normal row gets the case type's urgent row."""
+    rows = session.scalars(
         select(DeadlinePolicy).where(
-            DeadlinePolicy.case_type == case_type, DeadlinePolicy.urgency == urgency
+            DeadlinePolicy.case_type == case_type,
+            DeadlinePolicy.urgency == urgency,
+            DeadlinePolicy.category.in_({category, ""}),
         )
-    ).first()
+    ).all()
+    # the category row sorts before the default row ("" is the smallest string)
+    row = max(rows, key=lambda r: r.category, default=None)
     if row is None:
         raise LookupError(f"no deadline policy for {case_type}/{urgency}")
     return row
+
+
+def policy_label(row: DeadlinePolicy) -> str:
+    """Which row applied, for people: ``complaint x normal x 消费维权``."""
+    parts = [row.case_type, row.urgency] + ([row.category] if row.category else [])
+    return " x ".join(parts)
 
 
 def policy_data(row: DeadlinePolicy) -> dict[str, Any]:
@@ -59,15 +77,76 @@ def policy_data(row: DeadlinePolicy) -> dict[str, Any]:
         "callback_required": row.callback_required,
         "review_required": row.review_required,
         "max_returns": row.max_returns,
+        # which row the case was held to (the case page names it)
+        "row": {"case_type": row.case_type, "urgency": row.urgency, "category": row.category},
     }
 
 
-#: what an administrator may change on a row (its case type and urgency are its identity)
+#: what an administrator may change on a row (case type, urgency, category are its identity)
 EDITABLE = frozenset(c.name for c in DeadlinePolicy.__table__.columns) - {
     "id",
     "case_type",
     "urgency",
+    "category",
 }
+
+
+class PolicyConflict(ValueError):
+    """The row would break a rule of the table; ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def create_category_policy(
+    session: Session, *, case_type: str, urgency: str, category: str, values: Mapping[str, Any]
+) -> DeadlinePolicy:
+    """A row for one category of a case type and urgency (the limits in ``values``, see
+    ``update_policy``). PolicyConflict if the category is empty, or the row already exists
+    or has no default row to fall back to."""
+    category = category.strip()
+    if not category:
+        raise PolicyConflict("category", "a category row names its category")
+    unknown = [name for name in values if name not in EDITABLE]
+    if unknown:
+        raise ValueError(f"not a policy limit: {', '.join(unknown)}")
+    with unit_of_work(session):
+        try:
+            get_policy(session, case_type=case_type, urgency=urgency)
+        except LookupError:
+            raise PolicyConflict(
+                "case_type", f"no default row for {case_type}/{urgency} to refine"
+            ) from None
+        exists = session.scalar(
+            select(DeadlinePolicy.id).where(
+                DeadlinePolicy.case_type == case_type,
+                DeadlinePolicy.urgency == urgency,
+                DeadlinePolicy.category == category,
+            )
+        )
+        if exists is not None:
+            raise PolicyConflict(
+                "category", f"{case_type}/{urgency} already has a row for {category}"
+            )
+        policy = DeadlinePolicy(case_type=case_type, urgency=urgency, category=category, **values)
+        session.add(policy)
+        session.flush()
+    return policy
+
+
+def delete_category_policy(session: Session, *, policy_id: int) -> DeadlinePolicy:
+    """Remove a category row: its cases keep the limits they copied at intake, new cases of
+    the category get the default row. NotFound if there is no such row; PolicyConflict for a
+    default row, which every case of its type and urgency needs."""
+    with unit_of_work(session):
+        policy = session.get(DeadlinePolicy, policy_id)
+        if policy is None:
+            raise NotFound(f"deadline policy {policy_id} does not exist")
+        if not policy.category:
+            raise PolicyConflict("category", "a default row cannot be deleted")
+        session.delete(policy)
+    return policy
 
 
 def update_policy(session: Session, *, policy_id: int, values: Mapping[str, Any]) -> DeadlinePolicy:
