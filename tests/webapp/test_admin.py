@@ -716,7 +716,9 @@ def test_policy_edits_are_validated(as_role, hotline_app):
     with hotline_app.app_context():
         row = db.session.scalars(
             select(DeadlinePolicy).where(
-                DeadlinePolicy.case_type == "complaint", DeadlinePolicy.urgency == "normal"
+                DeadlinePolicy.case_type == "complaint",
+                DeadlinePolicy.urgency == "normal",
+                DeadlinePolicy.category == "",
             )
         ).one()
         policy_id, before = row.id, row.reply_value

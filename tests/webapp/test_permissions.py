@@ -153,6 +153,12 @@ MATRIX = [
     R("GET", "/admin/policies/{policy}", ADMIN, "/admin/policies/<int:policy_id>"),
     R("POST", "/admin/policies/{policy}", ADMIN, "/admin/policies/<int:policy_id>",
       data={"limit_value": "-3"}),
+    R("GET", "/admin/policies/{policy}/categories/new", ADMIN,
+      "/admin/policies/<int:policy_id>/categories/new"),
+    R("POST", "/admin/policies/{policy}/categories/new", ADMIN,
+      "/admin/policies/<int:policy_id>/categories/new", data={"category": ""}),
+    # {policy} is a default row: refused with a message, nothing deleted
+    R("POST", "/admin/policies/{policy}/delete", ADMIN, "/admin/policies/<int:policy_id>/delete"),
     R("GET", "/admin/users", ADMIN),
     R("GET", "/admin/users/new", ADMIN),
     R("POST", "/admin/users/new", ADMIN, data={"username": ""}),

@@ -469,3 +469,46 @@ def test_the_status_table_refuses_what_it_does_not_list():
     assert not can_move(CaseStatus.DISPATCHED, CaseStatus.CLOSED)
     for status, targets in TRANSITIONS.items():
         assert status not in targets
+
+
+# -- deadlines by category ------------------------------------------------------------------
+
+
+def test_a_consumer_complaint_is_held_to_the_12315_limits(city):
+    """The demo's category row: accept or refuse within 7 working days, end within 45."""
+    consumer = city.intake(category="消费维权")
+    other = city.intake(category="食品安全", caller_phone="13700137000")
+    assert city.case(consumer).policy["row"]["category"] == "消费维权"
+    dispatch(city, consumer, "B-MR")
+    dispatch(city, other, "B-MR")
+    c = city.case(consumer)
+    # Mon 2026-03-02 + 7 working days: Wed 03-11
+    assert local(c.sign_due) == "2026-03-11T23:59:59+08:00"
+    # + 45 working days, over Qingming (04-04..06) and Labour Day (05-01..05)
+    assert local(c.reply_due) == "2026-05-08T23:59:59+08:00"
+    # another category: the complaint's own row (1 and 10 working days)
+    o = city.case(other)
+    assert local(o.sign_due) == "2026-03-03T23:59:59+08:00"
+    assert local(o.reply_due) == "2026-03-16T23:59:59+08:00"
+    assert o.policy["row"] == {"case_type": "complaint", "urgency": "normal", "category": ""}
+    # signed on the 6th working day: in time, where the default row would have been late
+    city.advance(days=8)
+    sign(city, consumer, "h_mr")
+    c = city.case(consumer)
+    assert c.signed_at <= c.sign_due and not c.sign_escalated
+    assert local(c.reply_due) == "2026-05-08T23:59:59+08:00"
+    reply(city, consumer, "h_mr")
+    assert city.case(consumer).status == "replied"
+
+
+def test_an_urgent_consumer_complaint_falls_back_to_the_hour_limits(city):
+    case = city.intake(category="消费维权", urgency="urgent")
+    assert city.case(case).policy["row"] == {
+        "case_type": "complaint",
+        "urgency": "urgent",
+        "category": "",
+    }
+    dispatch(city, case, "B-MR")
+    c = city.case(case)
+    assert c.sign_due - c.dispatched_at == timedelta(hours=2)
+    assert c.reply_due - c.dispatched_at == timedelta(hours=24)

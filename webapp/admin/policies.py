@@ -1,6 +1,8 @@
 """The deadline policy: for each case type and urgency, the limits a case is held to.
 
-A case copies its row at intake, so an edit applies to cases opened after it.
+A case copies its row at intake, so an edit applies to cases opened after it. A category row
+(case type x urgency x category) overrides its default row for cases of that category; it is
+listed under its default and can be added, edited and deleted. Default rows cannot be deleted.
 """
 
 from __future__ import annotations
@@ -11,8 +13,14 @@ from sqlalchemy import case, select
 
 from workflows.calendar.service import UNITS
 from workflows.cases.enums import Urgency
+from workflows.dispatch.service import known_categories
 from workflows.policy.models import DeadlinePolicy
-from workflows.policy.service import update_policy
+from workflows.policy.service import (
+    PolicyConflict,
+    create_category_policy,
+    delete_category_policy,
+    update_policy,
+)
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -54,8 +62,10 @@ def policies():
         case(urgencies, value=DeadlinePolicy.urgency, else_=99),
         DeadlinePolicy.case_type,
         DeadlinePolicy.urgency,
+        # the default row ("") first, its category rows under it
+        DeadlinePolicy.category,
     )
-    header = ["case_type", "urgency"]
+    header = ["case_type", "urgency", "category"]
     for limit in LIMITS:
         header += [f"{limit}_value", f"{limit}_unit"]
     header += ["warn_share", "callback_required", "review_required", "max_returns"]
@@ -64,7 +74,7 @@ def policies():
         filename="deadline-policy.csv",
         header=header,
         row=lambda p: (
-            [p.case_type, p.urgency]
+            [p.case_type, p.urgency, p.category]
             + [
                 x
                 for limit in LIMITS
@@ -113,12 +123,18 @@ def policy_edit(policy_id: int):
         if form.ok:
             policy = update_policy(db.session, policy_id=policy_id, values=values)
             case_type, urgency = policy.case_type, policy.urgency
-            audit("policy.update", case_type=case_type, urgency=urgency, **values)
+            audit(
+                "policy.update",
+                case_type=case_type,
+                urgency=urgency,
+                category=policy.category,
+                **values,
+            )
             flash(
                 _(
                     "Deadline policy for %(type)s / %(urgency)s saved; it applies to cases "
                     "opened from now on.",
-                    type=case_type,
+                    type=_row_name(policy),
                     urgency=urgency,
                 )
             )
@@ -137,3 +153,106 @@ def policy_edit(policy_id: int):
 def _fields() -> list[str]:
     names = [f"{limit}_{part}" for limit in LIMITS for part in ("value", "unit")]
     return names + ["warn_share", "callback_required", "review_required", "max_returns"]
+
+
+def _row_name(row: DeadlinePolicy) -> str:
+    """The case type, with the category of a category row: ``complaint (消费维权)``."""
+    return f"{row.case_type} ({row.category})" if row.category else row.case_type
+
+
+def _default_row(policy_id: int) -> DeadlinePolicy:
+    row = db.session.get(DeadlinePolicy, policy_id)
+    if row is None or row.category:
+        abort(404)
+    return row
+
+
+@bp.route("/policies/<int:policy_id>/categories/new", methods=["GET", "POST"])
+@admin_only
+def policy_category_new(policy_id: int):
+    """A category row under the default row ``policy_id``, starting from its limits."""
+    base = _default_row(policy_id)
+    categories = known_categories(db.session)
+    if request.method == "GET":
+        form = Form.of({name: getattr(base, name) for name in _fields()})
+        status = 200
+    else:
+        form = Form(request.form)
+        category = form.choice("category", categories)
+        values = _read(form)
+        if form.ok:
+            try:
+                policy = create_category_policy(
+                    db.session,
+                    case_type=base.case_type,
+                    urgency=base.urgency,
+                    category=category or "",
+                    values=values,
+                )
+            except PolicyConflict as exc:
+                db.session.rollback()
+                form.error(
+                    exc.field,
+                    str(exc)
+                    if exc.field != "category"
+                    else _(
+                        "%(type)s / %(urgency)s already has a row for %(category)s: edit it.",
+                        type=base.case_type,
+                        urgency=base.urgency,
+                        category=category,
+                    ),
+                )
+            else:
+                audit(
+                    "policy.create",
+                    case_type=policy.case_type,
+                    urgency=policy.urgency,
+                    category=policy.category,
+                    **values,
+                )
+                flash(
+                    _(
+                        "Deadline policy for %(type)s / %(urgency)s saved; it applies to cases "
+                        "opened from now on.",
+                        type=_row_name(policy),
+                        urgency=policy.urgency,
+                    )
+                )
+                return redirect(url_for("admin.policies"))
+        status = 400
+    return render_template(
+        "admin/policy_form.html",
+        form=form,
+        row=None,
+        base=base,
+        category_options=[(c, c) for c in categories],
+        limits=_limit_labels(),
+        units=_unit_labels(),
+        LIMITS=LIMITS,
+    ), status
+
+
+@bp.post("/policies/<int:policy_id>/delete")
+@admin_only
+def policy_delete(policy_id: int):
+    row = db.session.get(DeadlinePolicy, policy_id) or abort(404)
+    if not row.category:
+        flash(_("A default row cannot be deleted: every case of its type and urgency needs it."))
+        return redirect(url_for("admin.policy_edit", policy_id=policy_id))
+    policy = delete_category_policy(db.session, policy_id=policy_id)
+    audit(
+        "policy.delete",
+        case_type=policy.case_type,
+        urgency=policy.urgency,
+        category=policy.category,
+    )
+    flash(
+        _(
+            "Deadline policy for %(type)s / %(urgency)s deleted; new cases of %(category)s "
+            "get the default row.",
+            type=_row_name(policy),
+            urgency=policy.urgency,
+            category=policy.category,
+        )
+    )
+    return redirect(url_for("admin.policies"))
