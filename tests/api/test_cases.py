@@ -269,3 +269,31 @@ def test_the_count_stops_after_the_cap(api, hotline_app, monkeypatch):
     beyond = supervisor.get("/api/v1/cases?per_page=2&page=2").json
     assert len(beyond["items"]) == 1 and beyond["total_capped"]  # the third case is there
     assert api("dispatcher").get("/api/v1/tasks").json["total_capped"] is False
+
+
+def test_a_consumer_complaint_gets_the_12315_deadlines_through_the_api(api, hotline_app):
+    """Intake with the 消费维权 category, dispatch and sign-for by API: 7 and 45 working days
+    from Mon 2026-03-02 (over Qingming and Labour Day); another category keeps 1 and 10."""
+    from tests.webapp.test_inbox import ready_task
+
+    operator, dispatcher = api("operator"), api("dispatcher")
+    numbers = []
+    for category, phone in (("消费维权", "13800138000"), ("食品安全", "13700137000")):
+        body = {**INTAKE, "category": category, "caller_phone": phone}
+        numbers.append(operator.post("/api/v1/cases", json=body).json["number"])
+    for number in numbers:
+        task = ready_task(hotline_app, number, "dispatch")
+        done = dispatcher.post(f"/api/v1/tasks/{task}/complete", json={"lead_department": "B-MR"})
+        assert done.status_code == 200, done.json
+    consumer, other = (dispatcher.get(f"/api/v1/cases/{n}").json for n in numbers)
+    assert consumer["sign_due"].startswith("2026-03-11T23:59:59")
+    assert consumer["reply_due"].startswith("2026-05-08T23:59:59")
+    assert other["sign_due"].startswith("2026-03-03T23:59:59")
+    assert other["reply_due"].startswith("2026-03-16T23:59:59")
+    task = ready_task(hotline_app, numbers[0], "sign_for")
+    handler = api("handler")
+    signed = handler.post(f"/api/v1/tasks/{task}/complete", json={"action": "sign"})
+    assert signed.status_code == 200, signed.json
+    after = handler.get(f"/api/v1/cases/{numbers[0]}").json
+    assert after["status"] == "in_progress"
+    assert after["reply_due"] == consumer["reply_due"]
