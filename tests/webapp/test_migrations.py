@@ -90,3 +90,26 @@ def test_tasks_stored_before_steps_get_their_steps(app, clock):
         f"2-{ids['dispatch']}": "dispatch",
         f"2-{ids['sign_for']}": "sign_for",
     }
+
+
+def test_policy_rows_gain_a_category_and_lose_theirs_going_back(hotline_app):
+    """Migration d3f7a1c9e240: the rows there were become the default rows (category ""),
+    and going back removes the category rows the old (case type, urgency) key cannot hold."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func, select, text
+
+    from workflows.policy.models import DeadlinePolicy
+
+    directory = hotline_app.extensions["migrate"].directory
+    with hotline_app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(DeadlinePolicy))
+        db.session.commit()  # no read transaction left open across the migration
+        downgrade(directory=directory, revision="9a4e2c7d1b36")
+        columns = db.session.execute(text("SELECT * FROM deadline_policies")).keys()
+        assert "category" not in columns
+        kept = db.session.scalar(text("SELECT count(*) FROM deadline_policies"))
+        assert kept == total - 1  # the demo's 消费维权 row is gone
+        db.session.commit()
+        upgrade(directory=directory)
+        categories = db.session.scalars(select(DeadlinePolicy.category)).all()
+    assert len(categories) == kept and set(categories) == {""}
