@@ -43,10 +43,10 @@ def get_policy(
         select(DeadlinePolicy).where(
             DeadlinePolicy.case_type == case_type,
             DeadlinePolicy.urgency == urgency,
-            DeadlinePolicy.category.in_({category, ""}),
+            DeadlinePolicy.category.in_((category, "")),
         )
     ).all()
-    # the category row sorts before the default row ("" is the smallest string)
+    # the default row's "" sorts before any category: max() takes the category row if any
     row = max(rows, key=lambda r: r.category, default=None)
     if row is None:
         raise LookupError(f"no deadline policy for {case_type}/{urgency}")
