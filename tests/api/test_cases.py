@@ -269,3 +269,13 @@ def test_the_count_stops_after_the_cap(api, hotline_app, monkeypatch):
     beyond = supervisor.get("/api/v1/cases?per_page=2&page=2").json
     assert len(beyond["items"]) == 1 and beyond["total_capped"]  # the third case is there
     assert api("dispatcher").get("/api/v1/tasks").json["total_capped"] is False
+
+
+def test_a_description_over_the_limit_is_422_with_the_limit_and_the_length(api, hotline_app):
+    long = {**INTAKE, "description": "井盖缺失" * 1001}
+    response = api("operator").post("/api/v1/cases", json=long, headers=EN)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"description": ["At most 4000 characters; this has 4004."]}
+    zh = api("operator").post("/api/v1/cases", json=long)
+    assert zh.json["errors"]["description"] == ["最多 4000 字，现在 4004 字"]
+    assert count_cases(hotline_app) == 0

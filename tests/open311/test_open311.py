@@ -397,6 +397,13 @@ def test_bad_requests_are_400_naming_the_parameter(hotline_app, api_key, changes
     assert listed == []  # nothing half-made
 
 
+def test_a_description_over_the_limit_is_400_with_the_limit_and_the_length(hotline_app, api_key):
+    client = hotline_app.test_client()
+    response = post_request(client, api_key, description="x" * 4001)
+    assert response.status_code == 400
+    assert [e["description"] for e in response.json] == ["description: 最多 4000 字，现在 4001 字"]
+
+
 def test_a_retried_post_returns_the_first_request(hotline_app, api_key):
     client = hotline_app.test_client()
     data = {**REPORT, "api_key": api_key}

@@ -49,6 +49,16 @@ def _check(test: Callable[[Any], bool], key: str, lang: str, **params: Any):
     return validator
 
 
+def _max_length(limit: int, lang: str):
+    """Too long text is refused with the limit and its length (never cut to fit)."""
+
+    def validator(value: str) -> None:
+        if len(value) > limit:
+            raise ValidationError(message("max_length", lang, n=limit, m=len(value)))
+
+    return validator
+
+
 class FormField(fields.Field):
     """What every component type shares: empty input (None, blank text) is "required" when
     the field is required and the type's empty value otherwise."""
@@ -108,9 +118,7 @@ class TextField(FormField):
                 _check(lambda v: len(v) >= c.min_length, "min_length", lang, n=c.min_length)
             )
         if c.max_length is not None:
-            checks.append(
-                _check(lambda v: len(v) <= c.max_length, "max_length", lang, n=c.max_length)
-            )
+            checks.append(_max_length(c.max_length, lang))
         if c.pattern is not None:
             checks.append(_check(lambda v: c.pattern.fullmatch(v) is not None, "pattern", lang))
         if c.validation_type == "email":
