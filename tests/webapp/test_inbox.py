@@ -463,3 +463,32 @@ def test_inbox_counts_match_the_inbox(hotline_app):
                     cases.inbox(db.session, user=user, element=element, limit=1000)
                 )
             assert inbox_count(db.session, user=user, due_state="red") == 0
+
+
+def test_the_message_after_a_return_says_the_case_was_returned(hotline_app, as_role):
+    number = dispatched(hotline_app)
+    h_mr = as_role("handler")
+    page = f"/tasks/{ready_task(hotline_app, number, 'sign_for')}"
+    response = submit(h_mr, page, {"action": "return", "return_reason": "不属于本单位职责范围"})
+    assert response.status_code == 303
+    flash = h_mr.get("/inbox").get_data(as_text=True)
+    assert f"工单 {number} 已退回派单中心，当前状态：" in flash
+    assert "已完成“签收”" not in flash
+    # a sign-for that signs still says so
+    other = dispatched(hotline_app)
+    page = f"/tasks/{ready_task(hotline_app, other, 'sign_for')}"
+    assert submit(h_mr, page, {"action": "sign"}).status_code == 303
+    assert f"工单 {other}：已完成“签收”" in h_mr.get("/inbox").get_data(as_text=True)
+    # asking for an extension is not a reply: the message says what was asked
+    page = f"/tasks/{ready_task(hotline_app, other, 'handle')}"
+    response = submit(
+        h_mr,
+        page,
+        {
+            "action": "request_extension",
+            "extension_days": "5",
+            "extension_reason": "需要协调多个部门现场核查",
+        },
+    )
+    assert response.status_code == 303
+    assert f"工单 {other}：已申请延期，当前状态：" in h_mr.get("/inbox").get_data(as_text=True)

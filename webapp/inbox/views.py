@@ -199,7 +199,7 @@ def task(task_id: str):
                 return _gone(task_id)
             errors, status = {"_schema": [str(exc)]}, 422
         else:
-            return _done(task, case)
+            return _done(task, case, values)
     steps = case_steps(case, context, lang)
     return render_template(
         "inbox/task.html",
@@ -264,17 +264,38 @@ def _co_departments(case: Case) -> list[Department]:
     )
 
 
-def _done(task: HumanTask, case: Case):
+def _done(task: HumanTask, case: Case, values: dict[str, Any]):
     db.session.expire_all()
     case = db.session.get(Case, case.id)
-    flash(
-        _(
+    status = labels()["status_label"](case.status)
+    # what the user chose, not the task's name: a sign-for task ended by a return did not sign
+    action = values.get("action")
+    if action == "return":
+        message = _(
+            "Case %(number)s returned to the dispatch centre. The case is now: %(status)s.",
+            number=case.number,
+            status=status,
+        )
+    elif action == "request_extension":
+        message = _(
+            "Case %(number)s: extension requested. The case is now: %(status)s.",
+            number=case.number,
+            status=status,
+        )
+    elif action == "request_suspension":
+        message = _(
+            "Case %(number)s: suspension requested. The case is now: %(status)s.",
+            number=case.number,
+            status=status,
+        )
+    else:
+        message = _(
             "Case %(number)s: %(task)s done. The case is now: %(status)s.",
             number=case.number,
             task=labels()["task_label"](task),
-            status=labels()["status_label"](case.status),
+            status=status,
         )
-    )
+    flash(message)
     if g.user.role == Role.DISPATCHER:
         back = request.form.get("back") or task.kind
         return redirect(url_for("inbox.queues", queue=back if back in _queues() else None), 303)
