@@ -171,7 +171,8 @@ def test_post_a_request_and_read_it_back(hotline_app, api_key):
     (request,) = client.get(f"{BASE}/requests/{number}.json?api_key={api_key}").json
     assert set(request) == REQUEST_FIELDS
     assert request["service_request_id"] == number and request["status"] == "open"
-    assert request["status_notes"] and request["service_code"] == category_code(CATEGORY)
+    assert request["status_notes"] == "待派单：已受理，等待派往承办单位"  # the status's one name
+    assert request["service_code"] == category_code(CATEGORY)
     assert request["service_name"] == CATEGORY
     assert request["description"] == REPORT["description"]
     assert request["address"] == REPORT["address_string"]
