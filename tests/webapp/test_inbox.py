@@ -492,3 +492,58 @@ def test_the_message_after_a_return_says_the_case_was_returned(hotline_app, as_r
     )
     assert response.status_code == 303
     assert f"工单 {other}：已申请延期，当前状态：" in h_mr.get("/inbox").get_data(as_text=True)
+
+
+def test_after_an_approved_return_dispatch_shows_the_reason_and_does_not_preselect_it(
+    hotline_app, as_role
+):
+    number = dispatched(hotline_app)  # to B-MR, which the catalogue suggests for 食品安全
+    act(
+        hotline_app,
+        number,
+        "sign_for",
+        "h_mr",
+        {"action": "return", "return_reason": "不属于本单位职责范围"},
+    )
+    act(hotline_app, number, "review_return", "disp1", {"decision": "approve"})
+    disp1 = as_role("dispatcher")
+    html = disp1.get(f"/tasks/{ready_task(hotline_app, number, 'dispatch')}").get_data(as_text=True)
+    notice = html[
+        html.index('class="flash warning returned"') : html.index(
+            "</div>", html.index('class="flash warning returned"')
+        )
+    ]
+    assert "市场监督管理局 退单，理由：" in notice and "不属于本单位职责范围" in notice
+    assert html.index("returned") < html.index('data-key="lead_department"')  # at the top
+    assert not re.search(r'value="B-MR" selected', field_html(html, "lead_department"))
+    assert re.search(r'value="" selected|<option value="">', field_html(html, "lead_department"))
+
+    # a first dispatch still starts with the catalogue's suggestion and no return notice
+    first = open_case(hotline_app)
+    html = disp1.get(f"/tasks/{ready_task(hotline_app, first, 'dispatch')}").get_data(as_text=True)
+    assert re.search(r'value="B-MR" selected', field_html(html, "lead_department"))
+    assert "returned" not in html.split("<h1>")[1].split('<div class="grid">')[0]
+
+
+def test_the_extension_review_starts_with_the_days_asked_for(hotline_app, as_role):
+    number = dispatched(hotline_app)
+    act(hotline_app, number, "sign_for", "h_mr", {"action": "sign"})
+    act(
+        hotline_app,
+        number,
+        "handle",
+        "h_mr",
+        {
+            "action": "request_extension",
+            "extension_days": 4,
+            "extension_reason": "需要协调多个部门现场核查",
+        },
+    )
+    disp1 = as_role("dispatcher")
+    page = f"/tasks/{ready_task(hotline_app, number, 'review_extension')}"
+    html = disp1.get(page).get_data(as_text=True)
+    assert 'value="4"' in field_html(html, "approved_days")
+    # the reviewer may approve fewer
+    response = submit(disp1, page, {"decision": "approve", "approved_days": "2"})
+    assert response.status_code == 303
+    assert case_row(hotline_app, number).status == "in_progress"

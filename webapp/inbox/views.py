@@ -217,6 +217,7 @@ def task(task_id: str):
         co=_co_departments(case),
         area=by_code(session, case.area) if case.area else None,
         suggested=_suggestion(task, case),
+        returned=_returned(task, case),
         version=reads.instance_version(db.session, case.instance_id),
         seen=max((s["id"] for s in steps), default=0),
         back=request.values.get("back", ""),
@@ -243,10 +244,24 @@ def _suggestion(task: HumanTask, case: Case) -> Department | None:
     return suggest_department(db.session, category=case.category, area=case.area)
 
 
+def _returned(task: HumanTask, case: Case) -> dict[str, Any] | None:
+    """The unit whose approved return brought the case back to dispatch, and its reason."""
+    found = flows.returned_by(db.session, get_hotline(), task=task, case=case)
+    if found is None:
+        return None
+    code, reason = found
+    return {"code": code, "department": by_code(db.session, code), "reason": reason}
+
+
 def _first_values(task: HumanTask, case: Case) -> dict[str, Any] | None:
-    """What the form starts with: the dispatch catalogue's suggestion for a dispatch."""
+    """What the form starts with: what the process knows (the days an extension asked for),
+    and for a dispatch the catalogue's suggestion unless that unit has just returned it."""
+    values = flows.task_defaults(db.session, get_hotline(), task=task, case=case)
     suggested = _suggestion(task, case)
-    return {"lead_department": suggested.code} if suggested else None
+    returned = _returned(task, case)
+    if suggested and not (returned and returned["code"] == suggested.code):
+        values["lead_department"] = suggested.code
+    return values or None
 
 
 def _still_ready(task_id: str) -> bool:

@@ -344,6 +344,30 @@ def _rule_errors(
     return errors
 
 
+def task_defaults(session: Session, hotline: Hotline, *, task: HumanTask, case: Case) -> dict:
+    """What a task's form starts with from what the process knows: an extension review starts
+    with the working days the department asked for (the reviewer may lower them)."""
+    if task.kind == Step.REVIEW_EXTENSION:
+        asked = _process_value(session, hotline, case, "extension_days", None)
+        if asked:
+            return {"approved_days": asked}
+    return {}
+
+
+def returned_by(
+    session: Session, hotline: Hotline, *, task: HumanTask, case: Case
+) -> tuple[str, str] | None:
+    """(department code, reason) of the return that sent a case back to dispatch, for a
+    dispatch task after an approved return; None for a first dispatch."""
+    if task.kind not in (Step.DISPATCH, Step.REDISPATCH) or case.instance_id is None:
+        return None
+    data = hotline.runtime.data(session, case.instance_id)
+    code = data.get("returned_by")
+    if not code:
+        return None
+    return str(code), str(data.get("return_reason") or "")
+
+
 def _process_value(session: Session, hotline: Hotline, case: Case, key: str, default: Any) -> Any:
     if case.instance_id is None:
         return default
