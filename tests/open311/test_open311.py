@@ -398,6 +398,21 @@ def test_bad_requests_are_400_naming_the_parameter(hotline_app, api_key, changes
     assert listed == []  # nothing half-made
 
 
+def test_a_phone_is_stored_in_its_one_form(hotline_app, api_key):
+    client = hotline_app.test_client()
+    response = post_request(client, api_key, phone="+86 139-0223-1234")
+    assert response.status_code == 201, response.json
+    number = response.json[0]["service_request_id"]
+    with hotline_app.app_context():
+        from sqlalchemy import select
+
+        from webapp.extensions import db
+        from workflows.cases.models import Case
+
+        phone = db.session.scalar(select(Case.caller_phone).where(Case.number == number))
+    assert phone == "13902231234"
+
+
 def test_a_description_over_the_limit_is_400_with_the_limit_and_the_length(hotline_app, api_key):
     client = hotline_app.test_client()
     response = post_request(client, api_key, description="x" * 4001)

@@ -258,3 +258,25 @@ def test_a_description_over_the_limit_is_refused_with_its_length_and_kept(hotlin
     assert exact.status_code in (302, 303), exact.status_code
     with hotline_app.app_context():
         assert len(db.session.scalar(select(Case.description))) == 4000
+
+
+def test_one_caller_however_the_phone_is_written(hotline_app, as_role):
+    client = as_role("operator")
+    response = post(
+        client, "/intake", {**INTAKE, "caller_phone": "+86 139 0223 1234"}, token_from="/intake"
+    )
+    assert response.status_code == 303
+    first = "2026030200001"
+    assert case_row(hotline_app, first).caller_phone == "13902231234"
+    second = open_case(hotline_app, caller_phone="139-0223-1234")
+    assert case_row(hotline_app, second).caller_phone == "13902231234"
+    # the caller's history at intake, however the operator types the number
+    for typed in ("13902231234", "139 0223 1234", "+86-139-0223-1234"):
+        html = client.get("/intake/caller", query_string={"caller_phone": typed}).get_data(
+            as_text=True
+        )
+        assert f'href="/cases/{first}"' in html and f'href="/cases/{second}"' in html, typed
+    # the case search too
+    listing = as_role("supervisor").get("/cases", query_string={"phone": "0223-1234"})
+    html = listing.get_data(as_text=True)
+    assert first in html and second in html

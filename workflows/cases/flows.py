@@ -26,6 +26,7 @@ from ..policy.service import get_policy, policy_data
 from ..users.models import Role, User
 from .enums import OPEN, CaseStatus, IntakeOutcome
 from .models import Case, CaseNote
+from .phones import canonical_phone
 from .service import get_case, get_task_for, next_case_number
 from .steps import Step
 
@@ -124,6 +125,8 @@ def open_case(
             raise FormInvalid(errors)
         if channel:
             clean["channel"] = channel
+        # one caller, one number: stored as search and the caller's history match it
+        clean["caller_phone"] = canonical_phone(clean.get("caller_phone"))
         now = hotline.clock.now()
         try:
             policy_row = get_policy(session, case_type=clean["case_type"], urgency=clean["urgency"])

@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
+from ..cases.phones import canonical_phone
 from .components import CHOICE_TYPES, MISSING, MULTI_TYPES, TEXT_TYPES, Component, Option
 from .feel import Condition
 from .messages import message, messages_for
@@ -124,8 +125,9 @@ class TextField(FormField):
         if c.validation_type == "email":
             checks.append(_check(lambda v: EMAIL.fullmatch(v) is not None, "email", lang))
         if c.validation_type == "phone":
+            # as it is stored: +86 139 0223 1234 and 139-0223-1234 are numbers
             checks.append(
-                _check(lambda v: PHONE.fullmatch(v.replace(" ", "")) is not None, "phone", lang)
+                _check(lambda v: PHONE.fullmatch(canonical_phone(v)) is not None, "phone", lang)
             )
         super().__init__(component, lang=lang, validate=checks)
 
