@@ -451,7 +451,10 @@ def test_notes(hotline_app, as_role):
     response = post(
         h_um, f"/cases/{number}/notes", {"body": long_note}, token_from=f"/cases/{number}"
     )
-    assert response.status_code == 400 and long_note in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and f">{long_note}</textarea>" in html  # kept whole
+    assert "最多 4000 字，现在 4001 字" in html and "4001 / 4000" in html
+    assert ' maxlength="4000"' not in html  # a browser would cut a paste to it silently
 
 
 def test_merging_a_duplicate(hotline_app, as_role):
