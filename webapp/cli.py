@@ -21,6 +21,7 @@ from engine.xmlsafe import DEFAULT_MAX_BYTES
 from workflows.simulation import Rates
 
 from . import create_app
+from .cli_needs import DEMO, REFERENCE, SCHEMA, needs
 from .config import ROOT
 
 #: the simulator's behaviours and their default shares (``hotline simulate --rate``); the
@@ -168,6 +169,7 @@ def _form_exists(forms: Path, key: str) -> bool:
 )
 @with_appcontext
 @friendly_errors
+@needs(SCHEMA)
 def deploy(files: tuple[str, ...], deployed_by: str) -> None:
     """Validate and deploy BPMN files as new definition versions."""
     from .services import deploy_file
@@ -187,6 +189,7 @@ def deploy(files: tuple[str, ...], deployed_by: str) -> None:
 @cli.command()
 @with_appcontext
 @friendly_errors
+@needs(SCHEMA)
 def definitions() -> None:
     """List deployed definitions: key, name and versions."""
     from engine.definitions import list_definitions
@@ -206,6 +209,7 @@ def definitions() -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 @with_appcontext
 @friendly_errors
+@needs(SCHEMA)
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the web app (waitress) with the timer scheduler in this process."""
     from flask import current_app
@@ -253,6 +257,7 @@ def serve(host: str, port: int, threads: int) -> None:
 )
 @with_appcontext
 @friendly_errors
+@needs(REFERENCE, DEMO)
 def simulate(
     n_cases: int, days: float, seed: int, ending_now: bool, rates: tuple[str, ...]
 ) -> None:
@@ -308,6 +313,7 @@ def parse_rates(items: tuple[str, ...]) -> Rates:
 @click.option("--pause-file", type=click.Path(), default=None, hidden=True)
 @with_appcontext
 @friendly_errors
+@needs(SCHEMA)
 def worker(
     until_idle: bool,
     owner: str | None,
@@ -403,6 +409,7 @@ def _pause_mid_delivery(service, after: int, pause_file: str | None) -> None:
 @click.pass_context
 @with_appcontext
 @friendly_errors
+@needs(SCHEMA)
 def timers(ctx: click.Context) -> None:
     """Timer backlog and incidents; `hotline timers retry ID` re-queues an incident."""
     if ctx.invoked_subcommand is not None:
@@ -443,6 +450,7 @@ def timers(ctx: click.Context) -> None:
 @click.option("--by", "actor", default=lambda: os.environ.get("USER", "cli"))
 @with_appcontext
 @friendly_errors
+@needs(SCHEMA)
 def timers_retry(incident_id: int, actor: str) -> None:
     """Put an incident's timer back in the queue, due now."""
     from engine.timers import retry_incident
@@ -461,6 +469,7 @@ def timers_retry(incident_id: int, actor: str) -> None:
 @click.pass_context
 @with_appcontext
 @friendly_errors
+@needs(SCHEMA)
 def outbox(ctx: click.Context, limit: int) -> None:
     """Outbox messages waiting, failed and given up on (incidents); `hotline outbox retry ID`
     re-queues one."""
@@ -495,6 +504,7 @@ def outbox(ctx: click.Context, limit: int) -> None:
 @click.argument("message_id", type=int)
 @with_appcontext
 @friendly_errors
+@needs(SCHEMA)
 def outbox_retry(message_id: int) -> None:
     """Put a failed outbox message or an incident back in the queue, attempts reset."""
     from .extensions import db

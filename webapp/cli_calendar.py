@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from engine.clock import Clock
 
+from .cli_needs import SCHEMA, needs
+
 
 class BadInput(click.ClickException):
     """A one-line ``Error:`` message with the usage-error exit status."""
@@ -71,6 +73,7 @@ def calendar_group() -> None:
 @click.option("--hours", metavar="N", help="Calendar hours.")
 @with_appcontext
 @_database_errors
+@needs(SCHEMA)
 def due(start: str, workdays: str | None, workhours: str | None, hours: str | None) -> None:
     """Print the deadline N units after START (ISO 8601; without an offset, local time)."""
     from workflows.calendar.service import load_calendar
@@ -108,6 +111,7 @@ def due(start: str, workdays: str | None, workhours: str | None, hours: str | No
 )
 @with_appcontext
 @_database_errors
+@needs(SCHEMA)
 def seed(years: tuple[int, ...]) -> None:
     """Load holidays and weekend working days from the holidays package (keeps admin edits)."""
     from workflows.calendar.service import seed_from_holidays
@@ -127,6 +131,7 @@ def seed(years: tuple[int, ...]) -> None:
 @click.option("--year", type=click.IntRange(1, 9999), help="Default: this year.")
 @with_appcontext
 @_database_errors
+@needs(SCHEMA)
 def list_(year: int | None) -> None:
     """List one year's exceptions: date, weekday, kind, source, name."""
     from workflows.calendar.service import list_days
@@ -146,6 +151,7 @@ def list_(year: int | None) -> None:
 @click.option("--name", default="", help="What the day is, e.g. 国庆节.")
 @with_appcontext
 @_database_errors
+@needs(SCHEMA)
 def set_(day: str, holiday: bool, workday: bool, normal: bool, name: str) -> None:
     """Make DATE a holiday, a working day, or a normal day (an administrator's edit)."""
     from workflows.calendar.service import set_day

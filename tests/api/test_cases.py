@@ -297,3 +297,22 @@ def test_a_consumer_complaint_gets_the_12315_deadlines_through_the_api(api, hotl
     after = handler.get(f"/api/v1/cases/{numbers[0]}").json
     assert after["status"] == "in_progress"
     assert after["reply_due"] == consumer["reply_due"]
+
+
+def test_a_description_over_the_limit_is_422_with_the_limit_and_the_length(api, hotline_app):
+    long = {**INTAKE, "description": "井盖缺失" * 1001}
+    response = api("operator").post("/api/v1/cases", json=long, headers=EN)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"description": ["At most 4000 characters; this has 4004."]}
+    zh = api("operator").post("/api/v1/cases", json=long)
+    assert zh.json["errors"]["description"] == ["最多 4000 字，现在 4004 字"]
+    assert count_cases(hotline_app) == 0
+
+
+def test_phones_are_stored_and_searched_in_one_form(api, hotline_app):
+    operator = api("operator")
+    created = operator.post("/api/v1/cases", json={**INTAKE, "caller_phone": "139-0223-1234"})
+    assert created.status_code == 201 and created.json["caller_phone"] == "13902231234"
+    found = api("supervisor").get("/api/v1/cases", query_string={"phone": "+86 139 0223 1234"})
+    assert found.status_code == 200
+    assert [c["number"] for c in found.json["items"]] == [created.json["number"]]

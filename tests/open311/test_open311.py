@@ -171,7 +171,8 @@ def test_post_a_request_and_read_it_back(hotline_app, api_key):
     (request,) = client.get(f"{BASE}/requests/{number}.json?api_key={api_key}").json
     assert set(request) == REQUEST_FIELDS
     assert request["service_request_id"] == number and request["status"] == "open"
-    assert request["status_notes"] and request["service_code"] == category_code(CATEGORY)
+    assert request["status_notes"] == "待派单：已受理，等待派往承办单位"  # the status's one name
+    assert request["service_code"] == category_code(CATEGORY)
     assert request["service_name"] == CATEGORY
     assert request["description"] == REPORT["description"]
     assert request["address"] == REPORT["address_string"]
@@ -395,6 +396,28 @@ def test_bad_requests_are_400_naming_the_parameter(hotline_app, api_key, changes
     assert all(e["code"] == 400 for e in response.json)
     listed = client.get(f"{BASE}/requests.json?api_key={api_key}").json
     assert listed == []  # nothing half-made
+
+
+def test_a_phone_is_stored_in_its_one_form(hotline_app, api_key):
+    client = hotline_app.test_client()
+    response = post_request(client, api_key, phone="+86 139-0223-1234")
+    assert response.status_code == 201, response.json
+    number = response.json[0]["service_request_id"]
+    with hotline_app.app_context():
+        from sqlalchemy import select
+
+        from webapp.extensions import db
+        from workflows.cases.models import Case
+
+        phone = db.session.scalar(select(Case.caller_phone).where(Case.number == number))
+    assert phone == "13902231234"
+
+
+def test_a_description_over_the_limit_is_400_with_the_limit_and_the_length(hotline_app, api_key):
+    client = hotline_app.test_client()
+    response = post_request(client, api_key, description="x" * 4001)
+    assert response.status_code == 400
+    assert [e["description"] for e in response.json] == ["description: 最多 4000 字，现在 4001 字"]
 
 
 def test_a_retried_post_returns_the_first_request(hotline_app, api_key):

@@ -451,7 +451,10 @@ def test_notes(hotline_app, as_role):
     response = post(
         h_um, f"/cases/{number}/notes", {"body": long_note}, token_from=f"/cases/{number}"
     )
-    assert response.status_code == 400 and long_note in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and f">{long_note}</textarea>" in html  # kept whole
+    assert "最多 4000 字，现在 4001 字" in html and "4001 / 4000" in html
+    assert ' maxlength="4000"' not in html  # a browser would cut a paste to it silently
 
 
 def test_merging_a_duplicate(hotline_app, as_role):
@@ -504,3 +507,32 @@ def test_merging_a_duplicate(hotline_app, as_role):
 @pytest.mark.parametrize("path", ["/cases/20990101999", "/cases/20990101999/diagram.xml"])
 def test_an_unknown_case_is_404(as_role, path):
     assert as_role("supervisor").get(path).status_code == 404
+
+
+def test_each_status_has_one_name_in_every_list_page_export_and_open311(hotline_app, as_role):
+    """已派单 here and 已派单待签收 there would be two statuses to a reader: one name each."""
+    from pathlib import Path
+
+    from workflows.cases.enums import STATUS_NAMES, CaseStatus
+    from workflows.open311.service import STATUS_NOTES
+
+    assert set(STATUS_NAMES) == set(CaseStatus)
+    assert len({zh for zh, _ in STATUS_NAMES.values()}) == len(STATUS_NAMES)
+    for status, (zh, en) in STATUS_NAMES.items():
+        assert STATUS_NOTES[status][0].startswith(zh) and STATUS_NOTES[status][1].startswith(en)
+    # no catalogue gives a status's English name another Chinese one
+    for po in Path("webapp").rglob("translations/zh/LC_MESSAGES/*.po"):
+        text = po.read_text(encoding="utf-8")
+        for _zh, en in STATUS_NAMES.values():
+            assert f'msgid "{en}"\n' not in text, (po, en)
+
+    number = dispatched(hotline_app)
+    supervisor = as_role("supervisor")
+    name, name_en = STATUS_NAMES[CaseStatus.DISPATCHED]
+    listing = supervisor.get("/cases").get_data(as_text=True)
+    for status, (zh, _en) in STATUS_NAMES.items():  # the status filter offers each name
+        assert f'<option value="{status}"' in listing and f">{zh}</option>" in listing, status
+    row = dict(zip(*parse_csv(supervisor.get("/cases?format=csv"))[:2], strict=True))
+    assert row["状态"] == name
+    assert name in supervisor.get(f"/cases/{number}").get_data(as_text=True)
+    assert name_en in supervisor.get(f"/cases/{number}", headers=EN).get_data(as_text=True)

@@ -198,3 +198,89 @@ def test_simulate_checks_its_rates_and_drives_cases_through_the_engine(hotline_a
 
         numbers = db.session.scalar(select(func.count()).where(Case.instance_id.is_not(None)))
     assert numbers == 6
+
+
+#: every command that reads or writes the database, with arguments that are valid on a ready
+#: database (the check must come before anything the command does)
+DATABASE_COMMANDS = [
+    ["deploy", str(ROOT / "bpmn" / "complaint.bpmn")],
+    ["definitions"],
+    ["serve", "--port", "1"],
+    ["simulate", "--cases", "2", "--days", "1"],
+    ["worker", "--until-idle"],
+    ["timers"],
+    ["timers", "retry", "1"],
+    ["outbox"],
+    ["outbox", "retry", "1"],
+    ["calendar", "due", "2026-11-18T09:00", "--workdays", "3"],
+    ["calendar", "seed", "--year", "2026"],
+    ["calendar", "list", "--year", "2026"],
+    ["calendar", "set", "2026-10-01", "--holiday"],
+    ["token"],
+    ["token", "list"],
+    ["token", "create", "op1"],
+    ["token", "revoke", "1"],
+    ["channel"],
+    ["channel", "list"],
+    ["channel", "create", "wechat"],
+    ["channel", "revoke", "wechat"],
+]
+
+
+def _one_error_line(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(lines) == 1, result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
+@pytest.fixture
+def empty_app(tmp_path, clock):
+    """An app on an SQLite file with no tables at all (before ``hotline init``)."""
+    from tests.webapp.conftest import dispose, make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'empty.db'}", clock)
+    yield app
+    dispose(app)
+
+
+@pytest.mark.parametrize("args", DATABASE_COMMANDS, ids=" ".join)
+def test_each_command_on_a_database_without_tables_says_run_init(empty_app, args):
+    result = empty_app.test_cli_runner().invoke(cli, args)
+    line = _one_error_line(result)
+    assert line == "Error: the database has no hotline tables: run 'hotline init'"
+
+
+def test_an_older_schema_is_named_with_the_command_that_migrates_it(empty_app):
+    from flask_migrate import upgrade
+
+    with empty_app.app_context():
+        upgrade(directory=empty_app.extensions["migrate"].directory, revision="e540aa5f146d")
+    result = empty_app.test_cli_runner().invoke(cli, ["calendar", "list"])
+    line = _one_error_line(result)
+    assert "schema (e540aa5f146d) is older than this hotline" in line
+    assert line.endswith("run 'hotline init' to migrate it")
+
+
+def test_commands_on_a_migrated_database_without_seed_data_name_what_is_missing(app):
+    runner = app.test_cli_runner()
+    simulate = runner.invoke(cli, ["simulate", "--cases", "2", "--days", "1"])
+    assert _one_error_line(simulate) == (
+        "Error: the database has no deadline policy: run 'hotline init'"
+    )
+    token = runner.invoke(cli, ["token", "create", "op1"])
+    assert _one_error_line(token) == "Error: the database has no users: run 'hotline init --demo'"
+    # what needs only the schema works on it
+    due = runner.invoke(cli, ["calendar", "due", "2026-11-18T09:00", "--workdays", "1"])
+    assert due.exit_code == 0 and due.stdout.startswith("2026-11-19T23:59:59"), due.output
+    assert runner.invoke(cli, ["channel", "list"]).exit_code == 0
+    assert runner.invoke(cli, ["timers"]).exit_code == 0
+
+    # ``hotline init`` (no demo) gives the reference data; the simulator still needs the city
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    simulate = runner.invoke(cli, ["simulate", "--cases", "2", "--days", "1"])
+    assert _one_error_line(simulate) == (
+        "Error: the database has no departments, users, dispatch rules: run 'hotline init --demo'"
+    )

@@ -463,3 +463,87 @@ def test_inbox_counts_match_the_inbox(hotline_app):
                     cases.inbox(db.session, user=user, element=element, limit=1000)
                 )
             assert inbox_count(db.session, user=user, due_state="red") == 0
+
+
+def test_the_message_after_a_return_says_the_case_was_returned(hotline_app, as_role):
+    number = dispatched(hotline_app)
+    h_mr = as_role("handler")
+    page = f"/tasks/{ready_task(hotline_app, number, 'sign_for')}"
+    response = submit(h_mr, page, {"action": "return", "return_reason": "不属于本单位职责范围"})
+    assert response.status_code == 303
+    flash = h_mr.get("/inbox").get_data(as_text=True)
+    assert f"工单 {number} 已退回派单中心，当前状态：" in flash
+    assert "已完成“签收”" not in flash
+    # a sign-for that signs still says so
+    other = dispatched(hotline_app)
+    page = f"/tasks/{ready_task(hotline_app, other, 'sign_for')}"
+    assert submit(h_mr, page, {"action": "sign"}).status_code == 303
+    assert f"工单 {other}：已完成“签收”" in h_mr.get("/inbox").get_data(as_text=True)
+    # asking for an extension is not a reply: the message says what was asked
+    page = f"/tasks/{ready_task(hotline_app, other, 'handle')}"
+    response = submit(
+        h_mr,
+        page,
+        {
+            "action": "request_extension",
+            "extension_days": "5",
+            "extension_reason": "需要协调多个部门现场核查",
+        },
+    )
+    assert response.status_code == 303
+    assert f"工单 {other}：已申请延期，当前状态：" in h_mr.get("/inbox").get_data(as_text=True)
+
+
+def test_after_an_approved_return_dispatch_shows_the_reason_and_does_not_preselect_it(
+    hotline_app, as_role
+):
+    number = dispatched(hotline_app)  # to B-MR, which the catalogue suggests for 食品安全
+    act(
+        hotline_app,
+        number,
+        "sign_for",
+        "h_mr",
+        {"action": "return", "return_reason": "不属于本单位职责范围"},
+    )
+    act(hotline_app, number, "review_return", "disp1", {"decision": "approve"})
+    disp1 = as_role("dispatcher")
+    html = disp1.get(f"/tasks/{ready_task(hotline_app, number, 'dispatch')}").get_data(as_text=True)
+    notice = html[
+        html.index('class="flash warning returned"') : html.index(
+            "</div>", html.index('class="flash warning returned"')
+        )
+    ]
+    assert "市场监督管理局 退单，理由：" in notice and "不属于本单位职责范围" in notice
+    assert html.index("returned") < html.index('data-key="lead_department"')  # at the top
+    assert not re.search(r'value="B-MR" selected', field_html(html, "lead_department"))
+    assert re.search(r'value="" selected|<option value="">', field_html(html, "lead_department"))
+
+    # a first dispatch still starts with the catalogue's suggestion and no return notice
+    first = open_case(hotline_app)
+    html = disp1.get(f"/tasks/{ready_task(hotline_app, first, 'dispatch')}").get_data(as_text=True)
+    assert re.search(r'value="B-MR" selected', field_html(html, "lead_department"))
+    assert "returned" not in html.split("<h1>")[1].split('<div class="grid">')[0]
+
+
+def test_the_extension_review_starts_with_the_days_asked_for(hotline_app, as_role):
+    number = dispatched(hotline_app)
+    act(hotline_app, number, "sign_for", "h_mr", {"action": "sign"})
+    act(
+        hotline_app,
+        number,
+        "handle",
+        "h_mr",
+        {
+            "action": "request_extension",
+            "extension_days": 4,
+            "extension_reason": "需要协调多个部门现场核查",
+        },
+    )
+    disp1 = as_role("dispatcher")
+    page = f"/tasks/{ready_task(hotline_app, number, 'review_extension')}"
+    html = disp1.get(page).get_data(as_text=True)
+    assert 'value="4"' in field_html(html, "approved_days")
+    # the reviewer may approve fewer
+    response = submit(disp1, page, {"decision": "approve", "approved_days": "2"})
+    assert response.status_code == 303
+    assert case_row(hotline_app, number).status == "in_progress"

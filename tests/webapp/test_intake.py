@@ -228,3 +228,55 @@ def test_the_page_speaks_english_when_asked(as_role):
     assert "Call intake" in html and "Caller phone" in html and "Record the case" in html
     chinese = as_role("operator").get("/intake").get_data(as_text=True)
     assert "来电受理" in chinese and "记录工单" in chinese
+
+
+def test_a_description_over_the_limit_is_refused_with_its_length_and_kept(hotline_app, as_role):
+    client = as_role("operator")
+    page = field_html(client.get("/intake").get_data(as_text=True), "description")
+    # no maxlength attribute (a browser would cut pasted text silently), a counter instead
+    assert " maxlength=" not in page and 'data-maxlength="4000"' in page
+    assert '<small class="counter" id="f_description_count" aria-live="polite">' in page
+    assert "0 / 4000" in page
+    long = "路灯不亮，" * 801  # 4005 characters
+    response = post(client, "/intake", {**INTAKE, "description": long}, token_from="/intake")
+    assert response.status_code == 422
+    html = field_html(response.get_data(as_text=True), "description")
+    assert '<p class="field-error" role="alert">最多 4000 字，现在 4005 字</p>' in html
+    assert f">{long}</textarea>" in html  # nothing lost, nothing cut
+    assert 'class="counter over"' in html and "4005 / 4000" in html
+    english = post(
+        client,
+        "/intake",
+        {**INTAKE, "description": long},
+        token_from="/intake",
+        headers={"Accept-Language": "en"},
+    )
+    assert "At most 4000 characters; this has 4005." in english.get_data(as_text=True)
+    with hotline_app.app_context():
+        assert db.session.scalar(select(Case.id)) is None
+    exact = post(client, "/intake", {**INTAKE, "description": long[:4000]}, token_from="/intake")
+    assert exact.status_code in (302, 303), exact.status_code
+    with hotline_app.app_context():
+        assert len(db.session.scalar(select(Case.description))) == 4000
+
+
+def test_one_caller_however_the_phone_is_written(hotline_app, as_role):
+    client = as_role("operator")
+    response = post(
+        client, "/intake", {**INTAKE, "caller_phone": "+86 139 0223 1234"}, token_from="/intake"
+    )
+    assert response.status_code == 303
+    first = "2026030200001"
+    assert case_row(hotline_app, first).caller_phone == "13902231234"
+    second = open_case(hotline_app, caller_phone="139-0223-1234")
+    assert case_row(hotline_app, second).caller_phone == "13902231234"
+    # the caller's history at intake, however the operator types the number
+    for typed in ("13902231234", "139 0223 1234", "+86-139-0223-1234"):
+        html = client.get("/intake/caller", query_string={"caller_phone": typed}).get_data(
+            as_text=True
+        )
+        assert f'href="/cases/{first}"' in html and f'href="/cases/{second}"' in html, typed
+    # the case search too
+    listing = as_role("supervisor").get("/cases", query_string={"phone": "0223-1234"})
+    html = listing.get_data(as_text=True)
+    assert first in html and second in html

@@ -113,3 +113,50 @@ def test_policy_rows_gain_a_category_and_lose_theirs_going_back(hotline_app):
         upgrade(directory=directory)
         categories = db.session.scalars(select(DeadlinePolicy.category)).all()
     assert len(categories) == kept and set(categories) == {""}
+
+
+def test_stored_phones_are_made_canonical_and_stay_searchable(hotline_app):
+    app = hotline_app
+    """Migration 3f7b1c9d2e58 rewrites callers' phones in their one stored form, through the
+    table, so the phone index (FTS5 on SQLite, trigrams on PostgreSQL) finds the new form."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select, update
+
+    from tests.webapp.test_intake import open_case
+    from webapp.hotline import get_hotline
+    from workflows.cases.models import Case
+    from workflows.cases.search import CaseFilters, search_cases
+    from workflows.users.service import by_username
+
+    directory = app.extensions["migrate"].directory
+    written = {
+        "a": "+86 139 0223 1234",
+        "b": "139-0223-1234",
+        "c": "13902231234",
+        "d": "0750-1234567",
+        "e": "0086 138 0013 8000",
+    }
+    numbers = {key: open_case(app) for key in written}
+    with app.app_context():
+        downgrade(directory=directory, revision="9a4e2c7d1b36")
+        for key, phone in written.items():  # as an older hotline stored them
+            db.session.execute(
+                update(Case).where(Case.number == numbers[key]).values(caller_phone=phone)
+            )
+        db.session.commit()
+        upgrade(directory=directory)
+        stored = dict(db.session.execute(select(Case.number, Case.caller_phone)).all())
+        assert {key: stored[numbers[key]] for key in written} == {
+            "a": "13902231234",
+            "b": "13902231234",
+            "c": "13902231234",
+            "d": "07501234567",
+            "e": "13800138000",
+        }
+        supervisor = by_username(db.session, "sup1")
+        found = db.session.scalars(
+            search_cases(
+                db.session, supervisor, CaseFilters(phone="0223 1234"), tz=get_hotline().tz
+            )
+        ).all()
+        assert sorted(case.number for case in found) == sorted(numbers[k] for k in ("a", "b", "c"))

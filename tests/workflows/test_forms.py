@@ -223,7 +223,7 @@ def test_text_is_stripped_and_checked(everything):
     assert errors_of(everything, {"name": "   ", "agree": True}) == {"name": ["此项为必填项"]}
     assert errors_of(everything, {"name": " 张 ", "agree": True}) == {"name": ["至少输入 2 个字符"]}
     assert errors_of(everything, {"name": "张" * 11, "agree": True}) == {
-        "name": ["最多输入 10 个字符"]
+        "name": ["最多 10 字，现在 11 字"]
     }
     assert errors_of(everything, {"name": 12, "agree": True}) == {"name": ["请输入文本"]}
 
@@ -271,6 +271,10 @@ def test_email(everything, value, ok):
         ("19912345678", True),
         ("+8613800138000", True),
         ("138 0013 8000", True),
+        ("+86 139 0223 1234", True),
+        ("139-0223-1234", True),
+        ("0086 139 0223 1234", True),
+        ("(0750) 1234567", True),
         ("0750-1234567", True),
         ("07501234567", True),
         ("010-12345678", True),
@@ -298,7 +302,7 @@ def test_textarea_and_empty_optional_text(everything):
     clean = clean_of(everything, {"name": "张三", "agree": True, "note": "", "code": None})
     assert clean["note"] == "" and clean["code"] == ""
     assert errors_of(everything, {"name": "张三", "agree": True, "note": "字" * 21}) == {
-        "note": ["最多输入 20 个字符"]
+        "note": ["最多 20 字，现在 21 字"]
     }
 
 

@@ -27,14 +27,16 @@ def found(session, fragment: str) -> list[str]:
 
 
 def test_part_of_a_phone_finds_exactly_the_cases_that_contain_it(session):
-    for phone in ("13800138000", "13912345678", "020-8888 1234", "+86 138 0013 8000", "50%_off"):
+    # stored as intake stores them (workflows/cases/phones.py), searched as people write them
+    for phone in ("13800138000", "13912345678", "02088881234", "50%_off"):
         add_case(session, caller_phone=phone)
     session.commit()
 
-    assert found(session, "00138") == ["13800138000"]  # spaces are characters too
-    assert found(session, "138") == ["+86 138 0013 8000", "13800138000"]
-    assert found(session, "8888 12") == ["020-8888 1234"]
-    assert found(session, "+86") == ["+86 138 0013 8000"]
+    assert found(session, "00138") == ["13800138000"]
+    assert found(session, "138") == ["13800138000"]
+    assert found(session, "8888 12") == ["02088881234"]  # separators are not part of it
+    assert found(session, "020-8888") == ["02088881234"]
+    assert found(session, "+86 138 0013 8000") == ["13800138000"]  # a whole number, written
     assert found(session, "45") == ["13912345678"]  # too short for trigrams: still found
     assert found(session, "%_") == ["50%_off"]  # LIKE's wildcards are literal
     assert found(session, "1380013800") == ["13800138000"]

@@ -7,6 +7,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..cli_needs import SCHEMA, needs
+
 
 def _clock():
     return current_app.extensions["hotline"].clock
@@ -23,6 +25,7 @@ def token_group(ctx: click.Context) -> None:
 @token_group.command("list")
 @click.argument("username", required=False)
 @with_appcontext
+@needs(SCHEMA)
 def token_list(username: str | None) -> None:
     """Tokens (of USERNAME): id, user, name, prefix, created, last used, state."""
     from workflows.api.tokens import tokens_of
@@ -42,6 +45,7 @@ def token_list(username: str | None) -> None:
 @click.argument("username")
 @click.option("--name", default="command line", show_default=True, help="What will use it.")
 @with_appcontext
+@needs(SCHEMA)
 def token_create(username: str, name: str) -> None:
     """Make a token for USERNAME and print it (the only time it is shown)."""
     from workflows.api.tokens import create_token
@@ -52,6 +56,14 @@ def token_create(username: str, name: str) -> None:
 
     user = by_username(db.session, username)
     if user is None:
+        from sqlalchemy import func, select
+
+        from workflows.users.models import User
+
+        from ..cli_needs import INIT_DEMO, Missing
+
+        if not db.session.scalar(select(func.count()).select_from(User)):
+            raise Missing(f"the database has no users: {INIT_DEMO}")
         raise click.ClickException(f"no user is named {username!r}")
     try:
         row, token = create_token(db.session, user=user, name=name, clock=_clock())
@@ -64,6 +76,7 @@ def token_create(username: str, name: str) -> None:
 @token_group.command("revoke")
 @click.argument("token_id", type=int)
 @with_appcontext
+@needs(SCHEMA)
 def token_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID: it stops working at once."""
     from engine.errors import NotFound
@@ -88,6 +101,7 @@ def channel_group(ctx: click.Context) -> None:
 
 @channel_group.command("list")
 @with_appcontext
+@needs(SCHEMA)
 def channel_list() -> None:
     """Channels: name, key prefix, what they read, state."""
     from workflows.open311.service import list_channels
@@ -104,6 +118,7 @@ def channel_list() -> None:
 @click.argument("name")
 @click.option("--read-all", is_flag=True, help="May read every case as a request.")
 @with_appcontext
+@needs(SCHEMA)
 def channel_create(name: str, read_all: bool) -> None:
     """Make a channel and print its api_key (the only time it is shown)."""
     from workflows.errors import FormInvalid
@@ -122,6 +137,7 @@ def channel_create(name: str, read_all: bool) -> None:
 @channel_group.command("revoke")
 @click.argument("name")
 @with_appcontext
+@needs(SCHEMA)
 def channel_revoke(name: str) -> None:
     """Switch channel NAME's api_key off."""
     from engine.errors import NotFound

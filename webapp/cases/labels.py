@@ -2,8 +2,9 @@
 
 Case types have their Chinese and English labels in their declarations
 (``workflows/cases/types.py``); urgencies, channels, intake outcomes and callback answers in the
-forms (``forms/common/*.json``); those are used as they are. Statuses and outcomes, which no
-form lists, are translated here.
+forms (``forms/common/*.json``); statuses in ``workflows/cases/enums.py`` (one name each,
+shared with Open311); those are used as they are. Outcomes, which no form lists, are
+translated here.
 """
 
 from __future__ import annotations
@@ -11,29 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.cases.enums import STATUS_NAMES
 from workflows.cases.flows import INTAKE_FORM
 from workflows.departments.models import Department
 
 from ..hotline import get_hotline
 
-STATUS_LABELS = {
-    "awaiting_dispatch": _l("Awaiting dispatch"),
-    "awaiting_redispatch": _l("Awaiting district dispatch"),
-    "dispatched": _l("Dispatched, not signed for"),
-    "return_requested": _l("Return requested"),
-    "in_progress": _l("In progress"),
-    "extension_requested": _l("Extension requested"),
-    "suspension_requested": _l("Suspension requested"),
-    "suspended": _l("Suspended"),
-    "replied": _l("Replied, under review"),
-    "awaiting_callback": _l("Awaiting callback"),
-    "closed": _l("Closed"),
-    "merged": _l("Merged"),
-}
+
+def _named(pair: tuple[str, str]) -> LazyString:
+    return LazyString(lambda: pair[1] if str(get_locale() or "zh") == "en" else pair[0])
+
+
+#: the statuses' one name each (workflows/cases/enums.py, which Open311's notes also use)
+STATUS_LABELS = {status: _named(pair) for status, pair in STATUS_NAMES.items()}
 OUTCOME_LABELS = {
     "handled": _l("Handled"),
     "answered": _l("Answered at once"),

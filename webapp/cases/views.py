@@ -218,8 +218,8 @@ def note(number: str):
     session = db.session
     case = get_case(session, number=number, user=g.user)
     body = request.form.get("body") or ""
-    if len(body) > 4000:
-        errors = [_("At most %(n)s characters.", n=4000)]
+    if len(body.strip()) > 4000:  # refused with its length, never cut (no maxlength)
+        errors = [_("At most %(n)s characters; this has %(m)s.", n=4000, m=len(body.strip()))]
         return render_show(case, status=400, note_form={"body": body, "errors": errors})
     try:
         flows.add_note(session, get_hotline(), number=case.number, user=g.user, body=body)

@@ -199,7 +199,7 @@ def task(task_id: str):
                 return _gone(task_id)
             errors, status = {"_schema": [str(exc)]}, 422
         else:
-            return _done(task, case)
+            return _done(task, case, values)
     steps = case_steps(case, context, lang)
     return render_template(
         "inbox/task.html",
@@ -217,6 +217,7 @@ def task(task_id: str):
         co=_co_departments(case),
         area=by_code(session, case.area) if case.area else None,
         suggested=_suggestion(task, case),
+        returned=_returned(task, case),
         version=reads.instance_version(db.session, case.instance_id),
         seen=max((s["id"] for s in steps), default=0),
         back=request.values.get("back", ""),
@@ -243,10 +244,24 @@ def _suggestion(task: HumanTask, case: Case) -> Department | None:
     return suggest_department(db.session, category=case.category, area=case.area)
 
 
+def _returned(task: HumanTask, case: Case) -> dict[str, Any] | None:
+    """The unit whose approved return brought the case back to dispatch, and its reason."""
+    found = flows.returned_by(db.session, get_hotline(), task=task, case=case)
+    if found is None:
+        return None
+    code, reason = found
+    return {"code": code, "department": by_code(db.session, code), "reason": reason}
+
+
 def _first_values(task: HumanTask, case: Case) -> dict[str, Any] | None:
-    """What the form starts with: the dispatch catalogue's suggestion for a dispatch."""
+    """What the form starts with: what the process knows (the days an extension asked for),
+    and for a dispatch the catalogue's suggestion unless that unit has just returned it."""
+    values = flows.task_defaults(db.session, get_hotline(), task=task, case=case)
     suggested = _suggestion(task, case)
-    return {"lead_department": suggested.code} if suggested else None
+    returned = _returned(task, case)
+    if suggested and not (returned and returned["code"] == suggested.code):
+        values["lead_department"] = suggested.code
+    return values or None
 
 
 def _still_ready(task_id: str) -> bool:
@@ -264,17 +279,38 @@ def _co_departments(case: Case) -> list[Department]:
     )
 
 
-def _done(task: HumanTask, case: Case):
+def _done(task: HumanTask, case: Case, values: dict[str, Any]):
     db.session.expire_all()
     case = db.session.get(Case, case.id)
-    flash(
-        _(
+    status = labels()["status_label"](case.status)
+    # what the user chose, not the task's name: a sign-for task ended by a return did not sign
+    action = values.get("action")
+    if action == "return":
+        message = _(
+            "Case %(number)s returned to the dispatch centre. The case is now: %(status)s.",
+            number=case.number,
+            status=status,
+        )
+    elif action == "request_extension":
+        message = _(
+            "Case %(number)s: extension requested. The case is now: %(status)s.",
+            number=case.number,
+            status=status,
+        )
+    elif action == "request_suspension":
+        message = _(
+            "Case %(number)s: suspension requested. The case is now: %(status)s.",
+            number=case.number,
+            status=status,
+        )
+    else:
+        message = _(
             "Case %(number)s: %(task)s done. The case is now: %(status)s.",
             number=case.number,
             task=labels()["task_label"](task),
-            status=labels()["status_label"](case.status),
+            status=status,
         )
-    )
+    flash(message)
     if g.user.role == Role.DISPATCHER:
         back = request.form.get("back") or task.kind
         return redirect(url_for("inbox.queues", queue=back if back in _queues() else None), 303)

@@ -187,9 +187,6 @@ def _post_request(fmt: str):
             attributes[match.group(1)] = values if match.group(2) else values[-1]
         elif key.startswith("attribute"):
             raise Open311Error(400, f"{key}: write attributes as attribute[code]=value")
-    description = request.form.get("description") or ""
-    if len(description) > 4000:
-        raise Open311Error(400, "description: at most 4000 characters")
     case, row = submit_request(
         db.session,
         get_hotline(),

@@ -34,6 +34,23 @@
     const form = e.target.closest("form");
     if (form) apply(form);
   });
-  document.addEventListener("DOMContentLoaded", () => document.querySelectorAll("form").forEach(apply));
+  // A live count for text with a limit: the server refuses too long text (it is never cut),
+  // counted as it counts it: characters (not UTF-16 units), without surrounding blanks, a line
+  // break as the CR LF a browser sends.
+  function count(field) {
+    const out = document.getElementById(`${field.id}_count`);
+    if (!out) return;
+    const limit = Number(field.dataset.maxlength);
+    const n = [...field.value.trim().replace(/\r?\n/g, "\r\n")].length;
+    out.textContent = `${n} / ${limit}`;
+    out.classList.toggle("over", n > limit);
+  }
+  document.addEventListener("input", (e) => {
+    if (e.target.dataset && e.target.dataset.maxlength) count(e.target);
+  });
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("form").forEach(apply);
+    document.querySelectorAll("[data-maxlength]").forEach(count);
+  });
   document.addEventListener("htmx:afterSwap", (e) => e.target.querySelectorAll("form").forEach(apply));
 })();

@@ -29,17 +29,34 @@ class IntakeOutcome(StrEnum):
 class CaseStatus(StrEnum):
     AWAITING_DISPATCH = "awaiting_dispatch"  # 待派单
     AWAITING_REDISPATCH = "awaiting_redispatch"  # 待二级派单 (district platform)
-    DISPATCHED = "dispatched"  # 已派单, waiting to be signed for
+    DISPATCHED = "dispatched"  # 已派单待签收
     RETURN_REQUESTED = "return_requested"  # 退单待审
     IN_PROGRESS = "in_progress"  # 办理中
     EXTENSION_REQUESTED = "extension_requested"  # 延期待审
     SUSPENSION_REQUESTED = "suspension_requested"  # 挂起待审
     SUSPENDED = "suspended"  # 挂起: the deadline clock is paused
-    REPLIED = "replied"  # 已答复, under platform review
+    REPLIED = "replied"  # 已答复待审核 (by the platform)
     AWAITING_CALLBACK = "awaiting_callback"  # 待回访
     CLOSED = "closed"  # 办结
     MERGED = "merged"  # 已合并 into a master case; closed with it
 
+
+#: the one name of each status (Chinese, English), used by every page, list, CSV export, KPI
+#: page and Open311 status note: a status must not be called two things
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    CaseStatus.AWAITING_DISPATCH: ("待派单", "Awaiting dispatch"),
+    CaseStatus.AWAITING_REDISPATCH: ("待区级派单", "Awaiting district dispatch"),
+    CaseStatus.DISPATCHED: ("已派单待签收", "Dispatched, not signed for"),
+    CaseStatus.RETURN_REQUESTED: ("退单待审", "Return requested"),
+    CaseStatus.IN_PROGRESS: ("办理中", "In progress"),
+    CaseStatus.EXTENSION_REQUESTED: ("延期待审", "Extension requested"),
+    CaseStatus.SUSPENSION_REQUESTED: ("挂起待审", "Suspension requested"),
+    CaseStatus.SUSPENDED: ("已挂起", "Suspended"),
+    CaseStatus.REPLIED: ("已答复待审核", "Replied, under review"),
+    CaseStatus.AWAITING_CALLBACK: ("待回访", "Awaiting callback"),
+    CaseStatus.CLOSED: ("已办结", "Closed"),
+    CaseStatus.MERGED: ("已合并", "Merged"),
+}
 
 S = CaseStatus
 

@@ -26,6 +26,7 @@ from ..policy.service import get_policy, policy_data
 from ..users.models import Role, User
 from .enums import OPEN, CaseStatus, IntakeOutcome
 from .models import Case, CaseNote
+from .phones import canonical_phone
 from .service import get_case, get_task_for, next_case_number
 from .steps import Step
 
@@ -124,6 +125,8 @@ def open_case(
             raise FormInvalid(errors)
         if channel:
             clean["channel"] = channel
+        # one caller, one number: stored as search and the caller's history match it
+        clean["caller_phone"] = canonical_phone(clean.get("caller_phone"))
         now = hotline.clock.now()
         try:
             policy_row = get_policy(
@@ -347,6 +350,30 @@ def _rule_errors(
                 )
             ]
     return errors
+
+
+def task_defaults(session: Session, hotline: Hotline, *, task: HumanTask, case: Case) -> dict:
+    """What a task's form starts with from what the process knows: an extension review starts
+    with the working days the department asked for (the reviewer may lower them)."""
+    if task.kind == Step.REVIEW_EXTENSION:
+        asked = _process_value(session, hotline, case, "extension_days", None)
+        if asked:
+            return {"approved_days": asked}
+    return {}
+
+
+def returned_by(
+    session: Session, hotline: Hotline, *, task: HumanTask, case: Case
+) -> tuple[str, str] | None:
+    """(department code, reason) of the return that sent a case back to dispatch, for a
+    dispatch task after an approved return; None for a first dispatch."""
+    if task.kind not in (Step.DISPATCH, Step.REDISPATCH) or case.instance_id is None:
+        return None
+    data = hotline.runtime.data(session, case.instance_id)
+    code = data.get("returned_by")
+    if not code:
+        return None
+    return str(code), str(data.get("return_reason") or "")
 
 
 def _process_value(session: Session, hotline: Hotline, case: Case, key: str, default: Any) -> Any:

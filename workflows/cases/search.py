@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..users.models import User
 from .models import Case, CaseDepartment
 from .phone_search import phone_contains
+from .phones import canonical_phone
 from .service import visible_cases
 from .text_search import text_contains, use_index
 
@@ -55,9 +56,10 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
             upper = _next_prefix(f.number)
             if upper:
                 stmt = stmt.where(Case.number < upper)
-    if f.phone:
+    phone = canonical_phone(f.phone)  # "139-0223" finds 13902231234 as stored
+    if phone:
         # through a trigram index on both databases (phone_search.py)
-        stmt = stmt.where(phone_contains(Case.id, Case.caller_phone, f.phone))
+        stmt = stmt.where(phone_contains(Case.id, Case.caller_phone, phone))
     if f.text:
         # through the index of character pairs on PostgreSQL (text_search.py)
         stmt = stmt.where(

@@ -18,6 +18,7 @@ from ..departments.models import Department
 from ..errors import DomainError, Forbidden
 from ..users.models import Role, User
 from .models import Case, CaseCounter, CaseDepartment
+from .phones import canonical_phone
 
 
 def next_case_number(session: Session, *, now_local: datetime) -> str:
@@ -109,7 +110,9 @@ def get_case(session: Session, *, number: str, user: User) -> Case:
 def earlier_cases_by_phone(
     session: Session, *, phone: str, user: User, limit: int = 10
 ) -> list[Case]:
-    """The caller's earlier cases, newest first (operators see them at intake)."""
+    """The caller's earlier cases, newest first (operators see them at intake), however the
+    number is written."""
+    phone = canonical_phone(phone)
     if not phone:
         return []
     return list(

@@ -9,7 +9,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form": ("提交的数据格式不正确", "The submitted data is not a form."),
     "text": ("请输入文本", "Enter text."),
     "min_length": ("至少输入 {n} 个字符", "Enter at least {n} characters."),
-    "max_length": ("最多输入 {n} 个字符", "Enter at most {n} characters."),
+    "max_length": ("最多 {n} 字，现在 {m} 字", "At most {n} characters; this has {m}."),
     "pattern": ("格式不正确", "The format is not valid."),
     "email": ("请输入有效的电子邮箱地址", "Enter a valid email address."),
     "phone": ("请输入有效的电话号码", "Enter a valid phone number."),

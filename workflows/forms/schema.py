@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
+from ..cases.phones import canonical_phone
 from .components import CHOICE_TYPES, MISSING, MULTI_TYPES, TEXT_TYPES, Component, Option
 from .feel import Condition
 from .messages import message, messages_for
@@ -45,6 +46,16 @@ def _check(test: Callable[[Any], bool], key: str, lang: str, **params: Any):
     def validator(value: Any) -> None:
         if not test(value):
             raise ValidationError(message(key, lang, **params))
+
+    return validator
+
+
+def _max_length(limit: int, lang: str):
+    """Too long text is refused with the limit and its length (never cut to fit)."""
+
+    def validator(value: str) -> None:
+        if len(value) > limit:
+            raise ValidationError(message("max_length", lang, n=limit, m=len(value)))
 
     return validator
 
@@ -108,16 +119,15 @@ class TextField(FormField):
                 _check(lambda v: len(v) >= c.min_length, "min_length", lang, n=c.min_length)
             )
         if c.max_length is not None:
-            checks.append(
-                _check(lambda v: len(v) <= c.max_length, "max_length", lang, n=c.max_length)
-            )
+            checks.append(_max_length(c.max_length, lang))
         if c.pattern is not None:
             checks.append(_check(lambda v: c.pattern.fullmatch(v) is not None, "pattern", lang))
         if c.validation_type == "email":
             checks.append(_check(lambda v: EMAIL.fullmatch(v) is not None, "email", lang))
         if c.validation_type == "phone":
+            # as it is stored: +86 139 0223 1234 and 139-0223-1234 are numbers
             checks.append(
-                _check(lambda v: PHONE.fullmatch(v.replace(" ", "")) is not None, "phone", lang)
+                _check(lambda v: PHONE.fullmatch(canonical_phone(v)) is not None, "phone", lang)
             )
         super().__init__(component, lang=lang, validate=checks)
 

@@ -25,7 +25,7 @@ from engine.errors import NotFound
 from engine.events import EventKind
 from engine.models import InstanceEvent
 
-from ..cases.enums import CaseStatus
+from ..cases.enums import STATUS_NAMES, CaseStatus
 from ..cases.models import Case
 from ..cases.types import CaseTypes
 from ..dispatch.service import categories
@@ -77,19 +77,28 @@ UPDATE_STATUS = {
 REOPENED_FROM = {S.REPLIED, S.AWAITING_CALLBACK}
 CLOSED_OUTCOMES = {"not_accepted": "NOT_COUNCILS_RESPONSIBILITY", "merged": "DUPLICATE"}
 
+#: what a citizen reads about each status: the status's one name (STATUS_NAMES), and where the
+#: name alone says little to a citizen, what it means
+_STATUS_MEANING = {
+    S.AWAITING_DISPATCH: (
+        "已受理，等待派往承办单位",
+        "received, waiting to be sent to a department",
+    ),
+    S.AWAITING_REDISPATCH: ("已转区级平台", "passed to the district platform"),
+    S.DISPATCHED: ("已派往承办单位", "sent to the responsible department"),
+    S.RETURN_REQUESTED: ("承办单位申请退单，平台审核中", "being routed again"),
+    S.EXTENSION_REQUESTED: ("承办单位申请延期，平台审核中", "more time asked, under review"),
+    S.SUSPENSION_REQUESTED: ("承办单位申请挂起，平台审核中", "a pause asked, under review"),
+    S.REPLIED: ("承办单位已答复，平台审核中", "the department replied, under review"),
+    S.AWAITING_CALLBACK: ("已答复，等待回访", "replied, waiting for the callback"),
+    S.MERGED: ("与其他工单合并办理", "handled with another request"),
+}
 STATUS_NOTES = {
-    S.AWAITING_DISPATCH: ("已受理，等待派单", "Received, waiting to be sent to a department"),
-    S.AWAITING_REDISPATCH: ("已转区级平台派单", "Passed to the district platform"),
-    S.DISPATCHED: ("已派单至承办单位", "Sent to the responsible department"),
-    S.RETURN_REQUESTED: ("承办单位申请退单，平台审核中", "Being routed again"),
-    S.IN_PROGRESS: ("办理中", "Being handled"),
-    S.EXTENSION_REQUESTED: ("办理中（申请延期）", "Being handled (more time asked)"),
-    S.SUSPENSION_REQUESTED: ("办理中（申请挂起）", "Being handled (pause asked)"),
-    S.SUSPENDED: ("已挂起", "Paused"),
-    S.REPLIED: ("已答复，平台审核中", "Replied, under review"),
-    S.AWAITING_CALLBACK: ("已答复，等待回访", "Replied, waiting for the callback"),
-    S.CLOSED: ("已办结", "Closed"),
-    S.MERGED: ("与其他工单合并办理", "Merged with another request"),
+    status: (
+        f"{zh}：{_STATUS_MEANING[status][0]}" if status in _STATUS_MEANING else zh,
+        f"{en}: {_STATUS_MEANING[status][1]}" if status in _STATUS_MEANING else en,
+    )
+    for status, (zh, en) in STATUS_NAMES.items()
 }
 
 
