@@ -108,6 +108,20 @@ def is_timer(task) -> bool:
     return timer_kind(task) is not None
 
 
+def is_deadline_timer(timer) -> bool:
+    """Whether a boundary timer is its task's deadline: an interrupting one still waiting, or a
+    non-interrupting one marked ``<spiffworkflow:property name="deadline" value="true"/>``
+    (a reminder or an early warning is not a deadline). A marked one stays the deadline after
+    it fired, so an overdue task still shows when it was due, not nothing."""
+    if not is_timer(timer):
+        return False
+    if getattr(timer.task_spec, "cancel_activity", True):
+        return timer.state == TaskState.WAITING
+    if task_properties(timer).get("deadline") != "true":
+        return False
+    return timer.state in (TaskState.WAITING, TaskState.READY, TaskState.COMPLETED)
+
+
 def task_properties(task) -> dict[str, str]:
     """The ``spiffworkflow:properties`` of a task's spec (formKey, candidateGroups, ...)."""
     return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
@@ -118,7 +132,8 @@ def ready_task(
     group_of: Callable[[Any], str | None] | None = None,
     kind_of: TaskKind | None = None,
 ) -> ReadyTask:
-    """The projection of one ready human task; its due date is its earliest boundary timer."""
+    """The projection of one ready human task; its due date is its earliest deadline timer
+    (see :func:`is_deadline_timer`)."""
     spec = task.task_spec
     props = task_properties(task)
     due = None
@@ -128,9 +143,7 @@ def ready_task(
             d
             for sibling in parent.children
             if sibling is not task
-            and sibling.state == TaskState.WAITING
-            and is_timer(sibling)
-            and getattr(sibling.task_spec, "cancel_activity", True)
+            and is_deadline_timer(sibling)
             and (d := timer_due(sibling)) is not None
         ]
         due = min(dues) if dues else None
