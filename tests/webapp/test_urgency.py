@@ -3,6 +3,8 @@ them; a task row shows the task's own deadline and says which deadline it is."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -86,6 +88,10 @@ def test_the_sign_for_row_shows_the_sign_for_deadline(hotline_app, as_role):
     cell = re.search(r'<small class="deadline-kind">([^<]*)</small> ([^<]*)<br>', html)
     assert cell and cell.groups() == ("Sign-for by", sign_due)
     assert reply_due not in html
+    rows = as_role("handler").get("/inbox?format=csv", headers=EN).get_data(as_text=True)
+    header, row = list(csv.reader(io.StringIO(rows.lstrip("\ufeff"))))[:2]
+    shown = dict(zip(header, row, strict=True))
+    assert (shown["Deadline"], shown["Which deadline"]) == (sign_due, "Sign-for by")
     zh = as_role("handler").get("/inbox", headers=ZH).get_data(as_text=True)
     assert '<small class="deadline-kind">签收期限</small>' in zh
 
