@@ -51,6 +51,9 @@ class ReadyTask:
 
 #: what a human task is, from its spec (``Runtime.set_task_kind``); None: nothing in particular
 TaskKind = Callable[[Any], str | None]
+#: whether a non-interrupting boundary timer's spec is its task's deadline
+#: (``Runtime.set_deadline_timers``)
+DeadlineOf = Callable[[Any], bool]
 
 
 @dataclass
@@ -108,6 +111,20 @@ def is_timer(task) -> bool:
     return timer_kind(task) is not None
 
 
+def is_deadline_timer(timer, deadline_of: DeadlineOf | None = None) -> bool:
+    """Whether a boundary timer is its task's deadline: an interrupting one still waiting, or a
+    non-interrupting one the domain calls a deadline (``Runtime.set_deadline_timers``; a
+    reminder or an early warning is not one). Such a one stays the deadline after it fired, so
+    an overdue task still shows when it was due, not nothing."""
+    if not is_timer(timer):
+        return False
+    if getattr(timer.task_spec, "cancel_activity", True):
+        return timer.state == TaskState.WAITING
+    if deadline_of is None or not deadline_of(timer.task_spec):
+        return False
+    return timer.state in (TaskState.WAITING, TaskState.READY, TaskState.COMPLETED)
+
+
 def task_properties(task) -> dict[str, str]:
     """The ``spiffworkflow:properties`` of a task's spec (formKey, candidateGroups, ...)."""
     return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
@@ -117,8 +134,10 @@ def ready_task(
     task,
     group_of: Callable[[Any], str | None] | None = None,
     kind_of: TaskKind | None = None,
+    deadline_of: DeadlineOf | None = None,
 ) -> ReadyTask:
-    """The projection of one ready human task; its due date is its earliest boundary timer."""
+    """The projection of one ready human task; its due date is its earliest deadline timer
+    (see :func:`is_deadline_timer`)."""
     spec = task.task_spec
     props = task_properties(task)
     due = None
@@ -128,9 +147,7 @@ def ready_task(
             d
             for sibling in parent.children
             if sibling is not task
-            and sibling.state == TaskState.WAITING
-            and is_timer(sibling)
-            and getattr(sibling.task_spec, "cancel_activity", True)
+            and is_deadline_timer(sibling, deadline_of)
             and (d := timer_due(sibling)) is not None
         ]
         due = min(dues) if dues else None
@@ -193,11 +210,12 @@ def sync(
     now: datetime,
     group_of: Callable[[Any], str | None] | None = None,
     kind_of: TaskKind | None = None,
+    deadline_of: DeadlineOf | None = None,
 ) -> SyncResult:
     """Write the difference between ``before`` and the workflow's waits to the rows."""
     sql = fast_sql(conn)
     ts = sql.ts
-    ready = [ready_task(t, group_of, kind_of) for t in ready_human_tasks(workflow)]
+    ready = [ready_task(t, group_of, kind_of, deadline_of) for t in ready_human_tasks(workflow)]
     after = Projection(tasks={r.task_id: r.due_at for r in ready})
     at = ts(now)
 

@@ -39,7 +39,7 @@ from .expressions import Evaluator
 from .fastsql import fast_sql
 from .models import Definition, HumanTask, InstanceEvent, ProcessInstance, Timer
 from .outbox import Outbox
-from .projections import Projection, ReadyTask, TaskKind
+from .projections import DeadlineOf, Projection, ReadyTask, TaskKind
 from .serializer import WorkflowSerializer
 from .spiff import ScriptEngine, ServiceHandler, StepContext, time_functions
 from .validation import PropertyCheck
@@ -145,6 +145,8 @@ class Runtime:
         self.timer_watchers: list[Callable[[datetime], None]] = []
         #: names what each human task is (projected into ``human_tasks.kind``)
         self.task_kind: TaskKind | None = None
+        #: which non-interrupting boundary timers are their task's deadline (``due_at``)
+        self.deadline_timer: DeadlineOf | None = None
         #: extension property name -> check of its value, run by validate and deploy
         self.property_checks: dict[str, PropertyCheck] = {}
         #: side effects to carry out after commit; the domain registers the handlers
@@ -169,6 +171,12 @@ class Runtime:
         filter on it without deserializing, and the domain keys its rules on it rather than
         on element ids a designer chose."""
         self.task_kind = kind_of
+
+    def set_deadline_timers(self, deadline_of: DeadlineOf) -> None:
+        """Say which non-interrupting boundary timers are their task's deadline, from the
+        timer's spec: a task's ``due_at`` is its earliest interrupting timer or such a one.
+        Without it only interrupting timers count (a reminder does not make a deadline)."""
+        self.deadline_timer = deadline_of
 
     def add_property_checks(self, checks: Mapping[str, PropertyCheck]) -> None:
         """Check the values of extension properties the domain gives a meaning to:
@@ -651,6 +659,7 @@ class Runtime:
             now=now,
             group_of=self._candidate_group,
             kind_of=self.task_kind,
+            deadline_of=self.deadline_timer,
         )
         ready, after = synced.ready, synced.projection
         events.extend(

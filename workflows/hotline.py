@@ -16,7 +16,7 @@ from engine.validation import PropertyCheck
 
 from .calendar.service import CalendarProvider, calendar_functions, load_calendar
 from .cases.listener import CaseMirror
-from .cases.steps import STEP_PROPERTY, check_step, step_of
+from .cases.steps import STEP_PROPERTY, check_step, is_deadline, step_of
 from .cases.types import BUILTIN, CaseTypes
 from .events import EventBus
 from .forms import FormRegistry
@@ -64,6 +64,7 @@ def install(
     register(events, runtime.outbox, clock=clock)
     runtime.add_listener(CaseMirror(runtime, clock, events))
     runtime.set_task_kind(step_of)
+    runtime.set_deadline_timers(is_deadline)
     runtime.add_property_checks(property_checks())
     return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider, case_types, events)
 

@@ -3,7 +3,7 @@ task page's validation, ETag and If-Match, and the deadline that fires first."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, select
 
@@ -11,6 +11,7 @@ from engine.models import InstanceEvent
 from tests.webapp.test_inbox import dispatched, interrupting_sign_for, ready_task
 from tests.webapp.test_intake import case_row, open_case
 from webapp.extensions import db
+from webapp.hotline import get_hotline
 
 EN = {"Accept-Language": "en"}
 
@@ -275,3 +276,37 @@ def test_two_steps_in_one_transaction_keep_one_department_link(hotline_app):
         ).all()
     assert [tuple(link) for link in links] == [("lead",)]
     assert case_row(hotline_app, number).status == "in_progress"
+
+
+def test_the_inbox_orders_by_urgency_and_fills_each_tasks_own_deadline(api, hotline_app, clock):
+    routine = open_case(hotline_app)
+    clock.advance(timedelta(minutes=5))
+    critical = open_case(
+        hotline_app,
+        urgency="critical",
+        case_type="help",
+        category="药品安全",
+        description="独居老人急需救命药，家中无人可去药房",
+    )
+    items = api("dispatcher").get("/api/v1/tasks").json["items"]
+    assert [(t["case"]["number"], t["case"]["urgency"]) for t in items] == [
+        (critical, "critical"),
+        (routine, "normal"),
+    ]
+    assert [t["due_at"] for t in items] == [None, None]  # dispatch has no timer yet
+
+    signed = dispatched(hotline_app, lead="B-MR", caller_phone="13900139000")
+    [task] = api("handler").get("/api/v1/tasks").json["items"]
+    assert (task["case"]["number"], task["step"]) == (signed, "sign_for")
+    due = datetime.fromisoformat(task["due_at"])  # the sign-for deadline, not the reply's
+    assert clock.now() < due < datetime.fromisoformat(task["case"]["reply_due"])
+    assert api("handler").get(f"/api/v1/tasks/{task['task_id']}").json["due_at"] == task["due_at"]
+
+    # past it, the timer has fired (the case is marked sign-for escalated) and the task still
+    # shows when it was due, rather than nothing
+    clock.set(due + timedelta(hours=1))
+    with hotline_app.app_context():
+        get_hotline().runtime.fire_due_timers(db.session)
+    assert case_row(hotline_app, signed).sign_escalated
+    [late] = api("handler").get("/api/v1/tasks").json["items"]
+    assert late["task_id"] == task["task_id"] and late["due_at"] == task["due_at"]

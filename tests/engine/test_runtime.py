@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from engine.errors import ConflictError, NotFound, TaskDataError, WorkflowRunError
 from engine.models import HumanTask, InstanceEvent, ProcessInstance, Timer
+from tests.engine.conftest import fixture_bytes
 
 START = {"sign_hours": 24, "escalations": 0}
 
@@ -67,6 +68,29 @@ def test_a_task_kind_named_by_the_domain_is_projected(runtime, session, lifecycl
     assert [t.kind for t in step.ready] == ["signing"]
     row = session.scalars(select(HumanTask).where(HumanTask.kind == "signing")).one()
     assert (row.element_id, row.state) == ("sign_for", "ready")
+
+
+def test_a_non_interrupting_timer_is_a_deadline_only_when_the_domain_says(runtime, session, clock):
+    """A reminder that does not interrupt makes no deadline, unless the domain names such
+    timers deadlines (a sign-for limit that escalates but leaves the task open)."""
+    xml = fixture_bytes("lifecycle.bpmn").replace(
+        b'cancelActivity="true"', b'cancelActivity="false"'
+    )
+    runtime.deploy(session, xml, "lifecycle.bpmn", deployed_by="tester")
+    started = clock.now()
+
+    def at_sign_for():
+        step = runtime.start(session, "lifecycle", data=START)
+        return runtime.complete_task(session, step.ready[0].task_id, data={"accepted": True})
+
+    assert [(t.element_id, t.due_at) for t in at_sign_for().ready] == [("sign_for", None)]
+    runtime.set_deadline_timers(lambda spec: spec.bpmn_id == "sign_late")
+    step = at_sign_for()
+    assert [(t.element_id, t.due_at) for t in step.ready] == [
+        ("sign_for", started + timedelta(hours=24))
+    ]
+    row = session.scalars(select(HumanTask).where(HumanTask.task_id == step.ready[0].task_id)).one()
+    assert row.due_at == started + timedelta(hours=24)
 
 
 def test_not_accepted_ends_at_intake(runtime, session, lifecycle):

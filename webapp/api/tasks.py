@@ -81,8 +81,10 @@ class Tasks(MethodView):
     @blp.arguments(s.TaskArgs, location="query")
     @blp.response(200, s.TaskPageSchema)
     def get(self, args: dict[str, Any]):
-        """Ready tasks for you, soonest deadline first: every one you may act on (your
-        role's lane and your department's group), or only those you claimed."""
+        """Ready tasks for you, most urgent case first (critical, urgent, normal), then the
+        task's own deadline (``due_at``, soonest first, none last), then the oldest: every one
+        you may act on (your role's lane and your department's group), or only those you
+        claimed."""
         page, per_page = args["page"], args["per_page"]
         where = {k: args.get(k) for k in ("step", "element", "due_state")}
         if args["scope"] == "mine":

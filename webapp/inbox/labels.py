@@ -42,6 +42,22 @@ def task_label(task: Any) -> str:
     return label.in_language(lang()) if label else task.name
 
 
+def deadline(task: Any, case: Any) -> Any:
+    """The deadline a task row shows: the task's own (its boundary timer's), or the case's
+    reply deadline for a task that has no timer; :func:`deadline_label` says which."""
+    return task.due_at or case.reply_due
+
+
+def deadline_label(task: Any, case: Any) -> str:
+    """Which deadline :func:`deadline` is, so a sign-for deadline today is not taken for
+    the reply deadline two weeks away."""
+    if task.due_at is None:
+        return str(_l("Reply by")) if case.reply_due else ""
+    if task.kind == "sign_for":
+        return str(_l("Sign-for by"))
+    return str(_l("Task due"))
+
+
 def labels() -> dict[str, Any]:
     """Template helpers: labels for codes, department names, the shared macros."""
 
@@ -55,5 +71,6 @@ def labels() -> dict[str, Any]:
         "due_label": lambda code: label(DUE_LABELS, code),
         "task_label": task_label,
         "department_name": department_name,
-        "deadline": lambda task, case: task.due_at or case.reply_due,
+        "deadline": deadline,
+        "deadline_label": deadline_label,
     }

@@ -10,6 +10,7 @@ from sqlalchemy import or_
 
 from workflows.cases.enums import OPEN
 from workflows.cases.models import Case
+from workflows.cases.ordering import case_order
 from workflows.cases.service import visible_cases
 from workflows.kpi.service import count_overdue_now, overdue_now
 from workflows.users.models import Role
@@ -131,7 +132,7 @@ def escalated():
     )
     if department_id is not None:
         stmt = stmt.where(Case.lead_department_id == department_id)
-    stmt = stmt.order_by(Case.reply_due.asc().nulls_last(), Case.id)
+    stmt = stmt.order_by(*case_order(Case.reply_due))
     if wants_csv():
         rows = session.scalars(stmt.limit(CSV_LIMIT))
         return csv_response(

@@ -19,6 +19,7 @@ from ..errors import Forbidden
 from ..events import CaseEventKind
 from ..users.models import User
 from .models import Case
+from .ordering import task_order
 from .service import get_task_for
 
 
@@ -105,12 +106,8 @@ def claimed_tasks(
     limit: int = 50,
     offset: int = 0,
 ) -> list[tuple[HumanTask, Case]]:
-    """Ready tasks ``user`` has claimed, soonest deadline first, with their cases."""
-    stmt = _claimed(select(HumanTask, Case), user, step, element, due_state).order_by(
-        func.coalesce(HumanTask.due_at, Case.reply_due).is_(None),
-        func.coalesce(HumanTask.due_at, Case.reply_due),
-        HumanTask.id,
-    )
+    """Ready tasks ``user`` has claimed, in the inbox's order, with their cases."""
+    stmt = _claimed(select(HumanTask, Case), user, step, element, due_state).order_by(*task_order())
     return [(t, c) for t, c in session.execute(stmt.limit(limit).offset(offset)).all()]
 
 

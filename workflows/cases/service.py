@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
@@ -18,6 +18,7 @@ from ..departments.models import Department
 from ..errors import DomainError, Forbidden
 from ..users.models import Role, User
 from .models import Case, CaseCounter, CaseDepartment
+from .ordering import task_order
 from .phones import canonical_phone
 
 
@@ -136,7 +137,8 @@ def inbox(
     limit: int = 50,
     offset: int = 0,
 ) -> list[tuple[HumanTask, Case]]:
-    """Ready tasks this user may act on, soonest deadline first, with their cases; only
+    """Ready tasks this user may act on, most urgent first, then soonest task deadline
+    (:func:`~workflows.cases.ordering.task_order`), with their cases; only
     those of one step (a :class:`~workflows.cases.steps.Step`) or one diagram element when
     asked."""
     department = _user_department(session, user)
@@ -157,9 +159,5 @@ def inbox(
         stmt = stmt.where(HumanTask.element_id == element)
     if due_state:
         stmt = stmt.where(Case.due_state == due_state)
-    stmt = stmt.order_by(
-        func.coalesce(HumanTask.due_at, Case.reply_due).is_(None),
-        func.coalesce(HumanTask.due_at, Case.reply_due),
-        HumanTask.id,
-    )
+    stmt = stmt.order_by(*task_order())
     return [(t, c) for t, c in session.execute(stmt.limit(limit).offset(offset)).all()]

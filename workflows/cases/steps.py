@@ -119,3 +119,15 @@ def _names_steps(process_spec: Any) -> bool:
         with _named_lock:
             _named[process_spec] = known
     return known
+
+
+#: the ``effect`` of the timers that are a deadline passing (the yellow ``warn`` only warns)
+DEADLINE_EFFECTS = frozenset({"sign_overdue", "overdue"})
+
+
+def is_deadline(timer_spec: Any) -> bool:
+    """Whether a non-interrupting boundary timer is its task's deadline, for the engine's
+    ``human_tasks.due_at``: the sign-for limit and the red reply deadline are; the yellow
+    warning is not."""
+    properties = (getattr(timer_spec, "extensions", None) or {}).get("properties", {})
+    return properties.get("effect") in DEADLINE_EFFECTS

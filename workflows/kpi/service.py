@@ -41,6 +41,7 @@ from engine.models import UTCDateTime
 from workflows.calendar.service import DEFAULT_TZ
 from workflows.cases.enums import OPEN, CaseStatus, IntakeOutcome, Satisfaction
 from workflows.cases.models import Case
+from workflows.cases.ordering import case_order
 from workflows.departments.models import Department
 
 from .buckets import BUCKETS, Bucket, as_date, bucket_start, bucket_starts, zone_named
@@ -230,12 +231,13 @@ def overdue_now(
     limit: int = 50,
     offset: int = 0,
 ) -> list[Case]:
-    """Open dispatched cases with no reply and past ``reply_due``, most overdue first."""
+    """Open dispatched cases with no reply and past ``reply_due``: the most urgent first, then
+    the most overdue."""
     _check_aware(as_of=as_of)
     stmt = (
         select(Case)
         .where(_overdue_now(as_of, department_ids))
-        .order_by(Case.reply_due, Case.id)
+        .order_by(*case_order(Case.reply_due))
         .limit(limit)
         .offset(offset)
     )
