@@ -75,6 +75,10 @@ class TimerScheduler:
         self.service.runtime.timer_watchers.append(self.wake_at)
 
     def shutdown(self) -> None:
+        # Paused first: APScheduler's own loop then takes no job while the job store is
+        # emptied under it (its thread died with JobLookupError when shutdown came mid-loop).
+        with contextlib.suppress(Exception):
+            self.scheduler.pause()
         self.service.stop()
         if self.wake_at in self.service.runtime.timer_watchers:
             self.service.runtime.timer_watchers.remove(self.wake_at)
