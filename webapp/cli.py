@@ -360,23 +360,28 @@ def worker(
     scheduler.shutdown()
 
 
-def _pause_mid_batch(service, after: int, pause_file: str | None) -> None:
-    """Test hook: after firing ``after`` instances of a batch, say so and hang (to be killed)."""
+def _hang(count: int, pause_file: str | None, said: str) -> None:
+    """Test hooks' end: write ``count`` to the pause file, say ``said`` and hang (to be killed)."""
     import time
     from pathlib import Path
 
+    if pause_file:
+        Path(pause_file).write_text(str(count))
+    click.echo(said, nl=True)
+    sys.stdout.flush()
+    while True:
+        time.sleep(3600)
+
+
+def _pause_mid_batch(service, after: int, pause_file: str | None) -> None:
+    """Test hook: after firing ``after`` instances of a batch, say so and hang (to be killed)."""
     service.group_size = 1  # stop between single instances, not whole groups
     original = service.run_batch
 
     def run_batch(**kwargs):
         def after_each(count: int) -> None:
             if count >= after:
-                if pause_file:
-                    Path(pause_file).write_text(str(count))
-                click.echo(f"paused after {count}", nl=True)
-                sys.stdout.flush()
-                while True:
-                    time.sleep(3600)
+                _hang(count, pause_file, f"paused after {count}")
 
         return original(after_each=after_each, **kwargs)
 
@@ -386,20 +391,12 @@ def _pause_mid_batch(service, after: int, pause_file: str | None) -> None:
 def _pause_mid_delivery(service, after: int, pause_file: str | None) -> None:
     """Test hook: with ``after`` messages delivered, handle the next one, then say so and hang
     before its transaction commits (to be killed there)."""
-    import time
-    from pathlib import Path
-
     handled = 0
 
     def before_commit(message) -> None:
         nonlocal handled
         if handled >= after:
-            if pause_file:
-                Path(pause_file).write_text(str(handled))
-            click.echo(f"paused after {handled} in message {message.id}", nl=True)
-            sys.stdout.flush()
-            while True:
-                time.sleep(3600)
+            _hang(handled, pause_file, f"paused after {handled} in message {message.id}")
         handled += 1
 
     service.before_commit = before_commit

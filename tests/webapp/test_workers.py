@@ -132,11 +132,18 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_another(worker_db, tmp_pat
         .where(Timer.lease_owner == "doomed", Timer.status == "pending")
     )
     assert leased == 45  # claimed 50, fired 5, holding 45
+    out = kill_and_rescue(first, url)
+    assert out.startswith("fired 195 instances"), out
+    assert_each_fired_once(session, ids)
+
+
+def kill_and_rescue(first: subprocess.Popen, url: str) -> str:
+    """kill -9 the paused worker, then run another an hour later (the dead worker's leases
+    have expired) until idle; its output."""
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=30)
     first.stdout.close()
     first.stderr.close()
-    # Another worker, an hour later: the dead worker's leases have expired.
     second = worker(
         url,
         "--owner",
@@ -148,8 +155,7 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_another(worker_db, tmp_pat
     )
     out, err = second.communicate(timeout=600)
     assert second.returncode == 0, out + err
-    assert out.startswith("fired 195 instances"), out
-    assert_each_fired_once(session, ids)
+    return out
 
 
 def write_notifications(url: str, n: int) -> list[str]:
@@ -227,22 +233,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_delivers_nothing_twice(w
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.lease_owner == "doomed")
     )
     assert leased == 45  # claimed 50, delivered 5, holding 45 (one of them half-handled)
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait(timeout=30)
-    first.stdout.close()
-    first.stderr.close()
-    # Another worker, an hour later: the dead worker's leases have expired.
-    second = worker(
-        url,
-        "--owner",
-        "rescuer",
-        env={"HOTLINE_CLOCK_OFFSET_SECONDS": "3600"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    out, err = second.communicate(timeout=600)
-    assert second.returncode == 0, out + err
+    out = kill_and_rescue(first, url)
     assert "delivered 45 outbox messages" in out, out
     session.rollback()
     assert session.scalars(select(OutboxMessage.status).distinct()).all() == ["done"]
