@@ -24,7 +24,17 @@ LANES = [
     ("dispatcher", "派单员 Dispatcher"),
     ("handler", "承办单位 Handler"),
     ("supervisor", "督办 Supervisor"),
+    ("callback", "回访员 Callback agent"),
+    ("lead", "中心领导 Centre lead"),
 ]
+
+
+def lanes_of(d: Diagram) -> list[tuple[str, str]]:
+    """The lanes a diagram draws: those of LANES that hold one of its nodes."""
+    used = {n.lane for n in d.nodes.values()}
+    return [(lane, label) for lane, label in LANES if lane in used]
+
+
 SIZES = {"task": (100, 80), "event": (36, 36), "gateway": (50, 50)}
 COL_W, ROW_H, LANE_X, POOL_LABEL_W = 150, 110, 160, 30
 
@@ -676,7 +686,7 @@ class Layout:
             rows[n.lane] = max(rows[n.lane], n.row + (1 if n.kind != "boundaryEvent" else 0))
         self.lane_y: dict[str, tuple[int, int]] = {}
         y = 60
-        for lane, _ in LANES:
+        for lane, _ in lanes_of(d):
             h = max(rows[lane], 1) * ROW_H + 40
             self.lane_y[lane] = (y, h)
             y += h
@@ -753,7 +763,7 @@ def render(d: Diagram) -> str:
     w("  </bpmn:collaboration>")
     w(f'  <bpmn:process id="{d.key}" name={quoteattr(d.name)} isExecutable="true">')
     w(f'    <bpmn:laneSet id="LaneSet_{d.key}">')
-    for lane, label in LANES:
+    for lane, label in lanes_of(d):
         w(f'      <bpmn:lane id="Lane_{lane}" name="{lane}">')
         w(f"        <bpmn:documentation>{escape(label)}</bpmn:documentation>")
         for n in d.nodes.values():
@@ -817,7 +827,7 @@ def render(d: Diagram) -> str:
         f' height="{lay.height}" />'
     )
     w("      </bpmndi:BPMNShape>")
-    for lane, _ in LANES:
+    for lane, _ in lanes_of(d):
         y, h = lay.lane_y[lane]
         w(
             f'      <bpmndi:BPMNShape id="Lane_{lane}_di" bpmnElement="Lane_{lane}"'

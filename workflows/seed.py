@@ -72,6 +72,8 @@ USERS = [
     ("disp_jh", "江海区派单员 孙丽 Sun Li", Role.DISPATCHER, "D-JH"),
     ("disp_xh", "新会区派单员 周杰 Zhou Jie", Role.DISPATCHER, "D-XH"),
     ("sup1", "督办 刘洋 Liu Yang", Role.SUPERVISOR, "CITY"),
+    ("cb1", "回访员 许静 Xu Jing", Role.CALLBACK, "CITY"),
+    ("lead1", "中心领导 高明 Gao Ming", Role.LEAD, "CITY"),
     ("admin", "管理员 Administrator", Role.ADMIN, "CITY"),
     ("h_mr", "市场监管局 黄敏 Huang Min", Role.HANDLER, "B-MR"),
     ("h_hu", "住建局 吴磊 Wu Lei", Role.HANDLER, "B-HU"),

@@ -32,6 +32,8 @@ def _role_labels() -> dict[str, str]:
         Role.DISPATCHER: _("Dispatcher"),
         Role.HANDLER: _("Handler"),
         Role.SUPERVISOR: _("Supervisor"),
+        Role.CALLBACK: _("Callback agent"),
+        Role.LEAD: _("Centre lead"),
         Role.ADMIN: _("Administrator"),
     }
 

@@ -11,6 +11,8 @@ LANDING = {
     "dispatcher": "inbox.queues",
     "handler": "inbox.index",
     "supervisor": "supervision.overdue",
+    "callback": "inbox.index",
+    "lead": "inbox.index",
     "admin": "admin.index",
 }
 

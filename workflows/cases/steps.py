@@ -35,6 +35,9 @@ class Step(StrEnum):
     REVIEW_REPLY = "review_reply"  # 答复审核
     CALLBACK = "callback"  # 回访
     SUPERVISE = "supervise"  # 督办
+    COHANDLE = "cohandle"  # 协办: a co-handling unit sends its part to the lead
+    ANSWER_SUPERVISION = "answer_supervision"  # 督办回复: the unit answers a supervision order
+    LEAD_SUPERVISE = "lead_supervise"  # 领导督办: an ignored order reaches the centre's lead
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ STEP_LABELS: dict[Step, StepLabel] = {
     Step.REVIEW_REPLY: StepLabel("答复审核", "Review reply"),
     Step.CALLBACK: StepLabel("回访", "Call back"),
     Step.SUPERVISE: StepLabel("督办", "Supervise"),
+    Step.COHANDLE: StepLabel("协办", "Co-handle"),
+    Step.ANSWER_SUPERVISION: StepLabel("督办回复", "Answer supervision"),
+    Step.LEAD_SUPERVISE: StepLabel("领导督办", "Lead supervision"),
 }
 
 #: The element ids of the bundled diagrams' user tasks before tasks named their steps (each

@@ -45,10 +45,20 @@ class PolicyDefaults:
     return_: Limit
     extension_max: Limit = (10, "workdays")
     reopen: Limit = (5, "workdays")
+    #: the clocks of the centre's own tasks and of the side tasks (every human task has one)
+    dispatch: Limit = (2, "workhours")  # dispatch and re-dispatch
+    review: Limit = (1, "workdays")  # each review: return, extension, suspension, reply
+    callback: Limit = (3, "workdays")  # from the reply to the last callback attempt
+    callback_span: Limit = (2, "workdays")  # unreached attempts spread over at least this
+    supervision: Limit = (2, "workdays")  # a department's written answer to a supervision order
+    cohandle: Limit = (3, "workdays")  # a co-handling unit's part (shorter than the reply)
+    suspension_max: Limit = (30, "days")  # the longest a suspended case waits to resume
     warn_share: float = 0.8
     callback_required: bool = True
     review_required: bool = True
     max_returns: int = 3
+    #: unreached callback attempts before the case closes as "citizen not reached"
+    callback_attempts: int = 3
 
     def row(self) -> dict[str, Any]:
         """The columns of a ``DeadlinePolicy`` row, without case type and urgency."""
@@ -56,7 +66,13 @@ class PolicyDefaults:
         for name, column in LIMIT_FIELDS.items():
             value, unit = getattr(self, name)
             out[f"{column}_value"], out[f"{column}_unit"] = value, unit
-        for name in ("warn_share", "callback_required", "review_required", "max_returns"):
+        for name in (
+            "warn_share",
+            "callback_required",
+            "review_required",
+            "max_returns",
+            "callback_attempts",
+        ):
             out[name] = getattr(self, name)
         return out
 
@@ -79,6 +95,8 @@ class PolicyDefaults:
                 yield name, f"{getattr(self, name)!r} is not true or false"
         if not (_is_int(self.max_returns) and self.max_returns >= 0):
             yield "max_returns", f"{self.max_returns!r} is not a whole number >= 0"
+        if not (_is_int(self.callback_attempts) and self.callback_attempts >= 1):
+            yield "callback_attempts", f"{self.callback_attempts!r} is not a whole number >= 1"
 
 
 #: attribute -> policy column prefix (``return`` is a Python keyword)
@@ -88,12 +106,37 @@ LIMIT_FIELDS = {
     "return_": "return",
     "extension_max": "extension_max",
     "reopen": "reopen",
+    "dispatch": "dispatch",
+    "review": "review",
+    "callback": "callback",
+    "callback_span": "callback_span",
+    "supervision": "supervision",
+    "cohandle": "cohandle",
+    "suspension_max": "suspension_max",
 }
 #: the limits every type has at the higher urgencies (DOMAIN.md): urgent (water, power, gas,
 #: heating outage) within 24 hours, critical (life at risk) within 2 hours
 URGENCY_LIMITS: dict[str, dict[str, Limit]] = {
-    Urgency.URGENT: {"sign": (2, "hours"), "reply": (24, "hours"), "return_": (4, "hours")},
-    Urgency.CRITICAL: {"sign": (1, "hours"), "reply": (2, "hours"), "return_": (1, "hours")},
+    Urgency.URGENT: {
+        "sign": (2, "hours"),
+        "reply": (24, "hours"),
+        "return_": (4, "hours"),
+        "dispatch": (1, "hours"),
+        "review": (2, "hours"),
+        "callback": (1, "workdays"),
+        "supervision": (4, "hours"),
+        "cohandle": (12, "hours"),
+    },
+    Urgency.CRITICAL: {
+        "sign": (1, "hours"),
+        "reply": (2, "hours"),
+        "return_": (1, "hours"),
+        "dispatch": (1, "hours"),
+        "review": (1, "hours"),
+        "callback": (1, "workdays"),
+        "supervision": (2, "hours"),
+        "cohandle": (1, "hours"),
+    },
 }
 
 
@@ -269,11 +312,14 @@ def _is_text(value: Any) -> bool:
 def _normal(
     sign: Limit, reply: Limit, return_: Limit, *, callback: bool, review: bool
 ) -> dict[str, PolicyDefaults]:
+    # a co-handling unit answers in about half the lead's time, so the lead can use its part
+    cohandle = (max(1, reply[0] // 2), reply[1])
     return by_urgency(
         PolicyDefaults(
             sign=sign,
             reply=reply,
             return_=return_,
+            cohandle=cohandle,
             callback_required=callback,
             review_required=review,
         )

@@ -16,6 +16,8 @@ class Role(StrEnum):
     DISPATCHER = "dispatcher"  # 派单员
     HANDLER = "handler"  # 承办人
     SUPERVISOR = "supervisor"  # 督办
+    CALLBACK = "callback"  # 回访员: calls citizens back after the reply
+    LEAD = "lead"  # 中心领导 / 值班长: the centre's second level of supervision
     ADMIN = "admin"  # 管理员
 
 
