@@ -114,6 +114,41 @@ def user_task(
     return d.node(id, "userTask", name, lane, col, row, props=props)
 
 
+def clock(d: Diagram, task_id: str, limit: str, *, due: str | None = None) -> None:
+    """Give a user task its own clock from the case's policy: a yellow warning when
+    ``warn_share`` of the limit has passed and a red overdue at the limit, both
+    non-interrupting (the task stays with its owner; the timeline, the lists and the
+    notifications learn of it). The limit counts from when the task starts, unless ``due``
+    names a process variable holding the deadline (set by a script before the task, so that
+    the task keeps one deadline however often it is entered, e.g. callback attempts).
+
+    The overdue timer is the task's ``due_at`` (``effect`` task_overdue); ``clock`` names the
+    policy limit for the timeline and the events."""
+    host = d.nodes[task_id]
+    due_expr = due or f"after(policy['{limit}'])"
+    warn_expr = f"warn_time(now(), {due_expr}, policy['warn_share'], policy['{limit}']['unit'])"
+    for suffix, name, expr, effect, offset in (
+        ("warn", "预警 Warning", warn_expr, "task_warn", -0.25),
+        ("late", "超时 Late", due_expr, "task_overdue", 0.25),
+    ):
+        event_id = f"{task_id}_{suffix}"
+        d.node(
+            event_id,
+            "boundaryEvent",
+            name,
+            host.lane,
+            host.col + offset,
+            host.row,
+            attached_to=task_id,
+            timer=("timeDate", expr),
+            props={"effect": effect, "clock": limit},
+        )
+        end_id = f"end_{task_id}_{suffix}"
+        end_name = "已预警 Warned" if suffix == "warn" else "已超时 Overdue"
+        d.node(end_id, "endEvent", end_name, host.lane, host.col + offset + 0.45, host.row + 1)
+        d.flow(event_id, end_id)
+
+
 # -- the building blocks --------------------------------------------------------------------
 
 
@@ -187,6 +222,7 @@ def dispatch(d: Diagram, col: float) -> float:
         group="platform",
     )
     d.flow("intake_outcome", "dispatch", "派单 dispatch", id="flow_intake_dispatch")
+    clock(d, "dispatch", "dispatch")
     d.node(
         "set_deadlines",
         "scriptTask",

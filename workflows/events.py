@@ -31,6 +31,9 @@ class CaseEventKind(StrEnum):
     WARNING = "case.warning"
     SIGN_OVERDUE = "case.sign_overdue"
     OVERDUE = "case.overdue"
+    #: a task's own clock (``effect`` task_warn / task_overdue, ``clock`` names the limit)
+    TASK_WARNING = "task.warning"
+    TASK_OVERDUE = "task.overdue"
     MERGED_IN = "case.merged_in"
     CLOSED_WITH_MASTER = "case.closed_with_master"
     TASK_CLAIMED = "task.claimed"
@@ -40,6 +43,8 @@ class CaseEventKind(StrEnum):
 class Deadline(StrEnum):
     SIGN = "sign"  # 签收时限
     REPLY = "reply"  # 答复时限
+    #: a task's own clock: the policy limit it runs on (``dispatch``, ``review``, ...)
+    TASK = "task"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,9 +95,12 @@ class TaskCompleted(CaseEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class DeadlineWarned(CaseEvent):
-    """The reply deadline is near (the yellow card)."""
+    """A deadline is near (the yellow card): the reply's, or a task's own (``clock`` names
+    the policy limit the task runs on, ``step`` the task; both None for the reply)."""
 
     element_id: str
+    clock: str | None = None
+    step: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +109,9 @@ class DeadlinePassed(CaseEvent):
 
     deadline: Deadline
     element_id: str
+    #: for ``Deadline.TASK``: the policy limit the task ran on and the task's step
+    clock: str | None = None
+    step: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -293,7 +293,10 @@ def test_the_inbox_orders_by_urgency_and_fills_each_tasks_own_deadline(api, hotl
         (critical, "critical"),
         (routine, "normal"),
     ]
-    assert [t["due_at"] for t in items] == [None, None]  # dispatch has no timer yet
+    # each dispatch task is due by its urgency's dispatch limit (critical: 1 hour; normal: 2
+    # working hours), so the critical one, recorded later, is also due first
+    dues = [datetime.fromisoformat(t["due_at"]) for t in items]
+    assert clock.now() < dues[0] < dues[1]
 
     signed = dispatched(hotline_app, lead="B-MR", caller_phone="13900139000")
     [task] = api("handler").get("/api/v1/tasks").json["items"]

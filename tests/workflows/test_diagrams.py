@@ -1,5 +1,7 @@
 """The bundled diagrams and forms: valid, complete, and consistent with each other."""
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from lxml import etree
@@ -12,6 +14,9 @@ from workflows.cases.type_files import check_diagrams
 from workflows.cases.types import BUILTIN
 from workflows.forms import FormRegistry
 from workflows.hotline import expression_functions
+from workflows.policy.models import DeadlinePolicy
+from workflows.policy.service import policy_data
+from workflows.users.models import Role
 
 BPMN = sorted((ROOT / "bpmn").glob("*.bpmn"))
 FORMS = FormRegistry(ROOT / "forms")
@@ -48,13 +53,16 @@ def test_diagram_properties_name_real_things(path, clock):
     tree = etree.parse(str(path))
     statuses = {s.value for s in CaseStatus}
     lanes = {lane.get("name") for lane in tree.iterfind(".//bpmn:lane", NS)}
-    assert lanes == {"operator", "dispatcher", "handler", "supervisor"}
+    # every lane is a role's: the inbox routes a task to the role its lane names
+    assert lanes <= {str(r) for r in Role} and {"operator", "dispatcher", "handler"} <= lanes
     for prop in tree.iterfind(".//spiffworkflow:property", NS):
         name, value = prop.get("name"), prop.get("value")
         if name == "status":
             assert value in statuses, value
         elif name == "effect":
-            assert value in {"sign_overdue", "warn", "overdue"}, value
+            assert value in {"sign_overdue", "warn", "overdue", "task_warn", "task_overdue"}
+        elif name == "clock":
+            assert value in policy_data_keys(), value
         elif name == "outcome":
             assert value in {"answered", "not_accepted", "handled"}, value
     for task in tree.iterfind(".//bpmn:userTask", NS):
@@ -62,10 +70,23 @@ def test_diagram_properties_name_real_things(path, clock):
         assert "formKey" in keys, task.get("id")
 
 
+def policy_data_keys() -> set[str]:
+    """The limits a case's ``policy`` process data holds (what timers may read)."""
+    row = DeadlinePolicy(**BUILTIN.policy_rows()[0])
+    return {k for k, v in policy_data(row).items() if isinstance(v, dict) and "unit" in v}
+
+
 def test_no_deadline_is_hard_coded_in_a_diagram():
-    """Timers read deadlines computed from the policy table, never literal durations."""
+    """Timers read deadlines computed from the policy table, never literal durations: a
+    variable a script computed from it, or an expression over ``policy[...]`` limits."""
+    limits = policy_data_keys()
     for path in BPMN:
         tree = etree.parse(str(path))
         for tag in ("timeDuration", "timeDate", "timeCycle"):
             for node in tree.iterfind(f".//bpmn:{tag}", NS):
-                assert node.text.strip() in {"sign_due", "warn_at", "reply_due"}, (path, node.text)
+                text = node.text.strip()
+                if re.fullmatch(r"[a-z_]+", text):
+                    continue  # a deadline variable (sign_due, warn_at, reply_due, ...)
+                assert not re.search(r"['\"]P[T0-9]|\d+\s*\)", text), (path, text)
+                used = set(re.findall(r"policy\['([a-z_]+)'\]", text))
+                assert used and used - {"warn_share"} <= limits, (path, text)

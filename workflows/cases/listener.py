@@ -42,7 +42,7 @@ from ..events import (
 from .enums import CLOCK_RUNNING, CaseStatus, DueState, can_move
 from .models import Case, CaseDepartment
 from .process import element_properties
-from .steps import Step, step_of
+from .steps import TASK_OVERDUE, TASK_WARN, Step, step_of
 
 #: process data key -> case column, copied after every step when present in the data
 MIRRORED_DATES = (
@@ -107,6 +107,8 @@ class CaseMirror:
             elif effect == "warn":
                 self._event(session, case, CaseEventKind.WARNING, step)
                 events.add(DeadlineWarned, element_id=element.element_id)
+            elif effect in (TASK_WARN, TASK_OVERDUE):
+                self._task_clock(session, case, step, events, element, effect)
             elif element.kind == "UserTask" and events.wanted(TaskCompleted):
                 events.add(
                     TaskCompleted,
@@ -139,6 +141,36 @@ class CaseMirror:
             )
             if kind == Step.SUPERVISE:
                 events.add(SupervisionOpened, task_id=ready.task_id, element_id=ready.element_id)
+
+    def _task_clock(
+        self,
+        session: Session,
+        case: Case,
+        step: StepResult,
+        events: _Events,
+        element: Any,
+        effect: str,
+    ) -> None:
+        """A task's own clock fired (a boundary timer with ``effect`` task_warn or
+        task_overdue): recorded on the case's timeline with the task it ran on, and published
+        as the yellow or red deadline of that task."""
+        props = element_properties(step.workflow, element.element_id)
+        host = _attached_to(step.workflow, element.element_id)
+        task_step = _step_of(step.workflow, host) if host else None
+        clock = props.get("clock") or None
+        payload = {"element": element.element_id, "task": host, "step": task_step, "clock": clock}
+        if effect == TASK_WARN:
+            self._event(session, case, CaseEventKind.TASK_WARNING, step, payload)
+            events.add(DeadlineWarned, element_id=element.element_id, clock=clock, step=task_step)
+        else:
+            self._event(session, case, CaseEventKind.TASK_OVERDUE, step, payload)
+            events.add(
+                DeadlinePassed,
+                deadline=Deadline.TASK,
+                element_id=element.element_id,
+                clock=clock,
+                step=task_step,
+            )
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -337,6 +369,19 @@ def _step_of(workflow: Any, element_id: str) -> str | None:
         task_spec = spec.task_specs.get(element_id)
         if task_spec is not None:
             return step_of(task_spec)
+    return None
+
+
+def _attached_to(workflow: Any, element_id: str) -> str | None:
+    """The id of the task a boundary event is attached to."""
+    for spec in (workflow.spec, *getattr(workflow, "subprocess_specs", {}).values()):
+        task_spec = spec.task_specs.get(element_id)
+        if task_spec is not None:
+            # a boundary event's input is its task's event split, whose main child is the task
+            for split in task_spec.inputs:
+                host = getattr(split, "main_child_task_spec", None)
+                if host is not None:
+                    return getattr(host, "bpmn_id", None) or host.name
     return None
 
 

@@ -128,7 +128,9 @@ def _names_steps(process_spec: Any) -> bool:
 
 
 #: the ``effect`` of the timers that are a deadline passing (the yellow ``warn`` only warns)
-DEADLINE_EFFECTS = frozenset({"sign_overdue", "overdue"})
+DEADLINE_EFFECTS = frozenset({"sign_overdue", "overdue", "task_overdue"})
+#: the ``effect`` of a task's own clock (``clock`` names its policy limit): yellow, then red
+TASK_WARN, TASK_OVERDUE = "task_warn", "task_overdue"
 
 
 def is_deadline(timer_spec: Any) -> bool:
