@@ -16,6 +16,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
@@ -137,16 +138,19 @@ def ready_task(
     deadline_of: DeadlineOf | None = None,
 ) -> ReadyTask:
     """The projection of one ready human task; its due date is its earliest deadline timer
-    (see :func:`is_deadline_timer`)."""
+    (see :func:`is_deadline_timer`). An instance of a multi-instance task has the timers
+    attached to the whole task."""
     spec = task.task_spec
     props = task_properties(task)
     due = None
-    parent = task.parent
+    host, parent = task, task.parent
+    if parent is not None and isinstance(parent.task_spec, LoopTask):
+        host, parent = parent, parent.parent
     if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
         dues = [
             d
             for sibling in parent.children
-            if sibling is not task
+            if sibling is not host
             and is_deadline_timer(sibling, deadline_of)
             and (d := timer_due(sibling)) is not None
         ]
@@ -250,7 +254,9 @@ def sync(
     )
     closed = []
     for task_id in before.tasks.keys() - after.tasks.keys():
-        task = workflow.get_task_from_id(uuid.UUID(task_id))
+        # gone from the tree: a terminate end event drops the open instances of a
+        # multi-instance task (their rows are cancelled)
+        task = _find(workflow, task_id)
         done = task is not None and task.state == TaskState.COMPLETED
         closed.append(("completed" if done else "cancelled", at, actor if done else None, task_id))
     sql.many(conn, "close_task", closed)
@@ -275,7 +281,7 @@ def sync(
     sql.many(conn, "move_timer", moved)
     closed_timers = []
     for tid in before.timers.keys() - after.timers.keys():
-        task = workflow.get_task_from_id(uuid.UUID(tid))
+        task = _find(workflow, tid)
         if task is None:
             done = False
         elif isinstance(task.task_spec.event_definition, ClockedCycleTimer):

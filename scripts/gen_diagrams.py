@@ -54,6 +54,9 @@ class Node:
     interrupting: bool = False
     default: str | None = None  # gateways: id of the default flow
     terminate: bool = False
+    #: a parallel multi-instance task: (the process variable holding the collection, the
+    #: name each instance's item gets in its data)
+    each: tuple[str, str] | None = None
 
 
 @dataclass
@@ -674,10 +677,52 @@ def review_callback_close(d: Diagram, col: float, *, review: bool) -> None:
     d.flow("close", "end_closed")
 
 
+COHANDLE_SCRIPT = """cohandle_new = [c for c in co_departments or [] if c not in cohandle_asked]
+cohandle_asked = cohandle_asked + cohandle_new"""
+
+
+def cohandling(d: Diagram, *, after: str, before: str, col: float) -> None:
+    """Co-handling units (协办) each get a task to send their part to the lead, with their
+    own (shorter) clock, on a branch of their own that never holds up the case: the closing
+    end event terminates it. Inserted on the main path between ``after`` and ``before``; only
+    the units not asked on an earlier pass (a re-dispatch after a return) get a new task."""
+    d.flows = [f for f in d.flows if (f.source, f.target) != (after, before)]
+    d.node(
+        "cohandle_units",
+        "scriptTask",
+        "协办单位 Co-handling units",
+        "dispatcher",
+        col + 0.8,
+        row=2,
+        script=COHANDLE_SCRIPT,
+    )
+    d.node("cohandle_fork", "parallelGateway", "并行 Fork", "dispatcher", col + 1.5, row=2)
+    task = user_task(
+        d,
+        "cohandle",
+        "协办 Co-handle",
+        "handler",
+        col + 2,
+        step="cohandle",
+        form="common/cohandle",
+        status=None,
+        group="cohandle_department",
+    )
+    task.each = ("cohandle_new", "cohandle_department")
+    clock(d, "cohandle", "cohandle")
+    d.node("end_cohandled", "endEvent", "协办完毕 Co-handled", "handler", col + 3)
+    d.flow(after, "cohandle_units")
+    d.flow("cohandle_units", "cohandle_fork")
+    d.flow("cohandle_fork", before)
+    d.flow("cohandle_fork", "cohandle")
+    d.flow("cohandle", "end_cohandled")
+
+
 def full_case(key: str, name: str, *, suspension: bool, review: bool, extension: bool = True):
     d = Diagram(key, name)
     intake(d)
     col = dispatch(d, 2)
+    cohandling(d, after="set_deadlines", before="lead_is_platform", col=3)
     col = sign_and_return(d, col)
     col = handle(d, col, extension=extension, suspension=suspension)
     review_callback_close(d, col, review=review)
@@ -835,6 +880,12 @@ def render(d: Diagram) -> str:
             w(f'      <bpmn:terminateEventDefinition id="{n.id}_terminate" />')
         if n.script:
             w(f"      <bpmn:script>{escape(n.script)}</bpmn:script>")
+        if n.each:
+            collection, item = n.each
+            w("      <bpmn:multiInstanceLoopCharacteristics>")
+            w(f"        <bpmn:loopDataInputRef>{collection}</bpmn:loopDataInputRef>")
+            w(f'        <bpmn:inputDataItem id="{item}" name="{item}" />')
+            w("      </bpmn:multiInstanceLoopCharacteristics>")
         w(f"    </bpmn:{n.kind}>")
     for f in d.flows:
         name = f" name={quoteattr(f.name)}" if f.name else ""

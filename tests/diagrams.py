@@ -23,6 +23,10 @@ def renamed(xml: bytes, prefix: str = "n") -> tuple[bytes, dict[str, str]]:
     Returns the document and the old id -> new id mapping."""
     root = etree.fromstring(xml)
     keep = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")} | {root.get("id")}
+    # a multi-instance item's id is the variable its instances read (SpiffWorkflow's
+    # TaskDataReference), like the process variables the scripts name: not a drawing's id
+    for tag in ("inputDataItem", "outputDataItem"):
+        keep |= {el.get("id") for el in root.iter(f"{{{BPMN_NS}}}{tag}")}
     elements = [el for el in root.iter() if isinstance(el.tag, str) and el.get("id")]
     mapping = {
         el.get("id"): f"{prefix}{i:03d}"

@@ -3,6 +3,7 @@
 from .api.models import ApiToken, IdempotencyRecord
 from .calendar.models import CalendarDay
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
+from .cohandling.models import CohandlingPart
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
@@ -20,6 +21,7 @@ __all__ = [
     "CaseDepartment",
     "CaseNote",
     "Channel",
+    "CohandlingPart",
     "DeadlinePolicy",
     "Department",
     "DispatchRule",

@@ -14,6 +14,7 @@ from workflows.cases import flows
 from workflows.cases.models import Case, CaseDepartment, CaseNote
 from workflows.cases.reads import element_markers
 from workflows.cases.service import can_act, get_case, visible_cases
+from workflows.cohandling.service import cohandling_of
 from workflows.errors import DomainError, FormInvalid
 from workflows.users.models import Role, User
 
@@ -182,6 +183,9 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         diagram=diagram,
         definition=definition,
         can_merge=g.user.role in {str(r) for r in MERGERS},
+        cohandling=cohandling_of(session, case=case, now=now)
+        if any(role == "co" for role, _id in departments)
+        else None,
         note_form=forms.get("note_form") or {},
         merge_form=forms.get("merge_form") or {},
     ), status

@@ -15,6 +15,7 @@ from workflows.cases import service as cases
 from workflows.cases.inbox import inbox_count, inbox_counts
 from workflows.cases.models import Case, CaseDepartment
 from workflows.cases.steps import Step
+from workflows.cohandling.service import cohandling_of
 from workflows.departments.models import Department
 from workflows.departments.service import by_code
 from workflows.dispatch.service import suggest_department
@@ -203,6 +204,7 @@ def task(task_id: str):
         else:
             return _done(task, case, values)
     steps = case_steps(case, context, lang)
+    co = _co_departments(case)
     return render_template(
         "inbox/task.html",
         task=task,
@@ -216,7 +218,8 @@ def task(task_id: str):
         steps=steps,
         replies=[s for s in steps if s["reply"]],
         lead=session.get(Department, case.lead_department_id) if case.lead_department_id else None,
-        co=_co_departments(case),
+        co=co,
+        cohandling=cohandling_of(session, case=case, now=hotline.clock.now()) if co else None,
         area=by_code(session, case.area) if case.area else None,
         suggested=_suggestion(task, case),
         returned=_returned(task, case),

@@ -18,6 +18,7 @@ from engine.errors import ConflictError, NotFound
 from engine.models import HumanTask
 from engine.runtime import StepResult
 
+from ..cohandling import service as cohandling
 from ..departments import service as departments
 from ..dispatch.service import categories, suggest_department
 from ..errors import DomainError, Forbidden, FormInvalid
@@ -186,6 +187,7 @@ def open_case(
             "reopen_count": 0,
             "replied_at": None,
             "paused_at": None,
+            "cohandle_asked": [],  # co-handling units given a task so far
         }
         process = hotline.case_types[case.case_type].process
         try:
@@ -255,7 +257,7 @@ def complete_task(
             lead = departments.by_code(session, clean["lead_department"])
             clean["lead_is_platform"] = bool(lead and lead.is_platform and lead.parent_id)
         try:
-            return hotline.runtime.complete_task(
+            result = hotline.runtime.complete_task(
                 session,
                 task_id,
                 data=clean,
@@ -266,6 +268,17 @@ def complete_task(
             # A deadline timer took the task first: the engine saved the timer's effect and
             # the rejected input; commit them (leave the block normally), then say so.
             conflict = exc
+        else:
+            if task.kind == Step.COHANDLE:
+                cohandling.record_part(
+                    session,
+                    case=case,
+                    task=task,
+                    text=str(clean.get("cohandle_text") or ""),
+                    author=user.username,
+                    at=hotline.clock.now(),
+                )
+            return result
     raise conflict
 
 
@@ -311,6 +324,10 @@ def _rule_errors(
         errors["co_departments"] = [
             _msg(lang, "协办单位不能包含主办单位", "the lead department cannot also co-handle")
         ]
+    if task.kind == Step.HANDLE and data.get("action") in (None, "reply"):
+        waiting = cohandling.cohandling_of(session, case=case, now=now).waiting_for
+        if waiting:
+            errors["reply_text"] = [_waiting_message(waiting, hotline, lang)]
     limit = (policy.get("extension_max") or {}).get("value", 10)
     used = _process_value(session, hotline, case, "extension_days_total", 0)
     if data.get("action") == "request_extension":
@@ -350,6 +367,29 @@ def _rule_errors(
                 )
             ]
     return errors
+
+
+def _waiting_message(waiting: list[cohandling.Pending], hotline: Hotline, lang: str) -> str:
+    """Why the lead cannot reply yet: the co-handling units still to answer, each with the
+    deadline after which the lead need not wait for it."""
+
+    def by(p: cohandling.Pending) -> str:
+        if p.due_at is None:
+            return p.department_label(lang)
+        local = p.due_at.astimezone(hotline.tz).strftime("%Y-%m-%d %H:%M")
+        return _msg(
+            lang,
+            f"{p.department_label(lang)}（{local} 前）",
+            f"{p.department_label(lang)} (by {local})",
+        )
+
+    units = _msg(lang, "、", ", ").join(by(p) for p in waiting)
+    return _msg(
+        lang,
+        f"协办单位尚未反馈协办意见：{units}。请待其反馈或逾期后再答复",
+        f"co-handling units have not sent their part yet: {units}. Reply once they have "
+        "answered or their deadline has passed",
+    )
 
 
 def task_defaults(session: Session, hotline: Hotline, *, task: HumanTask, case: Case) -> dict:

@@ -159,6 +159,9 @@ class CaseMirror:
         task_step = _step_of(step.workflow, host) if host else None
         clock = props.get("clock") or None
         payload = {"element": element.element_id, "task": host, "step": task_step, "clock": clock}
+        if task_step == Step.COHANDLE:
+            # one clock for the units asked together: name those it caught still to answer
+            payload["pending"] = _cohandle_pending(step, effect)
         if effect == TASK_WARN:
             self._event(session, case, CaseEventKind.TASK_WARNING, step, payload)
             events.add(DeadlineWarned, element_id=element.element_id, clock=clock, step=task_step)
@@ -368,8 +371,21 @@ def _step_of(workflow: Any, element_id: str) -> str | None:
     for spec in (workflow.spec, *getattr(workflow, "subprocess_specs", {}).values()):
         task_spec = spec.task_specs.get(element_id)
         if task_spec is not None:
+            # a multi-instance task: its instances' spec carries the properties
+            inner = getattr(task_spec, "task_spec", None)
+            if isinstance(inner, str) and inner in spec.task_specs:
+                task_spec = spec.task_specs[inner]
             return step_of(task_spec)
     return None
+
+
+def _cohandle_pending(step: StepResult, effect: str) -> list[str]:
+    """The co-handling units whose task a co-handling clock caught unanswered: the ready
+    co-handling tasks whose deadline (or, for the warning, whose yellow share) has come."""
+    ready = [r for r in step.ready if r.kind == Step.COHANDLE and r.candidate_group]
+    if effect == TASK_OVERDUE:
+        ready = [r for r in ready if r.due_at is not None and r.due_at <= step.at]
+    return sorted({r.candidate_group for r in ready if r.candidate_group})
 
 
 def _attached_to(workflow: Any, element_id: str) -> str | None:
@@ -377,11 +393,12 @@ def _attached_to(workflow: Any, element_id: str) -> str | None:
     for spec in (workflow.spec, *getattr(workflow, "subprocess_specs", {}).values()):
         task_spec = spec.task_specs.get(element_id)
         if task_spec is not None:
-            # a boundary event's input is its task's event split, whose main child is the task
+            # a boundary event's input is its task's event split, whose other outputs are
+            # the task and its other boundary events (SpiffWorkflow 3.2 keeps no pointer)
             for split in task_spec.inputs:
-                host = getattr(split, "main_child_task_spec", None)
-                if host is not None:
-                    return getattr(host, "bpmn_id", None) or host.name
+                for host in getattr(split, "outputs", ()):
+                    if not hasattr(host, "event_definition"):
+                        return getattr(host, "bpmn_id", None) or host.name
     return None
 
 
