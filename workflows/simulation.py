@@ -28,6 +28,7 @@ from engine.models import HumanTask, Timer
 from .cases import flows as cases
 from .cases.models import Case
 from .cases.steps import Step
+from .cohandling.service import cohandling_of
 from .departments.models import Department
 from .departments.service import by_code, children
 from .dispatch.models import DispatchRule
@@ -68,6 +69,9 @@ class Rates:
     redo: float = 0.05
     unsatisfied: float = 0.08
     duplicate: float = 0.02
+    #: dispatches naming a co-handling unit; co-handlers answering after their own deadline
+    cohandle: float = 0.1
+    cohandle_late: float = 0.2
 
 
 @dataclass
@@ -279,12 +283,14 @@ class Simulation:
         suggested = suggest_department(self.session, category=category, area=area)
         self.session.rollback()
         lead = suggested.code if suggested else r.choice(["B-UM", "B-MR"])
-        co = [r.choice(["B-UM", "B-HU", "B-MR"])] if r.random() < 0.1 else []
+        co = [r.choice(["B-UM", "B-HU", "B-MR"])] if r.random() < self.rates.cohandle else []
         co = [c for c in co if c != lead]
         if not self._do(
             number, Step.DISPATCH, "disp1", {"lead_department": lead, "co_departments": co}
         ):
             return
+        for code in co:
+            self._plan_cohandle(number, code)
         dept = self.departments[lead]
         if dept.is_platform and dept.parent_id:
             street = r.choice(children(self.session, parent=dept))
@@ -357,6 +363,58 @@ class Simulation:
         ):
             self._later(lambda: self._sign(number, lead), hours=self._sign_delay(number))
 
+    def _cohandle_task(self, number: str, code: str) -> HumanTask | None:
+        self.session.expire_all()
+        task = self.session.scalars(
+            select(HumanTask)
+            .join(Case, Case.instance_id == HumanTask.instance_id)
+            .where(
+                Case.number == number,
+                HumanTask.kind == Step.COHANDLE,
+                HumanTask.candidate_group == code,
+                HumanTask.state == "ready",
+            )
+        ).first()
+        self.session.rollback()
+        return task
+
+    def _plan_cohandle(self, number: str, code: str) -> None:
+        """A co-handling unit sends its part within its own deadline, or (at the
+        ``cohandle_late`` rate) after it, so its clock turns red."""
+        r = self.random
+        task = self._cohandle_task(number, code)
+        if task is None or task.due_at is None:
+            return
+        left = (task.due_at - self.clock.now()).total_seconds() / 3600
+        if r.random() < self.rates.cohandle_late:
+            hours = max(0.0, left) + r.uniform(2, 48)
+        else:
+            hours = max(0.1, left * r.uniform(0.1, 0.9))
+        self._later(lambda: self._cohandle(number, code), hours=hours)
+
+    def _cohandle(self, number: str, code: str) -> None:
+        task = self._cohandle_task(number, code)
+        if task is None:  # the case closed meanwhile
+            return
+        cases.complete_task(
+            self.session,
+            self.hotline,
+            task_id=task.task_id,
+            data={"cohandle_text": "本单位已配合现场核查，情况已反馈主办单位"},
+            user=self.users[self._handler_for(code)],
+        )
+        self.report.steps += 1
+
+    def _waiting_for_cohandlers(self, number: str) -> datetime | None:
+        """When the last co-handling unit the lead must wait for falls due (None: none)."""
+        case = self._case(number)
+        if case is None:
+            return None
+        waiting = cohandling_of(self.session, case=case, now=self.clock.now()).waiting_for
+        self.session.rollback()
+        dues = [p.due_at for p in waiting if p.due_at is not None]
+        return max(dues) if dues else None
+
     def _case(self, number: str) -> Case | None:
         self.session.expire_all()
         case = self.session.scalars(select(Case).where(Case.number == number)).first()
@@ -388,6 +446,11 @@ class Simulation:
     def _reply(self, number: str, dept: str) -> None:
         form = self._handle_form(number)
         if form is None:
+            return
+        wait = self._waiting_for_cohandlers(number)
+        if wait is not None:  # the lead replies with the co-handlers' parts, or once late
+            hours = (wait - self.clock.now()).total_seconds() / 3600
+            self._later(lambda: self._reply(number, dept), hours=max(0.1, hours) + 0.1)
             return
         data: dict[str, Any] = {
             "reply_text": "经核查已处理，并已答复市民",

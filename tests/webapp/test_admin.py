@@ -101,12 +101,12 @@ def complaint_v2(name: str = "派单 Dispatch (v2)") -> str:
     """complaint.bpmn with the dispatch task renamed and a script task added after deadlines."""
     xml = COMPLAINT.replace('name="派单 Dispatch"', f'name="{name}"', 1)
     xml = xml.replace(
-        '<bpmn:sequenceFlow id="flow_set_deadlines_to_lead_is_platform" '
-        'sourceRef="set_deadlines" targetRef="lead_is_platform" />',
-        '<bpmn:sequenceFlow id="flow_set_deadlines_to_lead_is_platform" '
-        'sourceRef="set_deadlines" targetRef="note_dispatch" />'
+        '<bpmn:sequenceFlow id="flow_cohandle_fork_to_lead_is_platform" '
+        'sourceRef="cohandle_fork" targetRef="lead_is_platform" />',
+        '<bpmn:sequenceFlow id="flow_cohandle_fork_to_lead_is_platform" '
+        'sourceRef="cohandle_fork" targetRef="note_dispatch" />'
         '<bpmn:scriptTask id="note_dispatch" name="记录派单 Note dispatch">'
-        "<bpmn:incoming>flow_set_deadlines_to_lead_is_platform</bpmn:incoming>"
+        "<bpmn:incoming>flow_cohandle_fork_to_lead_is_platform</bpmn:incoming>"
         "<bpmn:outgoing>flow_note_dispatch</bpmn:outgoing>"
         "<bpmn:script>dispatch_noted = True</bpmn:script></bpmn:scriptTask>"
         '<bpmn:sequenceFlow id="flow_note_dispatch" sourceRef="note_dispatch" '
@@ -296,7 +296,7 @@ def test_the_diff_shows_added_and_changed_elements(as_role):
     changed = re.findall(r'<tr class="changed">.*?</tr>', page, re.S)
     dispatch = next(row for row in changed if "<code>dispatch</code>" in row)
     assert "派单 Dispatch (v2)" in dispatch
-    flow = next(row for row in changed if "flow_set_deadlines_to_lead_is_platform" in row)
+    flow = next(row for row in changed if "flow_cohandle_fork_to_lead_is_platform" in row)
     assert "lead_is_platform" in flow and "note_dispatch" in flow
     assert client.get("/admin/definitions/complaint/diff?from=1&to=9").status_code == 400
 

@@ -170,6 +170,9 @@ def test_the_closed_loop_through_the_pages(hotline_app, as_role, clock):
     assert case_row(hotline_app, number).status == "in_progress"
 
     clock.advance(timedelta(days=1))
+    h_um = as_role("handler", "h_um")  # the co-handling unit sends its part first
+    co_page = task_link(h_um.get("/inbox").get_data(as_text=True), number)
+    assert submit(h_um, co_page, {"cohandle_text": "已劝离门前占道摊贩"}).status_code == 303
     page = task_link(h_mr.get("/inbox").get_data(as_text=True), number)
     response = submit(
         h_mr,

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from workflows.cases import service as cases
+from workflows.cases.models import Case
 from workflows.cohandling.service import cohandling_of
 from workflows.errors import Forbidden, FormInvalid
 from workflows.events import CaseEventKind
@@ -187,3 +188,34 @@ def test_cohandling_on_time_per_department(city):
     assert (by_code["B-HU"].numerator, by_code["B-HU"].denominator) == (1, 2)
     assert (by_code["B-UM"].numerator, by_code["B-UM"].denominator) == (0, 1)
     assert "B-MR" not in by_code
+
+
+@pytest.mark.parametrize("mode", ["straight"])
+def test_the_simulator_asks_co_handlers_and_some_answer_late(hotline, database):
+    from sqlalchemy import select
+
+    from engine.models import HumanTask
+    from workflows.cohandling.models import CohandlingPart
+    from workflows.simulation import Rates, Simulation
+
+    rates = Rates(cohandle=1.0, cohandle_late=0.4, answered=0.1, return_=0, duplicate=0)
+    report = Simulation(hotline, database.session, seed=3, rates=rates).run(cases=30, days=12)
+    assert report.cases == 30
+    with database.session() as session:
+        parts = list(session.scalars(select(CohandlingPart)))
+        tasks = list(session.scalars(select(HumanTask).where(HumanTask.kind == "cohandle")))
+    assert len(tasks) >= 10
+    assert any(p.on_time for p in parts) and any(not p.on_time for p in parts)
+    assert report.statuses["closed"] > 0
+    # the leads waited: each reply came after every co-handler's part, or after its deadline
+    with database.session() as session:
+        replied = dict(
+            session.execute(
+                select(Case.instance_id, Case.replied_at).where(Case.replied_at.is_not(None))
+            ).all()
+        )
+    checked = [t for t in tasks if t.instance_id in replied]
+    assert checked
+    for task in checked:
+        at = replied[task.instance_id]
+        assert (task.completed_at is not None and task.completed_at <= at) or task.due_at <= at

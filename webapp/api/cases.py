@@ -24,7 +24,14 @@ from .auth import roles
 from .blueprint import ApiBlueprint
 from .etags import check_if_match, etag_of
 from .idempotency import atomic
-from .present import case_data, case_etag, cases_data, json_response, page_data
+from .present import (
+    case_data,
+    case_detail,
+    case_etag,
+    cases_data,
+    json_response,
+    page_data,
+)
 from .requests import json_object
 
 blp = ApiBlueprint(
@@ -90,7 +97,7 @@ class Cases(MethodView):
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Intake"}}},
         }
     )
-    @blp.response(201, s.CaseSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(201, s.CaseDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
     @atomic()
     def post(self, _headers):
         """Intake: record a call as a case (operators). The fields are the intake form's;
@@ -99,9 +106,9 @@ class Cases(MethodView):
         case = flows.open_case(
             db.session, get_hotline(), data=data, actor=g.user.username, lang=lang()
         )
-        body = case_data(case)
+        hotline = get_hotline()
         return json_response(
-            body,
+            case_detail(case, hotline.clock.now()),
             201,
             etag=case_etag(case),
             location=url_for("api-cases.Case", number=case.number),
@@ -110,12 +117,13 @@ class Cases(MethodView):
 
 @blp.route("/<number>")
 class Case(MethodView):
-    @blp.response(200, s.CaseSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(200, s.CaseDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
     def get(self, number: str):
-        """One case, with its ETag (send it back as If-Match when you change the case)."""
+        """One case, with its ETag (send it back as If-Match when you change the case), and
+        its co-handling: the parts the co-handling units sent, the units still to answer."""
         case = _visible(number)
-        data = case_data(case)
-        return json_response(data, etag=etag_of(data))
+        # the ETag is the case's own representation's, as If-Match checks it
+        return json_response(case_detail(case, get_hotline().clock.now()), etag=case_etag(case))
 
 
 @blp.route("/<number>/history")

@@ -13,11 +13,12 @@ from engine.models import HumanTask
 from workflows.cases.models import Case, CaseDepartment
 from workflows.cases.reads import instance_version
 from workflows.cases.service import can_act
+from workflows.cohandling.service import cohandling_of
 from workflows.departments.models import Department
 
 from ..extensions import db
 from .etags import etag_of
-from .schemas import CaseSchema, TaskSchema
+from .schemas import CaseSchema, CohandlingSchema, TaskSchema
 
 CASE_FIELDS = (
     "number",
@@ -64,6 +65,7 @@ CASE_FIELDS = (
 )
 _case_schema = CaseSchema()
 _task_schema = TaskSchema()
+_cohandling_schema = CohandlingSchema()
 
 
 def department_codes() -> dict[int, str]:
@@ -120,6 +122,36 @@ def cases_data(cases: Iterable[Case]) -> list[dict[str, Any]]:
 
 def case_data(case: Case) -> dict[str, Any]:
     return cases_data([case])[0]
+
+
+def cohandling_data(case: Case, now: Any) -> dict[str, Any]:
+    """The co-handling units' parts and the units still to answer (the case detail)."""
+    found = cohandling_of(db.session, case=case, now=now)
+    return _cohandling_schema.dump(
+        {
+            "parts": [
+                {
+                    "department": p.department_code,
+                    "text": p.text,
+                    "author": p.author,
+                    "answered_at": p.answered_at,
+                    "due_at": p.due_at,
+                    "on_time": p.on_time,
+                }
+                for p in found.parts
+            ],
+            "pending": [
+                {"department": p.department_code, "due_at": p.due_at, "overdue": p.overdue}
+                for p in found.pending
+            ],
+        }
+    )
+
+
+def case_detail(case: Case, now: Any) -> dict[str, Any]:
+    """One case as its own page in the API shows it: its representation and its
+    co-handling (the ETag stays the representation's: :func:`case_etag`)."""
+    return {**case_data(case), "cohandling": cohandling_data(case, now)}
 
 
 def case_etag(case: Case) -> str:

@@ -199,6 +199,40 @@ class CaseSchema(ma.Schema):
     merged_into = Nullable(fields.String, required=True)
 
 
+class CohandlingPartSchema(ma.Schema):
+    department = fields.String(required=True, metadata={"description": "a department code"})
+    text = fields.String(required=True)
+    author = fields.String(required=True)
+    answered_at = LocalDateTime(required=True)
+    due_at = Nullable(LocalDateTime, required=True)
+    on_time = fields.Boolean(required=True)
+
+
+class CohandlingPendingSchema(ma.Schema):
+    department = fields.String(required=True, metadata={"description": "a department code"})
+    due_at = Nullable(LocalDateTime, required=True)
+    overdue = fields.Boolean(
+        required=True,
+        metadata={"description": "past its deadline: the lead may reply without its part"},
+    )
+
+
+class CohandlingSchema(ma.Schema):
+    parts = fields.List(fields.Nested(CohandlingPartSchema), required=True)
+    pending = fields.List(fields.Nested(CohandlingPendingSchema), required=True)
+
+
+class CaseDetailSchema(CaseSchema):
+    cohandling = fields.Nested(
+        CohandlingSchema,
+        required=True,
+        metadata={
+            "description": "the parts the co-handling units sent the lead, and the units "
+            "still to answer with their deadlines"
+        },
+    )
+
+
 class CasePageSchema(PageSchema):
     items = fields.List(fields.Nested(CaseSchema), required=True)
 
