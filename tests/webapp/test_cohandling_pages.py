@@ -61,7 +61,7 @@ def test_the_co_handler_answers_in_its_inbox_and_the_lead_sees_the_part(hotline_
     assert "住房和城乡建设局" in field and "2026-03-09 23:59" in field  # still pending, in time
     assert "城市管理和综合执法局" not in field  # it answered
     parts = re.search(r'<section class="panel" id="cohandling">.*?</section>', html, re.S).group(0)
-    assert PART in parts and "按时" in parts and "h_um" in parts
+    assert PART in parts and "按时" in parts and "城管局 郑军" in parts
     assert "住房和城乡建设局" in parts  # still to answer, with its deadline
 
     case_page = as_role("supervisor").get(f"/cases/{number}").get_data(as_text=True)
@@ -77,3 +77,18 @@ def test_the_case_page_in_english_names_late_units(hotline_app, as_role, clock):
     parts = re.search(r'<section class="panel" id="cohandling">.*?</section>', html, re.S).group(0)
     assert "Urban Management Bureau" in parts
     assert "overdue: the lead need not wait for it" in parts
+
+
+def test_the_kpi_page_counts_a_late_co_handler_against_its_unit(hotline_app, as_role, clock):
+    on_time = dispatched(hotline_app, co=("B-UM",))
+    dispatched(hotline_app, co=("B-UM",))  # this one stays silent
+    h_um = as_role("handler", "h_um")
+    co_page = task_link(h_um.get("/inbox").get_data(as_text=True), on_time)
+    assert submit(h_um, co_page, {"cohandle_text": PART}).status_code == 303
+    clock.advance(timedelta(days=8))  # past the silent one's deadline
+    html = as_role("supervisor").get("/kpi").get_data(as_text=True)
+    table = re.search(r'<table class="kpi" id="cohandling">.*?</table>', html, re.S).group(0)
+    row = re.search(r'<tr data-department="B-UM">.*?</tr>', table, re.S).group(0)
+    assert "城市管理和综合执法局" in row and "50.0%" in row
+    assert '<td class="numerator">1</td>' in row and '<td class="denominator">2</td>' in row
+    assert "协办按时反馈率" in html

@@ -12,7 +12,7 @@ from workflows.cases.enums import OPEN
 from workflows.cases.models import Case
 from workflows.cases.ordering import case_order
 from workflows.cases.service import visible_cases
-from workflows.kpi.service import count_overdue_now, overdue_now
+from workflows.kpi.service import cohandling_on_time, count_overdue_now, overdue_now
 from workflows.users.models import Role
 
 from ..cases.labels import Labels, yes_no
@@ -162,4 +162,5 @@ def kpi():
     board = dashboard.build(session, form, labels, now=now, tz=current_app.config["TIMEZONE"])
     if wants_csv():
         return csv_response("kpi.csv", *dashboard.csv_table(board, labels))
-    return render_template("supervision/kpi.html", board=board, **context)
+    cohandling = cohandling_on_time(session, start=board.start, end=board.end, as_of=now)
+    return render_template("supervision/kpi.html", board=board, cohandling=cohandling, **context)

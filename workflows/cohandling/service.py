@@ -14,6 +14,7 @@ from engine.models import HumanTask
 from ..cases.models import Case
 from ..cases.steps import Step
 from ..departments.models import Department
+from ..users.models import User
 from .models import CohandlingPart
 
 
@@ -29,12 +30,14 @@ class Part:
     answered_at: datetime
     due_at: datetime | None
     on_time: bool
+    #: the author's display name (the username when the user is gone)
+    author_name: str = ""
 
     def department_label(self, lang: str) -> str:
         return (
             self.department_name_en
             if lang == "en" and self.department_name_en
-            else (self.department_name)
+            else self.department_name
         )
 
 
@@ -54,7 +57,7 @@ class Pending:
         return (
             self.department_name_en
             if lang == "en" and self.department_name_en
-            else (self.department_name)
+            else self.department_name
         )
 
 
@@ -97,8 +100,18 @@ def cohandling_of(session: Session, *, case: Case, now: datetime) -> Cohandling:
     """The parts a case's co-handling units sent, oldest first, and the units still to answer
     (their open ``cohandle`` tasks), soonest deadline first."""
     parts = [
-        Part(code, name, name_en or "", text, author, answered_at, due_at, on_time)
-        for code, name, name_en, text, author, answered_at, due_at, on_time in session.execute(
+        Part(
+            row.code,
+            row.name,
+            row.name_en or "",
+            row.text,
+            row.author,
+            row.answered_at,
+            row.due_at,
+            row.on_time,
+            row.display_name or row.author,
+        )
+        for row in session.execute(
             select(
                 Department.code,
                 Department.name,
@@ -108,8 +121,10 @@ def cohandling_of(session: Session, *, case: Case, now: datetime) -> Cohandling:
                 CohandlingPart.answered_at,
                 CohandlingPart.due_at,
                 CohandlingPart.on_time,
+                User.display_name,
             )
             .join(Department, Department.id == CohandlingPart.department_id)
+            .outerjoin(User, User.username == CohandlingPart.author)
             .where(CohandlingPart.case_id == case.id)
             .order_by(CohandlingPart.answered_at, CohandlingPart.id)
         )
