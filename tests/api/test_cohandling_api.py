@@ -66,3 +66,20 @@ def test_the_api_case_detail_has_the_parts_and_the_pending_units(hotline_app, ap
     # the ETag is the case's own representation, as If-Match checks it
     listed = api("supervisor").get("/api/v1/cases").json["items"]
     assert all("cohandling" not in item for item in listed)
+
+
+def test_the_kpis_have_each_co_handling_units_on_time_figure(hotline_app, api, clock):
+    from datetime import timedelta
+
+    answered = dispatched(hotline_app, co=("B-HU",))
+    dispatched(hotline_app, co=("B-HU",))  # stays silent
+    task = cohandle_task(hotline_app, answered, "B-HU")
+    done = api("other_handler").post(f"/api/v1/tasks/{task}/complete", json={"cohandle_text": PART})
+    assert done.status_code == 200, done.json
+    clock.advance(timedelta(days=8))
+    body = api("supervisor").get("/api/v1/kpis?start=2026-03-01&end=2026-03-31").json
+    [row] = body["cohandling"]
+    assert (row["department"], row["department_name"]) == ("B-HU", "住房和城乡建设局")
+    assert row["on_time"] == {"numerator": 1, "denominator": 2, "rate": 0.5}
+    other = api("supervisor").get("/api/v1/kpis?start=2026-03-01&end=2026-03-31&department=B-MR")
+    assert other.json["cohandling"] == []

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from workflows.departments.service import by_code
-from workflows.kpi.service import RATE_KPIS, compute_kpis
+from workflows.kpi.service import RATE_KPIS, cohandling_on_time, compute_kpis
 from workflows.users.models import Role
 
 from ..extensions import db
@@ -60,10 +60,14 @@ class Kpis(MethodView):
                 department_ids = [department.id]
         if errors:
             abort(422, errors=errors)
+        period = (
+            datetime.combine(start, time(0), tzinfo=hotline.tz),
+            datetime.combine(end + timedelta(days=1), time(0), tzinfo=hotline.tz),
+        )
         rows = compute_kpis(
             db.session,
-            start=datetime.combine(start, time(0), tzinfo=hotline.tz),
-            end=datetime.combine(end + timedelta(days=1), time(0), tzinfo=hotline.tz),
+            start=period[0],
+            end=period[1],
             as_of=now,
             group_by=tuple(dict.fromkeys(args["group_by"])),
             bucket=bucket,
@@ -96,4 +100,22 @@ class Kpis(MethodView):
                 for r in rows
             ],
         }
+        data["cohandling"] = [
+            {
+                "department": row.department_code,
+                "department_name": row.department_name,
+                "on_time": {
+                    "numerator": row.on_time.numerator,
+                    "denominator": row.on_time.denominator,
+                    "rate": row.on_time.rate,
+                },
+            }
+            for row in cohandling_on_time(
+                db.session,
+                start=period[0],
+                end=period[1],
+                as_of=now,
+                department_ids=department_ids,
+            )
+        ]
         return json_response(s.KpiSchema().dump(data))

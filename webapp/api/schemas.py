@@ -446,11 +446,29 @@ class KpiRowSchema(ma.Schema):
     )
 
 
+class CohandlingKpiSchema(ma.Schema):
+    department = fields.String(required=True, metadata={"description": "a department code"})
+    department_name = fields.String(required=True)
+    on_time = fields.Nested(
+        RatioSchema,
+        required=True,
+        metadata={
+            "description": "co-handling parts sent by their deadline / parts sent, or "
+            "unsent past it"
+        },
+    )
+
+
 class KpiSchema(ma.Schema):
     start = fields.Date(required=True)
     end = fields.Date(required=True)
     as_of = LocalDateTime(required=True)
     rows = fields.List(fields.Nested(KpiRowSchema), required=True)
+    cohandling = fields.List(
+        fields.Nested(CohandlingKpiSchema),
+        required=True,
+        metadata={"description": "per co-handling unit (as asked, not as lead)"},
+    )
 
 
 class DepartmentSchema(ma.Schema):
