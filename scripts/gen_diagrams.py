@@ -702,7 +702,7 @@ def cohandling(d: Diagram, *, after: str, before: str, col: float) -> None:
         "cohandle",
         "协办 Co-handle",
         "handler",
-        col + 2,
+        col + 2.4,
         step="cohandle",
         form="common/cohandle",
         status=None,
@@ -710,7 +710,7 @@ def cohandling(d: Diagram, *, after: str, before: str, col: float) -> None:
     )
     task.each = ("cohandle_new", "cohandle_department")
     clock(d, "cohandle", "cohandle")
-    d.node("end_cohandled", "endEvent", "协办完毕 Co-handled", "handler", col + 3)
+    d.node("end_cohandled", "endEvent", "协办完毕 Co-handled", "handler", col + 3.4)
     d.flow(after, "cohandle_units")
     d.flow("cohandle_units", "cohandle_fork")
     d.flow("cohandle_fork", before)
