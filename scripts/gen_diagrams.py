@@ -251,6 +251,7 @@ def dispatch(d: Diagram, col: float) -> float:
         status="awaiting_redispatch",
         group="lead_department",
     )
+    clock(d, "redispatch", "dispatch")
     d.node(
         "set_street",
         "scriptTask",
@@ -323,6 +324,7 @@ def sign_and_return(d: Diagram, col: float) -> float:
         status="return_requested",
         group="platform",
     )
+    clock(d, "review_return", "review")
     d.node(
         "return_decision",
         "exclusiveGateway",
@@ -442,6 +444,7 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
             status="extension_requested",
             group="platform",
         )
+        clock(d, "review_extension", "review")
         d.node(
             "extension_decision",
             "exclusiveGateway",
@@ -489,6 +492,7 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
             status="suspension_requested",
             group="platform",
         )
+        clock(d, "review_suspension", "review")
         d.node(
             "suspension_decision",
             "exclusiveGateway",
@@ -519,6 +523,7 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
             status="suspended",
             group="lead_department",
         )
+        clock(d, "resume", "suspension_max")
         d.node(
             "unpause",
             "scriptTask",
@@ -580,6 +585,7 @@ def review_callback_close(d: Diagram, col: float, *, review: bool) -> None:
             status="replied",
             group="platform",
         )
+        clock(d, "review_reply", "review")
         d.node(
             "review_decision",
             "exclusiveGateway",
