@@ -14,6 +14,7 @@ from engine.models import HumanTask
 from tests.webapp.test_cases_pages import advance, case_row, dispatched, open_case
 from tests.webapp.test_inbox import act, ready_task
 from webapp.extensions import db
+from webapp.hotline import get_hotline
 from webapp.i18n import local_time
 
 EN = {"Accept-Language": "en"}
@@ -101,7 +102,7 @@ def test_the_sign_for_row_shows_the_sign_for_deadline(hotline_app, as_role):
     assert f'<small class="deadline-kind">Task due</small> {reply_due}<br>' in html
 
 
-def test_a_task_without_a_timer_falls_back_to_the_reply_deadline_named_so(hotline_app, as_role):
+def test_a_review_shows_its_own_review_deadline_not_the_reply_deadline(hotline_app, as_role):
     number = dispatched(hotline_app)
     act(
         hotline_app,
@@ -110,12 +111,19 @@ def test_a_task_without_a_timer_falls_back_to_the_reply_deadline_named_so(hotlin
         "h_mr",
         {"action": "return", "return_reason": "不属于本单位职责范围"},
     )
+    task_id = ready_task(hotline_app, number, "review_return")
     with hotline_app.app_context():
+        due = db.session.scalar(select(HumanTask.due_at).where(HumanTask.task_id == task_id))
         reply_due = local_time(case_row(hotline_app, number).reply_due)
+        now = get_hotline().clock.now()
+        shown = local_time(due)
+    # the review limit: one working day from the return, long before the reply deadline
+    assert due is not None and now < due <= now + timedelta(days=3)
     html = (
         as_role("dispatcher").get("/queues?queue=review_return", headers=EN).get_data(as_text=True)
     )
-    assert f'<small class="deadline-kind">Reply by</small> {reply_due}<br>' in html
+    assert f'<small class="deadline-kind">Task due</small> {shown}<br>' in html
+    assert reply_due not in html
 
 
 def test_the_overdue_list_puts_the_critical_case_first(hotline_app, as_role, clock):

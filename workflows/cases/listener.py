@@ -377,11 +377,12 @@ def _attached_to(workflow: Any, element_id: str) -> str | None:
     for spec in (workflow.spec, *getattr(workflow, "subprocess_specs", {}).values()):
         task_spec = spec.task_specs.get(element_id)
         if task_spec is not None:
-            # a boundary event's input is its task's event split, whose main child is the task
+            # a boundary event's input is its task's event split, whose outputs are the task
+            # and its boundary events (the only ones with an event definition)
             for split in task_spec.inputs:
-                host = getattr(split, "main_child_task_spec", None)
-                if host is not None:
-                    return getattr(host, "bpmn_id", None) or host.name
+                for host in split.outputs:
+                    if host is not task_spec and getattr(host, "event_definition", None) is None:
+                        return getattr(host, "bpmn_id", None) or host.name
     return None
 
 
