@@ -3,6 +3,10 @@ steps get theirs the same way, through ``clock()`` in scripts/gen_diagrams.py)."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+
 from tests.workflows.test_scenarios import dispatch, local, reply, sign
 from workflows.cases.task_due import due_states
 from workflows.events import CaseEventKind
@@ -207,3 +211,81 @@ def test_the_handling_task_shows_the_reply_deadline_and_its_yellow(city):
     city.clock.set(c.warn_at)
     city.advance(seconds=1)
     assert city.case(case).due_state == "yellow" == state(city, case, task)
+
+
+# -- the same for every one of them -----------------------------------------------------------
+
+
+def _to_review_return(city, case):
+    returned(city, case)
+
+
+def _to_redispatch(city, case):
+    dispatch(city, case, "D-PJ")
+
+
+def _to_review_extension(city, case):
+    handling(city, case)
+    extension = {"extension_days": 3, "extension_reason": "需要检测报告"}
+    city.act(case, "handle", "h_mr", {"action": "request_extension", **extension})
+
+
+def _to_review_suspension(city, case):
+    handling(city, case)
+    suspension = {"suspension_reason": "当事人出国，需等待其回国取证"}
+    city.act(case, "handle", "h_mr", {"action": "request_suspension", **suspension})
+
+
+def _to_resume(city, case):
+    _to_review_suspension(city, case)
+    city.act(case, "review_suspension", "disp1", {"decision": "approve"})
+
+
+def _to_review_reply(city, case):
+    handling(city, case)
+    reply(city, case, "h_mr")
+
+
+#: step -> (how a case gets there, the policy limit its clock runs on, its owner group)
+CLOCKED = {
+    "redispatch": (_to_redispatch, "dispatch", "D-PJ"),
+    "review_return": (_to_review_return, "review", "CITY"),
+    "review_extension": (_to_review_extension, "review", "CITY"),
+    "review_suspension": (_to_review_suspension, "review", "CITY"),
+    "resume": (_to_resume, "suspension_max", "B-MR"),
+    "review_reply": (_to_review_reply, "review", "CITY"),
+}
+
+
+@pytest.mark.parametrize("urgency", ["normal", "urgent"])
+@pytest.mark.parametrize("step", sorted(CLOCKED))
+def test_each_task_is_due_by_its_limit_turns_yellow_then_red_and_stays(city, step, urgency):
+    to_step, limit, group = CLOCKED[step]
+    case = city.intake(urgency=urgency, category="道路设施" if step == "redispatch" else "食品安全")
+    city.advance(minutes=20)  # the task opens at 09:20, not on the hour
+    to_step(city, case)
+    task = city.task(case, step)
+    policy = city.hotline.runtime.data(city.session, city.case(case).instance_id)["policy"]
+    calendar = city.hotline.calendar.get()
+    due = calendar.after(task.created_at, policy[limit]["value"], policy[limit]["unit"])
+    assert task.due_at == due, (step, local(task.due_at), local(due))
+    warn = calendar.warn_time(task.created_at, due, policy["warn_share"], policy[limit]["unit"])
+    assert task.created_at < warn < due
+    assert state(city, case, task) == "normal"
+
+    city.clock.set(warn - timedelta(seconds=1))
+    city.advance(seconds=0)
+    assert state(city, case, task) == "normal"
+    assert not clock_events(city, case, CaseEventKind.TASK_WARNING)
+    city.advance(seconds=1)
+    assert state(city, case, task) == "yellow"
+    [warned] = clock_events(city, case, CaseEventKind.TASK_WARNING)
+    assert (warned["task"], warned["step"], warned["clock"]) == (step, step, limit)
+
+    city.clock.set(due)
+    city.advance(seconds=0)
+    assert state(city, case, task) == "red"
+    [late] = clock_events(city, case, CaseEventKind.TASK_OVERDUE)
+    assert (late["task"], late["step"], late["clock"]) == (step, step, limit)
+    still = city.task(case, step)
+    assert (still.task_id, still.due_at, still.candidate_group) == (task.task_id, due, group)
