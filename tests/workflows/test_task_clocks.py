@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from engine.models import HumanTask
 from tests.workflows.test_scenarios import dispatch, local, reply, sign
+from workflows.cases import task_due
+from workflows.cases.models import Case
 from workflows.cases.task_due import due_states
 from workflows.events import CaseEventKind
 
@@ -56,9 +60,17 @@ def clock_events(city, case, kind: str) -> list[dict]:
 
 
 def state(city, case, task) -> str:
-    """The task's own deadline state, as every list shows it."""
-    task = city.task(case, task.kind)
-    return due_states(city.session, [(task, city.case(case))], now=city.clock.now())[task.task_id]
+    """The task's own deadline state, as every list shows it (and filters on it: the same)."""
+    task, now = city.task(case, task.kind), city.clock.now()
+    shown = due_states(city.session, [(task, city.case(case))], now=now)[task.task_id]
+    filtered = city.session.scalar(
+        select(task_due.due_state(now))
+        .select_from(HumanTask)
+        .join(Case, Case.instance_id == HumanTask.instance_id)
+        .where(HumanTask.task_id == task.task_id)
+    )
+    assert shown == filtered, (task.kind, shown, filtered)
+    return shown
 
 
 def test_a_review_is_due_one_working_day_after_it_opens(city):

@@ -5,8 +5,10 @@ task's red timer: ``task_overdue`` of its clock, or the department deadlines of 
 handling). Red once that time has passed; yellow once its clock's warning fired (a
 ``task.warning`` event on the task since it opened) or, for the handling task, whose clock
 is the case's reply deadline, once the case's yellow time (``cases.warn_at``) has passed.
-One SQL expression serves both the filters and the rows, so a list filtered on "yellow"
-shows exactly the rows it marks yellow.
+The rule is written once in SQL, for the filters (:func:`due_state`, so that a count and a
+page agree), and once for rows already read (:func:`state_of`, one query for the warnings of
+a whole page); tests/workflows/test_task_clocks.py holds the two together at every moment it
+looks.
 """
 
 from __future__ import annotations
