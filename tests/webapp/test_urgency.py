@@ -185,6 +185,10 @@ def test_lists_and_the_case_page_show_each_tasks_own_yellow_and_red(hotline_app,
     page = dispatcher.get(f"/cases/{returned_case}", headers=EN).get_data(as_text=True)
     tasks = page[page.index('id="tasks"') :]
     assert f"due {review_due}" in tasks and ">Yellow<" in tasks
+    # and the task's own page, where the dispatcher decides
+    task_page = dispatcher.get(f"/tasks/{review_id}", headers=EN).get_data(as_text=True)
+    due_cell = re.search(r'<dd class="task-due">(.*?)</dd>', task_page, re.S)
+    assert due_cell and review_due in due_cell.group(1) and ">Yellow<" in due_cell.group(1)
 
     advance(hotline_app, clock, hours=9)  # Wednesday 00:00: the review is overdue
     row = row_of(dispatcher.get(queue, headers=EN).get_data(as_text=True), returned_case)
