@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.models import HumanTask
 from tests.workflows.test_scenarios import dispatch, local, reply, sign
+from workflows.cases import service as cases
 from workflows.cases import task_due
 from workflows.cases.models import Case
 from workflows.cases.task_due import due_states
@@ -301,3 +302,18 @@ def test_each_task_is_due_by_its_limit_turns_yellow_then_red_and_stays(city, ste
     assert (late["task"], late["step"], late["clock"]) == (step, step, limit)
     still = city.task(case, step)
     assert (still.task_id, still.due_at, still.candidate_group) == (task.task_id, due, group)
+
+
+def test_a_review_queue_lists_urgency_first_then_each_reviews_own_due_time(city):
+    first = city.intake()
+    returned(city, first)
+    city.advance(hours=1)
+    second = city.intake(caller_phone="13700137000")
+    returned(city, second)
+    city.advance(hours=1)
+    urgent = city.intake(urgency="urgent", caller_phone="13600136000")
+    returned(city, urgent)
+    queue = cases.inbox(city.session, user=city.user("disp1"), step="review_return")
+    assert [c.number for _, c in queue] == [urgent.number, first.number, second.number]
+    dues = [t.due_at for t, _ in queue]
+    assert dues[0] < dues[1] <= dues[2]  # the urgent review is due in two hours
