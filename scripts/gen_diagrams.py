@@ -254,6 +254,7 @@ def dispatch(d: Diagram, col: float) -> float:
         status="awaiting_redispatch",
         group="lead_department",
     )
+    clock(d, "redispatch", "dispatch")
     d.node(
         "set_street",
         "scriptTask",
@@ -326,6 +327,7 @@ def sign_and_return(d: Diagram, col: float) -> float:
         status="return_requested",
         group="platform",
     )
+    clock(d, "review_return", "review")
     d.node(
         "return_decision",
         "exclusiveGateway",
@@ -445,6 +447,7 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
             status="extension_requested",
             group="platform",
         )
+        clock(d, "review_extension", "review")
         d.node(
             "extension_decision",
             "exclusiveGateway",
@@ -492,6 +495,7 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
             status="suspension_requested",
             group="platform",
         )
+        clock(d, "review_suspension", "review")
         d.node(
             "suspension_decision",
             "exclusiveGateway",
@@ -522,6 +526,7 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
             status="suspended",
             group="lead_department",
         )
+        clock(d, "resume", "suspension_max")
         d.node(
             "unpause",
             "scriptTask",
@@ -583,6 +588,7 @@ def review_callback_close(d: Diagram, col: float, *, review: bool) -> None:
             status="replied",
             group="platform",
         )
+        clock(d, "review_reply", "review")
         d.node(
             "review_decision",
             "exclusiveGateway",

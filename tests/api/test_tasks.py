@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, select
 
 from engine.models import InstanceEvent
-from tests.webapp.test_inbox import dispatched, interrupting_sign_for, ready_task
+from tests.webapp.test_cases_pages import advance
+from tests.webapp.test_inbox import act, dispatched, interrupting_sign_for, ready_task
 from tests.webapp.test_intake import case_row, open_case
 from webapp.extensions import db
 from webapp.hotline import get_hotline
@@ -313,3 +314,63 @@ def test_the_inbox_orders_by_urgency_and_fills_each_tasks_own_deadline(api, hotl
     assert case_row(hotline_app, signed).sign_escalated
     [late] = api("handler").get("/api/v1/tasks").json["items"]
     assert late["task_id"] == task["task_id"] and late["due_at"] == task["due_at"]
+
+
+def test_every_task_kind_has_its_own_due_at_and_due_state(api, hotline_app, clock):
+    """Each step a case meets, read through the API: a deadline of its own, from the case's
+    policy, and its state; the lists filter on that state."""
+    number = open_case(hotline_app)
+    dues: dict[str, datetime] = {}
+
+    def check(role: str, step: str) -> dict:
+        items = api(role).get(f"/api/v1/tasks?step={step}").json["items"]
+        [task] = [t for t in items if t["case"]["number"] == number]
+        assert task["due_at"] is not None and task["due_state"] == "normal", task
+        due = datetime.fromisoformat(task["due_at"])
+        assert clock.now() < due, step
+        dues[step] = due
+        one = api(role).get(f"/api/v1/tasks/{task['task_id']}").json
+        assert (one["due_at"], one["due_state"]) == (task["due_at"], "normal")
+        return task
+
+    check("dispatcher", "dispatch")
+    act(hotline_app, number, "dispatch", "disp1", {"lead_department": "B-MR", "co_departments": []})
+    check("handler", "sign_for")
+    return_reason = {"action": "return", "return_reason": "不属于本单位职责范围"}
+    act(hotline_app, number, "sign_for", "h_mr", return_reason)
+    check("dispatcher", "review_return")
+    act(hotline_app, number, "review_return", "disp1", {"decision": "reject", "note": "确属本单位"})
+    act(hotline_app, number, "sign_for", "h_mr", {"action": "sign"})
+    check("handler", "handle")
+    extension = {"extension_days": 3, "extension_reason": "需要检测报告，检测周期较长"}
+    act(hotline_app, number, "handle", "h_mr", {"action": "request_extension", **extension})
+    check("dispatcher", "review_extension")
+    act(hotline_app, number, "review_extension", "disp1", {"decision": "refuse", "note": "按期"})
+    suspension = {"action": "request_suspension", "suspension_reason": "当事人出国，等待回国取证"}
+    act(hotline_app, number, "handle", "h_mr", suspension)
+    check("dispatcher", "review_suspension")
+    act(hotline_app, number, "review_suspension", "disp1", {"decision": "approve"})
+    check("handler", "resume")
+    act(hotline_app, number, "resume", "h_mr", {"note": "当事人已回国"})
+    reply = {"action": "reply", "reply_text": "已处理完毕，已责令整改", "result": "resolved"}
+    act(hotline_app, number, "handle", "h_mr", reply)
+    review = check("dispatcher", "review_reply")
+    # a review's deadline is its own: a working day, not the case's reply deadline
+    assert dues["review_reply"] < datetime.fromisoformat(review["case"]["reply_due"])
+    assert dues["handle"] == datetime.fromisoformat(review["case"]["reply_due"])
+
+    dispatcher = api("dispatcher")
+    advance(hotline_app, clock, hours=30)  # Tuesday 15:00: 80% of the working day has passed
+    [task] = dispatcher.get("/api/v1/tasks?due_state=yellow").json["items"]
+    assert (task["step"], task["due_state"]) == ("review_reply", "yellow")
+    assert dispatcher.get("/api/v1/tasks?due_state=red").json["total"] == 0
+    advance(hotline_app, clock, hours=9)
+    [task] = dispatcher.get("/api/v1/tasks?due_state=red").json["items"]
+    assert (task["step"], task["due_state"]) == ("review_reply", "red")
+    assert dispatcher.get(f"/api/v1/tasks/{task['task_id']}").json["due_state"] == "red"
+    # the case's own reply deadline is still weeks away: the case is not red, the task is
+    assert task["case"]["due_state"] == "normal"
+    done = dispatcher.post(
+        f"/api/v1/tasks/{task['task_id']}/complete", json={"decision": "accept"}
+    ).json
+    assert done["task"]["due_state"] == "red"  # finished late

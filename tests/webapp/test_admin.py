@@ -699,13 +699,34 @@ def test_knowledge_articles_create_and_edit(as_role, hotline_app, clock):
 # -- deadline policy -----------------------------------------------------------------------------
 
 
+#: every limit of a policy row, as the form names them
+POLICY_LIMITS = (
+    "sign",
+    "reply",
+    "return",
+    "extension_max",
+    "reopen",
+    "dispatch",
+    "review",
+    "callback",
+    "callback_span",
+    "supervision",
+    "cohandle",
+    "suspension_max",
+)
+
+
 def policy_form(**overrides) -> dict:
     form = {}
-    for limit in ("sign", "reply", "return", "extension_max", "reopen"):
+    for limit in POLICY_LIMITS:
         form[f"{limit}_value"] = "3"
         form[f"{limit}_unit"] = "workdays"
     form.update(
-        warn_share="0.75", callback_required="true", review_required="false", max_returns="2"
+        warn_share="0.75",
+        callback_required="true",
+        review_required="false",
+        max_returns="2",
+        callback_attempts="3",
     )
     form.update(overrides)
     return form
@@ -743,6 +764,78 @@ def test_policy_edits_are_validated(as_role, hotline_app):
         row = db.session.get(DeadlinePolicy, policy_id)
         assert (row.reply_value, row.reply_unit, row.warn_share) == (12, "workhours", 0.75)
         assert (row.callback_required, row.review_required, row.max_returns) == (True, False, 2)
+
+
+def test_every_tasks_clock_is_shown_and_edited_with_field_errors(as_role, hotline_app):
+    client = as_role("admin")
+    with hotline_app.app_context():
+        row = db.session.scalars(
+            select(DeadlinePolicy).where(
+                DeadlinePolicy.case_type == "complaint",
+                DeadlinePolicy.urgency == "urgent",
+                DeadlinePolicy.category == "",
+            )
+        ).one()
+        policy_id = row.id
+        before = {
+            n: getattr(row, n) for n in ("dispatch_value", "review_unit", "callback_attempts")
+        }
+    listing = text(client.get("/admin/policies?per_page=100", headers={"Accept-Language": "en"}))
+    for label in (
+        "Dispatch (and re-dispatch) within",
+        "Each review (return, extension, suspension, reply) within",
+        "Call back within, from the reply",
+        "Unreached callback attempts spread over at least",
+        "Answer a supervision order within",
+        "Co-handling unit sends its part within",
+        "Longest suspension before resuming",
+        "Callback attempts",
+    ):
+        assert label in listing, label
+    assert "派单（含二级派单）时限" in text(client.get("/admin/policies"))
+    csv = text(client.get("/admin/policies?format=csv"))
+    assert "dispatch_value,dispatch_unit,review_value" in csv and "callback_attempts" in csv
+    path = f"/admin/policies/{policy_id}"
+    form = text(client.get(path))
+    for limit in POLICY_LIMITS:
+        assert f'name="{limit}_value"' in form and f'name="{limit}_unit"' in form, limit
+    assert 'name="callback_attempts"' in form and "协办单位反馈时限" in form
+
+    bad = policy_form(
+        dispatch_value="0",
+        review_unit="weeks",
+        cohandle_value="1.5",
+        supervision_value="",
+        callback_attempts="0",
+    )
+    response = post(client, path, bad, token_from=path)
+    assert response.status_code == 400
+    page = text(response)
+    assert page.count('class="field-error"') == 5
+    for name in ("dispatch", "review", "cohandle", "supervision"):
+        start = page.index(f'id="f_{name}_value"')
+        assert 'class="field-error"' in page[start : page.index("</fieldset>", start)], name
+    assert "不能小于 1。" in page
+    with hotline_app.app_context():
+        row = db.session.get(DeadlinePolicy, policy_id)
+        assert {n: getattr(row, n) for n in before} == before  # nothing half-saved
+
+    good = policy_form(
+        dispatch_value="30",
+        dispatch_unit="hours",
+        review_value="4",
+        review_unit="workhours",
+        suspension_max_value="60",
+        suspension_max_unit="days",
+        callback_attempts="5",
+    )
+    assert post(client, path, good, token_from=path).status_code == 302
+    with hotline_app.app_context():
+        row = db.session.get(DeadlinePolicy, policy_id)
+        assert (row.dispatch_value, row.dispatch_unit) == (30, "hours")
+        assert (row.review_value, row.review_unit) == (4, "workhours")
+        assert (row.suspension_max_value, row.callback_attempts) == (60, 5)
+        assert (row.cohandle_value, row.cohandle_unit) == (3, "workdays")
 
 
 # -- calendar ------------------------------------------------------------------------------------

@@ -465,7 +465,12 @@ def test_inbox_counts_match_the_inbox(hotline_app):
                 assert inbox_count(db.session, user=user, element=element) == len(
                     cases.inbox(db.session, user=user, element=element, limit=1000)
                 )
-            assert inbox_count(db.session, user=user, due_state="red") == 0
+            now = get_hotline().clock.now()
+            for state in ("normal", "yellow", "red"):
+                assert inbox_count(db.session, user=user, due_state=state, now=now) == len(
+                    cases.inbox(db.session, user=user, due_state=state, now=now, limit=1000)
+                )
+            assert inbox_count(db.session, user=user, due_state="red", now=now) == 0
 
 
 def test_the_message_after_a_return_says_the_case_was_returned(hotline_app, as_role):

@@ -98,6 +98,29 @@ def test_category_row_errors_name_the_field(hotline_app, as_role):
     assert client.get(f"/admin/policies/{consumer}/categories/new").status_code == 404
 
 
+def test_a_category_row_sets_every_tasks_clock(hotline_app, as_role):
+    client = as_role("admin")
+    base = policy_id(hotline_app, "complaint", "normal")
+    new = f"/admin/policies/{base}/categories/new"
+    form = text(client.get(new))
+    assert 'name="review_value"' in form and 'name="callback_attempts"' in form
+    bad = policy_form(
+        category="食品安全", review_value="-2", callback_span_unit="", callback_attempts="x"
+    )
+    response = post(client, new, bad, token_from=new)
+    assert response.status_code == 400
+    assert text(response).count('class="field-error"') == 3
+    assert policy_id(hotline_app, "complaint", "normal", "食品安全") is None
+    good = policy_form(
+        category="食品安全", dispatch_value="1", dispatch_unit="workhours", callback_attempts="2"
+    )
+    assert post(client, new, good, token_from=new).status_code == 302
+    made = policy_id(hotline_app, "complaint", "normal", "食品安全")
+    with hotline_app.app_context():
+        row = db.session.get(DeadlinePolicy, made)
+        assert (row.dispatch_value, row.dispatch_unit, row.callback_attempts) == (1, "workhours", 2)
+
+
 def test_a_default_row_cannot_be_deleted(hotline_app, as_role):
     client = as_role("admin")
     base = policy_id(hotline_app, "complaint", "normal")

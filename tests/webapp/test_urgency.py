@@ -14,6 +14,7 @@ from engine.models import HumanTask
 from tests.webapp.test_cases_pages import advance, case_row, dispatched, open_case
 from tests.webapp.test_inbox import act, ready_task
 from webapp.extensions import db
+from webapp.hotline import get_hotline
 from webapp.i18n import local_time
 
 EN = {"Accept-Language": "en"}
@@ -101,7 +102,7 @@ def test_the_sign_for_row_shows_the_sign_for_deadline(hotline_app, as_role):
     assert f'<small class="deadline-kind">Task due</small> {reply_due}<br>' in html
 
 
-def test_a_task_without_a_timer_falls_back_to_the_reply_deadline_named_so(hotline_app, as_role):
+def test_a_review_shows_its_own_review_deadline_not_the_reply_deadline(hotline_app, as_role):
     number = dispatched(hotline_app)
     act(
         hotline_app,
@@ -110,12 +111,19 @@ def test_a_task_without_a_timer_falls_back_to_the_reply_deadline_named_so(hotlin
         "h_mr",
         {"action": "return", "return_reason": "不属于本单位职责范围"},
     )
+    task_id = ready_task(hotline_app, number, "review_return")
     with hotline_app.app_context():
+        due = db.session.scalar(select(HumanTask.due_at).where(HumanTask.task_id == task_id))
         reply_due = local_time(case_row(hotline_app, number).reply_due)
+        now = get_hotline().clock.now()
+        shown = local_time(due)
+    # the review limit: one working day from the return, long before the reply deadline
+    assert due is not None and now < due <= now + timedelta(days=3)
     html = (
         as_role("dispatcher").get("/queues?queue=review_return", headers=EN).get_data(as_text=True)
     )
-    assert f'<small class="deadline-kind">Reply by</small> {reply_due}<br>' in html
+    assert f'<small class="deadline-kind">Task due</small> {shown}<br>' in html
+    assert reply_due not in html
 
 
 def test_the_overdue_list_puts_the_critical_case_first(hotline_app, as_role, clock):
@@ -135,3 +143,60 @@ def test_the_overdue_list_puts_the_critical_case_first(hotline_app, as_role, clo
         assert ">Critical<" in badge_of(html, critical) and badge_of(html, routine) == ""
     rows = client.get("/supervision/overdue?format=csv").get_data(as_text=True)
     assert order_on(rows, routine, critical) == [critical, routine]
+
+
+def row_of(html: str, number: str) -> str:
+    """The table row of a case in a list page."""
+    match = re.search(
+        rf'<tr class="([a-z]*)">\s*<td><a href="/cases/{number}">.*?</tr>', html, re.S
+    )
+    assert match, number
+    return match.group(0)
+
+
+def test_lists_and_the_case_page_show_each_tasks_own_yellow_and_red(hotline_app, as_role, clock):
+    returned_case = dispatched(hotline_app)
+    act(
+        hotline_app,
+        returned_case,
+        "sign_for",
+        "h_mr",
+        {"action": "return", "return_reason": "不属于本单位职责范围"},
+    )
+    review_id = ready_task(hotline_app, returned_case, "review_return")
+    with hotline_app.app_context():
+        review_due = local_time(
+            db.session.scalar(select(HumanTask.due_at).where(HumanTask.task_id == review_id))
+        )
+    dispatcher = as_role("dispatcher")
+    queue = "/queues?queue=review_return"
+    assert 'class="normal"' in row_of(
+        dispatcher.get(queue, headers=EN).get_data(as_text=True), returned_case
+    )
+
+    advance(hotline_app, clock, hours=30)  # past 80% of the review's working day
+    html = dispatcher.get(queue, headers=EN).get_data(as_text=True)
+    row = row_of(html, returned_case)
+    assert row.startswith('<tr class="yellow">') and ">Yellow<" in row and review_due in row
+    inbox = dispatcher.get("/inbox?due_state=yellow", headers=EN).get_data(as_text=True)
+    assert returned_case in inbox
+    assert returned_case not in dispatcher.get("/inbox?due_state=red").get_data(as_text=True)
+    # the case itself is far from its reply deadline: its own badge stays off
+    page = dispatcher.get(f"/cases/{returned_case}", headers=EN).get_data(as_text=True)
+    tasks = page[page.index('id="tasks"') :]
+    assert f"due {review_due}" in tasks and ">Yellow<" in tasks
+    # and the task's own page, where the dispatcher decides
+    task_page = dispatcher.get(f"/tasks/{review_id}", headers=EN).get_data(as_text=True)
+    due_cell = re.search(r'<dd class="task-due">(.*?)</dd>', task_page, re.S)
+    assert due_cell and review_due in due_cell.group(1) and ">Yellow<" in due_cell.group(1)
+
+    advance(hotline_app, clock, hours=9)  # Wednesday 00:00: the review is overdue
+    row = row_of(dispatcher.get(queue, headers=EN).get_data(as_text=True), returned_case)
+    assert row.startswith('<tr class="red">') and ">Red<" in row
+    assert returned_case in dispatcher.get("/inbox?due_state=red").get_data(as_text=True)
+    csv_rows = dispatcher.get(f"{queue}&format=csv", headers=EN).get_data(as_text=True)
+    header, line = list(csv.reader(io.StringIO(csv_rows.lstrip("\ufeff"))))[:2]
+    shown = dict(zip(header, line, strict=True))
+    assert (shown["Deadline"], shown["Deadline state"]) == (review_due, "Overdue")
+    zh = dispatcher.get(f"/cases/{returned_case}", headers=ZH).get_data(as_text=True)
+    assert f"期限 {review_due}" in zh[zh.index('id="tasks"') :]

@@ -119,6 +119,40 @@ def test_a_file_adds_types_after_the_built_in_ones_with_their_policy(tmp_path):
     assert load_case_types(None) is BUILTIN and load_case_types("") is BUILTIN
 
 
+def test_a_file_sets_every_tasks_clock_and_the_callback_attempts(tmp_path):
+    clocks = """\
+dispatch = { value = 4, unit = "workhours" }
+review = { value = 2, unit = "workdays" }
+callback = { value = 5, unit = "workdays" }
+callback_span = { value = 3, unit = "workdays" }
+supervision = { value = 1, unit = "workdays" }
+cohandle = { value = 2, unit = "workdays" }
+suspension_max = { value = 60, unit = "days" }
+callback_attempts = 4
+"""
+    text = PETITION.replace("review_required = false\n", "review_required = false\n" + clocks)
+    text += 'review = { value = 3, unit = "hours" }\n'  # under [case_type.policy.urgent]
+    rows = {
+        r["urgency"]: r
+        for r in load_case_types(declare_petition(tmp_path, text))["petition"].policy_rows()
+    }
+    normal = rows["normal"]
+    assert (normal["dispatch_value"], normal["dispatch_unit"]) == (4, "workhours")
+    assert (normal["review_value"], normal["callback_value"]) == (2, 5)
+    assert (normal["callback_span_value"], normal["supervision_value"]) == (3, 1)
+    assert (normal["cohandle_value"], normal["suspension_max_value"]) == (2, 60)
+    assert normal["suspension_max_unit"] == "days" and normal["callback_attempts"] == 4
+    assert (rows["urgent"]["review_value"], rows["urgent"]["review_unit"]) == (3, "hours")
+    assert rows["urgent"]["callback_attempts"] == 4  # what all urgencies share
+    # a clock is a limit like the others: refused with its field named
+    bad = PETITION.replace(
+        "review_required = false\n",
+        'review_required = false\ncohandle = { value = 0, unit = "days" }\n',
+    )
+    with pytest.raises(CaseTypeError, match=r"policy\.cohandle: \(0, 'days'\) is not a limit"):
+        load_case_types(declare_petition(tmp_path, bad))
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [

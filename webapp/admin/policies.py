@@ -29,8 +29,24 @@ from . import bp
 from .common import admin_only, audit, listing
 from .forms import Form
 
-#: the limits of a row, each a value (>= 1) and a unit
-LIMITS = ("sign", "reply", "return", "extension_max", "reopen")
+#: the limits of a row, each a value (>= 1) and a unit: the department's deadlines, then the
+#: clocks of every other human task (each task's own yellow and red, see docs/architecture.md)
+LIMITS = (
+    "sign",
+    "reply",
+    "return",
+    "extension_max",
+    "reopen",
+    "dispatch",
+    "review",
+    "callback",
+    "callback_span",
+    "supervision",
+    "cohandle",
+    "suspension_max",
+)
+#: whole numbers of a row besides the limits: name -> (least, most)
+COUNTS = {"max_returns": (0, 100), "callback_attempts": (1, 20)}
 
 
 def _limit_labels() -> dict[str, str]:
@@ -40,6 +56,13 @@ def _limit_labels() -> dict[str, str]:
         "return": _("Return allowed within"),
         "extension_max": _("Longest extension"),
         "reopen": _("Reopened case: reply within"),
+        "dispatch": _("Dispatch (and re-dispatch) within"),
+        "review": _("Each review (return, extension, suspension, reply) within"),
+        "callback": _("Call back within, from the reply"),
+        "callback_span": _("Unreached callback attempts spread over at least"),
+        "supervision": _("Answer a supervision order within"),
+        "cohandle": _("Co-handling unit sends its part within"),
+        "suspension_max": _("Longest suspension before resuming"),
     }
 
 
@@ -68,7 +91,7 @@ def policies():
     header = ["case_type", "urgency", "category"]
     for limit in LIMITS:
         header += [f"{limit}_value", f"{limit}_unit"]
-    header += ["warn_share", "callback_required", "review_required", "max_returns"]
+    header += ["warn_share", "callback_required", "review_required", *COUNTS]
     page = listing(
         stmt,
         filename="deadline-policy.csv",
@@ -80,7 +103,8 @@ def policies():
                 for limit in LIMITS
                 for x in (getattr(p, f"{limit}_value"), getattr(p, f"{limit}_unit"))
             ]
-            + [p.warn_share, p.callback_required, p.review_required, p.max_returns]
+            + [p.warn_share, p.callback_required, p.review_required]
+            + [getattr(p, name) for name in COUNTS]
         ),
     )
     if wants_csv():
@@ -105,7 +129,8 @@ def _read(form: Form) -> dict:
     values["warn_share"] = share
     values["callback_required"] = form.flag("callback_required")
     values["review_required"] = form.flag("review_required")
-    values["max_returns"] = form.integer("max_returns", minimum=0, maximum=100)
+    for name, (least, most) in COUNTS.items():
+        values[name] = form.integer(name, minimum=least, maximum=most)
     return values
 
 
@@ -152,7 +177,7 @@ def policy_edit(policy_id: int):
 
 def _fields() -> list[str]:
     names = [f"{limit}_{part}" for limit in LIMITS for part in ("value", "unit")]
-    return names + ["warn_share", "callback_required", "review_required", "max_returns"]
+    return names + ["warn_share", "callback_required", "review_required", *COUNTS]
 
 
 def _row_name(row: DeadlinePolicy) -> str:

@@ -13,10 +13,12 @@ from engine.models import HumanTask
 from workflows.cases.models import Case, CaseDepartment
 from workflows.cases.reads import instance_version
 from workflows.cases.service import can_act
+from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.departments.models import Department
 
 from ..extensions import db
+from ..hotline import get_hotline
 from .etags import etag_of
 from .schemas import CaseSchema, CohandlingSchema, TaskSchema
 
@@ -158,7 +160,11 @@ def case_etag(case: Case) -> str:
     return etag_of(case_data(case))
 
 
-def task_data(task: HumanTask, case: Case) -> dict[str, Any]:
+def task_data(task: HumanTask, case: Case, due_state: str | None = None) -> dict[str, Any]:
+    """A task as the API shows it; ``due_state`` is its own deadline state, read when not
+    given (lists read them for a whole page at once, :func:`task_states`)."""
+    if due_state is None:
+        due_state = task_states([(task, case)])[task.task_id]
     data = {
         name: getattr(task, name)
         for name in (
@@ -177,6 +183,7 @@ def task_data(task: HumanTask, case: Case) -> dict[str, Any]:
         )
     }
     data["step"] = task.kind
+    data["due_state"] = due_state
     data["actionable"] = can_act(g.user, task, g.department)
     data["case"] = {
         name: getattr(case, name)
@@ -192,6 +199,11 @@ def task_data(task: HumanTask, case: Case) -> dict[str, Any]:
         )
     }
     return _task_schema.dump(data)
+
+
+def task_states(rows: Iterable[tuple[HumanTask, Case]]) -> dict[str, str]:
+    """task id -> the task's own deadline state, now, of (task, case) rows."""
+    return due_states(db.session, list(rows), now=get_hotline().clock.now())
 
 
 def task_etag(task: HumanTask, version: int | None = None) -> str:

@@ -285,7 +285,10 @@ class TaskArgs(PageArgs):
         validate=validate.Length(max=255),
         metadata={"description": "only tasks of this diagram element (its id)"},
     )
-    due_state = fields.String(validate=validate.OneOf([str(d) for d in DueState]))
+    due_state = fields.String(
+        validate=validate.OneOf([str(d) for d in DueState]),
+        metadata={"description": "only tasks in this state of their own deadline (due_at)"},
+    )
 
 
 class CaseSummarySchema(ma.Schema):
@@ -326,7 +329,19 @@ class TaskSchema(ma.Schema):
     form_key = Nullable(fields.String, required=True)
     state = fields.String(required=True)
     created_at = LocalDateTime(required=True)
-    due_at = Nullable(LocalDateTime, required=True)
+    due_at = Nullable(
+        LocalDateTime,
+        required=True,
+        metadata={"description": "the task's own deadline, from its case's policy"},
+    )
+    due_state = fields.String(
+        required=True,
+        validate=validate.OneOf([str(d) for d in DueState]),
+        metadata={
+            "description": "the task's own deadline state: normal, yellow (its warning "
+            "time has come) or red (due_at has passed; for a finished task, finished late)"
+        },
+    )
     completed_at = Nullable(LocalDateTime, required=True)
     completed_by = Nullable(fields.String, required=True)
     actionable = fields.Boolean(required=True)

@@ -27,7 +27,7 @@ from .blueprint import ApiBlueprint
 from .errors import error_response
 from .etags import check_if_match
 from .idempotency import atomic, keep_on_error
-from .present import case_data, json_response, page_data, task_data, task_etag
+from .present import case_data, json_response, page_data, task_data, task_etag, task_states
 from .requests import json_object
 
 blp = ApiBlueprint(
@@ -87,6 +87,7 @@ class Tasks(MethodView):
         claimed."""
         page, per_page = args["page"], args["per_page"]
         where = {k: args.get(k) for k in ("step", "element", "due_state")}
+        where["now"] = get_hotline().clock.now()
         if args["scope"] == "mine":
             total = claimed_count(db.session, user=g.user, **where)
             rows = claimed_tasks(
@@ -105,7 +106,8 @@ class Tasks(MethodView):
                 limit=per_page,
                 offset=(page - 1) * per_page,
             )
-        items = [task_data(t, c) for t, c in rows]
+        states = task_states(rows)
+        items = [task_data(t, c, states.get(t.task_id)) for t, c in rows]
         return json_response(page_data(items, page, per_page, total))
 
 
@@ -200,7 +202,12 @@ class Complete(MethodView):
         # The case object is the one the case mirror changed through the ORM: it is current.
         rows = reads.task_and_ready(db.session, task_id=task_id, instance_id=case.instance_id)
         task = next(t for t in rows if t.task_id == task_id)
-        next_tasks = [task_data(t, case) for t in rows if t.task_id != task_id]
+        states = task_states((t, case) for t in rows)
+        next_tasks = [task_data(t, case, states[t.task_id]) for t in rows if t.task_id != task_id]
         return json_response(
-            {"task": task_data(task, case), "case": case_data(case), "next_tasks": next_tasks}
+            {
+                "task": task_data(task, case, states[task_id]),
+                "case": case_data(case),
+                "next_tasks": next_tasks,
+            }
         )

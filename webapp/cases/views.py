@@ -14,6 +14,7 @@ from workflows.cases import flows
 from workflows.cases.models import Case, CaseDepartment, CaseNote
 from workflows.cases.reads import element_markers
 from workflows.cases.service import can_act, get_case, visible_cases
+from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.errors import DomainError, FormInvalid
 from workflows.users.models import Role, User
@@ -179,6 +180,7 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         entries=entries,
         ready=ready,
         actionable={t.task_id for t in actionable},
+        task_states=due_states(session, [(t, case) for t in ready], now=now),
         task_name=lambda t: bilingual(t.name, lang()),
         diagram=diagram,
         definition=definition,

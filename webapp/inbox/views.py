@@ -15,6 +15,7 @@ from workflows.cases import service as cases
 from workflows.cases.inbox import inbox_count, inbox_counts
 from workflows.cases.models import Case, CaseDepartment
 from workflows.cases.steps import Step
+from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.departments.models import Department
 from workflows.departments.service import by_code
@@ -48,22 +49,29 @@ bp.context_processor(labels)
 # -- lists ----------------------------------------------------------------------------------
 
 
-def _page(*, step: str | None, due_state: str | None) -> Page:
+def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, str]]:
+    """A page of the user's tasks, and each task's own deadline state (task id -> state)."""
     page, per_page = page_args()
-    total = inbox_count(db.session, user=g.user, step=step, due_state=due_state)
+    now = get_hotline().clock.now()
+    total = inbox_count(db.session, user=g.user, step=step, due_state=due_state, now=now)
     items = cases.inbox(
         db.session,
         user=g.user,
         step=step,
         due_state=due_state,
+        now=now,
         limit=per_page,
         offset=(page - 1) * per_page,
     )
-    return Page(items, page, per_page, total)
+    return Page(items, page, per_page, total), due_states(db.session, items, now=now)
 
 
 def _csv(name: str, *, step: str | None, due_state: str | None):
-    rows = cases.inbox(db.session, user=g.user, step=step, due_state=due_state, limit=CSV_LIMIT)
+    now = get_hotline().clock.now()
+    rows = cases.inbox(
+        db.session, user=g.user, step=step, due_state=due_state, now=now, limit=CSV_LIMIT
+    )
+    states = due_states(db.session, rows, now=now)
     fmt = labels()
     return csv_response(
         f"{name}.csv",
@@ -93,7 +101,7 @@ def _csv(name: str, *, step: str | None, due_state: str | None):
                 local_time(fmt["deadline"](task, case)),
                 fmt["deadline_label"](task, case),
                 time_left(fmt["deadline"](task, case)),
-                fmt["due_label"](case.due_state),
+                fmt["due_label"](states.get(task.task_id)),
                 case.return_count,
                 case.extension_count,
                 local_time(case.created_at),
@@ -118,9 +126,11 @@ def index():
         due_state = None
     if wants_csv():
         return _csv("inbox", step=step, due_state=due_state)
+    page, states = _page(step=step, due_state=due_state)
     return render_template(
         "inbox/index.html",
-        page=_page(step=step, due_state=due_state),
+        page=page,
+        task_states=states,
         element=step,
         due_state=due_state,
         problems=problems,
@@ -147,12 +157,14 @@ def queues():
         abort(400, description=_("Queue: unknown value %(value)s.", value=queue))
     if wants_csv():
         return _csv(f"queue-{queue}", step=queue, due_state=None)
+    page, states = _page(step=queue, due_state=None)
     return render_template(
         "inbox/queues.html",
         names=names,
         counts=counts,
         queue=queue,
-        page=_page(step=queue, due_state=None),
+        page=page,
+        task_states=states,
         elements=step_labels(),
     )
 
@@ -208,6 +220,7 @@ def task(task_id: str):
     return render_template(
         "inbox/task.html",
         task=task,
+        task_state=due_states(session, [(task, case)], now=hotline.clock.now()).get(task.task_id),
         case=case,
         form=form,
         values=values,

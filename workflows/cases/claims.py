@@ -7,6 +7,8 @@ A claim does not widen who may act: the task must still be one the user may act 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,7 @@ from ..users.models import User
 from .models import Case
 from .ordering import task_order
 from .service import get_task_for
+from .task_due import where_due_state
 
 
 def claim_task(
@@ -82,7 +85,12 @@ def release_task(session: Session, *, task_id: str, user: User, runtime) -> tupl
 
 
 def _claimed(
-    stmt: Select, user: User, step: str | None, element: str | None, due_state: str | None
+    stmt: Select,
+    user: User,
+    step: str | None,
+    element: str | None,
+    due_state: str | None,
+    now: datetime | None,
 ) -> Select:
     stmt = stmt.join(Case, Case.instance_id == HumanTask.instance_id).where(
         HumanTask.state == "ready", HumanTask.assignee == user.username
@@ -91,9 +99,7 @@ def _claimed(
         stmt = stmt.where(HumanTask.kind == step)
     if element:
         stmt = stmt.where(HumanTask.element_id == element)
-    if due_state:
-        stmt = stmt.where(Case.due_state == due_state)
-    return stmt
+    return where_due_state(stmt, due_state, now)
 
 
 def claimed_tasks(
@@ -103,11 +109,14 @@ def claimed_tasks(
     step: str | None = None,
     element: str | None = None,
     due_state: str | None = None,
+    now: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[tuple[HumanTask, Case]]:
     """Ready tasks ``user`` has claimed, in the inbox's order, with their cases."""
-    stmt = _claimed(select(HumanTask, Case), user, step, element, due_state).order_by(*task_order())
+    stmt = _claimed(select(HumanTask, Case), user, step, element, due_state, now).order_by(
+        *task_order()
+    )
     return [(t, c) for t, c in session.execute(stmt.limit(limit).offset(offset)).all()]
 
 
@@ -118,7 +127,10 @@ def claimed_count(
     step: str | None = None,
     element: str | None = None,
     due_state: str | None = None,
+    now: datetime | None = None,
 ) -> int:
     """How many tasks :func:`claimed_tasks` pages through."""
-    stmt = _claimed(select(func.count()).select_from(HumanTask), user, step, element, due_state)
+    stmt = _claimed(
+        select(func.count()).select_from(HumanTask), user, step, element, due_state, now
+    )
     return session.scalar(stmt) or 0

@@ -3,6 +3,8 @@ per step, under the same lane and department conditions."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -11,10 +13,17 @@ from engine.models import HumanTask
 from ..departments.models import Department
 from ..users.models import User
 from .models import Case
+from .task_due import where_due_state
 
 
 def _ready_for(
-    stmt: Select, session: Session, *, user: User, lane: str | None, due_state: str | None
+    stmt: Select,
+    session: Session,
+    *,
+    user: User,
+    lane: str | None,
+    due_state: str | None,
+    now: datetime | None,
 ) -> Select:
     """The conditions of :func:`workflows.cases.service.inbox` (keep the two in step)."""
     department = session.get(Department, user.department_id) if user.department_id else None
@@ -27,9 +36,7 @@ def _ready_for(
         )
     else:
         stmt = stmt.where(HumanTask.candidate_group.is_(None))
-    if due_state:
-        stmt = stmt.where(Case.due_state == due_state)
-    return stmt
+    return where_due_state(stmt, due_state, now)
 
 
 def inbox_count(
@@ -40,6 +47,7 @@ def inbox_count(
     step: str | None = None,
     element: str | None = None,
     due_state: str | None = None,
+    now: datetime | None = None,
 ) -> int:
     """How many tasks ``inbox(...)`` with the same arguments lists over all its pages."""
     stmt = _ready_for(
@@ -48,6 +56,7 @@ def inbox_count(
         user=user,
         lane=lane,
         due_state=due_state,
+        now=now,
     )
     if step:
         stmt = stmt.where(HumanTask.kind == step)
@@ -57,7 +66,12 @@ def inbox_count(
 
 
 def inbox_counts(
-    session: Session, *, user: User, lane: str | None = None, due_state: str | None = None
+    session: Session,
+    *,
+    user: User,
+    lane: str | None = None,
+    due_state: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, int]:
     """Ready tasks per step (``{"dispatch": 3, "review_return": 1}``) in one query; tasks
     that name no step are not counted."""
@@ -67,5 +81,6 @@ def inbox_counts(
         user=user,
         lane=lane,
         due_state=due_state,
+        now=now,
     ).group_by(HumanTask.kind)
     return {step: count for step, count in session.execute(stmt).all() if step is not None}

@@ -393,11 +393,11 @@ def _attached_to(workflow: Any, element_id: str) -> str | None:
     for spec in (workflow.spec, *getattr(workflow, "subprocess_specs", {}).values()):
         task_spec = spec.task_specs.get(element_id)
         if task_spec is not None:
-            # a boundary event's input is its task's event split, whose other outputs are
-            # the task and its other boundary events (SpiffWorkflow 3.2 keeps no pointer)
+            # a boundary event's input is its task's event split, whose outputs are the task
+            # and its boundary events (the only ones with an event definition)
             for split in task_spec.inputs:
-                for host in getattr(split, "outputs", ()):
-                    if not hasattr(host, "event_definition"):
+                for host in split.outputs:
+                    if host is not task_spec and getattr(host, "event_definition", None) is None:
                         return getattr(host, "bpmn_id", None) or host.name
     return None
 

@@ -20,6 +20,7 @@ from ..users.models import Role, User
 from .models import Case, CaseCounter, CaseDepartment
 from .ordering import task_order
 from .phones import canonical_phone
+from .task_due import where_due_state
 
 
 def next_case_number(session: Session, *, now_local: datetime) -> str:
@@ -134,13 +135,15 @@ def inbox(
     step: str | None = None,
     element: str | None = None,
     due_state: str | None = None,
+    now: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[tuple[HumanTask, Case]]:
     """Ready tasks this user may act on, most urgent first, then soonest task deadline
     (:func:`~workflows.cases.ordering.task_order`), with their cases; only
     those of one step (a :class:`~workflows.cases.steps.Step`) or one diagram element when
-    asked."""
+    asked, or in one deadline state of their own at ``now``
+    (:mod:`~workflows.cases.task_due`)."""
     department = _user_department(session, user)
     stmt = (
         select(HumanTask, Case)
@@ -157,7 +160,6 @@ def inbox(
         stmt = stmt.where(HumanTask.kind == step)
     if element:
         stmt = stmt.where(HumanTask.element_id == element)
-    if due_state:
-        stmt = stmt.where(Case.due_state == due_state)
+    stmt = where_due_state(stmt, due_state, now)
     stmt = stmt.order_by(*task_order())
     return [(t, c) for t, c in session.execute(stmt.limit(limit).offset(offset)).all()]
