@@ -180,3 +180,32 @@ def test_the_callback_team_calls_back_within_one_deadline(city):
     assert city.case(case).status == "awaiting_callback"  # two attempts of three
     not_reached(city, case)
     assert city.case(case).outcome == "not_reached"
+
+
+def test_a_case_on_a_diagram_without_failed_callbacks_records_reached_ones_only(city):
+    """Cases started before callbacks could fail run on a diagram that never reads the
+    contact result: the form's new choices would close them as handled, so they are refused
+    there (an administrator moves such cases to the new version)."""
+    from tests.conftest import ROOT
+
+    xml = (ROOT / "bpmn" / "complaint.bpmn").read_text(encoding="utf-8")
+    for condition in ("contact_result == 'not_reached'", "contact_result == 'rating_declined'"):
+        assert condition in xml
+        xml = xml.replace(condition, "False")
+    xml = xml.replace("contact_result", "reached_gateway")  # the gateway's id
+    city.hotline.runtime.deploy(
+        city.session,
+        xml.encode(),
+        "complaint.bpmn",
+        deployed_by="tests",
+        form_exists=city.hotline.forms.exists,
+    )
+    case = awaiting_callback(city)
+    with pytest.raises(FormInvalid) as info:
+        not_reached(city, case)
+    assert set(info.value.errors) == {"contact_result"}
+    with pytest.raises(FormInvalid):
+        city.act(case, "callback", "cb1", {"contact_result": "rating_declined"})
+    assert attempts(city, case) == []
+    city.act(case, "callback", "cb1", {"satisfaction": "satisfied", "resolved": "yes"})
+    assert (city.case(case).status, city.case(case).outcome) == ("closed", "handled")
