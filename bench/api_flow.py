@@ -21,7 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 #: the demo city's users doing each step (``hotline init --demo`` or the bench's lighter init)
-USERS = {"operator": "op1", "dispatcher": "disp1", "handler": "h_mr", "supervisor": "sup1"}
+USERS = {
+    "operator": "op1",
+    "dispatcher": "disp1",
+    "handler": "h_mr",
+    "supervisor": "sup1",
+    "callback": "cb1",
+}
 
 INTAKE = {
     "case_type": "complaint",
@@ -44,7 +50,7 @@ STEPS = (
         {"action": "reply", "reply_text": "已责令整改并复查", "result": "resolved"},
     ),
     ("review_reply", "dispatcher", {"decision": "accept"}),
-    ("callback", "supervisor", {"satisfaction": "satisfied", "resolved": "yes"}),
+    ("callback", "callback", {"satisfaction": "satisfied", "resolved": "yes"}),
 )
 #: the inbox page the dispatcher reads (the largest the API allows)
 INBOX = "/api/v1/tasks?step=dispatch&per_page=200"

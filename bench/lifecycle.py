@@ -51,22 +51,19 @@ from workflows.calendar.service import (  # noqa: E402
     calendar_functions,
 )
 from workflows.cases.steps import step_of  # noqa: E402
+from workflows.cases.types import BUILTIN  # noqa: E402
+from workflows.policy.models import DeadlinePolicy  # noqa: E402
+from workflows.policy.service import policy_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAM = ROOT / "bpmn" / "complaint.bpmn"
 KEY = "complaint"
 TZ = ZoneInfo("Asia/Shanghai")
-POLICY = {
-    "sign": {"value": 1, "unit": "workdays"},
-    "reply": {"value": 10, "unit": "workdays"},
-    "return": {"value": 2, "unit": "workdays"},
-    "extension_max": {"value": 10, "unit": "workdays"},
-    "reopen": {"value": 5, "unit": "workdays"},
-    "warn_share": 0.8,
-    "callback_required": True,
-    "review_required": True,
-    "max_returns": 3,
-}
+#: the process data's copy of the complaint x normal policy, as intake makes it (every limit
+#: the diagram's clocks read)
+POLICY = policy_data(
+    DeadlinePolicy(**next(r for r in BUILTIN.policy_rows() if r["case_type"] == "complaint"))
+)
 START = {
     "case_type": "complaint",
     "urgency": "normal",
@@ -108,7 +105,14 @@ STEPS = [
         "suspension_reason": None,
     },
     {"decision": "accept", "note": None},
-    {"satisfaction": "satisfied", "resolved": "yes", "reopen": False, "callback_note": None},
+    {
+        "contact_result": "reached",
+        "unreached_reason": None,
+        "satisfaction": "satisfied",
+        "resolved": "yes",
+        "reopen": False,
+        "callback_note": None,
+    },
 ]
 BEGIN = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -612,7 +612,7 @@ def review_callback_close(d: Diagram, col: float, *, review: bool) -> None:
         "callback_required",
         "exclusiveGateway",
         "需回访? Callback?",
-        "supervisor",
+        "callback",
         col,
         default="flow_no_callback",
     )
@@ -621,66 +621,174 @@ def review_callback_close(d: Diagram, col: float, *, review: bool) -> None:
         d.flow("review_required", "callback_required", "否 no", id="flow_no_review")
     else:
         d.flow(prev, "callback_required")
+    callback(d, col + 1)
+
+
+CALLBACK_DUE_SCRIPT = """callback_due = after(policy['callback'])
+unreached_count = 0
+first_unreached_at = None"""
+#: an unreached attempt: counted, and whether the attempts now span ``callback_span`` (the
+#: working day of this attempt is at least that many working days after the first's)
+UNREACHED_SCRIPT = """unreached_count = unreached_count + 1
+first_unreached_at = first_unreached_at or now()
+span_covered = after_from(first_unreached_at, policy['callback_span']) <= after_from(now(), {'value': 0, 'unit': policy['callback_span']['unit']})"""
+REOPEN_SCRIPT = (
+    "reopen_count = reopen_count + 1\n"
+    "reply_due = after(policy['reopen'])\n"
+    "warn_at = warn_time(now(), reply_due, policy['warn_share'], policy['reopen']['unit'])\n"
+    "replied_at = None"
+)
+
+
+def callback(d: Diagram, col: float) -> None:
+    """The callback team calls the citizen back, against one deadline set before the first
+    attempt: reached (rated, maybe reopened), rating declined (closes), or not reached (tried
+    again until ``callback_attempts`` attempts spanning ``callback_span``, then closes)."""
+    d.node(
+        "set_callback_due",
+        "scriptTask",
+        "回访时限 Callback deadline",
+        "callback",
+        col,
+        script=CALLBACK_DUE_SCRIPT,
+    )
     user_task(
         d,
         "callback",
         "回访 Call back",
-        "supervisor",
+        "callback",
         col + 1,
         step="callback",
         form="common/callback",
         status="awaiting_callback",
         group=None,
     )
+    clock(d, "callback", "callback", due="callback_due")
     d.node(
         "record_callback",
         "scriptTask",
         "记录回访 Record callback",
-        "supervisor",
+        "callback",
         col + 2,
         script="callback_at = now()",
+    )
+    d.node(
+        "contact_result",
+        "exclusiveGateway",
+        "联系上? Reached?",
+        "callback",
+        col + 3,
+        default="flow_reached",
     )
     d.node(
         "reopen_needed",
         "exclusiveGateway",
         "重办? Reopen?",
-        "supervisor",
-        col + 3,
+        "callback",
+        col + 4,
         default="flow_no_reopen",
     )
-    d.node(
-        "reopen",
-        "scriptTask",
-        "重办 Reopen",
-        "supervisor",
-        col + 4,
-        row=1,
-        script=(
-            "reopen_count = reopen_count + 1\n"
-            "reply_due = after(policy['reopen'])\n"
-            "warn_at = warn_time(now(), reply_due, policy['warn_share'], "
-            "policy['reopen']['unit'])\n"
-            "replied_at = None"
-        ),
-    )
-    d.node("close", "scriptTask", "办结 Close", "supervisor", col + 5, script="closed_at = now()")
+    d.node("reopen", "scriptTask", "重办 Reopen", "callback", col + 5, row=1, script=REOPEN_SCRIPT)
+    d.node("close", "scriptTask", "办结 Close", "callback", col + 6, script="closed_at = now()")
     d.node(
         "end_closed",
         "endEvent",
         "办结 Closed",
-        "supervisor",
-        col + 6,
+        "callback",
+        col + 7,
         props={"outcome": "handled"},
         terminate=True,
     )
-    d.flow("callback_required", "callback", "是 yes", condition="policy['callback_required']")
+    d.node(
+        "record_unreached",
+        "scriptTask",
+        "记录未联系上 Record unreached",
+        "callback",
+        col + 4,
+        row=2,
+        script=UNREACHED_SCRIPT,
+    )
+    d.node(
+        "attempts_done",
+        "exclusiveGateway",
+        "次数已满? Attempts done?",
+        "callback",
+        col + 5,
+        row=2,
+        default="flow_try_again",
+    )
+    d.node(
+        "close_not_reached",
+        "scriptTask",
+        "办结 Close",
+        "callback",
+        col + 6,
+        row=2,
+        script="closed_at = now()",
+    )
+    d.node(
+        "end_not_reached",
+        "endEvent",
+        "办结, 未联系上 Closed, not reached",
+        "callback",
+        col + 7,
+        row=2,
+        props={"outcome": "not_reached"},
+        terminate=True,
+    )
+    d.node(
+        "close_rating_declined",
+        "scriptTask",
+        "办结 Close",
+        "callback",
+        col + 6,
+        row=3,
+        script="closed_at = now()",
+    )
+    d.node(
+        "end_rating_declined",
+        "endEvent",
+        "办结, 拒绝评价 Closed, rating declined",
+        "callback",
+        col + 7,
+        row=3,
+        props={"outcome": "rating_declined"},
+        terminate=True,
+    )
+    d.flow(
+        "callback_required", "set_callback_due", "是 yes", condition="policy['callback_required']"
+    )
     d.flow("callback_required", "close", "否 no", id="flow_no_callback", route="below")
+    d.flow("set_callback_due", "callback")
     d.flow("callback", "record_callback")
-    d.flow("record_callback", "reopen_needed")
+    d.flow("record_callback", "contact_result")
+    d.flow("contact_result", "reopen_needed", "联系上 reached", id="flow_reached")
+    d.flow(
+        "contact_result",
+        "record_unreached",
+        "未联系上 not reached",
+        condition="contact_result == 'not_reached'",
+    )
+    d.flow(
+        "contact_result",
+        "close_rating_declined",
+        "拒绝评价 rating declined",
+        condition="contact_result == 'rating_declined'",
+    )
     d.flow("reopen_needed", "reopen", "不满意重办 reopen", condition="reopen")
     d.flow("reopen", "handle", route="below")
     d.flow("reopen_needed", "close", "否 no", id="flow_no_reopen")
     d.flow("close", "end_closed")
+    d.flow("record_unreached", "attempts_done")
+    d.flow(
+        "attempts_done",
+        "close_not_reached",
+        "是 yes",
+        condition="unreached_count >= policy['callback_attempts'] and span_covered",
+    )
+    d.flow("attempts_done", "callback", "再次回访 try again", id="flow_try_again", route="below")
+    d.flow("close_not_reached", "end_not_reached")
+    d.flow("close_rating_declined", "end_rating_declined")
 
 
 COHANDLE_SCRIPT = """cohandle_new = [c for c in co_departments or [] if c not in cohandle_asked]

@@ -2,7 +2,8 @@
 
 Calls arrive over each day's hours; operators answer some at once, refuse a few, dispatch the
 rest; departments sign, return, ask for extensions and suspensions, and reply (some late);
-dispatchers review; supervisors chase late cases and call citizens back. Everything goes
+dispatchers review; supervisors chase late cases; callback agents call citizens back (some are
+never reached, some decline to rate). Everything goes
 through the domain services and the engine, so deadlines, warnings and escalations really
 fire, at their times, on the moved clock. Used by ``hotline init --demo`` and
 ``hotline simulate``.
@@ -72,6 +73,11 @@ class Rates:
     #: dispatches naming a co-handling unit; co-handlers answering after their own deadline
     cohandle: float = 0.1
     cohandle_late: float = 0.2
+    #: citizens the callback agent never reaches (a call a day until the case closes as
+    #: not reached)
+    unreachable: float = 0.05
+    #: citizens reached at the callback who decline to rate
+    rating_declined: float = 0.03
 
 
 @dataclass
@@ -534,8 +540,25 @@ class Simulation:
         elif case.status == "awaiting_callback":
             self._callback(number, dept)
 
+    def _callback_agent(self) -> str:
+        for user in self.users.values():
+            if user.role == Role.CALLBACK and user.active:
+                return user.username
+        raise DomainError("no active callback agent (role callback) to call the citizen back")
+
     def _callback(self, number: str, dept: str) -> None:
         r = self.random
+        roll = r.random()
+        if roll < self.rates.unreachable:
+            return self._not_reached(number, 1)
+        if roll < self.rates.unreachable + self.rates.rating_declined:
+            self._do(
+                number,
+                Step.CALLBACK,
+                self._callback_agent(),
+                {"contact_result": "rating_declined", "callback_note": "市民不愿评价"},
+            )
+            return
         unhappy = r.random() < self.rates.unsatisfied
         satisfaction = (
             "unsatisfied"
@@ -547,8 +570,9 @@ class Simulation:
             self._do(
                 number,
                 Step.CALLBACK,
-                "sup1",
+                self._callback_agent(),
                 {
+                    "contact_result": "reached",
                     "satisfaction": satisfaction,
                     "resolved": "no" if unhappy else "yes",
                     "reopen": reopen,
@@ -558,6 +582,19 @@ class Simulation:
             and reopen
         ):
             self._plan_reply(number, dept)
+
+    def _not_reached(self, number: str, attempt: int) -> None:
+        """One unanswered call; another about a day later while the case waits (the diagram
+        closes it once the policy's attempts span its working days)."""
+        reason = self.random.choice(["no_answer", "no_answer", "busy", "wrong_number", "declined"])
+        data = {"contact_result": "not_reached", "unreached_reason": reason}
+        if not self._do(number, Step.CALLBACK, self._callback_agent(), data):
+            return
+        case = self._case(number)
+        if case is not None and case.status == "awaiting_callback" and attempt < 10:
+            self._later(
+                lambda: self._not_reached(number, attempt + 1), hours=self.random.uniform(20, 28)
+            )
 
     def _merge(self, duplicate: str, master: str) -> None:
         cases.merge_case(

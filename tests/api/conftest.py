@@ -26,6 +26,7 @@ USERS = {
     "handler": "h_mr",
     "other_handler": "h_hu",
     "supervisor": "sup1",
+    "callback": "cb1",
     "admin": "admin",
 }
 

@@ -2,7 +2,8 @@
 
 1. The closed loop: an operator takes a call with the keyboard, the dispatcher sends it to a
    department, the handler signs for it and replies, the platform accepts the reply, the
-   citizen is called back, the case is closed, and the supervisor's KPIs count it.
+   citizen is called back by the callback agent, the case is closed, and the supervisor's
+   KPIs count it.
 2. An administrator edits a diagram in the bpmn-js modeler, sees a problem marked on the
    element, fixes it, deploys version 2; new cases start on version 2 while the open case
    stays on version 1.
@@ -133,10 +134,11 @@ def test_the_closed_loop_in_the_browser(page: Page, live, console_errors, shot):
     submit_task(page)
     assert case_status(live, number) == "awaiting_callback"
 
-    # -- the citizen is called back: satisfied, closed -------------------------------------
-    sign_in(page, live, "sup1")
-    page.goto(f"{live.url}/inbox")
+    # -- the callback agent calls the citizen back: reached, satisfied, closed ---------------
+    sign_in(page, live, "cb1")
+    expect(page).to_have_url(re.compile(r"/inbox"))
     open_task_of(page, number)
+    expect(page.locator("input[name=contact_result][value=reached]")).to_be_checked()
     page.check("input[name=satisfaction][value=satisfied]")
     page.check("input[name=resolved][value=yes]")
     page.fill("#f_callback_note", "市民表示满意")
@@ -156,6 +158,7 @@ def test_the_closed_loop_in_the_browser(page: Page, live, console_errors, shot):
     shot(page, "case", full_page=True)
 
     # -- the supervisor's KPIs count the case ---------------------------------------------
+    sign_in(page, live, "sup1")
     page.goto(f"{live.url}/kpi?start=2026-03-01&end=2026-03-31")
     assert kpi_numerator(page, "callback") == (1, 1)
     assert kpi_numerator(page, "satisfaction") == (1, 1)

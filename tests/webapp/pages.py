@@ -22,6 +22,7 @@ ROLE_USERS = {
     "dispatcher": "disp1",
     "handler": "h_mr",
     "supervisor": "sup1",
+    "callback": "cb1",
     "admin": "admin",
 }
 

@@ -432,7 +432,7 @@ def test_a_case_in_handling_keeps_its_deadlines_and_closes_on_the_new_version(
         hotline_app,
         instance_id,
         "callback",
-        "sup1",
+        "cb1",
         {"satisfaction": "satisfied", "resolved": "yes", "reopen": False},
     )
     with hotline_app.app_context():

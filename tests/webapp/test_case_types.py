@@ -101,7 +101,7 @@ def test_the_api_opens_it_and_its_tasks_close_it(petition_app):
         ("dispatch", "disp1", {"lead_department": "B-MR"}),
         ("sign_for", "h_mr", {"action": "sign"}),
         ("handle", "h_mr", {"reply_text": "已协调处理并答复来访人", "result": "resolved"}),
-        ("callback", "sup1", {"satisfaction": "satisfied", "resolved": "yes"}),
+        ("callback", "cb1", {"satisfaction": "satisfied", "resolved": "yes"}),
     ]
     for element, username, data in steps:
         task_id = ready_task(petition_app, number, element)

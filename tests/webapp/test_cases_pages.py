@@ -84,7 +84,7 @@ def close_on_time(app, number: str, handler: str = "h_mr", *, sign: bool = True)
         app,
         number,
         "callback",
-        "sup1",
+        "cb1",
         {"satisfaction": "satisfied", "resolved": "yes", "reopen": False},
     )
 

@@ -188,21 +188,27 @@ def test_the_closed_loop_through_the_pages(hotline_app, as_role, clock):
     assert submit(disp1, page, {"decision": "accept"}).status_code == 303
     assert case_row(hotline_app, number).status == "awaiting_callback"
 
-    sup1 = as_role("supervisor")
-    page = task_link(sup1.get("/inbox").get_data(as_text=True), number)
-    html = sup1.get(page).get_data(as_text=True)
+    assert number not in as_role("supervisor").get("/inbox").get_data(as_text=True)
+    cb1 = as_role("callback")
+    page = task_link(cb1.get("/inbox").get_data(as_text=True), number)
+    html = cb1.get(page).get_data(as_text=True)
     assert "已现场检查，责令停业整改" in html  # the previous reply
     response = submit(
-        sup1,
+        cb1,
         page,
-        {"satisfaction": "satisfied", "resolved": "yes", "callback_note": "市民表示满意"},
+        {
+            "contact_result": "reached",
+            "satisfaction": "satisfied",
+            "resolved": "yes",
+            "callback_note": "市民表示满意",
+        },
     )
     assert response.status_code == 303
-    flash = sup1.get("/inbox").get_data(as_text=True)
+    flash = cb1.get("/inbox").get_data(as_text=True)
     assert f"工单 {number}：已完成“回访”，当前状态：已办结。" in flash
     case = case_row(hotline_app, number)
     assert (case.status, case.satisfaction, case.resolved) == ("closed", "satisfied", True)
-    assert number not in sup1.get("/inbox").get_data(as_text=True)
+    assert number not in cb1.get("/inbox").get_data(as_text=True)
 
 
 def test_a_return_without_a_reason_keeps_the_action(hotline_app, as_role):
@@ -453,7 +459,7 @@ def test_inbox_counts_match_the_inbox(hotline_app):
         dispatched(hotline_app, lead)
     open_case(hotline_app)
     with hotline_app.app_context():
-        for username in ("disp1", "disp_pj", "h_mr", "h_um", "h_bs", "sup1", "op1"):
+        for username in ("disp1", "disp_pj", "h_mr", "h_um", "h_bs", "sup1", "cb1", "op1"):
             user = by_username(db.session, username)
             listed = cases.inbox(db.session, user=user, limit=1000)
             assert inbox_count(db.session, user=user) == len(listed), username

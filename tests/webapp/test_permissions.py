@@ -30,17 +30,18 @@ from workflows.users.models import User
 
 #: the roles of the matrix; "handler" is h_mr (market supervision), "other_handler" is h_hu
 #: (housing), whose department has none of the cases below
-ROLES = ("operator", "dispatcher", "handler", "other_handler", "supervisor", "admin")
+ROLES = ("operator", "dispatcher", "handler", "other_handler", "supervisor", "callback", "admin")
 LOGINS = {
     "operator": ("operator", None),
     "dispatcher": ("dispatcher", None),
     "handler": ("handler", None),
     "other_handler": ("handler", "h_hu"),
     "supervisor": ("supervisor", None),
+    "callback": ("callback", None),
     "admin": ("admin", None),
 }
 EVERYONE = frozenset(ROLES)
-WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor"})
+WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
 OPERATOR = frozenset({"operator"})
@@ -64,6 +65,7 @@ LANDING = {
     "handler": "/inbox",
     "other_handler": "/inbox",
     "supervisor": "/supervision/overdue",
+    "callback": "/inbox",
     "admin": "/admin",
 }
 

@@ -176,10 +176,13 @@ def scenario(session):
 D1_FIGURES = {
     "cases": 9,  # c01..c09, the merged c06 included
     "dispatched": 8,  # c01..c09 but the merged c06
+    "closure": (3, 8),  # c01-c03 / the 8 live ones
     "on_time_sign_for": (7, 8),  # all but c02; c05 signed at sign_due exactly
     "on_time_closure": (2, 6),  # c01, c02 / closed c01-c03 + due and open c04, c08, c09
     "first_contact_resolution": (2, 8),  # c01, c02 (c03 was reopened) / the 8 live ones
-    "callback": (2, 3),  # c01, c03 / closed and required: c01, c02, c03
+    # c01, c03 / closed and called back: c01, c03 (c02 closed without a callback step)
+    "callback": (2, 2),
+    "not_reached": (0, 2),
     "satisfaction": (2, 3),  # c01 satisfied, c02 basically / c01-c03 (c06 merged)
     "resolution": (1, 3),  # c01 / c01-c03
     "returned": (1, 8),  # c03 (c06 merged)
@@ -190,10 +193,12 @@ D1_FIGURES = {
 D2_FIGURES = {
     "cases": 2,  # c10, c16
     "dispatched": 2,
+    "closure": (2, 2),
     "on_time_sign_for": (2, 2),
     "on_time_closure": (2, 2),  # c10 closed_at == reply_due is on time; c16 closed early
     "first_contact_resolution": (2, 2),
-    "callback": (0, 1),  # c16 / c16 (c10 needs none)
+    "callback": (0, 0),  # c10 needs none; c16 closed by the centre without a callback
+    "not_reached": (0, 0),
     "satisfaction": (1, 1),  # c10 (c16 not rated)
     "resolution": (1, 1),
     "returned": (0, 2),
@@ -204,10 +209,12 @@ D2_FIGURES = {
 UNDISPATCHED_FIGURES = {
     "cases": 3,  # c11, c12, c13
     "dispatched": 0,
+    "closure": (2, 3),  # c11 answered, c12 not accepted / c11-c13
     "on_time_sign_for": (0, 0),
     "on_time_closure": (0, 0),  # closed at intake: no reply_due, not in the denominator
     "first_contact_resolution": (1, 2),  # c11 / c11, c13 (c12 not accepted)
     "callback": (0, 0),
+    "not_reached": (0, 0),
     "satisfaction": (1, 1),  # c11
     "resolution": (1, 1),  # c11
     "returned": (0, 0),
@@ -230,8 +237,8 @@ def test_by_department(session, scenario):
     assert figures(rows[1]) == D2_FIGURES
     assert figures(rows[2]) == UNDISPATCHED_FIGURES
     assert rows[0].on_time_closure.rate == pytest.approx(2 / 6)
-    assert rows[1].callback.rate == 0.0
-    assert rows[2].callback.rate is None
+    assert rows[0].callback.rate == 1.0
+    assert rows[1].callback.rate is None and rows[2].callback.rate is None
     assert rows[1].on_time_sign_for.rate == 1.0
 
 

@@ -52,7 +52,7 @@ def call_back(city, case, satisfaction="satisfied", reopen=False):
     return city.act(
         case,
         "callback",
-        "sup1",
+        "cb1",
         {
             "satisfaction": satisfaction,
             "resolved": "yes" if satisfaction != "unsatisfied" else "no",

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.models import ProcessInstance, Timer
-from workflows.cases.models import Case
+from workflows.cases.models import CallbackAttempt, Case
 from workflows.simulation import Rates, Simulation
 
 CALM = Rates(
@@ -66,3 +66,26 @@ def test_a_calm_city_replies_on_time_and_nobody_is_chased(hotline, database):
     assert not any(c.sign_escalated or c.escalated for c in dispatched)
     assert not any(c.return_count or c.extension_count or c.reopen_count for c in found)
     assert report.statuses["closed"] > 0
+
+
+@pytest.mark.parametrize("mode", ["straight"])
+def test_unreachable_citizens_and_declined_ratings_end_their_cases(hotline, database):
+    rates = Rates(answered=0, not_accepted=0, duplicate=0, unreachable=0.5, rating_declined=0.3)
+    Simulation(hotline, database.session, seed=3, rates=rates).run(cases=30, days=12)
+
+    found = cases(database)
+    outcomes = {c.outcome for c in found if c.status == "closed"}
+    assert {"not_reached", "rating_declined", "handled"} <= outcomes
+    with database.session() as session:
+        attempts = dict(
+            session.execute(
+                select(CallbackAttempt.case_id, func.count())
+                .where(CallbackAttempt.result == "not_reached")
+                .group_by(CallbackAttempt.case_id)
+            ).all()
+        )
+    for case in found:
+        if case.outcome == "not_reached":
+            assert attempts[case.id] >= 3 and case.satisfaction is None
+        if case.outcome == "rating_declined":
+            assert case.satisfaction is None

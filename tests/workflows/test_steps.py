@@ -159,7 +159,7 @@ def test_the_simulator_drives_redrawn_diagrams_by_their_steps(hotline, database)
             session, xml, path.name, deployed_by="tests", form_exists=hotline.forms.exists
         )
     session.close()
-    busy = Rates(return_=0.3, extension=0.3, suspension=0.2, sign_late=0.2, late_reply=0.3)
+    busy = Rates(return_=0.3, extension=0.3, suspension=0.4, sign_late=0.2, late_reply=0.3)
     report = Simulation(hotline, database.session, seed=3, rates=busy).run(cases=40, days=12)
     assert report.statuses["closed"] > 0
     with database.session() as session:

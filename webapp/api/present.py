@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from engine.models import HumanTask
 from workflows.cases.models import Case, CaseDepartment
 from workflows.cases.reads import instance_version
-from workflows.cases.service import can_act
+from workflows.cases.service import callback_attempts, can_act
 from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.departments.models import Department
@@ -109,6 +109,9 @@ def cases_data(cases: Iterable[Case]) -> list[dict[str, Any]]:
         codes.update(db.session.execute(_CODES, {"ids": list(leads)}).all())
     masters = {c.merged_into_id for c in cases if c.merged_into_id}
     numbers = dict(db.session.execute(_NUMBERS, {"ids": list(masters)}).all()) if masters else {}
+    # only a case that reached its callback step has attempts (each sets callback_at)
+    called = [c.id for c in cases if c.callback_at is not None]
+    attempts = callback_attempts(db.session, case_ids=called) if called else {}
     out = []
     for case in cases:
         data = {name: getattr(case, name) for name in CASE_FIELDS}
@@ -118,6 +121,10 @@ def cases_data(cases: Iterable[Case]) -> list[dict[str, Any]]:
             for department_id, role in links.get(case.id, [])
         ]
         data["merged_into"] = numbers.get(case.merged_into_id or -1)
+        data["callback_attempts"] = [
+            {"at": a.at, "user": a.user, "result": a.result, "reason": a.reason, "note": a.note}
+            for a in attempts.get(case.id, [])
+        ]
         out.append(_case_schema.dump(data))
     return out
 

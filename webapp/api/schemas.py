@@ -152,6 +152,20 @@ class CaseDepartmentSchema(ma.Schema):
     role = fields.String(required=True, metadata={"description": "lead or co"})
 
 
+class CallbackAttemptSchema(ma.Schema):
+    at = LocalDateTime(required=True)
+    user = fields.String(required=True, metadata={"description": "the callback agent"})
+    result = fields.String(
+        required=True, metadata={"description": "reached, not_reached or rating_declined"}
+    )
+    reason = Nullable(
+        fields.String,
+        required=True,
+        metadata={"description": "when not reached: no_answer, busy, wrong_number, declined"},
+    )
+    note = fields.String(required=True)
+
+
 class CaseSchema(ma.Schema):
     number = fields.String(required=True)
     case_type = fields.String(required=True)
@@ -191,7 +205,20 @@ class CaseSchema(ma.Schema):
     extension_count = fields.Integer(required=True)
     reopen_count = fields.Integer(required=True)
     reply_text = fields.String(required=True)
-    outcome = fields.String(required=True)
+    outcome = fields.String(
+        required=True,
+        metadata={
+            "description": "how a closed case ended: handled, answered (at intake), "
+            "not_accepted, merged (closed with its master), not_reached (closed, the citizen "
+            "was not reached at the callback), rating_declined (closed, the citizen declined "
+            "to rate); empty while open"
+        },
+    )
+    callback_attempts = fields.List(
+        fields.Nested(CallbackAttemptSchema),
+        required=True,
+        metadata={"description": "every call to the citizen at the callback step, oldest first"},
+    )
     satisfaction = Nullable(fields.String, required=True)
     resolved = Nullable(fields.Boolean, required=True)
     callback_required = fields.Boolean(required=True)

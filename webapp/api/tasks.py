@@ -36,7 +36,7 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/tasks",
     description="Tasks: your inbox, one task with its form, claim, release, complete.",
 )
-WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
+WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.CALLBACK)
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 
 

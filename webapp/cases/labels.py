@@ -36,6 +36,8 @@ OUTCOME_LABELS = {
     "answered": _l("Answered at once"),
     "not_accepted": _l("Not accepted"),
     "merged": _l("Closed with its master case"),
+    "not_reached": _l("Closed, citizen not reached"),
+    "rating_declined": _l("Closed, rating declined"),
 }
 DUE_STATE_LABELS = {
     "normal": _l("On time"),
@@ -50,6 +52,8 @@ FORM_OPTIONS = {
     "intake_outcome": (INTAKE_FORM, "intake_outcome"),
     "satisfaction": ("common/callback", "satisfaction"),
     "resolved": ("common/callback", "resolved"),
+    "contact_result": ("common/callback", "contact_result"),
+    "unreached_reason": ("common/callback", "unreached_reason"),
 }
 
 

@@ -117,6 +117,8 @@ class Timeline:
             )
             if payload.get("master"):
                 entry.details = [(_("Master case"), str(payload["master"]))]
+            if payload.get("outcome"):
+                entry.details = [(_("Outcome"), self.labels.outcome(payload["outcome"]))]
         elif kind == CaseEventKind.NOTE:
             entry.title = _("Note")
             entry.reason = str(payload.get("body") or "")

@@ -13,7 +13,7 @@ from engine.models import Definition
 from workflows.cases import flows
 from workflows.cases.models import Case, CaseDepartment, CaseNote
 from workflows.cases.reads import element_markers
-from workflows.cases.service import can_act, get_case, visible_cases
+from workflows.cases.service import callback_attempts, can_act, get_case, visible_cases
 from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.errors import DomainError, FormInvalid
@@ -149,7 +149,8 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
     notes = session.scalars(
         select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
     ).all()
-    authors = _display_names({n.author for n in notes})
+    attempts = callback_attempts(session, case_ids=[case.id]).get(case.id, [])
+    authors = _display_names({n.author for n in notes} | {a.user for a in attempts})
     entries, ready, actionable, diagram, definition = [], [], [], None, None
     if case.instance_id is not None:
         runtime = hotline.runtime
@@ -176,6 +177,7 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         deadlines=deadlines(case, now),
         now=now,
         notes=notes,
+        attempts=attempts,
         authors=authors,
         entries=entries,
         ready=ready,

@@ -42,7 +42,7 @@ QUEUES = (
     Step.REVIEW_SUSPENSION,
     Step.REVIEW_REPLY,
 )
-WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
+WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.CALLBACK)
 
 bp.context_processor(labels)
 

@@ -100,8 +100,12 @@ def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, 
 
 
 def kpi_label(name: str, lang: str) -> str:
-    label = KPI_NAMES[name]
-    return label.en if lang == "en" else label.zh
+    return KPI_NAMES[name].name(lang)
+
+
+def kpi_definition(name: str, lang: str) -> str:
+    """What the KPI counts, as docs/kpis.md states it, for the page's legend."""
+    return KPI_NAMES[name].definition(lang)
 
 
 def department_label(row: KpiRow, lang: str) -> str:

@@ -105,6 +105,25 @@ class Satisfaction(StrEnum):
     UNSATISFIED = "unsatisfied"  # 不满意
 
 
+class Outcome(StrEnum):
+    """How a closed case ended: the ``outcome`` property of the end event it reached."""
+
+    HANDLED = "handled"  # 已办理
+    ANSWERED = "answered"  # 当场解答
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    MERGED = "merged"  # 随主件办结
+    NOT_REACHED = "not_reached"  # 办结, 未联系上市民 (the callback attempts ran out)
+    RATING_DECLINED = "rating_declined"  # 办结, 市民拒绝评价
+
+
+class ContactResult(StrEnum):
+    """What one callback attempt came to (the callback form's ``contact_result``)."""
+
+    REACHED = "reached"
+    NOT_REACHED = "not_reached"
+    RATING_DECLINED = "rating_declined"
+
+
 class DueState(StrEnum):
     NORMAL = "normal"
     YELLOW = "yellow"  # the warning share of the time is used up

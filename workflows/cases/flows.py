@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.db import in_unit_of_work, unit_of_work
 from engine.errors import ConflictError, NotFound
-from engine.models import HumanTask
+from engine.models import Definition, HumanTask, ProcessInstance
 from engine.runtime import StepResult
 
 from ..cohandling import service as cohandling
@@ -282,6 +282,18 @@ def complete_task(
     raise conflict
 
 
+def _diagram_reads(session: Session, instance_id: int, name: str) -> bool:
+    """Whether the diagram an instance runs on mentions a process variable: a case started
+    before callbacks could fail runs on a diagram that never reads ``contact_result``, and
+    would close an unreached citizen's case as handled."""
+    found = session.scalar(
+        select(Definition.id)
+        .join(ProcessInstance, ProcessInstance.definition_id == Definition.id)
+        .where(ProcessInstance.id == instance_id, Definition.xml.contains(name))
+    )
+    return found is not None
+
+
 def _msg(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
@@ -318,6 +330,19 @@ def _rule_errors(
                     "or call the dispatcher",
                 )
             ]
+    if (
+        task.kind == Step.CALLBACK
+        and data.get("contact_result") not in (None, "reached")
+        and not _diagram_reads(session, task.instance_id, "contact_result")
+    ):
+        errors["contact_result"] = [
+            _msg(
+                lang,
+                "本件的流程版本只能记录已联系上的回访（请联系管理员迁移到新版本）",
+                "this case's workflow version records reached callbacks only (an "
+                "administrator can move it to the new version)",
+            )
+        ]
     if task.kind == Step.DISPATCH and data.get("lead_department") in (
         data.get("co_departments") or []
     ):

@@ -39,8 +39,8 @@ from ..events import (
     TaskCompleted,
     TaskReady,
 )
-from .enums import CLOCK_RUNNING, CaseStatus, DueState, can_move
-from .models import Case, CaseDepartment
+from .enums import CLOCK_RUNNING, CaseStatus, ContactResult, DueState, Outcome, can_move
+from .models import CallbackAttempt, Case, CaseDepartment
 from .process import element_properties
 from .steps import TASK_OVERDUE, TASK_WARN, Step, step_of
 
@@ -109,13 +109,17 @@ class CaseMirror:
                 events.add(DeadlineWarned, element_id=element.element_id)
             elif effect in (TASK_WARN, TASK_OVERDUE):
                 self._task_clock(session, case, step, events, element, effect)
-            elif element.kind == "UserTask" and events.wanted(TaskCompleted):
-                events.add(
-                    TaskCompleted,
-                    element_id=element.element_id,
-                    name=element.name,
-                    step=_step_of(workflow, element.element_id),
-                )
+            elif element.kind == "UserTask":
+                task_step = _step_of(workflow, element.element_id)
+                if task_step == Step.CALLBACK:
+                    self._callback_attempt(session, case, step, data)
+                if events.wanted(TaskCompleted):
+                    events.add(
+                        TaskCompleted,
+                        element_id=element.element_id,
+                        name=element.name,
+                        step=task_step,
+                    )
         if step.status == "completed":
             outcome = ""
             for element in step.completed:
@@ -127,6 +131,24 @@ class CaseMirror:
         case.updated_at = step.at
         if events.wanted(TaskReady) or events.wanted(SupervisionOpened):
             self._ready(workflow, step, events)
+
+    def _callback_attempt(
+        self, session: Session, case: Case, step: StepResult, data: dict[str, Any]
+    ) -> None:
+        """The callback task was completed: one call to the citizen, recorded with what came
+        of it (the form's ``contact_result``; a form without it recorded a reached citizen)."""
+        result = str(data.get("contact_result") or ContactResult.REACHED)
+        reason = data.get("unreached_reason") if result == ContactResult.NOT_REACHED else None
+        session.add(
+            CallbackAttempt(
+                case_id=case.id,
+                at=step.at,
+                user=step.actor or "",
+                result=result,
+                reason=str(reason) if reason else None,
+                note=str(data.get("callback_note") or ""),
+            )
+        )
 
     def _ready(self, workflow: Any, step: StepResult, events: _Events) -> None:
         for ready in step.became_ready:
@@ -248,6 +270,8 @@ class CaseMirror:
         step: StepResult,
         events: _Events,
         element_id: str | None = None,
+        *,
+        outcome: str | None = None,
     ) -> None:
         current = CaseStatus(case.status) if case.status else None
         if current == target:
@@ -265,7 +289,11 @@ class CaseMirror:
             case,
             CaseEventKind.STATUS,
             step,
-            {"from": str(current) if current else None, "to": str(target)},
+            {
+                "from": str(current) if current else None,
+                "to": str(target),
+                **({"outcome": outcome} if outcome else {}),
+            },
         )
         events.add(
             StatusChanged,
@@ -280,12 +308,10 @@ class CaseMirror:
     ) -> None:
         if case.status == CaseStatus.CLOSED:
             return
-        self._move(session, case, CaseStatus.CLOSED, step, events)
+        self._move(session, case, CaseStatus.CLOSED, step, events, outcome=outcome)
         case.closed_at = case.closed_at or step.at
         case.outcome = outcome
-        case.first_contact_resolution = outcome == "answered" or (
-            case.intake_outcome == "dispatch" and case.reopen_count == 0
-        )
+        case.first_contact_resolution = first_contact_resolution(case)
         events.add(CaseClosed, outcome=outcome)
         for duplicate in session.scalars(
             select(Case).where(Case.merged_into_id == case.id, Case.status == CaseStatus.MERGED)
@@ -337,6 +363,19 @@ class CaseMirror:
             actor=step.actor,
             payload={"case": case.number, **(payload or {})},
         )
+
+
+def first_contact_resolution(case: Case) -> bool:
+    """DOMAIN.md's first-contact resolution, as the KPI counts it (``workflows/kpi``):
+    answered at intake, or dispatched and closed without being reopened, without its reply
+    coming after the reply deadline, and without being escalated (sign-for or reply)."""
+    if case.outcome == Outcome.ANSWERED:
+        return True
+    if case.intake_outcome != "dispatch" or case.status != CaseStatus.CLOSED:
+        return False
+    reply = case.replied_at or case.closed_at
+    late = case.reply_due is not None and reply is not None and reply > case.reply_due
+    return not (case.reopen_count or late or case.escalated or case.sign_escalated)
 
 
 class _Events:

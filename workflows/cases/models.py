@@ -49,6 +49,9 @@ KPI_COLUMNS = (
     "return_count",
     "extension_count",
     "reopen_count",
+    "outcome",
+    "escalated",
+    "sign_escalated",
 )
 
 
@@ -202,3 +205,22 @@ class CaseNote(Base):
     kind: Mapped[str] = mapped_column(String(24), default="note")
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class CallbackAttempt(Base):
+    """One call to the citizen at the callback step: when, by whom, what came of it and, when
+    not reached, why. Written by the case mirror in the step that completes the callback
+    task, so it commits or rolls back with it."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    #: the username of the callback agent
+    user: Mapped[str] = mapped_column(String(64))
+    #: reached, not_reached or rating_declined (``ContactResult``)
+    result: Mapped[str] = mapped_column(String(16))
+    #: no_answer, busy, wrong_number or declined when not reached
+    reason: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -17,7 +17,7 @@ from engine.models import HumanTask
 from ..departments.models import Department
 from ..errors import DomainError, Forbidden
 from ..users.models import Role, User
-from .models import Case, CaseCounter, CaseDepartment
+from .models import CallbackAttempt, Case, CaseCounter, CaseDepartment
 from .ordering import task_order
 from .phones import canonical_phone
 from .task_due import where_due_state
@@ -163,3 +163,17 @@ def inbox(
     stmt = where_due_state(stmt, due_state, now)
     stmt = stmt.order_by(*task_order())
     return [(t, c) for t, c in session.execute(stmt.limit(limit).offset(offset)).all()]
+
+
+def callback_attempts(session: Session, *, case_ids: list[int]) -> dict[int, list[CallbackAttempt]]:
+    """The callback attempts of the cases, oldest first, by case id (one query)."""
+    found: dict[int, list[CallbackAttempt]] = {}
+    if not case_ids:
+        return found
+    for attempt in session.scalars(
+        select(CallbackAttempt)
+        .where(CallbackAttempt.case_id.in_(case_ids))
+        .order_by(CallbackAttempt.case_id, CallbackAttempt.at, CallbackAttempt.id)
+    ):
+        found.setdefault(attempt.case_id, []).append(attempt)
+    return found

@@ -4,26 +4,8 @@ Every rate is a numerator and a denominator counted over the cases *created* in 
 (as the supervisor reads "March's cases"), with the numerator always a subset of the denominator.
 Merged duplicates (status ``merged``) count in ``cases`` and nowhere else.
 
-Definitions (``dispatched`` = not merged and ``dispatched_at`` set; ``closed`` = status
-``closed``; the *clock* is ``as_of``, or ``paused_at`` for a case suspended before ``as_of``,
-as its deadline clock is not running; ``past due`` = ``reply_due`` < the clock):
-
-- on_time_sign_for: dispatched and ``signed_at <= sign_due`` / dispatched.
-- on_time_closure: dispatched, closed and ``closed_at <= reply_due`` / dispatched and (closed, or
-  open and past due). Open cases not yet due are undecided and left out; ``reply_due`` already
-  includes approved extensions and suspensions.
-- first_contact_resolution: answered at intake, or dispatched at intake and closed with
-  ``reopen_count = 0`` / every case except merged and not accepted (a case refused at intake
-  was never the hotline's to resolve; a dispatched case still open counts against the rate).
-- callback: ``callback_at`` set / closed cases with ``callback_required``.
-- satisfaction: satisfied or basically satisfied / rated (``satisfaction`` set), merged excluded.
-- resolution: ``resolved`` true / ``resolved`` set, merged excluded.
-- returned, extended: ``return_count > 0``, ``extension_count > 0`` / dispatched.
-- reopened: ``reopen_count > 0`` / dispatched and closed (a case reopened and still open is
-  counted once it closes again).
-- overdue: dispatched with ``reply_due``, and either its reply came after ``reply_due`` or it
-  has no reply and is past due / dispatched with ``reply_due``. The "reply" is ``replied_at``,
-  or ``closed_at`` for a case closed without one, so a closed case never stays "waiting".
+What each KPI counts is stated once, in ``docs/kpis.md``; the dashboard's legend shows the same
+words (:data:`KPI_NAMES`), and :func:`_rates` is their SQL.
 """
 
 from __future__ import annotations
@@ -39,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.models import UTCDateTime
 from workflows.calendar.service import DEFAULT_TZ
-from workflows.cases.enums import OPEN, CaseStatus, IntakeOutcome, Satisfaction
+from workflows.cases.enums import OPEN, CaseStatus, IntakeOutcome, Outcome, Satisfaction
 from workflows.cases.models import Case
 from workflows.cases.ordering import case_order
 from workflows.departments.models import Department
@@ -54,23 +36,87 @@ GROUP_KEYS: tuple[GroupKey, ...] = ("department", "case_type")
 class KpiLabel:
     zh: str
     en: str
+    #: what the KPI counts, for the dashboard's legend (docs/kpis.md says the same)
+    definition_zh: str = ""
+    definition_en: str = ""
+
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+    def definition(self, lang: str) -> str:
+        return self.definition_en if lang == "en" else self.definition_zh
 
 
 #: Every KPI in display order; the first two are counts, the rest are :class:`Ratio` values.
 KPI_NAMES: dict[str, KpiLabel] = {
-    "cases": KpiLabel("工单量", "Cases"),
-    "dispatched": KpiLabel("派单量", "Dispatched"),
-    "on_time_sign_for": KpiLabel("按时签收率", "On-time sign-for rate"),
-    "on_time_closure": KpiLabel("按时办结率", "On-time closure rate"),
-    "first_contact_resolution": KpiLabel("一次办结率", "First-contact resolution rate"),
-    "callback": KpiLabel("回访率", "Callback rate"),
-    "satisfaction": KpiLabel("满意率", "Satisfaction rate"),
-    "resolution": KpiLabel("解决率", "Resolution rate"),
-    "returned": KpiLabel("退单率", "Return rate"),
-    "extended": KpiLabel("延期率", "Extension rate"),
-    "reopened": KpiLabel("重办率", "Reopen rate"),
-    "overdue": KpiLabel("超期率", "Overdue rate"),
-}
+    "cases": KpiLabel(
+        "工单量", "Cases", "期间受理的全部工单（含被合并的重复件）。",
+        "Every case recorded in the period, merged duplicates included.",
+    ),
+    "dispatched": KpiLabel(
+        "派单量", "Dispatched", "已派单的工单（不含被合并的）。",
+        "Cases dispatched to a department (merged duplicates excluded).",
+    ),
+    "closure": KpiLabel(
+        "办结率", "Closure rate", "已办结 / 受理（不含被合并的重复件）。",
+        "Closed / received (merged duplicates excluded).",
+    ),
+    "on_time_sign_for": KpiLabel(
+        "按时签收率", "On-time sign-for rate", "在签收时限内签收 / 已派单。",
+        "Signed for by the sign-for deadline / dispatched.",
+    ),
+    "on_time_closure": KpiLabel(
+        "按时办结率", "On-time closure rate",
+        "在答复时限（含批准的延期）内办结 / 已派单且已办结或已过时限。",
+        "Closed by the reply deadline (approved extensions count) / dispatched and closed or "
+        "past the deadline.",
+    ),
+    "first_contact_resolution": KpiLabel(
+        "一次办结率", "First-contact resolution rate",
+        "当场解答，或派单后办结且未重办、未超期答复、未升级（签收或答复）/ 受理（不含不予受理"
+        "与被合并的）。",
+        "Answered at intake, or dispatched and closed without a reopen, a late reply or an "
+        "escalation (sign-for or reply) / received (not accepted and merged excluded).",
+    ),
+    "callback": KpiLabel(
+        "回访率", "Callback rate",
+        "回访成功（联系上或拒绝评价）/ 经过回访的已办结工单（需回访且流程有回访步骤）。",
+        "Callbacks made (reached, or rating declined) / closed cases that went through a "
+        "callback (callback required and the diagram has a callback step).",
+    ),
+    "not_reached": KpiLabel(
+        "未联系上率", "Not-reached rate",
+        "因多次回访未联系上市民而办结 / 经过回访的已办结工单。",
+        "Closed because the citizen was not reached after the callback attempts / closed "
+        "cases that went through a callback.",
+    ),
+    "satisfaction": KpiLabel(
+        "满意率", "Satisfaction rate", "满意与基本满意 / 有评价的（不含被合并的）。",
+        "Satisfied and basically satisfied / rated (merged excluded).",
+    ),
+    "resolution": KpiLabel(
+        "解决率", "Resolution rate", "评价为已解决 / 有此评价的（不含被合并的）。",
+        "Rated resolved / rated resolved or unresolved (merged excluded).",
+    ),
+    "returned": KpiLabel(
+        "退单率", "Return rate", "至少退单一次 / 已派单。",
+        "Returned at least once / dispatched.",
+    ),
+    "extended": KpiLabel(
+        "延期率", "Extension rate", "至少延期一次 / 已派单。",
+        "Extended at least once / dispatched.",
+    ),
+    "reopened": KpiLabel(
+        "重办率", "Reopen rate", "至少重办一次 / 已派单且已办结。",
+        "Reopened at least once / dispatched and closed.",
+    ),
+    "overdue": KpiLabel(
+        "超期率", "Overdue rate",
+        "答复（或无答复时的办结）晚于答复时限，或尚未答复且已过时限 / 有答复时限的已派单。",
+        "Replied (or closed without a reply) after the reply deadline, or not replied and past "
+        "it / dispatched with a reply deadline.",
+    ),
+}  # fmt: skip
 COUNT_KPIS = ("cases", "dispatched")
 RATE_KPIS = tuple(name for name in KPI_NAMES if name not in COUNT_KPIS)
 
@@ -102,10 +148,12 @@ class KpiRow:
     bucket: date | None
     cases: int
     dispatched: int
+    closure: Ratio
     on_time_sign_for: Ratio
     on_time_closure: Ratio
     first_contact_resolution: Ratio
     callback: Ratio
+    not_reached: Ratio
     satisfaction: Ratio
     resolution: Ratio
     returned: Ratio
@@ -270,16 +318,23 @@ def _clock(as_of: datetime) -> ColumnElement:
 
 
 def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
-    """KPI name -> (numerator, denominator) conditions, in :data:`RATE_KPIS` order."""
+    """KPI name -> (numerator, denominator) conditions, in :data:`RATE_KPIS` order; the
+    definitions are docs/kpis.md's."""
     live = Case.status != CaseStatus.MERGED.value
+    received = and_(live, Case.outcome != Outcome.MERGED.value)
     closed = Case.status == CaseStatus.CLOSED.value
     dispatched = _dispatched()
     past_due = Case.reply_due < _clock(as_of)
     with_due = and_(dispatched, Case.reply_due.is_not(None))
     reply = func.coalesce(Case.replied_at, Case.closed_at)
     closed_dispatched = and_(dispatched, closed)
-    callback_due = and_(closed, Case.callback_required.is_(True))
+    # closed cases the workflow called back: every attempt at a callback step sets callback_at
+    called_back = and_(
+        closed, Case.callback_required.is_(True), Case.callback_at.is_not(None), received
+    )
+    not_reached = Case.outcome == Outcome.NOT_REACHED.value
     return {
+        "closure": (and_(received, closed), received),
         "on_time_sign_for": (and_(dispatched, Case.signed_at <= Case.sign_due), dispatched),
         "on_time_closure": (
             and_(closed_dispatched, Case.closed_at <= Case.reply_due),
@@ -287,19 +342,23 @@ def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElemen
         ),
         "first_contact_resolution": (
             and_(
-                live,
+                received,
                 or_(
                     Case.intake_outcome == IntakeOutcome.ANSWERED.value,
                     and_(
                         Case.intake_outcome == IntakeOutcome.DISPATCH.value,
                         closed,
                         Case.reopen_count == 0,
+                        or_(Case.reply_due.is_(None), reply <= Case.reply_due),
+                        Case.escalated.is_(False),
+                        Case.sign_escalated.is_(False),
                     ),
                 ),
             ),
-            and_(live, Case.intake_outcome != IntakeOutcome.NOT_ACCEPTED.value),
+            and_(received, Case.intake_outcome != IntakeOutcome.NOT_ACCEPTED.value),
         ),
-        "callback": (and_(callback_due, Case.callback_at.is_not(None)), callback_due),
+        "callback": (and_(called_back, ~not_reached), called_back),
+        "not_reached": (and_(called_back, not_reached), called_back),
         "satisfaction": (
             and_(
                 live,
