@@ -15,6 +15,7 @@ from workflows.cases.reads import instance_version
 from workflows.cases.service import can_act
 from workflows.departments.models import Department
 
+from .. import identity
 from ..extensions import db
 from .etags import etag_of
 from .schemas import CaseSchema, TaskSchema
@@ -61,6 +62,7 @@ CASE_FIELDS = (
     "resolved",
     "callback_required",
     "first_contact_resolution",
+    "confidential",
 )
 _case_schema = CaseSchema()
 _task_schema = TaskSchema()
@@ -108,6 +110,8 @@ def cases_data(cases: Iterable[Case]) -> list[dict[str, Any]]:
     out = []
     for case in cases:
         data = {name: getattr(case, name) for name in CASE_FIELDS}
+        caller = identity.shown(case)  # masked for a department when confidential
+        data["caller_name"], data["caller_phone"] = caller.name, caller.phone
         data["lead_department"] = codes.get(case.lead_department_id or -1)
         data["departments"] = [
             {"code": codes.get(department_id, ""), "role": role}

@@ -11,12 +11,15 @@ from sqlalchemy import select
 from engine.errors import ConflictError, NotFound
 from engine.models import Definition
 from workflows.cases import flows
+from workflows.cases.confidentiality import confidential_ids, views_of
+from workflows.cases.flows import INTERIM_REPLY
 from workflows.cases.models import Case, CaseDepartment, CaseNote
 from workflows.cases.reads import element_markers
 from workflows.cases.service import can_act, get_case, visible_cases
 from workflows.errors import DomainError, FormInvalid
 from workflows.users.models import Role, User
 
+from .. import identity
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang, local_time
@@ -29,6 +32,8 @@ from .timeline import Timeline
 
 ALL_ROLES = tuple(Role)
 MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
+#: who reads the log of full views of a confidential caller on the case page
+VIEW_LOG_READERS = (Role.SUPERVISOR, Role.ADMIN)
 
 
 # -- the list -------------------------------------------------------------------------------
@@ -44,9 +49,12 @@ def index():
         return render_template("cases/index.html", search=found, labels=labels, page=None), 400
     stmt = search.cases(session, g.user, found, tz=get_hotline().tz)
     if wants_csv():
+        if identity.centre():  # recorded before the export streams
+            identity.record_ids(confidential_ids(session, stmt, limit=CSV_LIMIT), "csv")
         rows = session.scalars(stmt.limit(CSV_LIMIT).execution_options(yield_per=500))
         return csv_response("cases.csv", csv_header(), (csv_row(c, labels) for c in rows))
     page = paginate(session, stmt, count_cap=COUNT_CAP)
+    identity.record(page.items, "list")
     return render_template(
         "cases/index.html", search=found, labels=labels, page=page, now=get_hotline().clock.now()
     )
@@ -85,6 +93,7 @@ def csv_header() -> list[str]:
 
 
 def csv_row(case: Case, labels: Labels) -> list[Any]:
+    caller = identity.shown(case)
     return [
         case.number,
         local_time(case.created_at),
@@ -93,8 +102,8 @@ def csv_row(case: Case, labels: Labels) -> list[Any]:
         labels.option("channel", case.channel),
         labels.status(case.status),
         case.category,
-        case.caller_name,
-        case.caller_phone,
+        caller.name,
+        caller.phone,
         case.address,
         case.description,
         labels.option("intake_outcome", case.intake_outcome),
@@ -123,6 +132,7 @@ def csv_row(case: Case, labels: Labels) -> list[Any]:
 @roles_required(*ALL_ROLES)
 def show(number: str):
     case = get_case(db.session, number=number, user=g.user)
+    identity.record([case], "page")
     return render_show(case)
 
 
@@ -144,10 +154,18 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
     duplicates = session.scalars(
         visible_cases(session, g.user).where(Case.merged_into_id == case.id).order_by(Case.id)
     ).all()
-    notes = session.scalars(
+    all_notes = session.scalars(
         select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
     ).all()
-    authors = _display_names({n.author for n in notes})
+    notes = [n for n in all_notes if n.kind != INTERIM_REPLY]
+    interim = [n for n in all_notes if n.kind == INTERIM_REPLY]
+    # who saw the confidential caller in full: for administrators and supervisors
+    views = (
+        views_of(session, case_id=case.id)
+        if case.confidential and g.user.role in {str(r) for r in VIEW_LOG_READERS}
+        else None
+    )
+    authors = _display_names({n.author for n in all_notes} | {v.username for v in views or ()})
     entries, ready, actionable, diagram, definition = [], [], [], None, None
     if case.instance_id is not None:
         runtime = hotline.runtime
@@ -174,6 +192,8 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         deadlines=deadlines(case, now),
         now=now,
         notes=notes,
+        identity_views=views,
+        interim=interim,
         authors=authors,
         entries=entries,
         ready=ready,
