@@ -144,7 +144,10 @@ def test_an_interim_reply_from_the_task_page(hotline_app, as_role):
     )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/tasks/{task_id}#interim"
-    assert "阶段性答复已发送" in text(client.get(f"/tasks/{task_id}"))
+    again = text(client.get(f"/tasks/{task_id}"))
+    assert "阶段性答复已发送" in again
+    # the task page's history shows it among the earlier steps
+    assert "已约谈商家，下周复查" in again[again.index("办理经过") :]
     assert ready_task(hotline_app, number, "handle") == task_id  # still waiting
     case = text(client.get(f"/cases/{number}"))
     section = case[case.index('id="interim-replies"') :]
