@@ -153,3 +153,18 @@ def test_views_are_recorded_with_who_when_and_where(city):
         record_views(s, case_ids=[case.id], user=city.user("sup1"), channel="x", path="", now=0)
     s.rollback()
     assert len(s.scalars(select(IdentityView)).all()) == 1
+
+
+def test_a_case_type_declares_whether_its_callers_are_hidden(tmp_path):
+    from workflows.cases.type_files import load_case_types
+    from workflows.cases.types import BUILTIN, CaseTypeError
+
+    from .test_case_types import PETITION, declare_petition
+
+    assert [t.code for t in BUILTIN if t.confidential] == ["report"]
+    hidden = PETITION.replace("share = 3\n", "share = 3\nconfidential = true\n")
+    assert load_case_types(declare_petition(tmp_path, hidden))["petition"].confidential is True
+    assert load_case_types(declare_petition(tmp_path))["petition"].confidential is False
+    bad = PETITION.replace("share = 3\n", 'share = 3\nconfidential = "yes"\n')
+    with pytest.raises(CaseTypeError, match="confidential: 'yes' is not true or false"):
+        load_case_types(declare_petition(tmp_path, bad))
