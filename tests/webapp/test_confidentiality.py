@@ -118,6 +118,9 @@ def test_the_intake_checkbox_marks_the_case_confidential(hotline_app, as_role):
     client = as_role("operator")
     form = text(client.get("/intake"))
     assert 'name="confidential"' in form and "来电人要求保密" in form
+    # asked with who is calling, before what happened
+    assert form.index('data-key="caller_name"') < form.index('data-key="confidential"')
+    assert form.index('data-key="confidential"') < form.index('data-key="case_type"')
     response = post(client, "/intake", {**INTAKE, "confidential": "true"}, token_from="/intake")
     assert response.status_code == 303
     post(client, "/intake", INTAKE, token_from="/intake")
