@@ -176,3 +176,16 @@ def test_bad_interim_replies_say_why_and_keep_the_text(hotline_app, as_role):
     early = post(client, f"/tasks/{sign_task}/interim", {"body": "先说进展"}, token_from="/inbox")
     assert early.status_code == 409 and "阶段性答复" in early.get_data(as_text=True)
     assert 'id="interim-replies"' not in text(client.get(f"/cases/{number}"))
+
+
+def test_the_case_page_shown_again_with_an_error_is_a_view_too(hotline_app, as_role):
+    number = open_case(hotline_app, case_type="report")
+    supervisor = as_role("supervisor")
+    refused = post(supervisor, f"/cases/{number}/notes", {"body": " "}, token_from="/inbox")
+    assert refused.status_code == 400 and FULL_PHONE in refused.get_data(as_text=True)
+    assert views(hotline_app, number) == [("sup1", "page")]
+    merge_refused = post(
+        as_role("dispatcher"), f"/cases/{number}/merge", {"master": ""}, token_from="/inbox"
+    )
+    assert merge_refused.status_code == 400
+    assert views(hotline_app, number) == [("sup1", "page"), ("disp1", "page")]

@@ -132,11 +132,11 @@ def csv_row(case: Case, labels: Labels) -> list[Any]:
 @roles_required(*ALL_ROLES)
 def show(number: str):
     case = get_case(db.session, number=number, user=g.user)
-    identity.record([case], "page")
     return render_show(case)
 
 
 def render_show(case: Case, *, status: int = 200, **forms: Any):
+    identity.record([case], "page")  # every rendering shows the caller (also with errors)
     session = db.session
     hotline = get_hotline()
     labels = Labels(session, lang())
