@@ -89,7 +89,7 @@ def test_the_centre_sees_it_in_full_and_each_view_is_recorded(hotline_app, as_ro
     # the case page lists who saw the identity, where and when, to supervisors and admins
     again = text(supervisor.get(f"/cases/{number}"))
     section = again[again.index('id="identity-views"') :]
-    assert "派单员 王芳" in section and "task" in section and "csv" in section
+    assert "派单员 王芳" in section and "任务页" in section and "CSV 导出" in section
     assert 'id="identity-views"' in text(as_role("admin").get(f"/cases/{number}"))
     operator = text(as_role("operator").get(f"/cases/{number}"))
     assert FULL_PHONE in operator and 'id="identity-views"' not in operator

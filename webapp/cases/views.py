@@ -193,6 +193,7 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         now=now,
         notes=notes,
         identity_views=views,
+        view_channels=_view_channels(),
         interim=interim,
         authors=authors,
         entries=entries,
@@ -205,6 +206,17 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         note_form=forms.get("note_form") or {},
         merge_form=forms.get("merge_form") or {},
     ), status
+
+
+def _view_channels() -> dict[str, str]:
+    """Where a confidential caller was seen, for the view log on the case page."""
+    return {
+        "page": _("case page"),
+        "list": _("case list"),
+        "task": _("task page"),
+        "csv": _("CSV export"),
+        "api": _("API"),
+    }
 
 
 def _display_names(usernames: set[str]) -> dict[str, str]:
