@@ -17,6 +17,7 @@ from .errors import init_errors
 from .extensions import csrf, db, migrate
 from .hotline import init_hotline
 from .i18n import init_i18n
+from .identity import init_app as init_identity
 from .input_guard import refuse_nul
 from .security import load_current_user
 
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     app.session_interface = SecureWhenHttps()
     csrf.init_app(app)
     init_i18n(app)
+    init_identity(app)
     init_errors(app)
     app.before_request(refuse_nul)  # first: a NUL would fail in the database (input_guard.py)
     app.before_request(load_current_user)

@@ -38,6 +38,8 @@ class CaseEventKind(StrEnum):
     CLOSED_WITH_MASTER = "case.closed_with_master"
     TASK_CLAIMED = "task.claimed"
     TASK_RELEASED = "task.released"
+    #: 阶段性答复: the handling unit told the citizen where the case stands, task kept
+    INTERIM_REPLY = "case.interim_reply"
 
 
 class Deadline(StrEnum):
@@ -133,6 +135,18 @@ class CaseMerged(CaseEvent):
 
     master_number: str
     from_status: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterimReplied(CaseEvent):
+    """The unit handling the case sent an interim reply (阶段性答复) without ending its
+    handling task: for the citizen (a notification channel sends ``body`` to them)."""
+
+    task_id: str
+    department_code: str | None
+    body: str
+    #: the ``case_notes`` row that keeps it (a unique key for the message)
+    note_id: int
 
 
 E = TypeVar("E", bound=CaseEvent)

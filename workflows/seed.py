@@ -34,6 +34,10 @@ DEPARTMENTS = [
         None,
         True,
     ),
+    # the centre's own unit (中心自办): the dispatcher makes it the lead unit when the centre
+    # takes a case itself (a second reply after research); it signs for and handles the case
+    # as any department does, under the same deadlines and callback
+    ("CENTRE", "市12345中心自办", "12345 Centre (handled by the centre)", "city", "CITY", False),
     ("B-MR", "市场监督管理局", "Market Regulation Bureau", "city", "CITY", False),
     (
         "B-HU",
@@ -75,6 +79,7 @@ USERS = [
     ("cb1", "回访员 许静 Xu Jing", Role.CALLBACK, "CITY"),
     ("lead1", "中心领导 高明 Gao Ming", Role.LEAD, "CITY"),
     ("admin", "管理员 Administrator", Role.ADMIN, "CITY"),
+    ("centre1", "中心自办 唐宁 Tang Ning", Role.HANDLER, "CENTRE"),
     ("h_mr", "市场监管局 黄敏 Huang Min", Role.HANDLER, "B-MR"),
     ("h_hu", "住建局 吴磊 Wu Lei", Role.HANDLER, "B-HU"),
     ("h_um", "城管局 郑军 Zheng Jun", Role.HANDLER, "B-UM"),

@@ -136,7 +136,11 @@ def test_a_service_definition_lists_the_intake_forms_attributes(hotline_app):
     assert definition["service_code"] == "complaint"
     attributes = {a["code"]: a for a in definition["attributes"]}
     # the form's fields Open311 has no parameter for; the fixed and operator-only ones not
-    assert set(attributes) == {"urgency", "area", "category"}
+    assert set(attributes) == {"urgency", "confidential", "area", "category"}
+    # the caller may ask for confidentiality: a true/false list, not required
+    assert attributes["confidential"]["datatype"] == "singlevaluelist"
+    assert attributes["confidential"]["required"] is False
+    assert {v["key"] for v in attributes["confidential"]["values"]} == {"true", "false"}
     for attribute in attributes.values():
         assert set(attribute) == ATTRIBUTE_FIELDS
         assert attribute["datatype"] in DATATYPES and attribute["variable"] is True
@@ -148,7 +152,12 @@ def test_a_service_definition_lists_the_intake_forms_attributes(hotline_app):
     orders = [a["order"] for a in definition["attributes"]]
     assert orders == sorted(orders)
     category = client.get(f"{BASE}/services/{category_code(CATEGORY)}.json").json
-    assert {a["code"] for a in category["attributes"]} == {"case_type", "urgency", "area"}
+    assert {a["code"] for a in category["attributes"]} == {
+        "case_type",
+        "urgency",
+        "confidential",
+        "area",
+    }
     root = xml(client.get(f"{BASE}/services/complaint.xml"))
     assert root.tag == "service_definition" and root.findtext("service_code") == "complaint"
     first = root.find("attributes/attribute")

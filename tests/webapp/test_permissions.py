@@ -92,6 +92,8 @@ MATRIX = [
       data={"lead_department": ""}),
     R("GET", "/tasks/{sign_task}", {"handler"}, "/tasks/<task_id>"),
     R("POST", "/tasks/{sign_task}", {"handler"}, "/tasks/<task_id>", data={"action": ""}),
+    R("POST", "/tasks/{sign_task}/interim", {"handler"}, "/tasks/<task_id>/interim",
+      data={"body": ""}),
     # cases
     R("GET", "/cases", EVERYONE),
     R("GET", "/cases?format=csv", EVERYONE, "/cases"),

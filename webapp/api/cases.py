@@ -10,11 +10,13 @@ from flask_smorest import abort
 
 from engine.errors import NotFound
 from workflows.cases import flows
+from workflows.cases.confidentiality import Identity
 from workflows.cases.search import CaseFilters, search_cases
 from workflows.cases.service import get_case
 from workflows.departments.service import by_code
 from workflows.users.models import Role
 
+from .. import identity
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang
@@ -87,6 +89,7 @@ class Cases(MethodView):
         total, capped = count_rows(db.session, stmt, cap=COUNT_CAP)
         page, per_page = args["page"], args["per_page"]
         rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+        identity.record(rows, "api")
         return json_response(page_data(cases_data(rows), page, per_page, total, capped))
 
     @roles(Role.OPERATOR)
@@ -122,6 +125,7 @@ class Case(MethodView):
         """One case, with its ETag (send it back as If-Match when you change the case), and
         its co-handling: the parts the co-handling units sent, the units still to answer."""
         case = _visible(number)
+        identity.record([case], "api")
         # the ETag is the case's own representation's, as If-Match checks it
         return json_response(case_detail(case, get_hotline().clock.now()), etag=case_etag(case))
 
@@ -132,6 +136,7 @@ class History(MethodView):
     def get(self, number: str):
         """Everything that happened to the case, oldest first: who, when, what, and why."""
         case = _visible(number)
+        caller = identity.shown(case)
         events = []
         if case.instance_id is not None:
             for event in get_hotline().runtime.events(db.session, case.instance_id):
@@ -142,10 +147,35 @@ class History(MethodView):
                         "actor": event.actor,
                         "kind": event.kind,
                         "element_id": event.element_id,
-                        "data": event.payload or {},
+                        "data": _with_caller(event.payload or {}, caller),
                     }
                 )
+        if events:
+            identity.record([case], "api")
         return json_response(s.HistorySchema().dump({"number": case.number, "events": events}))
+
+
+def _with_caller(payload: dict[str, Any], caller: Identity) -> dict[str, Any]:
+    """An event's payload with the caller as the reader may see them (the intake's data
+    holds the caller's name and phone)."""
+    data = payload.get("data")
+    if not isinstance(data, dict) or not ({"caller_name", "caller_phone"} & data.keys()):
+        return payload
+    shown = {**data}
+    for key, value in (("caller_name", caller.name), ("caller_phone", caller.phone)):
+        if key in shown:
+            shown[key] = value
+    return {**payload, "data": shown}
+
+
+@blp.route("/<number>/interim-replies")
+class InterimReplies(MethodView):
+    @blp.response(200, s.InterimRepliesSchema)
+    def get(self, number: str):
+        """The interim replies (阶段性答复) the handling units sent the citizen, oldest first."""
+        case = _visible(number)
+        notes = flows.interim_replies(db.session, case=case)
+        return json_response(s.InterimRepliesSchema().dump({"number": number, "items": notes}))
 
 
 @blp.route("/<number>/notes")

@@ -17,6 +17,7 @@ from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.departments.models import Department
 
+from .. import identity
 from ..extensions import db
 from ..hotline import get_hotline
 from .etags import etag_of
@@ -64,6 +65,7 @@ CASE_FIELDS = (
     "resolved",
     "callback_required",
     "first_contact_resolution",
+    "confidential",
 )
 _case_schema = CaseSchema()
 _task_schema = TaskSchema()
@@ -115,6 +117,8 @@ def cases_data(cases: Iterable[Case]) -> list[dict[str, Any]]:
     out = []
     for case in cases:
         data = {name: getattr(case, name) for name in CASE_FIELDS}
+        caller = identity.shown(case)  # masked for a department when confidential
+        data["caller_name"], data["caller_phone"] = caller.name, caller.phone
         data["lead_department"] = codes.get(case.lead_department_id or -1)
         data["departments"] = [
             {"code": codes.get(department_id, ""), "role": role}

@@ -223,6 +223,8 @@ class CaseSchema(ma.Schema):
     resolved = Nullable(fields.Boolean, required=True)
     callback_required = fields.Boolean(required=True)
     first_contact_resolution = fields.Boolean(required=True)
+    #: the caller's name and phone are masked for departments (a report, or the caller asked)
+    confidential = fields.Boolean(required=True)
     merged_into = Nullable(fields.String, required=True)
 
 
@@ -288,6 +290,16 @@ class NoteSchema(ma.Schema):
     kind = fields.String(required=True)
     body = fields.String(required=True)
     created_at = LocalDateTime(required=True)
+
+
+class InterimReplyArgs(InputSchema):
+    #: checked by the domain (empty, too long: 422 naming ``body``), as on the task page
+    body = fields.String(required=True)
+
+
+class InterimRepliesSchema(ma.Schema):
+    number = fields.String(required=True)
+    items = fields.List(fields.Nested(NoteSchema), required=True)
 
 
 class MergeArgs(InputSchema):

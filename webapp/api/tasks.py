@@ -211,3 +211,28 @@ class Complete(MethodView):
                 "next_tasks": next_tasks,
             }
         )
+
+
+@blp.route("/<task_id>/interim-reply")
+class InterimReply(MethodView):
+    @roles(Role.HANDLER)
+    @blp.arguments(s.InterimReplyArgs)
+    @blp.arguments(s.IfMatchHeaders, location="headers")
+    @blp.response(201, s.NoteSchema)
+    @atomic()
+    def post(self, args: dict[str, Any], _headers, task_id: str):
+        """An interim reply (阶段性答复) to the citizen from the unit handling the case: kept
+        and shown on the case, its handling task stays open (422 naming ``body`` when empty
+        or over 2000 characters; 409 when the task is not a handling task or not waiting)."""
+        task, case, version = _actionable(task_id)
+        check_if_match(lambda: task_etag(task, version), f"task {task_id}")
+        note = flows.send_interim_reply(
+            db.session,
+            get_hotline(),
+            task_id=task_id,
+            body=args["body"],
+            user=g.user,
+            lang=lang(),
+            found=(task, case),
+        )
+        return json_response(s.NoteSchema().dump(note), 201)

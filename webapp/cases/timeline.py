@@ -122,6 +122,9 @@ class Timeline:
         elif kind == CaseEventKind.NOTE:
             entry.title = _("Note")
             entry.reason = str(payload.get("body") or "")
+        elif kind == CaseEventKind.INTERIM_REPLY:
+            entry.title = _("Interim reply to the citizen")
+            entry.reason = str(payload.get("body") or "")
         elif kind == CaseEventKind.SIGN_OVERDUE:
             entry.title = _("Not signed for in time: escalated")
             entry.css = "red"

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from engine.errors import ConflictError, NotFound
 from engine.models import Definition
 from workflows.cases import flows
+from workflows.cases.confidentiality import confidential_ids, views_of
+from workflows.cases.flows import INTERIM_REPLY
 from workflows.cases.models import Case, CaseDepartment, CaseNote
 from workflows.cases.reads import element_markers
 from workflows.cases.service import callback_attempts, can_act, get_case, visible_cases
@@ -19,6 +21,7 @@ from workflows.cohandling.service import cohandling_of
 from workflows.errors import DomainError, FormInvalid
 from workflows.users.models import Role, User
 
+from .. import identity
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang, local_time
@@ -31,6 +34,8 @@ from .timeline import Timeline
 
 ALL_ROLES = tuple(Role)
 MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
+#: who reads the log of full views of a confidential caller on the case page
+VIEW_LOG_READERS = (Role.SUPERVISOR, Role.ADMIN)
 
 
 # -- the list -------------------------------------------------------------------------------
@@ -46,9 +51,12 @@ def index():
         return render_template("cases/index.html", search=found, labels=labels, page=None), 400
     stmt = search.cases(session, g.user, found, tz=get_hotline().tz)
     if wants_csv():
+        if identity.centre():  # recorded before the export streams
+            identity.record_ids(confidential_ids(session, stmt, limit=CSV_LIMIT), "csv")
         rows = session.scalars(stmt.limit(CSV_LIMIT).execution_options(yield_per=500))
         return csv_response("cases.csv", csv_header(), (csv_row(c, labels) for c in rows))
     page = paginate(session, stmt, count_cap=COUNT_CAP)
+    identity.record(page.items, "list")
     return render_template(
         "cases/index.html", search=found, labels=labels, page=page, now=get_hotline().clock.now()
     )
@@ -87,6 +95,7 @@ def csv_header() -> list[str]:
 
 
 def csv_row(case: Case, labels: Labels) -> list[Any]:
+    caller = identity.shown(case)
     return [
         case.number,
         local_time(case.created_at),
@@ -95,8 +104,8 @@ def csv_row(case: Case, labels: Labels) -> list[Any]:
         labels.option("channel", case.channel),
         labels.status(case.status),
         case.category,
-        case.caller_name,
-        case.caller_phone,
+        caller.name,
+        caller.phone,
         case.address,
         case.description,
         labels.option("intake_outcome", case.intake_outcome),
@@ -129,6 +138,7 @@ def show(number: str):
 
 
 def render_show(case: Case, *, status: int = 200, **forms: Any):
+    identity.record([case], "page")  # every rendering shows the caller (also with errors)
     session = db.session
     hotline = get_hotline()
     labels = Labels(session, lang())
@@ -146,11 +156,23 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
     duplicates = session.scalars(
         visible_cases(session, g.user).where(Case.merged_into_id == case.id).order_by(Case.id)
     ).all()
-    notes = session.scalars(
+    all_notes = session.scalars(
         select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
     ).all()
+    notes = [n for n in all_notes if n.kind != INTERIM_REPLY]
+    interim = [n for n in all_notes if n.kind == INTERIM_REPLY]
     attempts = callback_attempts(session, case_ids=[case.id]).get(case.id, [])
-    authors = _display_names({n.author for n in notes} | {a.user for a in attempts})
+    # who saw the confidential caller in full: for administrators and supervisors
+    views = (
+        views_of(session, case_id=case.id)
+        if case.confidential and g.user.role in {str(r) for r in VIEW_LOG_READERS}
+        else None
+    )
+    authors = _display_names(
+        {n.author for n in all_notes}
+        | {a.user for a in attempts}
+        | {v.username for v in views or ()}
+    )
     entries, ready, actionable, diagram, definition = [], [], [], None, None
     if case.instance_id is not None:
         runtime = hotline.runtime
@@ -178,6 +200,9 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         now=now,
         notes=notes,
         attempts=attempts,
+        identity_views=views,
+        view_channels=_view_channels(),
+        interim=interim,
         authors=authors,
         entries=entries,
         ready=ready,
@@ -193,6 +218,17 @@ def render_show(case: Case, *, status: int = 200, **forms: Any):
         note_form=forms.get("note_form") or {},
         merge_form=forms.get("merge_form") or {},
     ), status
+
+
+def _view_channels() -> dict[str, str]:
+    """Where a confidential caller was seen, for the view log on the case page."""
+    return {
+        "page": _("case page"),
+        "list": _("case list"),
+        "task": _("task page"),
+        "csv": _("CSV export"),
+        "api": _("API"),
+    }
 
 
 def _display_names(usernames: set[str]) -> dict[str, str]:

@@ -23,6 +23,7 @@ STEP_EVENTS = (
     EventKind.TIMER_FIRED,
     CaseEventKind.NOTE,
     CaseEventKind.MERGED_IN,
+    CaseEventKind.INTERIM_REPLY,
 )
 
 
@@ -60,6 +61,9 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
             name, items = _("Note"), [(_("Note"), (event.payload or {}).get("body", ""))]
         elif event.kind == EventKind.TASK_REJECTED:
             items.append((_("Not saved because"), (event.payload or {}).get("reason", "")))
+        elif event.kind == CaseEventKind.INTERIM_REPLY:
+            body = (event.payload or {}).get("body", "")
+            name, items = _("Interim reply"), [(_("Interim reply"), body)]
         elif event.kind == CaseEventKind.MERGED_IN:
             name, items = _("Merged in"), [(_("Case"), (event.payload or {}).get("duplicate", ""))]
         steps.append(

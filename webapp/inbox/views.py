@@ -23,7 +23,7 @@ from workflows.dispatch.service import suggest_department
 from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.users.models import Role
 
-from .. import i18n
+from .. import i18n, identity
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import local_time, time_left
@@ -217,6 +217,7 @@ def task(task_id: str):
             return _done(task, case, values)
     steps = case_steps(case, context, lang)
     co = _co_departments(case)
+    identity.record([case], "task")
     return render_template(
         "inbox/task.html",
         task=task,

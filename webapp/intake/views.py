@@ -23,8 +23,9 @@ from ..hotline import get_hotline
 from ..security import roles_required
 from . import bp
 
-#: the operator starts with who is calling: the phone number brings up earlier cases
-FIRST_FIELDS = ("caller_phone", "caller_name")
+#: the operator starts with who is calling (the phone number brings up earlier cases), and
+#: whether they ask for their identity to be kept from the departments
+FIRST_FIELDS = ("caller_phone", "caller_name", "confidential")
 MULTI_TYPES = ("taglist", "checklist")
 
 

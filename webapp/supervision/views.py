@@ -8,6 +8,7 @@ from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
+from workflows.cases.confidentiality import confidential_ids
 from workflows.cases.enums import OPEN
 from workflows.cases.models import Case
 from workflows.cases.ordering import case_order
@@ -15,6 +16,7 @@ from workflows.cases.service import visible_cases
 from workflows.kpi.service import cohandling_on_time, count_overdue_now, overdue_now
 from workflows.users.models import Role
 
+from .. import identity
 from ..cases.labels import Labels, yes_no
 from ..extensions import db
 from ..hotline import get_hotline
@@ -73,7 +75,7 @@ def case_row(case: Case, labels: Labels, now) -> list[Any]:
         yes_no(case.escalated),
         case.return_count,
         case.extension_count,
-        case.caller_phone,
+        identity.shown(case).phone,
         case.description,
     ]
 
@@ -91,6 +93,7 @@ def overdue():
     ids = None if department_id is None else [department_id]
     if wants_csv():
         rows = overdue_now(session, as_of=now, department_ids=ids, limit=CSV_LIMIT)
+        identity.record(rows, "csv")
         return csv_response("overdue.csv", case_header(), (case_row(c, labels, now) for c in rows))
     number, per_page = page_args()
     total = count_overdue_now(session, as_of=now, department_ids=ids)
@@ -134,6 +137,7 @@ def escalated():
         stmt = stmt.where(Case.lead_department_id == department_id)
     stmt = stmt.order_by(*case_order(Case.reply_due))
     if wants_csv():
+        identity.record_ids(confidential_ids(session, stmt, limit=CSV_LIMIT), "csv")
         rows = session.scalars(stmt.limit(CSV_LIMIT))
         return csv_response(
             "escalated.csv", case_header(), (case_row(c, labels, now) for c in rows)

@@ -127,6 +127,9 @@ class Case(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     #: the policy row copied at intake: the limits this case is held to
     policy: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: the caller's name and phone are hidden from departments (a report, or the caller
+    #: asked): ``cases/confidentiality.py``
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 # The phone index's operator class, for databases made from the models (tests, create_all);
@@ -224,3 +227,21 @@ class CallbackAttempt(Base):
     #: no_answer, busy, wrong_number or declined when not reached
     reason: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class IdentityView(Base):
+    """One full view of a confidential case's caller identity by someone at the centre: who,
+    when, which case, where (the page, the API, a CSV export). Departments never see it."""
+
+    __tablename__ = "identity_views"
+    __table_args__ = (Index("ix_identity_views_case", "case_id", "viewed_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    #: page, list, task, csv, api
+    channel: Mapped[str] = mapped_column(String(16))
+    #: the request path it was shown on
+    path: Mapped[str] = mapped_column(String(300), default="")
+    viewed_at: Mapped[datetime]

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, exists
 from sqlalchemy.orm import Session
 
+from ..departments.models import Department
 from ..users.models import User
+from .confidentiality import hide_from_search, is_centre
 from .models import Case, CaseDepartment
 from .phone_search import phone_contains
 from .phones import canonical_phone
@@ -85,10 +87,15 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
 
 
 def search_cases(session: Session, user: User, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
-    """The cases ``user`` may see that match ``filters``, newest first."""
+    """The cases ``user`` may see that match ``filters``, newest first; a department
+    searching by the caller's phone does not find confidential cases."""
     if filters.text:
         filters.text_by_index = use_index(session, filters.text)
-    return filter_cases(visible_cases(session, user), filters, tz=tz)
+    stmt = visible_cases(session, user)
+    if canonical_phone(filters.phone):
+        department = session.get(Department, user.department_id) if user.department_id else None
+        stmt = hide_from_search(stmt, centre=is_centre(user, department))
+    return filter_cases(stmt, filters, tz=tz)
 
 
 def _next_prefix(digits: str) -> str:

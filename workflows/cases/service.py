@@ -17,6 +17,7 @@ from engine.models import HumanTask
 from ..departments.models import Department
 from ..errors import DomainError, Forbidden
 from ..users.models import Role, User
+from .confidentiality import hide_from_search, is_centre
 from .models import CallbackAttempt, Case, CaseCounter, CaseDepartment
 from .ordering import task_order
 from .phones import canonical_phone
@@ -117,9 +118,10 @@ def earlier_cases_by_phone(
     phone = canonical_phone(phone)
     if not phone:
         return []
+    centre = is_centre(user, _user_department(session, user))
     return list(
         session.scalars(
-            visible_cases(session, user)
+            hide_from_search(visible_cases(session, user), centre=centre)
             .where(Case.caller_phone == phone)
             .order_by(Case.created_at.desc())
             .limit(limit)

@@ -35,6 +35,7 @@ _SPEC_FIELDS = {
     "open311_group_en",
     "diagram",
     "policy",
+    "confidential",
 }
 _POLICY_FIELDS = {
     "sign",

@@ -167,6 +167,9 @@ class CaseTypeSpec:
     open311_group_zh: str = "诉求类型"
     open311_group_en: str = "Case type"
     diagram: Path | None = None
+    #: the caller's identity is hidden from departments whatever the caller asked (举报: the
+    #: law forbids disclosing a reporter); other types only when the caller asks
+    confidential: bool = False
     #: where the declaration was read, for error messages
     source: str = field(default="built-in", compare=False)
 
@@ -213,6 +216,8 @@ class CaseTypeSpec:
                 yield name, "give a non-empty text, or leave it out to use the label"
         if not (_is_number(self.share) and self.share >= 0):
             yield "share", f"{self.share!r} is not a number >= 0"
+        if not isinstance(self.confidential, bool):
+            yield "confidential", f"{self.confidential!r} is not true or false"
         if not isinstance(self.policies, Mapping):
             yield "policy", "missing"
             return
@@ -344,6 +349,7 @@ BUILTIN_TYPES: tuple[CaseTypeSpec, ...] = (
         label_en="Report (tip-off)",
         policies=_normal(_WD1, (15, "workdays"), _WD2, callback=True, review=True),
         share=8,
+        confidential=True,
     ),
     CaseTypeSpec(
         code="consultation",
