@@ -966,6 +966,11 @@ def render(d: Diagram) -> str:
                 w(f"        <bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>")
         w("      </bpmn:lane>")
     w("    </bpmn:laneSet>")
+    # a multi-instance's collection is declared as a data object: BPMN tools resolve
+    # loopDataInputRef by id (bpmn-js drops an unresolved one when it saves the diagram);
+    # the engine reads the collection from the task data, where the script put it
+    for collection in dict.fromkeys(n.each[0] for n in d.nodes.values() if n.each):
+        w(f'    <bpmn:dataObject id="{collection}" name="{collection}" />')
     for n in d.nodes.values():
         attrs = f'id="{n.id}" name={quoteattr(n.name)}'
         if n.default:
