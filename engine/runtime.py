@@ -521,7 +521,8 @@ class Runtime:
         )
 
     def data(self, session: Session, instance_id: int) -> dict[str, Any]:
-        """The instance's current data: that of its most recently finished task."""
+        """The instance's current data: that of its most recently finished task (not an
+        event sub-process's, see :func:`process_data`)."""
         row = self.instance_row(session, instance_id)
         # the live workflow of the row's version, if a step of this process left it cached
         # (a deep copy, as a restore would give), else restored from the row
@@ -529,8 +530,7 @@ class Runtime:
         if cached is not None:
             return cached
         workflow = self._restore(session, row.id, row.definition_id)
-        task = workflow.last_task or workflow.task_tree
-        return dict(task.data)
+        return process_data(workflow)
 
     def instance_row(self, session: Session, instance_id: int) -> InstanceRow:
         """The instance's row without its state (raises :class:`NotFound`)."""
@@ -932,6 +932,5 @@ def _check_data(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """A copy of the data of the workflow's most recently finished task."""
-    task = workflow.last_task or workflow.task_tree
-    return copy.deepcopy(task.data)
+    """A copy of the workflow's data as it is now (:func:`process_data`)."""
+    return copy.deepcopy(process_data(workflow))
