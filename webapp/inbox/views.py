@@ -40,7 +40,8 @@ QUEUES = (
     Step.REVIEW_SUSPENSION,
     Step.REVIEW_REPLY,
 )
-WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
+#: the centre lead answers ignored supervision orders (lead_supervise) from its inbox
+WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.LEAD)
 
 bp.context_processor(labels)
 
