@@ -69,6 +69,8 @@ def test_an_order_from_the_case_page_reaches_the_department_and_its_answer_shows
             )
         )
     assert f"/tasks/{task_id}" in inbox
+    task_page = handler.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "督办单" in task_page and "请两日内书面答复" in task_page  # what to answer
     token = csrf_token(handler, f"/tasks/{task_id}")
     refused = handler.post(f"/tasks/{task_id}", data={"answer": "", "csrf_token": token})
     assert refused.status_code in (400, 422)

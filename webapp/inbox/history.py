@@ -23,6 +23,9 @@ STEP_EVENTS = (
     EventKind.TIMER_FIRED,
     CaseEventKind.NOTE,
     CaseEventKind.MERGED_IN,
+    # supervision sent from outside the diagram: chase notices and supervision orders
+    CaseEventKind.CHASED,
+    EventKind.SIGNAL_RECEIVED,
 )
 
 
@@ -60,6 +63,16 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
             name, items = _("Note"), [(_("Note"), (event.payload or {}).get("body", ""))]
         elif event.kind == EventKind.TASK_REJECTED:
             items.append((_("Not saved because"), (event.payload or {}).get("reason", "")))
+        elif event.kind == CaseEventKind.CHASED:
+            name, items = (
+                _("Chase notice"),
+                [(_("Instructions"), (event.payload or {}).get("note", ""))],
+            )
+        elif event.kind == EventKind.SIGNAL_RECEIVED:
+            if (event.payload or {}).get("signal") != "supervision_order":
+                continue
+            name = _("Supervision order")
+            items = [(_("Instructions"), (event.payload or {}).get("note", ""))]
         elif event.kind == CaseEventKind.MERGED_IN:
             name, items = _("Merged in"), [(_("Case"), (event.payload or {}).get("duplicate", ""))]
         steps.append(
