@@ -180,3 +180,24 @@ def test_bad_input_and_roles_are_refused_before_anything(city):
         select(HumanTask).where(HumanTask.kind == "answer_supervision")
     ).all()
     assert ready == []
+
+
+def test_the_overdue_list_holds_a_late_dispatch_and_an_unanswered_order(city):
+    from workflows.kpi.service import count_overdue_now, overdue_now
+
+    waiting = city.intake()  # its dispatch task is due in two working hours
+    ordered = signed_case(city)
+    order(city, ordered)
+    critical = city.intake(urgency="critical")
+    now = city.clock.now()
+    assert overdue_now(city.session, as_of=now) == []
+    city.advance(days=3)  # past the dispatch tasks' and the order's own deadlines
+    now = city.clock.now()
+    listed = [c.number for c in overdue_now(city.session, as_of=now)]
+    # critical first, then by the earliest deadline
+    assert listed[0] == critical.number
+    assert set(listed) == {waiting.number, ordered.number, critical.number}
+    assert count_overdue_now(city.session, as_of=now) == 3
+    city.act(ordered, "answer_supervision", "h_mr", {"answer": "已答复"})
+    listed = [c.number for c in overdue_now(city.session, as_of=now)]
+    assert ordered.number not in listed
