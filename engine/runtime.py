@@ -395,7 +395,7 @@ class Runtime:
                 )
             self._run_engine(loaded, completed, payload)
             events = [
-                (EventKind.SIGNAL_RECEIVED, None, {"signal": name, **self._jsonable(payload)})
+                (EventKind.SIGNAL_RECEIVED, None, {**self._jsonable(payload), "signal": name})
             ]
             return self._save(session, loaded, "signal", actor, completed, events)
 

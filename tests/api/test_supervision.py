@@ -141,3 +141,29 @@ def test_many_at_once_reports_each_case_and_does_the_rest(api, hotline_app):
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert len(answer_tasks(hotline_app)) == 2
     assert case_row(hotline_app, a).status == "in_progress"
+
+
+def test_an_ignored_order_reaches_the_lead_who_answers_through_the_api(api, hotline_app, clock):
+    from tests.api.conftest import ApiClient, make_token
+    from tests.webapp.test_cases_pages import advance
+
+    number = signed(hotline_app)
+    api("supervisor").post(
+        f"/api/v1/cases/{number}/supervision",
+        json={"action": "supervision_order", "note": "请答复"},
+    )
+    with hotline_app.app_context():
+        due = db.session.scalar(
+            select(HumanTask.due_at).where(HumanTask.kind == "answer_supervision")
+        )
+    clock.set(due)
+    advance(hotline_app, clock, minutes=1)
+    lead = ApiClient(hotline_app, make_token(hotline_app, "lead1"))
+    tasks = lead.get("/api/v1/tasks?step=lead_supervise").json["items"]
+    assert [(t["case"]["number"], t["lane"]) for t in tasks] == [(number, "lead")]
+    task_id = tasks[0]["task_id"]
+    bad = lead.post(f"/api/v1/tasks/{task_id}/complete", json={"instruction": ""})
+    assert bad.status_code == 422 and "instruction" in bad.json["errors"]
+    done = lead.post(f"/api/v1/tasks/{task_id}/complete", json={"instruction": "今日答复"})
+    assert done.status_code == 200, done.json
+    assert answer_tasks(hotline_app) == ["B-MR"]  # the department still owes its answer

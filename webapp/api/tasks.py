@@ -36,7 +36,8 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/tasks",
     description="Tasks: your inbox, one task with its form, claim, release, complete.",
 )
-WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR)
+#: the centre lead answers ignored supervision orders (lead_supervise) here too
+WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.LEAD)
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 
 
