@@ -426,7 +426,7 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
         "exclusiveGateway",
         "督办单? Order?",
         "supervisor",
-        col + 1.5,
+        col + 1.65,
         default="flow_chased",
     )
     d.node(
@@ -434,10 +434,11 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
         "intermediateThrowEvent",
         "发督办单 Send order",
         "supervisor",
-        col + 2,
+        col + 2.1,
+        row=1,
         signal=SUPERVISION_ORDER,
     )
-    d.node("end_supervised", "endEvent", "已督办 Supervised", "supervisor", col + 2.4)
+    d.node("end_supervised", "endEvent", "已督办 Supervised", "supervisor", col + 2.3)
     d.flow("overdue", "supervise")
     d.flow("supervise", "supervise_action")
     d.flow(
@@ -446,7 +447,7 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
         "督办单 order",
         condition="action == 'supervision_order'",
     )
-    d.flow("supervise_action", "end_supervised", "催办 chase", id="flow_chased", route="below")
+    d.flow("supervise_action", "end_supervised", "催办 chase", id="flow_chased")
     d.flow("send_supervision_order", "end_supervised")
     supervision_order(d, col)
     d.node(
@@ -595,7 +596,8 @@ def supervision_order(d: Diagram, col: float) -> None:
     supervisor at any time (the signal ``supervision_order``): a non-interrupting event
     sub-process, one per order, so the case stays where it is. The lead department answers
     in writing before the order's deadline (policy ``supervision``); an order ignored past
-    it also goes to the centre's lead (policy ``review``), while the answer stays due."""
+    it also goes to the centre's lead (policy ``review``), while the answer stays due.
+    Drawn left of the handling task, below sign-for, where the lanes it crosses are empty."""
     d.signals.append(SUPERVISION_ORDER)
     sub = "supervision_order_process"
     d.node(sub, "subProcess", "督办单 Supervision order", "handler", col)
@@ -604,8 +606,8 @@ def supervision_order(d: Diagram, col: float) -> None:
         "startEvent",
         "收到督办单 Order received",
         "handler",
-        col,
-        row=4,
+        col - 4.4,
+        row=2,
         signal=SUPERVISION_ORDER,
         parent=sub,
     )
@@ -614,8 +616,8 @@ def supervision_order(d: Diagram, col: float) -> None:
         "scriptTask",
         "记录督办 Record order",
         "handler",
-        col + 1,
-        row=4,
+        col - 3.6,
+        row=2,
         script="ordered_at = now()\norder_note = note",
         parent=sub,
     )
@@ -624,8 +626,8 @@ def supervision_order(d: Diagram, col: float) -> None:
         "answer_supervision",
         "督办回复 Answer supervision",
         "handler",
-        col + 2,
-        row=4,
+        col - 2.6,
+        row=2,
         step="answer_supervision",
         form="common/answer_supervision",
         status=None,
@@ -635,20 +637,20 @@ def supervision_order(d: Diagram, col: float) -> None:
     # the red clock of an ignored order leads to the centre's lead instead of an end
     d.nodes.pop("end_answer_supervision_late")
     d.flows = [f for f in d.flows if f.source != "answer_supervision_late"]
-    d.node("end_supervision_answered", "endEvent", "已回复 Answered", "handler", col + 3, row=4)
+    d.node("end_supervision_answered", "endEvent", "已回复 Answered", "handler", col - 1.6, row=2)
     user_task(
         d,
         "lead_supervise",
         "领导督办 Lead supervision",
         "lead",
-        col + 3,
+        col - 1.6,
         step="lead_supervise",
         form="common/lead_supervise",
         status=None,
         group=None,
     ).parent = sub
     clock(d, "lead_supervise", "review")
-    d.node("end_lead_supervised", "endEvent", "已批示 Instructed", "lead", col + 4)
+    d.node("end_lead_supervised", "endEvent", "已批示 Instructed", "lead", col - 0.8)
     d.flow("supervision_order_received", "record_supervision_order")
     d.flow("record_supervision_order", "answer_supervision")
     d.flow("answer_supervision", "end_supervision_answered")
