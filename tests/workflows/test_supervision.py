@@ -201,3 +201,47 @@ def test_the_overdue_list_holds_a_late_dispatch_and_an_unanswered_order(city):
     city.act(ordered, "answer_supervision", "h_mr", {"answer": "已答复"})
     listed = [c.number for c in overdue_now(city.session, as_of=now)]
     assert ordered.number not in listed
+
+
+def without_supervision_orders(xml: bytes) -> bytes:
+    """The complaint diagram as drawn before supervision orders had a sub-process (a case
+    still running on such a version cannot take an order)."""
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    (sub,) = root.findall(".//bpmn:subProcess", ns)
+    gone = {el.get("id") for el in sub.iter() if isinstance(el.tag, str) and el.get("id")}
+    sub.getparent().remove(sub)
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        if el.get("bpmnElement") in gone or (
+            etree.QName(el).localname == "flowNodeRef" and el.text in gone
+        ):
+            el.getparent().remove(el)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_case_on_a_version_without_orders_is_reported_and_unchanged(city):
+    from tests.conftest import ROOT
+
+    xml = without_supervision_orders((ROOT / "bpmn" / "complaint.bpmn").read_bytes())
+    (outcome,) = city.hotline.runtime.deploy(
+        city.session, xml, "complaint.bpmn", deployed_by="tests",
+        form_exists=city.hotline.forms.exists,
+    )  # fmt: skip
+    assert outcome.version == 2
+    old = signed_case(city)
+    before = city.events(old)
+    outcomes = supervision.supervise_cases(
+        city.session,
+        city.hotline,
+        numbers=[old.number],
+        action="supervision_order",
+        note="督办",
+        user=city.user("sup1"),
+    )
+    assert [(o.done, o.reason) for o in outcomes] == [(False, Refusal.NOT_SUPPORTED)]
+    assert city.events(old) == before
+    assert kinds(city, old) == ["handle"]
