@@ -245,3 +245,15 @@ def test_a_case_on_a_version_without_orders_is_reported_and_unchanged(city):
     assert [(o.done, o.reason) for o in outcomes] == [(False, Refusal.NOT_SUPPORTED)]
     assert city.events(old) == before
     assert kinds(city, old) == ["handle"]
+
+
+def test_late_tasks_are_read_in_chunks(city, monkeypatch):
+    from workflows.supervision import service
+
+    monkeypatch.setattr(service, "CHUNK", 1)
+    cases = [city.intake(), city.intake(), city.intake()]
+    city.advance(hours=3)  # past the dispatch tasks' own deadlines
+    ids = [city.case(c).instance_id for c in cases]
+    late = service.late_tasks(city.session, instance_ids=ids, as_of=city.clock.now())
+    assert late == {i: ["dispatch"] for i in ids}
+    assert service.late_tasks(city.session, instance_ids=[], as_of=city.clock.now()) == {}
