@@ -18,4 +18,6 @@ class EventKind(StrEnum):
     #: input for a task a timer took away first; the input is kept in the payload
     TASK_REJECTED = "task.rejected"
     TIMER_FIRED = "timer.fired"
+    #: a signal delivered to one instance from outside (``Runtime.signal``)
+    SIGNAL_RECEIVED = "signal.received"
     TIMER_INCIDENT = "timer.incident"

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple, Protocol
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
@@ -343,6 +345,60 @@ class Runtime:
                 return self._save(session, loaded, "complete", actor, completed, events)
         raise rejection
 
+    def signal(
+        self,
+        session: Session,
+        instance_id: int,
+        name: str,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> StepResult:
+        """Deliver the BPMN signal ``name`` to one running instance and run it to its next wait:
+        one step (listeners run, one transaction). An event sub-process it starts sees the
+        process data as it is now, with ``payload`` on top (see :func:`engine_steps`).
+
+        Due timers are fired first. :class:`ConflictError` if the instance is not running or
+        nothing in it waits for the signal (nothing is written then).
+        """
+        payload = _check_data(payload or {})
+        with unit_of_work(session):
+            conn = connection(session)
+            row = _instance_row(conn, "instance", instance_id)
+            if row is None:
+                raise NotFound(f"instance {instance_id} does not exist")
+            if row.status != "running":
+                raise ConflictError(
+                    f"instance {instance_id} is {row.status}, not running",
+                    what_happened=f"already {row.status}",
+                )
+            loaded = self._load(session, row, actor)
+            if expected_version is not None and loaded.version != expected_version:
+                raise ConflictError(
+                    f"the case changed since you loaded it (version {expected_version}, now "
+                    f"{loaded.version}); reload it and try again",
+                    what_happened="changed by someone else",
+                )
+            completed: list[CompletedElement] = []
+            self._fire_due(loaded, completed)
+            workflow = loaded.workflow
+            event = BpmnEvent(SignalEventDefinition(name), dict(payload))
+            try:
+                caught = workflow.event_manager.catch(event, internal=False)
+            except (SpiffWorkflowException, ExpressionError) as exc:
+                raise run_error(exc) from None
+            if caught == 0:
+                raise ConflictError(
+                    f"instance {instance_id} is not waiting for the signal {name!r}",
+                    what_happened="not waiting for the signal",
+                )
+            self._run_engine(loaded, completed, payload)
+            events = [
+                (EventKind.SIGNAL_RECEIVED, None, {**self._jsonable(payload), "signal": name})
+            ]
+            return self._save(session, loaded, "signal", actor, completed, events)
+
     def fire_timers(
         self, session: Session, instance_id: int, *, actor: str = "timer"
     ) -> StepResult | None:
@@ -465,7 +521,8 @@ class Runtime:
         )
 
     def data(self, session: Session, instance_id: int) -> dict[str, Any]:
-        """The instance's current data: that of its most recently finished task."""
+        """The instance's current data: that of its most recently finished task (not an
+        event sub-process's, see :func:`process_data`)."""
         row = self.instance_row(session, instance_id)
         # the live workflow of the row's version, if a step of this process left it cached
         # (a deep copy, as a restore would give), else restored from the row
@@ -473,8 +530,7 @@ class Runtime:
         if cached is not None:
             return cached
         workflow = self._restore(session, row.id, row.definition_id)
-        task = workflow.last_task or workflow.task_tree
-        return dict(task.data)
+        return process_data(workflow)
 
     def instance_row(self, session: Session, instance_id: int) -> InstanceRow:
         """The instance's row without its state (raises :class:`NotFound`)."""
@@ -584,9 +640,14 @@ class Runtime:
             connection(session),
         )
 
-    def _run_engine(self, loaded: _Loaded, completed: list[CompletedElement]) -> None:
+    def _run_engine(
+        self,
+        loaded: _Loaded,
+        completed: list[CompletedElement],
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
         try:
-            engine_steps(loaded.workflow, lambda t: completed.append(_element(t)))
+            engine_steps(loaded.workflow, lambda t: completed.append(_element(t)), payload)
         except (SpiffWorkflowException, ExpressionError) as exc:
             raise run_error(exc) from None
 
@@ -726,12 +787,20 @@ class Runtime:
         return self.serializer.to_json_value(dict(data))
 
 
-def engine_steps(workflow, did_complete_task: Callable[[Any], None]) -> None:
+def engine_steps(
+    workflow,
+    did_complete_task: Callable[[Any], None],
+    payload: Mapping[str, Any] | None = None,
+) -> None:
     """SpiffWorkflow's ``do_engine_steps``, finding READY tasks by a flat scan of each
     workflow's task dict instead of its tree iterator (which walks every task of a long
     case's history at every pass: about a fifth of the CPU of firing a timer). Same passes:
     innermost sub-processes first, until no engine task is ready; then timers refresh.
-    Tasks made ready by a run are taken by the next pass rather than the same one."""
+    Tasks made ready by a run are taken by the next pass rather than the same one.
+
+    An event sub-process that an event has just started (its start event caught and not yet
+    run) is given the process data as it is now, with ``payload`` on top: in BPMN it sees its
+    parent's variables, while SpiffWorkflow starts it on the data the process started with."""
 
     def update(wf) -> int:
         count = 0
@@ -746,6 +815,7 @@ def engine_steps(workflow, did_complete_task: Callable[[Any], None]) -> None:
     while True:
         active = workflow.get_active_subprocesses()
         for sub in sorted(active, key=lambda v: v.depth, reverse=True):
+            _seed_event_subprocess(workflow, sub, payload)
             while update(sub) > 0:
                 pass
             if sub.parent_task_id is not None:
@@ -755,6 +825,46 @@ def engine_steps(workflow, did_complete_task: Callable[[Any], None]) -> None:
         if count == 0 and len(workflow.get_active_subprocesses()) <= len(active):
             break
     workflow.refresh_timers()
+
+
+def _seed_event_subprocess(workflow, sub, payload: Mapping[str, Any] | None) -> None:
+    parent = workflow.get_task_from_id(sub.parent_task_id) if sub.parent_task_id else None
+    if parent is None or not _is_event_subprocess(parent):
+        return
+    starts = [
+        t
+        for t in sub.tasks.values()
+        if t.state == TaskState.READY and isinstance(t.task_spec, StartEvent)
+    ]
+    if not starts:
+        return
+    current = process_data(parent.workflow)
+    for start in starts:
+        start.data.update(copy.deepcopy(current))
+        start.data.update(copy.deepcopy(dict(payload or {})))
+
+
+def _is_event_subprocess(task) -> bool:
+    # the Spiff parser makes event sub-processes plain SubWorkflowTasks: what marks them is
+    # that the process's start lists them as started by an event
+    start = getattr(task.workflow.spec, "start", None)
+    return task.task_spec.name in getattr(start, "trigger_specs", ())
+
+
+def process_data(workflow) -> dict[str, Any]:
+    """The data of a (sub-)process as it is now: that of its most recently finished task,
+    leaving out event sub-processes (which bring back their own copy when they end)."""
+    last = workflow.last_task
+    if last is not None and not _is_event_subprocess(last):
+        return dict(last.data)
+    finished = [
+        (t.last_state_change, i, t)
+        for i, t in enumerate(workflow.tasks.values())
+        if t.state == TaskState.COMPLETED and not _is_event_subprocess(t)
+    ]
+    if not finished:
+        return dict(workflow.task_tree.data)
+    return dict(max(finished, key=lambda f: f[:2])[2].data)
 
 
 def _element(task) -> CompletedElement:
@@ -822,6 +932,5 @@ def _check_data(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """A copy of the data of the workflow's most recently finished task."""
-    task = workflow.last_task or workflow.task_tree
-    return copy.deepcopy(task.data)
+    """A copy of the workflow's data as it is now (:func:`process_data`)."""
+    return copy.deepcopy(process_data(workflow))

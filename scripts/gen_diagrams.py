@@ -57,6 +57,8 @@ class Node:
     #: a parallel multi-instance task: (the process variable holding the collection, the
     #: name each instance's item gets in its data)
     each: tuple[str, str] | None = None
+    signal: str | None = None  # signal events: the signal's name
+    parent: str | None = None  # id of the (event) sub-process holding the node
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Diagram:
         self.key, self.name = key, name
         self.nodes: dict[str, Node] = {}
         self.flows: list[Flow] = []
+        self.signals: list[str] = []
 
     def node(self, *args, **kwargs) -> Node:
         n = Node(*args, **kwargs)
@@ -422,9 +425,36 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
         status=None,
         group=None,
     )
-    d.node("end_supervised", "endEvent", "已督办 Supervised", "supervisor", col + 2)
+    clock(d, "supervise", "review")
+    d.node(
+        "supervise_action",
+        "exclusiveGateway",
+        "督办单? Order?",
+        "supervisor",
+        col + 1.65,
+        default="flow_chased",
+    )
+    d.node(
+        "send_supervision_order",
+        "intermediateThrowEvent",
+        "发督办单 Send order",
+        "supervisor",
+        col + 2.1,
+        row=1,
+        signal=SUPERVISION_ORDER,
+    )
+    d.node("end_supervised", "endEvent", "已督办 Supervised", "supervisor", col + 2.3)
     d.flow("overdue", "supervise")
-    d.flow("supervise", "end_supervised")
+    d.flow("supervise", "supervise_action")
+    d.flow(
+        "supervise_action",
+        "send_supervision_order",
+        "督办单 order",
+        condition="action == 'supervision_order'",
+    )
+    d.flow("supervise_action", "end_supervised", "催办 chase", id="flow_chased")
+    d.flow("send_supervision_order", "end_supervised")
+    supervision_order(d, col)
     d.node(
         "handle_action",
         "exclusiveGateway",
@@ -564,6 +594,86 @@ def handle(d: Diagram, col: float, *, extension: bool, suspension: bool) -> floa
     )
     d.flow("handle_action", "record_reply", "答复 reply", id="flow_reply")
     return col + 3
+
+
+SUPERVISION_ORDER = "supervision_order"
+
+
+def supervision_order(d: Diagram, col: float) -> None:
+    """A supervision order (督办单), from the supervise task or sent to the case by a
+    supervisor at any time (the signal ``supervision_order``): a non-interrupting event
+    sub-process, one per order, so the case stays where it is. The lead department answers
+    in writing before the order's deadline (policy ``supervision``); an order ignored past
+    it also goes to the centre's lead (policy ``review``), while the answer stays due.
+    Drawn left of the handling task, below sign-for, where the lanes it crosses are empty."""
+    d.signals.append(SUPERVISION_ORDER)
+    sub = "supervision_order_process"
+    d.node(sub, "subProcess", "督办单 Supervision order", "handler", col)
+    d.node(
+        "supervision_order_received",
+        "startEvent",
+        "收到督办单 Order received",
+        "handler",
+        col - 4.4,
+        row=2,
+        signal=SUPERVISION_ORDER,
+        parent=sub,
+    )
+    d.node(
+        "record_supervision_order",
+        "scriptTask",
+        "记录督办 Record order",
+        "handler",
+        col - 3.6,
+        row=2,
+        script="ordered_at = now()\norder_note = note",
+        parent=sub,
+    )
+    user_task(
+        d,
+        "answer_supervision",
+        "督办回复 Answer supervision",
+        "handler",
+        col - 2.6,
+        row=2,
+        step="answer_supervision",
+        form="common/answer_supervision",
+        status=None,
+        group="lead_department",
+    ).parent = sub
+    clock(d, "answer_supervision", "supervision")
+    # the red clock of an ignored order leads to the centre's lead instead of an end
+    d.nodes.pop("end_answer_supervision_late")
+    d.flows = [f for f in d.flows if f.source != "answer_supervision_late"]
+    d.node("end_supervision_answered", "endEvent", "已回复 Answered", "handler", col - 1.6, row=2)
+    user_task(
+        d,
+        "lead_supervise",
+        "领导督办 Lead supervision",
+        "lead",
+        col - 1.6,
+        step="lead_supervise",
+        form="common/lead_supervise",
+        status=None,
+        group=None,
+    ).parent = sub
+    clock(d, "lead_supervise", "review")
+    d.node("end_lead_supervised", "endEvent", "已批示 Instructed", "lead", col - 0.8)
+    d.flow("supervision_order_received", "record_supervision_order")
+    d.flow("record_supervision_order", "answer_supervision")
+    d.flow("answer_supervision", "end_supervision_answered")
+    d.flow("answer_supervision_late", "lead_supervise")
+    d.flow("lead_supervise", "end_lead_supervised")
+    for node_id in list(d.nodes):
+        node = d.nodes[node_id]
+        if node.attached_to in ("answer_supervision", "lead_supervise") or node_id in (
+            "end_answer_supervision_warn",
+            "end_lead_supervise_warn",
+            "end_lead_supervise_late",
+            "end_supervision_answered",
+            "end_lead_supervised",
+        ):
+            node.parent = sub
 
 
 def review_callback_close(d: Diagram, col: float, *, review: bool) -> None:
@@ -878,6 +988,8 @@ class Layout:
         self.d = d
         rows = {lane: 0 for lane, _ in LANES}
         for n in d.nodes.values():
+            if n.kind == "subProcess":
+                continue
             rows[n.lane] = max(rows[n.lane], n.row + (1 if n.kind != "boundaryEvent" else 0))
         self.lane_y: dict[str, tuple[int, int]] = {}
         y = 60
@@ -889,6 +1001,8 @@ class Layout:
         self.width = int(max(n.col for n in d.nodes.values()) * COL_W + 260)
 
     def bounds(self, n: Node) -> tuple[float, float, int, int]:
+        if n.kind == "subProcess":
+            return self.container_bounds(n)
         w, h = _size(n)
         if n.attached_to:
             host = self.d.nodes[n.attached_to]
@@ -899,6 +1013,15 @@ class Layout:
         cx = LANE_X + 90 + n.col * COL_W
         cy = ly + 20 + ROW_H / 2 + n.row * ROW_H
         return cx - w / 2, cy - h / 2, w, h
+
+    def container_bounds(self, n: Node) -> tuple[float, float, int, int]:
+        """An expanded sub-process: the box around its children, with a margin."""
+        boxes = [self.bounds(c) for c in self.d.nodes.values() if c.parent == n.id]
+        x0 = min(b[0] for b in boxes) - 30
+        y0 = min(b[1] for b in boxes) - 30
+        x1 = max(b[0] + b[2] for b in boxes) + 30
+        y1 = max(b[1] + b[3] for b in boxes) + 40
+        return x0, y0, int(x1 - x0), int(y1 - y0)
 
     def waypoints(self, f: Flow) -> list[tuple[float, float]]:
         s, t = self.d.nodes[f.source], self.d.nodes[f.target]
@@ -931,6 +1054,75 @@ class Layout:
         return [a, (mid, a[1]), (mid, b[1]), b]
 
 
+def _write_elements(w, d: Diagram, parent: str | None, pad: str, incoming, outgoing) -> None:
+    """The flow nodes and sequence flows of the process (``parent`` None) or of one
+    sub-process, nested inside it."""
+    for n in d.nodes.values():
+        if n.parent != parent:
+            continue
+        attrs = f'id="{n.id}" name={quoteattr(n.name)}'
+        if n.kind == "subProcess":
+            w(f'{pad}<bpmn:subProcess {attrs} triggeredByEvent="true">')
+            _write_elements(w, d, n.id, pad + "  ", incoming, outgoing)
+            w(f"{pad}</bpmn:subProcess>")
+            continue
+        if n.default:
+            attrs += f' default="{n.default}"'
+        if n.attached_to:
+            attrs += f' attachedToRef="{n.attached_to}"'
+            attrs += f' cancelActivity="{"true" if n.interrupting else "false"}"'
+        if n.kind == "startEvent" and n.parent and not n.interrupting:
+            attrs += ' isInterrupting="false"'
+        w(f"{pad}<bpmn:{n.kind} {attrs}>")
+        if n.props:
+            w(f"{pad}  <bpmn:extensionElements>")
+            w(f"{pad}    <spiffworkflow:properties>")
+            for k, v in n.props.items():
+                w(f'{pad}      <spiffworkflow:property name="{k}" value={quoteattr(v)} />')
+            w(f"{pad}    </spiffworkflow:properties>")
+            w(f"{pad}  </bpmn:extensionElements>")
+        for fid in incoming[n.id]:
+            w(f"{pad}  <bpmn:incoming>{fid}</bpmn:incoming>")
+        for fid in outgoing[n.id]:
+            w(f"{pad}  <bpmn:outgoing>{fid}</bpmn:outgoing>")
+        if n.timer:
+            tag, expr = n.timer
+            w(f'{pad}  <bpmn:timerEventDefinition id="{n.id}_timer">')
+            w(f"{pad}    <bpmn:{tag}>{escape(expr)}</bpmn:{tag}>")
+            w(f"{pad}  </bpmn:timerEventDefinition>")
+        if n.signal:
+            w(
+                f'{pad}  <bpmn:signalEventDefinition id="{n.id}_signal" signalRef="Signal_{n.signal}" />'
+            )
+        if n.terminate:
+            w(f'{pad}  <bpmn:terminateEventDefinition id="{n.id}_terminate" />')
+        if n.script:
+            w(f"{pad}  <bpmn:script>{escape(n.script)}</bpmn:script>")
+        if n.each:
+            collection, item = n.each
+            w(f"{pad}  <bpmn:multiInstanceLoopCharacteristics>")
+            w(f"{pad}    <bpmn:loopDataInputRef>{collection}</bpmn:loopDataInputRef>")
+            w(f'{pad}    <bpmn:inputDataItem id="{item}" name="{item}" />')
+            w(f"{pad}  </bpmn:multiInstanceLoopCharacteristics>")
+        w(f"{pad}</bpmn:{n.kind}>")
+    for f in d.flows:
+        if d.nodes[f.source].parent != parent:
+            continue
+        name = f" name={quoteattr(f.name)}" if f.name else ""
+        if f.condition:
+            w(
+                f'{pad}<bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}"'
+                f' targetRef="{f.target}">'
+            )
+            w(f"{pad}  <bpmn:conditionExpression>{escape(f.condition)}</bpmn:conditionExpression>")
+            w(f"{pad}</bpmn:sequenceFlow>")
+        else:
+            w(
+                f'{pad}<bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}"'
+                f' targetRef="{f.target}" />'
+            )
+
+
 def render(d: Diagram) -> str:
     lay = Layout(d)
     incoming: dict[str, list[str]] = {n: [] for n in d.nodes}
@@ -956,13 +1148,15 @@ def render(d: Diagram) -> str:
         f' processRef="{d.key}" />'
     )
     w("  </bpmn:collaboration>")
+    for signal in d.signals:
+        w(f'  <bpmn:signal id="Signal_{signal}" name="{signal}" />')
     w(f'  <bpmn:process id="{d.key}" name={quoteattr(d.name)} isExecutable="true">')
     w(f'    <bpmn:laneSet id="LaneSet_{d.key}">')
     for lane, label in lanes_of(d):
         w(f'      <bpmn:lane id="Lane_{lane}" name="{lane}">')
         w(f"        <bpmn:documentation>{escape(label)}</bpmn:documentation>")
         for n in d.nodes.values():
-            if n.lane == lane:
+            if n.lane == lane and n.kind != "subProcess":
                 w(f"        <bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>")
         w("      </bpmn:lane>")
     w("    </bpmn:laneSet>")
@@ -971,55 +1165,7 @@ def render(d: Diagram) -> str:
     # the engine reads the collection from the task data, where the script put it
     for collection in dict.fromkeys(n.each[0] for n in d.nodes.values() if n.each):
         w(f'    <bpmn:dataObject id="{collection}" name="{collection}" />')
-    for n in d.nodes.values():
-        attrs = f'id="{n.id}" name={quoteattr(n.name)}'
-        if n.default:
-            attrs += f' default="{n.default}"'
-        if n.attached_to:
-            attrs += f' attachedToRef="{n.attached_to}"'
-            attrs += f' cancelActivity="{"true" if n.interrupting else "false"}"'
-        w(f"    <bpmn:{n.kind} {attrs}>")
-        if n.props:
-            w("      <bpmn:extensionElements>")
-            w("        <spiffworkflow:properties>")
-            for k, v in n.props.items():
-                w(f'          <spiffworkflow:property name="{k}" value={quoteattr(v)} />')
-            w("        </spiffworkflow:properties>")
-            w("      </bpmn:extensionElements>")
-        for fid in incoming[n.id]:
-            w(f"      <bpmn:incoming>{fid}</bpmn:incoming>")
-        for fid in outgoing[n.id]:
-            w(f"      <bpmn:outgoing>{fid}</bpmn:outgoing>")
-        if n.timer:
-            tag, expr = n.timer
-            w(f'      <bpmn:timerEventDefinition id="{n.id}_timer">')
-            w(f"        <bpmn:{tag}>{escape(expr)}</bpmn:{tag}>")
-            w("      </bpmn:timerEventDefinition>")
-        if n.terminate:
-            w(f'      <bpmn:terminateEventDefinition id="{n.id}_terminate" />')
-        if n.script:
-            w(f"      <bpmn:script>{escape(n.script)}</bpmn:script>")
-        if n.each:
-            collection, item = n.each
-            w("      <bpmn:multiInstanceLoopCharacteristics>")
-            w(f"        <bpmn:loopDataInputRef>{collection}</bpmn:loopDataInputRef>")
-            w(f'        <bpmn:inputDataItem id="{item}" name="{item}" />')
-            w("      </bpmn:multiInstanceLoopCharacteristics>")
-        w(f"    </bpmn:{n.kind}>")
-    for f in d.flows:
-        name = f" name={quoteattr(f.name)}" if f.name else ""
-        if f.condition:
-            w(
-                f'    <bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}"'
-                f' targetRef="{f.target}">'
-            )
-            w(f"      <bpmn:conditionExpression>{escape(f.condition)}</bpmn:conditionExpression>")
-            w("    </bpmn:sequenceFlow>")
-        else:
-            w(
-                f'    <bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}"'
-                f' targetRef="{f.target}" />'
-            )
+    _write_elements(w, d, None, "    ", incoming, outgoing)
     w("  </bpmn:process>")
     w(f'  <bpmndi:BPMNDiagram id="BPMNDiagram_{d.key}">')
     w(f'    <bpmndi:BPMNPlane id="BPMNPlane_{d.key}" bpmnElement="Collaboration_{d.key}">')
@@ -1041,15 +1187,18 @@ def render(d: Diagram) -> str:
         )
         w(f'        <dc:Bounds x="{LANE_X}" y="{y}" width="{lay.width}" height="{h}" />')
         w("      </bpmndi:BPMNShape>")
-    ordered = [n for n in d.nodes.values() if not n.attached_to] + [
-        n for n in d.nodes.values() if n.attached_to
-    ]
+    ordered = (
+        [n for n in d.nodes.values() if n.kind == "subProcess"]
+        + [n for n in d.nodes.values() if not n.attached_to and n.kind != "subProcess"]
+        + [n for n in d.nodes.values() if n.attached_to]
+    )
     for n in ordered:
         x, y, bw, bh = lay.bounds(n)
         extra = ' isMarkerVisible="true"' if n.kind == "exclusiveGateway" else ""
+        extra += ' isExpanded="true"' if n.kind == "subProcess" else ""
         w(f'      <bpmndi:BPMNShape id="{n.id}_di" bpmnElement="{n.id}"{extra}>')
         w(f'        <dc:Bounds x="{x:g}" y="{y:g}" width="{bw}" height="{bh}" />')
-        if not n.kind.endswith("Task"):
+        if not n.kind.endswith("Task") and n.kind != "subProcess":
             w("        <bpmndi:BPMNLabel>")
             w(
                 f'          <dc:Bounds x="{x - 30:g}" y="{y + bh + 4:g}" width="{bw + 60}"'

@@ -9,11 +9,19 @@ from lxml import etree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 #: attributes that name another element by its id
-REFERENCE_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement")
+REFERENCE_ATTRIBUTES = (
+    "sourceRef",
+    "targetRef",
+    "attachedToRef",
+    "default",
+    "bpmnElement",
+    "signalRef",
+)
 #: elements whose text is another element's id
 REFERENCE_TEXTS = ("incoming", "outgoing", "flowNodeRef")
-#: elements whose names mean something besides a label: a lane's name is the role it is for
-KEEP_NAMES = ("lane", "participant")
+#: elements whose names mean something besides a label: a lane's name is the role it is for,
+#: a signal's the name the hotline sends it by (a supervision order)
+KEEP_NAMES = ("lane", "participant", "signal")
 
 
 def renamed(xml: bytes, prefix: str = "n") -> tuple[bytes, dict[str, str]]:

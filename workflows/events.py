@@ -36,6 +36,8 @@ class CaseEventKind(StrEnum):
     TASK_OVERDUE = "task.overdue"
     MERGED_IN = "case.merged_in"
     CLOSED_WITH_MASTER = "case.closed_with_master"
+    #: a supervisor's chase notice (催办) to the case's lead department
+    CHASED = "case.chased"
     TASK_CLAIMED = "task.claimed"
     TASK_RELEASED = "task.released"
     #: 阶段性答复: the handling unit told the citizen where the case stands, task kept
@@ -122,6 +124,21 @@ class SupervisionOpened(CaseEvent):
 
     task_id: str
     element_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseChased(CaseEvent):
+    """A supervisor sent the case's lead department a chase notice (催办通知)."""
+
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupervisionOrdered(CaseEvent):
+    """A supervisor sent the case's lead department a supervision order (督办单) from outside
+    the diagram's supervise task; its answer task is a ``TaskReady`` of the same step."""
+
+    note: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -78,6 +78,10 @@ class Rates:
     unreachable: float = 0.05
     #: citizens reached at the callback who decline to rate
     rating_declined: float = 0.03
+    #: of the late replies: the supervisor sends a supervision order (else a chase notice)
+    supervision_order: float = 0.4
+    #: of the supervision orders: the department lets the deadline pass (the lead steps in)
+    ignored_order: float = 0.25
 
 
 @dataclass
@@ -439,7 +443,8 @@ class Simulation:
         elif roll < self.rates.extension + self.rates.suspension:
             self._later(lambda: self._ask_suspension(number, dept), hours=max(0.5, left * 0.3))
         elif roll < self.rates.extension + self.rates.suspension + self.rates.late_reply:
-            self._later(lambda: self._reply(number, dept), hours=left + r.uniform(2, 48))
+            # the red card first: the supervisor chases or orders, then the late reply
+            self._later(lambda: self._supervise(number, dept), hours=left + r.uniform(0.2, 1.5))
         else:
             self._later(
                 lambda: self._reply(number, dept), hours=max(0.2, left * r.uniform(0.1, 0.9))
@@ -604,6 +609,49 @@ class Simulation:
             master_number=master,
             user=self.users["disp1"],
         )
+
+    # -- supervision ----------------------------------------------------------------------
+
+    def _supervise(self, number: str, dept: str) -> None:
+        """The supervisor takes the red card's supervise task: a chase notice, or (at the
+        ``supervision_order`` rate) an order the department answers in writing, unless it
+        ignores it (``ignored_order``) and the centre's lead steps in; the late reply follows."""
+        r = self.random
+        reply_in = r.uniform(2, 48)
+        try:
+            if r.random() >= self.rates.supervision_order:
+                chase = {"action": "chase_notice", "note": "请尽快办结"}
+                self._do(number, Step.SUPERVISE, "sup1", chase)
+                return
+            order = {"action": "supervision_order", "note": "请两个工作日内书面答复办理情况"}
+            if not self._do(number, Step.SUPERVISE, "sup1", order):
+                return
+            task = self._task(number, Step.ANSWER_SUPERVISION)
+            if task is None or task.due_at is None:
+                return
+            left = (task.due_at - self.clock.now()).total_seconds() / 3600
+            if r.random() < self.rates.ignored_order:
+                answer_in = left + r.uniform(8, 30)
+                self._later(lambda: self._lead_supervise(number), hours=left + r.uniform(1, 6))
+                reply_in = answer_in + r.uniform(1, 8)
+            else:
+                answer_in = max(0.3, left * r.uniform(0.1, 0.8))
+            self._later(lambda: self._answer_order(number, dept), hours=answer_in)
+        finally:
+            self._later(lambda: self._reply(number, dept), hours=reply_in)
+
+    def _answer_order(self, number: str, dept: str) -> None:
+        self._do(
+            number,
+            Step.ANSWER_SUPERVISION,
+            self._handler_for(dept),
+            {"answer": "已按督办要求核查处理，正在整改并答复市民"},
+        )
+
+    def _lead_supervise(self, number: str) -> None:
+        if "lead1" not in self.users:  # a city seeded before the centre had a lead
+            return
+        self._do(number, Step.LEAD_SUPERVISE, "lead1", {"instruction": "责成承办单位当日书面答复"})
 
     def supervise_all(self) -> None:
         """Supervisors answer every chase task waiting (run between days)."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 from engine.clock import Clock
 from engine.outbox import Outbox
 
-from .events import DeadlinePassed, EventBus, StatusChanged, SupervisionOpened
+from .events import (
+    CaseChased,
+    DeadlinePassed,
+    EventBus,
+    StatusChanged,
+    SupervisionOpened,
+    SupervisionOrdered,
+)
 from .notifications.service import TOPIC as NOTIFY_DEPARTMENT
 from .notifications.service import Deliverer
 from .notifications.subscribers import DepartmentNotifier
@@ -17,4 +24,6 @@ def register(bus: EventBus, outbox: Outbox, *, clock: Clock) -> None:
     bus.subscribe(StatusChanged, notifier.status_changed)
     bus.subscribe(DeadlinePassed, notifier.deadline_passed)
     bus.subscribe(SupervisionOpened, notifier.supervision_opened)
+    bus.subscribe(CaseChased, notifier.case_chased)
+    bus.subscribe(SupervisionOrdered, notifier.supervision_ordered)
     outbox.register(NOTIFY_DEPARTMENT, Deliverer(clock))

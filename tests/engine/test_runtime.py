@@ -300,7 +300,9 @@ def test_without_our_fix_spiffworkflow_stops_silently(session, clock, deploy, mo
     import engine.runtime
 
     monkeypatch.setattr(
-        engine.runtime, "engine_steps", lambda wf, done: wf.do_engine_steps(did_complete_task=done)
+        engine.runtime,
+        "engine_steps",
+        lambda wf, done, payload=None: wf.do_engine_steps(did_complete_task=done),
     )
     from engine.runtime import Runtime
 

@@ -109,6 +109,9 @@ MATRIX = [
     R("GET", "/supervision/overdue", SUPERVISION),
     R("GET", "/supervision/overdue?format=csv", SUPERVISION, "/supervision/overdue"),
     R("GET", "/supervision/escalated", SUPERVISION),
+    R("POST", "/supervision/actions", SUPERVISION, data={"action": ""}),
+    R("POST", "/supervision/cases/{case}", SUPERVISION, "/supervision/cases/<number>",
+      data={"note": ""}),
     # administration
     R("GET", "/admin", ADMIN),
     R("GET", "/admin/calendar", ADMIN),

@@ -51,7 +51,8 @@ def test_the_overdue_list(hotline_app, as_role, clock):
         "h_mr",
         {"action": "reply", "reply_text": "已处理完毕，已整改", "result": "resolved"},
     )
-    open_case(hotline_app)  # never dispatched: no reply deadline
+    # never dispatched: no reply deadline, but its dispatch task has its own (two working hours)
+    waiting = open_case(hotline_app)
     client = as_role("supervisor")
     assert numbers_on(client.get("/supervision/overdue").get_data(as_text=True)) == set()
 
@@ -62,27 +63,33 @@ def test_the_overdue_list(hotline_app, as_role, clock):
     assert row.escalated and row.due_state == "red"
 
     html = client.get("/supervision/overdue", headers=EN).get_data(as_text=True)
-    assert numbers_on(html) == {late, other}
+    # the replied case is on time for its reply, but its reply review (a working day) is not
+    assert numbers_on(html) == {late, other, waiting, replied}
     assert "overdue 5 h" in html and "Escalated" in html
+    assert "Task overdue: Dispatch" in html and "Task overdue: Review reply" in html
     assert "Market Regulation Bureau" in html and "Housing and Urban-Rural" in html
     html = client.get("/supervision/overdue?department=B-HU").get_data(as_text=True)
     assert numbers_on(html) == {other}
     assert 'value="B-HU" selected' in html
     page_one = client.get("/supervision/overdue?per_page=1").get_data(as_text=True)
     page_two = client.get("/supervision/overdue?per_page=1&page=2").get_data(as_text=True)
-    assert len(numbers_on(page_one)) == len(numbers_on(page_two)) == 1
-    assert numbers_on(page_one) | numbers_on(page_two) == {late, other}
+    page_three = client.get("/supervision/overdue?per_page=1&page=3").get_data(as_text=True)
+    page_four = client.get("/supervision/overdue?per_page=1&page=4").get_data(as_text=True)
+    pages = [numbers_on(p) for p in (page_one, page_two, page_three, page_four)]
+    assert [len(p) for p in pages] == [1, 1, 1, 1]
+    assert set().union(*pages) == {late, other, waiting, replied}
 
     rows = parse_csv(client.get("/supervision/overdue?format=csv", headers=EN))
     header = rows[0]
     by_number = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
-    assert set(by_number) == {late, other}
+    assert set(by_number) == {late, other, waiting, replied}
+    assert by_number[replied]["Task overdue"] == "Review reply"
     assert by_number[late]["Lead department"] == "Market Regulation Bureau"
     assert by_number[late]["Time left"] == "overdue 5 h 0 min"
     assert by_number[late]["Escalated"] == "yes"
     assert by_number[late]["Due state"] == "Overdue"
     rows = parse_csv(client.get("/supervision/overdue?format=csv&department=B-MR"))
-    assert [r[0] for r in rows[1:]] == [late]
+    assert sorted(r[0] for r in rows[1:]) == sorted([late, replied])
 
     response = client.get("/supervision/overdue?department=NOPE", headers=EN)
     assert response.status_code == 400 and "No such department." in response.get_data(as_text=True)

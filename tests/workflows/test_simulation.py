@@ -6,6 +6,9 @@ benchmarks both need its cases to be real cases, made by the engine, whose deadl
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -89,3 +92,29 @@ def test_unreachable_citizens_and_declined_ratings_end_their_cases(hotline, data
             assert attempts[case.id] >= 3 and case.satisfaction is None
         if case.outcome == "rating_declined":
             assert case.satisfaction is None
+
+
+def test_supervision_orders_are_answered_and_ignored_ones_reach_the_lead(hotline, database):
+    from engine.models import HumanTask
+
+    rates = dataclasses.replace(
+        CALM,
+        late_reply=1.0,
+        supervision_order=1.0,
+        ignored_order=0.5,
+        answered=0,
+        not_accepted=0,
+    )
+    until = hotline.clock.now() + timedelta(days=45)  # past every reply deadline
+    Simulation(hotline, database.session, seed=3, rates=rates).run(cases=30, days=5, until=until)
+    with database.session() as session:
+        done = dict(
+            session.execute(
+                select(HumanTask.kind, func.count())
+                .where(HumanTask.state == "completed")
+                .group_by(HumanTask.kind)
+            ).all()
+        )
+    assert done.get("supervise", 0) > 0
+    assert done.get("answer_supervision", 0) > 0
+    assert done.get("lead_supervise", 0) > 0

@@ -12,11 +12,11 @@ from flask_smorest import Api
 from workflows.cases.flows import INTAKE_FORM
 
 from ..extensions import csrf
-from . import cases, definitions, kpis, reference, tasks
+from . import cases, definitions, kpis, reference, supervision, tasks
 from .auth import authenticate
 from .errors import ErrorSchema, render
 
-BLUEPRINTS = (cases.blp, tasks.blp, definitions.blp, kpis.blp, reference.blp)
+BLUEPRINTS = (cases.blp, tasks.blp, definitions.blp, kpis.blp, reference.blp, supervision.blp)
 #: pages under /api that people open in a browser (HTML errors, session sign-in)
 PAGE_PREFIXES = ("/api/tokens", "/api/docs")
 

@@ -36,7 +36,9 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/tasks",
     description="Tasks: your inbox, one task with its form, claim, release, complete.",
 )
-WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.CALLBACK)
+#: who works tasks here: besides the loop's roles, callback agents (callbacks) and the centre
+#: lead (ignored supervision orders: lead_supervise)
+WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.CALLBACK, Role.LEAD)
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 
 

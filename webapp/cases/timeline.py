@@ -138,6 +138,14 @@ class Timeline:
             entry.title = _(
                 "Duplicate case %(number)s merged into this case", number=payload.get("duplicate")
             )
+        elif kind == CaseEventKind.CHASED:
+            entry.title = _("Chase notice to the department")
+            entry.reason = str(payload.get("note") or "")
+            entry.css = "warning"
+        elif kind == EventKind.SIGNAL_RECEIVED and payload.get("signal") == "supervision_order":
+            entry.title = _("Supervision order: the department must answer in writing")
+            entry.reason = str(payload.get("note") or "")
+            entry.css = "warning"
         elif kind == CaseEventKind.CLOSED_WITH_MASTER:
             entry.title = _("Closed with master case %(number)s", number=payload.get("master"))
         else:

@@ -24,6 +24,9 @@ STEP_EVENTS = (
     CaseEventKind.NOTE,
     CaseEventKind.MERGED_IN,
     CaseEventKind.INTERIM_REPLY,
+    # supervision sent from outside the diagram: chase notices and supervision orders
+    CaseEventKind.CHASED,
+    EventKind.SIGNAL_RECEIVED,
 )
 
 
@@ -64,6 +67,16 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
         elif event.kind == CaseEventKind.INTERIM_REPLY:
             body = (event.payload or {}).get("body", "")
             name, items = _("Interim reply"), [(_("Interim reply"), body)]
+        elif event.kind == CaseEventKind.CHASED:
+            name, items = (
+                _("Chase notice"),
+                [(_("Instructions"), (event.payload or {}).get("note", ""))],
+            )
+        elif event.kind == EventKind.SIGNAL_RECEIVED:
+            if (event.payload or {}).get("signal") != "supervision_order":
+                continue
+            name = _("Supervision order")
+            items = [(_("Instructions"), (event.payload or {}).get("note", ""))]
         elif event.kind == CaseEventKind.MERGED_IN:
             name, items = _("Merged in"), [(_("Case"), (event.payload or {}).get("duplicate", ""))]
         steps.append(

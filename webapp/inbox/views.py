@@ -42,7 +42,9 @@ QUEUES = (
     Step.REVIEW_SUSPENSION,
     Step.REVIEW_REPLY,
 )
-WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.CALLBACK)
+#: who has an inbox: besides the loop's roles, callback agents (callbacks) and the centre lead
+#: (ignored supervision orders: lead_supervise)
+WORKERS = (Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.CALLBACK, Role.LEAD)
 
 bp.context_processor(labels)
 

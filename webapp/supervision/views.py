@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, render_template, request
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
-from workflows.cases.confidentiality import confidential_ids
 from workflows.cases.enums import OPEN
 from workflows.cases.models import Case
 from workflows.cases.ordering import case_order
 from workflows.cases.service import visible_cases
+from workflows.cases.steps import STEP_LABELS, Step
+from workflows.errors import FormInvalid
 from workflows.kpi.service import cohandling_on_time, count_overdue_now, overdue_now
+from workflows.supervision import flows as supervision
+from workflows.supervision.service import earliest_due, late_tasks, task_overdue
 from workflows.users.models import Role
 
 from .. import identity
@@ -27,7 +30,7 @@ from . import bp, dashboard
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 #: the escalated list's "mark" filter
-MARKS = ("escalated", "sign_escalated", "red", "yellow")
+MARKS = ("escalated", "sign_escalated", "red", "yellow", "task_overdue")
 
 
 def _department_filter(labels: Labels) -> tuple[str, int | None, dict[str, list[str]]]:
@@ -57,10 +60,13 @@ def case_header() -> list[str]:
         _("Extensions"),
         _("Caller phone"),
         _("Description"),
+        _("Task overdue"),
     ]
 
 
-def case_row(case: Case, labels: Labels, now) -> list[Any]:
+def case_row(
+    case: Case, labels: Labels, now, late: dict[int, list[str]] | None = None
+) -> list[Any]:
     return [
         case.number,
         labels.case_type(case.case_type),
@@ -77,7 +83,28 @@ def case_row(case: Case, labels: Labels, now) -> list[Any]:
         case.extension_count,
         identity.shown(case).phone,
         case.description,
+        "、".join(step_label(k) for k in (late or {}).get(case.instance_id or 0, [])),
     ]
+
+
+def step_label(kind: str) -> str:
+    try:
+        return STEP_LABELS[Step(kind)].in_language(lang())
+    except ValueError:
+        return kind
+
+
+def _late(session, cases, now) -> dict[int, list[str]]:
+    """instance id -> steps of its ready tasks past their own deadline, for these cases."""
+    ids = [c.instance_id for c in cases if c.instance_id is not None]
+    return late_tasks(session, instance_ids=ids, as_of=now)
+
+
+def _csv(name: str, rows, labels: Labels, now):
+    rows = list(rows)
+    identity.record(rows, "csv")  # before streaming: the centre's full views of callers
+    late = _late(db.session, rows, now)
+    return csv_response(name, case_header(), (case_row(c, labels, now, late) for c in rows))
 
 
 @bp.get("/supervision/overdue")
@@ -87,21 +114,21 @@ def overdue():
     labels = Labels(session, lang())
     now = get_hotline().clock.now()
     code, department_id, errors = _department_filter(labels)
-    context = {"labels": labels, "now": now, "department": code, "errors": errors}
+    context = {"labels": labels, "now": now, "department": code, "errors": errors, **_actions()}
     if errors:
         return render_template("supervision/overdue.html", page=None, **context), 400
     ids = None if department_id is None else [department_id]
     if wants_csv():
         rows = overdue_now(session, as_of=now, department_ids=ids, limit=CSV_LIMIT)
-        identity.record(rows, "csv")
-        return csv_response("overdue.csv", case_header(), (case_row(c, labels, now) for c in rows))
+        return _csv("overdue.csv", rows, labels, now)
     number, per_page = page_args()
     total = count_overdue_now(session, as_of=now, department_ids=ids)
     items = overdue_now(
         session, as_of=now, department_ids=ids, limit=per_page, offset=(number - 1) * per_page
     )
     page = Page(items, number, per_page, total)
-    return render_template("supervision/overdue.html", page=page, **context)
+    late = _late(session, items, now)
+    return render_template("supervision/overdue.html", page=page, late=late, **context)
 
 
 @bp.get("/supervision/escalated")
@@ -120,6 +147,7 @@ def escalated():
         "department": code,
         "mark": mark,
         "errors": errors,
+        **_actions(),
     }
     if errors:
         return render_template("supervision/escalated.html", page=None, **context), 400
@@ -128,6 +156,7 @@ def escalated():
         "sign_escalated": Case.sign_escalated.is_(True),
         "red": Case.due_state == "red",
         "yellow": Case.due_state == "yellow",
+        "task_overdue": task_overdue(now),
     }
     stmt = visible_cases(session, g.user).where(
         Case.status.in_([str(s) for s in OPEN]),
@@ -135,14 +164,90 @@ def escalated():
     )
     if department_id is not None:
         stmt = stmt.where(Case.lead_department_id == department_id)
-    stmt = stmt.order_by(*case_order(Case.reply_due))
+    stmt = stmt.order_by(*case_order(earliest_due()))
     if wants_csv():
-        identity.record_ids(confidential_ids(session, stmt, limit=CSV_LIMIT), "csv")
-        rows = session.scalars(stmt.limit(CSV_LIMIT))
-        return csv_response(
-            "escalated.csv", case_header(), (case_row(c, labels, now) for c in rows)
+        return _csv("escalated.csv", session.scalars(stmt.limit(CSV_LIMIT)), labels, now)
+    page = paginate(session, stmt)
+    late = _late(session, page.items, now)
+    return render_template("supervision/escalated.html", page=page, late=late, **context)
+
+
+def _actions() -> dict[str, Any]:
+    """What the lists' action form shows: the choices, and the step labels of late tasks."""
+    return {"actions": action_choices(), "step_label": step_label}
+
+
+def action_choices() -> list[tuple[str, str]]:
+    return [
+        (supervision.Action.CHASE.value, _("Chase notice")),
+        (supervision.Action.ORDER.value, _("Supervision order")),
+    ]
+
+
+@bp.post("/supervision/actions")
+@roles_required(*SUPERVISORS)
+def act_on_many():
+    """Chase or order the cases ticked in a list: each case done or reported by number."""
+    session = db.session
+    back = _back(request.form.get("back"))
+    values = {
+        "numbers": request.form.getlist("numbers"),
+        "action": request.form.get("action") or "",
+        "note": request.form.get("note") or "",
+    }
+    try:
+        outcomes = supervision.supervise_cases(
+            session, get_hotline(), user=g.user, lang=lang(), **values
         )
-    return render_template("supervision/escalated.html", page=paginate(session, stmt), **context)
+    except FormInvalid as exc:
+        return render_template(
+            "supervision/result.html", outcomes=[], errors=exc.errors, back=back, values=values
+        ), 400
+    return render_template(
+        "supervision/result.html",
+        outcomes=outcomes,
+        errors={},
+        back=back,
+        values=values,
+        action_label=dict(action_choices()).get(values["action"], values["action"]),
+    )
+
+
+@bp.post("/supervision/cases/<number>")
+@roles_required(*SUPERVISORS)
+def act_on_case(number: str):
+    """Chase or order one case from its page (any open, dispatched case, late or not)."""
+    values = {"action": request.form.get("action") or "", "note": request.form.get("note") or ""}
+    try:
+        supervision.supervise_case(
+            db.session, get_hotline(), number=number, user=g.user, lang=lang(), **values
+        )
+    except FormInvalid as exc:
+        for field, messages in exc.errors.items():
+            for message in messages:
+                flash(f"{_field_label(field)}: {message}", "error")
+        return redirect(url_for("cases.show", number=number, _anchor="supervise"))
+    except supervision.SupervisionRefused as exc:
+        flash(supervision.message(exc.reason, lang()), "error")
+        return redirect(url_for("cases.show", number=number))
+    if values["action"] == supervision.Action.ORDER:
+        flash(_("Supervision order sent: the department has a task to answer it."))
+    else:
+        flash(_("Chase notice sent to the department."))
+    return redirect(url_for("cases.show", number=number))
+
+
+def _field_label(field: str) -> str:
+    return {"action": _("Action"), "note": _("Instructions"), "numbers": _("Cases")}.get(
+        field, field
+    )
+
+
+def _back(value: str | None) -> str:
+    """Where the result page links back to: one of the two lists, never another site."""
+    if value in ("escalated", "overdue"):
+        return url_for(f"supervision.{value}")
+    return url_for("supervision.overdue")
 
 
 @bp.get("/kpi")

@@ -25,6 +25,7 @@ from workflows.cases.enums import OPEN, CaseStatus, IntakeOutcome, Outcome, Sati
 from workflows.cases.models import Case
 from workflows.cases.ordering import case_order
 from workflows.departments.models import Department
+from workflows.supervision.service import earliest_due, task_overdue
 
 from .buckets import BUCKETS, Bucket, as_date, bucket_start, bucket_starts, zone_named
 
@@ -279,13 +280,14 @@ def overdue_now(
     limit: int = 50,
     offset: int = 0,
 ) -> list[Case]:
-    """Open dispatched cases with no reply and past ``reply_due``: the most urgent first, then
-    the most overdue."""
+    """Open dispatched cases with no reply and past ``reply_due``, and open cases with a ready
+    task past its own deadline (a late dispatch, say): the most urgent first, then the most
+    overdue (by the earliest of the two deadlines)."""
     _check_aware(as_of=as_of)
     stmt = (
         select(Case)
         .where(_overdue_now(as_of, department_ids))
-        .order_by(*case_order(Case.reply_due))
+        .order_by(*case_order(earliest_due()))
         .limit(limit)
         .offset(offset)
     )
@@ -393,6 +395,8 @@ def _overdue_now(as_of: datetime, department_ids: Collection[int] | None) -> Col
         Case.reply_due < literal(as_of, UTCDateTime()),
         Case.reply_due < _clock(as_of),
     )
+    # or a ready task past its own deadline (supervision: the tasks' clocks)
+    condition = or_(condition, task_overdue(as_of))
     if department_ids is not None:
         condition = and_(condition, Case.lead_department_id.in_(list(department_ids)))
     return condition

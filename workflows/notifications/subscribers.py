@@ -8,7 +8,15 @@ from engine.outbox import Outbox
 
 from ..cases.enums import CaseStatus
 from ..cases.models import Case
-from ..events import CaseEvent, Deadline, DeadlinePassed, StatusChanged, SupervisionOpened
+from ..events import (
+    CaseChased,
+    CaseEvent,
+    Deadline,
+    DeadlinePassed,
+    StatusChanged,
+    SupervisionOpened,
+    SupervisionOrdered,
+)
 from .service import TOPIC, NotificationKind
 
 
@@ -31,7 +39,21 @@ class DepartmentNotifier:
     def supervision_opened(self, session: Session, event: SupervisionOpened) -> None:
         self._notify(session, event, NotificationKind.SUPERVISED)
 
-    def _notify(self, session: Session, event: CaseEvent, kind: NotificationKind) -> None:
+    def case_chased(self, session: Session, event: CaseChased) -> None:
+        # a chase steps no instance: the time tells one notice from the next
+        self._notify(session, event, NotificationKind.SUPERVISED, step=event.at.isoformat())
+
+    def supervision_ordered(self, session: Session, event: SupervisionOrdered) -> None:
+        self._notify(session, event, NotificationKind.SUPERVISED)
+
+    def _notify(
+        self,
+        session: Session,
+        event: CaseEvent,
+        kind: NotificationKind,
+        *,
+        step: str | None = None,
+    ) -> None:
         case = session.get(Case, event.case_id)  # the mirror's own object: no read
         if case is None or case.lead_department_id is None:
             return
@@ -39,7 +61,7 @@ class DepartmentNotifier:
             session,
             topic=TOPIC,
             # one message per case, kind and step: a re-dispatch after a return is a new one
-            key=f"{TOPIC}:{event.case_number}:{kind}:{event.instance_version}",
+            key=f"{TOPIC}:{event.case_number}:{kind}:{step or event.instance_version}",
             payload={
                 "case_id": case.id,
                 "case": event.case_number,
