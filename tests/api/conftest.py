@@ -27,6 +27,7 @@ USERS = {
     "other_handler": "h_hu",
     "supervisor": "sup1",
     "callback": "cb1",
+    "lead": "lead1",
     "admin": "admin",
 }
 

@@ -16,7 +16,7 @@ from tests.webapp.test_inbox import dispatched, ready_task
 from tests.webapp.test_intake import INTAKE
 
 EVERYONE = frozenset(USERS)
-WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback"})
+WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
 

@@ -23,6 +23,7 @@ ROLE_USERS = {
     "handler": "h_mr",
     "supervisor": "sup1",
     "callback": "cb1",
+    "lead": "lead1",
     "admin": "admin",
 }
 

@@ -30,7 +30,16 @@ from workflows.users.models import User
 
 #: the roles of the matrix; "handler" is h_mr (market supervision), "other_handler" is h_hu
 #: (housing), whose department has none of the cases below
-ROLES = ("operator", "dispatcher", "handler", "other_handler", "supervisor", "callback", "admin")
+ROLES = (
+    "operator",
+    "dispatcher",
+    "handler",
+    "other_handler",
+    "supervisor",
+    "callback",
+    "lead",
+    "admin",
+)
 LOGINS = {
     "operator": ("operator", None),
     "dispatcher": ("dispatcher", None),
@@ -38,10 +47,11 @@ LOGINS = {
     "other_handler": ("handler", "h_hu"),
     "supervisor": ("supervisor", None),
     "callback": ("callback", None),
+    "lead": ("lead", None),
     "admin": ("admin", None),
 }
 EVERYONE = frozenset(ROLES)
-WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback"})
+WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
 OPERATOR = frozenset({"operator"})
@@ -66,6 +76,7 @@ LANDING = {
     "other_handler": "/inbox",
     "supervisor": "/supervision/overdue",
     "callback": "/inbox",
+    "lead": "/inbox",
     "admin": "/admin",
 }
 
