@@ -301,6 +301,22 @@ def sign_and_return(d: Diagram, col: float) -> float:
     )
     d.node("end_sign_escalated", "endEvent", "已升级 Escalated", "handler", col + 1, row=1)
     d.flow("sign_late", "end_sign_escalated")
+    # the sign-for deadline's yellow card, like every other task's (its red is sign_late)
+    d.node(
+        "sign_warn",
+        "boundaryEvent",
+        "签收预警 Sign-for warning",
+        "handler",
+        col - 0.3,
+        attached_to="sign_for",
+        timer=(
+            "timeDate",
+            "warn_time(dispatched_at, sign_due, policy['warn_share'], policy['sign']['unit'])",
+        ),
+        props={"effect": "task_warn", "clock": "sign"},
+    )
+    d.node("end_sign_warned", "endEvent", "已预警 Warned", "handler", col + 0.2, row=1)
+    d.flow("sign_warn", "end_sign_warned")
     d.node(
         "signed_or_returned",
         "exclusiveGateway",

@@ -317,3 +317,22 @@ def test_a_review_queue_lists_urgency_first_then_each_reviews_own_due_time(city)
     assert [c.number for _, c in queue] == [urgent.number, first.number, second.number]
     dues = [t.due_at for t, _ in queue]
     assert dues[0] < dues[1] <= dues[2]  # the urgent review is due in two hours
+
+
+def test_sign_for_turns_yellow_before_its_red_escalation(city):
+    """Sign-for keeps its department deadline (sign_due, red: escalated) and gets the same
+    yellow card as every other task, at the warning share of the time since dispatch."""
+    case = city.intake()  # Monday 09:00
+    dispatch(city, case, "B-MR")
+    task = city.task(case, "sign_for")
+    c = city.case(case)
+    assert task.due_at == c.sign_due and state(city, case, task) == "normal"
+    city.clock.set(c.sign_due - timedelta(hours=4))  # past 80% of the working time
+    city.advance(seconds=1)
+    [warning] = clock_events(city, case, CaseEventKind.TASK_WARNING)
+    assert (warning["step"], warning["clock"]) == ("sign_for", "sign")
+    assert state(city, case, task) == "yellow" and not city.case(case).sign_escalated
+    city.clock.set(c.sign_due)
+    city.advance(seconds=1)
+    assert state(city, case, task) == "red" and city.case(case).sign_escalated
+    assert city.task(case, "sign_for").task_id == task.task_id  # still the unit's to sign
