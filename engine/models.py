@@ -109,8 +109,8 @@ class HumanTask(Base):
         Index("ix_human_tasks_state_lane_due", "state", "lane", "due_at"),
         Index("ix_human_tasks_state_group_due", "state", "candidate_group", "due_at"),
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
-        # the tasks of one kind over a period's instances (a KPI per kind: co-handling on time)
-        Index("ix_human_tasks_kind_instance", "kind", "instance_id"),
+        # the tasks of one kind created in a period (a KPI per kind: co-handling on time)
+        Index("ix_human_tasks_kind_created", "kind", "created_at"),
         # inbox counts (per kind too): ready tasks of a lane and group, from the index alone
         Index(
             "ix_human_tasks_ready_group",

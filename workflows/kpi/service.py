@@ -571,7 +571,13 @@ def cohandling_on_time(
         .select_from(ht)
         .join(Case, Case.instance_id == ht.instance_id)
         .join(Department, Department.code == ht.candidate_group)
-        .where(ht.kind == Step.COHANDLE.value, Case.created_at >= start, Case.created_at < end)
+        .where(
+            ht.kind == Step.COHANDLE.value,
+            # a case's tasks come after it: the index (kind, created_at) starts at the period
+            ht.created_at >= start,
+            Case.created_at >= start,
+            Case.created_at < end,
+        )
         .group_by(Department.id, Department.code, Department.name, Department.name_en)
         .order_by(Department.id)
     )

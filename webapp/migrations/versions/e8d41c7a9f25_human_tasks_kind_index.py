@@ -1,5 +1,5 @@
-"""an index of human tasks by kind and instance: the co-handling KPI reads one kind's tasks
-over a period's cases (docs/benchmarks.md, "The loop without holes")
+"""an index of human tasks by kind and creation time: the co-handling KPI reads one kind's
+tasks created since the period's first case (docs/benchmarks.md, "The loop without holes")
 
 Revision ID: e8d41c7a9f25
 Revises: b45763cba4ae
@@ -18,9 +18,9 @@ depends_on = None
 
 def upgrade():
     op.create_index(
-        "ix_human_tasks_kind_instance", "human_tasks", ["kind", "instance_id"], unique=False
+        "ix_human_tasks_kind_created", "human_tasks", ["kind", "created_at"], unique=False
     )
 
 
 def downgrade():
-    op.drop_index("ix_human_tasks_kind_instance", table_name="human_tasks")
+    op.drop_index("ix_human_tasks_kind_created", table_name="human_tasks")
