@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -35,10 +36,38 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffStartEventParser,
 )
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock, as_utc
 from .errors import ExpressionError
 from .expressions import Evaluator
+
+
+def _trigger_wf(self: BpmnStartTask, my_task: Any, spec_name: str) -> Any:
+    """Start an event sub-process (a signal or message caught by its start event) as a child
+    of the process's start task, without touching the process spec.
+
+    SpiffWorkflow's own ``BpmnStartTask.trigger_wf`` first connects the sub-process to the
+    start and the end *in the spec*. Parsed specs are shared by every instance of a
+    definition version (``engine/cache.py``): once one instance had caught such an event, the
+    sub-process was one of the start's outputs, so every instance created afterwards grew it as
+    an ordinary branch and its end join waited for it forever (a case answered at intake
+    stayed open). Here the sub-process names the start as its input (a task spec must have
+    one) and goes on to the end as before, but the start's outputs stay what the diagram
+    says: only the instance that caught the event gets the child.
+    """
+    spec = self._wf_spec.task_specs.get(spec_name)
+    if self.name not in spec._inputs:
+        spec._connect_notify(self)  # the start becomes its input, not the other way round
+        spec.connect(self._wf_spec.end)
+    child = my_task._add_child(spec, TaskState.FUTURE)
+    child.triggered = True
+    child.task_spec._update(child)
+    return child.id
+
+
+BpmnStartTask.trigger_wf = _trigger_wf  # type: ignore[method-assign]
+
 
 _ISO_DURATION = re.compile(
     r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"

@@ -257,3 +257,25 @@ def test_late_tasks_are_read_in_chunks(city, monkeypatch):
     late = service.late_tasks(city.session, instance_ids=ids, as_of=city.clock.now())
     assert late == {i: ["dispatch"] for i in ids}
     assert service.late_tasks(city.session, instance_ids=[], as_of=city.clock.now()) == {}
+
+
+def test_an_order_on_one_case_leaves_the_next_cases_of_its_diagram_alone(city):
+    """Starting an event sub-process must not change the parsed diagram that every instance
+    of the version shares: a case answered at intake after an order on another case still
+    closes at once (SpiffWorkflow connected the sub-process to the process's start in the
+    shared spec, and the next cases waited for it forever)."""
+    ordered = signed_case(city)
+    order(city, ordered)
+    order(city, ordered, note="再次督办")
+    answered = city.intake(intake_outcome="answered", answer="已当场解答")
+    assert city.case(answered).status == "closed"
+    later = city.intake()
+    dispatch(city, later, "B-MR")
+    sign(city, later, "h_mr")
+    reply(city, later, "h_mr")
+    accept_reply(city, later)
+    call_back(city, later)
+    assert city.case(later).status == "closed"
+    assert "answer_supervision" not in kinds(city, later)
+    # the ordered case still has its two orders to answer, and ends as before
+    assert kinds(city, ordered).count("answer_supervision") == 2
