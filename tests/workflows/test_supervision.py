@@ -182,8 +182,14 @@ def test_bad_input_and_roles_are_refused_before_anything(city):
     assert ready == []
 
 
-def test_the_overdue_list_holds_a_late_dispatch_and_an_unanswered_order(city):
+@pytest.mark.parametrize("named", [2000, 1], ids=["ids-named", "subquery"])
+def test_the_overdue_list_holds_a_late_dispatch_and_an_unanswered_order(city, named, monkeypatch):
+    """The same list whether PostgreSQL gets the late instances by name or, past
+    ``NAMED_LATE`` of them, as a subquery (SQLite always takes the subquery)."""
     from workflows.kpi.service import count_overdue_now, overdue_now
+    from workflows.supervision import service
+
+    monkeypatch.setattr(service, "NAMED_LATE", named)
 
     waiting = city.intake()  # its dispatch task is due in two working hours
     ordered = signed_case(city)
