@@ -32,7 +32,10 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
         yield from seed_demo_city(
             session, clock=hotline.clock, password_hash=hash_password(DEMO_PASSWORD)
         )
-    yield f"demo users (op1, disp1, disp_pj, h_mr, h_bs, sup1, admin, ...) sign in with the password {DEMO_PASSWORD!r}"
+    yield (
+        "demo users (op1, disp1, disp_pj, h_mr, h_bs, centre1, sup1, cb1, lead1, admin, ...)"
+        f" sign in with the password {DEMO_PASSWORD!r}"
+    )
     if session.scalar(select(Case.id).limit(1)) is not None:
         yield "demo cases: the database already has cases; none added"
         return
