@@ -364,15 +364,7 @@ class Runtime:
         """
         payload = _check_data(payload or {})
         with unit_of_work(session):
-            conn = connection(session)
-            row = _instance_row(conn, "instance", instance_id)
-            if row is None:
-                raise NotFound(f"instance {instance_id} does not exist")
-            if row.status != "running":
-                raise ConflictError(
-                    f"instance {instance_id} is {row.status}, not running",
-                    what_happened=f"already {row.status}",
-                )
+            row = _running_row(connection(session), instance_id)
             loaded = self._load(session, row, actor)
             if expected_version is not None and loaded.version != expected_version:
                 raise ConflictError(
@@ -426,15 +418,7 @@ class Runtime:
     ) -> StepResult:
         """Stop a running instance: every waiting task and timer is cancelled, with the reason."""
         with unit_of_work(session):
-            conn = connection(session)
-            row = _instance_row(conn, "instance", instance_id)
-            if row is None:
-                raise NotFound(f"instance {instance_id} does not exist")
-            if row.status != "running":
-                raise ConflictError(
-                    f"instance {instance_id} is {row.status}, not running",
-                    what_happened=f"already {row.status}",
-                )
+            row = _running_row(connection(session), instance_id)
             loaded = self._load(session, row, actor)
             loaded.workflow.cancel()
             events = [(EventKind.INSTANCE_CANCELLED, None, {"reason": reason})]
@@ -904,6 +888,19 @@ def run_error(exc: Exception) -> WorkflowRunError:
     message = str(inner) if isinstance(inner, ExpressionError) else str(exc).split("\n")[0]
     where = f" at {element}" if element else ""
     return WorkflowRunError(f"the workflow failed{where}: {message}", element=element)
+
+
+def _running_row(conn: Connection, instance_id: int) -> InstanceRow:
+    """The row of a running instance: NotFound if there is none, ConflictError if it ended."""
+    row = _instance_row(conn, "instance", instance_id)
+    if row is None:
+        raise NotFound(f"instance {instance_id} does not exist")
+    if row.status != "running":
+        raise ConflictError(
+            f"instance {instance_id} is {row.status}, not running",
+            what_happened=f"already {row.status}",
+        )
+    return row
 
 
 def _instance_row(conn: Connection, statement: str, param) -> InstanceRow | None:

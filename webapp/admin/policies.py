@@ -13,6 +13,7 @@ from sqlalchemy import case, select
 
 from workflows.calendar.service import UNITS
 from workflows.cases.enums import Urgency
+from workflows.cases.types import LIMIT_FIELDS
 from workflows.dispatch.service import known_categories
 from workflows.policy.models import DeadlinePolicy
 from workflows.policy.service import (
@@ -31,20 +32,7 @@ from .forms import Form
 
 #: the limits of a row, each a value (>= 1) and a unit: the department's deadlines, then the
 #: clocks of every other human task (each task's own yellow and red, see docs/architecture.md)
-LIMITS = (
-    "sign",
-    "reply",
-    "return",
-    "extension_max",
-    "reopen",
-    "dispatch",
-    "review",
-    "callback",
-    "callback_span",
-    "supervision",
-    "cohandle",
-    "suspension_max",
-)
+LIMITS = tuple(LIMIT_FIELDS.values())
 #: whole numbers of a row besides the limits: name -> (least, most)
 COUNTS = {"max_returns": (0, 100), "callback_attempts": (1, 20)}
 

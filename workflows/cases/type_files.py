@@ -37,19 +37,8 @@ _SPEC_FIELDS = {
     "policy",
     "confidential",
 }
-_POLICY_FIELDS = {
-    "sign",
-    "reply",
-    "return",
-    "extension_max",
-    "reopen",
-    "dispatch",
-    "review",
-    "callback",
-    "callback_span",
-    "supervision",
-    "cohandle",
-    "suspension_max",
+#: a policy table's fields: every limit (named as its column), then the other values
+_POLICY_FIELDS = set(LIMIT_FIELDS.values()) | {
     "callback_attempts",
     "warn_share",
     "callback_required",
