@@ -87,16 +87,34 @@ def count_rows(session: Session, stmt: Select, *, cap: int | None = None) -> tup
     return total, False
 
 
+#: what a spreadsheet program takes for the start of a formula (or, tab and carriage return,
+#: for a cell boundary before one) when a cell begins with it
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet program shows as text: a text beginning like a formula
+    (a citizen's ``=HYPERLINK(...)`` as a name, say) gets a leading apostrophe, which Excel,
+    LibreOffice and WPS read as "this is text" and do not display. Numbers and other text are
+    unchanged; None is an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """A CSV download (UTF-8 with a BOM so that spreadsheet programs read Chinese right)."""
+    """A CSV download (UTF-8 with a BOM so that spreadsheet programs read Chinese right); every
+    cell passes :func:`spreadsheet_safe`, whatever list it comes from."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([spreadsheet_safe(v) for v in header])
     for count, row in enumerate(rows):
         if count >= CSV_LIMIT:
             break
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([spreadsheet_safe(v) for v in row])
     return Response(
         buffer.getvalue(),
         mimetype="text/csv; charset=utf-8",
