@@ -15,6 +15,7 @@ from engine.db import configure_engine
 from .config import load_settings
 from .errors import init_errors
 from .extensions import csrf, db, migrate
+from .headers import init_headers
 from .hotline import init_hotline
 from .i18n import init_i18n
 from .identity import init_app as init_identity
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     init_i18n(app)
     init_identity(app)
     init_errors(app)
+    init_headers(app)
     app.before_request(refuse_nul)  # first: a NUL would fail in the database (input_guard.py)
     app.before_request(load_current_user)
 
