@@ -305,12 +305,7 @@ class Runtime:
             if row is None:
                 raise NotFound(f"task {task_id} does not exist")
             loaded = self._load(session, row, actor)
-            if expected_version is not None and loaded.version != expected_version:
-                raise ConflictError(
-                    f"the case changed since you loaded it (version {expected_version}, now "
-                    f"{loaded.version}); reload it and try again",
-                    what_happened="changed by someone else",
-                )
+            _check_version(loaded.version, expected_version)
             completed: list[CompletedElement] = []
             self._fire_due(loaded, completed)
             task = loaded.workflow.get_task_from_id(uuid.UUID(task_id))
@@ -366,12 +361,7 @@ class Runtime:
         with unit_of_work(session):
             row = _running_row(connection(session), instance_id)
             loaded = self._load(session, row, actor)
-            if expected_version is not None and loaded.version != expected_version:
-                raise ConflictError(
-                    f"the case changed since you loaded it (version {expected_version}, now "
-                    f"{loaded.version}); reload it and try again",
-                    what_happened="changed by someone else",
-                )
+            _check_version(loaded.version, expected_version)
             completed: list[CompletedElement] = []
             self._fire_due(loaded, completed)
             workflow = loaded.workflow
@@ -888,6 +878,16 @@ def run_error(exc: Exception) -> WorkflowRunError:
     message = str(inner) if isinstance(inner, ExpressionError) else str(exc).split("\n")[0]
     where = f" at {element}" if element else ""
     return WorkflowRunError(f"the workflow failed{where}: {message}", element=element)
+
+
+def _check_version(version: int, expected: int | None) -> None:
+    """ConflictError when the caller loaded an earlier version of the instance."""
+    if expected is not None and version != expected:
+        raise ConflictError(
+            f"the case changed since you loaded it (version {expected}, now {version}); "
+            "reload it and try again",
+            what_happened="changed by someone else",
+        )
 
 
 def _running_row(conn: Connection, instance_id: int) -> InstanceRow:
