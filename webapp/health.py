@@ -46,7 +46,7 @@ def readiness(session, *, now) -> tuple[bool, dict[str, dict[str, Any]]]:
             checks["database"] = {"ok": False, "error": type(exc).__name__}
             return False, checks
         checks["database"] = {"ok": True}
-        problem = schema_problem(session)
+        problem = None if schema_current(session) else schema_problem(session)
         checks["schema"] = {"ok": problem is None, **({"problem": problem} if problem else {})}
         if needs_worker(current_app):
             checks["worker"] = worker_check(latest(session) if problem is None else None, now)
@@ -55,6 +55,20 @@ def readiness(session, *, now) -> tuple[bool, dict[str, dict[str, Any]]]:
     finally:
         session.rollback()
     return all(check["ok"] for check in checks.values()), checks
+
+
+def schema_current(session) -> bool:
+    """Whether the stamped revision is the scripts' heads: read from the migration scripts
+    once per app (parsing them took most of a readiness check), asked of the database each
+    time."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = current_app.extensions.get("hotline.schema_heads")
+    if heads is None:
+        script = ScriptDirectory(current_app.extensions["migrate"].directory)
+        heads = current_app.extensions["hotline.schema_heads"] = frozenset(script.get_heads())
+    return set(MigrationContext.configure(session.connection()).get_current_heads()) == heads
 
 
 def worker_check(beat, now) -> dict[str, Any]:

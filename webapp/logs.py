@@ -56,6 +56,9 @@ FIELDS = (
 FORMATS = ("text", "json")
 #: marks the handler this module installed, so configuring again replaces it
 _OURS = "hotline_handler"
+#: libraries that say at INFO what only a debugging session wants (SpiffWorkflow: every task's
+#: state change; APScheduler: every run of the one-second sweep): WARNING unless DEBUG is asked
+CHATTY = ("spiff", "apscheduler", "alembic.runtime.migration")
 access_log = logging.getLogger("hotline.request")
 
 
@@ -117,6 +120,8 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(numeric if numeric <= logging.DEBUG else logging.WARNING)
     return handler
 
 
