@@ -158,3 +158,47 @@ def test_each_app_counts_its_own_requests(app, clock):
     assert requests_of(scrape(other.test_client()), "/healthz") == 0
     assert requests_of(scrape(client), "/healthz") == 1
     dispose(other)
+
+
+SERVE_AND_SCRAPE = """
+import sys
+from webapp import create_app
+app = create_app({"TESTING": True, "DATABASE_URL": sys.argv[1]})
+client = app.test_client()
+for _ in range(int(sys.argv[2])):
+    client.get("/healthz")
+sys.stdout.write(client.get("/metrics").get_data(as_text=True))
+"""
+
+
+def test_under_several_processes_a_scrape_adds_up_every_process(sqlite_db, tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR (gunicorn with several workers): whichever process a scrape
+    reaches, it answers the requests of all of them."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder), "PYTHONPATH": str(ROOT)}
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", SERVE_AND_SCRAPE, sqlite_db.url, str(n)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        for n in (3, 4)
+    ]
+    last = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(outputs[-1])
+        for s in family.samples
+    }
+    assert requests_of(last, "/healthz") == 7  # 3 by the first process, 4 by the second
+    assert ("hotline_timers_pending", ()) in last  # the database's figures are there too
