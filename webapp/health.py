@@ -48,8 +48,8 @@ def readiness(session, *, now) -> tuple[bool, dict[str, dict[str, Any]]]:
         checks["database"] = {"ok": True}
         problem = None if schema_current(session) else schema_problem(session)
         checks["schema"] = {"ok": problem is None, **({"problem": problem} if problem else {})}
-        if needs_worker(current_app):
-            checks["worker"] = worker_check(latest(session) if problem is None else None, now)
+        if needs_worker(current_app) and problem is None:  # else its table may not be there
+            checks["worker"] = worker_check(latest(session), now)
     except SQLAlchemyError as exc:  # the database went away between the checks
         checks["database"] = {"ok": False, "error": type(exc).__name__}
     finally:

@@ -73,6 +73,7 @@ def test_not_ready_on_an_older_schema_naming_it(app, clock):
     schema = response.get_json()["checks"]["schema"]
     assert schema["ok"] is False
     assert "older than this hotline" in schema["problem"] and "hotline init" in schema["problem"]
+    assert "worker" not in response.get_json()["checks"]  # not asked of an unknown schema
 
 
 def test_alive_without_a_database_ready_only_with_one(tmp_path, clock):
