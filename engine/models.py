@@ -233,3 +233,17 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+
+
+class WorkerHeartbeat(Base):
+    """A process that runs the timer scheduler (``hotline worker``, or ``hotline serve`` with
+    its scheduler on), as of its last sweep: ``/readyz`` is not ready when none is recent."""
+
+    __tablename__ = "worker_heartbeats"
+
+    #: the worker's lease owner name (host:pid unless given)
+    owner: Mapped[str] = mapped_column(String(120), primary_key=True)
+    #: "worker" or "serve"
+    role: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime] = mapped_column(index=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
@@ -48,6 +49,8 @@ class TimerScheduler:
         self._wake_at: datetime | None = None
         self._wake_job = None
         self._wake_lock = threading.Lock()
+        #: called after every sweep that drained without error (the worker's heartbeat)
+        self.after_sweep: list[Callable[[], None]] = []
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -148,6 +151,7 @@ class TimerScheduler:
                 self._again.clear()
                 try:
                     self.service.drain()
+                    self._after_sweep()
                     if not self._again.is_set() and self._schedule_next():
                         break
                 except Exception:
@@ -155,6 +159,13 @@ class TimerScheduler:
                     break
         finally:
             self._lock.release()
+
+    def _after_sweep(self) -> None:
+        for hook in self.after_sweep:
+            try:
+                hook()
+            except Exception:  # a heartbeat that cannot be written must not stop the timers
+                log.exception("after-sweep hook %r failed", hook)
 
     def _schedule_next(self) -> bool:
         """Arrange the wake-up for the next due timer. False if one fell due while the last

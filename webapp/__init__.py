@@ -51,12 +51,26 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     init_identity(app)
     init_errors(app)
     init_headers(app)
+    init_observability(app)
     app.before_request(refuse_nul)  # first: a NUL would fail in the database (input_guard.py)
     app.before_request(load_current_user)
 
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     return app
+
+
+def init_observability(app: Flask) -> None:
+    """Request ids and logs, metrics, and the proxy's headers (issue 15, observability)."""
+    from .health import needs_worker
+    from .logs import init_logs
+    from .metrics import init_metrics
+    from .proxy import init_proxy
+
+    init_metrics(app)
+    init_logs(app)  # its before_request runs first of all: every line has the request's id
+    init_proxy(app)
+    needs_worker(app)  # a setting it cannot read stops the app at start, naming it
 
 
 class SecureWhenHttps(SecureCookieSessionInterface):

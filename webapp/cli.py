@@ -328,7 +328,7 @@ def worker(
 
     from flask import current_app
 
-    from .scheduler import outbox_service, start_scheduler, timer_service
+    from .scheduler import heartbeat, outbox_service, start_scheduler, timer_service
 
     app = current_app._get_current_object()
     if until_idle:
@@ -349,6 +349,8 @@ def worker(
             f"delivered {delivered.done} outbox messages ({delivered.claimed} claimed, "
             f"{delivered.retried} to retry, {delivered.incidents} incidents)"
         )
+        # a worker run from cron counts as alive for /readyz until its next run is late
+        heartbeat(app, role="worker", owner=service.owner).beat()
         return
     app.config["SCHEDULER"] = "on"
     scheduler = start_scheduler(app, role="worker", owner=owner)

@@ -79,6 +79,34 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         None,
         "session signing key; default: generated once into instance/secret_key",
     ),
+    # -- observability and deployment (webapp/metrics.py, webapp/logs.py, docs/deployment.md)
+    "METRICS_TOKEN": (
+        "HOTLINE_METRICS_TOKEN",
+        None,
+        "bearer token /metrics asks for; unset: /metrics answers only direct loopback requests",
+    ),
+    "LOG_FORMAT": ("HOTLINE_LOG_FORMAT", "text", "log lines: text, or json (one object a line)"),
+    "LOG_LEVEL": ("HOTLINE_LOG_LEVEL", "INFO", "least severe level logged (DEBUG, INFO, ...)"),
+    "WORKER_STALE_SECONDS": (
+        "HOTLINE_WORKER_STALE_SECONDS",
+        60.0,
+        "/readyz fails when no timer scheduler has beaten for this long",
+    ),
+    "HEARTBEAT_SECONDS": (
+        "HOTLINE_HEARTBEAT_SECONDS",
+        5.0,
+        "how often a process running the timer scheduler records that it is alive",
+    ),
+    "READY_NEEDS_WORKER": (
+        "HOTLINE_READY_NEEDS_WORKER",
+        "on",
+        "whether /readyz needs a recent worker heartbeat (on, off)",
+    ),
+    "PROXY_FIX": (
+        "HOTLINE_PROXY_FIX",
+        "off",
+        "trust X-Forwarded-* from this many proxies, e.g. x_for=1,x_proto=1,x_host=1; off",
+    ),
 }
 
 

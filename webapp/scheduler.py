@@ -3,12 +3,58 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from engine.outbox import OutboxService
+from engine.heartbeats import Heartbeat
+from engine.outbox import DeliveryResult, OutboxService
 from engine.scheduler import TimerScheduler
-from engine.timers import TimerService
+from engine.timers import BatchResult, TimerService
+
+from .logs import batch_id
+
+log = logging.getLogger("hotline.worker")
+
+
+class LoggedTimerService(TimerService):
+    """Each drain's lines share an id (``timers-...``); each firing and the drain's counts are
+    logged (nothing when nothing was due)."""
+
+    def drain(self, **kwargs) -> BatchResult:
+        with batch_id("timers"):
+            result = super().drain(**kwargs)
+            if result.claimed:
+                log.info(
+                    "timers: %s instances fired, %s claimed, %s to retry, %s incidents",
+                    result.fired,
+                    result.claimed,
+                    result.retried,
+                    result.incidents,
+                    extra={"owner": self.owner, **vars(result)},
+                )
+        return result
+
+
+class LoggedOutboxService(OutboxService):
+    def drain(self, **kwargs) -> DeliveryResult:
+        with batch_id("outbox"):
+            result = super().drain(**kwargs)
+            if result.claimed:
+                log.info(
+                    "outbox: %s delivered, %s claimed, %s to retry, %s incidents",
+                    result.done,
+                    result.claimed,
+                    result.retried,
+                    result.incidents,
+                    extra={"owner": self.owner, **vars(result)},
+                )
+        return result
+
+
+def _fired(instance_id: int) -> None:
+    log.info("timer fired: instance %s", instance_id, extra={"instance_id": instance_id})
 
 
 def scheduler_enabled(app: Flask, role: str) -> bool:
@@ -28,7 +74,7 @@ def timer_service(app: Flask, *, owner: str | None = None) -> TimerService:
     with app.app_context():
         engine = db.engine
         hotline = get_hotline()
-    return TimerService(
+    return LoggedTimerService(
         hotline.runtime,
         lambda: Session(engine),
         clock=hotline.clock,
@@ -37,6 +83,7 @@ def timer_service(app: Flask, *, owner: str | None = None) -> TimerService:
         batch_size=int(app.config["TIMER_BATCH_SIZE"]),
         max_attempts=int(app.config["TIMER_MAX_ATTEMPTS"]),
         backoff_seconds=float(app.config["TIMER_BACKOFF_SECONDS"]),
+        on_fired=_fired,
     )
 
 
@@ -49,7 +96,7 @@ def outbox_service(app: Flask, *, owner: str | None = None) -> OutboxService:
     with app.app_context():
         engine = db.engine
         hotline = get_hotline()
-    return OutboxService(
+    return LoggedOutboxService(
         hotline.runtime.outbox,
         lambda: Session(engine),
         clock=hotline.clock,
@@ -69,5 +116,23 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
         sweep_seconds=float(app.config["TIMER_SWEEP_SECONDS"]),
         outbox=outbox_service(app, owner=owner),
     )
+    scheduler.after_sweep.append(heartbeat(app, role=role, owner=scheduler.service.owner).beat)
     scheduler.start()
     return scheduler
+
+
+def heartbeat(app: Flask, *, role: str, owner: str) -> Heartbeat:
+    """The beats ``/readyz`` looks for, written after sweeps on this app's clock."""
+    from .extensions import db
+    from .hotline import get_hotline
+
+    with app.app_context():
+        engine = db.engine
+        clock = get_hotline().clock
+    return Heartbeat(
+        lambda: Session(engine),
+        clock=clock,
+        owner=owner,
+        role=role,
+        every=float(app.config["HEARTBEAT_SECONDS"]),
+    )

@@ -186,6 +186,9 @@ MATRIX = [
 
 #: routes everyone reaches signed out, covered by the auth tests
 PUBLIC = {"/login", "/logout", "/language", "/static/<path:filename>", "/healthz"}
+#: probes for load balancers and scrapers, no sign-in (tests/webapp/test_health.py,
+#: test_metrics.py): /readyz says nothing private, /metrics asks for a token or loopback
+PUBLIC |= {"/readyz", "/metrics"}
 #: areas with their own authentication (API tokens, channel keys) and their own matrix tests
 OTHER_AUTH = ("/api", "/open311")
 

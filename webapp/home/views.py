@@ -1,9 +1,11 @@
-"""The start page: each role lands where its work is."""
+"""The start page: each role lands where its work is; liveness, readiness and metrics."""
 
 from flask import g, redirect, url_for
-from sqlalchemy import select
 
 from ..extensions import db
+from ..health import readiness
+from ..hotline import get_hotline
+from ..metrics import scrape
 from . import bp
 
 LANDING = {
@@ -26,5 +28,14 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(select(1))
+    """Alive: the process answers (nothing else is asked; /readyz asks the database)."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    ready, checks = readiness(db.session, now=get_hotline().clock.now())
+    return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+
+
+bp.add_url_rule("/metrics", "metrics", scrape, methods=["GET"])
