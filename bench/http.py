@@ -13,7 +13,7 @@ requests/s, lifecycles/s, latency percentiles overall and per endpoint, failures
 the last line is JSON.
 
 ``--ceiling PATH`` runs the same processes and the same number of requests per "lifecycle",
-but each request is ``GET PATH`` (``/healthz``: one ``SELECT 1``, no token; ``/api/v1/me``: the
+but each request is ``GET PATH`` (``/healthz``: no database since issue 15 (``/readyz`` checks it), no token; ``/api/v1/me``: the
 token checked, one user read, JSON out). What that reaches is the most lifecycles per second
 this machine, gunicorn, Flask and locust allow before the engine does any work; compare it
 with a real run.
