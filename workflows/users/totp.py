@@ -35,15 +35,18 @@ def is_enabled(session: Session, *, user_id: int) -> bool:
 
 
 def begin_enrolment(session: Session, *, user_id: int) -> SecondFactor:
-    """A fresh secret for the user to scan (not yet required); ValueError if one is enabled."""
+    """The secret for the user to scan (not yet required): the one already shown if the
+    enrolment was not finished (a reload shows the same QR code), else a fresh one.
+    ValueError if a second factor is enabled."""
     row = factor(session, user_id=user_id)
     if row is not None and row.enabled_at is not None:
         raise ValueError("a second factor is already enabled")
     if row is None:
-        row = SecondFactor(user_id=user_id, last_step=0, recovery_hashes="")
+        row = SecondFactor(
+            user_id=user_id, secret=pyotp.random_base32(), last_step=0, recovery_hashes=""
+        )
         session.add(row)
-    row.secret = pyotp.random_base32()
-    session.flush()
+        session.flush()
     return row
 
 
