@@ -231,6 +231,9 @@ def sign_in(user: User) -> str:
     """Start a session for ``user`` after the right password; the stage it is at."""
     now = get_hotline().clock.now()
     stage = stage_for(user)
+    previous = g.get("session_row")
+    if previous is not None:  # signing in again in this browser replaces its session
+        end_sessions(previous.user_id, "logout", only_id=previous.id)
     with unit_of_work(db.session):
         sessions.prune_sessions(db.session, before=now - KEEP_SESSIONS)
         token, _row = sessions.start_session(

@@ -153,3 +153,22 @@ def test_old_failures_are_pruned(hotline_app, clock):
     clock.advance(timedelta(minutes=16))
     attempt(hotline_app, "user9", "x", "198.51.100.51")
     assert failures(hotline_app) == 1
+
+
+def test_refusals_are_announced_for_the_audit_log_and_metrics(hotline_app):
+    from webapp import signals
+
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append((kwargs["username"], kwargs["ip"], kwargs["reason"]))
+
+    signals.sign_in_failed.connect(receiver)
+    try:
+        for _ in range(4):
+            attempt(hotline_app, "nobody", "x", "198.51.100.60")
+    finally:
+        signals.sign_in_failed.disconnect(receiver)
+    assert seen == [("nobody", "198.51.100.60", "wrong")] * 3 + [
+        ("nobody", "198.51.100.60", "throttled")
+    ]

@@ -270,3 +270,30 @@ def test_the_account_page_lists_my_sessions_and_ends_another(hotline_app):
     mine = signed_in(hotline_app, "op1")
     assert post(mine, f"/account/sessions/{ids[0]}/end", token_from="/account").status_code == 404
     assert is_signed_in(here)
+
+
+def test_signing_in_again_in_one_browser_ends_its_earlier_session(hotline_app):
+    client = signed_in(hotline_app, "h_mr")
+    again = post(client, "/login", {"username": "op1", "password": PASSWORD}, token_from="/cases")
+    assert again.status_code == 302
+    with hotline_app.app_context():
+        rows = db.session.execute(
+            select(UserSession.user_id, UserSession.end_reason).order_by(UserSession.id)
+        ).all()
+    assert [reason for _uid, reason in rows] == ["logout", None]
+    assert client.get("/intake").status_code == 200  # op1 now
+
+
+def test_an_administrator_changing_their_own_password_stays_signed_in(hotline_app, as_role):
+    admin, elsewhere = as_role("admin"), as_role("admin")
+    uid = user_id(hotline_app, "admin")
+    response = post(
+        admin,
+        f"/admin/users/{uid}",
+        {"display_name": "Admin", "role": "admin", "department_id": "", "active": "on",
+         "password": NEW_PASSWORD},
+        token_from=f"/admin/users/{uid}",
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert admin.get("/admin").status_code == 200
+    assert elsewhere.get("/admin").status_code == 302

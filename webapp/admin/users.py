@@ -219,8 +219,10 @@ def user_edit(user_id: int):
     )
     if was_active and not values["active"]:
         end_sessions(user_id, "deactivated")
-    elif values["password"]:
-        end_sessions(user_id, "password_changed")
+    elif values["password"]:  # an administrator's own new password keeps this browser
+        current = g.get("session_row")
+        keep = current.id if current is not None and user_id == g.user.id else None
+        end_sessions(user_id, "password_changed", keep_id=keep)
     audit(
         "user.update",
         username=username,
