@@ -297,3 +297,17 @@ def test_an_administrator_changing_their_own_password_stays_signed_in(hotline_ap
     assert response.status_code == 302
     assert admin.get("/admin").status_code == 200
     assert elsewhere.get("/admin").status_code == 302
+
+
+def test_sessions_ended_a_month_ago_are_deleted(hotline_app, clock):
+    client = signed_in(hotline_app, "h_mr")
+    post(client, "/logout", token_from="/cases")
+    clock.advance(timedelta(days=29))
+    signed_in(hotline_app, "op1")
+    clock.advance(timedelta(days=2))
+    signed_in(hotline_app, "op2")  # each sign-in deletes what is more than 30 days old
+    with hotline_app.app_context():
+        users = db.session.scalars(
+            select(User.username).join(UserSession, UserSession.user_id == User.id)
+        ).all()
+    assert sorted(users) == ["op1", "op2"]
