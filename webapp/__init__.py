@@ -44,7 +44,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BPMN_BYTES"]) + 1024 * 1024
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)  # one shift and a bit
+    # the cookie only carries a session id; the session's row ends it (webapp/security.py)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=float(app.config["SESSION_MAX_HOURS"])
+    )
     app.session_interface = SecureWhenHttps()
     csrf.init_app(app)
     init_i18n(app)

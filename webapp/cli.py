@@ -515,11 +515,13 @@ def outbox_retry(message_id: int) -> None:
 
 def _register_groups() -> None:
     from .api.cli import channel_group, token_group
+    from .auth.cli import users_group
     from .cli_calendar import calendar_group
 
     cli.add_command(calendar_group)
     cli.add_command(token_group)
     cli.add_command(channel_group)
+    cli.add_command(users_group)
 
 
 _register_groups()

@@ -107,6 +107,65 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "off",
         "trust X-Forwarded-* from this many proxies, e.g. x_for=1,x_proto=1,x_host=1; off",
     ),
+    # sign-in and sessions (webapp/security.py, docs/architecture.md "Sign-in and sessions")
+    "SIGNIN_WINDOW_MINUTES": (
+        "HOTLINE_SIGNIN_WINDOW_MINUTES",
+        15,
+        "how long a failed sign-in counts towards the throttle's limits",
+    ),
+    "SIGNIN_FREE_FAILURES": (
+        "HOTLINE_SIGNIN_FREE_FAILURES",
+        3,
+        "failures of one user name from one address before delays (doubling from 2 s)",
+    ),
+    "SIGNIN_MAX_DELAY_SECONDS": (
+        "HOTLINE_SIGNIN_MAX_DELAY_SECONDS",
+        300,
+        "longest delay between attempts of one user name from one address",
+    ),
+    "SIGNIN_ADDRESS_FAILURES": (
+        "HOTLINE_SIGNIN_ADDRESS_FAILURES",
+        30,
+        "failures from one address (any user names) in the window before it must wait",
+    ),
+    "SIGNIN_ACCOUNT_FAILURES": (
+        "HOTLINE_SIGNIN_ACCOUNT_FAILURES",
+        50,
+        "failures for one user name from addresses it has not signed in from recently, "
+        "in the window, before those addresses must wait",
+    ),
+    "SIGNIN_PASSWORD_ACCOUNTS": (
+        "HOTLINE_SIGNIN_PASSWORD_ACCOUNTS",
+        5,
+        "user names one wrong password may be tried against in the window",
+    ),
+    "SIGNIN_CONCURRENT_HASHES": (
+        "HOTLINE_SIGNIN_CONCURRENT_HASHES",
+        4,
+        "password checks one process runs at once; more get 503 at once",
+    ),
+    "PASSWORD_MIN_LENGTH": ("HOTLINE_PASSWORD_MIN_LENGTH", 10, "shortest new password"),
+    "PASSWORD_CLASSES": (
+        "HOTLINE_PASSWORD_CLASSES",
+        3,
+        "how many of lower case, upper case, digits and other characters a new password needs",
+    ),
+    "SESSION_IDLE_MINUTES": (
+        "HOTLINE_SESSION_IDLE_MINUTES",
+        30,
+        "a session unused this long ends",
+    ),
+    "SESSION_MAX_HOURS": (
+        "HOTLINE_SESSION_MAX_HOURS",
+        12,
+        "a session ends this long after sign-in, however active",
+    ),
+    "TOTP_REQUIRED_ROLES": (
+        "HOTLINE_TOTP_REQUIRED_ROLES",
+        "",
+        "roles that must sign in with a second factor (TOTP), comma separated, "
+        "e.g. admin,supervisor",
+    ),
 }
 
 

@@ -11,6 +11,7 @@ from .notifications.models import Notification
 from .open311.models import Channel, Open311Request
 from .policy.models import DeadlinePolicy
 from .users.models import Role, User
+from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
 __all__ = [
     "ApiToken",
@@ -29,5 +30,8 @@ __all__ = [
     "Notification",
     "Open311Request",
     "Role",
+    "SecondFactor",
+    "SignInFailure",
     "User",
+    "UserSession",
 ]

@@ -251,7 +251,7 @@ class LiveApp:
 
         from engine.clock import ManualClock
         from tests.conftest import TEMPLATES
-        from tests.webapp.conftest import build_web_template
+        from tests.webapp.conftest import LONG_SESSIONS, build_web_template
         from webapp import create_app
 
         # A Monday morning in Beijing (01:00 UTC = 09:00 +08:00), as in the other tests.
@@ -265,6 +265,7 @@ class LiveApp:
                 "DATABASE_URL": f"sqlite:///{tmp / 'live.db'}",
                 "SECRET_KEY": "browser-tests",
                 "SCHEDULER": "off",
+                **LONG_SESSIONS,  # tests move the clock by hours with a browser signed in
             },
             clock=self.clock,
         )

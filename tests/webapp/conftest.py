@@ -41,8 +41,13 @@ class _TemplateBytecode(BytecodeCache):
 TEMPLATE_BYTECODE = _TemplateBytecode()
 
 
+#: page tests move the clock by hours and days with a signed-in client: their sessions neither
+#: idle out nor expire (session expiry has its own tests, tests/webapp/test_sessions.py)
+LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60, "SESSION_MAX_HOURS": 10 * 365 * 24}
+
+
 def make_app(url: str, clock) -> Flask:
-    app = create_app({"TESTING": True, "DATABASE_URL": url}, clock=clock)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, **LONG_SESSIONS}, clock=clock)
     app.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
     return app
 

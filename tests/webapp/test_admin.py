@@ -540,13 +540,13 @@ def test_users_are_created_and_get_new_passwords_without_showing_hashes(as_role,
             "display_name": "新承办人",
             "role": "handler",
             "department_id": str(mr),
-            "password": "first-password",
+            "password": "first-password-1",
         },
         token_from="/admin/users/new",
     )
     assert response.status_code == 302
     fresh = hotline_app.test_client()
-    assert login(fresh, "h_new", "first-password").status_code == 302
+    assert login(fresh, "h_new", "first-password-1").status_code == 302
     with hotline_app.app_context():
         user = db.session.scalars(select(User).where(User.username == "h_new")).one()
         user_id, old_hash = user.id, user.password_hash
@@ -575,13 +575,13 @@ def test_users_are_created_and_get_new_passwords_without_showing_hashes(as_role,
             "role": "handler",
             "department_id": str(mr),
             "active": "true",
-            "password": "second-password",
+            "password": "second-password-2",
         },
         token_from=f"/admin/users/{user_id}",
     )
     assert response.status_code == 302
-    assert login(hotline_app.test_client(), "h_new", "first-password").status_code == 401
-    assert login(hotline_app.test_client(), "h_new", "second-password").status_code == 302
+    assert login(hotline_app.test_client(), "h_new", "first-password-1").status_code == 401
+    assert login(hotline_app.test_client(), "h_new", "second-password-2").status_code == 302
     # deactivated: no more sign-in
     post(
         client,
@@ -594,7 +594,7 @@ def test_users_are_created_and_get_new_passwords_without_showing_hashes(as_role,
         },
         token_from=f"/admin/users/{user_id}",
     )
-    assert login(hotline_app.test_client(), "h_new", "second-password").status_code == 401
+    assert login(hotline_app.test_client(), "h_new", "second-password-2").status_code == 401
 
 
 def test_an_administrator_cannot_lock_themself_out(as_role, hotline_app):

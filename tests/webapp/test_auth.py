@@ -42,15 +42,18 @@ def test_wrong_password_and_unknown_user_look_the_same(hotline_app):
 def test_repeated_failures_are_slowed_down(hotline_app, clock):
     client = hotline_app.test_client()
     assert [login(client, "h_mr", "nope").status_code for _ in range(3)] == [401, 401, 429]
-    slowed = login(client, "h_mr", PASSWORD)  # even the right password waits now
-    assert slowed.status_code == 429
+    slowed = login(client, "h_mr", PASSWORD)  # even the right password waits, from here
+    assert slowed.status_code == 429 and slowed.headers["Retry-After"] == "2"
     clock.advance(timedelta(seconds=3))
     assert login(client, "h_mr", PASSWORD).status_code == 302
     client = hotline_app.test_client()
-    for _ in range(5):
-        login(client, "h_mr", "nope")
-    clock.advance(timedelta(seconds=5))
-    assert login(client, "h_mr", PASSWORD).status_code == 429  # the delay doubles
+    assert [login(client, "h_mr", "nope").status_code for _ in range(3)] == [401, 401, 429]
+    clock.advance(timedelta(seconds=3))
+    assert login(client, "h_mr", "nope").status_code == 429  # a fourth failure: 4 s now
+    clock.advance(timedelta(seconds=3))
+    assert login(client, "h_mr", PASSWORD).status_code == 429  # the delay doubled
+    clock.advance(timedelta(seconds=2))
+    assert login(client, "h_mr", PASSWORD).status_code == 302
 
 
 def test_posts_without_the_csrf_token_are_refused(hotline_app):

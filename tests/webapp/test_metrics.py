@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine.db import unit_of_work
 from engine.models import Incident
 from tests.webapp.conftest import dispose
+from tests.webapp.pages import csrf_token
 from tests.webapp.test_inbox import dispatched
 from tests.webapp.test_intake import open_case
 from webapp import signals
@@ -202,3 +203,15 @@ def test_under_several_processes_a_scrape_adds_up_every_process(sqlite_db, tmp_p
     }
     assert requests_of(last, "/healthz") == 7  # 3 by the first process, 4 by the second
     assert ("hotline_timers_pending", ()) in last  # the database's figures are there too
+
+
+def test_a_refused_sign_in_page_counts_as_a_failure(hotline_app):
+    """The sign-in page's own refusals reach the counter (through webapp.signals)."""
+    client = hotline_app.test_client()
+    before = scrape(client).get(("hotline_sign_in_failures_total", (("reason", "wrong"),)), 0.0)
+    for username in ("admin", "nobody-by-this-name"):
+        data = {"username": username, "password": "wrong", "csrf_token": csrf_token(client)}
+        response = client.post("/login", data=data)
+        assert response.status_code == 401
+    after = scrape(client)[("hotline_sign_in_failures_total", (("reason", "wrong"),))]
+    assert after - before == 2

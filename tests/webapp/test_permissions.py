@@ -182,10 +182,31 @@ MATRIX = [
     R("POST", "/admin/users/new", ADMIN, data={"username": ""}),
     R("GET", "/admin/users/{user}", ADMIN, "/admin/users/<int:user_id>"),
     R("POST", "/admin/users/{user}", ADMIN, "/admin/users/<int:user_id>", data={"role": "x"}),
+    R("POST", "/admin/users/{user}/sessions/end", ADMIN,
+      "/admin/users/<int:user_id>/sessions/end"),
+    R("POST", "/admin/users/{user}/second-factor/reset", ADMIN,
+      "/admin/users/<int:user_id>/second-factor/reset"),
+    # the own account: everyone's, and only their own sessions (0 is nobody's: 404)
+    R("GET", "/account", EVERYONE),
+    R("POST", "/account/password", EVERYONE, data={"current_password": ""}),
+    R("POST", "/account/sessions/0/end", EVERYONE, "/account/sessions/<int:session_id>/end",
+      hidden_from=EVERYONE),
+    R("POST", "/account/sessions/end-others", EVERYONE),
+    R("GET", "/account/totp", EVERYONE),
+    R("POST", "/account/totp", EVERYONE, data={"code": "x"}),
+    R("POST", "/account/totp/disable", EVERYONE, data={"code": "x"}),
 ]  # fmt: skip
 
 #: routes everyone reaches signed out, covered by the auth tests
-PUBLIC = {"/login", "/logout", "/language", "/static/<path:filename>", "/healthz"}
+PUBLIC = {
+    "/login",
+    "/login/code",  # the second factor's steps: only for a browser half signed in
+    "/login/enrol",
+    "/logout",
+    "/language",
+    "/static/<path:filename>",
+    "/healthz",
+}
 #: probes for load balancers and scrapers, no sign-in (tests/webapp/test_health.py,
 #: test_metrics.py): /readyz says nothing private, /metrics asks for a token or loopback
 PUBLIC |= {"/readyz", "/metrics"}

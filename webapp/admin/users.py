@@ -1,29 +1,32 @@
 """Users: who may sign in, with which role, in which department; new passwords.
 
-Password hashes are written here and never shown; a new password also lifts any sign-in
-slow-down on the account.
+Password hashes are written here and never shown. A new password or deactivation ends every
+session of the user; an administrator may also end them all, or reset a lost second factor.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from engine.db import unit_of_work
 from workflows.departments.models import Department
+from workflows.users import sessions as user_sessions
+from workflows.users import totp
 from workflows.users.models import Role, User
 from workflows.users.service import create_user, update_user
+from workflows.users.sign_in_models import SecondFactor
 
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import wants_csv
-from ..security import hash_password
+from ..security import end_sessions, hash_password, password_problem
 from . import bp
 from .common import admin_only, audit, listing
 from .forms import Form
-
-MIN_PASSWORD = 8
 
 
 def _role_labels() -> dict[str, str]:
@@ -76,6 +79,11 @@ def users():
         role=role,
         roles=_role_labels(),
         now=get_hotline().clock.now(),
+        second_factor_ids=set(
+            db.session.scalars(
+                select(SecondFactor.user_id).where(SecondFactor.enabled_at.is_not(None))
+            )
+        ),
     )
 
 
@@ -115,8 +123,8 @@ def _read(form: Form, current: User | None) -> dict:
     form.values["password"] = ""  # never sent back to the browser
     if current is None and not password:
         form.error("password", _("Required."))
-    elif password and len(password) < MIN_PASSWORD:
-        form.error("password", _("At least %(n)s characters.", n=MIN_PASSWORD))
+    elif password and (problem := password_problem(password)):
+        form.error("password", problem)
     values["password"] = password
     if current is not None and current.id == g.user.id:
         if values["role"] and values["role"] != Role.ADMIN:
@@ -133,7 +141,23 @@ def _render(form: Form, row: User | None, status: int = 200):
         row=row,
         roles=_role_labels(),
         departments=_department_options(),
+        password_rule=password_problem(""),
+        open_sessions=_open_sessions(row.id) if row else 0,
+        second_factor=totp.is_enabled(db.session, user_id=row.id) if row else False,
     ), status
+
+
+def _open_sessions(user_id: int) -> int:
+    now = get_hotline().clock.now()
+    config = current_app.config
+    return len(
+        user_sessions.open_sessions(
+            db.session,
+            user_id=user_id,
+            seen_since=now - timedelta(minutes=float(config["SESSION_IDLE_MINUTES"])),
+            created_since=now - timedelta(hours=float(config["SESSION_MAX_HOURS"])),
+        )
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -183,6 +207,7 @@ def user_edit(user_id: int):
     if not form.ok:
         return _render(form, row, 400)
     username = row.username
+    was_active = row.active
     update_user(
         db.session,
         user_id=user_id,
@@ -192,6 +217,12 @@ def user_edit(user_id: int):
         active=values["active"],
         password_hash=hash_password(values["password"]) if values["password"] else None,
     )
+    if was_active and not values["active"]:
+        end_sessions(user_id, "deactivated")
+    elif values["password"]:  # an administrator's own new password keeps this browser
+        current = g.get("session_row")
+        keep = current.id if current is not None and user_id == g.user.id else None
+        end_sessions(user_id, "password_changed", keep_id=keep)
     audit(
         "user.update",
         username=username,
@@ -201,3 +232,31 @@ def user_edit(user_id: int):
     )
     flash(_("User %(name)s saved.", name=username))
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@admin_only
+def user_end_sessions(user_id: int):
+    row = db.session.get(User, user_id) or abort(404)
+    ended = end_sessions(user_id, "revoked")
+    audit("user.end_sessions", username=row.username, sessions=ended)
+    flash(_("%(n)s sessions of %(name)s ended.", n=ended, name=row.username))
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@admin_only
+def user_reset_second_factor(user_id: int):
+    row = db.session.get(User, user_id) or abort(404)
+    with unit_of_work(db.session):
+        removed = totp.remove(db.session, user_id=user_id)
+    if removed:
+        end_sessions(user_id, "revoked")
+    audit("user.reset_second_factor", username=row.username, removed=removed)
+    flash(
+        _(
+            "The second factor of %(name)s is reset; they set up a new one at sign-in.",
+            name=row.username,
+        )
+    )
+    return redirect(url_for("admin.user_edit", user_id=user_id))

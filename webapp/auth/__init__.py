@@ -1,7 +1,7 @@
-"""Sign-in, sign-out and the language switch."""
+"""Sign-in (password, second factor), sign-out, the own account page and the language switch."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import views  # noqa: E402,F401
+from . import account, views  # noqa: E402,F401

@@ -32,5 +32,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    #: no longer counted: sign-in throttling is per address and name (workflows/users/throttle.py),
+    #: never a lock on the account that a stranger could keep closed
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]

@@ -72,3 +72,15 @@ def update_user(
             user.failed_logins = 0
             user.locked_until = None
     return user
+
+
+def set_password(session: Session, *, user_id: int, password_hash: str) -> User:
+    """Give the user a new password hash (the caller ends their other sessions)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    user.password_hash = password_hash
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    return user
