@@ -7,6 +7,8 @@ forms. Nothing is written."""
 from __future__ import annotations
 
 import json
+from io import BytesIO
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +16,9 @@ from sqlalchemy import func, select
 from tests.api.conftest import make_token
 from tests.open311.conftest import make_channel
 from tests.open311.test_open311 import BASE, post_request
+from tests.webapp.pages import post
 from tests.workflows.conftest import INTAKE
+from webapp.cli import cli
 from webapp.extensions import db
 from webapp.input_guard import DEPTH_MESSAGE, MAX_DEPTH, SURROGATE_MESSAGE
 from workflows.cases.models import Case
@@ -156,3 +160,78 @@ def test_open311_refuses_hostile_json_and_survives_invalid_utf8(hotline_app):
     assert response.status_code in (200, 201, 400), response.get_data(as_text=True)
     response = client.get(f"{BASE}/requests.json?api_key={key}&status=%ED%A0%80")
     assert response.status_code in (200, 400)
+
+
+# -- files and the command line -------------------------------------------------------------
+
+DIAGRAM = Path("bpmn/complaint.bpmn").read_text(encoding="utf-8")
+#: a diagram whose text holds what no text may: each is refused, located, with the reason
+HOSTILE_DIAGRAMS = {
+    "a character reference to a surrogate": (
+        DIAGRAM.replace('name="', 'name="&#xD800;', 1).encode(),
+        "invalid character number",
+    ),
+    "a surrogate encoded as UTF-8": (
+        DIAGRAM.replace('name="', 'name="\ud800', 1).encode("utf-8", "surrogatepass"),
+        "not well-formed",
+    ),
+    "bytes that are no UTF-8": (
+        DIAGRAM.encode().replace(b'name="', b'name="\xff\xfe', 1),
+        "not well-formed",
+    ),
+    "a character reference to NUL": (
+        DIAGRAM.replace('name="', 'name="&#0;', 1).encode(),
+        "invalid character number",
+    ),
+}
+
+
+def versions(app) -> int:
+    from engine.models import Definition
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Definition))
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_DIAGRAMS))
+def test_a_hostile_diagram_upload_is_a_located_validation_error(as_role, hotline_app, kind):
+    data, reason = HOSTILE_DIAGRAMS[kind]
+    before = versions(hotline_app)
+    response = post(
+        as_role("admin"),
+        "/admin/definitions/upload",
+        {"file": (BytesIO(data), "hostile.bpmn")},
+        token_from="/admin/definitions",
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "hostile.bpmn:4" in html and reason in html, kind
+    assert versions(hotline_app) == before
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_DIAGRAMS))
+def test_a_hostile_diagram_file_on_the_command_line_is_an_error_line(runner, kind, tmp_path):
+    data, reason = HOSTILE_DIAGRAMS[kind]
+    path = tmp_path / "hostile.bpmn"
+    path.write_bytes(data)
+    for command in ("validate", "deploy"):
+        result = runner.invoke(cli, [command, str(path)])
+        assert result.exit_code == 1 and not isinstance(result.exception, UnicodeError)
+        assert "hostile.bpmn:4: -: malformed XML: " in result.output, result.output
+        assert reason in result.output
+
+
+def test_arguments_that_are_not_utf8_are_named_not_a_traceback(runner, tmp_path):
+    diagram = tmp_path / "changed.bpmn"
+    diagram.write_text(DIAGRAM.replace('name="', 'name="X', 1), encoding="utf-8")
+    # what Python makes of the bytes FF and ED A0 80 in argv (surrogateescape)
+    for args in (
+        ["deploy", "--by", "\udcff", str(diagram)],
+        ["deploy", str(tmp_path / "\udced\udca0\udc80.bpmn")],
+        ["calendar", "set", "2026-10-01", "--name", "国庆\udcff"],
+    ):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, (args, result.exception)
+        assert "is not UTF-8 text" in result.output
+        assert "\\xff" in result.output or "\\xed\\xa0\\x80" in result.output
