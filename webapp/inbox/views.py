@@ -28,7 +28,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import local_time, time_left
 from ..intake.views import general_errors, submitted_values
-from ..pagination import CSV_LIMIT, Page, csv_response, page_args, wants_csv
+from ..pagination import CSV_LIMIT, Page, csv_response, page_within, wants_csv
 from ..security import roles_required
 from . import bp
 from .history import case_steps, shown_value
@@ -53,9 +53,9 @@ bp.context_processor(labels)
 
 def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, str]]:
     """A page of the user's tasks, and each task's own deadline state (task id -> state)."""
-    page, per_page = page_args()
     now = get_hotline().clock.now()
     total = inbox_count(db.session, user=g.user, step=step, due_state=due_state, now=now)
+    page, per_page = page_within(total)
     items = cases.inbox(
         db.session,
         user=g.user,
