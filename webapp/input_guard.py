@@ -29,6 +29,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 NUL = "\x00"
@@ -140,10 +141,22 @@ def shown(name: str) -> str:
     return name.replace(NUL, "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _in_reader_language(message: str) -> str:
+    """A page speaks its reader's language; the API and Open311 answer in English (their
+    clients are programs, and their documentation quotes these words)."""
+    from .errors import area_renderer, wants_json
+
+    if area_renderer() is not None or wants_json():
+        return message
+    if message == DEPTH_MESSAGE:
+        return _("is nested deeper than %(depth)s levels", depth=MAX_DEPTH)
+    return _(message)
+
+
 def refuse_nul() -> None:
     """``before_request``: 400 naming every field that holds a NUL or a lone surrogate, or a
     JSON body nested too deep."""
-    fields = {shown(name): wrong for name, wrong in bad_fields().items()}
+    fields = {shown(name): _in_reader_language(wrong) for name, wrong in bad_fields().items()}
     if fields:
         error = BadRequest(
             description="; ".join(f"{name}: {wrong}." for name, wrong in fields.items())

@@ -25,7 +25,7 @@ from workflows.cases.models import Case
 
 DEEP = b"[" * 100_000
 DEEP_OBJECT = b'{"a":' * 100_000
-JSON = {"Content-Type": "application/json"}
+JSON = {"Content-Type": "application/json", "Accept-Language": "en"}
 
 
 def case_count(app) -> int:
@@ -79,7 +79,8 @@ def test_deep_json_on_every_url_is_refused_before_anything_else(hotline_app):
 def test_a_lone_surrogate_in_json_on_every_url_is_named(hotline_app):
     client = hotline_app.test_client()
     for method, url in every_url(hotline_app):
-        response = client.open(url, method=method, json={"note": {"text": "a\ud800b"}})
+        body = json.dumps({"note": {"text": "a\ud800b"}})
+        response = client.open(url, method=method, data=body, headers=JSON)
         assert_refused(response, "note.text", SURROGATE_MESSAGE)
 
 
