@@ -1,5 +1,6 @@
 """Under the pages' Content-Security-Policy (no inline script, no eval) every script-driven
-part of the app still works in Chromium, and the browser reports no violation: the modeler,
+part of the app still works in Chromium, and the browser reports no violation: the modeler
+and the version viewer,
 the case page's diagram, the KPI charts, the API's Swagger UI, the intake page (knowledge base
 search and "use as the answer", caller history), the keyboard shortcuts, a confirmation
 before a delete (issue 15, item 6)."""
@@ -81,6 +82,9 @@ def test_every_scripted_page_works_under_the_policy(watched: Page, live, console
     with page.expect_response("**/admin/definitions/validate") as checked:
         page.click("#validate-button")  # the modeler's own script posts the diagram
     assert checked.value.ok
+    assert violations(page) == []
+    opened(page, f"{live.url}/admin/definitions/complaint/1")  # the read-only viewer
+    expect(page.locator(".bpmn-viewer .djs-element").first).to_be_attached()
     assert violations(page) == []
     opened(page, f"{live.url}/api/docs")
     expect(page.locator("#swagger-ui .opblock").first).to_be_visible()
