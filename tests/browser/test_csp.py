@@ -1,9 +1,8 @@
 """Under the pages' Content-Security-Policy (no inline script, no eval) every script-driven
 part of the app still works in Chromium, and the browser reports no violation: the modeler
-and the version viewer,
-the case page's diagram, the KPI charts, the API's Swagger UI, the intake page (knowledge base
-search and "use as the answer", caller history), the keyboard shortcuts, a confirmation
-before a delete (issue 15, item 6)."""
+and the version viewer, the case page's diagram, the KPI charts, the API's Swagger UI, the
+intake page (knowledge base search and "use as the answer", caller history), the keyboard
+shortcuts, a confirmation before a delete (issue 15, item 6)."""
 
 from __future__ import annotations
 
