@@ -19,7 +19,7 @@ from .headers import init_headers
 from .hotline import init_hotline
 from .i18n import init_i18n
 from .identity import init_app as init_identity
-from .input_guard import refuse_nul
+from .input_guard import init_input_guard
 from .security import load_current_user
 
 MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
@@ -54,8 +54,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     init_identity(app)
     init_errors(app)
     init_headers(app)
-    init_observability(app)
-    app.before_request(refuse_nul)  # first: a NUL would fail in the database (input_guard.py)
+    init_input_guard(app)  # NUL, lone surrogates, deep JSON: before CSRF, sign-in (input_guard.py)
+    init_observability(app)  # after it: its timing and request id hooks go before the guard
     app.before_request(load_current_user)
 
     for blueprint in blueprints():

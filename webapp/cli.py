@@ -63,8 +63,24 @@ def friendly_errors(fn):
     return wrapper
 
 
+class TextArgumentsGroup(FlaskGroup):
+    """Arguments must be text: bytes that are not UTF-8 (which Python hands over as lone
+    surrogates) would fail deep inside, where the database or a log writes them, with a
+    traceback. They are refused first, naming the argument."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for position, arg in enumerate(args, 1):
+            if any("\ud800" <= char <= "\udfff" for char in arg):
+                shown = os.fsencode(arg).decode("utf-8", "backslashreplace")
+                raise click.UsageError(
+                    f"argument {position} ({shown}) is not UTF-8 text: "
+                    "give names and values in UTF-8"
+                )
+        return super().parse_args(ctx, args)
+
+
 @click.group(
-    cls=FlaskGroup,
+    cls=TextArgumentsGroup,
     create_app=_create_app,
     add_version_option=False,
     help="The citizen hotline case engine.",

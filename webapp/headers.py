@@ -1,29 +1,58 @@
-"""Response headers every answer carries (issue 15, items 3 and 6, first part).
+"""Response headers every answer carries (issue 15, items 3 and 6).
 
 - ``X-Content-Type-Options: nosniff``: a browser takes a response for what its Content-Type
   says, never for script or HTML it guessed.
-- ``X-Frame-Options: DENY``: no other site frames our pages (clickjacking).
+- ``X-Frame-Options: DENY``: no other site frames our pages (clickjacking); the pages' CSP
+  says the same with ``frame-ancestors 'none'``.
 - ``Referrer-Policy: same-origin``: case URLs (with case numbers) never leave in a Referer.
+- Every HTML page gets :data:`PAGE_CSP`: scripts only from our own files (no inline script, no
+  ``on...=`` attribute, no eval: the pages' scripts live in ``webapp/static/*.js`` and take
+  their data from ``<script type="application/json">`` blocks and ``data-`` attributes), no
+  plug-ins, forms only to us, no framing. Styles may be inline: bpmn-js, Chart.js and Swagger
+  UI set ``style`` attributes and inject ``<style>`` elements, and a style runs no code.
+  Images may be ``data:`` URIs (a TOTP QR code, the libraries' icons).
 - An XML document (a deployed diagram, served for bpmn-js to fetch) gets
   ``Content-Security-Policy: default-src 'none'; sandbox``: opened directly in a tab, the
   script a hostile diagram may carry (an XHTML ``<script>``) runs nowhere, and in no origin.
+- ``Cache-Control: no-store`` on every answer but the static files: pages, API and Open311
+  answers and CSV exports carry citizens' names, phones and addresses, which no browser cache
+  or shared proxy may keep (a signed-out user's Back button shows nothing either).
 
-A page-wide Content-Security-Policy is not set yet: the pages' inline scripts must move to
-files first.
+An own ``after_request`` rather than flask-talisman: the policy is a few fixed lines, and
+talisman's HTTPS redirects and session-cookie settings are the deployment's (ProxyFix) and
+webapp/__init__.py's business.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+#: for HTML pages: our scripts and nothing else
+PAGE_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
 #: for documents that are data, never pages: nothing loads, nothing runs
 DATA_CSP = "default-src 'none'; sandbox"
 DATA_TYPES = frozenset({"application/xml", "text/xml", "image/svg+xml"})
+NO_STORE = "no-store"
+#: endpoints whose answers hold nothing personal and may be cached
+CACHEABLE = frozenset({"static"})
 
 
 def add_headers(response: Response) -> Response:
@@ -31,6 +60,11 @@ def add_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if response.mimetype in DATA_TYPES:
         response.headers["Content-Security-Policy"] = DATA_CSP
+    elif response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    if request.endpoint not in CACHEABLE:
+        response.headers["Cache-Control"] = NO_STORE
+        response.headers["Pragma"] = "no-cache"
     return response
 
 

@@ -1,4 +1,8 @@
-"""Pagination for every list (no page loads all cases) and CSV export of any list."""
+"""Pagination for every list (no page loads all cases) and CSV export of any list.
+
+A page number is whatever the query string says, so it is bounded here for every list: at most
+:data:`MAX_PAGE`, and a page past the end is the last page (:func:`page_within`,
+:func:`paginate`)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from sqlalchemy.orm import Session
 
 PER_PAGE = 25
 MAX_PER_PAGE = 200
+#: the last page number a list reads (its OFFSET stays far below any integer limit)
+MAX_PAGE = 1_000_000
 CSV_LIMIT = 100_000
 
 
@@ -45,17 +51,33 @@ class Page:
         return self.page < self.pages
 
 
+def _number(name: str, default: int) -> int:
+    """A whole number from the query string; nonsense (``abc``, ``1e3``, ``-0x1``, 5,000
+    digits) reads as the default."""
+    try:
+        return int(request.args.get(name, default))
+    except ValueError:
+        return default
+
+
 def page_args() -> tuple[int, int]:
-    """(page, per_page) from the query string, bounded."""
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    try:
-        per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", PER_PAGE))))
-    except ValueError:
-        per_page = PER_PAGE
+    """(page, per_page) from the query string, bounded: the page is 1 to :data:`MAX_PAGE`
+    (an OFFSET no database overflows: ``?page=99999999999999999999`` was a 500 on PostgreSQL,
+    whose OFFSET is a bigint), the size 1 to :data:`MAX_PER_PAGE`."""
+    page = min(MAX_PAGE, max(1, _number("page", 1)))
+    per_page = min(MAX_PER_PAGE, max(1, _number("per_page", PER_PAGE)))
     return page, per_page
+
+
+def last_page(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def page_within(total: int) -> tuple[int, int]:
+    """(page, per_page) as :func:`page_args`, a page past the end being the last one: a list
+    of 13 pages asked for page 99999 shows page 13 "of 13", never "page 99999 of 13"."""
+    page, per_page = page_args()
+    return min(page, last_page(total, per_page)), per_page
 
 
 def paginate(
@@ -64,13 +86,23 @@ def paginate(
     """One page of ``stmt`` and the total count (a COUNT over the same filters).
 
     With ``count_cap`` the count stops after that many rows (the page then says "more than"):
-    counting a million matching cases takes longer than showing the first page of them.
+    counting a million matching cases takes longer than showing the first page of them. A
+    page past the end is the last page; past a capped count, the rows are counted in full
+    only when the page asked for turns out to be empty (a page number no link leads to).
     """
-    page, per_page = page_args()
     total, capped = count_rows(session, stmt, cap=count_cap)
-    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    items = list(rows.scalars()) if scalars else [tuple(r) for r in rows.all()]
+    page, per_page = page_args() if capped else page_within(total)
+    items = _rows(session, stmt, page, per_page, scalars)
+    if capped and not items and page > last_page(total, per_page):
+        total, capped = count_rows(session, stmt)
+        page = min(page, last_page(total, per_page))
+        items = _rows(session, stmt, page, per_page, scalars)
     return Page(items, page, per_page, total, capped)
+
+
+def _rows(session: Session, stmt: Select, page: int, per_page: int, scalars: bool) -> list:
+    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    return list(rows.scalars()) if scalars else [tuple(r) for r in rows.all()]
 
 
 def count_rows(session: Session, stmt: Select, *, cap: int | None = None) -> tuple[int, bool]:

@@ -43,10 +43,16 @@ def test_the_api_names_the_field_and_writes_nothing(hotline_app):
 
 
 def test_the_pages_name_the_field(as_role):
-    response = as_role("supervisor").get("/cases?text=%00")
+    client = as_role("supervisor")
+    response = client.get("/cases?text=%00", headers={"Accept-Language": "en"})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "text: contains the character U+0000" in page and "Traceback" not in page
+    # in the reader's language (Chinese by default)
+    page = client.get("/cases?text=%00&q=%ED%A0%80").get_data(as_text=True)
+    assert "text: 含有字符 U+0000（NUL）" in page
+    deep = client.post("/cases", data=b"[" * 1000, content_type="application/json")
+    assert deep.status_code == 400 and "body: 嵌套超过 64 层" in deep.get_data(as_text=True)
 
 
 def test_open311_answers_in_its_error_list(hotline_app):

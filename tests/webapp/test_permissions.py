@@ -52,6 +52,7 @@ LOGINS = {
 }
 EVERYONE = frozenset(ROLES)
 WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
+HANDLERS = frozenset({"handler", "other_handler"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
 OPERATOR = frozenset({"operator"})
@@ -64,7 +65,7 @@ class Row:
     allowed: frozenset[str]
     rule: str  # the URL rule this row covers
     data: tuple[tuple[str, str], ...] = ()
-    #: roles allowed by role but refused by department scope (404)
+    #: roles refused by department scope (404), whether or not their role may act
     hidden_from: frozenset[str] = frozenset()
 
 
@@ -98,13 +99,17 @@ MATRIX = [
     # inboxes and tasks
     R("GET", "/inbox", WORKERS),
     R("GET", "/queues", {"dispatcher"}),
-    R("GET", "/tasks/{dispatch_task}", {"dispatcher"}, "/tasks/<task_id>"),
+    # (a task whose case a handler's department does not have is 404 to it, as to the API)
+    R("GET", "/tasks/{dispatch_task}", {"dispatcher"}, "/tasks/<task_id>",
+      hidden_from=HANDLERS),
     R("POST", "/tasks/{dispatch_task}", {"dispatcher"}, "/tasks/<task_id>",
-      data={"lead_department": ""}),
-    R("GET", "/tasks/{sign_task}", {"handler"}, "/tasks/<task_id>"),
-    R("POST", "/tasks/{sign_task}", {"handler"}, "/tasks/<task_id>", data={"action": ""}),
+      data={"lead_department": ""}, hidden_from=HANDLERS),
+    R("GET", "/tasks/{sign_task}", {"handler"}, "/tasks/<task_id>",
+      hidden_from={"other_handler"}),
+    R("POST", "/tasks/{sign_task}", {"handler"}, "/tasks/<task_id>", data={"action": ""},
+      hidden_from={"other_handler"}),
     R("POST", "/tasks/{sign_task}/interim", {"handler"}, "/tasks/<task_id>/interim",
-      data={"body": ""}),
+      data={"body": ""}, hidden_from={"other_handler"}),
     # cases
     R("GET", "/cases", EVERYONE),
     R("GET", "/cases?format=csv", EVERYONE, "/cases"),
@@ -294,12 +299,12 @@ def test_the_matrix(hotline_app, as_role, world, role):
         else:
             response = client.post(path, data={**dict(row.data), "csrf_token": token})
         status = response.status_code
-        if role not in row.allowed:
-            expected = "403"
-            ok = status == 403
-        elif role in row.hidden_from:
+        if role in row.hidden_from:  # whether or not the role may act: nothing to see
             expected = "404"
             ok = status == 404
+        elif role not in row.allowed:
+            expected = "403"
+            ok = status == 403
         elif row.path == "/":
             expected = f"302 to {LANDING[role]}"
             ok = status == 302 and response.headers["Location"] == LANDING[role]

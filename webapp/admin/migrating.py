@@ -11,7 +11,7 @@ from engine.models import Definition
 
 from ..extensions import db
 from ..hotline import get_hotline
-from ..pagination import Page, csv_response, page_args, wants_csv
+from ..pagination import Page, csv_response, page_within, wants_csv
 from . import bp
 from .common import admin_only, audit
 
@@ -85,7 +85,7 @@ def migration_preview(key: str):
                 for p in preview.instances
             ),
         )
-    number, per_page = page_args()
+    number, per_page = page_within(len(preview.instances))
     start = (number - 1) * per_page
     page = Page(
         preview.instances[start : start + per_page], number, per_page, len(preview.instances)

@@ -17,11 +17,13 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..security import roles_required
 from . import bp
+from .views import visible_or_404
 
 
 @bp.post("/tasks/<task_id>/interim")
 @roles_required(Role.HANDLER)
 def interim_reply(task_id: str):
+    visible_or_404(task_id)  # another department's task: 404, as one that does not exist
     body = request.form.get("body") or ""
     try:
         flows.send_interim_reply(

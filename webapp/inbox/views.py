@@ -28,7 +28,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import local_time, time_left
 from ..intake.views import general_errors, submitted_values
-from ..pagination import CSV_LIMIT, Page, csv_response, page_args, wants_csv
+from ..pagination import CSV_LIMIT, Page, csv_response, page_within, wants_csv
 from ..security import roles_required
 from . import bp
 from .history import case_steps, shown_value
@@ -53,9 +53,9 @@ bp.context_processor(labels)
 
 def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, str]]:
     """A page of the user's tasks, and each task's own deadline state (task id -> state)."""
-    page, per_page = page_args()
     now = get_hotline().clock.now()
     total = inbox_count(db.session, user=g.user, step=step, due_state=due_state, now=now)
+    page, per_page = page_within(total)
     items = cases.inbox(
         db.session,
         user=g.user,
@@ -178,8 +178,9 @@ def queues():
 @roles_required(*WORKERS)
 def task(task_id: str):
     session, hotline, lang = db.session, get_hotline(), i18n.lang()
+    visible = visible_or_404(task_id)
     try:
-        task, case = cases.get_task_for(session, task_id=task_id, user=g.user)
+        task, case = cases.get_task_for(session, task_id=task_id, user=g.user, found=visible)
     except Forbidden:
         raise
     except DomainError:
@@ -336,6 +337,16 @@ def _done(task: HumanTask, case: Case, values: dict[str, Any]):
         back = request.form.get("back") or task.kind
         return redirect(url_for("inbox.queues", queue=back if back in _queues() else None), 303)
     return redirect(url_for("inbox.index"), 303)
+
+
+def visible_or_404(task_id: str) -> tuple[HumanTask, Case]:
+    """The task and its case if the user may see the case; otherwise the same 404 as for a
+    task that does not exist (another department's task, like its case, does not exist for
+    a handler: a 403 named the case), as the API answers."""
+    found = reads.visible_task(db.session, task_id=task_id, user=g.user)
+    if found is None:
+        abort(404)
+    return found[0], found[1]
 
 
 def _visible_task(task_id: str) -> tuple[HumanTask | None, Case | None]:

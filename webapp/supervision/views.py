@@ -24,7 +24,7 @@ from ..cases.labels import Labels, yes_no
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang, local_time, time_left
-from ..pagination import CSV_LIMIT, Page, csv_response, page_args, paginate, wants_csv
+from ..pagination import CSV_LIMIT, Page, csv_response, page_within, paginate, wants_csv
 from ..security import roles_required
 from . import bp, dashboard
 
@@ -121,8 +121,8 @@ def overdue():
     if wants_csv():
         rows = overdue_now(session, as_of=now, department_ids=ids, limit=CSV_LIMIT)
         return _csv("overdue.csv", rows, labels, now)
-    number, per_page = page_args()
     total = count_overdue_now(session, as_of=now, department_ids=ids)
+    number, per_page = page_within(total)
     items = overdue_now(
         session, as_of=now, department_ids=ids, limit=per_page, offset=(number - 1) * per_page
     )
