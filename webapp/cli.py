@@ -519,5 +519,11 @@ def _register_groups() -> None:
     cli.add_command(token_group)
     cli.add_command(channel_group)
 
+    from .cli_db import backup_command, db_group, restore_command
+
+    cli.add_command(backup_command)
+    cli.add_command(restore_command)
+    cli.add_command(db_group)
+
 
 _register_groups()

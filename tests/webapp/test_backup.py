@@ -1,0 +1,234 @@
+"""``hotline backup`` and ``hotline restore``: a busy hotline, backed up and restored into an
+empty database, is all there (every row of every table) and the app serves it and runs on:
+its pages and API answer as before, a timer fires, a task is completed. And ``hotline db``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import Result
+from sqlalchemy import func, select, text
+
+from engine.models import Incident, OutboxMessage, Timer
+from tests.api.conftest import ApiClient, make_token
+from tests.conftest import POSTGRES_URL, Database
+from tests.webapp.conftest import dispose, make_app
+from tests.webapp.pages import login
+from tests.webapp.test_cases_pages import act, case_row, close_on_time, dispatched, open_case
+from tests.webapp.test_databases import contents
+from webapp.cli import cli
+from webapp.extensions import db
+from webapp.hotline import get_hotline
+from workflows.cases.models import Case
+
+
+def busy(app, clock) -> dict[str, str]:
+    """Cases at several steps, their events and pending timers, outbox messages, an incident."""
+    numbers = {
+        "new": open_case(app),
+        "dispatched": dispatched(app),
+        "signed": dispatched(app, caller_name="张三"),
+        "closed": dispatched(app, caller_name="李四"),
+    }
+    act(app, numbers["signed"], "sign_for", "h_mr", {"action": "sign"})
+    clock.advance(timedelta(hours=2))
+    close_on_time(app, numbers["closed"])
+    with app.app_context():
+        instance = db.session.scalar(
+            select(Case.instance_id).where(Case.number == numbers["signed"])
+        )
+        db.session.add(
+            Incident(
+                kind="timer",
+                instance_id=instance,
+                error="boom (a test incident)",
+                attempts=5,
+                created_at=clock.now(),
+            )
+        )
+        db.session.commit()
+        counts = {
+            model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (Incident, OutboxMessage)
+        }
+        pending = db.session.scalar(
+            select(func.count()).select_from(Timer).where(Timer.status == "pending")
+        )
+    assert counts["incidents"] == 1 and counts["outbox"] > 0 and pending > 0
+    return numbers
+
+
+def backup_name(kind: str) -> str:
+    return "hotline-backup.db" if kind == "sqlite" else "hotline-backup.dump"
+
+
+def test_a_restored_backup_has_every_row_and_the_app_runs_on_it(
+    hotline_app, database, clock, tmp_path
+):
+    numbers = busy(hotline_app, clock)
+    file = tmp_path / backup_name(database.kind)
+    made = hotline_app.test_cli_runner().invoke(cli, ["backup", str(file)])
+    assert made.exit_code == 0, made.output
+    assert f"{file}: " in made.output and "bytes" in made.output
+    assert "cases 4" in made.output and "schema revision " in made.output
+    before = contents(database.engine)
+    database.engine.dispose()
+
+    # the backup is refused over a database with rows, and says what is there
+    refused = hotline_app.test_cli_runner().invoke(cli, ["restore", str(file)])
+    assert refused.exit_code == 2, refused.output
+    assert "Error: the database is not empty" in refused.output and "cases 4" in refused.output
+
+    (tmp_path / "restored").mkdir()
+    target = Database(database.kind, tmp_path / "restored")
+    target.engine.dispose()  # a database with the tables and no rows
+    app = make_app(target.url, clock)
+    try:
+        done = app.test_cli_runner().invoke(cli, ["restore", str(file)])
+        assert done.exit_code == 0, done.output
+        assert "schema is current" in done.output and "cases 4" in done.output
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+        assert contents(target.engine) == before
+        target.engine.dispose()
+        serves_what_it_served(hotline_app, app, numbers)
+        runs_on(app, clock, numbers)
+    finally:
+        dispose(app)
+        target.drop()
+
+
+def serves_what_it_served(original, restored, numbers: dict[str, str]) -> None:
+    tokens = {app: make_token(app, "sup1") for app in (original, restored)}
+    for number in numbers.values():
+        answers = [
+            ApiClient(app, token).get(f"/api/v1/cases/{number}") for app, token in tokens.items()
+        ]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert answers[0].get_json() == answers[1].get_json()
+    client = restored.test_client()
+    assert login(client, "sup1").status_code == 302
+    for number in numbers.values():
+        page = client.get(f"/cases/{number}")
+        assert page.status_code == 200 and number in page.get_data(as_text=True)
+
+
+def runs_on(app, clock, numbers: dict[str, str]) -> None:
+    with app.app_context():
+        due = db.session.scalar(select(func.min(Timer.due_at)).where(Timer.status == "pending"))
+        pending = db.session.scalar(
+            select(func.count()).select_from(Timer).where(Timer.status == "pending")
+        )
+        events = db.session.scalar(text("SELECT count(*) FROM instance_events"))
+        db.session.rollback()
+    clock.set(due.replace(tzinfo=clock.now().tzinfo) + timedelta(minutes=1))
+    with app.app_context():
+        fired = get_hotline().runtime.fire_due_timers(db.session)
+        assert fired
+        after = db.session.scalar(
+            select(func.count()).select_from(Timer).where(Timer.status == "pending")
+        )
+        assert (
+            after != pending
+            or db.session.scalar(text("SELECT count(*) FROM instance_events")) > events
+        )
+    # the dispatched case's unit signs for it and the case moves on to handling
+    assert case_row(app, numbers["dispatched"]).signed_at is None
+    act(app, numbers["dispatched"], "sign_for", "h_mr", {"action": "sign"})
+    assert case_row(app, numbers["dispatched"]).signed_at is not None
+
+
+def one_error(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_bad_files_and_paths_get_one_error_line(app, database, tmp_path):
+    runner = app.test_cli_runner()
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not a backup\n")
+    archive = tmp_path / "pg.dump"
+    archive.write_bytes(b"PGDMP\x01\x0e\x00" + b"\x00" * 64)
+    other = tmp_path / "other.db"
+    import sqlite3
+
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    cases = {
+        ("restore", str(tmp_path / "missing.db")): "does not exist",
+        ("restore", str(text_file)): "is not a hotline backup",
+        ("restore", str(tmp_path)): "is not a file",
+        ("backup", str(tmp_path / "no" / "such" / "dir" / "b.db")): "is not a directory",
+    }
+    if database.kind == "sqlite":
+        cases[("restore", str(other))] = "is a SQLite database but not a hotline backup"
+        cases[("restore", str(archive))] = (
+            "is a PostgreSQL backup but the configured database is SQLite"
+        )
+    else:
+        cases[("restore", str(other))] = (
+            "is a SQLite backup but the configured database is PostgreSQL"
+        )
+        cases[("restore", str(archive))] = "is not a readable pg_dump archive"
+    for args, said in cases.items():
+        assert said in one_error(runner.invoke(cli, list(args))), args
+    # nothing was dropped or written: the database still has its schema
+    assert runner.invoke(cli, ["db", "check"]).exit_code == 0
+
+
+def test_a_backup_of_a_missing_database_file_is_refused(tmp_path, clock):
+    app = make_app(f"sqlite:///{tmp_path / 'gone.db'}", clock)
+    try:
+        with app.app_context():
+            db.engine.dispose()
+        (tmp_path / "gone.db").unlink(missing_ok=True)
+        line = one_error(app.test_cli_runner().invoke(cli, ["backup", str(tmp_path / "b.db")]))
+        assert "does not exist: nothing to back up" in line
+        assert not (tmp_path / "b.db").exists()
+    finally:
+        dispose(app)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="HOTLINE_TEST_POSTGRES_URL is not set")
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_pg_dump_missing_from_path_is_named(app, database, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    line = one_error(app.test_cli_runner().invoke(cli, ["backup", str(tmp_path / "b.dump")]))
+    assert "pg_dump is not on PATH" in line
+    assert not (tmp_path / "b.dump").exists()
+
+
+def test_db_check_says_current_pending_newer_and_empty(app, tmp_path, clock):
+    from flask_migrate import downgrade
+
+    runner = app.test_cli_runner()
+    current = runner.invoke(cli, ["db", "check"])
+    assert current.exit_code == 0 and current.output.startswith("schema is current ("), current
+    assert runner.invoke(cli, ["db", "current"]).output.count("e8d41c7a9f25") >= 1
+    with app.app_context():
+        downgrade(directory=app.extensions["migrate"].directory, revision="0b6f2c8e41d7")
+    behind = runner.invoke(cli, ["db", "check"])
+    assert behind.exit_code == 1, behind.output
+    assert "migrations pending" in behind.output and "run 'hotline init'" in behind.output
+    # the pending revisions with their messages, oldest first; not the one it is at
+    assert "  e8d41c7a9f25 " in behind.output and "  0b6f2c8e41d7" not in behind.output
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'fffffffffff1'"))
+        db.session.commit()
+    newer = runner.invoke(cli, ["db", "check"])
+    assert newer.exit_code == 2 and "newer than this hotline" in newer.output
+
+    empty = make_app(f"sqlite:///{tmp_path / 'empty.db'}", clock)
+    try:
+        none = empty.test_cli_runner().invoke(cli, ["db", "check"])
+        assert none.exit_code == 2 and "no hotline tables" in none.output
+    finally:
+        dispose(empty)

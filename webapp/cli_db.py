@@ -1,0 +1,155 @@
+"""``hotline backup``, ``hotline restore`` and ``hotline db check|current``.
+
+Bad input (a missing file, not a backup, the wrong kind, an unwritable path, a database that is
+not empty) gets one ``Error:`` line and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from .backup import BackupError
+from .backup import backup as backup_database
+from .backup import restore as restore_database
+
+
+class BadInput(click.ClickException):
+    """A one-line ``Error:`` message with the usage-error exit status."""
+
+    exit_code = 2
+
+
+def _errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except BackupError as exc:
+            raise BadInput(str(exc)) from None
+        except SQLAlchemyError as exc:
+            orig = getattr(exc, "orig", None) or exc
+            raise click.ClickException(f"cannot use the database: {orig}") from None
+
+    return wrapper
+
+
+def _engine():
+    from .extensions import db
+
+    db.session.remove()
+    return db.engine
+
+
+def _script():
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(current_app.extensions["migrate"].directory)
+
+
+def schema_state() -> tuple[str, list[str], list[str]]:
+    """("current" | "pending" | "newer" | "empty", the database's revisions, lines to show)."""
+    from alembic.runtime.migration import MigrationContext
+
+    script = _script()
+    heads = set(script.get_heads())
+    with _engine().connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if not current:
+        return "empty", [], ["the database has no hotline tables: run 'hotline init'"]
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current - known:
+        return (
+            "newer",
+            sorted(current),
+            [
+                f"the database schema ({', '.join(sorted(current))}) is newer than this hotline "
+                f"({', '.join(sorted(heads))}): run a newer hotline"
+            ],
+        )
+    if current == heads:
+        return "current", sorted(current), [f"schema is current ({', '.join(sorted(current))})"]
+    pending = [
+        f"  {rev.revision} {rev.doc.splitlines()[0] if rev.doc else ''}".rstrip()
+        for rev in reversed(list(script.iterate_revisions(list(heads), list(current))))
+    ]
+    return (
+        "pending",
+        sorted(current),
+        [
+            f"the database schema ({', '.join(sorted(current))}) is behind: "
+            f"{len(pending)} migrations pending (run 'hotline init'):",
+            *pending,
+        ],
+    )
+
+
+EXIT = {"current": 0, "pending": 1, "newer": 2, "empty": 2}
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@_errors
+def backup_command(file: Path) -> None:
+    """Write a consistent backup of the database to FILE (safe while the app runs): SQLite's
+    online backup, or a pg_dump custom archive on PostgreSQL (pg_dump must be on PATH)."""
+    summary = backup_database(_engine(), file)
+    for line in summary.lines():
+        click.echo(line)
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty.")
+@click.option(
+    "--upgrade", is_flag=True, help="Migrate the restored database to this hotline's schema."
+)
+@with_appcontext
+@_errors
+def restore_command(file: Path, force: bool, upgrade: bool) -> None:
+    """Restore the backup FILE into the configured database (refused if it is not empty,
+    unless --force). The schema is not upgraded unless --upgrade: run `hotline init` after."""
+    summary = restore_database(_engine(), file, force=force)
+    click.echo(f"restored {file}")
+    for line in summary.lines()[1:]:
+        click.echo(line)
+    if upgrade:
+        from flask_migrate import upgrade as migrate_up
+
+        migrate_up(directory=current_app.extensions["migrate"].directory)
+    state, _, lines = schema_state()
+    for line in lines:
+        click.echo(line)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Where the database schema stands against this hotline's migrations."""
+
+
+@db_group.command("check")
+@with_appcontext
+@_errors
+def db_check() -> None:
+    """Exit 0 if the schema is current, 1 if migrations are pending, 2 if the database is
+    newer than this hotline or has no tables."""
+    state, _, lines = schema_state()
+    for line in lines:
+        click.echo(line, err=state in ("newer", "empty"))
+    raise SystemExit(EXIT[state])
+
+
+@db_group.command("current")
+@with_appcontext
+@_errors
+def db_current() -> None:
+    """Print the database's schema revision and this hotline's (the migrations' head)."""
+    _, current, _ = schema_state()
+    click.echo(f"database: {', '.join(current) or '(none)'}")
+    click.echo(f"code:     {', '.join(sorted(_script().get_heads()))}")
