@@ -128,9 +128,31 @@ def restore_command(file: Path, force: bool, upgrade: bool) -> None:
         click.echo(line)
 
 
-@click.group("db")
-def db_group() -> None:
-    """Where the database schema stands against this hotline's migrations."""
+class _WithMigrate(click.Group):
+    """``hotline db``: Flask-Migrate's group (its options, its callback that sets the migration
+    directory, its ``upgrade``, ``downgrade``, ``history``...), with our ``check`` and
+    ``current`` in place of its own (Alembic's ``check`` compares models, not the database)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or _migrate_group().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_migrate_group().list_commands(ctx)})
+
+
+def _migrate_group() -> click.Group:
+    from flask_migrate.cli import db as migrate_group
+
+    return migrate_group
+
+
+db_group = _WithMigrate(
+    "db",
+    params=_migrate_group().params,
+    callback=_migrate_group().callback,
+    help="The schema: `check` and `current` against this hotline's migrations, and "
+    "Flask-Migrate's Alembic commands (upgrade, downgrade, history, ...).",
+)
 
 
 @db_group.command("check")

@@ -204,6 +204,72 @@ def test_pg_dump_missing_from_path_is_named(app, database, tmp_path, monkeypatch
     line = one_error(app.test_cli_runner().invoke(cli, ["backup", str(tmp_path / "b.dump")]))
     assert "pg_dump is not on PATH" in line
     assert not (tmp_path / "b.dump").exists()
+    # a pg_dump older than the server (it could not read the server's catalogue) is named too
+    old = tmp_path / "pg_dump"
+    old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    old.chmod(0o755)
+    line = one_error(app.test_cli_runner().invoke(cli, ["backup", str(tmp_path / "b.dump")]))
+    assert "pg_dump is version 9 but the server is PostgreSQL" in line
+    assert not (tmp_path / "b.dump").exists()
+
+
+def test_a_restored_older_backup_says_migrations_are_pending_until_upgraded(
+    app, database, tmp_path
+):
+    from flask_migrate import downgrade
+
+    with app.app_context():
+        downgrade(directory=app.extensions["migrate"].directory, revision="925e7f349a75")
+        db.session.remove()
+    file = tmp_path / backup_name(database.kind)
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["backup", str(file)]).exit_code == 0
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.session.remove()
+    restored = runner.invoke(cli, ["restore", str(file)])  # no rows: no --force needed
+    assert restored.exit_code == 0, restored.output
+    assert "schema revision 925e7f349a75" in restored.output
+    assert "2 migrations pending (run 'hotline init')" in restored.output
+    assert runner.invoke(cli, ["db", "check"]).exit_code == 1  # not upgraded behind our back
+    upgraded = runner.invoke(cli, ["restore", "--upgrade", str(file)])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "schema is current (e8d41c7a9f25)" in upgraded.output
+
+
+def test_a_sqlite_backup_holds_what_is_committed_in_the_write_ahead_log_only(tmp_path):
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    from webapp.backup import backup
+
+    live = tmp_path / "live.db"
+    writer = sqlite3.connect(live, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # committed rows stay in the -wal file
+    writer.execute("CREATE TABLE alembic_version (version_num TEXT)")
+    writer.execute("INSERT INTO alembic_version VALUES ('e8d41c7a9f25')")
+    writer.execute("CREATE TABLE cases (n INTEGER)")
+    writer.executemany("INSERT INTO cases VALUES (?)", [(i,) for i in range(100)])
+    writer.execute("BEGIN")
+    writer.execute("INSERT INTO cases VALUES (-1)")  # in flight while the backup runs
+    assert (tmp_path / "live.db-wal").stat().st_size > 0
+    engine = create_engine(f"sqlite:///{live}")
+    try:
+        summary = backup(engine, tmp_path / "copy.db")
+    finally:
+        engine.dispose()
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert summary.rows["cases"] == 100 and summary.revision == "e8d41c7a9f25"
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("SELECT count(*), min(n) FROM cases").fetchone() == (100, 0)
+    assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    copy.close()
+    assert not (tmp_path / "copy.db-wal").exists()
 
 
 def test_db_check_says_current_pending_newer_and_empty(app, tmp_path, clock):
@@ -220,6 +286,9 @@ def test_db_check_says_current_pending_newer_and_empty(app, tmp_path, clock):
     assert "migrations pending" in behind.output and "run 'hotline init'" in behind.output
     # the pending revisions with their messages, oldest first; not the one it is at
     assert "  e8d41c7a9f25 " in behind.output and "  0b6f2c8e41d7" not in behind.output
+    # Flask-Migrate's commands are still there under ``hotline db``
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(cli, ["db", "check"]).exit_code == 0
     with app.app_context():
         db.session.execute(text("UPDATE alembic_version SET version_num = 'fffffffffff1'"))
         db.session.commit()
