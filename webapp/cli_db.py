@@ -32,6 +32,8 @@ def _errors(fn):
             return fn(*args, **kwargs)
         except BackupError as exc:
             raise BadInput(str(exc)) from None
+        except OSError as exc:  # a disk full or a read-only file system mid-way
+            raise BadInput(f"{exc.filename or 'file'}: {exc.strerror or exc}") from None
         except SQLAlchemyError as exc:
             orig = getattr(exc, "orig", None) or exc
             raise click.ClickException(f"cannot use the database: {orig}") from None
