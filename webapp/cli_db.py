@@ -26,6 +26,13 @@ class BadInput(click.ClickException):
 
 
 def _errors(fn):
+    return _errors_with(fn, database_status=1)
+
+
+def _errors_with(fn, *, database_status: int):
+    """Bad input -> one ``Error:`` line, status 2; a database that cannot be used ->
+    ``database_status`` (2 for ``db check``, whose 1 means "migrations pending")."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -36,7 +43,9 @@ def _errors(fn):
             raise BadInput(f"{exc.filename or 'file'}: {exc.strerror or exc}") from None
         except SQLAlchemyError as exc:
             orig = getattr(exc, "orig", None) or exc
-            raise click.ClickException(f"cannot use the database: {orig}") from None
+            error = click.ClickException(f"cannot use the database: {' '.join(str(orig).split())}")
+            error.exit_code = database_status
+            raise error from None
 
     return wrapper
 
@@ -159,10 +168,10 @@ db_group = _WithMigrate(
 
 @db_group.command("check")
 @with_appcontext
-@_errors
+@functools.partial(_errors_with, database_status=2)
 def db_check() -> None:
     """Exit 0 if the schema is current, 1 if migrations are pending, 2 if the database is
-    newer than this hotline or has no tables."""
+    newer than this hotline, has no tables or cannot be reached."""
     state, _, lines = schema_state()
     for line in lines:
         click.echo(line, err=state in ("newer", "empty"))

@@ -307,3 +307,10 @@ def test_db_check_says_current_pending_newer_and_empty(app, tmp_path, clock):
         assert none.exit_code == 2 and "no hotline tables" in none.output
     finally:
         dispose(empty)
+    # a database it cannot reach is not "migrations pending" (1): a deploy script would migrate
+    unreachable = make_app(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}", clock)
+    try:
+        line = one_error(unreachable.test_cli_runner().invoke(cli, ["db", "check"]))
+        assert line.startswith("Error: cannot use the database: ")
+    finally:
+        dispose(unreachable)
