@@ -66,7 +66,7 @@ class Summary:
 
 
 def kind_of(url: str) -> str:
-    """ "sqlite" or "postgresql" for a database URL; anything else cannot be backed up here."""
+    """The kind of a database URL ("sqlite" or "postgresql"); no other can be backed up."""
     backend = make_url(url).get_backend_name()
     if backend not in KIND_NAMES:
         raise BackupError(f"cannot back up a {backend} database (only SQLite and PostgreSQL)")
@@ -94,13 +94,18 @@ def file_kind(path: Path) -> str:
 
 
 def row_counts(conn: Connection) -> dict[str, int]:
-    """Rows per table of the hotline schema (SQLite's internal and FTS shadow tables left out)."""
+    """Rows per table (SQLite's own tables and the shadow tables of FTS indexes left out)."""
     names = inspect(conn).get_table_names()
+    shadows: tuple[str, ...] = ()
+    if conn.dialect.name == "sqlite":
+        virtual = conn.scalars(
+            text("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")
+        )
+        shadows = tuple(f"{name}_" for name in virtual)
     return {
         name: conn.scalar(text(f'SELECT count(*) FROM "{name}"'))
         for name in sorted(names)
-        if not name.startswith("sqlite_")
-        and not re.search(r"_(data|idx|content|docsize|config)$", name)
+        if not name.startswith("sqlite_") and not (shadows and name.startswith(shadows))
     }
 
 
