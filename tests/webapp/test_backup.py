@@ -147,6 +147,17 @@ def runs_on(app, clock, numbers: dict[str, str]) -> None:
     assert case_row(app, numbers["dispatched"]).signed_at is not None
 
 
+def scripts(app):
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(app.extensions["migrate"].directory)
+
+
+def head(app) -> str:
+    """This code's migration head (other branches' migrations move it)."""
+    return scripts(app).get_current_head()
+
+
 def one_error(result: Result) -> str:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
@@ -238,11 +249,12 @@ def test_a_restored_older_backup_says_migrations_are_pending_until_upgraded(
     restored = runner.invoke(cli, ["restore", str(file)])  # no rows: no --force needed
     assert restored.exit_code == 0, restored.output
     assert "schema revision 925e7f349a75" in restored.output
-    assert "2 migrations pending (run 'hotline init')" in restored.output
+    pending = len(list(scripts(app).iterate_revisions("heads", "925e7f349a75")))
+    assert f"{pending} migrations pending (run 'hotline init')" in restored.output
     assert runner.invoke(cli, ["db", "check"]).exit_code == 1  # not upgraded behind our back
     upgraded = runner.invoke(cli, ["restore", "--upgrade", str(file)])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "schema is current (e8d41c7a9f25)" in upgraded.output
+    assert f"schema is current ({head(app)})" in upgraded.output
 
 
 def test_a_sqlite_backup_holds_what_is_committed_in_the_write_ahead_log_only(tmp_path):
@@ -284,14 +296,16 @@ def test_db_check_says_current_pending_newer_and_empty(app, tmp_path, clock):
     runner = app.test_cli_runner()
     current = runner.invoke(cli, ["db", "check"])
     assert current.exit_code == 0 and current.output.startswith("schema is current ("), current
-    assert runner.invoke(cli, ["db", "current"]).output.count("e8d41c7a9f25") >= 1
+    assert runner.invoke(cli, ["db", "current"]).output == (
+        f"database: {head(app)}\ncode:     {head(app)}\n"
+    )
     with app.app_context():
         downgrade(directory=app.extensions["migrate"].directory, revision="0b6f2c8e41d7")
     behind = runner.invoke(cli, ["db", "check"])
     assert behind.exit_code == 1, behind.output
     assert "migrations pending" in behind.output and "run 'hotline init'" in behind.output
     # the pending revisions with their messages, oldest first; not the one it is at
-    assert "  e8d41c7a9f25 " in behind.output and "  0b6f2c8e41d7" not in behind.output
+    assert f"  {head(app)} " in behind.output and "  0b6f2c8e41d7" not in behind.output
     # Flask-Migrate's commands are still there under ``hotline db``
     assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(cli, ["db", "check"]).exit_code == 0
