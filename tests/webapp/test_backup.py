@@ -12,11 +12,11 @@ from sqlalchemy import func, select, text
 
 from engine.models import Incident, OutboxMessage, Timer
 from tests.api.conftest import ApiClient, make_token
-from tests.conftest import POSTGRES_URL, Database
+from tests.conftest import POSTGRES_URL
 from tests.webapp.conftest import dispose, make_app
 from tests.webapp.pages import login
 from tests.webapp.test_cases_pages import act, case_row, close_on_time, dispatched, open_case
-from tests.webapp.test_databases import contents
+from tests.webapp.test_databases import built_afresh, contents
 from webapp.cli import cli
 from webapp.extensions import db
 from webapp.hotline import get_hotline
@@ -80,25 +80,23 @@ def test_a_restored_backup_has_every_row_and_the_app_runs_on_it(
     assert refused.exit_code == 2, refused.output
     assert "Error: the database is not empty" in refused.output and "cases 4" in refused.output
 
-    (tmp_path / "restored").mkdir()
-    target = Database(database.kind, tmp_path / "restored")
-    target.engine.dispose()  # a database with the tables and no rows
-    app = make_app(target.url, clock)
-    try:
-        done = app.test_cli_runner().invoke(cli, ["restore", str(file)])
-        assert done.exit_code == 0, done.output
-        assert "schema is current" in done.output and "cases 4" in done.output
-        with app.app_context():
-            db.session.remove()
-            for engine in db.engines.values():
-                engine.dispose()
-        assert contents(target.engine) == before
-        target.engine.dispose()
-        serves_what_it_served(hotline_app, app, numbers)
-        runs_on(app, clock, numbers)
-    finally:
-        dispose(app)
-        target.drop()
+    # a new database, as ``createdb`` or a new SQLite path gives: no tables at all
+    with built_afresh(database.kind, tmp_path / "restored", lambda url: None) as target:
+        app = make_app(target.url, clock)
+        try:
+            done = app.test_cli_runner().invoke(cli, ["restore", str(file)])
+            assert done.exit_code == 0, done.output
+            assert "schema is current" in done.output and "cases 4" in done.output
+            with app.app_context():
+                db.session.remove()
+                for engine in db.engines.values():
+                    engine.dispose()
+            assert contents(target.engine) == before
+            target.engine.dispose()
+            serves_what_it_served(hotline_app, app, numbers)
+            runs_on(app, clock, numbers)
+        finally:
+            dispose(app)
 
 
 def serves_what_it_served(original, restored, numbers: dict[str, str]) -> None:
