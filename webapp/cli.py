@@ -539,5 +539,11 @@ def _register_groups() -> None:
     cli.add_command(channel_group)
     cli.add_command(users_group)
 
+    from .cli_db import backup_command, db_group, restore_command
+
+    cli.add_command(backup_command)
+    cli.add_command(restore_command)
+    cli.add_command(db_group)
+
 
 _register_groups()
