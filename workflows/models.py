@@ -1,6 +1,7 @@
 """Every domain table, imported in one place so that ``Base.metadata`` knows them all."""
 
 from .api.models import ApiToken, IdempotencyRecord
+from .audit.models import AuditEntry
 from .calendar.models import CalendarDay
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .cohandling.models import CohandlingPart
@@ -14,6 +15,7 @@ from .users.models import Role, User
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Article",
     "CalendarDay",
     "Case",
