@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from engine.clock import Clock
 from engine.db import configure_engine
 
+from .audit.log import init_app as init_audit
 from .config import load_settings
 from .errors import init_errors
 from .extensions import csrf, db, migrate
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     csrf.init_app(app)
     init_i18n(app)
     init_identity(app)
+    init_audit(app)
     init_errors(app)
     init_headers(app)
     app.before_request(refuse_nul)  # first: a NUL would fail in the database (input_guard.py)
@@ -72,7 +74,7 @@ class SecureWhenHttps(SecureCookieSessionInterface):
 def blueprints() -> list[Blueprint]:
     """Every area of the app, one blueprint each, imported by name: a missing or misspelt
     area fails at start instead of leaving its pages out."""
-    from . import admin, api, auth, cases, home, inbox, intake, open311, supervision
+    from . import admin, api, audit, auth, cases, home, inbox, intake, open311, supervision
 
     return [
         home.bp,
@@ -84,4 +86,5 @@ def blueprints() -> list[Blueprint]:
         admin.bp,
         api.bp,
         open311.bp,
+        audit.bp,
     ]

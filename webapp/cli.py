@@ -513,9 +513,12 @@ def outbox_retry(message_id: int) -> None:
 
 def _register_groups() -> None:
     from .api.cli import channel_group, token_group
+    from .cli_audit import audit_group, retention_group
     from .cli_calendar import calendar_group
 
     cli.add_command(calendar_group)
+    cli.add_command(audit_group)
+    cli.add_command(retention_group)
     cli.add_command(token_group)
     cli.add_command(channel_group)
 

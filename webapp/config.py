@@ -79,6 +79,11 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         None,
         "session signing key; default: generated once into instance/secret_key",
     ),
+    "RETENTION_DAYS": (
+        "HOTLINE_RETENTION_DAYS",
+        1095,
+        "`hotline retention run` anonymises cases closed longer ago than this (at least 180)",
+    ),
 }
 
 

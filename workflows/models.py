@@ -1,7 +1,7 @@
 """Every domain table, imported in one place so that ``Base.metadata`` knows them all."""
 
 from .api.models import ApiToken, IdempotencyRecord
-from .audit.models import AuditEntry
+from .audit.models import AnonymisedCase, AuditEntry
 from .calendar.models import CalendarDay
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .cohandling.models import CohandlingPart
@@ -14,6 +14,7 @@ from .policy.models import DeadlinePolicy
 from .users.models import Role, User
 
 __all__ = [
+    "AnonymisedCase",
     "ApiToken",
     "AuditEntry",
     "Article",

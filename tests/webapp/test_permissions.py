@@ -39,6 +39,7 @@ ROLES = (
     "callback",
     "lead",
     "admin",
+    "auditor",
 )
 LOGINS = {
     "operator": ("operator", None),
@@ -49,8 +50,11 @@ LOGINS = {
     "callback": ("callback", None),
     "lead": ("lead", None),
     "admin": ("admin", None),
+    "auditor": ("auditor", None),
 }
-EVERYONE = frozenset(ROLES)
+#: everyone who works on cases (the auditor reads the audit log only)
+EVERYONE = frozenset(ROLES) - {"auditor"}
+SIGNED_IN = frozenset(ROLES)
 WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
@@ -78,6 +82,7 @@ LANDING = {
     "callback": "/inbox",
     "lead": "/inbox",
     "admin": "/admin",
+    "auditor": "/audit/",
 }
 
 
@@ -87,8 +92,11 @@ def R(method, path, allowed, rule=None, data=None, hidden_from=frozenset()):  # 
 
 
 MATRIX = [
-    R("GET", "/", EVERYONE),
-    R("GET", "/healthz", EVERYONE),
+    R("GET", "/", SIGNED_IN),
+    R("GET", "/healthz", SIGNED_IN),
+    # the audit log
+    R("GET", "/audit/", {"auditor", "admin"}),
+    R("GET", "/audit/?format=csv", {"auditor", "admin"}, "/audit/"),
     # intake
     R("GET", "/intake", OPERATOR),
     R("POST", "/intake", OPERATOR, data={"caller_phone": "not a phone"}),

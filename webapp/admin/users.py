@@ -35,6 +35,7 @@ def _role_labels() -> dict[str, str]:
         Role.CALLBACK: _("Callback agent"),
         Role.LEAD: _("Centre lead"),
         Role.ADMIN: _("Administrator"),
+        Role.AUDITOR: _("Auditor"),
     }
 
 
@@ -126,6 +127,18 @@ def _read(form: Form, current: User | None) -> dict:
     return values
 
 
+def _user_actions(before: dict, values: dict) -> list[str]:
+    """What an edit did, for the audit log: an update, and each sensitive change by name."""
+    actions = ["user.update"]
+    if values["role"] != before["role"]:
+        actions.append("user.role")
+    if before["active"] and not values["active"]:
+        actions.append("user.deactivate")
+    if values["password"]:
+        actions.append("user.password")
+    return actions
+
+
 def _render(form: Form, row: User | None, status: int = 200):
     return render_template(
         "admin/user_form.html",
@@ -159,7 +172,14 @@ def user_new():
             department=department,
             password_hash=hash_password(values["password"]),
         )
-    audit("user.create", username=values["username"], role=values["role"])
+        audit(
+            "user.create",
+            target_type="user",
+            target_id=values["username"],
+            username=values["username"],
+            role=values["role"],
+            department_id=values["department_id"],
+        )
     flash(_("User %(name)s created.", name=values["username"]))
     return redirect(url_for("admin.users"))
 
@@ -183,21 +203,27 @@ def user_edit(user_id: int):
     if not form.ok:
         return _render(form, row, 400)
     username = row.username
-    update_user(
-        db.session,
-        user_id=user_id,
-        display_name=values["display_name"],
-        role=values["role"],
-        department_id=values["department_id"],
-        active=values["active"],
-        password_hash=hash_password(values["password"]) if values["password"] else None,
-    )
-    audit(
-        "user.update",
-        username=username,
-        role=values["role"],
-        active=values["active"],
-        new_password=bool(values["password"]),
-    )
+    before = {"role": row.role, "active": row.active, "department_id": row.department_id}
+    with unit_of_work(db.session):
+        update_user(
+            db.session,
+            user_id=user_id,
+            display_name=values["display_name"],
+            role=values["role"],
+            department_id=values["department_id"],
+            active=values["active"],
+            password_hash=hash_password(values["password"]) if values["password"] else None,
+        )
+        for action in _user_actions(before, values):
+            audit(
+                action,
+                target_type="user",
+                target_id=user_id,
+                username=username,
+                before=before,
+                role=values["role"],
+                active=values["active"],
+                department_id=values["department_id"],
+            )
     flash(_("User %(name)s saved.", name=username))
     return redirect(url_for("admin.users"))

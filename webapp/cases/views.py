@@ -19,7 +19,7 @@ from workflows.cases.service import callback_attempts, can_act, get_case, visibl
 from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.errors import DomainError, FormInvalid
-from workflows.users.models import Role, User
+from workflows.users.models import CASE_ROLES, Role, User
 
 from .. import identity
 from ..extensions import db
@@ -32,7 +32,7 @@ from .labels import Labels, bilingual, yes_no
 from .progress import deadlines
 from .timeline import Timeline
 
-ALL_ROLES = tuple(Role)
+ALL_ROLES = CASE_ROLES
 MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
 #: who reads the log of full views of a confidential caller on the case page
 VIEW_LOG_READERS = (Role.SUPERVISOR, Role.ADMIN)

@@ -14,6 +14,7 @@ LANDING = {
     "callback": "inbox.index",
     "lead": "inbox.index",
     "admin": "admin.index",
+    "auditor": "audit.log",
 }
 
 

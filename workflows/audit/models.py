@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, event
+from sqlalchemy import ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base, BigId, JSONType
@@ -51,3 +51,15 @@ def _triggers_create(target, connection, **kw) -> None:
 
 
 event.listen(AuditEntry.__table__, "after_create", _triggers_create)
+
+
+class AnonymisedCase(Base):
+    """A case whose personal data the retention run removed, and when: the run skips it next
+    time (idempotent) and the case page can say why its caller is blank."""
+
+    __tablename__ = "anonymised_cases"
+
+    case_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime]

@@ -22,6 +22,10 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # 审计员: reads the audit log, nothing else
 
 
+#: the roles that work on cases (the auditor reads the audit log and nothing else)
+CASE_ROLES = tuple(r for r in Role if r != Role.AUDITOR)
+
+
 class User(Base):
     __tablename__ = "users"
 

@@ -1,4 +1,5 @@
-"""the audit log: an append-only, hash-chained table (triggers refuse UPDATE and DELETE)
+"""the audit log: an append-only, hash-chained table (triggers refuse UPDATE and DELETE);
+the cases the retention run anonymised
 
 Revision ID: a7d2c9e4f310
 Revises: e8d41c7a9f25
@@ -48,9 +49,22 @@ def upgrade():
     op.create_index("ix_audit_log_case_number", "audit_log", ["case_number"], unique=False)
     op.create_index("ix_audit_log_actor", "audit_log", ["actor_name"], unique=False)
     create_triggers(op.get_bind())
+    op.create_table(
+        "anonymised_cases",
+        sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("at", engine.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_anonymised_cases_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_anonymised_cases")),
+    )
 
 
 def downgrade():
+    op.drop_table("anonymised_cases")
     drop_triggers(op.get_bind())
     op.drop_index("ix_audit_log_actor", table_name="audit_log")
     op.drop_index("ix_audit_log_case_number", table_name="audit_log")
