@@ -121,6 +121,8 @@ MATRIX = [
       hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/notes", EVERYONE, "/cases/<number>/notes", data={"body": ""},
       hidden_from={"other_handler"}),
+    R("POST", "/cases/{case}/reveal", EVERYONE, "/cases/<number>/reveal",
+      hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/merge", {"dispatcher", "supervisor"}, "/cases/<number>/merge",
       data={"master": ""}),
     # supervision

@@ -89,7 +89,7 @@ class Cases(MethodView):
         total, capped = count_rows(db.session, stmt, cap=COUNT_CAP)
         page, per_page = args["page"], args["per_page"]
         rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-        identity.record(rows, "api")
+        identity.record(rows, "api_list")
         return json_response(page_data(cases_data(rows), page, per_page, total, capped))
 
     @roles(Role.OPERATOR)

@@ -55,6 +55,7 @@ def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, s
     """A page of the user's tasks, and each task's own deadline state (task id -> state)."""
     page, per_page = page_args()
     now = get_hotline().clock.now()
+    identity.surface("list")
     total = inbox_count(db.session, user=g.user, step=step, due_state=due_state, now=now)
     items = cases.inbox(
         db.session,
@@ -75,6 +76,7 @@ def _csv(name: str, *, step: str | None, due_state: str | None):
     )
     states = due_states(db.session, rows, now=now)
     fmt = labels()
+    identity.record([case for _task, case in rows], "csv")
     return csv_response(
         f"{name}.csv",
         [
@@ -99,7 +101,7 @@ def _csv(name: str, *, step: str | None, due_state: str | None):
                 fmt["type_label"](case.case_type),
                 fmt["urgency_label"](case.urgency),
                 case.category,
-                case.address,
+                identity.shown(case).address,
                 local_time(fmt["deadline"](task, case)),
                 fmt["deadline_label"](task, case),
                 time_left(fmt["deadline"](task, case)),
