@@ -88,6 +88,7 @@ def test_the_auditor_reads_filters_and_exports_the_log_and_nothing_else(as_role,
     auditor = as_role("auditor")
     page = auditor.get("/audit/?action=user").get_data(as_text=True)
     assert "user.create" in page and "op_two" in page
+    assert "审计日志" in page and "操作人" in page  # in Chinese by default
     assert "user.create" not in auditor.get("/audit/?action=session").get_data(as_text=True)
     assert "user.create" not in auditor.get("/audit/?actor=lead1").get_data(as_text=True)
     assert "user.create" in auditor.get("/audit/?target=op_two").get_data(as_text=True)
