@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -92,3 +93,37 @@ def test_verify_names_the_first_broken_row(database, clock, statements, seq, rea
     assert not verdict.intact
     assert verdict.broken_seq == seq
     assert reason in verdict.reason
+
+
+def test_concurrent_writers_keep_one_chain(database, clock):
+    """Writers in parallel (threads with their own connections, as processes would have)
+    append to one chain: no position taken twice, no fork."""
+    database.engine  # the tables, before the threads race to copy them  # noqa: B018
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            with database.session() as session:
+                for i in range(8):
+                    append(
+                        session,
+                        at=clock.now(),
+                        actor=Actor(f"writer{n}", n),
+                        action="personal.view",
+                        detail={"i": i},
+                    )
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with database.session() as session:
+        assert list(session.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq))) == list(
+            range(1, 33)
+        )
+        verdict = verify(session)
+    assert verdict.intact and verdict.rows == 32
