@@ -12,6 +12,7 @@ from workflows.audit.models import AuditEntry
 from workflows.audit.retention import RetentionTooShort, run_retention
 from workflows.audit.service import Actor, verify
 from workflows.cases.models import Case
+from workflows.cases.phone_search import phone_contains
 from workflows.kpi.service import compute_kpis
 from workflows.simulation import Rates, Simulation
 
@@ -78,6 +79,15 @@ def test_old_closed_cases_lose_personal_data_and_kpis_stay(hotline, database, cl
         for case in open_:
             row = session.get(Case, case.id)
             assert (row.caller_name, row.caller_phone, row.address) == callers[case.id]
+        # the phone search index follows: a search by part of the phone finds only open cases
+        for case in (closed[0], open_[0]):
+            fragment = callers[case.id][1][3:]
+            found = set(
+                session.scalars(
+                    select(Case.id).where(phone_contains(Case.id, Case.caller_phone, fragment))
+                )
+            )
+            assert (case.id in found) == (case in open_)
         # the statistics are the same figures
         assert _kpis(session, start, end, end) == before
         rows = list(session.scalars(select(AuditEntry).where(AuditEntry.action.like("retention%"))))
