@@ -147,3 +147,18 @@ def test_retention_refuses_an_age_under_six_months(hotline_app, runner):
     result = runner.invoke(cli, ["retention", "run"])
     assert result.exit_code == 0, result.output
     assert "anonymised 0 cases" in result.output
+
+
+def test_calendar_edits_from_the_shell_are_recorded(hotline_app, runner):
+    result = runner.invoke(cli, ["calendar", "set", "2026-10-09", "--holiday", "--name", "调休"])
+    assert result.exit_code == 0, result.output
+    [row] = _rows(hotline_app, "calendar.")
+    assert (row.action, row.actor_name, row.target_id) == (
+        "calendar.update",
+        "system:cli",
+        "2026-10-09",
+    )
+    assert row.detail == {"kind": "holiday", "name": "调休"}
+    # a refused edit (bad input) records nothing
+    assert runner.invoke(cli, ["calendar", "set", "2026-10-10"]).exit_code == 2
+    assert len(_rows(hotline_app, "calendar.")) == 1
