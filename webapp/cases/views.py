@@ -246,6 +246,8 @@ def _view_channels() -> dict[str, str]:
         "task": _("task page"),
         "csv": _("CSV export"),
         "api": _("API"),
+        "api_list": _("API list"),
+        "reveal": _("revealed on the case page"),
     }
 
 
