@@ -211,6 +211,7 @@ def task_data(task: HumanTask, case: Case, due_state: str | None = None) -> dict
             "due_state",
         )
     }
+    data["case"]["address"] = identity.shown(case).address  # masked in lists (privacy.md)
     return _task_schema.dump(data)
 
 
