@@ -49,7 +49,7 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def row_hash(entry: AuditEntry) -> str:
+def row_hash(entry: Any) -> str:
     """The SHA-256 over the canonical serialization of the row's fields and ``prev_hash``."""
     body = {
         "seq": entry.seq,
@@ -125,22 +125,19 @@ class Verdict:
         return self.broken_seq is None
 
 
-def _walk(session: Session, batch: int) -> Iterator[AuditEntry]:
+def _walk(session: Session, batch: int) -> Iterator[Any]:
+    """The rows in chain order, ``batch`` at a time, as plain rows (not kept by the session:
+    a long log does not fill its identity map)."""
+    table = AuditEntry.__table__
     after = 0
     while True:
-        rows = list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.seq > after)
-                .order_by(AuditEntry.seq)
-                .limit(batch)
-            )
-        )
+        rows = session.execute(
+            select(table).where(table.c.seq > after).order_by(table.c.seq).limit(batch)
+        ).all()
         if not rows:
             return
         yield from rows
         after = rows[-1].seq
-        session.expunge_all()
 
 
 def verify(session: Session, *, batch: int = 1000) -> Verdict:
