@@ -61,6 +61,16 @@ def test_outbox_lists_incidents_and_retry_requeues_one(app, runner, clock):
         db.session.remove()
     again = runner.invoke(cli, ["outbox", "retry", str(message_id)])
     assert again.exit_code == 1 and "already handled" in again.output
+    # the one retry that happened is in the audit log; the refused ones are not
+    from sqlalchemy import select
+
+    from workflows.audit.models import AuditEntry
+
+    with app.app_context():
+        retries = db.session.scalars(
+            select(AuditEntry.target_id).where(AuditEntry.action == "outbox.retry")
+        ).all()
+    assert retries == [str(message_id)]
 
 
 def test_the_scheduler_delivers_soon_after_a_commit_not_a_sweep_later(app):
