@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tests.webapp.pages import post
 from tests.webapp.test_inbox import dispatched, ready_task
+from tests.webapp.test_intake import open_case
 from webapp.extensions import db
 from workflows.audit.models import AuditEntry
 from workflows.cases.confidentiality import mask_address, mask_text
@@ -109,3 +110,13 @@ def test_exports_are_recorded_with_their_filter_and_count(hotline_app, as_role):
         ("personal.export", "cb1", 1, 1),
     ]
     assert rows[0][3]["filter"] == {"status": "dispatched"}
+
+
+def test_queues_and_inboxes_are_masked_and_record_nothing(hotline_app, as_role):
+    waiting = open_case(hotline_app)
+    queue = body(as_role("dispatcher").get("/queues"))
+    assert waiting in queue and MASKED_ADDRESS in queue and FULL_ADDRESS not in queue
+    number = dispatched(hotline_app)
+    inbox = body(as_role("handler").get("/inbox"))
+    assert number in inbox and MASKED_ADDRESS in inbox and FULL_ADDRESS not in inbox
+    assert personal(hotline_app) == []

@@ -55,7 +55,6 @@ def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, s
     """A page of the user's tasks, and each task's own deadline state (task id -> state)."""
     page, per_page = page_args()
     now = get_hotline().clock.now()
-    identity.surface("list")
     total = inbox_count(db.session, user=g.user, step=step, due_state=due_state, now=now)
     items = cases.inbox(
         db.session,
@@ -66,6 +65,7 @@ def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, s
         limit=per_page,
         offset=(page - 1) * per_page,
     )
+    identity.record([case for _task, case in items], "list")  # full for a callback agent
     return Page(items, page, per_page, total), due_states(db.session, items, now=now)
 
 
