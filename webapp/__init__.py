@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from engine.clock import Clock
 from engine.db import configure_engine
 
+from .audit.log import init_app as init_audit
 from .config import load_settings
 from .errors import init_errors
 from .extensions import csrf, db, migrate
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     csrf.init_app(app)
     init_i18n(app)
     init_identity(app)
+    init_audit(app)
     init_errors(app)
     init_headers(app)
     init_input_guard(app)  # NUL, lone surrogates, deep JSON: before CSRF, sign-in (input_guard.py)
@@ -89,7 +91,7 @@ class SecureWhenHttps(SecureCookieSessionInterface):
 def blueprints() -> list[Blueprint]:
     """Every area of the app, one blueprint each, imported by name: a missing or misspelt
     area fails at start instead of leaving its pages out."""
-    from . import admin, api, auth, cases, home, inbox, intake, open311, supervision
+    from . import admin, api, audit, auth, cases, home, inbox, intake, open311, supervision
 
     return [
         home.bp,
@@ -101,4 +103,5 @@ def blueprints() -> list[Blueprint]:
         admin.bp,
         api.bp,
         open311.bp,
+        audit.bp,
     ]

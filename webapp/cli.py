@@ -468,14 +468,18 @@ def timers(ctx: click.Context) -> None:
 @needs(SCHEMA)
 def timers_retry(incident_id: int, actor: str) -> None:
     """Put an incident's timer back in the queue, due now."""
+    from engine.db import unit_of_work
     from engine.timers import retry_incident
 
+    from .cli_calendar import cli_audit
     from .extensions import db
     from .hotline import get_hotline
 
-    incident = retry_incident(
-        db.session, incident_id=incident_id, actor=actor, now=get_hotline().clock.now()
-    )
+    with unit_of_work(db.session):
+        incident = retry_incident(
+            db.session, incident_id=incident_id, actor=actor, now=get_hotline().clock.now()
+        )
+        cli_audit("incident.retry", target_type="incident", target_id=incident_id, by=actor)
     click.echo(f"incident {incident.id} re-queued: its timer fires at the next sweep")
 
 
@@ -522,19 +526,27 @@ def outbox(ctx: click.Context, limit: int) -> None:
 @needs(SCHEMA)
 def outbox_retry(message_id: int) -> None:
     """Put a failed outbox message or an incident back in the queue, attempts reset."""
+    from engine.db import unit_of_work
+
+    from .cli_calendar import cli_audit
     from .extensions import db
     from .hotline import get_hotline
 
-    get_hotline().runtime.outbox.retry(db.session, message_id)
+    with unit_of_work(db.session):
+        get_hotline().runtime.outbox.retry(db.session, message_id)
+        cli_audit("outbox.retry", target_type="outbox", target_id=message_id)
     click.echo(f"outbox message {message_id} re-queued: a worker delivers it at its next sweep")
 
 
 def _register_groups() -> None:
     from .api.cli import channel_group, token_group
     from .auth.cli import users_group
+    from .cli_audit import audit_group, retention_group
     from .cli_calendar import calendar_group
 
     cli.add_command(calendar_group)
+    cli.add_command(audit_group)
+    cli.add_command(retention_group)
     cli.add_command(token_group)
     cli.add_command(channel_group)
     cli.add_command(users_group)

@@ -15,8 +15,18 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from engine.clock import Clock
+from engine.db import unit_of_work
 
 from .cli_needs import SCHEMA, needs
+
+
+def cli_audit(action: str, **kwargs) -> None:
+    """An audit row for a change made from the shell (actor ``system:cli``)."""
+    from workflows.audit.service import CLI_ACTOR, Actor
+
+    from .audit.log import record
+
+    record(action, actor=Actor(CLI_ACTOR), **kwargs)
 
 
 class BadInput(click.ClickException):
@@ -122,7 +132,9 @@ def seed(years: tuple[int, ...]) -> None:
     if not years:
         this_year = clock.now().astimezone(_tz()).year
         years = (this_year, this_year + 1)
-    written = seed_from_holidays(db.session, years=years, clock=clock)
+    with unit_of_work(db.session):
+        written = seed_from_holidays(db.session, years=years, clock=clock)
+        cli_audit("calendar.seed", target_type="calendar_years", years=sorted(set(years)))
     current_app.extensions["hotline"].calendar.invalidate()
     click.echo(f"{written} calendar rows written for {', '.join(map(str, sorted(set(years))))}")
 
@@ -168,6 +180,14 @@ def set_(day: str, holiday: bool, workday: bool, normal: bool, name: str) -> Non
     when = _day(day)
     if len(name) > 120:
         raise BadInput("--name is longer than 120 characters")
-    set_day(db.session, day=when, kind=kinds[0], name=name, clock=_clock())
+    with unit_of_work(db.session):
+        set_day(db.session, day=when, kind=kinds[0], name=name, clock=_clock())
+        cli_audit(
+            "calendar.update",
+            target_type="calendar_day",
+            target_id=when.isoformat(),
+            kind=kinds[0],
+            name=name,
+        )
     current_app.extensions["hotline"].calendar.invalidate()
     click.echo(f"{when.isoformat()} {when:%a}: {kinds[0]}")

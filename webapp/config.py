@@ -166,6 +166,11 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "roles that must sign in with a second factor (TOTP), comma separated, "
         "e.g. admin,supervisor",
     ),
+    "RETENTION_DAYS": (
+        "HOTLINE_RETENTION_DAYS",
+        1095,
+        "`hotline retention run` anonymises cases closed longer ago than this (at least 180)",
+    ),
 }
 
 

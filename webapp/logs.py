@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from flask import Flask, Response, g, request
+from sqlalchemy import inspect as sa_inspect
 
 #: the id of the request or worker batch being served in this thread
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -164,10 +165,19 @@ def end_request(response: Response) -> Response:
             "route": rule.rule if rule is not None else "<unmatched>",
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            "user_id": getattr(user, "id", None),
+            "user_id": _user_id(user),
         },
     )
     return response
+
+
+def _user_id(user) -> int | None:
+    """The signed-in user's id from the identity map: never a query (after a commit the row's
+    attributes are expired, and reading ``user.id`` would load the row again)."""
+    if user is None:
+        return None
+    identity = sa_inspect(user).identity
+    return identity[0] if identity else None
 
 
 def forget_request(_exc: BaseException | None) -> None:

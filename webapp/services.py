@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from engine.db import unit_of_work
 from engine.errors import DefinitionInvalid
 from engine.xmlsafe import UnsafeXml, read_limited
+from workflows.audit.service import CLI_ACTOR, Actor
 
+from .audit.log import record
 from .extensions import db
 from .hotline import get_hotline
 
@@ -27,9 +30,22 @@ def deploy_file(path: Path, *, deployed_by: str) -> list[str]:
         raise DefinitionInvalid(
             [Issue(str(path), None, None, f"cannot read file: {exc.strerror}")]
         ) from None
-    outcomes = hotline.runtime.deploy(
-        db.session, data, str(path), deployed_by=deployed_by, form_exists=hotline.forms.exists
-    )
+    with unit_of_work(db.session):
+        outcomes = hotline.runtime.deploy(
+            db.session, data, str(path), deployed_by=deployed_by, form_exists=hotline.forms.exists
+        )
+        for o in outcomes:
+            if o.created:
+                record(
+                    "definition.deploy",
+                    target_type="definition",
+                    target_id=o.key,
+                    actor=Actor(CLI_ACTOR),
+                    key=o.key,
+                    version=o.version,
+                    file=path.name,
+                    deployed_by=deployed_by,
+                )
     return [o.describe() for o in outcomes]
 
 

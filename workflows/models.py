@@ -1,6 +1,7 @@
 """Every domain table, imported in one place so that ``Base.metadata`` knows them all."""
 
 from .api.models import ApiToken, IdempotencyRecord
+from .audit.models import AnonymisedCase, AuditEntry
 from .calendar.models import CalendarDay
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .cohandling.models import CohandlingPart
@@ -14,7 +15,9 @@ from .users.models import Role, User
 from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
 __all__ = [
+    "AnonymisedCase",
     "ApiToken",
+    "AuditEntry",
     "Article",
     "CalendarDay",
     "Case",

@@ -79,6 +79,7 @@ USERS = [
     ("cb1", "回访员 许静 Xu Jing", Role.CALLBACK, "CITY"),
     ("lead1", "中心领导 高明 Gao Ming", Role.LEAD, "CITY"),
     ("admin", "管理员 Administrator", Role.ADMIN, "CITY"),
+    ("audit1", "审计员 钱芳 Qian Fang", Role.AUDITOR, "CITY"),
     ("centre1", "中心自办 唐宁 Tang Ning", Role.HANDLER, "CENTRE"),
     ("h_mr", "市场监管局 黄敏 Huang Min", Role.HANDLER, "B-MR"),
     ("h_hu", "住建局 吴磊 Wu Lei", Role.HANDLER, "B-HU"),

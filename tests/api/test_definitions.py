@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.webapp.test_intake import open_case
+from webapp.extensions import db
+from workflows.audit.models import AuditEntry
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def test_list_versions_and_xml(api, hotline_app, complaint_xml):
     assert admin.get("/api/v1/definitions/nothing/versions").status_code == 404
 
 
-def test_deploying_validates_versions_and_diffs(api, complaint_xml):
+def test_deploying_validates_versions_and_diffs(api, complaint_xml, hotline_app):
     admin = api("admin")
     same = admin.post(
         "/api/v1/definitions", json={"xml": complaint_xml, "file_name": "complaint.bpmn"}
@@ -63,6 +66,15 @@ def test_deploying_validates_versions_and_diffs(api, complaint_xml):
     )
     assert deployed.status_code == 200
     assert deployed.json["outcomes"][0]["version"] == 2 and deployed.json["outcomes"][0]["created"]
+    # the new version (not the unchanged one) is in the audit log, with who deployed it
+    with hotline_app.app_context():
+        rows = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "definition.deploy")
+        ).all()
+        via_api = [
+            (r.actor_name, r.target_id, r.detail["version"]) for r in rows if r.detail.get("via")
+        ]
+    assert via_api == [("admin", "complaint", 2)]
     diff = admin.get("/api/v1/definitions/complaint/diff")
     assert diff.status_code == 200
     assert diff.json["from_version"] == 1 and diff.json["to_version"] == 2

@@ -25,6 +25,7 @@ ROLE_USERS = {
     "callback": "cb1",
     "lead": "lead1",
     "admin": "admin",
+    "auditor": "audit1",
 }
 
 

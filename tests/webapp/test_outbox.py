@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import select
 
 from engine.db import unit_of_work
 from engine.outbox import OutboxService
@@ -14,6 +15,7 @@ from webapp.cli import cli
 from webapp.extensions import db
 from webapp.hotline import get_hotline
 from webapp.scheduler import outbox_service, timer_service
+from workflows.audit.models import AuditEntry
 
 
 def write(app, topic: str, key: str) -> None:
@@ -61,6 +63,12 @@ def test_outbox_lists_incidents_and_retry_requeues_one(app, runner, clock):
         db.session.remove()
     again = runner.invoke(cli, ["outbox", "retry", str(message_id)])
     assert again.exit_code == 1 and "already handled" in again.output
+    # the one retry that happened is in the audit log; the refused ones are not
+    with app.app_context():
+        retries = db.session.scalars(
+            select(AuditEntry.target_id).where(AuditEntry.action == "outbox.retry")
+        ).all()
+    assert retries == [str(message_id)]
 
 
 def test_the_scheduler_delivers_soon_after_a_commit_not_a_sweep_later(app):

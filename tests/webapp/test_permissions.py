@@ -39,6 +39,7 @@ ROLES = (
     "callback",
     "lead",
     "admin",
+    "auditor",
 )
 LOGINS = {
     "operator": ("operator", None),
@@ -49,8 +50,11 @@ LOGINS = {
     "callback": ("callback", None),
     "lead": ("lead", None),
     "admin": ("admin", None),
+    "auditor": ("auditor", None),
 }
-EVERYONE = frozenset(ROLES)
+#: everyone who works on cases (the auditor reads the audit log only)
+EVERYONE = frozenset(ROLES) - {"auditor"}
+SIGNED_IN = frozenset(ROLES)
 WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
 HANDLERS = frozenset({"handler", "other_handler"})
 SUPERVISION = frozenset({"supervisor", "admin"})
@@ -79,6 +83,7 @@ LANDING = {
     "callback": "/inbox",
     "lead": "/inbox",
     "admin": "/admin",
+    "auditor": "/audit/",
 }
 
 
@@ -88,8 +93,11 @@ def R(method, path, allowed, rule=None, data=None, hidden_from=frozenset()):  # 
 
 
 MATRIX = [
-    R("GET", "/", EVERYONE),
-    R("GET", "/healthz", EVERYONE),
+    R("GET", "/", SIGNED_IN),
+    R("GET", "/healthz", SIGNED_IN),
+    # the audit log
+    R("GET", "/audit/", {"auditor", "admin"}),
+    R("GET", "/audit/?format=csv", {"auditor", "admin"}, "/audit/"),
     # intake
     R("GET", "/intake", OPERATOR),
     R("POST", "/intake", OPERATOR, data={"caller_phone": "not a phone"}),
@@ -117,6 +125,8 @@ MATRIX = [
     R("GET", "/cases/{case}/diagram.xml", EVERYONE, "/cases/<number>/diagram.xml",
       hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/notes", EVERYONE, "/cases/<number>/notes", data={"body": ""},
+      hidden_from={"other_handler"}),
+    R("POST", "/cases/{case}/reveal", EVERYONE, "/cases/<number>/reveal",
       hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/merge", {"dispatcher", "supervisor"}, "/cases/<number>/merge",
       data={"master": ""}),
@@ -192,14 +202,14 @@ MATRIX = [
     R("POST", "/admin/users/{user}/second-factor/reset", ADMIN,
       "/admin/users/<int:user_id>/second-factor/reset"),
     # the own account: everyone's, and only their own sessions (0 is nobody's: 404)
-    R("GET", "/account", EVERYONE),
-    R("POST", "/account/password", EVERYONE, data={"current_password": ""}),
-    R("POST", "/account/sessions/0/end", EVERYONE, "/account/sessions/<int:session_id>/end",
-      hidden_from=EVERYONE),
-    R("POST", "/account/sessions/end-others", EVERYONE),
-    R("GET", "/account/totp", EVERYONE),
-    R("POST", "/account/totp", EVERYONE, data={"code": "x"}),
-    R("POST", "/account/totp/disable", EVERYONE, data={"code": "x"}),
+    R("GET", "/account", SIGNED_IN),
+    R("POST", "/account/password", SIGNED_IN, data={"current_password": ""}),
+    R("POST", "/account/sessions/0/end", SIGNED_IN, "/account/sessions/<int:session_id>/end",
+      hidden_from=SIGNED_IN),
+    R("POST", "/account/sessions/end-others", SIGNED_IN),
+    R("GET", "/account/totp", SIGNED_IN),
+    R("POST", "/account/totp", SIGNED_IN, data={"code": "x"}),
+    R("POST", "/account/totp/disable", SIGNED_IN, data={"code": "x"}),
 ]  # fmt: skip
 
 #: routes everyone reaches signed out, covered by the auth tests

@@ -94,8 +94,14 @@ def test_reports_are_confidential_and_others_when_asked(city):
         False,
         True,
     )
-    # a case the caller did not ask to hide is shown in full to everyone
-    assert caller_identity(plain, centre=False).phone == "13800138000"
+    # a case the caller did not ask to hide: a department's handler sees the contact in full on
+    # its task page (the task needs it), masked elsewhere but revealable; the asked one never
+    task = caller_identity(plain, centre=False, role="handler", surface="task")
+    assert task.phone == "13800138000"
+    page = caller_identity(plain, centre=False, role="handler")
+    assert (page.phone, page.masked, page.revealable) == ("138****8000", True, True)
+    assert caller_identity(asked, centre=False, role="handler", surface="task").masked
+    assert not caller_identity(asked, centre=False, role="handler").revealable
 
 
 def test_the_checkbox_reads_open311_style_values(city):

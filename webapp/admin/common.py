@@ -1,15 +1,15 @@
-"""What every admin view shares: the role check, lists (paginated or CSV), the audit line."""
+"""What every admin view shares: the role check, lists (paginated or CSV), the audit row."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import current_app, g
 from sqlalchemy import Select
 
 from workflows.users.models import Role
 
+from ..audit.log import record
 from ..extensions import db
 from ..pagination import CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
@@ -34,8 +34,7 @@ def listing(
     return paginate(db.session, stmt, scalars=scalars)
 
 
-def audit(action: str, **details: Any) -> None:
-    """One log line per administrative change: who did what to which record."""
-    who = g.user.username if g.get("user") is not None else "-"
-    fields = " ".join(f"{k}={v!r}" for k, v in details.items())
-    current_app.logger.info("admin %s: %s %s", who, action, fields)
+def audit(action: str, *, target_type: str = "", target_id: Any = "", **details: Any) -> None:
+    """One audit row per administrative change: who did what to which record. Called inside
+    the change's unit of work, so the row commits or rolls back with it."""
+    record(action, target_type=target_type, target_id=target_id, **details)

@@ -12,6 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from engine.db import unit_of_work
 from workflows.calendar.models import CalendarDay
 from workflows.calendar.service import KINDS, UNITS, seed_from_holidays, set_day
 
@@ -150,9 +151,16 @@ def calendar_day():
         year = day.year if day is not None and not form.errors.get("day") else _this_year()
         return _page(year, day_form=form, status=400)
     hotline = get_hotline()
-    set_day(db.session, day=day, kind=kind, name=name, clock=hotline.clock)
+    with unit_of_work(db.session):
+        set_day(db.session, day=day, kind=kind, name=name, clock=hotline.clock)
+        audit(
+            "calendar.update",
+            target_type="calendar_day",
+            target_id=day.isoformat(),
+            kind=kind,
+            name=name,
+        )
     hotline.calendar.invalidate()
-    audit("calendar.set", day=day.isoformat(), kind=kind, name=name)
     flash(_("%(day)s is now: %(kind)s.", day=day.isoformat(), kind=_kind_labels()[kind]))
     return redirect(url_for("admin.calendar", year=day.year))
 
@@ -165,9 +173,10 @@ def calendar_seed():
     if not form.ok:
         return _page(_this_year(), seed_form=form, status=400)
     hotline = get_hotline()
-    written = seed_from_holidays(db.session, years=[year], clock=hotline.clock)
+    with unit_of_work(db.session):
+        written = seed_from_holidays(db.session, years=[year], clock=hotline.clock)
+        audit("calendar.seed", target_type="calendar_year", target_id=year, written=written)
     hotline.calendar.invalidate()
-    audit("calendar.seed", year=year, written=written)
     flash(
         _(
             "%(n)s calendar days written for %(year)s from the holidays package; your own "

@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from engine.db import unit_of_work
 from engine.definitions import (
     DeployOutcome,
     definition_version,
@@ -253,15 +254,24 @@ def _deploy(data: bytes, name: str) -> _Deployed:
     if not result.ok:
         return _Deployed(issues=result.issues)
     try:
-        outcomes = hotline.runtime.deploy(
-            db.session, data, name, deployed_by=actor, form_exists=hotline.forms.exists
-        )
+        with unit_of_work(db.session):
+            outcomes = hotline.runtime.deploy(
+                db.session, data, name, deployed_by=actor, form_exists=hotline.forms.exists
+            )
+            for o in outcomes:
+                audit(
+                    "definition.deploy",
+                    target_type="definition",
+                    target_id=o.key,
+                    key=o.key,
+                    version=o.version,
+                    created=o.created,
+                    file=name,
+                )
     except DefinitionInvalid as exc:
         return _Deployed(issues=exc.issues)
     except ConflictError as exc:
         return _Deployed(conflict=str(exc))
-    for o in outcomes:
-        audit("deploy", key=o.key, version=o.version, created=o.created, file=name)
     return _Deployed(outcomes=outcomes)
 
 

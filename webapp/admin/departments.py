@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
+from engine.db import unit_of_work
 from workflows.departments.models import Department
 from workflows.departments.service import create_department, update_department
 
@@ -128,8 +129,9 @@ def department_new():
     values = _read(form, None)
     if not form.ok:
         return _render(form, None, 400)
-    create_department(db.session, **values)
-    audit("department.create", code=values["code"])
+    with unit_of_work(db.session):
+        create_department(db.session, **values)
+        audit("department.create", target_type="department", target_id=values["code"], **values)
     flash(_("Department %(code)s created.", code=values["code"]))
     return redirect(url_for("admin.departments"))
 
@@ -155,7 +157,8 @@ def department_edit(department_id: int):
     values = _read(form, row)
     if not form.ok:
         return _render(form, row, 400)
-    update_department(db.session, department_id=department_id, **values)
-    audit("department.update", code=values["code"], id=department_id)
+    with unit_of_work(db.session):
+        update_department(db.session, department_id=department_id, **values)
+        audit("department.update", target_type="department", target_id=department_id, **values)
     flash(_("Department %(code)s saved.", code=values["code"]))
     return redirect(url_for("admin.departments"))

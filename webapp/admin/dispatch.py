@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from engine.db import unit_of_work
 from workflows.departments.models import Department
 from workflows.dispatch.models import DispatchRule
 from workflows.dispatch.service import create_rule, delete_rule, known_categories, update_rule
@@ -92,8 +93,9 @@ def dispatch_rule_new():
     values = _read(form)
     if not form.ok:
         return _render(form, None, 400)
-    create_rule(db.session, **values)
-    audit("dispatch.create", **values)
+    with unit_of_work(db.session):
+        rule = create_rule(db.session, **values)
+        audit("dispatch_rule.create", target_type="dispatch_rule", target_id=rule.id, **values)
     flash(_("Rule for %(category)s saved.", category=values["category"]))
     return redirect(url_for("admin.dispatch_rules"))
 
@@ -116,8 +118,9 @@ def dispatch_rule_edit(rule_id: int):
     values = _read(form)
     if not form.ok:
         return _render(form, row, 400)
-    update_rule(db.session, rule_id=rule_id, **values)
-    audit("dispatch.update", id=rule_id, **values)
+    with unit_of_work(db.session):
+        update_rule(db.session, rule_id=rule_id, **values)
+        audit("dispatch_rule.update", target_type="dispatch_rule", target_id=rule_id, **values)
     flash(_("Rule for %(category)s saved.", category=values["category"]))
     return redirect(url_for("admin.dispatch_rules"))
 
@@ -125,7 +128,13 @@ def dispatch_rule_edit(rule_id: int):
 @bp.post("/dispatch/<int:rule_id>/delete")
 @admin_only
 def dispatch_rule_delete(rule_id: int):
-    category = delete_rule(db.session, rule_id=rule_id)  # NotFound: 404
-    audit("dispatch.delete", id=rule_id, category=category)
+    with unit_of_work(db.session):
+        category = delete_rule(db.session, rule_id=rule_id)  # NotFound: 404
+        audit(
+            "dispatch_rule.delete",
+            target_type="dispatch_rule",
+            target_id=rule_id,
+            category=category,
+        )
     flash(_("Rule for %(category)s deleted.", category=category))
     return redirect(url_for("admin.dispatch_rules"))

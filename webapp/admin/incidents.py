@@ -54,7 +54,7 @@ def incident_retry(incident_id: int):
     except EngineError as exc:
         flash(_("Could not retry: %(reason)s", reason=str(exc)), "error")
     else:
-        audit("incident.retry", id=incident_id)
+        audit("incident.retry", target_type="incident", target_id=incident_id)
         for wake in hotline.runtime.timer_watchers:  # the scheduler, if this process runs one
             wake(now)
         flash(_("Incident %(id)s: its timer is queued again and fires shortly.", id=incident_id))
@@ -69,6 +69,6 @@ def outbox_retry(message_id: int):
     except EngineError as exc:
         flash(_("Could not retry: %(reason)s", reason=str(exc)), "error")
     else:
-        audit("outbox.retry", id=message_id)
+        audit("outbox.retry", target_type="outbox", target_id=message_id)
         flash(_("Outbox message %(id)s is queued again.", id=message_id))
     return redirect(url_for("admin.incidents"))

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from engine.db import unit_of_work
 from workflows.dispatch.service import known_categories
 from workflows.knowledge.models import Article
 from workflows.knowledge.service import create_article, update_article
@@ -77,8 +78,9 @@ def article_new():
     values = _read(form)
     if not form.ok:
         return _render(form, None, 400)
-    create_article(db.session, **values, clock=get_hotline().clock)
-    audit("article.create", title=values["title"])
+    with unit_of_work(db.session):
+        create_article(db.session, **values, clock=get_hotline().clock)
+        audit("article.create", target_type="article", title=values["title"])
     flash(_("Article saved."))
     return redirect(url_for("admin.articles"))
 
@@ -102,7 +104,8 @@ def article_edit(article_id: int):
     values = _read(form)
     if not form.ok:
         return _render(form, row, 400)
-    update_article(db.session, article_id=article_id, **values, clock=get_hotline().clock)
-    audit("article.update", id=article_id, title=values["title"])
+    with unit_of_work(db.session):
+        update_article(db.session, article_id=article_id, **values, clock=get_hotline().clock)
+        audit("article.update", target_type="article", target_id=article_id, title=values["title"])
     flash(_("Article saved."))
     return redirect(url_for("admin.articles"))

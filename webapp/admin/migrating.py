@@ -129,8 +129,11 @@ def migration_run(key: str):
         instance_ids=instance_ids,
         actor=actor,
     )
+    # the moves commit one by one (a refused case stays): the row records what was done
     audit(
-        "migrate",
+        "definition.migrate",
+        target_type="definition",
+        target_id=key,
         key=key,
         from_version=older,
         to_version=newer,

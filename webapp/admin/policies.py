@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, select
 
+from engine.db import unit_of_work
 from workflows.calendar.service import UNITS
 from workflows.cases.enums import Urgency
 from workflows.cases.types import LIMIT_FIELDS
@@ -134,15 +135,18 @@ def policy_edit(policy_id: int):
         form = Form(request.form)
         values = _read(form)
         if form.ok:
-            policy = update_policy(db.session, policy_id=policy_id, values=values)
-            case_type, urgency = policy.case_type, policy.urgency
-            audit(
-                "policy.update",
-                case_type=case_type,
-                urgency=urgency,
-                category=policy.category,
-                **values,
-            )
+            with unit_of_work(db.session):
+                policy = update_policy(db.session, policy_id=policy_id, values=values)
+                case_type, urgency = policy.case_type, policy.urgency
+                audit(
+                    "policy.update",
+                    target_type="policy",
+                    target_id=policy_id,
+                    case_type=case_type,
+                    urgency=urgency,
+                    category=policy.category,
+                    **values,
+                )
             flash(
                 _(
                     "Deadline policy for %(type)s / %(urgency)s saved; it applies to cases "
@@ -195,13 +199,23 @@ def policy_category_new(policy_id: int):
         values = _read(form)
         if form.ok:
             try:
-                policy = create_category_policy(
-                    db.session,
-                    case_type=base.case_type,
-                    urgency=base.urgency,
-                    category=category or "",
-                    values=values,
-                )
+                with unit_of_work(db.session):
+                    policy = create_category_policy(
+                        db.session,
+                        case_type=base.case_type,
+                        urgency=base.urgency,
+                        category=category or "",
+                        values=values,
+                    )
+                    audit(
+                        "policy.create",
+                        target_type="policy",
+                        target_id=policy.id,
+                        case_type=policy.case_type,
+                        urgency=policy.urgency,
+                        category=policy.category,
+                        **values,
+                    )
             except PolicyConflict as exc:
                 db.session.rollback()
                 form.error(
@@ -216,13 +230,6 @@ def policy_category_new(policy_id: int):
                     ),
                 )
             else:
-                audit(
-                    "policy.create",
-                    case_type=policy.case_type,
-                    urgency=policy.urgency,
-                    category=policy.category,
-                    **values,
-                )
                 flash(
                     _(
                         "Deadline policy for %(type)s / %(urgency)s saved; it applies to cases "
@@ -252,13 +259,16 @@ def policy_delete(policy_id: int):
     if not row.category:
         flash(_("A default row cannot be deleted: every case of its type and urgency needs it."))
         return redirect(url_for("admin.policy_edit", policy_id=policy_id))
-    policy = delete_category_policy(db.session, policy_id=policy_id)
-    audit(
-        "policy.delete",
-        case_type=policy.case_type,
-        urgency=policy.urgency,
-        category=policy.category,
-    )
+    with unit_of_work(db.session):
+        policy = delete_category_policy(db.session, policy_id=policy_id)
+        audit(
+            "policy.delete",
+            target_type="policy",
+            target_id=policy_id,
+            case_type=policy.case_type,
+            urgency=policy.urgency,
+            category=policy.category,
+        )
     flash(
         _(
             "Deadline policy for %(type)s / %(urgency)s deleted; new cases of %(category)s "

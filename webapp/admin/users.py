@@ -38,6 +38,7 @@ def _role_labels() -> dict[str, str]:
         Role.CALLBACK: _("Callback agent"),
         Role.LEAD: _("Centre lead"),
         Role.ADMIN: _("Administrator"),
+        Role.AUDITOR: _("Auditor"),
     }
 
 
@@ -134,6 +135,18 @@ def _read(form: Form, current: User | None) -> dict:
     return values
 
 
+def _user_actions(before: dict, values: dict) -> list[str]:
+    """What an edit did, for the audit log: an update, and each sensitive change by name."""
+    actions = ["user.update"]
+    if values["role"] != before["role"]:
+        actions.append("user.role")
+    if before["active"] and not values["active"]:
+        actions.append("user.deactivate")
+    if values["password"]:
+        actions.append("user.password")
+    return actions
+
+
 def _render(form: Form, row: User | None, status: int = 200):
     return render_template(
         "admin/user_form.html",
@@ -183,7 +196,14 @@ def user_new():
             department=department,
             password_hash=hash_password(values["password"]),
         )
-    audit("user.create", username=values["username"], role=values["role"])
+        audit(
+            "user.create",
+            target_type="user",
+            target_id=values["username"],
+            username=values["username"],
+            role=values["role"],
+            department_id=values["department_id"],
+        )
     flash(_("User %(name)s created.", name=values["username"]))
     return redirect(url_for("admin.users"))
 
@@ -208,28 +228,34 @@ def user_edit(user_id: int):
         return _render(form, row, 400)
     username = row.username
     was_active = row.active
-    update_user(
-        db.session,
-        user_id=user_id,
-        display_name=values["display_name"],
-        role=values["role"],
-        department_id=values["department_id"],
-        active=values["active"],
-        password_hash=hash_password(values["password"]) if values["password"] else None,
-    )
+    before = {"role": row.role, "active": row.active, "department_id": row.department_id}
+    with unit_of_work(db.session):
+        update_user(
+            db.session,
+            user_id=user_id,
+            display_name=values["display_name"],
+            role=values["role"],
+            department_id=values["department_id"],
+            active=values["active"],
+            password_hash=hash_password(values["password"]) if values["password"] else None,
+        )
+        for action in _user_actions(before, values):
+            audit(
+                action,
+                target_type="user",
+                target_id=user_id,
+                username=username,
+                before=before,
+                role=values["role"],
+                active=values["active"],
+                department_id=values["department_id"],
+            )
     if was_active and not values["active"]:
         end_sessions(user_id, "deactivated")
     elif values["password"]:  # an administrator's own new password keeps this browser
         current = g.get("session_row")
         keep = current.id if current is not None and user_id == g.user.id else None
         end_sessions(user_id, "password_changed", keep_id=keep)
-    audit(
-        "user.update",
-        username=username,
-        role=values["role"],
-        active=values["active"],
-        new_password=bool(values["password"]),
-    )
     flash(_("User %(name)s saved.", name=username))
     return redirect(url_for("admin.users"))
 
@@ -239,7 +265,13 @@ def user_edit(user_id: int):
 def user_end_sessions(user_id: int):
     row = db.session.get(User, user_id) or abort(404)
     ended = end_sessions(user_id, "revoked")
-    audit("user.end_sessions", username=row.username, sessions=ended)
+    audit(
+        "user.end_sessions",
+        target_type="user",
+        target_id=user_id,
+        username=row.username,
+        sessions=ended,
+    )
     flash(_("%(n)s sessions of %(name)s ended.", n=ended, name=row.username))
     return redirect(url_for("admin.user_edit", user_id=user_id))
 
@@ -252,7 +284,13 @@ def user_reset_second_factor(user_id: int):
         removed = totp.remove(db.session, user_id=user_id)
     if removed:
         end_sessions(user_id, "revoked")
-    audit("user.reset_second_factor", username=row.username, removed=removed)
+    audit(
+        "user.reset_second_factor",
+        target_type="user",
+        target_id=user_id,
+        username=row.username,
+        removed=removed,
+    )
     flash(
         _(
             "The second factor of %(name)s is reset; they set up a new one at sign-in.",

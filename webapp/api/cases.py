@@ -14,7 +14,7 @@ from workflows.cases.confidentiality import Identity
 from workflows.cases.search import CaseFilters, search_cases
 from workflows.cases.service import get_case
 from workflows.departments.service import by_code
-from workflows.users.models import Role
+from workflows.users.models import CASE_ROLES, Role
 
 from .. import identity
 from ..extensions import db
@@ -42,7 +42,7 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/cases",
     description="Cases: intake, search, one case with its ETag, history, notes, merging.",
 )
-EVERYONE = tuple(Role)
+EVERYONE = CASE_ROLES
 MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
 
 
@@ -89,7 +89,7 @@ class Cases(MethodView):
         total, capped = count_rows(db.session, stmt, cap=COUNT_CAP)
         page, per_page = args["page"], args["per_page"]
         rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-        identity.record(rows, "api")
+        identity.record(rows, "api_list")
         return json_response(page_data(cases_data(rows), page, per_page, total, capped))
 
     @roles(Role.OPERATOR)

@@ -22,6 +22,7 @@ from engine.models import Definition
 from engine.version_diff import diff_versions
 from workflows.users.models import Role
 
+from ..audit.log import record
 from ..extensions import db
 from ..hotline import get_hotline
 from . import schemas as s
@@ -118,7 +119,17 @@ class Definitions(MethodView):
             )
         except DefinitionInvalid as exc:
             abort(422, errors={"xml": [str(i) for i in exc.issues]})
-        current_app.logger.info("api %s: deploy %s", g.user.username, name)
+        for o in outcomes:  # in the request's transaction (``atomic``)
+            if o.created:
+                record(
+                    "definition.deploy",
+                    target_type="definition",
+                    target_id=o.key,
+                    key=o.key,
+                    version=o.version,
+                    file=name,
+                    via="api",
+                )
         return json_response(
             {
                 "outcomes": [

@@ -117,8 +117,10 @@ def cases_data(cases: Iterable[Case]) -> list[dict[str, Any]]:
     out = []
     for case in cases:
         data = {name: getattr(case, name) for name in CASE_FIELDS}
-        caller = identity.shown(case)  # masked for a department when confidential
+        caller = identity.shown(case)  # masked by role and surface (docs/privacy.md)
         data["caller_name"], data["caller_phone"] = caller.name, caller.phone
+        data["address"] = caller.address
+        data["description"] = caller.text(case.description, case)
         data["lead_department"] = codes.get(case.lead_department_id or -1)
         data["departments"] = [
             {"code": codes.get(department_id, ""), "role": role}
@@ -209,6 +211,7 @@ def task_data(task: HumanTask, case: Case, due_state: str | None = None) -> dict
             "due_state",
         )
     }
+    data["case"]["address"] = identity.shown(case).address  # masked in lists (privacy.md)
     return _task_schema.dump(data)
 
 

@@ -18,6 +18,7 @@ from workflows.cases.inbox import inbox_count
 from workflows.cases.models import Case
 from workflows.users.models import Role
 
+from .. import identity
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang
@@ -109,6 +110,7 @@ class Tasks(MethodView):
                 offset=(page - 1) * per_page,
             )
         states = task_states(rows)
+        identity.record([c for _t, c in rows], "api_list")
         items = [task_data(t, c, states.get(t.task_id)) for t, c in rows]
         return json_response(page_data(items, page, per_page, total))
 
@@ -120,6 +122,7 @@ class Task(MethodView):
         """One task of a case you may see, with its form (fields, options, rules) when it
         waits for you, and its ETag."""
         task, case, version = _visible_task(task_id)
+        identity.record([case], "task")  # the task needs the caller's contact (privacy.md)
         data = task_data(task, case)
         data["form"] = _form(task) if task.state == "ready" else None
         return json_response(data, etag=task_etag(task, version))

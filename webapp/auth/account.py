@@ -17,6 +17,7 @@ from workflows.users import sessions, totp
 from workflows.users.service import set_password
 from workflows.users.sign_in_models import UserSession
 
+from ..audit.log import record
 from ..extensions import db
 from ..hotline import get_hotline
 from ..security import (
@@ -90,6 +91,7 @@ def account_password():
         return _page({"current_password": message}, 400 if status == 401 else status, headers)
     with unit_of_work(db.session):
         set_password(db.session, user_id=g.user.id, password_hash=hash_password(new))
+        record("user.password", target_type="user", target_id=g.user.id, username=g.user.username)
     row = current_session()
     end_sessions(g.user.id, "password_changed", keep_id=row.id if row else None)
     flash(_("Your password is changed; your other sessions are ended."))
@@ -136,6 +138,8 @@ def account_totp():
             code=request.form.get("code") or "",
             now=get_hotline().clock.now(),
         )
+        if codes is not None:
+            record("user.second_factor_on", target_type="user", target_id=g.user.id)
     factor = totp.factor(db.session, user_id=g.user.id)
     if codes is None:
         if factor is None:
@@ -159,6 +163,7 @@ def account_totp_disable():
         )
         if right:
             totp.remove(db.session, user_id=g.user.id)
+            record("user.second_factor_off", target_type="user", target_id=g.user.id)
     if not right:
         return _page({"code": _("Wrong code: the second factor is still on.")}, 400)
     flash(_("The second factor is removed."))

@@ -23,6 +23,21 @@ def _user(username: str):
     return user
 
 
+def _audit(action: str, user) -> None:
+    """The audit row of a change made from the command line (in the change's transaction)."""
+    from workflows.audit.service import CLI_ACTOR, Actor
+
+    from ..audit.log import record
+
+    record(
+        action,
+        target_type="user",
+        target_id=user.id,
+        username=user.username,
+        actor=Actor(CLI_ACTOR),
+    )
+
+
 @click.group("users")
 def users_group() -> None:
     """Sign-in recovery: end sessions, reset a second factor, set a password."""
@@ -55,6 +70,8 @@ def reset_second_factor(username: str) -> None:
     user = _user(username)
     with unit_of_work(db.session):
         removed = totp.remove(db.session, user_id=user.id)
+        if removed:
+            _audit("user.reset_second_factor", user)
     if not removed:
         click.echo(f"{username} has no second factor")
         return
@@ -84,5 +101,6 @@ def set_password_command(username: str, password: str) -> None:
         raise click.ClickException(f"--password: {problem}")
     with unit_of_work(db.session):
         set_password(db.session, user_id=user.id, password_hash=hash_password(password))
+        _audit("user.password", user)
     end_sessions(user.id, "password_changed")
     click.echo(f"password of {username} changed; their sessions are ended")

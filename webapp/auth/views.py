@@ -8,10 +8,12 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from engine.db import unit_of_work
+from workflows.audit.service import Actor
 from workflows.users import throttle, totp
 from workflows.users.models import User
 from workflows.users.sign_in_models import SessionStage, UserSession
 
+from ..audit.log import record
 from ..extensions import db
 from ..hotline import get_hotline
 from ..security import (
@@ -163,6 +165,13 @@ def enrol():
         codes = totp.confirm_enrolment(
             db.session, user_id=user.id, code=request.form.get("code") or "", now=now
         )
+        if codes is not None:  # not signed in yet: the actor is who is enrolling
+            record(
+                "user.second_factor_on",
+                target_type="user",
+                target_id=user.id,
+                actor=Actor(user.username, user.id, request.remote_addr or ""),
+            )
     factor = totp.factor(db.session, user_id=user.id)
     if codes is None or factor is None:
         if factor is None:

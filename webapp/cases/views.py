@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.errors import ConflictError, NotFound
 from engine.models import Definition
 from workflows.cases import flows
-from workflows.cases.confidentiality import confidential_ids, views_of
+from workflows.cases.confidentiality import views_of
 from workflows.cases.flows import INTERIM_REPLY
 from workflows.cases.models import Case, CaseDepartment, CaseNote
 from workflows.cases.reads import element_markers
@@ -19,7 +19,7 @@ from workflows.cases.service import callback_attempts, can_act, get_case, visibl
 from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.errors import DomainError, FormInvalid
-from workflows.users.models import Role, User
+from workflows.users.models import CASE_ROLES, Role, User
 
 from .. import identity
 from ..extensions import db
@@ -32,7 +32,7 @@ from .labels import Labels, bilingual, yes_no
 from .progress import deadlines
 from .timeline import Timeline
 
-ALL_ROLES = tuple(Role)
+ALL_ROLES = CASE_ROLES
 MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
 #: who reads the log of full views of a confidential caller on the case page
 VIEW_LOG_READERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -51,10 +51,14 @@ def index():
         return render_template("cases/index.html", search=found, labels=labels, page=None), 400
     stmt = search.cases(session, g.user, found, tz=get_hotline().tz)
     if wants_csv():
-        if identity.centre():  # recorded before the export streams
-            identity.record_ids(confidential_ids(session, stmt, limit=CSV_LIMIT), "csv")
+        identity.surface("csv")
         rows = session.scalars(stmt.limit(CSV_LIMIT).execution_options(yield_per=500))
-        return csv_response("cases.csv", csv_header(), (csv_row(c, labels) for c in rows))
+        export = identity.Export()
+        response = csv_response(
+            "cases.csv", csv_header(), (csv_row(c, labels) for c in export.counted(rows))
+        )
+        export.record("csv")  # csv_response has built the file: before a byte is sent
+        return response
     page = paginate(session, stmt, count_cap=COUNT_CAP)
     identity.record(page.items, "list")
     return render_template(
@@ -106,8 +110,8 @@ def csv_row(case: Case, labels: Labels) -> list[Any]:
         case.category,
         caller.name,
         caller.phone,
-        case.address,
-        case.description,
+        caller.address,
+        caller.text(case.description, case),
         labels.option("intake_outcome", case.intake_outcome),
         labels.department(case.lead_department_id),
         local_time(case.dispatched_at),
@@ -137,8 +141,22 @@ def show(number: str):
     return render_show(case)
 
 
-def render_show(case: Case, *, status: int = 200, **forms: Any):
-    identity.record([case], "page")  # every rendering shows the caller (also with errors)
+@bp.post("/cases/<number>/reveal")
+@roles_required(*ALL_ROLES)
+def reveal(number: str):
+    """The case page with its masked caller shown in full, for a role that may (recorded as a
+    reveal); a confidential case stays masked for a department."""
+    case = get_case(db.session, number=number, user=g.user)
+    who = identity.shown(case)
+    if not who.masked:
+        return redirect(url_for("cases.show", number=number))
+    if not who.revealable:
+        abort(403)
+    return render_show(case, channel="reveal")
+
+
+def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms: Any):
+    identity.record([case], channel)  # every rendering shows the caller (also with errors)
     session = db.session
     hotline = get_hotline()
     labels = Labels(session, lang())
@@ -228,6 +246,8 @@ def _view_channels() -> dict[str, str]:
         "task": _("task page"),
         "csv": _("CSV export"),
         "api": _("API"),
+        "api_list": _("API list"),
+        "reveal": _("revealed on the case page"),
     }
 
 

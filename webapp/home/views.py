@@ -16,6 +16,7 @@ LANDING = {
     "callback": "inbox.index",
     "lead": "inbox.index",
     "admin": "admin.index",
+    "auditor": "audit.log",
 }
 
 

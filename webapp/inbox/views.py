@@ -65,6 +65,7 @@ def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, s
         limit=per_page,
         offset=(page - 1) * per_page,
     )
+    identity.record([case for _task, case in items], "list")  # full for a callback agent
     return Page(items, page, per_page, total), due_states(db.session, items, now=now)
 
 
@@ -75,6 +76,7 @@ def _csv(name: str, *, step: str | None, due_state: str | None):
     )
     states = due_states(db.session, rows, now=now)
     fmt = labels()
+    identity.record([case for _task, case in rows], "csv")
     return csv_response(
         f"{name}.csv",
         [
@@ -99,7 +101,7 @@ def _csv(name: str, *, step: str | None, due_state: str | None):
                 fmt["type_label"](case.case_type),
                 fmt["urgency_label"](case.urgency),
                 case.category,
-                case.address,
+                identity.shown(case).address,
                 local_time(fmt["deadline"](task, case)),
                 fmt["deadline_label"](task, case),
                 time_left(fmt["deadline"](task, case)),

@@ -11,6 +11,7 @@ from flask import current_app, g, request, url_for
 from sqlalchemy import select
 
 from engine.events import EventKind
+from workflows.cases.confidentiality import mask_text
 from workflows.cases.models import Case
 from workflows.departments.models import Department
 from workflows.errors import FormInvalid
@@ -337,7 +338,10 @@ def _requests(rows) -> list[dict[str, Any]]:
                 ),
                 "service_name": names.get(code, case.category or case.case_type),
                 "service_code": code,
-                "description": case.description,
+                # public: the caller's name and phone (and any phone number) never leave
+                "description": mask_text(
+                    case.description, name=case.caller_name, phone=case.caller_phone
+                ),
                 "agency_responsible": departments.get(case.lead_department_id or -1, ""),
                 "service_notice": _notice(case),
                 "requested_datetime": when(case.created_at),

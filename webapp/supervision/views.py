@@ -82,7 +82,7 @@ def case_row(
         case.return_count,
         case.extension_count,
         identity.shown(case).phone,
-        case.description,
+        identity.shown(case).text(case.description, case),
         "、".join(step_label(k) for k in (late or {}).get(case.instance_id or 0, [])),
     ]
 

@@ -8,9 +8,17 @@ pages, API, CSV, search (a department cannot find it by the caller's phone). The
 roles see them in full, and every such view is recorded (``IdentityView``) for the
 administrators and supervisors to read.
 
-``mask_name`` and ``mask_phone`` are the one masking; ``caller_identity`` applies it, and the
-web app's presentation layer (``webapp/identity.py``) calls that for every page, export and
-answer, so no view slices strings of its own.
+Beyond confidentiality, every caller's personal data is masked by role and surface (the
+matrix in docs/privacy.md): lists, CSV exports and API lists show name, phone and address
+masked to everyone but the roles whose work reads them there (operators: a caller's history;
+callback agents: the calls back); detail views (the case page, the API's case) show them in
+full to the centre; a department's handler sees them on the task page (the task needs the
+contact) and masked elsewhere, unless revealed (recorded). A confidential case stays masked
+for departments everywhere.
+
+``mask_name``, ``mask_phone`` and ``mask_address`` are the one masking; ``caller_identity``
+applies it, and the web app's presentation layer (``webapp/identity.py``) calls that for every
+page, export and answer, so no view slices strings of its own.
 """
 
 from __future__ import annotations
@@ -32,8 +40,17 @@ PHONE_MASK = "****"
 #: roles of the centre that see a confidential caller in full (a dispatcher only at the
 #: city's platform: a district platform's dispatcher works for a department)
 CENTRE_ROLES = frozenset({Role.OPERATOR, Role.CALLBACK, Role.SUPERVISOR, Role.LEAD, Role.ADMIN})
-#: where an identity was shown, for the view log
-CHANNELS = ("page", "list", "task", "csv", "api")
+#: where an identity was shown, for the view log: a surface
+CHANNELS = ("page", "list", "task", "csv", "api", "api_list", "reveal")
+#: surfaces that show many cases: masked unless the role's work reads them there
+LIST_SURFACES = frozenset({"list", "csv", "api_list"})
+#: roles whose work needs the caller's contact in lists: the operator (a caller's history at
+#: intake) and the callback agent (calls citizens back from the list)
+LIST_FULL_ROLES = frozenset({Role.OPERATOR, Role.CALLBACK})
+#: roles that may reveal a masked caller of a case they can see (not a confidential one)
+REVEAL_ROLES = frozenset(
+    {Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.LEAD, Role.ADMIN, Role.CALLBACK}
+)
 #: two-character surnames (复姓) kept whole before the mask: 欧阳娜娜 -> 欧阳**
 COMPOUND_SURNAMES = frozenset(
     [
@@ -72,6 +89,10 @@ COMPOUND_SURNAMES = frozenset(
     ]
 )
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+#: a phone number inside free text (a mobile, or a landline with its area code)
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+#: where an address's public part (city, district, street) ends
+_ADDRESS_PARTS = ("省", "市", "区", "县", "镇", "乡", "街道", "路", "街")
 _LANDLINE = re.compile(r"(0(?:1\d|2\d|[3-9]\d\d))(\d{7,8})")
 
 
@@ -108,16 +129,57 @@ def mask_phone(phone: str | None) -> str:
     return PHONE_MASK + tail
 
 
+def mask_address(address: str | None) -> str:
+    """The address down to its street or district, the rest masked: 江门市蓬江区建设路12号3栋
+    -> 江门市蓬江区建设路**; with no such part, its first three characters."""
+    address = (address or "").strip()
+    if not address:
+        return ""
+    end = 0
+    for part in _ADDRESS_PARTS:
+        at = address.rfind(part)
+        if at >= 0:
+            end = max(end, at + len(part))
+    if end == 0 or end >= len(address):
+        end = min(3, max(0, len(address) - 1)) if end == 0 else min(end, len(address) - 1)
+    return address[:end] + MASK
+
+
+def mask_text(text: str | None, *, name: str = "", phone: str = "", address: str = "") -> str:
+    """Free text (a description, a reply) with the caller's name, phone and address and any
+    phone number in it masked."""
+    text = text or ""
+    for secret, masked in (
+        (address, mask_address(address)),
+        (phone, mask_phone(phone)),
+        (name if len(name or "") >= 2 else "", mask_name(name)),
+    ):
+        if secret:
+            text = text.replace(secret, masked)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0).replace("-", "")), text)
+
+
 @dataclass(frozen=True)
 class Identity:
-    """A caller's name and phone as one viewer may see them."""
+    """A caller's name, phone and address as one viewer may see them."""
 
     name: str
     phone: str
-    #: shown masked (the viewer is a department)
+    #: shown masked (a department, or a list the role does not need it in)
     masked: bool = False
     #: the case is confidential (a centre viewer sees it in full, and the view is recorded)
     confidential: bool = False
+    address: str = ""
+    #: the viewer may reveal it in full (recorded)
+    revealable: bool = False
+
+    def text(self, case_text: str | None, case: Case) -> str:
+        """A free text of the case as this viewer may see it."""
+        if not self.masked:
+            return case_text or ""
+        return mask_text(
+            case_text, name=case.caller_name, phone=case.caller_phone, address=case.address
+        )
 
 
 def is_confidential(case: Case) -> bool:
@@ -135,15 +197,39 @@ def is_centre(user: User, department: Department | None) -> bool:
     return False
 
 
-def caller_identity(case: Case, *, centre: bool) -> Identity:
-    """The caller's name and phone for a viewer: masked for a department when the case is
-    confidential, in full otherwise."""
+def in_full(case: Case, *, centre: bool, role: str = "", surface: str = "page") -> bool:
+    """Whether this viewer sees the case's caller in full on this surface (docs/privacy.md):
+    never a confidential case for a department; in lists only the roles that work from them;
+    on the task page the department holding the task; on detail views the centre."""
+    if is_confidential(case) and not centre:
+        return False
+    if surface in LIST_SURFACES:
+        return role in LIST_FULL_ROLES
+    if surface in ("task", "reveal"):
+        return True
+    return centre
+
+
+def caller_identity(case: Case, *, centre: bool, role: str = "", surface: str = "page") -> Identity:
+    """The caller's name, phone and address for a viewer on a surface: in full or masked
+    (``in_full``)."""
     confidential = is_confidential(case)
-    if confidential and not centre:
+    if in_full(case, centre=centre, role=role, surface=surface):
         return Identity(
-            mask_name(case.caller_name), mask_phone(case.caller_phone), True, confidential
+            case.caller_name or "",
+            case.caller_phone or "",
+            False,
+            confidential,
+            case.address or "",
         )
-    return Identity(case.caller_name or "", case.caller_phone or "", False, confidential)
+    return Identity(
+        mask_name(case.caller_name),
+        mask_phone(case.caller_phone),
+        True,
+        confidential,
+        mask_address(case.address),
+        revealable=role in REVEAL_ROLES and not (confidential and not centre),
+    )
 
 
 def full_views(cases: Iterable[Case], *, centre: bool) -> list[int]:
@@ -151,6 +237,11 @@ def full_views(cases: Iterable[Case], *, centre: bool) -> list[int]:
     if not centre:
         return []
     return list(dict.fromkeys(c.id for c in cases if is_confidential(c)))
+
+
+def shown_in_full(cases: Iterable[Case], *, centre: bool, role: str, surface: str) -> list[Case]:
+    """The cases whose caller this viewer sees in full on this surface (for the audit log)."""
+    return [c for c in cases if in_full(c, centre=centre, role=role, surface=surface)]
 
 
 def record_views(

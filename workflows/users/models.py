@@ -19,6 +19,11 @@ class Role(StrEnum):
     CALLBACK = "callback"  # 回访员: calls citizens back after the reply
     LEAD = "lead"  # 中心领导 / 值班长: the centre's second level of supervision
     ADMIN = "admin"  # 管理员
+    AUDITOR = "auditor"  # 审计员: reads the audit log, nothing else
+
+
+#: the roles that work on cases (the auditor reads the audit log and nothing else)
+CASE_ROLES = tuple(r for r in Role if r != Role.AUDITOR)
 
 
 class User(Base):
