@@ -162,3 +162,35 @@ def test_calendar_edits_from_the_shell_are_recorded(hotline_app, runner):
     # a refused edit (bad input) records nothing
     assert runner.invoke(cli, ["calendar", "set", "2026-10-10"]).exit_code == 2
     assert len(_rows(hotline_app, "calendar.")) == 1
+
+
+def test_api_tokens_and_channels_are_recorded_with_their_change(as_role, hotline_app, runner):
+    """Credentials are administrative changes too: made or revoked on the tokens page or on the
+    command line, each leaves one row; a refused one (no name) leaves none."""
+    from tests.webapp.pages import csrf_token
+
+    browser = as_role("handler")
+    token = csrf_token(browser, "/api/tokens")
+    assert browser.post("/api/tokens", data={"name": " ", "csrf_token": token}).status_code == 422
+    assert _rows(hotline_app, "api_token.") == []
+    assert (
+        browser.post("/api/tokens", data={"name": "脚本", "csrf_token": token}).status_code == 201
+    )
+    made = _rows(hotline_app, "api_token.")
+    assert [(r.action, r.actor_name, r.detail["name"]) for r in made] == [
+        ("api_token.create", "h_mr", "脚本")
+    ]
+    revoked = browser.post(f"/api/tokens/{made[0].target_id}/revoke", data={"csrf_token": token})
+    assert revoked.status_code == 303
+    assert [r.action for r in _rows(hotline_app, "api_token.")][-1] == "api_token.revoke"
+
+    assert runner.invoke(cli, ["token", "create", "op1", "--name", "pbx"]).exit_code == 0
+    assert runner.invoke(cli, ["channel", "create", "wechat"]).exit_code == 0
+    assert runner.invoke(cli, ["channel", "revoke", "wechat"]).exit_code == 0
+    from_cli = _rows(hotline_app, "api_token.")[-1:] + _rows(hotline_app, "channel.")
+    assert [(r.action, r.actor_name) for r in from_cli] == [
+        ("api_token.create", "system:cli"),
+        ("channel.create", "system:cli"),
+        ("channel.revoke", "system:cli"),
+    ]
+    assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0

@@ -7,6 +7,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from engine.db import unit_of_work
+
+from ..cli_calendar import cli_audit
 from ..cli_needs import SCHEMA, needs
 
 
@@ -66,7 +69,15 @@ def token_create(username: str, name: str) -> None:
             raise Missing(f"the database has no users: {INIT_DEMO}")
         raise click.ClickException(f"no user is named {username!r}")
     try:
-        row, token = create_token(db.session, user=user, name=name, clock=_clock())
+        with unit_of_work(db.session):
+            row, token = create_token(db.session, user=user, name=name, clock=_clock())
+            cli_audit(
+                "api_token.create",
+                target_type="api_token",
+                target_id=row.id,
+                owner=username,
+                name=name,
+            )
     except FormInvalid as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"token {row.id} for {username} ({name}): {token}", err=True)
@@ -85,7 +96,9 @@ def token_revoke(token_id: int) -> None:
     from ..extensions import db
 
     try:
-        revoke_token(db.session, token_id=token_id, by=None, clock=_clock())
+        with unit_of_work(db.session):
+            revoke_token(db.session, token_id=token_id, by=None, clock=_clock())
+            cli_audit("api_token.revoke", target_type="api_token", target_id=token_id)
     except NotFound as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"token {token_id} revoked")
@@ -127,7 +140,9 @@ def channel_create(name: str, read_all: bool) -> None:
     from ..extensions import db
 
     try:
-        _channel, key = create_channel(db.session, name=name, clock=_clock(), read_all=read_all)
+        with unit_of_work(db.session):
+            _channel, key = create_channel(db.session, name=name, clock=_clock(), read_all=read_all)
+            cli_audit("channel.create", target_type="channel", target_id=name, read_all=read_all)
     except FormInvalid as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"channel {name}: api_key follows", err=True)
@@ -146,7 +161,9 @@ def channel_revoke(name: str) -> None:
     from ..extensions import db
 
     try:
-        revoke_channel(db.session, name=name, clock=_clock())
+        with unit_of_work(db.session):
+            revoke_channel(db.session, name=name, clock=_clock())
+            cli_audit("channel.revoke", target_type="channel", target_id=name)
     except NotFound as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"channel {name} revoked")

@@ -7,12 +7,14 @@ from pathlib import Path
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine.db import unit_of_work
 from engine.errors import NotFound
 from workflows.api import tokens
 from workflows.errors import Forbidden, FormInvalid
 from workflows.users.models import Role
 from workflows.users.service import by_username
 
+from ..audit.log import record
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
@@ -42,13 +44,21 @@ def token_list():
                 errors["username"] = [_("No such user.")]
         if not errors:
             try:
-                row, created = tokens.create_token(
-                    db.session,
-                    user=owner,
-                    name=values["name"],
-                    clock=get_hotline().clock,
-                    created_by=g.user,
-                )
+                with unit_of_work(db.session):  # the token and its audit row commit together
+                    row, created = tokens.create_token(
+                        db.session,
+                        user=owner,
+                        name=values["name"],
+                        clock=get_hotline().clock,
+                        created_by=g.user,
+                    )
+                    record(
+                        "api_token.create",
+                        target_type="api_token",
+                        target_id=row.id,
+                        owner=owner.username,
+                        name=values["name"],
+                    )
             except FormInvalid as exc:
                 errors = exc.errors
             except Forbidden:
@@ -74,7 +84,9 @@ def token_list():
 @login_required
 def token_revoke(token_id: int):
     try:
-        tokens.revoke_token(db.session, token_id=token_id, by=g.user, clock=get_hotline().clock)
+        with unit_of_work(db.session):
+            tokens.revoke_token(db.session, token_id=token_id, by=g.user, clock=get_hotline().clock)
+            record("api_token.revoke", target_type="api_token", target_id=token_id)
     except NotFound:
         abort(404)
     current_app.logger.info("api token %s revoked by %s", token_id, g.user.username)
