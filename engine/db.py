@@ -1,4 +1,5 @@
-"""Database plumbing: SQLite pragmas, ``BEGIN IMMEDIATE`` for writes, and the unit of work.
+"""Database plumbing: SQLite pragmas, ``BEGIN IMMEDIATE`` for writes, PostgreSQL's planner
+settings (:data:`POSTGRES_SETTINGS`), and the unit of work.
 
 On SQLite, a read-modify-write that starts with a plain ``BEGIN`` takes its write lock late and
 fails with "database is locked" when another process got there first (73% of the time with four
@@ -22,9 +23,34 @@ _AFTER_COMMIT = "hotline_after_commit"
 _CONN = "hotline_connection"
 
 
+#: PostgreSQL settings of every connection we open (``SET`` once, when it connects). The
+#: planner's default price of a parallel worker (1,000) is far below what starting one costs on
+#: a small, busy machine (several ms): the inbox's count and page (a few thousand rows, read
+#: in a few ms) went parallel and waited for the worker longer than the work took
+#: (docs/benchmarks.md, issue 15). At 10,000 only plans that do real work (the KPI
+#: dashboard's year) still take workers.
+POSTGRES_SETTINGS = {"parallel_setup_cost": "10000"}
+
+
+def _configure_postgres(engine: Engine) -> Engine:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            for name, value in POSTGRES_SETTINGS.items():
+                cur.execute(f"SET {name} = {value}")
+        dbapi_conn.commit()  # a SET in a transaction lasts only if it commits
+
+    engine._hotline_configured = True  # type: ignore[attr-defined]
+    return engine
+
+
 def configure_engine(engine: Engine) -> Engine:
     """Install our connection hooks on an engine (idempotent)."""
-    if engine.dialect.name != "sqlite" or getattr(engine, "_hotline_configured", False):
+    if getattr(engine, "_hotline_configured", False):
+        return engine
+    if engine.dialect.name == "postgresql":
+        return _configure_postgres(engine)
+    if engine.dialect.name != "sqlite":
         return engine
 
     @event.listens_for(engine, "connect")
