@@ -8,8 +8,8 @@ supervisor's token) and the KPI dashboard (default 30 days by day; one year by m
 
 Data set (bulk mode): the demo city, the bundled diagrams and a few hundred real cases run
 through the engine by ``workflows.simulation.Simulation`` over the 30 days before NOW; then
-their rows (cases, case departments, process instances, human tasks, timers, instance events)
-are cloned until ``--cases`` cases exist, with fresh ids, task ids, case numbers (YYYYMMDD +
+their rows (cases, case departments, process instances, human tasks, timers, instance events,
+callback attempts, co-handling parts, identity views) are cloned until ``--cases`` cases exist, with fresh ids, task ids, case numbers (YYYYMMDD +
 the day's sequence) and phones, dates spread over the year before NOW. A clone older than 30
 days copies a closed (or merged) case, shifted in time; a younger one copies a real case of the
 same age, so open cases, ready tasks, pending timers and overdue cases are as many as the

@@ -1,5 +1,5 @@
-"""Database plumbing: SQLite pragmas, ``BEGIN IMMEDIATE`` for writes, PostgreSQL's planner
-settings (:data:`POSTGRES_SETTINGS`), and the unit of work.
+"""Database plumbing: SQLite pragmas, ``BEGIN IMMEDIATE`` for writes, the unit of work, and
+serial reads on PostgreSQL (:func:`serial_reads`).
 
 On SQLite, a read-modify-write that starts with a plain ``BEGIN`` takes its write lock late and
 fails with "database is locked" when another process got there first (73% of the time with four
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
 
@@ -23,34 +23,9 @@ _AFTER_COMMIT = "hotline_after_commit"
 _CONN = "hotline_connection"
 
 
-#: PostgreSQL settings of every connection we open (``SET`` once, when it connects). The
-#: planner's default price of a parallel worker (1,000) is far below what starting one costs on
-#: a small, busy machine (several ms): the inbox's count and page (a few thousand rows, read
-#: in a few ms) went parallel and waited for the worker longer than the work took
-#: (docs/benchmarks.md, issue 15). At 10,000 only plans that do real work (the KPI
-#: dashboard's year) still take workers.
-POSTGRES_SETTINGS = {"parallel_setup_cost": "10000"}
-
-
-def _configure_postgres(engine: Engine) -> Engine:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
-        with dbapi_conn.cursor() as cur:
-            for name, value in POSTGRES_SETTINGS.items():
-                cur.execute(f"SET {name} = {value}")
-        dbapi_conn.commit()  # a SET in a transaction lasts only if it commits
-
-    engine._hotline_configured = True  # type: ignore[attr-defined]
-    return engine
-
-
 def configure_engine(engine: Engine) -> Engine:
     """Install our connection hooks on an engine (idempotent)."""
-    if getattr(engine, "_hotline_configured", False):
-        return engine
-    if engine.dialect.name == "postgresql":
-        return _configure_postgres(engine)
-    if engine.dialect.name != "sqlite":
+    if engine.dialect.name != "sqlite" or getattr(engine, "_hotline_configured", False):
         return engine
 
     @event.listens_for(engine, "connect")
@@ -168,3 +143,27 @@ def real_session(session: Session | scoped_session) -> Session:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+_SERIAL = "hotline_serial_transaction"
+
+
+def serial_reads(session: Session | scoped_session) -> None:
+    """On PostgreSQL, no parallel workers for the rest of this transaction (``SET LOCAL``,
+    once per transaction); nothing elsewhere.
+
+    For reads of a few thousand rows through indexes (a unit's inbox and queues): the
+    planner prices a worker at 1,000 cost units and went parallel, but starting one costs
+    more on a small busy machine than the work it shares (docs/benchmarks.md, issue 15). Per
+    transaction, not per connection: the KPI dashboard's scans of a period do gain from
+    workers (about twice as fast).
+    """
+    session = real_session(session)
+    if not is_postgres(session):
+        return
+    session.connection()  # begins the transaction if none is open
+    transaction = session.get_transaction()
+    if session.info.get(_SERIAL) is transaction:
+        return
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    session.info[_SERIAL] = transaction

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
+from engine.db import serial_reads
 from engine.errors import NotFound
 from engine.models import HumanTask
 
@@ -146,6 +147,7 @@ def inbox(
     those of one step (a :class:`~workflows.cases.steps.Step`) or one diagram element when
     asked, or in one deadline state of their own at ``now``
     (:mod:`~workflows.cases.task_due`)."""
+    serial_reads(session)  # a unit's few thousand ready tasks: no parallel worker
     department = _user_department(session, user)
     stmt = (
         select(HumanTask, Case)
