@@ -30,7 +30,6 @@ from .enums import OPEN
 from .phone_search import create_sqlite_index, drop_sqlite_index
 from .text_search import create_postgres_index, drop_postgres_index
 
-#: what the KPI queries read besides ``created_at`` (workflows/kpi/service.py)
 #: the open cases awaiting a reply (a partial index's condition on PostgreSQL: the side of the
 #: overdue list that reads reply deadlines, ``workflows.kpi.service._overdue_now``)
 OVERDUE_REPLY_WHERE = (
@@ -39,6 +38,7 @@ OVERDUE_REPLY_WHERE = (
     + ") AND dispatched_at IS NOT NULL AND replied_at IS NULL"
 )
 
+#: what the KPI queries read besides ``created_at`` (workflows/kpi/service.py)
 KPI_COLUMNS = (
     "lead_department_id",
     "case_type",
