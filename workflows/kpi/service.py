@@ -287,7 +287,7 @@ def overdue_now(
     stmt = (
         select(Case)
         .where(_overdue_now(as_of, department_ids, session))
-        .order_by(*case_order(earliest_due()))
+        .order_by(*case_order(earliest_due(session)))
         .limit(limit)
         .offset(offset)
     )
