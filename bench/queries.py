@@ -8,8 +8,8 @@ supervisor's token) and the KPI dashboard (default 30 days by day; one year by m
 
 Data set (bulk mode): the demo city, the bundled diagrams and a few hundred real cases run
 through the engine by ``workflows.simulation.Simulation`` over the 30 days before NOW; then
-their rows (cases, case departments, process instances, human tasks, timers, instance events)
-are cloned until ``--cases`` cases exist, with fresh ids, task ids, case numbers (YYYYMMDD +
+their rows (cases, case departments, process instances, human tasks, timers, instance events,
+callback attempts, co-handling parts, identity views) are cloned until ``--cases`` cases exist, with fresh ids, task ids, case numbers (YYYYMMDD +
 the day's sequence) and phones, dates spread over the year before NOW. A clone older than 30
 days copies a closed (or merged) case, shifted in time; a younger one copies a real case of the
 same age, so open cases, ready tasks, pending timers and overdue cases are as many as the
@@ -52,7 +52,14 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from engine.clock import ManualClock  # noqa: E402
 from engine.models import Base, HumanTask, InstanceEvent, ProcessInstance, Timer  # noqa: E402
-from workflows.cases.models import Case, CaseCounter, CaseDepartment  # noqa: E402
+from workflows.cases.models import (  # noqa: E402
+    CallbackAttempt,
+    Case,
+    CaseCounter,
+    CaseDepartment,
+    IdentityView,
+)
+from workflows.cohandling.models import CohandlingPart  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, a Monday
 TZ = ZoneInfo("Asia/Shanghai")
@@ -69,6 +76,8 @@ PI, HT, TM, EV = (
     InstanceEvent.__table__,
 )
 CLOSED = ("closed", "merged")
+#: rows that belong to a case (by ``case_id``), cloned with it
+CASE_ROWS = (CallbackAttempt.__table__, CohandlingPart.__table__, IdentityView.__table__)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -149,13 +158,14 @@ class Cloner:
             self.tasks = self._by(conn, HT, "instance_id")
             self.timers = self._by(conn, TM, "instance_id")
             self.events = self._by(conn, EV, "instance_id")
+            self.case_rows = {t.name: self._by(conn, t, "case_id") for t in CASE_ROWS}
             self.counters = {
                 day: value
                 for day, value in conn.execute(select(CaseCounter.day, CaseCounter.value))
             }
             self.next = {
                 t.name: (conn.scalar(select(func.max(t.c.id))) or 0) + 1
-                for t in (CASES, CASE_DEPTS, PI, HT, TM, EV)
+                for t in (CASES, CASE_DEPTS, PI, HT, TM, EV, *CASE_ROWS)
             }
         cases = [c for c in cases if c["instance_id"] in self.instances]
         self.closed = [c for c in cases if c["status"] in CLOSED]
@@ -206,6 +216,7 @@ class Cloner:
 
     def _chunk(self, ages: list[float]) -> None:
         rows: dict[str, list[dict]] = {t: [] for t in ("cases", "cd", "pi", "ht", "tm", "ev")}
+        rows.update({t.name: [] for t in CASE_ROWS})
         for age in ages:
             template = self._template(age)
             created = NOW - timedelta(seconds=age)
@@ -247,7 +258,7 @@ class Cloner:
                 task.update(
                     id=self._take("human_tasks"),
                     instance_id=instance_id,
-                    task_id=ids.get(t["task_id"]) or str(uuid.uuid4()),
+                    task_id=ids.setdefault(t["task_id"], str(uuid.uuid4())),
                 )
                 rows["ht"].append(task)
             for t in self.timers.get(instance["id"], ()):
@@ -264,6 +275,14 @@ class Cloner:
                 event = _shift(e, delta)
                 event.update(id=self._take("instance_events"), instance_id=instance_id)
                 rows["ev"].append(event)
+            # callback attempts, co-handling parts (of the clone's own tasks), identity views
+            for table in CASE_ROWS:
+                for r in self.case_rows[table.name].get(template["id"], ()):
+                    row = _shift(r, delta)
+                    row.update(id=self._take(table.name), case_id=case_id)
+                    if "task_id" in row:
+                        row["task_id"] = ids.setdefault(r["task_id"], str(uuid.uuid4()))
+                    rows[table.name].append(row)
         with self.engine.begin() as conn:
             for key, table in (
                 ("pi", PI),
@@ -272,6 +291,7 @@ class Cloner:
                 ("ht", HT),
                 ("tm", TM),
                 ("ev", EV),
+                *((t.name, t) for t in CASE_ROWS),
             ):
                 if rows[key]:
                     conn.execute(insert(table), rows[key])
@@ -291,6 +311,7 @@ class Cloner:
                     "human_tasks",
                     "timers",
                     "instance_events",
+                    *(t.name for t in CASE_ROWS),
                 ):
                     conn.execute(
                         text(

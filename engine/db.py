@@ -1,4 +1,5 @@
-"""Database plumbing: SQLite pragmas, ``BEGIN IMMEDIATE`` for writes, and the unit of work.
+"""Database plumbing: SQLite pragmas, ``BEGIN IMMEDIATE`` for writes, the unit of work, and
+serial reads on PostgreSQL (:func:`serial_reads`).
 
 On SQLite, a read-modify-write that starts with a plain ``BEGIN`` takes its write lock late and
 fails with "database is locked" when another process got there first (73% of the time with four
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
 
@@ -142,3 +143,27 @@ def real_session(session: Session | scoped_session) -> Session:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+_SERIAL = "hotline_serial_transaction"
+
+
+def serial_reads(session: Session | scoped_session) -> None:
+    """On PostgreSQL, no parallel workers for the rest of this transaction (``SET LOCAL``,
+    once per transaction); nothing elsewhere.
+
+    For reads of a few thousand rows through indexes (a unit's inbox and queues): the
+    planner prices a worker at 1,000 cost units and went parallel, but starting one costs
+    more on a small busy machine than the work it shares (docs/benchmarks.md, issue 15). Per
+    transaction, not per connection: the KPI dashboard's scans of a period do gain from
+    workers (about twice as fast).
+    """
+    session = real_session(session)
+    if not is_postgres(session):
+        return
+    session.connection()  # begins the transaction if none is open
+    transaction = session.get_transaction()
+    if session.info.get(_SERIAL) is transaction:
+        return
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    session.info[_SERIAL] = transaction

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine.db import serial_reads
 from engine.models import HumanTask
 
 from ..departments.models import Department
@@ -26,6 +27,7 @@ def _ready_for(
     now: datetime | None,
 ) -> Select:
     """The conditions of :func:`workflows.cases.service.inbox` (keep the two in step)."""
+    serial_reads(session)  # as the inbox: a few thousand rows, no parallel worker
     department = session.get(Department, user.department_id) if user.department_id else None
     stmt = stmt.join(Case, Case.instance_id == HumanTask.instance_id).where(
         HumanTask.state == "ready", HumanTask.lane == (lane or user.role)

@@ -26,8 +26,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base, BigId, JSONType
 
+from .enums import OPEN
 from .phone_search import create_sqlite_index, drop_sqlite_index
 from .text_search import create_postgres_index, drop_postgres_index
+
+#: the open cases awaiting a reply (a partial index's condition on PostgreSQL: the side of the
+#: overdue list that reads reply deadlines, ``workflows.kpi.service._overdue_now``)
+OVERDUE_REPLY_WHERE = (
+    "status IN ("
+    + ", ".join(f"'{s}'" for s in sorted(s.value for s in OPEN))
+    + ") AND dispatched_at IS NOT NULL AND replied_at IS NULL"
+)
 
 #: what the KPI queries read besides ``created_at`` (workflows/kpi/service.py)
 KPI_COLUMNS = (
@@ -76,6 +85,15 @@ class Case(Base):
         # the KPI dashboard's period: every column its counts read, so that a period's cases
         # are read from this index alone (SQLite; PostgreSQL's index-only scan)
         Index("ix_cases_kpi", "created_at", *KPI_COLUMNS),
+        # PostgreSQL: the open cases awaiting a reply, by reply deadline (the overdue list;
+        # its row estimates took the status index otherwise). Empty on SQLite (id is never
+        # NULL), which plans the list well with the (status, reply_due) index.
+        Index(
+            "ix_cases_overdue_reply",
+            "reply_due",
+            postgresql_where=text(OVERDUE_REPLY_WHERE),
+            sqlite_where=text("id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -287,7 +287,7 @@ def overdue_now(
     stmt = (
         select(Case)
         .where(_overdue_now(as_of, department_ids, session))
-        .order_by(*case_order(earliest_due()))
+        .order_by(*case_order(earliest_due(session)))
         .limit(limit)
         .offset(offset)
     )
@@ -299,8 +299,11 @@ def count_overdue_now(
 ) -> int:
     """How many cases :func:`overdue_now` pages through."""
     _check_aware(as_of=as_of)
-    # the subquery form: a count reads no rows, and PostgreSQL counts it from the indexes
-    stmt = select(func.count()).select_from(Case).where(_overdue_now(as_of, department_ids))
+    # on SQLite the subquery form (no session): a count reads no rows; on PostgreSQL the form
+    # of the list (see _overdue_now)
+    pg = session.get_bind().dialect.name == "postgresql"
+    condition = _overdue_now(as_of, department_ids, session if pg else None)
+    stmt = select(func.count()).select_from(Case).where(condition)
     return session.scalar(stmt) or 0
 
 
@@ -398,8 +401,16 @@ def _overdue_now(
         Case.reply_due < literal(as_of, UTCDateTime()),
         Case.reply_due < _clock(as_of),
     )
-    # or a ready task past its own deadline (supervision: the tasks' clocks)
-    condition = or_(condition, task_overdue(as_of, session))
+    late = task_overdue(as_of, session)  # a ready task past its own deadline
+    if session is not None and session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL takes the status condition common to both sides of an OR out of it and
+        # reads every open case by the status index (14,000 rows for 219 at a million cases).
+        # Each side alone takes its own index (the reply's: ix_cases_overdue_reply, which
+        # holds only the open cases awaiting a reply), so the two are a UNION of case ids.
+        overdue = select(Case.id).where(condition).union(select(Case.id).where(late))
+        condition = Case.id.in_(overdue)
+    else:
+        condition = or_(condition, late)
     if department_ids is not None:
         condition = and_(condition, Case.lead_department_id.in_(list(department_ids)))
     return condition

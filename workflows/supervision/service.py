@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -51,9 +51,11 @@ def task_overdue(as_of: datetime, session: Session | None = None) -> ColumnEleme
     )
 
 
-def earliest_due() -> ColumnElement:
+def earliest_due(session: Session | None = None) -> ColumnElement:
     """The case's earliest deadline: its reply's, or a ready task's own if sooner (a late
-    dispatch has no reply deadline yet)."""
+    dispatch has no reply deadline yet). Given a session on PostgreSQL, ``LEAST`` of the two
+    (which skips a NULL, as the CASE does): the CASE names the task's subquery three times and
+    an ORDER BY on it twice, so PostgreSQL ran it six times per listed case."""
     task_due = (
         select(HumanTask.due_at)
         .where(
@@ -65,6 +67,8 @@ def earliest_due() -> ColumnElement:
         .limit(1)
         .scalar_subquery()
     )
+    if session is not None and session.get_bind().dialect.name == "postgresql":
+        return func.least(task_due, Case.reply_due)
     sooner = and_(task_due.is_not(None), or_(Case.reply_due.is_(None), task_due < Case.reply_due))
     return case((sooner, task_due), else_=Case.reply_due)
 
