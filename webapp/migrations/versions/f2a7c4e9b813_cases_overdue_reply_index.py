@@ -2,7 +2,7 @@
 overdue list's reply side; empty on SQLite): docs/benchmarks.md, "Issue 15"
 
 Revision ID: f2a7c4e9b813
-Revises: e8d41c7a9f25
+Revises: a7d2c9e4f310
 Create Date: 2026-12-04 13:55:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f2a7c4e9b813"
-down_revision = "e8d41c7a9f25"
+down_revision = "a7d2c9e4f310"
 branch_labels = None
 depends_on = None
 
