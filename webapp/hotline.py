@@ -57,18 +57,17 @@ def get_hotline() -> Hotline:
 
 def expression_budget(config: Mapping[str, Any]) -> Budget:
     """The run-time budget of every expression and script, from the EXPRESSION_* settings."""
-    size = int(config.get("EXPRESSION_MAX_SIZE", DEFAULT_BUDGET.size))
-    budget = Budget(
-        time_ms=int(config.get("EXPRESSION_TIME_MS", DEFAULT_BUDGET.time_ms)),
-        steps=int(config.get("EXPRESSION_MAX_STEPS", DEFAULT_BUDGET.steps)),
-        size=size,
-        total=10 * size,
-    )
-    for env, value in (
-        ("HOTLINE_EXPRESSION_TIME_MS", budget.time_ms),
-        ("HOTLINE_EXPRESSION_MAX_STEPS", budget.steps),
-        ("HOTLINE_EXPRESSION_MAX_SIZE", budget.size),
+    values = {}
+    for name, env, default in (
+        ("time_ms", "HOTLINE_EXPRESSION_TIME_MS", DEFAULT_BUDGET.time_ms),
+        ("steps", "HOTLINE_EXPRESSION_MAX_STEPS", DEFAULT_BUDGET.steps),
+        ("size", "HOTLINE_EXPRESSION_MAX_SIZE", DEFAULT_BUDGET.size),
     ):
-        if value <= 0:
-            raise ConfigError(f"{env} must be a positive number, not {value}")
-    return budget
+        raw = config.get(env.removeprefix("HOTLINE_"), default)
+        try:
+            values[name] = int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{env} must be a whole number, not {raw!r}") from None
+        if values[name] <= 0:
+            raise ConfigError(f"{env} must be a positive number, not {raw!r}")
+    return Budget(**values, total=10 * values["size"])

@@ -5,6 +5,8 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+import pytest
+
 from engine.models import Definition
 from tests.webapp.test_admin import COMPLAINT, count, text, upload
 from tests.webapp.test_cli import hotline
@@ -62,3 +64,40 @@ def test_cli_deploy_and_validate_refuse_conditions_over_budget(runner, app, tmp_
         assert validated.exit_code == 1
         assert any(FLOW in line and "budget" in line for line in validated.stdout.splitlines())
     assert "complaint" not in runner.invoke(cli, ["definitions"]).output
+
+
+def test_the_budget_comes_from_the_settings_and_validate_uses_the_same(tmp_path, monkeypatch):
+    from webapp.config import ConfigError, load_settings
+    from webapp.hotline import expression_budget
+
+    monkeypatch.setenv("HOTLINE_EXPRESSION_MAX_SIZE", "50")
+    monkeypatch.setenv("HOTLINE_EXPRESSION_MAX_STEPS", "900")
+    budget = expression_budget(load_settings(str(tmp_path / "instance")))
+    assert (budget.size, budget.total, budget.steps, budget.time_ms) == (50, 500, 900, 200)
+    monkeypatch.setenv("HOTLINE_EXPRESSION_MAX_STEPS", "0")
+    with pytest.raises(ConfigError, match="HOTLINE_EXPRESSION_MAX_STEPS"):
+        expression_budget(load_settings(str(tmp_path / "instance")))
+
+    monkeypatch.delenv("HOTLINE_EXPRESSION_MAX_STEPS")
+    path = tmp_path / "complaint.bpmn"
+    path.write_text(complaint_with("intake_outcome == 'x' * 100"), encoding="utf-8")
+    forms = str(tmp_path / "forms")
+    small = hotline(
+        "validate", str(path), "--forms-dir", forms, env={"HOTLINE_EXPRESSION_MAX_SIZE": "50"}
+    )
+    assert small.exit_code == 1
+    assert any(
+        FLOW in line and "size budget of 50" in line for line in small.stdout.splitlines()
+    ), small.output
+    default = hotline(
+        "validate", str(path), "--forms-dir", forms, env={"HOTLINE_EXPRESSION_MAX_SIZE": None}
+    )
+    assert not any(FLOW in line for line in default.stdout.splitlines())
+    bad = hotline(
+        "validate", str(path), "--forms-dir", forms, env={"HOTLINE_EXPRESSION_MAX_SIZE": "lots"}
+    )
+    assert (
+        bad.exit_code != 0
+        and "Traceback" not in bad.output
+        and "HOTLINE_EXPRESSION_MAX_SIZE" in bad.output
+    )
