@@ -386,6 +386,9 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
     def _mod(self, a: Any, b: Any) -> Any:
         if isinstance(a, str):
             widest = max((int(w) for w in _WIDTH.findall(a)), default=0)
+            if "*" in a:  # '%*d' % (width, value): the widths come from the arguments
+                stars = b if isinstance(b, tuple) else (b,)
+                widest = max([widest, *(w for w in stars if isinstance(w, int))])
             self._room(len(a) + widest, "% formatting")
             self._text(b, "% formatting")
         return a % b
@@ -422,6 +425,10 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         if func is str or func is repr:
             if args:
                 self._text(args[0], "str()")
+        elif func is round:
+            ndigits = args[1] if len(args) > 1 else kwargs.get("ndigits")
+            if isinstance(ndigits, int) and ndigits < 0:  # round(5, -n) computes 10 ** n
+                self._room(-ndigits, "round()")
         elif func is sum:
             start = args[1] if len(args) > 1 else kwargs.get("start", 0)
             if not isinstance(start, int | float):
@@ -551,7 +558,9 @@ class Evaluator:
         elif isinstance(stmt, ast.AugAssign):
             current = ev._eval(_as_load(stmt.target))
             op = ev.operators[type(stmt.op)]
-            self._assign(stmt.target, _as_data(op(current, ev._eval(stmt.value)), src), ev, names)
+            result = op(current, ev._eval(stmt.value))
+            ev._grow(_size(result), "augmented assignment")
+            self._assign(stmt.target, _as_data(result, src), ev, names)
         elif isinstance(stmt, ast.If):
             for inner in stmt.body if ev._eval(stmt.test) else stmt.orelse:
                 self._run(inner, ev, names, src)

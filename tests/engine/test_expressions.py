@@ -158,6 +158,9 @@ BIG = {"n": 10**9, "y": 10**7, "s": "ab\t" * 1000, "tabs": "\t" * 1000, "items":
         ("f'{y:.999999999f}'", "f-string format"),
         ("'%999999999d' % y", "% formatting"),
         ("'%.999999999f' % y", "% formatting"),
+        ("'%*d' % (n, 1)", "% formatting"),
+        ("'%.*f' % (n, 1.5)", "% formatting"),
+        ("round(5, -n)", "round()"),
         ("str([items] * 1000)", "str()"),
         ("f'{[items] * 1000}'", "f-string"),
         ("'%s' % ([items] * 1000,)", "% formatting"),
@@ -182,6 +185,18 @@ def test_scripts_that_grow_lists_statement_by_statement_are_refused(ev):
     with pytest.raises(BudgetExceeded, match="list.extend"):
         ev.execute(script, names)
     assert len(names["x"]) < 200_000
+
+
+def test_augmented_assignments_count_towards_the_total(ev):
+    from engine.expressions import BudgetExceeded
+
+    script = "".join(f"v{i} = ''\nv{i} += s\n" for i in range(20))
+    names = {"s": "x" * 90_000}
+    with pytest.raises(BudgetExceeded) as caught:
+        ev.execute(script, names)
+    assert caught.value.budget == "total size"
+    copies = [k for k, v in names.items() if k.startswith("v") and v]
+    assert len(copies) == 11  # 11 x 90000 fit in 1000000: the 12th copy is refused unbuilt
 
 
 def test_sum_adds_numbers_only(ev):
