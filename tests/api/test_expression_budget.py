@@ -39,3 +39,20 @@ def test_api_upload_refuses_conditions_over_budget_and_deploys_one_within(api, h
             select(Definition).where(Definition.id == instance.definition_id)
         ).one()
         assert definition.version == 2 and instance.status == "completed"
+
+
+def test_a_case_whose_data_takes_a_condition_over_budget_is_refused_not_a_500(api, hotline_app):
+    from tests.webapp.test_intake import INTAKE
+
+    admin = api("admin")
+    growing = complaint_with("intake_outcome * 1000000 == 'x'")  # only the data makes it big
+    response = admin.post("/api/v1/definitions", json={"xml": growing, "file_name": "c.bpmn"})
+    assert response.status_code == 200, response.json
+    operator = api("operator")
+    response = operator.post(
+        "/api/v1/cases", json={**INTAKE, "intake_outcome": "answered", "answer": "ok"}
+    )
+    assert response.status_code == 409
+    message = response.json["message"]
+    assert "at intake_outcome" in message and "size budget" in message
+    assert operator.get("/api/v1/cases").json["total"] == 0  # nothing half-made
