@@ -37,7 +37,7 @@ from .errors import (
     WorkflowRunError,
 )
 from .events import EventKind
-from .expressions import Evaluator
+from .expressions import DEFAULT_BUDGET, Budget, Evaluator
 from .fastsql import fast_sql
 from .models import Definition, HumanTask, InstanceEvent, ProcessInstance, Timer
 from .outbox import Outbox
@@ -134,11 +134,14 @@ class Runtime:
         listeners: Sequence[StepListener] = (),
         spec_cache: defs.SpecCache | None = None,
         workflow_cache_size: int = 2000,
+        expression_budget: Budget = DEFAULT_BUDGET,
     ) -> None:
         self.clock = clock or SystemClock()
         self.tz = tz
         self.services: dict[str, ServiceHandler] = dict(services or {})
-        self.evaluator = Evaluator({**time_functions(self.clock), **(functions or {})})
+        self.evaluator = Evaluator(
+            {**time_functions(self.clock), **(functions or {})}, expression_budget
+        )
         self.specs = spec_cache or defs.SpecCache()
         self.serializer = WorkflowSerializer()
         self.listeners: list[StepListener] = list(listeners)
@@ -158,7 +161,7 @@ class Runtime:
 
     def add_functions(self, functions: Mapping[str, Callable[..., Any]]) -> None:
         """Register more whitelisted functions (the domain's calendar, for instance)."""
-        self.evaluator = Evaluator({**self.evaluator.functions, **functions})
+        self.evaluator = Evaluator({**self.evaluator.functions, **functions}, self.evaluator.budget)
 
     def add_services(self, services: Mapping[str, ServiceHandler]) -> None:
         """Register handlers that BPMN service tasks may call by name."""

@@ -146,8 +146,17 @@ def validate(files: tuple[str, ...], forms_dir: str) -> None:
     from engine.expressions import Evaluator
     from workflows.hotline import expression_functions, property_checks
 
+    from .config import SETTINGS, ConfigError
+    from .hotline import expression_budget
+
     forms = Path(forms_dir)
-    evaluator = Evaluator(expression_functions(SystemClock()))
+    # the budget the server would run with, from the same environment variables
+    env = {k: os.environ.get(e, d) for k, (e, d, _) in SETTINGS.items() if k.startswith("EXPR")}
+    try:
+        budget = expression_budget(env)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    evaluator = Evaluator(expression_functions(SystemClock()), budget)
     max_bytes = int(os.environ.get("HOTLINE_MAX_BPMN_BYTES", DEFAULT_MAX_BYTES))
     failed = False
     for name in files:

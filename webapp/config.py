@@ -171,6 +171,22 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         1095,
         "`hotline retention run` anonymises cases closed longer ago than this (at least 180)",
     ),
+    "EXPRESSION_TIME_MS": (
+        "HOTLINE_EXPRESSION_TIME_MS",
+        200,
+        "longest one gateway condition, timer expression or script may run (milliseconds)",
+    ),
+    "EXPRESSION_MAX_STEPS": (
+        "HOTLINE_EXPRESSION_MAX_STEPS",
+        100_000,
+        "most syntax nodes (comprehension items included) one expression or script evaluates",
+    ),
+    "EXPRESSION_MAX_SIZE": (
+        "HOTLINE_EXPRESSION_MAX_SIZE",
+        100_000,
+        "largest value an expression builds (characters, items or digits); "
+        "all values built in one evaluation: ten times this",
+    ),
 }
 
 

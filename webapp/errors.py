@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import ConflictError, NotFound
+from engine.errors import ConflictError, NotFound, WorkflowRunError
 from workflows.errors import DomainError, Forbidden, FormInvalid
 
 TITLES = {
@@ -92,6 +92,13 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def refused(exc: DomainError):
+        return render_error(409, str(exc), exc)
+
+    @app.errorhandler(WorkflowRunError)
+    def workflow_failed(exc: WorkflowRunError):
+        # an expression refused the case's data (over its budget, a missing name): the step
+        # was rolled back; say where, as a refusal, not as our failure
+        app.logger.warning("workflow refused on %s %s: %s", request.method, request.path, exc)
         return render_error(409, str(exc), exc)
 
     @app.errorhandler(Exception)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock, SystemClock
+from engine.expressions import DEFAULT_BUDGET, Budget
 from engine.runtime import Runtime
 from workflows.cases.type_files import check_diagrams, load_case_types
 from workflows.cases.types import CaseTypeError
@@ -28,7 +31,7 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
         check_diagrams(case_types, Path(app.config["BPMN_DIR"]))
     except CaseTypeError as exc:
         raise ConfigError(f"case types: {exc}") from None
-    runtime = Runtime(clock=clock, tz=tz)
+    runtime = Runtime(clock=clock, tz=tz, expression_budget=expression_budget(app.config))
 
     with app.app_context():
         engine = db.engine
@@ -50,3 +53,21 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
 
 def get_hotline() -> Hotline:
     return current_app.extensions["hotline"]
+
+
+def expression_budget(config: Mapping[str, Any]) -> Budget:
+    """The run-time budget of every expression and script, from the EXPRESSION_* settings."""
+    values = {}
+    for name, env, default in (
+        ("time_ms", "HOTLINE_EXPRESSION_TIME_MS", DEFAULT_BUDGET.time_ms),
+        ("steps", "HOTLINE_EXPRESSION_MAX_STEPS", DEFAULT_BUDGET.steps),
+        ("size", "HOTLINE_EXPRESSION_MAX_SIZE", DEFAULT_BUDGET.size),
+    ):
+        raw = config.get(env.removeprefix("HOTLINE_"), default)
+        try:
+            values[name] = int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{env} must be a whole number, not {raw!r}") from None
+        if values[name] <= 0:
+            raise ConfigError(f"{env} must be a positive number, not {raw!r}")
+    return Budget(**values, total=10 * values["size"])
