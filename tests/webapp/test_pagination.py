@@ -75,6 +75,7 @@ LISTS = [
     ("admin", "/admin/incidents"),
     ("admin", "/admin/definitions"),
     ("admin", "/admin/definitions/complaint"),
+    ("auditor", "/audit/"),
 ]
 HUGE = "99999999999999999999"
 PAGE_OF = re.compile(r"Page (\d+) of (more than )?(\d+)")
