@@ -333,13 +333,13 @@ def load_current_user():
         if "user_id" in session:  # a cookie from before server-side sessions
             _forget_session()
         return None
-    row = sessions.find_session(db.session, token=token)
+    found = sessions.find_session_with_user(db.session, token=token)
+    row, user, department = found if found is not None else (None, None, None)
     if row is None or row.ended_at is not None:
         _forget_session()
         flash(_ended_message(row.end_reason if row else ""))
         return None
     now = get_hotline().clock.now()
-    user = db.session.get(User, row.user_id)
     reason = _expiry(row, user, now)
     if reason is not None:
         end_sessions(row.user_id, reason, only_id=row.id)
@@ -350,6 +350,7 @@ def load_current_user():
         with unit_of_work(db.session):
             db.session.get(UserSession, row.id).last_seen_at = now
         user = db.session.get(User, row.user_id)
+        department = db.session.get(Department, user.department_id) if user.department_id else None
     g.session_row = row
     if row.stage != SessionStage.SIGNED_IN:
         if request.endpoint in PENDING_ENDPOINTS or request.blueprint in ("api", "open311"):
@@ -357,7 +358,7 @@ def load_current_user():
         target = "auth.login_code" if row.stage == SessionStage.CODE else "auth.enrol"
         return redirect(url_for(target))
     g.user = user
-    g.department = db.session.get(Department, user.department_id) if user.department_id else None
+    g.department = department
     end_read(db.session)  # a write's unit of work would otherwise read them again
     return None
 
