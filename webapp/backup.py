@@ -153,20 +153,26 @@ def _backup_sqlite(engine: Engine, tmp: Path) -> Summary:
     source = _sqlite_path(engine)
     if not source.exists():
         raise BackupError(f"the database file {source} does not exist: nothing to back up")
+    # the copy is one self-contained file: no -wal beside it
+    _sqlite_copy(source, tmp, journal_mode="DELETE", what="backup")
+    return _sqlite_summary(tmp)
+
+
+def _sqlite_copy(source: Path, target: Path, *, journal_mode: str, what: str) -> None:
+    """Copy ``source`` (opened read-only) into ``target`` with SQLite's online backup API, then
+    set the copy's journal mode; backup and restore differ only in those two files and it."""
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     try:
-        dst = sqlite3.connect(tmp)
+        dst = sqlite3.connect(target, timeout=30)
         try:
             src.backup(dst)
-            # the copy is one self-contained file: no -wal beside it
-            dst.execute("PRAGMA journal_mode=DELETE")
+            dst.execute(f"PRAGMA journal_mode={journal_mode}")
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"SQLite backup failed: {exc}") from None
+        raise BackupError(f"SQLite {what} failed: {exc}") from None
     finally:
         src.close()
-    return _sqlite_summary(tmp)
 
 
 def _sqlite_summary(path: Path) -> Summary:
@@ -297,18 +303,7 @@ def _restore_sqlite(engine: Engine, source: Path) -> None:
     target = _sqlite_path(engine)
     if not target.parent.is_dir() or not os.access(target.parent, os.W_OK):
         raise BackupError(f"cannot write the database file {target}")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target, timeout=30)
-        try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=WAL")
-        finally:
-            dst.close()
-    except sqlite3.Error as exc:
-        raise BackupError(f"SQLite restore failed: {exc}") from None
-    finally:
-        src.close()
+    _sqlite_copy(source, target, journal_mode="WAL", what="restore")
 
 
 def _restore_postgres(engine: Engine, source: Path) -> None:
