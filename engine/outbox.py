@@ -57,6 +57,26 @@ class Message:
 Handler = Callable[[Session, Message], None]
 
 
+class ExternalHandler:
+    """A handler whose effect is outside this database (an SMS gateway, a mail server, a
+    department's webhook). Its :meth:`perform` runs *before* the message's transaction, so
+    that no database lock is held while another system answers (on SQLite a write
+    transaction would stop every other writer for as long as the gateway takes); then
+    :meth:`__call__` records the outcome inside the transaction that marks the message done.
+    :meth:`failed` is told of each failure (``final``: it is now an incident) inside the
+    transaction that records it. ``perform`` may run twice for one message (at least once):
+    it passes the message's key on as the other system's idempotency key."""
+
+    def perform(self, message: Message) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __call__(self, session: Session, message: Message, outcome: Any = None) -> None:
+        pass
+
+    def failed(self, session: Session, message: Message, error: str, *, final: bool) -> None:
+        pass
+
+
 class Outbox:
     """The handlers by topic, and the writing of messages. One per runtime."""
 
@@ -65,16 +85,27 @@ class Outbox:
         self.handlers: dict[str, Handler] = {}
         #: called after a commit that wrote messages in this process (the worker's wake-up)
         self.watchers: list[Callable[[], None]] = []
+        #: called inside the transaction that makes a message an incident (an alert to
+        #: administrators, say): ``(session, message, error)``
+        self.incident_listeners: list[Callable[[Session, Message, str], None]] = []
 
     def register(self, topic: str, handler: Handler) -> None:
         if topic in self.handlers and self.handlers[topic] is not handler:
             raise EngineError(f"outbox topic {topic!r} already has a handler")
         self.handlers[topic] = handler
 
-    def write(self, session: Session, *, topic: str, key: str, payload: Mapping[str, Any]) -> None:
+    def write(
+        self,
+        session: Session,
+        *,
+        topic: str,
+        key: str,
+        payload: Mapping[str, Any],
+        not_before: datetime | None = None,
+    ) -> None:
         """Add a message inside the caller's unit of work. A key written before (by this
         transaction or an earlier one) is not written again: a re-published event is one
-        message."""
+        message. ``not_before``: no worker handles it earlier (an SMS held over quiet hours)."""
         if topic not in self.handlers:
             raise EngineError(f"no outbox handler is registered for topic {topic!r}")
         if not in_unit_of_work(session):
@@ -90,6 +121,7 @@ class Outbox:
                 status="pending",
                 attempts=0,
                 created_at=self.clock.now(),
+                next_attempt_at=not_before,
             )
             .on_conflict_do_nothing(index_elements=["key"])
         )
@@ -217,8 +249,14 @@ class OutboxService(BatchWorker):
             handler = self.outbox.handlers.get(message.topic)
             if handler is None:
                 raise EngineError(f"no outbox handler is registered for topic {message.topic!r}")
+            if isinstance(handler, ExternalHandler):
+                # the other system's answer is awaited outside any transaction
+                outcome = handler.perform(message)
+                record: Callable[[Session], None] = lambda s: handler(s, message, outcome)  # noqa: E731
+            else:
+                record = lambda s: handler(s, message)  # noqa: E731
             with unit_of_work(session):  # the effect and the row's "done" commit together
-                handler(session, message)
+                record(session)
                 if self.before_commit is not None:
                     self.before_commit(message)
                 marked = session.execute(
@@ -271,7 +309,8 @@ class OutboxService(BatchWorker):
                 "lease_owner": None,
                 "lease_expires_at": None,
             }
-            if attempts >= self.max_attempts:
+            final = attempts >= self.max_attempts
+            if final:
                 values["status"] = "incident"
                 outcome = "incident"
             else:
@@ -284,6 +323,13 @@ class OutboxService(BatchWorker):
                 .where(OB.c.id == message.id, OB.c.lease_owner == self.owner)
                 .values(**values)
             ).rowcount
+            if changed:
+                handler = self.outbox.handlers.get(message.topic)
+                if isinstance(handler, ExternalHandler):
+                    handler.failed(session, message, error, final=final)
+                if final:
+                    for listener in self.outbox.incident_listeners:
+                        listener(session, message, error)
         return outcome if changed else "lost"
 
 

@@ -187,6 +187,54 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "largest value an expression builds (characters, items or digits); "
         "all values built in one evaluation: ten times this",
     ),
+    "CENTRE_NAME": (
+        "HOTLINE_CENTRE_NAME",
+        "12345热线",
+        "the centre's name: the signature of every SMS (【...】) and the sender name of mail",
+    ),
+    "PUBLIC_URL": (
+        "HOTLINE_PUBLIC_URL",
+        "",
+        "the address people open the app at (https://hotline.example.gov.cn): links in "
+        "e-mails and webhooks; none when empty",
+    ),
+    "SMS_URL": (
+        "HOTLINE_SMS_URL",
+        "",
+        "the SMS gateway: POST JSON {id, to, text}; any 2xx is accepted, other answers and "
+        "timeouts are retried. Empty: SMS are recorded, not sent",
+    ),
+    "SMS_TOKEN": ("HOTLINE_SMS_TOKEN", "", "bearer token sent to the SMS gateway"),
+    "SMTP_URL": (
+        "HOTLINE_SMTP_URL",
+        "",
+        "mail server: smtp://user:pass@host:port (?starttls=1), or smtps://... for TLS from "
+        "the start. Empty: e-mails are recorded, not sent",
+    ),
+    "MAIL_FROM": ("HOTLINE_MAIL_FROM", "hotline@localhost", "the From address of e-mails"),
+    "NOTIFY_TIMEOUT_SECONDS": (
+        "HOTLINE_NOTIFY_TIMEOUT_SECONDS",
+        10.0,
+        "how long a gateway, mail server or webhook may take to answer before the message "
+        "is retried",
+    ),
+    "SMS_QUIET_HOURS": (
+        "HOTLINE_SMS_QUIET_HOURS",
+        "22:00-08:00",
+        "local hours in which no SMS goes to citizens (held until the end; critical cases "
+        "exempt); empty: none",
+    ),
+    "SMS_DAILY_LIMIT": (
+        "HOTLINE_SMS_DAILY_LIMIT",
+        5,
+        "most SMS one citizen number receives per local day (more are not sent, and logged)",
+    ),
+    "SMS_INBOUND_SECRET": (
+        "HOTLINE_SMS_INBOUND_SECRET",
+        "",
+        "bearer token the SMS gateway sends to POST /api/v1/sms/inbound; empty: the endpoint "
+        "refuses every request",
+    ),
 }
 
 

@@ -8,7 +8,13 @@ from .cohandling.models import CohandlingPart
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
-from .notifications.models import Notification
+from .notifications.models import (
+    Message,
+    Notification,
+    NotificationTemplate,
+    SmsInbound,
+    SmsOptOut,
+)
 from .open311.models import Channel, Open311Request
 from .policy.models import DeadlinePolicy
 from .users.models import Role, User
@@ -30,11 +36,15 @@ __all__ = [
     "Department",
     "DispatchRule",
     "IdempotencyRecord",
+    "Message",
     "Notification",
+    "NotificationTemplate",
     "Open311Request",
     "Role",
     "SecondFactor",
     "SignInFailure",
+    "SmsInbound",
+    "SmsOptOut",
     "User",
     "UserSession",
 ]

@@ -21,3 +21,9 @@ class Department(Base):
     #: a dispatch platform (the city centre, a district platform) routes cases to units below
     is_platform: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the unit's duty phone and e-mail: alerts for the unit go to them (and to its handlers)
+    duty_phone: Mapped[str] = mapped_column(String(32), default="")
+    duty_email: Mapped[str] = mapped_column(String(254), default="")
+    #: the unit's own system: alerts are POSTed to it as JSON, signed with ``webhook_secret``
+    webhook_url: Mapped[str] = mapped_column(String(500), default="")
+    webhook_secret: Mapped[str] = mapped_column(String(128), default="")

@@ -56,3 +56,8 @@ class DeadlinePolicy(Base):
     max_returns: Mapped[int] = mapped_column(Integer, default=3)
     #: unreached callback attempts (spread over ``callback_span``) before "citizen not reached"
     callback_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    #: the satisfaction survey goes to the citizen by SMS when the callback is due (a reply
+    #: 1/2/3 is recorded as the callback)
+    sms_survey: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: an "unsatisfied" SMS answer reopens the case (otherwise it closes, rated unsatisfied)
+    sms_unsatisfied_reopens: Mapped[bool] = mapped_column(Boolean, default=False)

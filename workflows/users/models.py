@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.models import Base
+from engine.models import Base, JSONType
 
 
 class Role(StrEnum):
@@ -41,3 +42,11 @@ class User(Base):
     #: never a lock on the account that a stranger could keep closed
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
+    #: where this person is told of what concerns them (``notifications/notices.py``)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    #: the language of their messages (zh, en)
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    #: notice -> channels this person wants it by (in-app, sms, email); a notice not named
+    #: uses its default (``notices.DEFAULT_CHANNELS``)
+    notify_prefs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -1,0 +1,1 @@
+"""The channels messages leave by: each a small adapter behind :class:`base.Sender`."""
