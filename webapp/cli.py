@@ -552,8 +552,10 @@ def _register_groups() -> None:
     from .auth.cli import users_group
     from .cli_audit import audit_group, retention_group
     from .cli_calendar import calendar_group
+    from .cli_notifications import notifications_group
 
     cli.add_command(calendar_group)
+    cli.add_command(notifications_group)
     cli.add_command(audit_group)
     cli.add_command(retention_group)
     cli.add_command(token_group)

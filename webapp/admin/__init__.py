@@ -14,6 +14,7 @@ from . import (  # noqa: E402,F401
     home,
     incidents,
     knowledge,
+    messages,
     migrating,
     policies,
     users,

@@ -22,6 +22,8 @@ from workflows.errors import DomainError, FormInvalid
 from workflows.users.models import CASE_ROLES, Role, User
 
 from .. import identity
+from ..deliveries import labels as delivery_labels
+from ..deliveries import of_case_page
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang, local_time
@@ -233,6 +235,8 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         cohandling=cohandling_of(session, case=case, now=now)
         if any(role == "co" for role, _id in departments)
         else None,
+        deliveries=of_case_page(case),
+        delivery_labels=delivery_labels(),
         note_form=forms.get("note_form") or {},
         merge_form=forms.get("merge_form") or {},
     ), status

@@ -1,0 +1,110 @@
+"""The delivery log: every SMS, e-mail and webhook message, filtered and paginated, with the
+counts by status and a retry for the failed ones. Administrators act; supervisors read.
+
+Citizens' numbers are masked here for every role (a list, docs/privacy.md); the numbers and
+addresses of departments and staff are shown as they are."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.db import unit_of_work
+from workflows.errors import DomainError
+from workflows.notifications.log import (
+    AUDIENCES,
+    CHANNELS,
+    NOTICES,
+    RETRYABLE,
+    STATUSES,
+    BadFilter,
+    MessageFilter,
+    counts_by_status,
+    listing,
+)
+from workflows.users.models import Role
+
+from ..deliveries import labels, notice_name, recipient
+from ..extensions import db
+from ..hotline import get_hotline
+from ..pagination import paginate
+from ..security import roles_required
+from . import bp
+from .common import admin_only, audit
+
+#: who reads the log (supervisors chase departments: "was the unit told?")
+READERS = (Role.ADMIN, Role.SUPERVISOR)
+
+
+def field_errors() -> dict[str, str]:
+    return {
+        "status": _("Choose a status from the list."),
+        "channel": _("Choose a channel from the list."),
+        "notice": _("Choose a notice from the list."),
+        "audience": _("Choose an audience from the list."),
+        "case": _("A case number is at most 64 characters."),
+        "recipient": _("Give at most 100 characters."),
+        "since": _("Give a date as YYYY-MM-DD."),
+        "until": _("Give a date as YYYY-MM-DD, not before the first."),
+    }
+
+
+def channels_configured() -> bool:
+    """Whether any channel sends (else every message is only recorded: the demo)."""
+    config = current_app.config
+    return bool(config.get("SMS_URL") or config.get("SMTP_URL"))
+
+
+@bp.get("/messages")
+@roles_required(*READERS)
+def messages():
+    tz = get_hotline().tz
+    context = {
+        "args": request.args,
+        "labels": labels(),
+        "choices": {
+            "status": STATUSES,
+            "channel": CHANNELS,
+            "notice": NOTICES,
+            "audience": AUDIENCES,
+        },
+        "notice_name": notice_name,
+        # a list: no role reads citizens' numbers in full here (docs/privacy.md)
+        "recipient": lambda message: recipient(message, masked=True),
+        "retryable": RETRYABLE if g.user.role == Role.ADMIN else (),
+        "configured": channels_configured(),
+        "sms_configured": bool(current_app.config.get("SMS_URL")),
+        "mail_configured": bool(current_app.config.get("SMTP_URL")),
+        "is_admin": g.user.role == Role.ADMIN,
+    }
+    try:
+        flt = MessageFilter.parse(request.args)
+    except BadFilter as exc:
+        error = {exc.field: field_errors().get(exc.field, exc.message)}
+        counts = counts_by_status(db.session)
+        return render_template(
+            "admin/messages.html", page=None, errors=error, counts=counts, **context
+        ), 400
+    page = paginate(db.session, listing(flt, tz=tz), scalars=False)
+    counts = counts_by_status(db.session)
+    return render_template("admin/messages.html", page=page, errors={}, counts=counts, **context)
+
+
+@bp.post("/messages/<int:message_id>/retry")
+@admin_only
+def message_retry(message_id: int):
+    from workflows.notifications.pipeline import retry_message
+
+    try:
+        with unit_of_work(db.session):
+            retry_message(db.session, get_hotline().runtime.outbox, message_id)
+            audit("message.retry", target_type="message", target_id=message_id)
+    except DomainError as exc:
+        flash(_("Could not retry: %(reason)s", reason=str(exc)), "error")
+    else:
+        flash(_("Message %(id)s is queued again: a worker sends it shortly.", id=message_id))
+    back = request.form.get("back", "")
+    # only a path of this page (an open redirect otherwise)
+    if back.startswith("/admin/messages") and "//" not in back:
+        return redirect(back)
+    return redirect(url_for("admin.messages"))
