@@ -176,8 +176,8 @@ MATRIX = [
       "/admin/incidents/<int:incident_id>/retry"),
     R("POST", "/admin/incidents/outbox/{outbox}/retry", ADMIN,
       "/admin/incidents/outbox/<int:message_id>/retry"),
-    # the delivery log: supervisors read it; retrying a message nobody has is a message
-    R("GET", "/admin/messages", SUPERVISION),
+    # the delivery log; retrying a message nobody has is a message
+    R("GET", "/admin/messages", ADMIN),
     R("POST", "/admin/messages/0/retry", ADMIN, "/admin/messages/<int:message_id>/retry"),
     R("GET", "/admin/knowledge", ADMIN),
     R("GET", "/admin/knowledge/new", ADMIN),
