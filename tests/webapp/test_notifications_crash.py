@@ -22,10 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
+from bench.sms_fallback import WORKER
 from engine.clock import ManualClock
 from engine.models import OutboxMessage
 from tests.conftest import ROOT
-from tests.webapp.test_workers import worker, worker_db  # noqa: F401
+from tests.webapp.test_workers import worker_db  # noqa: F401
 from workflows.notifications.models import Message
 
 TOKEN = "gateway-secret"
@@ -140,14 +141,7 @@ def queue_sms(url: str, gateway: str, n: int) -> list[str]:
 def worker_forever(url: str, env: dict[str, str]) -> subprocess.Popen:
     """``hotline worker`` as deployed: runs until it is stopped (here: killed)."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from webapp.cli import main; main()",
-            "worker",
-            "--owner",
-            "doomed",
-        ],
+        [sys.executable, "-c", WORKER, "worker", "--owner", "doomed"],
         cwd=ROOT,
         env={**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_TIMER_BATCH_SIZE": "50", **env},
         stdout=subprocess.DEVNULL,
@@ -158,11 +152,15 @@ def worker_forever(url: str, env: dict[str, str]) -> subprocess.Popen:
 
 def rescue(url: str, env: dict[str, str]) -> str:
     """Another worker an hour later (the dead one's leases have expired), until idle."""
-    second = worker(
-        url,
-        "--owner",
-        "rescuer",
-        env={"HOTLINE_CLOCK_OFFSET_SECONDS": "3600", **env},
+    second = subprocess.Popen(
+        [sys.executable, "-c", WORKER, "worker", "--until-idle", "--owner", "rescuer"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "HOTLINE_DATABASE_URL": url,
+            "HOTLINE_CLOCK_OFFSET_SECONDS": "3600",
+            **env,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -179,7 +177,7 @@ def test_a_worker_killed_while_1000_sms_drain_loses_none(worker_db):  # noqa: F8
         keys = queue_sms(url, gateway.url, 1000)
         env = {"HOTLINE_SMS_URL": gateway.url, "HOTLINE_SMS_TOKEN": TOKEN}
         first = worker_forever(url, env)
-        arrived = gateway.wait_for(300, timeout=300)
+        arrived = gateway.wait_for(300, timeout=120)
         os.kill(first.pid, signal.SIGKILL)  # mid-drain: between any two instructions
         first.wait(timeout=30)
         err = first.stderr.read()
