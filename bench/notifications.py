@@ -424,12 +424,13 @@ def without_notices(hotline):
 
 def run_cost(args, url: str, gateway: Gateway) -> dict:
     """Intake + dispatch per case, with and without the notice subscribers, interleaved."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
-    from engine.models import HumanTask
+    from engine.models import HumanTask, OutboxMessage
     from webapp.extensions import db
     from webapp.hotline import get_hotline
     from workflows.cases import flows
+    from workflows.notifications.pipeline import NOTIFY_TOPIC
     from workflows.users.service import by_username
 
     flask_app = app()
@@ -463,13 +464,28 @@ def run_cost(args, url: str, gateway: Gateway) -> dict:
                 )
             return (time.perf_counter() - t0) / count
 
+        def notices() -> int:
+            db.session.rollback()
+            count = db.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.topic == NOTIFY_TOPIC)
+            )
+            db.session.rollback()
+            return count
+
         lifecycle(20, 90_000_000)  # warm up (caches, the calendar, the diagram)
+        written = {"with": 0, "without": 0}
         for r in range(args.rounds):
+            before = notices()
             per_case["with"].append(lifecycle(args.cost_cases, r * 2 * args.cost_cases))
+            middle = notices()
             with without_notices(hotline):
                 per_case["without"].append(
                     lifecycle(args.cost_cases, (r * 2 + 1) * args.cost_cases)
                 )
+            written["with"] += middle - before
+            written["without"] += notices() - middle
         db.session.remove()
     ratios = [w / wo for w, wo in zip(per_case["with"], per_case["without"], strict=True)]
     result = {
@@ -478,11 +494,14 @@ def run_cost(args, url: str, gateway: Gateway) -> dict:
         "with_ms": round(statistics.median(per_case["with"]) * 1000, 2),
         "without_ms": round(statistics.median(per_case["without"]) * 1000, 2),
         "ratio": round(statistics.median(ratios), 3),
+        "notices_with": written["with"],
+        "notices_without": written["without"],
     }
     print(
         f"(c) cost: intake + dispatch {result['with_ms']} ms per case with the notice "
         f"subscribers, {result['without_ms']} ms without (median of {args.rounds} rounds of "
-        f"{args.cost_cases}); ratio {result['ratio']}",
+        f"{args.cost_cases}); ratio {result['ratio']}; notices written "
+        f"{written['with']} with, {written['without']} without",
         flush=True,
     )
     return result
