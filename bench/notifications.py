@@ -494,13 +494,16 @@ def run_cost(args, url: str, gateway: Gateway) -> dict:
         "with_ms": round(statistics.median(per_case["with"]) * 1000, 2),
         "without_ms": round(statistics.median(per_case["without"]) * 1000, 2),
         "ratio": round(statistics.median(ratios), 3),
+        "ratio_min": round(min(ratios), 3),
+        "ratio_max": round(max(ratios), 3),
         "notices_with": written["with"],
         "notices_without": written["without"],
     }
     print(
         f"(c) cost: intake + dispatch {result['with_ms']} ms per case with the notice "
         f"subscribers, {result['without_ms']} ms without (median of {args.rounds} rounds of "
-        f"{args.cost_cases}); ratio {result['ratio']}; notices written "
+        f"{args.cost_cases}); ratio {result['ratio']} (rounds {result['ratio_min']} to "
+        f"{result['ratio_max']}); notices written "
         f"{written['with']} with, {written['without']} without",
         flush=True,
     )
