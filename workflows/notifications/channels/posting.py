@@ -7,6 +7,7 @@ moved endpoint is a configuration to fix, not something to chase with the messag
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +20,9 @@ PERMANENT_STATUSES = frozenset({400, 404, 405, 410, 413, 422})
 
 def make_client(timeout: float) -> httpx.Client:
     """A pooled client for one sender; ``httpx.Client`` is safe to share between threads."""
+    # httpx logs every request's full URL at INFO: a department's URL may carry its token in
+    # the query (chat robots do). The senders log their own line without it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,

@@ -81,6 +81,8 @@ class TencentSmsSender:
             )
         )
         self._local = threading.local()
+        self._clients: list[sms_client.SmsClient] = []
+        self._lock = threading.Lock()
 
     def send(self, outgoing: Outgoing) -> str | None:
         phone = e164(outgoing.to)
@@ -116,7 +118,16 @@ class TencentSmsSender:
         if client is None:
             client = sms_client.SmsClient(self._credential, self.region, self._profile)
             self._local.client = client
+            with self._lock:
+                self._clients.append(client)
         return client
+
+    def close(self) -> None:
+        """Close every thread's connections (the SDK keeps a ``requests.Session`` each)."""
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.request.conn._session.close()
 
     def __repr__(self) -> str:
         return f"TencentSmsSender(app {self.app_id}, {self.endpoint})"
