@@ -62,17 +62,21 @@ def test_gateway_without_token_sends_no_authorization_and_any_2xx_is_delivered(k
     ("status", "retry"), [(500, True), (503, True), (429, True), (401, True), (400, False)]
 )
 def test_gateway_refusal_is_a_failure(status, retry, keep):
-    with http_stub(HttpStub(answers=[Answer.of(status, {"error": "no"})])) as gateway:
-        with pytest.raises(DeliveryError, match=str(status)) as failed:
-            keep(HttpSmsSender(gateway.url, token="s3cret", timeout=2)).send(sms())
+    with (
+        http_stub(HttpStub(answers=[Answer.of(status, {"error": "no"})])) as gateway,
+        pytest.raises(DeliveryError, match=str(status)) as failed,
+    ):
+        keep(HttpSmsSender(gateway.url, token="s3cret", timeout=2)).send(sms())
     assert failed.value.retry is retry
     assert "s3cret" not in str(failed.value)
 
 
 def test_gateway_that_does_not_answer_times_out_for_a_retry(keep):
-    with silent_port() as port:
-        with pytest.raises(DeliveryError, match="did not answer in time") as failed:
-            keep(HttpSmsSender(f"http://127.0.0.1:{port}", timeout=0.3)).send(sms())
+    with (
+        silent_port() as port,
+        pytest.raises(DeliveryError, match="did not answer in time") as failed,
+    ):
+        keep(HttpSmsSender(f"http://127.0.0.1:{port}", timeout=0.3)).send(sms())
     assert failed.value.retry is True
 
 
@@ -222,24 +226,30 @@ def test_tencent_sendsms_is_signed_and_carries_template_and_session_context(tenc
 
 
 def test_tencent_wrong_credentials_fail_for_a_retry_after_the_fix(tencent):
-    with http_stub(tencent_api(HttpStub())) as api:
-        with pytest.raises(DeliveryError, match="AuthFailure.SignatureFailure") as failed:
-            tencent(api.url, secret_key="wrong").send(sms())
+    with (
+        http_stub(tencent_api(HttpStub())) as api,
+        pytest.raises(DeliveryError, match="AuthFailure.SignatureFailure") as failed,
+    ):
+        tencent(api.url, secret_key="wrong").send(sms())
     assert failed.value.retry is True
     assert "wrong" not in str(failed.value)
 
 
 def test_tencent_number_refused_is_a_permanent_failure(tencent):
-    with http_stub(tencent_api(HttpStub())) as api:
-        with pytest.raises(DeliveryError, match="IncorrectPhoneNumber") as failed:
-            tencent(api.url).send(sms(to="13900000000"))
+    with (
+        http_stub(tencent_api(HttpStub())) as api,
+        pytest.raises(DeliveryError, match="IncorrectPhoneNumber") as failed,
+    ):
+        tencent(api.url).send(sms(to="13900000000"))
     assert failed.value.retry is False
 
 
 def test_tencent_server_error_and_unreachable_api_are_retried(tencent):
-    with http_stub(HttpStub(answers=[Answer(502, b"bad gateway", "text/plain")])) as api:
-        with pytest.raises(DeliveryError) as failed:
-            tencent(api.url).send(sms())
+    with (
+        http_stub(HttpStub(answers=[Answer(502, b"bad gateway", "text/plain")])) as api,
+        pytest.raises(DeliveryError) as failed,
+    ):
+        tencent(api.url).send(sms())
     assert failed.value.retry is True
     with pytest.raises(DeliveryError, match="ClientNetworkError") as failed:
         tencent(f"http://127.0.0.1:{closed_port()}").send(sms())
