@@ -34,6 +34,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 #: characters a Message-ID's left part may hold as they are (RFC 5322 dot-atom text)
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,120}")
+_NOT_ATOM = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -77,20 +78,27 @@ def parse_smtp_url(url: str, *, name: str = "HOTLINE_SMTP_URL") -> SmtpConfig:
         if security == "tls":
             raise SettingsError(f"{name}: smtps:// is TLS from the start; drop ?starttls=1")
         security = "starttls"
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    if not (user + password).isascii():
+        # smtplib's AUTH sends them as ASCII only
+        raise SettingsError(f"{name}: the user and password must be ASCII (percent-encoded)")
     return SmtpConfig(
         host=parts.hostname,
         port=port,
         security=security,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
+        user=user,
+        password=password,
         cafile=options.get("cafile", [""])[-1],
     )
 
 
 def message_id(outgoing_id: str, domain: str) -> str:
     """``<id@domain>``: the same message id gives the same Message-ID."""
-    left = outgoing_id if _ATOM.fullmatch(outgoing_id) else _digest(outgoing_id)
-    left = left.strip(".").replace("..", ".") or _digest(outgoing_id)
+    if _ATOM.fullmatch(outgoing_id) and ".." not in outgoing_id:
+        left = outgoing_id.strip(".")
+    else:  # readable, and unique by the digest of the id as it was
+        readable = ".".join(_NOT_ATOM.split(outgoing_id)[:8]).strip(".")[:80]
+        left = f"{readable}.{_digest(outgoing_id)[:12]}".strip(".")
     return f"<hotline.{left}@{domain}>"
 
 
@@ -164,7 +172,7 @@ class SmtpSender:
         message["Subject"] = " ".join(subject.split())
         message["Date"] = formatdate(self._now(), localtime=False)
         message["Message-ID"] = message_id(outgoing.id, self._domain)
-        message.set_content(outgoing.text, charset="utf-8")
+        message.set_content(outgoing.text, charset="utf-8", cte="base64")
         return message
 
     def _connect(self) -> smtplib.SMTP:
