@@ -78,6 +78,9 @@ def parse_smtp_url(url: str, *, name: str = "HOTLINE_SMTP_URL") -> SmtpConfig:
         if security == "tls":
             raise SettingsError(f"{name}: smtps:// is TLS from the start; drop ?starttls=1")
         security = "starttls"
+    cafile = options.get("cafile", [""])[-1]
+    if cafile and security == "plain":
+        raise SettingsError(f"{name}: cafile is for TLS (?starttls=1 or smtps://)")
     user, password = unquote(parts.username or ""), unquote(parts.password or "")
     if not (user + password).isascii():
         # smtplib's AUTH sends them as ASCII only
@@ -88,7 +91,7 @@ def parse_smtp_url(url: str, *, name: str = "HOTLINE_SMTP_URL") -> SmtpConfig:
         security=security,
         user=user,
         password=password,
-        cafile=options.get("cafile", [""])[-1],
+        cafile=cafile,
     )
 
 
