@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from engine.db import unit_of_work
 from workflows.cases.models import CallbackAttempt, Case, CaseNote
-from workflows.notifications import inbound
+from workflows.notifications import inbound, sms_replies
 from workflows.notifications.inbound import parse_reply, receive_sms
 from workflows.notifications.models import Message, SmsInbound, SmsOptOut
 from workflows.policy.models import DeadlinePolicy
@@ -264,7 +264,7 @@ def test_text_becomes_a_note_on_the_case_and_an_open_item(city):
     assert (note.author, note.kind, note.body) == ("sms", "sms_reply", "餐馆又开门了，还是很脏")
     assert "case.note" in city.events(case)
     assert city.case(case).status == "awaiting_callback"
-    assert inbound.count_open(city.session) == 1
+    assert sms_replies.count_open(city.session) == 1
 
 
 def test_a_number_without_cases_is_unmatched_and_open(city):

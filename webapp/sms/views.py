@@ -12,7 +12,7 @@ from engine.db import end_read, unit_of_work
 from engine.errors import NotFound
 from workflows.cases.confidentiality import LIST_FULL_ROLES, mask_phone, mask_text
 from workflows.cases.models import Case
-from workflows.notifications import inbound
+from workflows.notifications import sms_replies
 from workflows.notifications.models import SmsInbound
 from workflows.users.models import Role, User
 
@@ -47,14 +47,7 @@ def _render(status: int = 200, errors: dict[int, list[str]] | None = None, notes
     show = request.args.get("show", "open")
     if show not in SHOWS:
         show = "open"
-    stmt = inbound.open_replies(session)
-    if show == "done":
-        stmt = (
-            select(SmsInbound)
-            .where(SmsInbound.status == inbound.Status.DONE)
-            .order_by(SmsInbound.received_at.desc(), SmsInbound.id.desc())
-        )
-    page = paginate(session, stmt)
+    page = paginate(session, sms_replies.replies(status=show))
     case_ids = {r.case_id for r in page.items if r.case_id}
     numbers = (
         dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all())
@@ -82,7 +75,7 @@ def _render(status: int = 200, errors: dict[int, list[str]] | None = None, notes
             shown={r.id: _shown(r, full) for r in page.items},
             numbers=numbers,
             names=names,
-            open_count=inbound.count_open(session),
+            open_count=sms_replies.count_open(session),
             errors=errors or {},
             notes=notes or {},
             note_max=NOTE_MAX,
@@ -108,7 +101,7 @@ def handle(reply_id: int):
     end_read(session)
     try:
         with unit_of_work(session):
-            row = inbound.mark_handled(
+            row = sms_replies.mark_handled(
                 session, get_hotline(), reply_id=reply_id, user=g.user, note=note
             )
             number = session.scalar(select(Case.number).where(Case.id == row.case_id))
@@ -122,7 +115,7 @@ def handle(reply_id: int):
             )
     except NotFound:
         abort(404)
-    except inbound.AlreadyHandled as exc:
+    except sms_replies.AlreadyHandled as exc:
         flash(_("Already handled by %(user)s.", user=exc.row.handled_by), "error")
         return redirect(url_for("sms.replies"), 303)
     flash(_("Marked handled."), "success")

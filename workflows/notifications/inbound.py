@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy import and_, exists, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.db import is_postgres, unit_of_work
-from engine.errors import EngineError, NotFound
+from engine.errors import EngineError
 from engine.models import HumanTask
 
 from ..audit.service import Actor, append
@@ -31,7 +31,6 @@ from ..cases import flows
 from ..cases.models import Case, CaseNote
 from ..cases.phones import canonical_phone
 from ..cases.steps import Step
-from ..errors import DomainError
 from ..events import CaseEventKind
 from ..policy.models import DeadlinePolicy
 from ..policy.service import get_policy
@@ -389,50 +388,3 @@ def _keep_for_a_person(
     row.result = (reason + "; " if reason else "") + f"kept as a note on case {case.number}"
     row.extra = {"note_id": note.id}
     return case
-
-
-# -- the queue ----------------------------------------------------------------------------------
-
-
-def open_replies(session: Session):
-    """The query of SMS replies waiting for a person, newest first."""
-    return (
-        select(SmsInbound)
-        .where(SmsInbound.status == Status.OPEN)
-        .order_by(SmsInbound.received_at.desc(), SmsInbound.id.desc())
-    )
-
-
-def count_open(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(SmsInbound).where(SmsInbound.status == Status.OPEN)
-        )
-        or 0
-    )
-
-
-class AlreadyHandled(DomainError):
-    """Someone has handled this SMS reply already."""
-
-    def __init__(self, row: SmsInbound) -> None:
-        self.row = row
-        super().__init__(f"SMS reply {row.id} was handled by {row.handled_by}")
-
-
-def mark_handled(
-    session: Session, hotline: Hotline, *, reply_id: int, user: User, note: str = ""
-) -> SmsInbound:
-    """A person has dealt with an SMS reply (in the caller's unit of work): done, by whom,
-    when, with their note. ``NotFound`` if there is none; ``AlreadyHandled`` if done."""
-    row = session.get(SmsInbound, reply_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"SMS reply {reply_id} does not exist")
-    if row.status != Status.OPEN:
-        raise AlreadyHandled(row)
-    row.status = Status.DONE
-    row.handled_by = user.username
-    row.handled_at = hotline.clock.now()
-    row.extra = {**(row.extra or {}), "note": note.strip()}
-    session.flush()
-    return row
