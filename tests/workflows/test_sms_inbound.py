@@ -302,3 +302,35 @@ def test_the_system_user_is_a_callback_agent_without_a_password(city):
         == 1
     )
     assert city.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_same_sms_posted_at_once_twice_is_one_record(city, database):
+    """Two gateway retries in flight together: one waits for the other (SQLite's one writer,
+    PostgreSQL's lock on the number), then finds its record."""
+    import threading
+
+    case = awaiting_callback(city)
+    survey_sent(city, case)
+    at = city.clock.now()
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def post() -> None:
+        with database.session() as session:
+            start.wait()
+            try:
+                received = receive_sms(session, city.hotline, phone=PHONE, body="1", received_at=at)
+                results.append((received.row.id, received.duplicate))
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(d for _, d in results) == [False, True] and len({i for i, _ in results}) == 1
+    city.session.expire_all()
+    assert city.session.scalar(select(func.count()).select_from(SmsInbound)) == 1
+    assert len(attempts(city, case)) == 1 and city.case(case).status == "closed"
