@@ -18,6 +18,7 @@ from workflows.notifications.models import Message, SmsInbound, SmsOptOut
 from workflows.policy.models import DeadlinePolicy
 
 from .test_callback import awaiting_callback
+from .test_notify_pipeline import Keeper
 
 PHONE = "13800138000"  # the caller of tests.workflows.conftest.INTAKE
 
@@ -334,3 +335,60 @@ def test_the_same_sms_posted_at_once_twice_is_one_record(city, database):
     city.session.expire_all()
     assert city.session.scalar(select(func.count()).select_from(SmsInbound)) == 1
     assert len(attempts(city, case)) == 1 and city.case(case).status == "closed"
+
+
+# -- with the real notification pipeline ------------------------------------------------------
+
+
+@pytest.fixture
+def channels(city):
+    """Senders that keep what they are given (as in test_notify_pipeline.py)."""
+    keepers = {name: Keeper(name) for name in ("sms", "email", "webhook")}
+    for keeper in keepers.values():
+        city.hotline.notify.senders.set(keeper)
+    return keepers
+
+
+@pytest.fixture
+def deliver(city, database):
+    """Drain the outbox as the worker does."""
+    from engine.outbox import OutboxService
+
+    service = OutboxService(
+        city.hotline.runtime.outbox, database.session, clock=city.clock, owner="test"
+    )
+
+    def run():
+        city.session.rollback()
+        return service.drain()
+
+    return run
+
+
+def test_the_pipelines_survey_is_answered_and_the_citizen_hears_the_case_closed(
+    city, channels, deliver
+):
+    case = awaiting_callback(city)
+    deliver()
+    [survey] = [o for o in channels["sms"].sent if o.id.startswith("survey:")]
+    assert survey.to == PHONE
+    received = sms(city, "1")
+    assert (received.row.kind, received.case_number) == ("survey", case.number)
+    assert city.case(case).status == "closed"
+    deliver()
+    assert channels["sms"].sent[-1].id.startswith("closed:")
+
+
+def test_after_td_the_pipeline_sends_the_number_nothing(city, channels, deliver):
+    case = awaiting_callback(city)
+    deliver()
+    sent = len(channels["sms"].sent)
+    sms(city, "TD")
+    city.act(case, "callback", "cb1", {"satisfaction": "satisfied", "resolved": "yes"})
+    deliver()
+    assert len([o for o in channels["sms"].sent[sent:] if o.to == PHONE]) == 0
+    city.session.rollback()
+    closed = city.session.scalars(
+        select(Message).where(Message.notice == "case_closed", Message.recipient == PHONE)
+    ).one()
+    assert (closed.status, closed.reason) == ("suppressed", "the citizen replied TD (opted out)")
