@@ -32,7 +32,12 @@ PHONE = "13800138000"  # the caller of tests.workflows.conftest.INTAKE
         ("１满意", "survey", "1"),
         ("2 基本满意", "survey", "2"),
         ("3不满意。", "survey", "3"),
-        ("1不满意", "text", ""),  # the words contradict the digit: a person reads it
+        ("1 Satisfied", "survey", "1"),
+        ("2, basically  satisfied!", "survey", "2"),
+        ("3 unsatisfied", "survey", "3"),
+        ("1不满意", "text", ""),
+        ("3 satisfied", "text", ""),
+        ("1 路灯修好了", "text", ""),  # the words contradict the digit: a person reads it
         ("12", "text", ""),
         ("TD", "optout", ""),
         ("td", "optout", ""),

@@ -44,13 +44,14 @@ if TYPE_CHECKING:
 
 #: the survey's answers, as the callback form's ``satisfaction``
 SURVEY_ANSWERS = {"1": "satisfied", "2": "basically_satisfied", "3": "unsatisfied"}
-#: words a citizen may write after the digit (1满意); a word that contradicts it is text
+#: words a citizen may write after the digit (1满意, the survey's own words in zh and en); a
+#: word that contradicts the digit makes the SMS text for a person
 _ANSWER_WORDS = {
-    "1": ("满意", "非常满意", "很满意"),
-    "2": ("基本满意", "一般"),
-    "3": ("不满意", "很不满意", "非常不满意"),
+    "1": ("满意", "非常满意", "很满意", "satisfied", "very satisfied"),
+    "2": ("基本满意", "一般", "basically satisfied"),
+    "3": ("不满意", "很不满意", "非常不满意", "unsatisfied", "dissatisfied", "not satisfied"),
 }
-_SURVEY = re.compile(r"([123])\s*[.、:：]?\s*([^\W\d_]*)\s*[.。!！]?", re.UNICODE)
+_SURVEY = re.compile(r"([123])(?:\s*[.、:：,，]?\s*(\D*?))?\s*[.。!！]?")
 OPT_OUT = frozenset({"TD", "退订"})
 OPT_IN = frozenset({"KT"})
 #: a survey counts as sent when the gateway has it, or it is on its way or recorded
@@ -104,8 +105,10 @@ def parse_reply(body: str) -> Reply:
     if word in OPT_IN:
         return Reply(Kind.OPTIN)
     match = _SURVEY.fullmatch(plain)
-    if match and (not match.group(2) or match.group(2) in _ANSWER_WORDS[match.group(1)]):
-        return Reply(Kind.SURVEY, match.group(1))
+    if match:
+        words = " ".join((match.group(2) or "").split()).casefold()
+        if not words or words in _ANSWER_WORDS[match.group(1)]:
+            return Reply(Kind.SURVEY, match.group(1))
     return Reply(Kind.TEXT)
 
 
