@@ -8,6 +8,7 @@ moved endpoint is a configuration to fix, not something to chase with the messag
 from __future__ import annotations
 
 import logging
+import threading
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,6 +17,31 @@ from .base import DeliveryError
 
 #: answers that will not change on a retry: the request itself is wrong
 PERMANENT_STATUSES = frozenset({400, 404, 405, 410, 413, 422})
+
+
+class LazyClient:
+    """One pooled ``httpx.Client`` made on the first message, not when the app starts (every
+    app, every test, makes senders; most never send), and shared by the worker's threads."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> httpx.Client:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = make_client(self.timeout)
+                client = self._client
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
 
 def make_client(timeout: float) -> httpx.Client:

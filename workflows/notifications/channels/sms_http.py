@@ -11,7 +11,7 @@ import logging
 
 from ...cases.confidentiality import mask_phone
 from .base import DeliveryError, Outgoing
-from .posting import describe_url, make_client, post_json, provider_id
+from .posting import LazyClient, describe_url, post_json, provider_id
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class HttpSmsSender:
     def __init__(self, url: str, *, token: str = "", timeout: float = 10.0) -> None:
         self.url = url
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = make_client(timeout)
+        self._client = LazyClient(timeout)
 
     def send(self, outgoing: Outgoing) -> str | None:
         if not outgoing.to.strip():
@@ -33,7 +33,7 @@ class HttpSmsSender:
             {"id": outgoing.id, "to": outgoing.to, "text": outgoing.text}, ensure_ascii=False
         ).encode()
         response = post_json(
-            self._client, self.url, body=body, headers=self._headers, what="the SMS gateway"
+            self._client.get(), self.url, body=body, headers=self._headers, what="the SMS gateway"
         )
         reference = provider_id(response)
         log.info(

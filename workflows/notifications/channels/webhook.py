@@ -18,7 +18,7 @@ from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from .base import DeliveryError, Outgoing
-from .posting import describe_url, make_client, post_json, provider_id
+from .posting import LazyClient, describe_url, post_json, provider_id
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class WebhookSender:
     channel = "webhook"
 
     def __init__(self, *, timeout: float = 10.0, now: Callable[[], float] = time.time) -> None:
-        self._client = make_client(timeout)
+        self._client = LazyClient(timeout)
         self._now = now
 
     def send(self, outgoing: Outgoing) -> str | None:
@@ -79,7 +79,9 @@ class WebhookSender:
         }
         if outgoing.secret:
             headers["X-Hotline-Signature"] = sign(outgoing.secret, timestamp, body)
-        response = post_json(self._client, url, body=body, headers=headers, what="the webhook")
+        response = post_json(
+            self._client.get(), url, body=body, headers=headers, what="the webhook"
+        )
         log.info("webhook %s delivered to %s", outgoing.id, describe_url(url))
         return provider_id(response)
 
