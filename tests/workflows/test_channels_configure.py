@@ -115,3 +115,11 @@ def test_the_app_config_defaults_build_senders(built):
     defaults = {key: default for key, (_, default, _) in SETTINGS.items()}
     senders = built(defaults)
     assert repr(senders) == "Senders(['webhook'])"
+
+
+def test_readme_lists_every_setting():
+    from webapp.config import ROOT, SETTINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [env for env, _, _ in SETTINGS.values() if f"| `{env}` |" not in readme]
+    assert missing == []
