@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,22 @@ def test_without_a_secret_the_request_is_sent_unsigned(webhooks):
     with http_stub() as dept:
         webhooks.send(hook(dept.url, secret=""))
     assert "x-hotline-signature" not in dept.received[0].headers
+
+
+def test_the_receiver_snippet_in_the_docs_verifies_a_real_delivery(webhooks, monkeypatch):
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text()
+    channels = docs[docs.index("## Channels") :]
+    snippet = channels.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(snippet, namespace)  # the department's code, as documented
+    with http_stub() as dept:
+        webhooks.send(hook(dept.url))
+    monkeypatch.setattr(namespace["time"], "time", lambda: NOW + 10)
+    request = dept.received[0]
+    headers = {
+        "X-Hotline-Timestamp": request.headers["x-hotline-timestamp"],
+        "X-Hotline-Signature": request.headers["x-hotline-signature"],
+    }
+    assert namespace["verify"](SECRET, headers, request.body)
+    assert not namespace["verify"]("guess", headers, request.body)
+    assert not namespace["verify"](SECRET, headers, request.body.replace(b"2026", b"2027"))
