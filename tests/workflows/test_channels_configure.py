@@ -101,6 +101,10 @@ def test_tencent_provider(built):
         ({"NOTIFY_TIMEOUT_SECONDS": "soon"}, "HOTLINE_NOTIFY_TIMEOUT_SECONDS"),
         ({"NOTIFY_TIMEOUT_SECONDS": 0}, "HOTLINE_NOTIFY_TIMEOUT_SECONDS"),
         ({"NOTIFY_TIMEOUT_SECONDS": float("nan")}, "HOTLINE_NOTIFY_TIMEOUT_SECONDS"),
+        (
+            {"NOTIFY_TIMEOUT_SECONDS": 40.0, "TIMER_LEASE_SECONDS": 60},
+            "HOTLINE_NOTIFY_TIMEOUT_SECONDS .40. must be under half of HOTLINE_TIMER_LEASE",
+        ),
     ],
 )
 def test_a_bad_value_names_its_variable(config, variable):

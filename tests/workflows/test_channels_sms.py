@@ -207,7 +207,8 @@ def tencent_sender(url: str, *, secret_key=SECRET_KEY, timeout=2.0) -> TencentSm
     )
 
 
-def test_tencent_sendsms_is_signed_and_carries_template_and_session_context(tencent):
+def test_tencent_sendsms_is_signed_and_carries_template_and_session_context(tencent, caplog):
+    caplog.set_level(logging.DEBUG)
     with http_stub(tencent_api(HttpStub())) as api:
         assert tencent(api.url).send(sms()) == "2433:3391823402"
     (request,) = api.received
@@ -223,6 +224,7 @@ def test_tencent_sendsms_is_signed_and_carries_template_and_session_context(tenc
         "TemplateParamSet": ["您的诉求已受理，工单号20260101001。"],
         "SessionContext": "notify.deliver:1:sms",
     }
+    assert "138****8000" in caplog.text and PHONE not in caplog.text
 
 
 def test_tencent_wrong_credentials_fail_for_a_retry_after_the_fix(tencent):

@@ -53,6 +53,13 @@ def notify_timeout(config: Mapping[str, Any]) -> float:
             f"HOTLINE_NOTIFY_TIMEOUT_SECONDS must be a number of seconds from 0 to 600, "
             f"not {value!r}"
         )
+    lease = config.get("TIMER_LEASE_SECONDS")
+    if isinstance(lease, int | float) and seconds * 2 > lease:
+        # a send that outlasts the worker's lease lets another worker send the message again
+        raise SettingsError(
+            f"HOTLINE_NOTIFY_TIMEOUT_SECONDS ({seconds:g}) must be under half of "
+            f"HOTLINE_TIMER_LEASE_SECONDS ({lease:g})"
+        )
     return seconds
 
 

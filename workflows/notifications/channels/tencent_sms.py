@@ -81,6 +81,8 @@ class TencentSmsSender:
             )
         )
         self._local = threading.local()
+        # at DEBUG the SDK logs whole requests: the citizens' numbers
+        logging.getLogger("tencentcloud_sdk_common").setLevel(logging.WARNING)
         self._clients: list[sms_client.SmsClient] = []
         self._lock = threading.Lock()
 
@@ -153,6 +155,6 @@ def _error(code: str, message: str, request_id: str | None) -> DeliveryError:
     # ClientNetworkError (timeouts, refused connections) and ServerNetworkError (a non-200
     # answer) carry the transport's text; keep the code and the request id, which suffice
     return DeliveryError(
-        f"Tencent SMS refused: {code} {message[:200]} (request {request_id or '-'})",
+        f"Tencent SMS: {code} {message[:200]} (request {request_id or '-'})",
         retry=not permanent,
     )
