@@ -127,3 +127,19 @@ def test_readme_lists_every_setting():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [env for env, _, _ in SETTINGS.values() if f"| `{env}` |" not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "variable"),
+    [
+        ("SMTP_URL", "smtp://mail.example:twenty-five", "HOTLINE_SMTP_URL"),
+        ("SMS_URL", "sms.example/send", "HOTLINE_SMS_URL"),
+        ("SMS_PROVIDER", "tencent", "HOTLINE_TENCENT_SECRET_ID"),
+    ],
+)
+def test_the_app_refuses_to_start_naming_the_variable(sqlite_db, setting, value, variable):
+    from webapp import create_app
+    from webapp.config import ConfigError
+
+    with pytest.raises(ConfigError, match=variable):
+        create_app({"TESTING": True, "DATABASE_URL": sqlite_db.url, setting: value})
