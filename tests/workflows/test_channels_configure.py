@@ -93,6 +93,8 @@ def test_tencent_provider(built):
         ({"SMS_URL": "ftp://sms.example"}, "HOTLINE_SMS_URL"),
         ({"SMS_URL": "sms.example/send"}, "HOTLINE_SMS_URL"),
         ({"SMS_URL": "http://sms.example:80x/"}, "HOTLINE_SMS_URL"),
+        ({"SMS_URL": "https://sms.example", "SMS_TOKEN": "令牌"}, "HOTLINE_SMS_TOKEN"),
+        ({"SMS_URL": "https://sms.example", "SMS_TOKEN": "a b"}, "HOTLINE_SMS_TOKEN"),
         ({"SMS_PROVIDER": "carrier-pigeon"}, "HOTLINE_SMS_PROVIDER"),
         ({**TENCENT, "TENCENT_SECRET_KEY": ""}, "HOTLINE_TENCENT_SECRET_KEY"),
         ({**TENCENT, "TENCENT_SMS_TEMPLATE_ID": " "}, "HOTLINE_TENCENT_SMS_TEMPLATE_ID"),

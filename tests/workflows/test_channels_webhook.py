@@ -93,7 +93,18 @@ def test_an_unreachable_system_is_retried(webhooks):
     assert failed.value.retry is True
 
 
-@pytest.mark.parametrize("url", ["ftp://dept.example/x", "file:///etc/passwd", "dept.example", ""])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://dept.example/x",
+        "file:///etc/passwd",
+        "dept.example",
+        "",
+        "http://dept.example:port/x",
+        "http://dept.example:99999/x",
+        "http://:80/x",
+    ],
+)
 def test_only_http_urls_are_posted_to(webhooks, url):
     with pytest.raises(DeliveryError, match="http") as failed:
         webhooks.send(hook(url))

@@ -75,7 +75,10 @@ def _sms_sender(config: Mapping[str, Any], timeout: float):
     if not url:
         return None
     _check_http_url(url, "HOTLINE_SMS_URL")
-    return HttpSmsSender(url, token=_text(config, "SMS_TOKEN"), timeout=timeout)
+    token = _text(config, "SMS_TOKEN")
+    if not (token.isascii() and token.isprintable() and " " not in token):
+        raise SettingsError("HOTLINE_SMS_TOKEN must be printable ASCII without spaces")
+    return HttpSmsSender(url, token=token, timeout=timeout)
 
 
 def _tencent_sender(config: Mapping[str, Any], timeout: float):

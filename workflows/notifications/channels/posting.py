@@ -67,6 +67,10 @@ def post_json(
         response = client.post(url, content=body, headers=headers)
     except httpx.TimeoutException:
         raise DeliveryError(f"{what} did not answer in time ({describe_url(url)})") from None
+    except httpx.InvalidURL:
+        raise DeliveryError(
+            f"{what} URL cannot be used: {describe_url(url)}", retry=False
+        ) from None
     except httpx.HTTPError as exc:
         raise DeliveryError(
             f"{what} could not be reached ({describe_url(url)}): {type(exc).__name__}"
@@ -82,9 +86,7 @@ def post_json(
 def describe_url(url: str) -> str:
     """The URL without credentials or query (they may hold a token): for logs and errors."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # without user:password
     return f"{parts.scheme}://{host}{parts.path}"
 
 

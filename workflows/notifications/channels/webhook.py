@@ -65,12 +65,18 @@ class WebhookSender:
     def send(self, outgoing: Outgoing) -> str | None:
         url = outgoing.to.strip()
         parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018  (raises on a port that is not a number)
+        except ValueError:
+            parts = parts._replace(scheme="")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise DeliveryError(
                 f"the webhook URL must be http(s)://host/..., not {describe_url(url)!r}",
                 retry=False,
             )
-        body = json.dumps(outgoing.payload, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(
+            outgoing.payload, ensure_ascii=False, separators=(",", ":"), default=str
+        ).encode()
         timestamp = int(self._now())
         headers = {
             "X-Hotline-Event": _header_value(outgoing.payload.get("event", "")),
