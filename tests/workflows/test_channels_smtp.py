@@ -200,7 +200,9 @@ def test_a_refused_recipient(to, retry):
     assert mailbox.envelopes == []
 
 
-@pytest.mark.parametrize("to", ["", "no-at-sign", "a@b.cn, c@d.cn", "a@b.cn\r\nBcc: x@y.cn"])
+@pytest.mark.parametrize(
+    "to", ["", "no-at-sign", "a@b.cn, c@d.cn", "a@b.cn\r\nBcc: x@y.cn", "值班@水务.cn"]
+)
 def test_an_unusable_address_fails_for_good(to):
     with pytest.raises(DeliveryError) as failed:
         sender("smtp://127.0.0.1:25").send(mail(to=to))

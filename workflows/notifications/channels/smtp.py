@@ -163,6 +163,10 @@ class SmtpSender:
         to = outgoing.to.strip()
         if not to or "@" not in to or any(c in to for c in "\r\n,;<>"):
             raise DeliveryError("the e-mail address is not one address", retry=False)
+        if not to.isascii():
+            raise DeliveryError(
+                "the e-mail address has non-ASCII characters (SMTPUTF8 is not used)", retry=False
+            )
         message = EmailMessage()
         message["From"] = Address(
             display_name=" ".join(self.centre.split()), addr_spec=self.mail_from
