@@ -91,7 +91,19 @@ class SecureWhenHttps(SecureCookieSessionInterface):
 def blueprints() -> list[Blueprint]:
     """Every area of the app, one blueprint each, imported by name: a missing or misspelt
     area fails at start instead of leaving its pages out."""
-    from . import admin, api, audit, auth, cases, home, inbox, intake, open311, supervision
+    from . import (
+        admin,
+        api,
+        audit,
+        auth,
+        cases,
+        home,
+        inbox,
+        intake,
+        notifications,
+        open311,
+        supervision,
+    )
 
     return [
         home.bp,
@@ -104,4 +116,5 @@ def blueprints() -> list[Blueprint]:
         api.bp,
         open311.bp,
         audit.bp,
+        notifications.bp,
     ]

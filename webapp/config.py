@@ -235,6 +235,12 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "bearer token the SMS gateway sends to POST /api/v1/sms/inbound; empty: the endpoint "
         "refuses every request",
     ),
+    "LIVE_POLL_SECONDS": (
+        "HOTLINE_LIVE_POLL_SECONDS",
+        10.0,
+        "how often an open page asks for its bell count and whether its live lists changed "
+        "(paused while the tab is hidden)",
+    ),
 }
 
 
