@@ -1,0 +1,107 @@
+"""End to end in Chromium: a handler's inbox refreshes by itself. Cases are dispatched to
+their department in the test process (the services, and the worker's outbox delivery, as
+`hotline worker` runs it): each new sign-for task appears in the open inbox without a reload,
+the bell counts the dispatch notices, and what the handler was doing on the page is kept."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_e2e import sign_in
+
+#: seconds between polls in these tests (the page reads it from <body data-live-interval>)
+POLL = 0.3
+
+
+def dispatch(live, lead: str = "B-MR", **intake) -> str:
+    """A new case, dispatched to ``lead`` by disp1, and the outbox delivered (the notices)."""
+    from sqlalchemy import select
+
+    from engine.models import HumanTask
+    from tests.workflows.conftest import INTAKE
+    from webapp.extensions import db
+    from webapp.hotline import get_hotline
+    from webapp.scheduler import outbox_service
+    from workflows.cases import flows
+    from workflows.users.service import by_username
+
+    with live.app.app_context():
+        session, hotline = db.session, get_hotline()
+        case = flows.open_case(session, hotline, data={**INTAKE, **intake}, actor="op1")
+        task_id = session.scalar(
+            select(HumanTask.task_id).where(
+                HumanTask.instance_id == case.instance_id, HumanTask.state == "ready"
+            )
+        )
+        flows.complete_task(
+            session,
+            hotline,
+            task_id=task_id,
+            data={"lead_department": lead},
+            user=by_username(session, "disp1"),
+        )
+        number = case.number
+        session.commit()
+    outbox_service(live.app).drain()
+    return number
+
+
+def test_the_inbox_shows_a_new_case_without_a_reload(page: Page, live, console_errors, shot):
+    live.app.config["LIVE_POLL_SECONDS"] = POLL
+    first = dispatch(live)
+    sign_in(page, live, "h_mr")
+    page.goto(f"{live.url}/inbox")
+    rows = page.locator("#live-tasks")
+    expect(rows.locator(f"a[href='/cases/{first}']")).to_be_visible()
+    count = page.locator("#bell .bell-count")
+    expect(count).to_be_visible()  # the first dispatch's notice
+    before = int(count.inner_text())
+
+    # the handler picks a filter but has not applied it yet; meanwhile a case arrives
+    page.select_option("select[name=due_state]", "red")
+    page.evaluate("() => { window.reloaded = false; }")  # gone if the page reloads
+    second = dispatch(live, caller_phone="13900139000")
+    expect(rows.locator(f"a[href='/cases/{second}']")).to_be_visible()
+    expect(rows.locator("tr.live-new")).to_have_count(1)
+    expect(count).to_have_text(str(before + 1))
+    expect(page.locator("#bell")).to_have_attribute("aria-label", f"通知：{before + 1} 条未读")
+    expect(page.locator("#live-status")).to_have_text("新增 1 条")  # for screen readers
+    expect(page.locator("select[name=due_state]")).to_have_value("red")  # kept
+    assert page.evaluate("() => window.reloaded") is False  # the same page, not a reload
+    shot(page, "live-inbox")
+
+    # a case for another department changes nothing here
+    other = dispatch(live, "B-HU", caller_phone="13700137000")
+    # while the handler is in the list (a link focused), the new list waits for them
+    rows.locator(f"a[href='/cases/{first}']").focus()
+    third = dispatch(live, caller_phone="13600136000")
+    waiting = page.locator("#live-tasks-waiting button")
+    expect(waiting).to_have_text("列表有更新，点击显示")
+    expect(count).to_have_text(str(before + 2))  # the bell does not wait
+    expect(rows.locator(f"a[href='/cases/{third}']")).to_have_count(0)
+    expect(rows.locator(f"a[href='/cases/{first}']")).to_be_focused()
+    waiting.click()
+    expect(rows.locator(f"a[href='/cases/{third}']")).to_be_visible()
+    expect(page.locator("#live-tasks-waiting")).to_have_count(0)
+    expect(rows.locator(f"a[href='/cases/{other}']")).to_have_count(0)
+
+    # the bell leads to the notifications; following one marks it read
+    page.locator("#bell").click()
+    expect(page).to_have_url(re.compile(r"/notifications$"))
+    newest = page.locator(".notifications li").first
+    expect(newest).to_contain_text("派单通知")
+    expect(newest).to_have_class(re.compile(r"\bunread\b"))
+    newest.locator(f"a:text('{third}')").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{third}$"))
+    expect(count).to_have_text(str(before + 1))
+    assert [e for e in console_errors if not left_behind(e)] == []
+
+
+def left_behind(error: str) -> bool:
+    """A poll, or a live list fetched again, still on its way when a click left the page:
+    the browser cancels it."""
+    return re.search(r"/(live\?|notifications |inbox )", error) is not None and (
+        "net::ERR_ABORTED" in error
+    )
