@@ -105,3 +105,31 @@ def left_behind(error: str) -> bool:
     return re.search(r"/(live\?|notifications |inbox )", error) is not None and (
         "net::ERR_ABORTED" in error
     )
+
+
+def test_the_overdue_list_waits_while_cases_are_ticked(page: Page, live, console_errors):
+    """A supervisor ticks a case and types instructions; a new case falls overdue: the list
+    says so but waits, the instructions stay, and the new list comes when asked for."""
+    from datetime import timedelta
+
+    live.app.config["LIVE_POLL_SECONDS"] = POLL
+    first = dispatch(live)
+    live.clock.advance(timedelta(days=30))
+    sign_in(page, live, "sup1")
+    page.goto(f"{live.url}/supervision/overdue")
+    rows = page.locator("#live-overdue")
+    expect(rows.locator(f"a[href='/cases/{first}']")).to_be_visible()
+    rows.locator(f"input[name=numbers][value='{first}']").check()
+    page.fill("textarea[name=note]", "请今日内联系市民并反馈")
+    page.locator("textarea[name=note]").blur()
+
+    second = dispatch(live, caller_phone="13900139000")
+    live.clock.advance(timedelta(days=30))
+    waiting = page.locator("#live-overdue-waiting button")
+    expect(waiting).to_be_visible()
+    expect(rows.locator(f"a[href='/cases/{second}']")).to_have_count(0)
+    expect(rows.locator(f"input[name=numbers][value='{first}']")).to_be_checked()
+    waiting.click()
+    expect(rows.locator(f"a[href='/cases/{second}']")).to_be_visible()
+    expect(page.locator("textarea[name=note]")).to_have_value("请今日内联系市民并反馈")
+    assert [e for e in console_errors if not left_behind(e)] == []

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from engine.db import unit_of_work
 from tests.webapp.pages import csrf_token
@@ -203,6 +204,31 @@ def test_the_page_renders_the_token_the_poll_answers(hotline_app, as_role):
     html = supervisor.get("/supervision/overdue").get_data(as_text=True)
     rendered = re.search(r'data-live-view="overdue" data-live-version="([^"]*)"', html).group(1)
     assert rendered == poll(supervisor, "overdue")["versions"]["overdue"]
+
+
+def test_the_supervision_tokens_move_when_a_case_falls_late(hotline_app, as_role, clock):
+    dispatched(hotline_app)
+    client = as_role("supervisor")
+    before = poll(client, "overdue,escalated")["versions"]
+    assert before == {"overdue": "0", "escalated": "0"}
+    clock.advance(timedelta(days=30))  # past every deadline of the case
+    after = poll(client, "overdue,escalated")["versions"]
+    assert after["overdue"] == "1" and after["escalated"] == "1"
+    html = client.get("/supervision/escalated").get_data(as_text=True)
+    assert 'data-live-view="escalated" data-live-version="1"' in html
+
+
+def test_the_bell_never_breaks_a_page(hotline_app, as_role, monkeypatch):
+    notify(hotline_app, "h_mr", 2)
+    client = as_role("handler")
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(inapp, "unread_count", broken)
+    response = client.get("/cases")
+    assert response.status_code == 200
+    assert bell(response.get_data(as_text=True)) is None
 
 
 def test_the_poll_refuses_lists_by_name(hotline_app, as_role):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from workflows.notifications import inapp
 from workflows.notifications import live as tokens
@@ -15,11 +17,12 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang
 from ..inbox.views import WORKERS
-from ..pagination import paginate
+from ..pagination import count_rows, paginate
 from ..security import login_required
-from ..supervision.views import SUPERVISORS
+from ..supervision.views import SUPERVISORS, escalated_cases
 from . import bp
 
+T = TypeVar("T")
 FILTERS = ("all", "unread")
 #: the most live lists one page may ask about in one poll
 MAX_VIEWS = 8
@@ -37,14 +40,27 @@ def _versions() -> dict[str, tuple[frozenset[str] | None, Callable[[], str]]]:
             frozenset(str(r) for r in SUPERVISORS),
             lambda: tokens.overdue_version(session, now=get_hotline().clock.now()),
         ),
+        "escalated": (
+            frozenset(str(r) for r in SUPERVISORS),
+            lambda: _count(escalated_cases(session, g.user, get_hotline().clock.now())),
+        ),
         "notifications": (None, lambda: tokens.notifications_version(session, user=g.user)),
     }
+
+
+def _count(stmt) -> str:
+    """A list's size as its token (the count its page runs anyway)."""
+    return str(count_rows(db.session, stmt)[0])
 
 
 def bell_count() -> int:
     """The signed-in person's unread count (capped), read once per request."""
     if "bell_count" not in g:
-        g.bell_count = inapp.unread_count(db.session, user_id=g.user.id) if g.get("user") else 0
+        g.bell_count = (
+            _quietly(lambda: inapp.unread_count(db.session, user_id=g.user.id), 0)
+            if g.get("user")
+            else 0
+        )
     return g.bell_count
 
 
@@ -52,7 +68,17 @@ def live_version(view: str) -> str:
     """A live list's token when its page is rendered: the first poll compares with it, so a
     change between the page and that poll is not missed."""
     may, token = _versions()[view]
-    return token() if g.get("user") and (may is None or g.user.role in may) else ""
+    return _quietly(token, "") if g.get("user") and (may is None or g.user.role in may) else ""
+
+
+def _quietly(read: Callable[[], T], default: T) -> T:
+    """The bell must never break the page it is on: the error page of a failed database
+    transaction renders without it (the page's own error is what is logged and shown)."""
+    try:
+        return read()
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("the bell was left out of the page: %s", exc)
+        return default
 
 
 def notice_name(kind: str) -> str:
