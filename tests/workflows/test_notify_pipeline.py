@@ -24,6 +24,7 @@ from workflows.notifications.pipeline import (
     quiet_until,
     retry_message,
 )
+from workflows.notifications.templates import invalidate
 from workflows.users.models import User
 
 from .test_scenarios import accept_reply, call_back, dispatch, reply, sign
@@ -247,6 +248,7 @@ def test_an_edited_template_is_used(city, channels, deliver):
                 updated_at=city.clock.now(),
             )
         )
+    invalidate()  # as saving on the administrators' page does
     case = city.intake()
     deliver()
     assert texts(channels["sms"]) == [f"【12345热线】受理号{case.number}"]
