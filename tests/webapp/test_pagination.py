@@ -76,6 +76,7 @@ LISTS = [
     ("admin", "/admin/definitions"),
     ("admin", "/admin/definitions/complaint"),
     ("auditor", "/audit/"),
+    ("handler", "/notifications"),
 ]
 HUGE = "99999999999999999999"
 PAGE_OF = re.compile(r"Page (\d+) of (more than )?(\d+)")

@@ -61,8 +61,17 @@
     return Array.from(region.querySelectorAll("input, select, textarea")).some(changedByHand);
   }
 
+  // a row's identity: its data-live-key, else where its first link goes (a table row's case)
+  function rows(element) {
+    return Array.from(element.querySelectorAll("[data-live-key], tbody tr"));
+  }
+  function key(row) {
+    if (row.dataset.liveKey) return row.dataset.liveKey;
+    const link = row.querySelector("a[href]");
+    return link ? link.getAttribute("href") : row.textContent;
+  }
   function keys(element) {
-    return new Set(Array.from(element.querySelectorAll("[data-live-key]"), (row) => row.dataset.liveKey));
+    return new Set(rows(element).map(key));
   }
 
   function swap(region, fresh) {
@@ -74,8 +83,8 @@
     region.innerHTML = fresh.innerHTML;
     region.dataset.liveVersion = fresh.dataset.liveVersion || "";
     let added = 0;
-    region.querySelectorAll("[data-live-key]").forEach((row) => {
-      if (!before.has(row.dataset.liveKey)) {
+    rows(region).forEach((row) => {
+      if (!before.has(key(row))) {
         row.classList.add("live-new");
         added += 1;
       }
