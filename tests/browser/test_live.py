@@ -93,6 +93,7 @@ def test_the_inbox_shows_a_new_case_without_a_reload(page: Page, live, console_e
     newest = page.locator(".notifications li").first
     expect(newest).to_contain_text("派单通知")
     expect(newest).to_have_class(re.compile(r"\bunread\b"))
+    shot(page, "notifications")
     newest.locator(f"a:text('{third}')").click()
     expect(page).to_have_url(re.compile(rf"/cases/{third}$"))
     expect(count).to_have_text(str(before + 1))
