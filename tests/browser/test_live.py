@@ -85,6 +85,7 @@ def test_the_inbox_shows_a_new_case_without_a_reload(page: Page, live, console_e
     waiting.click()
     expect(rows.locator(f"a[href='/cases/{third}']")).to_be_visible()
     expect(page.locator("#live-tasks-waiting")).to_have_count(0)
+    expect(rows).to_be_focused()  # where the button was: the list it showed
     expect(rows.locator(f"a[href='/cases/{other}']")).to_have_count(0)
 
     # the bell leads to the notifications; following one marks it read

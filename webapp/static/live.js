@@ -57,7 +57,7 @@
 
   function inUse(region) {
     const focused = document.activeElement;
-    if (focused && focused !== document.body && region.contains(focused)) return true;
+    if (focused && focused !== region && region.contains(focused)) return true;
     return Array.from(region.querySelectorAll("input, select, textarea")).some(changedByHand);
   }
 
@@ -106,7 +106,11 @@
     button.textContent = status.dataset.textWaiting;
     button.addEventListener("click", () => {
       const newest = waiting.get(region);
-      if (newest) swap(region, newest);
+      if (!newest) return;
+      swap(region, newest);
+      // the button is gone: a keyboard user goes on from the top of the list they asked for
+      region.tabIndex = -1;
+      region.focus();
     });
     notice.appendChild(button);
     region.parentNode.insertBefore(notice, region);
