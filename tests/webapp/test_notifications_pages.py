@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from engine.db import unit_of_work
@@ -65,6 +65,25 @@ def test_the_bell_shows_the_unread_count_on_every_page(hotline_app, as_role):
     assert 'aria-label="通知：3 条未读"' in html
     notify(hotline_app, "h_mr", 120, text="more")
     assert bell(client.get("/cases").get_data(as_text=True)) == "99+"
+
+
+def test_the_bell_costs_one_query_a_page(hotline_app, as_role):
+    notify(hotline_app, "h_mr", 3)
+    client = as_role("handler")
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        if "notifications" in statement:
+            seen.append(statement)
+
+    with hotline_app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert bell(client.get("/cases").get_data(as_text=True)) == "3"
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(seen) == 1 and "LIMIT" in seen[0]
 
 
 def test_the_notifications_page_lists_ones_own_newest_first(hotline_app, as_role):
