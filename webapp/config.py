@@ -239,7 +239,7 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "HOTLINE_LIVE_POLL_SECONDS",
         10.0,
         "how often an open page asks for its bell count and whether its live lists changed "
-        "(paused while the tab is hidden)",
+        "(paused while the tab is hidden); 0: never",
     ),
 }
 
