@@ -102,6 +102,7 @@ def blueprints() -> list[Blueprint]:
         intake,
         notifications,
         open311,
+        sms,
         supervision,
     )
 
@@ -112,6 +113,7 @@ def blueprints() -> list[Blueprint]:
         inbox.bp,
         cases.bp,
         supervision.bp,
+        sms.bp,
         admin.bp,
         api.bp,
         open311.bp,
