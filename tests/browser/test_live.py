@@ -104,9 +104,8 @@ def test_the_inbox_shows_a_new_case_without_a_reload(page: Page, live, console_e
 def left_behind(error: str) -> bool:
     """A poll, or a live list fetched again, still on its way when a click left the page:
     the browser cancels it."""
-    return re.search(r"/(live\?|notifications |inbox )", error) is not None and (
-        "net::ERR_ABORTED" in error
-    )
+    live_pages = r"/(live|notifications|inbox|queues|supervision/\w+|sms/replies)[? ]"
+    return re.search(live_pages, error) is not None and "net::ERR_ABORTED" in error
 
 
 def test_the_overdue_list_waits_while_cases_are_ticked(page: Page, live, console_errors):
@@ -134,4 +133,55 @@ def test_the_overdue_list_waits_while_cases_are_ticked(page: Page, live, console
     waiting.click()
     expect(rows.locator(f"a[href='/cases/{second}']")).to_be_visible()
     expect(page.locator("textarea[name=note]")).to_have_value("请今日内联系市民并反馈")
+    # the box ticked in a row still listed stays ticked; the new row's is not
+    expect(rows.locator(f"input[name=numbers][value='{first}']")).to_be_checked()
+    expect(rows.locator(f"input[name=numbers][value='{second}']")).not_to_be_checked()
+    assert [e for e in console_errors if not left_behind(e)] == []
+
+
+def sms_reply(live, text: str) -> int:
+    """A citizen's text to the centre that waits for a person (as the gateway's webhook
+    leaves one with no case found)."""
+    from webapp.extensions import db
+    from workflows.notifications.models import SmsInbound
+
+    with live.app.app_context():
+        row = SmsInbound(
+            from_phone="13800138000",
+            text=text,
+            received_at=live.clock.now(),
+            kind="unmatched",
+            status="open",
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def test_a_note_typed_in_the_sms_queue_survives_a_new_text(page: Page, live, console_errors):
+    live.app.config["LIVE_POLL_SECONDS"] = POLL
+    first = sms_reply(live, "路灯还是不亮")
+    sign_in(page, live, "cb1")
+    page.goto(f"{live.url}/sms/replies")
+    rows = page.locator("#live-sms-replies")
+    expect(rows.locator(f"tr[data-id='{first}']")).to_be_visible()
+    page.fill(f"#note-{first}", "已电话联系市民")
+    page.locator("h1").click()  # the focus leaves the list; the typed note is still in it
+
+    second = sms_reply(live, "谢谢，已经修好了")
+    expect(page.locator("#live-sms-replies-waiting button")).to_be_visible()
+    expect(rows.locator(f"tr[data-id='{second}']")).to_have_count(0)
+    page.locator("#live-sms-replies-waiting button").click()
+    expect(rows.locator(f"tr[data-id='{second}']")).to_be_visible()
+    expect(rows.locator("#sms-open-count")).to_have_attribute("data-count", "2")
+    expect(page.locator(f"#note-{first}")).to_have_value("已电话联系市民")  # carried over
+    expect(page.locator(f"#note-{second}")).to_have_value("")
+    # and the note is sent with its row
+    rows.locator(f"tr[data-id='{first}'] button.primary").click()
+    expect(page.locator(".flash")).to_be_visible()
+    from webapp.extensions import db
+    from workflows.notifications.models import SmsInbound
+
+    with live.app.app_context():
+        assert db.session.get(SmsInbound, first).extra["note"] == "已电话联系市民"
     assert [e for e in console_errors if not left_behind(e)] == []

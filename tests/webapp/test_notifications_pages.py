@@ -17,6 +17,7 @@ from webapp.extensions import db
 from webapp.hotline import get_hotline
 from workflows.cases.models import Case
 from workflows.notifications import inapp
+from workflows.notifications.models import SmsInbound
 from workflows.notifications.notices import Notice
 from workflows.users.models import User
 from workflows.users.sign_in_models import UserSession
@@ -248,6 +249,27 @@ def test_the_bell_never_breaks_a_page(hotline_app, as_role, monkeypatch):
     response = client.get("/cases")
     assert response.status_code == 200
     assert bell(response.get_data(as_text=True)) is None
+
+
+def test_the_sms_replies_token_moves_when_a_text_comes_or_is_handled(hotline_app, as_role, clock):
+    client = as_role("callback")
+    before = poll(client, "sms_replies")["versions"]["sms_replies"]
+    with hotline_app.app_context():
+        with unit_of_work(db.session):
+            row = SmsInbound(
+                from_phone="13800138000", text="路灯还是不亮", received_at=clock.now(),
+                kind="unmatched", status="open",
+            )  # fmt: skip
+            db.session.add(row)
+        reply_id = row.id
+    arrived = poll(client, "sms_replies")["versions"]["sms_replies"]
+    assert arrived != before
+    html = client.get("/sms/replies").get_data(as_text=True)
+    assert f'data-live-view="sms_replies" data-live-version="{arrived}"' in html
+    with hotline_app.app_context(), unit_of_work(db.session):
+        db.session.get(SmsInbound, reply_id).status = "done"
+    assert poll(client, "sms_replies")["versions"]["sms_replies"] != arrived
+    assert as_role("handler").get("/live?views=sms_replies").status_code == 403
 
 
 def test_the_poll_refuses_lists_by_name(hotline_app, as_role):

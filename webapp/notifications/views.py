@@ -19,6 +19,7 @@ from ..i18n import lang
 from ..inbox.views import WORKERS
 from ..pagination import count_rows, paginate
 from ..security import login_required
+from ..sms.views import READERS as SMS_READERS
 from ..supervision.views import SUPERVISORS, escalated_cases
 from . import bp
 
@@ -43,6 +44,10 @@ def _versions() -> dict[str, tuple[frozenset[str] | None, Callable[[], str]]]:
         "escalated": (
             frozenset(str(r) for r in SUPERVISORS),
             lambda: _count(escalated_cases(session, g.user, get_hotline().clock.now())),
+        ),
+        "sms_replies": (
+            frozenset(str(r) for r in SMS_READERS),
+            lambda: tokens.sms_replies_version(session),
         ),
         "notifications": (None, lambda: tokens.notifications_version(session, user=g.user)),
     }

@@ -6,7 +6,7 @@
 // token moves, the page is fetched again and only that list's element is replaced: forms and
 // filters outside it keep what was typed. If the person is inside the list (focus on one of
 // its links or buttons, a box ticked, text typed), the new list waits behind a small notice
-// until they ask for it. Screen readers hear of new rows through #live-status (aria-live).
+// until they ask for it; then what they typed or ticked in rows still listed is carried over. Screen readers hear of new rows through #live-status (aria-live).
 (function () {
   "use strict";
   const bell = document.getElementById("bell");
@@ -74,13 +74,38 @@
     return new Set(rows(element).map(key));
   }
 
+  // a field the person changed, known by its id (or, for a box, its name and value)
+  function fieldKey(field) {
+    if (field.id) return `#${field.id}`;
+    if (field.type === "checkbox" || field.type === "radio") return `${field.name}=${field.value}`;
+    return null;
+  }
+  function changedFields(region) {
+    const kept = new Map();
+    region.querySelectorAll("input, select, textarea").forEach((field) => {
+      const k = fieldKey(field);
+      if (k && changedByHand(field)) kept.set(k, field.type === "checkbox" || field.type === "radio" ? field.checked : field.value);
+    });
+    return kept;
+  }
+  function restore(region, kept) {
+    region.querySelectorAll("input, select, textarea").forEach((field) => {
+      const k = fieldKey(field);
+      if (!k || !kept.has(k)) return;
+      if (field.type === "checkbox" || field.type === "radio") field.checked = kept.get(k);
+      else field.value = kept.get(k);
+    });
+  }
+
   function swap(region, fresh) {
     waiting.delete(region);
     const notice = document.getElementById(`${region.id}-waiting`);
     if (notice) notice.remove();
     if (fresh.innerHTML === region.innerHTML) return;
     const before = keys(region);
+    const kept = changedFields(region); // what was typed or ticked in rows still there stays
     region.innerHTML = fresh.innerHTML;
+    restore(region, kept);
     region.dataset.liveVersion = fresh.dataset.liveVersion || "";
     let added = 0;
     rows(region).forEach((row) => {

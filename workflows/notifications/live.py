@@ -10,6 +10,7 @@ fetches a list again only when its token moved, so each token must cost one chea
 - ``overdue`` (supervision): how many cases the overdue list pages through, the same count
   the page runs (its query is planned for a million cases, docs/benchmarks.md).
 - ``notifications``: the person's newest unread id and unread count (``inapp.version``).
+- ``sms_replies``: the open SMS replies' count and newest id (the queue is short).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from ..departments.models import Department
 from ..kpi.service import count_overdue_now
 from ..users.models import User
 from . import inapp
+from .inbound import Status
+from .models import SmsInbound
 
 
 def tasks_version(session: Session, *, user: User) -> str:
@@ -46,6 +49,15 @@ def tasks_version(session: Session, *, user: User) -> str:
 def overdue_version(session: Session, *, now: datetime) -> str:
     """The token of the supervisors' overdue list: how many cases it holds now."""
     return str(count_overdue_now(session, as_of=now))
+
+
+def sms_replies_version(session: Session) -> str:
+    """The token of the SMS replies waiting for a person (the centre's queue): how many, and
+    the newest one's id, from ``ix_sms_inbound_status`` (few rows are ever open)."""
+    count, newest = session.execute(
+        select(func.count(), func.max(SmsInbound.id)).where(SmsInbound.status == Status.OPEN)
+    ).one()
+    return f"{newest or 0}.{count}"
 
 
 def notifications_version(session: Session, *, user: User) -> str:
