@@ -264,6 +264,12 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "https://sms.tencentcloudapi.com",
         "Tencent Cloud SMS API address",
     ),
+    "LIVE_POLL_SECONDS": (
+        "HOTLINE_LIVE_POLL_SECONDS",
+        10.0,
+        "how often an open page asks for its bell count and whether its live lists changed "
+        "(paused while the tab is hidden); 0: never",
+    ),
 }
 
 
