@@ -341,3 +341,18 @@ def test_a_reopen_after_an_unsatisfied_callback_tells_the_department(city, chann
         select(Notification.kind).where(Notification.user_id == handler.id)
     ).all()
     assert kinds[-1] == "reopened"
+
+
+def test_a_co_handling_unit_is_asked_with_its_deadline(city, channels, deliver):
+    case = city.intake()
+    dispatch(city, case, "B-MR", co=("B-HU",))
+    deliver()
+    task = city.task(case, "cohandle")
+    handler = city.user("h_hu")
+    [text] = city.session.scalars(
+        select(Notification.text).where(
+            Notification.user_id == handler.id, Notification.kind == "cohandle_requested"
+        )
+    ).all()
+    due = local_text(task.due_at, city.hotline.tz, handler.lang or "zh")
+    assert case.number in text and "市场监督管理局" in text and due in text

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.db import unit_of_work
+from engine.models import HumanTask
 from engine.outbox import ExternalHandler, Message, Outbox, PermanentFailure
 
 from ..cases.confidentiality import mask_phone
@@ -99,10 +100,11 @@ class Notifier:
         lane: str | None = None,
         group: str | None = None,
         role: str | None = None,
+        task_id: str | None = None,
     ) -> None:
         """Tell ``notice`` about ``case`` to its audience: the case's citizen; the department
         ``department_id``; or the staff who may take a task (``lane`` role, ``group``
-        department code) or hold ``role``. ``key`` names the occasion (one notice per key)."""
+        department code; or the task ``task_id``'s) or hold ``role``. ``key`` names the occasion (one notice per key)."""
         payload: dict[str, Any] = {
             "notice": str(notice),
             "at": at.isoformat(),
@@ -117,6 +119,8 @@ class Notifier:
             payload["group"] = group
         if role is not None:
             payload["role"] = role
+        if task_id is not None:
+            payload["task_id"] = task_id
         self.outbox.write(session, topic=NOTIFY_TOPIC, key=f"{NOTIFY_TOPIC}:{key}", payload=payload)
 
 
@@ -251,12 +255,18 @@ class FanOut:
         case = session.get(Case, payload["case_id"]) if payload.get("case_id") else None
         if payload.get("case_id") and case is None:
             return  # the case was removed (retention): nobody to tell about it
+        raw = dict(payload.get("values") or {})
+        if payload.get("task_id") and "due" not in raw:
+            due = session.scalar(
+                select(HumanTask.due_at).where(HumanTask.task_id == payload["task_id"])
+            )
+            raw["due"] = {"datetime": due.isoformat()} if due else ""
         ctx = _Context(
             key=message.key,
             notice=notice,
             case=case,
             event_at=datetime.fromisoformat(payload["at"]),
-            raw=payload.get("values") or {},
+            raw=raw,
         )
         audience = AUDIENCE[notice]
         if audience == Audience.CITIZEN:
@@ -360,6 +370,15 @@ class FanOut:
         self._people(session, ctx, people, department_id=department.id)
 
     def _staff(self, session: Session, ctx: _Context, payload: dict[str, Any]) -> None:
+        if payload.get("task_id"):
+            task = session.execute(
+                select(HumanTask.lane, HumanTask.candidate_group).where(
+                    HumanTask.task_id == payload["task_id"]
+                )
+            ).first()
+            if task is None or not task.lane:
+                return
+            payload = {**payload, "lane": task.lane, "group": task.candidate_group}
         stmt = select(User).where(User.active.is_(True)).order_by(User.id)
         if payload.get("role"):
             stmt = stmt.where(User.role == payload["role"])
