@@ -91,7 +91,20 @@ class SecureWhenHttps(SecureCookieSessionInterface):
 def blueprints() -> list[Blueprint]:
     """Every area of the app, one blueprint each, imported by name: a missing or misspelt
     area fails at start instead of leaving its pages out."""
-    from . import admin, api, audit, auth, cases, home, inbox, intake, open311, supervision
+    from . import (
+        admin,
+        api,
+        audit,
+        auth,
+        cases,
+        home,
+        inbox,
+        intake,
+        notifications,
+        open311,
+        sms,
+        supervision,
+    )
 
     return [
         home.bp,
@@ -100,8 +113,10 @@ def blueprints() -> list[Blueprint]:
         inbox.bp,
         cases.bp,
         supervision.bp,
+        sms.bp,
         admin.bp,
         api.bp,
         open311.bp,
         audit.bp,
+        notifications.bp,
     ]

@@ -33,7 +33,7 @@ from engine.db import end_read, unit_of_work
 from workflows.departments.models import Department
 from workflows.users import sessions, throttle, totp
 from workflows.users.models import Role, User
-from workflows.users.service import by_username
+from workflows.users.service import SYSTEM_USERNAMES, by_username
 from workflows.users.sign_in_models import SessionStage, UserSession
 
 from . import signals
@@ -177,7 +177,8 @@ def authenticate(username: str, password: str, *, now: datetime) -> User:
     )
     if wait is not None:
         raise _refuse(username, "throttled", SignInRefused("too many failed attempts", wait=wait))
-    usable = user is not None and bool(user.password_hash)
+    # a system user (the SMS callbacks') never signs in, even if a password was set on it
+    usable = user is not None and bool(user.password_hash) and user.username not in SYSTEM_USERNAMES
     try:
         right = _check_hash(user.password_hash if usable else _DUMMY_HASH, password) and usable
     except SignInRefused as exc:
@@ -346,7 +347,7 @@ def load_current_user():
         _forget_session()
         flash(_ended_message(reason))
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    if now - row.last_seen_at >= TOUCH_EVERY and not unattended():
         with unit_of_work(db.session):
             db.session.get(UserSession, row.id).last_seen_at = now
         user = db.session.get(User, row.user_id)
@@ -361,6 +362,12 @@ def load_current_user():
     g.department = department
     end_read(db.session)  # a write's unit of work would otherwise read them again
     return None
+
+
+def unattended() -> bool:
+    """A request an open page makes by itself (the bell's poll, a live list fetched again):
+    it does not count as use, so a tab left open still ends its session when idle."""
+    return request.endpoint == "notifications.poll" or request.headers.get("X-Live") == "1"
 
 
 def current_user() -> User:

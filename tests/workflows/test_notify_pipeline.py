@@ -24,6 +24,7 @@ from workflows.notifications.pipeline import (
     quiet_until,
     retry_message,
 )
+from workflows.notifications.templates import invalidate
 from workflows.users.models import User
 
 from .test_scenarios import accept_reply, call_back, dispatch, reply, sign
@@ -247,6 +248,7 @@ def test_an_edited_template_is_used(city, channels, deliver):
                 updated_at=city.clock.now(),
             )
         )
+    invalidate()  # as saving on the administrators' page does
     case = city.intake()
     deliver()
     assert texts(channels["sms"]) == [f"【12345热线】受理号{case.number}"]
@@ -339,3 +341,18 @@ def test_a_reopen_after_an_unsatisfied_callback_tells_the_department(city, chann
         select(Notification.kind).where(Notification.user_id == handler.id)
     ).all()
     assert kinds[-1] == "reopened"
+
+
+def test_a_co_handling_unit_is_asked_with_its_deadline(city, channels, deliver):
+    case = city.intake()
+    dispatch(city, case, "B-MR", co=("B-HU",))
+    deliver()
+    task = city.task(case, "cohandle")
+    handler = city.user("h_hu")
+    [text] = city.session.scalars(
+        select(Notification.text).where(
+            Notification.user_id == handler.id, Notification.kind == "cohandle_requested"
+        )
+    ).all()
+    due = local_text(task.due_at, city.hotline.tz, handler.lang or "zh")
+    assert case.number in text and "市场监督管理局" in text and due in text

@@ -33,10 +33,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.db import unit_of_work
+from engine.models import HumanTask
 from engine.outbox import ExternalHandler, Message, Outbox, PermanentFailure
 
 from ..cases.confidentiality import mask_phone
@@ -98,10 +100,11 @@ class Notifier:
         lane: str | None = None,
         group: str | None = None,
         role: str | None = None,
+        task_id: str | None = None,
     ) -> None:
         """Tell ``notice`` about ``case`` to its audience: the case's citizen; the department
         ``department_id``; or the staff who may take a task (``lane`` role, ``group``
-        department code) or hold ``role``. ``key`` names the occasion (one notice per key)."""
+        department code; or the task ``task_id``'s) or hold ``role``. ``key`` names the occasion (one notice per key)."""
         payload: dict[str, Any] = {
             "notice": str(notice),
             "at": at.isoformat(),
@@ -116,6 +119,8 @@ class Notifier:
             payload["group"] = group
         if role is not None:
             payload["role"] = role
+        if task_id is not None:
+            payload["task_id"] = task_id
         self.outbox.write(session, topic=NOTIFY_TOPIC, key=f"{NOTIFY_TOPIC}:{key}", payload=payload)
 
 
@@ -163,7 +168,6 @@ _DECISION_NAMES = {
     "approved": ("同意退单，工单将改派", "approved: the case goes to another unit"),
     "rejected": ("不同意退单，请继续办理", "refused: please go on handling the case"),
 }
-_OUTCOME_WORDS = ("", "")
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
@@ -251,12 +255,18 @@ class FanOut:
         case = session.get(Case, payload["case_id"]) if payload.get("case_id") else None
         if payload.get("case_id") and case is None:
             return  # the case was removed (retention): nobody to tell about it
+        raw = dict(payload.get("values") or {})
+        if payload.get("task_id") and "due" not in raw:
+            due = session.scalar(
+                select(HumanTask.due_at).where(HumanTask.task_id == payload["task_id"])
+            )
+            raw["due"] = {"datetime": due.isoformat()} if due else ""
         ctx = _Context(
             key=message.key,
             notice=notice,
             case=case,
             event_at=datetime.fromisoformat(payload["at"]),
-            raw=payload.get("values") or {},
+            raw=raw,
         )
         audience = AUDIENCE[notice]
         if audience == Audience.CITIZEN:
@@ -267,6 +277,15 @@ class FanOut:
                 self._department(session, ctx, department)
         else:
             self._staff(session, ctx, payload)
+        if ctx.bells:
+            # one statement for everyone's bell; a key written before (this fan-out ran
+            # already) is skipped
+            session.execute(_insert(session, Notification).on_conflict_do_nothing(), ctx.bells)
+
+    def _values(self, session: Session, ctx: _Context, lang: str) -> dict[str, Any]:
+        if lang not in ctx.values:
+            ctx.values[lang] = self.values(session, ctx.case, ctx.raw, lang)
+        return ctx.values[lang]
 
     # --- audiences
 
@@ -351,6 +370,15 @@ class FanOut:
         self._people(session, ctx, people, department_id=department.id)
 
     def _staff(self, session: Session, ctx: _Context, payload: dict[str, Any]) -> None:
+        if payload.get("task_id"):
+            task = session.execute(
+                select(HumanTask.lane, HumanTask.candidate_group).where(
+                    HumanTask.task_id == payload["task_id"]
+                )
+            ).first()
+            if task is None or not task.lane:
+                return
+            payload = {**payload, "lane": task.lane, "group": task.candidate_group}
         stmt = select(User).where(User.active.is_(True)).order_by(User.id)
         if payload.get("role"):
             stmt = stmt.where(User.role == payload["role"])
@@ -403,26 +431,20 @@ class FanOut:
     # --- writing
 
     def _bell(self, session: Session, ctx: _Context, user: User, department_id: int | None) -> None:
-        key = f"{ctx.key}:inapp:{user.id}"
-        if session.scalar(select(Notification.id).where(Notification.key == key)):
-            return
         lang = user.lang if user.lang in ("zh", "en") else "zh"
-        _, text = render(
-            session, ctx.notice, Channel.INAPP, lang, self.values(session, ctx.case, ctx.raw, lang)
+        _, text = render(session, ctx.notice, Channel.INAPP, lang, self._values(session, ctx, lang))
+        ctx.bells.append(
+            {
+                "key": f"{ctx.key}:inapp:{user.id}",
+                "user_id": user.id,
+                "department_id": department_id,
+                "case_id": ctx.case.id if ctx.case is not None else None,
+                "kind": str(ctx.notice),
+                "text": text,
+                "created_at": ctx.event_at,
+                "delivered_at": self.clock.now(),
+            }
         )
-        session.add(
-            Notification(
-                key=key,
-                user_id=user.id,
-                department_id=department_id,
-                case_id=ctx.case.id if ctx.case is not None else None,
-                kind=str(ctx.notice),
-                text=text,
-                created_at=ctx.event_at,
-                delivered_at=self.clock.now(),
-            )
-        )
-        session.flush()
 
     def _message(
         self,
@@ -443,9 +465,7 @@ class FanOut:
     ) -> None:
         who = f"u{user_id}" if user_id else f"d{department_id}" if department_id else "c"
         key = f"{ctx.key}:{channel}:{who}"
-        if session.scalar(select(MessageRow.id).where(MessageRow.key == key)):
-            return  # this fan-out ran before (at least once)
-        values = self.values(session, ctx.case, ctx.raw, lang)
+        values = self._values(session, ctx, lang)
         if channel == Channel.WEBHOOK:
             subject, body = "", ""
         else:
@@ -453,7 +473,7 @@ class FanOut:
         if status in ("queued", "held") and not self.settings.senders.configured(channel):
             status, reason, not_before = "recorded", "no channel configured", None
         now = self.clock.now()
-        row = MessageRow(
+        row = dict(
             key=key,
             channel=str(channel),
             notice=str(ctx.notice),
@@ -475,12 +495,16 @@ class FanOut:
             created_at=now,
             not_before=not_before,
         )
-        session.add(row)
-        session.flush()
-        if status not in ("queued", "held"):
-            return
+        message_id = session.scalar(
+            _insert(session, MessageRow)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(MessageRow.id)
+        )
+        if message_id is None or status not in ("queued", "held"):
+            return  # written before: this fan-out ran already (at least once)
         deliver: dict[str, Any] = {
-            "message_id": row.id,
+            "message_id": message_id,
             "channel": str(channel),
             "to": recipient,
             "subject": subject,
@@ -489,15 +513,15 @@ class FanOut:
         }
         if channel == Channel.WEBHOOK:
             deliver["secret"] = secret
-            deliver["payload"] = self._webhook_body(ctx, values, row)
+            deliver["payload"] = self._webhook_body(ctx, values, key)
         self.outbox.write(
             session, topic=DELIVER_TOPIC, key=key, payload=deliver, not_before=not_before
         )
 
-    def _webhook_body(self, ctx: _Context, values: dict[str, Any], row: MessageRow) -> dict:
+    def _webhook_body(self, ctx: _Context, values: dict[str, Any], key: str) -> dict:
         case = ctx.case
         body: dict[str, Any] = {
-            "id": row.key,
+            "id": key,
             "event": str(ctx.notice),
             "name": NOTICE_NAMES[ctx.notice][0],
             "at": ctx.event_at.isoformat(),
@@ -564,7 +588,7 @@ def quiet_until(
 
 
 class _Context:
-    __slots__ = ("key", "notice", "case", "event_at", "raw")
+    __slots__ = ("key", "notice", "case", "event_at", "raw", "values", "bells")
 
     def __init__(
         self, *, key: str, notice: Notice, case: Case | None, event_at: datetime, raw: dict
@@ -574,6 +598,15 @@ class _Context:
         self.case = case
         self.event_at = event_at
         self.raw = raw
+        #: the notice's variables per language, computed once
+        self.values: dict[str, dict[str, Any]] = {}
+        #: the bell rows to insert
+        self.bells: list[dict[str, Any]] = []
+
+
+def _insert(session: Session, model):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def _department_name(department: Department, lang: str) -> str:

@@ -133,34 +133,28 @@ class NoticeSubscribers:
         if event.step == "cohandle" and event.candidate_group:
             department = by_code(session, event.candidate_group)
             if department is not None:
-                due = session.scalar(
-                    select(HumanTask.due_at).where(HumanTask.task_id == event.task_id)
-                )
-                self.notifier.notice(
+                self.notifier.notice(  # the fan-out reads the task's deadline (``due``)
                     session,
                     Notice.COHANDLE_REQUESTED,
                     key=f"cohandle:{event.task_id}",
                     at=event.at,
                     case=case,
                     department_id=department.id,
-                    values={"due": due},
+                    task_id=event.task_id,
                 )
             return
         if event.step in DEPARTMENT_STEPS:
             return
         if event.step == "callback":
             self._survey(session, case, event)
-        lane = session.scalar(select(HumanTask.lane).where(HumanTask.task_id == event.task_id))
-        if lane is None:
-            return
+        # who may take it (the task's lane) is read by the fan-out, not here: no query in the step
         self.notifier.notice(
             session,
             Notice.TASK_ASSIGNED,
             key=f"task:{event.task_id}",
             at=event.at,
             case=case,
-            lane=lane,
-            group=event.candidate_group,
+            task_id=event.task_id,
             values={"task": event.name},
         )
 
