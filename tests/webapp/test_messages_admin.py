@@ -210,9 +210,23 @@ def test_retry_requeues_a_message_given_up_on_and_is_audited(hotline_app, as_rol
 
 def test_the_demo_banner_says_messages_are_only_recorded(hotline_app, as_role):
     client = as_role("admin")
-    hotline_app.config.update(SMS_URL="", SMTP_URL="")
-    assert 'id="recorded-only"' in client.get("/admin/messages").get_data(as_text=True)
-    hotline_app.config.update(SMS_URL="http://127.0.0.1:9/sms", SMTP_URL="smtp://127.0.0.1:9")
+    with hotline_app.app_context():
+        senders = get_hotline().notify.senders
+    assert not senders.configured("sms") and not senders.configured("email")  # the demo
+    html = client.get("/admin/messages").get_data(as_text=True)
+    assert 'id="recorded-only"' in html and "仅记录在此" in html
+
+    class Stub:
+        def __init__(self, channel: str) -> None:
+            self.channel = channel
+
+        def send(self, outgoing) -> None:
+            return None
+
+    senders.set(Stub("sms"))
+    html = client.get("/admin/messages").get_data(as_text=True)
+    assert "未配置邮件服务器" in html  # SMS leave; e-mails are still only recorded
+    senders.set(Stub("email"))
     assert 'id="recorded-only"' not in client.get("/admin/messages").get_data(as_text=True)
 
 

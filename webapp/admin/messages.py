@@ -7,7 +7,7 @@ addresses of departments and staff are shown as they are."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.db import unit_of_work
@@ -45,10 +45,9 @@ def field_errors() -> dict[str, str]:
     }
 
 
-def channels_configured() -> bool:
-    """Whether any channel sends (else every message is only recorded: the demo)."""
-    config = current_app.config
-    return bool(config.get("SMS_URL") or config.get("SMTP_URL"))
+def configured(channel: str) -> bool:
+    """Whether ``channel`` sends (else its messages are only recorded: the demo)."""
+    return get_hotline().notify.senders.configured(channel)
 
 
 @bp.get("/messages")
@@ -68,9 +67,9 @@ def messages():
         # a list: no role reads citizens' numbers in full here (docs/privacy.md)
         "recipient": lambda message: recipient(message, masked=True),
         "retryable": RETRYABLE,
-        "configured": channels_configured(),
-        "sms_configured": bool(current_app.config.get("SMS_URL")),
-        "mail_configured": bool(current_app.config.get("SMTP_URL")),
+        "configured": configured("sms") or configured("email"),
+        "sms_configured": configured("sms"),
+        "mail_configured": configured("email"),
     }
     try:
         flt = MessageFilter.parse(request.args)
