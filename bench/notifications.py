@@ -53,8 +53,6 @@ from datetime import UTC, datetime  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
-from bench.sms_fallback import WORKER, install  # noqa: E402
-
 BIN = Path(sys.executable).parent
 PG_DEFAULT_DB = "hotline_bench_notify"
 TOKEN = "bench-gateway-token"
@@ -207,7 +205,7 @@ def start_workers(url: str, gateway: Gateway, n: int, **extra: str) -> list[subp
     log = LOG.open("a")
     return [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, "worker", "--owner", f"bench-{i}"],
+            [str(BIN / "hotline"), "worker", "--owner", f"bench-{i}"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -529,7 +527,6 @@ def main() -> None:
     ap.add_argument("--only", default="a,b,c", help="which parts to run (a,b,c)")
     ap.add_argument("--timeout", type=float, default=600.0, help="most seconds to wait")
     args = ap.parse_args()
-    install()  # the SMS sender, if the channel adapters do not build one yet
     parts = set(args.only.split(","))
     tmp = tempfile.mkdtemp(prefix="hotline-bench-notify-")
     gateway = Gateway()

@@ -22,7 +22,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
-from bench.sms_fallback import WORKER
 from engine.clock import ManualClock
 from engine.models import OutboxMessage
 from tests.conftest import ROOT
@@ -30,6 +29,8 @@ from tests.webapp.test_workers import worker_db  # noqa: F401
 from workflows.notifications.models import Message
 
 TOKEN = "gateway-secret"
+#: ``hotline worker`` in a process of its own
+WORKER = "from webapp.cli import main; main()"
 
 
 class Gateway:
