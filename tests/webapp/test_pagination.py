@@ -73,6 +73,7 @@ LISTS = [
     ("admin", "/admin/calendar"),
     ("admin", "/admin/knowledge"),
     ("admin", "/admin/incidents"),
+    ("admin", "/admin/messages"),
     ("admin", "/admin/definitions"),
     ("admin", "/admin/definitions/complaint"),
     ("auditor", "/audit/"),
