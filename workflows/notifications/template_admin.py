@@ -1,0 +1,282 @@
+"""Administrators' texts for the notices: saving one (checked first), restoring the default,
+the list of every template, and the sample values a preview renders with.
+
+A template is saved only when :func:`templates.check` finds nothing wrong with it: a variable
+its notice never has, or a Jinja syntax error, refuses it with the name or the line, and the
+stored text stays as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jinja2 import TemplateError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db import unit_of_work
+
+from ..errors import DomainError
+from .models import NotificationTemplate
+from .notices import AUDIENCE, DEFAULT_TEMPLATES, LANGS, Audience, Channel, Notice, variables
+from .templates import check, render_text
+
+#: characters in one Chinese SMS (UCS-2); a longer text is sent in parts of 67
+SMS_SEGMENT = 70
+SMS_PART = 67
+#: the channels that have templates (webhooks send JSON)
+TEMPLATE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.INAPP)
+
+
+class TemplateInvalid(DomainError):
+    """A template cannot be saved; ``field`` is ``subject`` or ``body``, ``errors`` the
+    problems (each naming the variable or the line)."""
+
+    def __init__(self, field: str, errors: list[str]) -> None:
+        super().__init__(f"{field}: {'; '.join(errors)}")
+        self.field = field
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    notice: Notice
+    channel: Channel
+    lang: str
+    subject: str
+    body: str
+    #: an administrator's text (a row), not the default
+    edited: bool
+    updated_by: str = ""
+    updated_at: datetime | None = None
+
+
+def exists(notice: Notice, channel: Channel, lang: str) -> bool:
+    """Whether this notice has a template for the channel and language."""
+    return (notice, channel, lang) in DEFAULT_TEMPLATES
+
+
+def _key(notice: str, channel: str, lang: str) -> tuple[Notice, Channel, str]:
+    try:
+        key = (Notice(notice), Channel(channel), lang)
+    except ValueError:
+        raise LookupError(f"no template for {notice} by {channel} in {lang}") from None
+    if not exists(*key):
+        raise LookupError(f"no template for {notice} by {channel} in {lang}")
+    return key
+
+
+def template_rows(session: Session) -> list[TemplateRow]:
+    """Every template, notice by notice (channel, then language), default or edited."""
+    saved = {
+        (r.notice, r.channel, r.lang): r for r in session.scalars(select(NotificationTemplate))
+    }
+    rows = []
+    for notice in Notice:
+        for channel in TEMPLATE_CHANNELS:
+            for lang in LANGS:
+                if not exists(notice, channel, lang):
+                    continue
+                row = saved.get((str(notice), str(channel), lang))
+                if row is not None:
+                    rows.append(
+                        TemplateRow(
+                            notice, channel, lang, row.subject, row.body, True,
+                            row.updated_by, row.updated_at,
+                        )
+                    )  # fmt: skip
+                else:
+                    subject, body = DEFAULT_TEMPLATES[(notice, channel, lang)]
+                    rows.append(TemplateRow(notice, channel, lang, subject, body, False))
+    return rows
+
+
+def template_row(session: Session, *, notice: str, channel: str, lang: str) -> TemplateRow:
+    """One template; LookupError when the notice has none for that channel and language."""
+    key = _key(notice, channel, lang)
+    row = session.scalars(
+        select(NotificationTemplate).where(
+            NotificationTemplate.notice == key[0],
+            NotificationTemplate.channel == key[1],
+            NotificationTemplate.lang == lang,
+        )
+    ).first()
+    if row is None:
+        subject, body = DEFAULT_TEMPLATES[key]
+        return TemplateRow(*key, subject, body, False)
+    return TemplateRow(*key, row.subject, row.body, True, row.updated_by, row.updated_at)
+
+
+def problems(notice: Notice, channel: Channel, subject: str, body: str) -> dict[str, list[str]]:
+    """What is wrong with a template, per field (empty: nothing): the checks of
+    :func:`templates.check`, then a trial rendering with the sample values (an unknown filter
+    or a failing expression shows only then)."""
+    found: dict[str, list[str]] = {}
+    if not body.strip():
+        found["body"] = ["the text is empty"]
+    elif errors := _checked(notice, body):
+        found["body"] = errors
+    if channel == Channel.EMAIL:
+        if not subject.strip():
+            found["subject"] = ["an e-mail needs a subject"]
+        elif len(subject) > 300:
+            found["subject"] = ["the subject is longer than 300 characters"]
+        elif errors := _checked(notice, subject):
+            found["subject"] = errors
+    return found
+
+
+def _checked(notice: Notice, text: str) -> list[str]:
+    try:
+        # an unknown filter raises from the variable scan of ``check`` (a compile step)
+        errors = check(notice, text)
+    except TemplateError as exc:
+        return [_located(exc)]
+    return errors or _trial(notice, text)
+
+
+def _located(exc: TemplateError) -> str:
+    line = getattr(exc, "lineno", None)
+    return f"line {line}: {exc.message}" if line else str(exc.message or exc)
+
+
+def _trial(notice: Notice, text: str) -> list[str]:
+    try:
+        render_text(text, sample_values(notice, "zh"))
+    except TemplateError as exc:
+        return [_located(exc)]
+    except Exception as exc:  # an expression that fails (1/0...): refused, never stored
+        return [f"{type(exc).__name__}: {exc}"]
+    return []
+
+
+def save_template(
+    session: Session,
+    *,
+    notice: str,
+    channel: str,
+    lang: str,
+    subject: str,
+    body: str,
+    by: str,
+    now: datetime,
+) -> NotificationTemplate:
+    """Store an administrator's text for one template, replacing the default (or their
+    earlier text). TemplateInvalid, nothing stored, when :func:`problems` finds any;
+    LookupError for a template that does not exist."""
+    key = _key(notice, channel, lang)
+    subject = subject if key[1] == Channel.EMAIL else ""
+    found = problems(key[0], key[1], subject, body)
+    if found:
+        field = "body" if "body" in found else "subject"
+        raise TemplateInvalid(field, found[field])
+    with unit_of_work(session):
+        row = session.scalars(
+            select(NotificationTemplate).where(
+                NotificationTemplate.notice == key[0],
+                NotificationTemplate.channel == key[1],
+                NotificationTemplate.lang == lang,
+            )
+        ).first()
+        if row is None:
+            row = NotificationTemplate(notice=str(key[0]), channel=str(key[1]), lang=lang)
+            session.add(row)
+        row.subject, row.body, row.updated_by, row.updated_at = subject, body, by, now
+        session.flush()
+    return row
+
+
+def reset_template(session: Session, *, notice: str, channel: str, lang: str) -> bool:
+    """Restore the default text (delete the administrator's row); False if there was none.
+    LookupError for a template that does not exist."""
+    key = _key(notice, channel, lang)
+    with unit_of_work(session):
+        row = session.scalars(
+            select(NotificationTemplate).where(
+                NotificationTemplate.notice == key[0],
+                NotificationTemplate.channel == key[1],
+                NotificationTemplate.lang == lang,
+            )
+        ).first()
+        if row is None:
+            return False
+        session.delete(row)
+    return True
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS a text is sent as: 70 characters fit one, a longer text goes in parts of
+    67 (the rest carries the join)."""
+    if len(text) <= SMS_SEGMENT:
+        return 1 if text else 0
+    return -(-len(text) // SMS_PART)
+
+
+_SAMPLES: dict[str, dict[str, str]] = {
+    "zh": {
+        "case_number": "JM2026120400123",
+        "case_type": "投诉",
+        "category": "噪音扰民",
+        "urgency": "一般",
+        "centre": "江门12345",
+        "link": "https://12345.example/cases/JM2026120400123",
+        "department": "城市管理和综合执法局",
+        "lead_department": "城市管理和综合执法局",
+        "reply_due": "2026-12-11 18:00",
+        "reply_limit": "5个工作日",
+        "sign_due": "2026-12-04 17:30",
+        "due": "2026-12-09 18:00",
+        "deadline": "答复时限",
+        "task": "签收",
+        "summary": "夜间22点后工地仍在施工，噪音很大，请求查处。",
+        "body": "已安排执法人员今晚到现场核查。",
+        "outcome": "已解决",
+        "note": "请于今日内联系市民并反馈处理进展。",
+        "decision": "同意退回，改派蓬江区",
+        "what": "短信网关连续5次发送失败",
+        "error": "HTTP 503 Service Unavailable",
+    },
+    "en": {
+        "case_number": "JM2026120400123",
+        "case_type": "complaint",
+        "category": "noise",
+        "urgency": "normal",
+        "centre": "Jiangmen 12345",
+        "link": "https://12345.example/cases/JM2026120400123",
+        "department": "Urban Management Bureau",
+        "lead_department": "Urban Management Bureau",
+        "reply_due": "2026-12-11 18:00",
+        "reply_limit": "5 working days",
+        "sign_due": "2026-12-04 17:30",
+        "due": "2026-12-09 18:00",
+        "deadline": "the reply deadline",
+        "task": "sign for the case",
+        "summary": "A building site works after 22:00 and is very loud; please stop it.",
+        "body": "An inspector will check the site tonight.",
+        "outcome": "resolved",
+        "note": "Call the citizen today and report back.",
+        "decision": "accepted, re-dispatched to Pengjiang District",
+        "what": "the SMS gateway failed 5 times in a row",
+        "error": "HTTP 503 Service Unavailable",
+    },
+}
+
+
+def sample_values(notice: Notice, lang: str) -> dict[str, Any]:
+    """Realistic values for a preview of ``notice`` in ``lang``: a noise complaint dispatched
+    to the urban management bureau, deadlines in local time. Only the notice's variables
+    (``notices.variables``) are given, as at run time."""
+    values = _SAMPLES.get(lang, _SAMPLES["zh"])
+    return {name: values.get(name, "") for name in variables(Notice(notice))}
+
+
+def preview(notice: Notice, subject: str, body: str, lang: str) -> tuple[str, str]:
+    """(subject, body) rendered with :func:`sample_values` (call after :func:`problems`)."""
+    values = sample_values(notice, lang)
+    return (render_text(subject, values) if subject else ""), render_text(body, values)
+
+
+def is_citizen_notice(notice: Notice) -> bool:
+    return AUDIENCE[notice] == Audience.CITIZEN
