@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jinja2 import TemplateError
+from jinja2 import TemplateError, meta
+from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,23 +22,28 @@ from engine.db import unit_of_work
 from ..errors import DomainError
 from .models import NotificationTemplate
 from .notices import AUDIENCE, DEFAULT_TEMPLATES, LANGS, Audience, Channel, Notice, variables
-from .templates import check, render_text
+from .templates import MAX_TEMPLATE_CHARS, check, render_text
 
 #: characters in one Chinese SMS (UCS-2); a longer text is sent in parts of 67
 SMS_SEGMENT = 70
 SMS_PART = 67
+#: parses and scans a template as ``templates.py`` renders it (its variables, its filters)
+_PARSER = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+#: longest e-mail subject (the column's size)
+MAX_SUBJECT = 300
 #: the channels that have templates (webhooks send JSON)
 TEMPLATE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.INAPP)
 
 
 class TemplateInvalid(DomainError):
-    """A template cannot be saved; ``field`` is ``subject`` or ``body``, ``errors`` the
-    problems (each naming the variable or the line)."""
+    """A template cannot be saved; ``problems`` maps ``subject`` and ``body`` to what is
+    wrong with each (naming the variable or the line)."""
 
-    def __init__(self, field: str, errors: list[str]) -> None:
-        super().__init__(f"{field}: {'; '.join(errors)}")
-        self.field = field
-        self.errors = errors
+    def __init__(self, problems: dict[str, list[Problem]]) -> None:
+        super().__init__(
+            "; ".join(f"{field}: {', '.join(map(str, found))}" for field, found in problems.items())
+        )
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -109,46 +115,61 @@ def template_row(session: Session, *, notice: str, channel: str, lang: str) -> T
     return TemplateRow(*key, row.subject, row.body, True, row.updated_by, row.updated_at)
 
 
-def problems(notice: Notice, channel: Channel, subject: str, body: str) -> dict[str, list[str]]:
-    """What is wrong with a template, per field (empty: nothing): the checks of
-    :func:`templates.check`, then a trial rendering with the sample values (an unknown filter
-    or a failing expression shows only then)."""
-    found: dict[str, list[str]] = {}
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a template: ``kind`` is empty, too_long, syntax (at ``line``),
+    unknown_variable (``name``) or failed (the trial rendering raised ``detail``)."""
+
+    kind: str
+    name: str = ""
+    line: int | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "unknown_variable":
+            return f"unknown variable {self.name!r}"
+        if self.kind == "syntax":
+            return f"line {self.line}: {self.detail}"
+        return f"{self.kind}: {self.detail}" if self.detail else self.kind
+
+
+def problems(notice: Notice, channel: Channel, subject: str, body: str) -> dict[str, list[Problem]]:
+    """What is wrong with a template, per field (empty: nothing): what
+    :func:`templates.check` refuses (a syntax error, a variable the notice never has, too
+    long), then a trial rendering with the sample values (an unknown filter or a failing
+    expression shows only then)."""
+    found: dict[str, list[Problem]] = {}
     if not body.strip():
-        found["body"] = ["the text is empty"]
-    elif errors := _checked(notice, body):
+        found["body"] = [Problem("empty")]
+    elif errors := _checked(notice, body, MAX_TEMPLATE_CHARS):
         found["body"] = errors
     if channel == Channel.EMAIL:
         if not subject.strip():
-            found["subject"] = ["an e-mail needs a subject"]
-        elif len(subject) > 300:
-            found["subject"] = ["the subject is longer than 300 characters"]
-        elif errors := _checked(notice, subject):
+            found["subject"] = [Problem("empty")]
+        elif errors := _checked(notice, subject, MAX_SUBJECT):
             found["subject"] = errors
     return found
 
 
-def _checked(notice: Notice, text: str) -> list[str]:
+def _checked(notice: Notice, text: str, longest: int) -> list[Problem]:
+    if len(text) > longest:
+        return [Problem("too_long", detail=str(longest))]
     try:
-        # an unknown filter raises from the variable scan of ``check`` (a compile step)
-        errors = check(notice, text)
+        parsed = _PARSER.parse(text)
+        # the variable scan compiles: an unknown filter raises here
+        unknown = sorted(meta.find_undeclared_variables(parsed) - set(variables(notice)))
     except TemplateError as exc:
-        return [_located(exc)]
-    return errors or _trial(notice, text)
-
-
-def _located(exc: TemplateError) -> str:
-    line = getattr(exc, "lineno", None)
-    return f"line {line}: {exc.message}" if line else str(exc.message or exc)
-
-
-def _trial(notice: Notice, text: str) -> list[str]:
+        return [Problem("syntax", line=getattr(exc, "lineno", None) or 1, detail=exc.message)]
+    if unknown:
+        return [Problem("unknown_variable", name=name) for name in unknown]
+    if leftover := check(notice, text):  # the pipeline's own check agrees, or says why not
+        return [Problem("failed", detail=message) for message in leftover]
     try:
         render_text(text, sample_values(notice, "zh"))
     except TemplateError as exc:
-        return [_located(exc)]
+        return [Problem("syntax", line=getattr(exc, "lineno", None) or 1, detail=exc.message)]
     except Exception as exc:  # an expression that fails (1/0...): refused, never stored
-        return [f"{type(exc).__name__}: {exc}"]
+        return [Problem("failed", detail=f"{type(exc).__name__}: {exc}")]
     return []
 
 
@@ -170,8 +191,7 @@ def save_template(
     subject = subject if key[1] == Channel.EMAIL else ""
     found = problems(key[0], key[1], subject, body)
     if found:
-        field = "body" if "body" in found else "subject"
-        raise TemplateInvalid(field, found[field])
+        raise TemplateInvalid(found)
     with unit_of_work(session):
         row = session.scalars(
             select(NotificationTemplate).where(
