@@ -102,10 +102,14 @@ def _read(form: Form, current: Department | None) -> dict:
             form.error("parent_id", _("A department cannot sit below itself or its own units."))
         else:
             values["parent_id"] = int(parent_raw)
-    values["duty_phone"] = form.contact("duty_phone", contacts.phone)
-    values["duty_email"] = form.contact("duty_email", contacts.email)
-    values["webhook_url"] = form.contact("webhook_url", contacts.webhook_url)
-    values["webhook_secret"] = _secret(form, current, values["webhook_url"])
+    # a form without the contact fields (an older page, a script) leaves them as they are
+    if "duty_phone" in form.data or current is None:
+        values["duty_phone"] = form.contact("duty_phone", contacts.phone)
+        values["duty_email"] = form.contact("duty_email", contacts.email)
+        values["webhook_url"] = form.contact("webhook_url", contacts.webhook_url)
+        values["webhook_secret"] = _secret(form, current, values["webhook_url"])
+    else:
+        values.update(duty_phone=None, duty_email=None, webhook_url=None, webhook_secret=None)
     if values["code"]:
         clash = db.session.scalars(
             select(Department.id).where(Department.code == values["code"])

@@ -122,9 +122,14 @@ def _read(form: Form, current: User | None) -> dict:
     if values["role"] == Role.HANDLER and department is None and "department_id" not in form.errors:
         form.error("department_id", _("A handler must belong to a department."))
     values["department_id"] = department.id if department is not None else None
-    values["phone"] = form.contact("phone", contacts.phone)
-    values["email"] = form.contact("email", contacts.email)
-    values["lang"] = form.choice("lang", LANGS) or "zh"
+    # a form without a contact field (an older page, a script) leaves it as it is
+    sent = form.data.keys()
+    values["phone"] = form.contact("phone", contacts.phone) if "phone" in sent else None
+    values["email"] = form.contact("email", contacts.email) if "email" in sent else None
+    values["lang"] = form.choice("lang", LANGS) if "lang" in sent else None
+    if current is None:
+        values["phone"], values["email"] = values["phone"] or "", values["email"] or ""
+        values["lang"] = values["lang"] or "zh"
     password = form.data.get("password") or ""
     form.values["password"] = ""  # never sent back to the browser
     if current is None and not password:
