@@ -315,3 +315,17 @@ def test_the_sms_switches_of_a_policy_row_are_saved(as_role, hotline_app):
     assert "短信回访" in listing and "短信不满意重办" in listing
     csv = text(client.get("/admin/policies?format=csv"))
     assert csv.splitlines()[0].endswith("sms_survey,sms_unsatisfied_reopens")
+
+
+def test_the_new_fields_are_labelled_in_english_and_chinese(as_role):
+    client = as_role("admin")
+    assert "值班电话" in text(client.get(NEW_DEPT)) and "消息语言" in text(client.get(NEW_USER))
+    assert "联系方式" in text(client.get("/account"))
+    assert "通知模板" in text(client.get("/admin"))
+    post(client, "/language", {"lang": "en", "next": "/admin"}, token_from="/admin")
+    page = text(client.get(NEW_DEPT))
+    assert "Duty phone" in page and "Webhook URL" in page and "Generate a new random" in page
+    assert "Language of messages" in text(client.get(NEW_USER))
+    page = text(client.get("/account"))
+    assert "Contact details" in page and "Overdue" in page and "Save notification settings" in page
+    assert "SMS satisfaction survey" in text(client.get("/admin/policies/1"))
