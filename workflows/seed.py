@@ -93,9 +93,10 @@ USERS = [
     ("h_hc", "会城街道 宋佳 Song Jia", Role.HANDLER, "S-HC"),
 ]
 
-#: the fictional contacts of the demo city, so the demo shows every alert: duty phones on the
-#: unused 0750-0000xxx exchange, mobiles 1390000xxxx, addresses and the one department system
-#: on the reserved ``.example`` domain (RFC 2606): nothing here can reach a real person
+#: the fictional contacts of the demo city, so the demo shows every alert: duty mobiles
+#: 1380000xxxx (an SMS needs a mobile), staff mobiles 1390000xxxx, addresses and the one
+#: department system on the reserved ``.example`` domain (RFC 2606): nothing here can reach a
+#: real person
 DEMO_MAIL_DOMAIN = "jiangmen12345.example"
 DEMO_WEBHOOKS = {
     "B-MR": (
@@ -109,7 +110,7 @@ def demo_department_contacts(index: int, code: str) -> dict[str, str]:
     """The duty phone and e-mail of the ``index``-th demo department, and its webhook."""
     url, secret = DEMO_WEBHOOKS.get(code, ("", ""))
     return {
-        "duty_phone": f"0750000{index + 101:04d}",
+        "duty_phone": f"1380000{index + 101:04d}",
         "duty_email": f"duty.{code.lower()}@{DEMO_MAIL_DOMAIN}",
         "webhook_url": url,
         "webhook_secret": secret,

@@ -205,7 +205,7 @@ def test_the_demo_city_has_fictional_contacts_for_every_alert(hotline_app):
     with hotline_app.app_context():
         departments = db.session.scalars(select(Department)).all()
         users = db.session.scalars(select(User)).all()
-        assert all(d.duty_phone.startswith("07500000") for d in departments)
+        assert all(d.duty_phone.startswith("13800000") for d in departments)
         assert all(d.duty_email.endswith("@" + DEMO_MAIL_DOMAIN) for d in departments)
         hooks = [d for d in departments if d.webhook_url]
         assert hooks and all(".example/" in d.webhook_url and d.webhook_secret for d in hooks)
