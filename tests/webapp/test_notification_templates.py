@@ -176,3 +176,6 @@ def test_template_admin_functions_refuse_and_restore():
     assert template_admin.sms_segments("字" * 70) == 1
     assert template_admin.sms_segments("字" * 71) == 2
     assert template_admin.sms_segments("字" * 135) == 3
+    # plain ASCII goes as GSM 7-bit: 160 in one SMS, parts of 153
+    assert template_admin.sms_segments("x" * 160) == 1
+    assert template_admin.sms_segments("x" * 161) == 2

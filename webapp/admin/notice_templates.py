@@ -104,7 +104,7 @@ def _page(row: admin.TemplateRow, form: Form, status: int = 200):
         rendered=rendered,
         segments=admin.sms_segments(rendered[1]) if rendered else 0,
         length=len(rendered[1]) if rendered else 0,
-        segment_chars=admin.SMS_SEGMENT,
+        segment_chars=admin.sms_limit(rendered[1])[0] if rendered else admin.SMS_SEGMENT,
         default=DEFAULT_TEMPLATES[(row.notice, row.channel, row.lang)],
     ), status
 

@@ -24,7 +24,8 @@ from .models import NotificationTemplate
 from .notices import AUDIENCE, DEFAULT_TEMPLATES, LANGS, Audience, Channel, Notice, variables
 from .templates import MAX_TEMPLATE_CHARS, check, render_text
 
-#: characters in one Chinese SMS (UCS-2); a longer text is sent in parts of 67
+#: characters in one Chinese SMS (UCS-2); a longer text is sent in parts of 67 (an all-ASCII
+#: text fits 160, in parts of 153: ``sms_limit``)
 SMS_SEGMENT = 70
 SMS_PART = 67
 #: parses and scans a template as ``templates.py`` renders it (its variables, its filters)
@@ -226,12 +227,19 @@ def reset_template(session: Session, *, notice: str, channel: str, lang: str) ->
     return True
 
 
+def sms_limit(text: str) -> tuple[int, int]:
+    """(characters in one SMS, characters per part of a longer one) for ``text``: 70 and 67
+    when it holds Chinese (UCS-2), 160 and 153 when it is plain ASCII (GSM 7-bit)."""
+    return (160, 153) if text.isascii() else (SMS_SEGMENT, SMS_PART)
+
+
 def sms_segments(text: str) -> int:
-    """How many SMS a text is sent as: 70 characters fit one, a longer text goes in parts of
-    67 (the rest carries the join)."""
-    if len(text) <= SMS_SEGMENT:
+    """How many SMS a text is sent as: one up to :func:`sms_limit`, else parts of the smaller
+    size (the rest of each part carries the join)."""
+    single, part = sms_limit(text)
+    if len(text) <= single:
         return 1 if text else 0
-    return -(-len(text) // SMS_PART)
+    return -(-len(text) // part)
 
 
 _SAMPLES: dict[str, dict[str, str]] = {
