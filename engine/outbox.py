@@ -57,6 +57,11 @@ class Message:
 Handler = Callable[[Session, Message], None]
 
 
+class PermanentFailure(EngineError):
+    """A handler's effect can never succeed (a malformed address): the message becomes an
+    incident at once instead of being retried."""
+
+
 class ExternalHandler:
     """A handler whose effect is outside this database (an SMS gateway, a mail server, a
     department's webhook). Its :meth:`perform` runs *before* the message's transaction, so
@@ -309,7 +314,7 @@ class OutboxService(BatchWorker):
                 "lease_owner": None,
                 "lease_expires_at": None,
             }
-            final = attempts >= self.max_attempts
+            final = attempts >= self.max_attempts or isinstance(exc, PermanentFailure)
             if final:
                 values["status"] = "incident"
                 outcome = "incident"

@@ -155,6 +155,9 @@ class Runtime:
         #: extension property name -> check of its value, run by validate and deploy
         self.property_checks: dict[str, PropertyCheck] = {}
         #: side effects to carry out after commit; the domain registers the handlers
+        #: told inside the transaction that records a timer incident (``engine.timers``):
+        #: ``(session, instance_id, error)`` (an alert to administrators, say)
+        self.incident_listeners: list[Callable[[Session, int, str], None]] = []
         self.outbox = Outbox(self.clock)
 
     # -- wiring ---------------------------------------------------------------------------

@@ -295,6 +295,8 @@ class TimerService(BatchWorker):
                     actor="timer",
                     payload={"error": message, "attempts": attempts},
                 )
+                for listener in self.runtime.incident_listeners:
+                    listener(session, instance_id, message)
                 return "incident"
             delay = self.backoff_seconds * (2 ** (attempts - 1))
             session.execute(

@@ -91,7 +91,7 @@ class SecureWhenHttps(SecureCookieSessionInterface):
 def blueprints() -> list[Blueprint]:
     """Every area of the app, one blueprint each, imported by name: a missing or misspelt
     area fails at start instead of leaving its pages out."""
-    from . import admin, api, audit, auth, cases, home, inbox, intake, open311, supervision
+    from . import admin, api, audit, auth, cases, home, inbox, intake, open311, sms, supervision
 
     return [
         home.bp,
@@ -100,6 +100,7 @@ def blueprints() -> list[Blueprint]:
         inbox.bp,
         cases.bp,
         supervision.bp,
+        sms.bp,
         admin.bp,
         api.bp,
         open311.bp,

@@ -16,6 +16,8 @@ from engine.runtime import Runtime
 from workflows.cases.type_files import check_diagrams, load_case_types
 from workflows.cases.types import CaseTypeError
 from workflows.hotline import Hotline, install
+from workflows.notifications.channels.configure import senders_from
+from workflows.notifications.settings import NotifySettings, SettingsError, parse_quiet_hours
 
 from .config import ConfigError
 
@@ -46,6 +48,7 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
         forms_dir=Path(app.config["FORMS_DIR"]),
         session_factory=session_factory,
         case_types=case_types,
+        notify=notify_settings(app.config),
     )
     app.extensions["hotline"] = hotline
     return hotline
@@ -71,3 +74,30 @@ def expression_budget(config: Mapping[str, Any]) -> Budget:
         if values[name] <= 0:
             raise ConfigError(f"{env} must be a positive number, not {raw!r}")
     return Budget(**values, total=10 * values["size"])
+
+
+def notify_settings(config: Mapping[str, Any]) -> NotifySettings:
+    """The notification settings and channels from the app's config (a bad value stops the
+    app at start-up, naming its variable)."""
+    try:
+        quiet = parse_quiet_hours(str(config.get("SMS_QUIET_HOURS", "") or ""))
+        senders = senders_from(config)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+    limit = config.get("SMS_DAILY_LIMIT", 5)
+    try:
+        limit = int(limit)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"HOTLINE_SMS_DAILY_LIMIT must be a whole number, not {limit!r}"
+        ) from None
+    if limit < 1:
+        raise ConfigError(f"HOTLINE_SMS_DAILY_LIMIT must be at least 1, not {limit!r}")
+    return NotifySettings(
+        centre=str(config.get("CENTRE_NAME") or "12345热线"),
+        public_url=str(config.get("PUBLIC_URL") or ""),
+        quiet_start=quiet[0] if quiet else None,
+        quiet_end=quiet[1] if quiet else None,
+        daily_limit=limit,
+        senders=senders,
+    )

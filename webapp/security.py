@@ -33,7 +33,7 @@ from engine.db import end_read, unit_of_work
 from workflows.departments.models import Department
 from workflows.users import sessions, throttle, totp
 from workflows.users.models import Role, User
-from workflows.users.service import by_username
+from workflows.users.service import SYSTEM_USERNAMES, by_username
 from workflows.users.sign_in_models import SessionStage, UserSession
 
 from . import signals
@@ -177,7 +177,8 @@ def authenticate(username: str, password: str, *, now: datetime) -> User:
     )
     if wait is not None:
         raise _refuse(username, "throttled", SignInRefused("too many failed attempts", wait=wait))
-    usable = user is not None and bool(user.password_hash)
+    # a system user (the SMS callbacks') never signs in, even if a password was set on it
+    usable = user is not None and bool(user.password_hash) and user.username not in SYSTEM_USERNAMES
     try:
         right = _check_hash(user.password_hash if usable else _DUMMY_HASH, password) and usable
     except SignInRefused as exc:

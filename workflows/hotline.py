@@ -20,6 +20,7 @@ from .cases.steps import STEP_PROPERTY, check_step, is_deadline, step_of
 from .cases.types import BUILTIN, CaseTypes
 from .events import EventBus
 from .forms import FormRegistry
+from .notifications.settings import NotifySettings
 from .subscribers import register
 
 
@@ -36,6 +37,8 @@ class Hotline:
     case_types: CaseTypes = BUILTIN
     #: the domain events' subscribers (``workflows/subscribers.py`` registers them)
     events: EventBus = field(default_factory=EventBus)
+    #: what notifications need: the channels' senders, the centre's name, the SMS rules
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
 
 def install(
@@ -47,6 +50,7 @@ def install(
     session_factory: Callable[[], Session],
     calendar_ttl: float = 60,
     case_types: CaseTypes = BUILTIN,
+    notify: NotifySettings | None = None,
 ) -> Hotline:
     """Give ``runtime`` the hotline's calendar functions, case mirror, event subscribers,
     outbox handlers, task steps and property checks; return the Hotline."""
@@ -61,12 +65,23 @@ def install(
     provider = CalendarProvider(load, clock=clock, ttl=calendar_ttl)
     runtime.add_functions(calendar_functions(provider, clock))
     events = EventBus()
-    register(events, runtime.outbox, clock=clock)
+    notify = notify or NotifySettings()
+    register(
+        events,
+        runtime,
+        clock=clock,
+        tz=tz,
+        session_factory=session_factory,
+        notify=notify,
+        case_types=case_types,
+    )
     runtime.add_listener(CaseMirror(runtime, clock, events))
     runtime.set_task_kind(step_of)
     runtime.set_deadline_timers(is_deadline)
     runtime.add_property_checks(property_checks())
-    return Hotline(runtime, clock, tz, FormRegistry(forms_dir), provider, case_types, events)
+    return Hotline(
+        runtime, clock, tz, FormRegistry(forms_dir), provider, case_types, events, notify
+    )
 
 
 def expression_functions(clock: Clock) -> dict[str, Callable[..., Any]]:

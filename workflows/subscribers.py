@@ -2,28 +2,73 @@
 
 from __future__ import annotations
 
-from engine.clock import Clock
-from engine.outbox import Outbox
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.runtime import Runtime
+
+from .cases.types import BUILTIN, CaseTypes
 from .events import (
     CaseChased,
+    CaseClosed,
+    CaseOpened,
     DeadlinePassed,
+    DeadlineWarned,
     EventBus,
+    InterimReplied,
     StatusChanged,
     SupervisionOpened,
     SupervisionOrdered,
+    TaskReady,
+)
+from .notifications.pipeline import (
+    DELIVER_TOPIC,
+    NOTIFY_TOPIC,
+    Delivery,
+    FanOut,
+    IncidentAlerts,
+    Notifier,
 )
 from .notifications.service import TOPIC as NOTIFY_DEPARTMENT
 from .notifications.service import Deliverer
-from .notifications.subscribers import DepartmentNotifier
+from .notifications.settings import NotifySettings
+from .notifications.subscribers import NoticeSubscribers
 
 
-def register(bus: EventBus, outbox: Outbox, *, clock: Clock) -> None:
-    """Subscribe the hotline's subscribers to ``bus`` and its handlers to ``outbox``."""
-    notifier = DepartmentNotifier(outbox)
-    bus.subscribe(StatusChanged, notifier.status_changed)
-    bus.subscribe(DeadlinePassed, notifier.deadline_passed)
-    bus.subscribe(SupervisionOpened, notifier.supervision_opened)
-    bus.subscribe(CaseChased, notifier.case_chased)
-    bus.subscribe(SupervisionOrdered, notifier.supervision_ordered)
+def register(
+    bus: EventBus,
+    runtime: Runtime,
+    *,
+    clock: Clock,
+    tz: ZoneInfo,
+    session_factory: Callable[[], Session],
+    notify: NotifySettings | None = None,
+    case_types: CaseTypes = BUILTIN,
+) -> None:
+    """Subscribe the hotline's subscribers to ``bus`` and its handlers to the runtime's outbox."""
+    outbox = runtime.outbox
+    settings = notify or NotifySettings()
+    notifier = Notifier(outbox)
+    notices = NoticeSubscribers(notifier)
+    bus.subscribe(CaseOpened, notices.case_opened)
+    bus.subscribe(StatusChanged, notices.status_changed)
+    bus.subscribe(CaseClosed, notices.case_closed)
+    bus.subscribe(InterimReplied, notices.interim_replied)
+    bus.subscribe(TaskReady, notices.task_ready)
+    bus.subscribe(DeadlineWarned, notices.deadline_warned)
+    bus.subscribe(DeadlinePassed, notices.deadline_passed)
+    bus.subscribe(SupervisionOpened, notices.supervision_opened)
+    bus.subscribe(CaseChased, notices.case_chased)
+    bus.subscribe(SupervisionOrdered, notices.supervision_ordered)
+    outbox.register(
+        NOTIFY_TOPIC, FanOut(outbox, settings, clock=clock, tz=tz, case_types=case_types)
+    )
+    outbox.register(DELIVER_TOPIC, Delivery(settings, session_factory, clock=clock))
+    # messages of the department notifications written before issue 16 still in the queue
     outbox.register(NOTIFY_DEPARTMENT, Deliverer(clock))
+    alerts = IncidentAlerts(notifier, clock)
+    outbox.incident_listeners.append(alerts.outbox_incident)
+    runtime.incident_listeners.append(alerts.timer_incident)

@@ -83,9 +83,16 @@ MATRIX = [
       body={"kind": "holiday", "name": "国庆节"}),
 ]  # fmt: skip
 
-#: routes that are not the token-authenticated API: pages (session sign-in, CSRF), and the
-#: OpenAPI document (public); tested in test_auth.py and test_openapi.py
-NOT_API = {"/api/tokens", "/api/tokens/<int:token_id>/revoke", "/api/docs", "/api/openapi.json"}
+#: routes that are not the token-authenticated API: pages (session sign-in, CSRF), the
+#: OpenAPI document (public), tested in test_auth.py and test_openapi.py; and the SMS gateway's
+#: webhook (its own secret, no user: tests/webapp/test_sms_inbound_api.py)
+NOT_API = {
+    "/api/tokens",
+    "/api/tokens/<int:token_id>/revoke",
+    "/api/docs",
+    "/api/openapi.json",
+    "/api/v1/sms/inbound",
+}
 
 
 def test_every_api_route_is_in_the_matrix(hotline_app):

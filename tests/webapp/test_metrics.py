@@ -75,7 +75,8 @@ def test_the_waiting_work_comes_from_the_database(hotline_app, as_role, clock):
     pending = samples[("hotline_timers_pending", ())]
     assert pending >= 1
     assert samples[("hotline_timers_overdue", ())] == 0
-    assert samples[("hotline_outbox_backlog", ())] == 1
+    # the citizen's receipt, the dispatchers' new task, the bureau's dispatch notice
+    assert samples[("hotline_outbox_backlog", ())] == 3
     assert samples[("hotline_incidents_open", (("kind", "outbox"),))] == 0
     # nobody fires the timers: 30 days later every one is due, the oldest very late
     clock.advance(days=30)

@@ -23,8 +23,10 @@ from tests.webapp.pages import csrf_token
 from tests.webapp.test_inbox import act, ready_task
 from tests.webapp.test_intake import open_case
 from webapp.extensions import db
+from webapp.hotline import get_hotline
 from workflows.dispatch.models import DispatchRule
 from workflows.knowledge.models import Article
+from workflows.notifications.inbound import receive_sms
 from workflows.policy.models import DeadlinePolicy
 from workflows.users.models import User
 
@@ -60,6 +62,8 @@ HANDLERS = frozenset({"handler", "other_handler"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
 OPERATOR = frozenset({"operator"})
+#: the SMS replies queue: the callback agents and the supervisors
+SMS_READERS = frozenset({"callback", "supervisor", "lead", "admin"})
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,10 @@ MATRIX = [
     R("POST", "/supervision/actions", SUPERVISION, data={"action": ""}),
     R("POST", "/supervision/cases/{case}", SUPERVISION, "/supervision/cases/<number>",
       data={"note": ""}),
+    # citizens' SMS replies waiting for a person
+    R("GET", "/sms/replies", SMS_READERS),
+    R("POST", "/sms/replies/{sms_reply}/handle", SMS_READERS,
+      "/sms/replies/<int:reply_id>/handle", data={"note": ""}),
     # administration
     R("GET", "/admin", ADMIN),
     R("GET", "/admin/calendar", ADMIN),
@@ -284,6 +292,10 @@ def world(hotline_app):
             "user": db.session.scalar(select(User.id).where(User.username == "op2")),
             # the dispatch's notification message
             "outbox": db.session.scalar(select(OutboxMessage.id)),
+            # a citizen's SMS from a number with no case: open, for a person
+            "sms_reply": receive_sms(
+                db.session, get_hotline(), phone="13700001111", body="你好"
+            ).row.id,
         }
     return {
         "case": case,

@@ -32,8 +32,10 @@ from workflows.events import (
     TaskCompleted,
     TaskReady,
 )
-from workflows.notifications import service as notifications
+from workflows.notifications.models import Message as MessageRow
 from workflows.notifications.models import Notification
+from workflows.notifications.pipeline import NOTIFY_TOPIC
+from workflows.users.models import User
 
 from .test_scenarios import accept_reply, call_back, dispatch, reply, sign
 
@@ -82,14 +84,22 @@ def outbox_rows(city) -> list[OutboxMessage]:
     return list(city.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def notified(city) -> list[tuple[str, str, str]]:
+def notified(city, username: str = "h_mr") -> list[str]:
+    """The kinds of the in-app notices one person received, in order."""
     city.session.rollback()
-    rows = city.session.execute(
-        select(Notification.kind, Notification.department_id, Notification.key).order_by(
-            Notification.id
+    return list(
+        city.session.scalars(
+            select(Notification.kind)
+            .join(User, User.id == Notification.user_id)
+            .where(User.username == username)
+            .order_by(Notification.id)
         )
-    ).all()
-    return [(kind, department, key) for kind, department, key in rows]
+    )
+
+
+def notices(city) -> list[str]:
+    """The notices steps wrote into the outbox, in order."""
+    return [r.payload["notice"] for r in outbox_rows(city) if r.topic == NOTIFY_TOPIC]
 
 
 def test_a_closed_loop_publishes_each_status_change_with_the_status_before(city, published):
@@ -125,23 +135,24 @@ def test_a_closed_loop_publishes_each_status_change_with_the_status_before(city,
     assert [(e.case_number, e.outcome) for e in closed] == [(case.number, "handled")]
 
 
-def test_a_dispatch_writes_a_notification_message_in_its_own_transaction(city, deliver):
+def test_a_dispatch_writes_a_notice_in_its_own_transaction(city, deliver):
     case = city.intake()
-    assert outbox_rows(city) == []
+    assert notices(city) == ["case_accepted", "task_assigned"]  # the receipt; the dispatchers
     dispatch(city, case, "B-MR")
-    rows = outbox_rows(city)
-    assert [(r.topic, r.status) for r in rows] == [(notifications.TOPIC, "pending")]
+    rows = [r for r in outbox_rows(city) if r.topic == NOTIFY_TOPIC]
+    assert [(r.payload["notice"], r.status) for r in rows][2:] == [("dispatched", "pending")]
     department = by_code(city.session, "B-MR")
-    assert rows[0].payload["department_id"] == department.id
-    assert rows[0].key == f"{notifications.TOPIC}:{case.number}:dispatched:2"
+    assert rows[2].payload["department_id"] == department.id
+    assert rows[2].key == f"{NOTIFY_TOPIC}:dispatched:{case.number}:2"
     assert notified(city) == []  # not before a worker delivers it
-    assert deliver().done == 1
-    assert notified(city) == [("dispatched", department.id, rows[0].key)]
-    assert outbox_rows(city)[0].status == "done"
+    deliver()
+    assert notified(city) == ["dispatched"]
+    assert {r.status for r in outbox_rows(city)} == {"done"}
 
 
 def test_a_step_that_fails_after_publishing_leaves_no_message(city):
     case = city.intake()
+    written = notices(city)
 
     def refuse(session, event):
         if event.to_status == "dispatched":
@@ -150,7 +161,7 @@ def test_a_step_that_fails_after_publishing_leaves_no_message(city):
     city.hotline.events.subscribe(StatusChanged, refuse)
     with pytest.raises(DomainError, match="refused by a subscriber"):
         dispatch(city, case, "B-MR")
-    assert outbox_rows(city) == []
+    assert notices(city) == written  # the intake's, nothing of the dispatch
     assert city.case(case).status == "awaiting_dispatch"
 
 
@@ -179,13 +190,11 @@ def test_deadlines_warned_and_passed_reach_the_department(city, published, deliv
         ("DeadlinePassed", Deadline.REPLY, None),
     ]
     # the reply overdue also opens supervision (the bundled diagrams' supervise step)
-    assert deliver().done == 4
-    assert [kind for kind, _, _ in notified(city)] == [
-        "dispatched",
-        "sign_overdue",
-        "reply_overdue",
-        "supervised",
-    ]
+    deliver()
+    kinds = notified(city)
+    assert kinds[0] == "dispatched"
+    assert sorted(kinds[1:3]) == ["overdue", "yellow_warning"]  # sign-for's, in one step
+    assert kinds[3:] == ["yellow_warning", "overdue", "supervision_order"]
 
 
 def test_supervision_opened_when_the_diagram_names_the_supervise_step(city, published, deliver):
@@ -213,12 +222,8 @@ def test_supervision_opened_when_the_diagram_names_the_supervise_step(city, publ
     assert supervised[0].task_id == city.task(case, "supervise").task_id
     ready = [e for e in published if type(e) is TaskReady and e.element_id == "supervise"]
     assert ready[0].step == "supervise"
-    assert deliver().done == 3
-    assert [kind for kind, _, _ in notified(city)] == [
-        "dispatched",
-        "reply_overdue",
-        "supervised",
-    ]
+    deliver()
+    assert notified(city) == ["dispatched", "yellow_warning", "overdue", "supervision_order"]
 
 
 def test_a_merge_publishes_the_duplicates_status_change_and_its_closing(city, published):
@@ -250,44 +255,54 @@ def test_a_merge_publishes_the_duplicates_status_change_and_its_closing(city, pu
     assert duplicate_changes[-2:] == [("awaiting_dispatch", "merged"), ("merged", "closed")]
 
 
-def test_a_failing_delivery_retries_with_backoff_becomes_an_incident_and_is_retried(city, deliver):
+def test_a_failing_fan_out_retries_with_backoff_becomes_an_incident_and_is_retried(city, deliver):
     case = city.intake()
+    deliver()
     dispatch(city, case, "B-MR")
     outbox = city.hotline.runtime.outbox
-    real = outbox.handlers[notifications.TOPIC]
-    outbox.handlers[notifications.TOPIC] = lambda session, message: 1 / 0
+    real = outbox.handlers[NOTIFY_TOPIC]
+    outbox.handlers[NOTIFY_TOPIC] = lambda session, message: 1 / 0
     assert deliver().retried == 1
-    for wait in (30, 60):  # the backoff doubles
-        city.clock.advance(timedelta(seconds=wait - 1))
-        assert deliver().claimed == 0
-        city.clock.advance(timedelta(seconds=1))
-        assert deliver().claimed == 1
-    message = outbox_rows(city)[0]
-    assert (message.status, message.attempts) == ("incident", 3)
+    city.clock.advance(timedelta(seconds=29))
+    assert deliver().claimed == 0
+    city.clock.advance(timedelta(seconds=1))
+    assert deliver().retried == 1
+    city.clock.advance(timedelta(seconds=59))  # the backoff doubles
+    assert deliver().claimed == 0
+    city.clock.advance(timedelta(seconds=1))
+    assert deliver().incidents == 1  # (and the alert it wrote failed too: same handler)
+    message = next(r for r in outbox_rows(city) if r.status == "incident")
+    assert (message.payload["notice"], message.attempts) == ("dispatched", 3)
     assert message.last_error == "ZeroDivisionError: division by zero"
     assert notified(city) == []
-    outbox.handlers[notifications.TOPIC] = real
+    # the administrators were told (the incident notice itself is a message like others)
+    assert notices(city)[-1] == "incident"
+    outbox.handlers[NOTIFY_TOPIC] = real
     outbox.retry(city.session, message.id)
-    assert deliver().done == 1
-    assert [kind for kind, _, _ in notified(city)] == ["dispatched"]
+    deliver()
+    assert notified(city) == ["dispatched"]
+    city.clock.advance(timedelta(seconds=30))  # the alert's own retry
+    deliver()
+    assert notified(city, "admin") == ["incident"]
 
 
-def test_a_message_handled_twice_makes_one_notification(city, deliver):
+def test_a_notice_fanned_out_twice_makes_one_notification_and_one_message_each(city, deliver):
     case = city.intake()
     dispatch(city, case, "B-MR")
     deliver()
-    message = outbox_rows(city)[0]
+    message = next(r for r in outbox_rows(city) if r.payload.get("notice") == "case_accepted")
+    city.session.rollback()
+    before = city.session.scalar(select(func.count()).select_from(MessageRow))
     # as if a worker had lost its lease after delivering: the message is handled again
-    handler = city.hotline.runtime.outbox.handlers[notifications.TOPIC]
+    handler = city.hotline.runtime.outbox.handlers[NOTIFY_TOPIC]
     from engine.db import unit_of_work
     from engine.outbox import Message
 
-    with unit_of_work(city.session):
-        handler(
-            city.session,
-            Message(message.id, message.topic, message.key, message.payload, 0),
-        )
-    assert len(notified(city)) == 1
+    for m in (message, next(r for r in outbox_rows(city) if r.key.startswith("notify:disp"))):
+        with unit_of_work(city.session):
+            handler(city.session, Message(m.id, m.topic, m.key, m.payload, 0))
+    assert city.session.scalar(select(func.count()).select_from(MessageRow)) == before
+    assert notified(city) == ["dispatched"]
 
 
 def test_every_stored_event_kind_is_a_member_of_the_enums(city):

@@ -120,8 +120,9 @@ def test_a_chase_notice_is_on_the_timeline_and_notifies_the_department(city):
     )
     assert CaseEventKind.CHASED in city.events(case)
     assert seen == ["请加快办理"]
-    notices = city.session.scalars(select(OutboxMessage.key)).all()
-    assert any(f"{case.number}:supervised:" in k for k in notices)
+    notices = city.session.scalars(select(OutboxMessage.payload)).all()
+    chased = [n for n in notices if n.get("notice") == "supervision_order"]
+    assert [n["values"]["note"] for n in chased] == ["请加快办理"]
     assert kinds(city, case) == ["handle"]
 
 
@@ -152,7 +153,7 @@ def test_many_at_once_reports_each_case_and_does_the_rest(city):
     assert city.task(open_b, "answer_supervision").candidate_group == "B-HU"
     assert "signal.received" not in city.events(closed)
     notices = city.session.scalars(select(OutboxMessage.key)).all()
-    assert sum(":supervised:" in k and open_a.number in k for k in notices) == 1
+    assert sum(k.startswith(f"notify:order:{open_a.number}:") for k in notices) == 1
     assert not any(closed.number in k for k in notices)
 
 

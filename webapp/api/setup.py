@@ -12,11 +12,13 @@ from flask_smorest import Api
 from workflows.cases.flows import INTAKE_FORM
 
 from ..extensions import csrf
-from . import cases, definitions, kpis, reference, supervision, tasks
+from . import cases, definitions, kpis, reference, sms, supervision, tasks
 from .auth import authenticate
 from .errors import ErrorSchema, render
 
 BLUEPRINTS = (cases.blp, tasks.blp, definitions.blp, kpis.blp, reference.blp, supervision.blp)
+#: webhooks: under /api/v1, with their own authentication instead of an API token
+WEBHOOKS = (sms.blp,)
 #: pages under /api that people open in a browser (HTML errors, session sign-in)
 PAGE_PREFIXES = ("/api/tokens", "/api/docs")
 
@@ -57,10 +59,18 @@ def init_api(app: Flask) -> HotlineApi:
     )
     api = HotlineApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        sms.SECURITY,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "the SMS gateway's secret (HOTLINE_SMS_INBOUND_SECRET)",
+        },
+    )
     # in the app's context: the document lists this app's case types (schemas.OneCaseType)
     with app.app_context():
         api.spec.components.schema("Intake", component=intake_schema(app))
-        for blueprint in BLUEPRINTS:
+        for blueprint in BLUEPRINTS + WEBHOOKS:
             csrf.exempt(blueprint)
             api.register_blueprint(blueprint)
     app.extensions.setdefault("error_renderers", []).append(("/api/", render_api_error))

@@ -21,6 +21,7 @@ from engine.errors import NotFound
 from ..departments.models import Department
 from ..errors import Forbidden, FormInvalid
 from ..users.models import Role, User
+from ..users.service import SYSTEM_USERNAMES
 from .models import ApiToken
 
 PREFIX = "hl_"
@@ -81,7 +82,7 @@ def authenticate(
     if row is None:
         return None
     found, user, department = row
-    if found.revoked_at is not None or not user.active:
+    if found.revoked_at is not None or not user.active or user.username in SYSTEM_USERNAMES:
         return None
     now = clock.now()
     if found.last_used_at is None or now - found.last_used_at >= TOUCH_EVERY:

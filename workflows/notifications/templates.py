@@ -8,6 +8,9 @@ never has is refused when saved (:func:`check`).
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from functools import lru_cache
 from typing import Any
 
@@ -47,17 +50,49 @@ def check(notice: Notice, text: str) -> list[str]:
     ]
 
 
+#: how long a process keeps the administrators' templates before reading them again: an edit
+#: reaches every worker within this many seconds (at once in the process that saved it)
+TEMPLATE_TTL_SECONDS = 5.0
+
+_lock = threading.Lock()
+#: per database (engine): when the saved templates were read, and what they were
+_saved: weakref.WeakKeyDictionary[Any, tuple[float, dict]] = weakref.WeakKeyDictionary()
+
+
+def invalidate() -> None:
+    """Forget the saved templates read so far (after an administrator's edit)."""
+    with _lock:
+        _saved.clear()
+
+
+def _saved_templates(session: Session) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """Every saved template, read at most once per TTL (a fan-out renders several texts: one
+    query per text was a large part of its time)."""
+    engine = session.get_bind()
+    with _lock:
+        cached = _saved.get(engine)
+        if cached is not None and time.monotonic() - cached[0] < TEMPLATE_TTL_SECONDS:
+            return cached[1]
+    rows = session.execute(
+        select(
+            NotificationTemplate.notice,
+            NotificationTemplate.channel,
+            NotificationTemplate.lang,
+            NotificationTemplate.subject,
+            NotificationTemplate.body,
+        )
+    ).all()
+    saved = {(r.notice, r.channel, r.lang): (r.subject, r.body) for r in rows}
+    with _lock:
+        _saved[engine] = (time.monotonic(), saved)
+    return saved
+
+
 def template_for(session: Session, notice: Notice, channel: Channel, lang: str) -> tuple[str, str]:
     """The (subject, body) an administrator saved, else the default."""
-    row = session.execute(
-        select(NotificationTemplate.subject, NotificationTemplate.body).where(
-            NotificationTemplate.notice == notice,
-            NotificationTemplate.channel == channel,
-            NotificationTemplate.lang == lang,
-        )
-    ).first()
-    if row is not None:
-        return row.subject, row.body
+    found = _saved_templates(session).get((str(notice), str(channel), lang))
+    if found is not None:
+        return found
     default = DEFAULT_TEMPLATES.get((notice, channel, lang)) or DEFAULT_TEMPLATES.get(
         (notice, channel, "zh")
     )

@@ -14,6 +14,11 @@ from ..notifications import contacts
 from ..notifications.notices import LANGS
 from .models import Role, User
 
+#: the user SMS survey answers are recorded as (``notifications/inbound.py``)
+SMS_USERNAME = "sms"
+#: users the hotline acts as by itself: no password, and sign-in refuses them whatever is set
+SYSTEM_USERNAMES = frozenset({SMS_USERNAME})
+
 
 def create_user(
     session: Session,

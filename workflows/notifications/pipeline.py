@@ -1,0 +1,771 @@
+"""From a notice to messages people receive: the fan-out, the citizens' SMS rules, delivery.
+
+Three stages, each a transaction of its own, none inside a person's request:
+
+1. **The step** (``subscribers.py``) says *that* something is to be told: :meth:`Notifier.notice`
+   writes one ``notify`` outbox message per notice, in the step's transaction (a rolled-back
+   step tells nobody; a committed one is never forgotten). A step pays one insert per notice.
+2. **The fan-out** (:class:`FanOut`, the ``notify`` handler, in the worker) decides *who* and
+   *what*: the recipients of the notice's audience, each person's channels, the text of each
+   message in its recipient's language. In-app notices (the bell) are written at once; every
+   other message is a ``messages`` row (the delivery log) plus a ``notify.deliver`` outbox
+   message with the same key, both in the fan-out's transaction. The citizens' rules apply
+   here: an opted-out number or one over its daily limit gets a ``suppressed`` row (kept, not
+   sent), and in quiet hours a non-critical SMS is ``held`` (its outbox row waits until the
+   end of the quiet hours).
+3. **The delivery** (:class:`Delivery`, an ``ExternalHandler``) hands the message to its
+   channel's sender *outside* any transaction, then marks the row ``sent``; a failure is
+   retried with the outbox's backoff and after the last attempt the row is an ``incident``
+   and the administrators are told (in the app and by e-mail, never by a loop of incidents).
+   A channel with no sender configured records its messages (``recorded``) instead: the demo
+   runs with nothing set.
+
+Every key is derived from the notice's key, so a stage run twice (at least once) writes
+nothing twice; the gateway sees the message's key as its ``id`` and deduplicates a resend.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.db import unit_of_work
+from engine.outbox import ExternalHandler, Message, Outbox, PermanentFailure
+
+from ..cases.confidentiality import mask_phone
+from ..cases.enums import Urgency
+from ..cases.models import Case
+from ..cases.phones import canonical_phone
+from ..cases.types import BUILTIN, CaseTypes
+from ..departments.models import Department
+from ..errors import DomainError
+from ..users.models import Role, User
+from .channels.base import DeliveryError, Outgoing
+from .models import Message as MessageRow
+from .models import Notification, SmsOptOut
+from .notices import (
+    AUDIENCE,
+    DEFAULT_CHANNELS,
+    NOTICE_NAMES,
+    Audience,
+    Channel,
+    Notice,
+)
+from .settings import NotifySettings
+from .templates import render
+
+log = logging.getLogger(__name__)
+
+#: the fan-out of one notice (stage 2)
+NOTIFY_TOPIC = "notify"
+#: one message through one channel (stage 3); its outbox key is the ``messages`` row's key
+DELIVER_TOPIC = "notify.deliver"
+
+#: a mobile number (only mobiles receive SMS)
+_MOBILE_PREFIXES = tuple(str(n) for n in range(13, 20))
+
+
+def is_mobile(phone: str) -> bool:
+    return len(phone) == 11 and phone.startswith(_MOBILE_PREFIXES) and phone.isdigit()
+
+
+# --- stage 1: the step -------------------------------------------------------------------
+
+
+class Notifier:
+    """Writes notices into the outbox, in the caller's transaction."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    def notice(
+        self,
+        session: Session,
+        notice: Notice,
+        *,
+        key: str,
+        at: datetime,
+        case: Case | None = None,
+        values: dict[str, Any] | None = None,
+        department_id: int | None = None,
+        lane: str | None = None,
+        group: str | None = None,
+        role: str | None = None,
+    ) -> None:
+        """Tell ``notice`` about ``case`` to its audience: the case's citizen; the department
+        ``department_id``; or the staff who may take a task (``lane`` role, ``group``
+        department code) or hold ``role``. ``key`` names the occasion (one notice per key)."""
+        payload: dict[str, Any] = {
+            "notice": str(notice),
+            "at": at.isoformat(),
+            "case_id": case.id if case is not None else None,
+            "values": _jsonable(values or {}),
+        }
+        if department_id is not None:
+            payload["department_id"] = department_id
+        if lane is not None:
+            payload["lane"] = lane
+        if group is not None:
+            payload["group"] = group
+        if role is not None:
+            payload["role"] = role
+        self.outbox.write(session, topic=NOTIFY_TOPIC, key=f"{NOTIFY_TOPIC}:{key}", payload=payload)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            out[name] = {"datetime": value.isoformat()}
+        elif value is None or isinstance(value, str | int | float | bool):
+            out[name] = value
+        else:
+            out[name] = str(value)
+    return out
+
+
+# --- stage 2: the fan-out ----------------------------------------------------------------
+
+
+def local_text(value: datetime, tz: ZoneInfo, lang: str) -> str:
+    """A time as people read it in messages: 12月8日 17:00 / 8 Dec 17:00."""
+    local = value.astimezone(tz)
+    if lang == "en":
+        return f"{local.day} {local.strftime('%b')} {local:%H:%M}"
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+_UNIT_NAMES = {
+    "workdays": ("个工作日", " working days"),
+    "workhours": ("个工作小时", " working hours"),
+    "days": ("天", " days"),
+    "hours": ("小时", " hours"),
+    "minutes": ("分钟", " minutes"),
+}
+_URGENCY_NAMES = {
+    Urgency.NORMAL: ("一般", "normal"),
+    Urgency.URGENT: ("紧急", "urgent"),
+    Urgency.CRITICAL: ("特急", "critical"),
+}
+_DEADLINE_NAMES = {
+    "sign": ("签收时限", "the sign-for deadline"),
+    "reply": ("答复时限", "the reply deadline"),
+    "task": ("办理时限", "the task's deadline"),
+}
+_DECISION_NAMES = {
+    "approved": ("同意退单，工单将改派", "approved: the case goes to another unit"),
+    "rejected": ("不同意退单，请继续办理", "refused: please go on handling the case"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def summary(text: str, limit: int = 60) -> str:
+    """The first ``limit`` characters of a text on one line (an SMS is short)."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class FanOut:
+    """The ``notify`` handler: recipients, channels, texts, rules; messages and bell rows."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        settings: NotifySettings,
+        *,
+        clock: Clock,
+        tz: ZoneInfo,
+        case_types: CaseTypes = BUILTIN,
+    ) -> None:
+        self.outbox = outbox
+        self.settings = settings
+        self.clock = clock
+        self.tz = tz
+        self.case_types = case_types
+
+    # the variables of a notice, in one language
+    def values(
+        self, session: Session, case: Case | None, raw: dict[str, Any], lang: str
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {"centre": self.settings.centre, "link": ""}
+        if case is not None:
+            try:
+                case_type = self.case_types[case.case_type].label(lang)
+            except KeyError:
+                case_type = case.case_type
+            out.update(
+                case_number=case.number,
+                case_type=case_type,
+                category=case.category,
+                urgency=_pick(_URGENCY_NAMES.get(case.urgency, (case.urgency,) * 2), lang),
+                reply_due=local_text(case.reply_due, self.tz, lang) if case.reply_due else "",
+                sign_due=local_text(case.sign_due, self.tz, lang) if case.sign_due else "",
+                summary=summary(case.description),
+            )
+            reply = (case.policy or {}).get("reply") or {}
+            if reply.get("value") and reply.get("unit") in _UNIT_NAMES:
+                out["reply_limit"] = f"{reply['value']}{_pick(_UNIT_NAMES[reply['unit']], lang)}"
+            else:
+                out["reply_limit"] = ""
+            if self.settings.public_url:
+                out["link"] = f"{self.settings.public_url.rstrip('/')}/cases/{case.number}"
+            if case.lead_department_id is not None:
+                lead = session.get(Department, case.lead_department_id)
+                if lead is not None:
+                    out["department"] = _department_name(lead, lang)
+                    out["lead_department"] = out["department"]
+        for name, value in raw.items():
+            if isinstance(value, dict) and "datetime" in value:
+                value = local_text(datetime.fromisoformat(value["datetime"]), self.tz, lang)
+            elif name == "deadline" and value in _DEADLINE_NAMES:
+                value = _pick(_DEADLINE_NAMES[value], lang)
+            elif name == "decision" and value in _DECISION_NAMES:
+                value = _pick(_DECISION_NAMES[value], lang)
+            elif name in ("department", "lead_department") and isinstance(value, int):
+                department = session.get(Department, value)
+                value = _department_name(department, lang) if department else ""
+            elif name == "task" and isinstance(value, str) and " " in value:
+                value = _bilingual(value, lang)
+            if name == "summary" and isinstance(value, str):
+                value = summary(value)
+            out[name] = value
+        return out
+
+    def __call__(self, session: Session, message: Message) -> None:
+        payload = message.payload
+        try:
+            notice = Notice(payload["notice"])
+        except ValueError:
+            raise PermanentFailure(f"unknown notice {payload.get('notice')!r}") from None
+        case = session.get(Case, payload["case_id"]) if payload.get("case_id") else None
+        if payload.get("case_id") and case is None:
+            return  # the case was removed (retention): nobody to tell about it
+        ctx = _Context(
+            key=message.key,
+            notice=notice,
+            case=case,
+            event_at=datetime.fromisoformat(payload["at"]),
+            raw=payload.get("values") or {},
+        )
+        audience = AUDIENCE[notice]
+        if audience == Audience.CITIZEN:
+            self._citizen(session, ctx)
+        elif audience == Audience.DEPARTMENT:
+            department = session.get(Department, payload.get("department_id"))
+            if department is not None:
+                self._department(session, ctx, department)
+        else:
+            self._staff(session, ctx, payload)
+        if ctx.bells:
+            # one statement for everyone's bell; a key written before (this fan-out ran
+            # already) is skipped
+            session.execute(_insert(session, Notification).on_conflict_do_nothing(), ctx.bells)
+
+    def _values(self, session: Session, ctx: _Context, lang: str) -> dict[str, Any]:
+        if lang not in ctx.values:
+            ctx.values[lang] = self.values(session, ctx.case, ctx.raw, lang)
+        return ctx.values[lang]
+
+    # --- audiences
+
+    def _citizen(self, session: Session, ctx: _Context) -> None:
+        case = ctx.case
+        if case is None or case.merged_into_id is not None and ctx.notice != Notice.CASE_CLOSED:
+            return
+        phone = canonical_phone(case.caller_phone)
+        if not phone:
+            return  # nobody to text (an anonymous web report, an Open311 request without one)
+        lang = "zh"
+        critical = case.urgency == Urgency.CRITICAL
+        status, reason, not_before = "queued", "", None
+        if not is_mobile(phone):
+            status, reason = "suppressed", "not a mobile number: SMS cannot reach it"
+        elif session.get(SmsOptOut, phone) is not None:
+            status, reason = "suppressed", "the citizen replied TD (opted out)"
+        elif self._sent_today(session, phone) >= self.settings.daily_limit:
+            status, reason = (
+                "suppressed",
+                f"daily limit of {self.settings.daily_limit} SMS to this number reached",
+            )
+        else:
+            not_before = None if critical else self.quiet_until(self.clock.now())
+            if not_before is not None:
+                status, reason = "held", "quiet hours"
+        self._message(
+            session,
+            ctx,
+            channel=Channel.SMS,
+            audience=Audience.CITIZEN,
+            recipient=phone,
+            lang=lang,
+            status=status,
+            reason=reason,
+            not_before=not_before,
+            critical=critical,
+        )
+
+    def _department(self, session: Session, ctx: _Context, department: Department) -> None:
+        lang = "zh"
+        if department.duty_phone:
+            self._message(
+                session,
+                ctx,
+                channel=Channel.SMS,
+                audience=Audience.DEPARTMENT,
+                recipient=department.duty_phone,
+                lang=lang,
+                department_id=department.id,
+            )
+        if department.duty_email:
+            self._message(
+                session,
+                ctx,
+                channel=Channel.EMAIL,
+                audience=Audience.DEPARTMENT,
+                recipient=department.duty_email,
+                lang=lang,
+                department_id=department.id,
+            )
+        if department.webhook_url:
+            self._message(
+                session,
+                ctx,
+                channel=Channel.WEBHOOK,
+                audience=Audience.DEPARTMENT,
+                recipient=department.webhook_url,
+                lang=lang,
+                department_id=department.id,
+                secret=department.webhook_secret,
+            )
+        people = session.scalars(
+            select(User)
+            .where(
+                User.department_id == department.id,
+                User.active.is_(True),
+                User.role.in_((Role.HANDLER, Role.DISPATCHER)),
+            )
+            .order_by(User.id)
+        )
+        self._people(session, ctx, people, department_id=department.id)
+
+    def _staff(self, session: Session, ctx: _Context, payload: dict[str, Any]) -> None:
+        stmt = select(User).where(User.active.is_(True)).order_by(User.id)
+        if payload.get("role"):
+            stmt = stmt.where(User.role == payload["role"])
+        elif payload.get("lane"):
+            stmt = stmt.where(User.role == payload["lane"])
+            if payload.get("group"):
+                stmt = stmt.join(Department, Department.id == User.department_id).where(
+                    Department.code == payload["group"]
+                )
+        else:
+            return
+        self._people(session, ctx, session.scalars(stmt))
+
+    def _people(
+        self,
+        session: Session,
+        ctx: _Context,
+        people: Iterable[User],
+        *,
+        department_id: int | None = None,
+    ) -> None:
+        for user in people:
+            lang = user.lang if user.lang in ("zh", "en") else "zh"
+            for channel in channels_for(user, ctx.notice):
+                if channel == Channel.INAPP:
+                    self._bell(session, ctx, user, department_id)
+                elif channel == Channel.SMS:
+                    self._message(
+                        session,
+                        ctx,
+                        channel=Channel.SMS,
+                        audience=Audience.STAFF,
+                        recipient=user.phone,
+                        lang=lang,
+                        user_id=user.id,
+                        department_id=department_id,
+                    )
+                elif channel == Channel.EMAIL:
+                    self._message(
+                        session,
+                        ctx,
+                        channel=Channel.EMAIL,
+                        audience=Audience.STAFF,
+                        recipient=user.email,
+                        lang=lang,
+                        user_id=user.id,
+                        department_id=department_id,
+                    )
+
+    # --- writing
+
+    def _bell(self, session: Session, ctx: _Context, user: User, department_id: int | None) -> None:
+        lang = user.lang if user.lang in ("zh", "en") else "zh"
+        _, text = render(session, ctx.notice, Channel.INAPP, lang, self._values(session, ctx, lang))
+        ctx.bells.append(
+            {
+                "key": f"{ctx.key}:inapp:{user.id}",
+                "user_id": user.id,
+                "department_id": department_id,
+                "case_id": ctx.case.id if ctx.case is not None else None,
+                "kind": str(ctx.notice),
+                "text": text,
+                "created_at": ctx.event_at,
+                "delivered_at": self.clock.now(),
+            }
+        )
+
+    def _message(
+        self,
+        session: Session,
+        ctx: _Context,
+        *,
+        channel: Channel,
+        audience: Audience,
+        recipient: str,
+        lang: str,
+        status: str = "queued",
+        reason: str = "",
+        not_before: datetime | None = None,
+        critical: bool = False,
+        department_id: int | None = None,
+        user_id: int | None = None,
+        secret: str = "",
+    ) -> None:
+        who = f"u{user_id}" if user_id else f"d{department_id}" if department_id else "c"
+        key = f"{ctx.key}:{channel}:{who}"
+        values = self._values(session, ctx, lang)
+        if channel == Channel.WEBHOOK:
+            subject, body = "", ""
+        else:
+            subject, body = render(session, ctx.notice, channel, lang, values)
+        if status in ("queued", "held") and not self.settings.senders.configured(channel):
+            status, reason, not_before = "recorded", "no channel configured", None
+        now = self.clock.now()
+        row = dict(
+            key=key,
+            channel=str(channel),
+            notice=str(ctx.notice),
+            audience=str(audience),
+            recipient=recipient,
+            case_id=ctx.case.id if ctx.case is not None else None,
+            department_id=department_id,
+            user_id=user_id,
+            lang=lang,
+            subject=subject,
+            body=body,
+            status=status,
+            reason=reason,
+            critical=critical,
+            attempts=0,
+            last_error="",
+            provider_ref="",
+            event_at=ctx.event_at,
+            created_at=now,
+            not_before=not_before,
+        )
+        message_id = session.scalar(
+            _insert(session, MessageRow)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(MessageRow.id)
+        )
+        if message_id is None or status not in ("queued", "held"):
+            return  # written before: this fan-out ran already (at least once)
+        deliver: dict[str, Any] = {
+            "message_id": message_id,
+            "channel": str(channel),
+            "to": recipient,
+            "subject": subject,
+            "text": body,
+            "citizen": audience == Audience.CITIZEN,
+        }
+        if channel == Channel.WEBHOOK:
+            deliver["secret"] = secret
+            deliver["payload"] = self._webhook_body(ctx, values, key)
+        self.outbox.write(
+            session, topic=DELIVER_TOPIC, key=key, payload=deliver, not_before=not_before
+        )
+
+    def _webhook_body(self, ctx: _Context, values: dict[str, Any], key: str) -> dict:
+        case = ctx.case
+        body: dict[str, Any] = {
+            "id": key,
+            "event": str(ctx.notice),
+            "name": NOTICE_NAMES[ctx.notice][0],
+            "at": ctx.event_at.isoformat(),
+        }
+        if case is not None:
+            body["case"] = {
+                "number": case.number,
+                "case_type": case.case_type,
+                "category": case.category,
+                "urgency": case.urgency,
+                "status": case.status,
+                "area": case.area,
+                "sign_due": case.sign_due.isoformat() if case.sign_due else None,
+                "reply_due": case.reply_due.isoformat() if case.reply_due else None,
+                "link": values.get("link") or None,
+            }
+        body["values"] = {k: v for k, v in ctx.raw.items() if not isinstance(v, dict)} | {
+            k: v["datetime"] for k, v in ctx.raw.items() if isinstance(v, dict)
+        }
+        return body
+
+    # --- the citizens' rules
+
+    def _sent_today(self, session: Session, phone: str) -> int:
+        """SMS to ``phone`` made since local midnight and not suppressed."""
+        now = self.clock.now().astimezone(self.tz)
+        midnight = datetime.combine(now.date(), time(0), tzinfo=self.tz)
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(MessageRow)
+                .where(
+                    MessageRow.recipient == phone,
+                    MessageRow.created_at >= midnight,
+                    MessageRow.channel == Channel.SMS,
+                    MessageRow.status != "suppressed",
+                )
+            )
+            or 0
+        )
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        """The end of the quiet hours ``now`` falls in (None: not in quiet hours)."""
+        return quiet_until(now, self.settings.quiet_start, self.settings.quiet_end, self.tz)
+
+
+def quiet_until(
+    now: datetime, start: time | None, end: time | None, tz: ZoneInfo
+) -> datetime | None:
+    if start is None or end is None:
+        return None
+    local = now.astimezone(tz)
+    clock = local.time().replace(tzinfo=None)
+    today: date = local.date()
+    if start < end:  # e.g. 12:00-14:00 within one day
+        inside = start <= clock < end
+        end_day = today
+    else:  # e.g. 22:00-08:00 across midnight
+        inside = clock >= start or clock < end
+        end_day = today + timedelta(days=1) if clock >= start else today
+    if not inside:
+        return None
+    return datetime.combine(end_day, end, tzinfo=tz)
+
+
+class _Context:
+    __slots__ = ("key", "notice", "case", "event_at", "raw", "values", "bells")
+
+    def __init__(
+        self, *, key: str, notice: Notice, case: Case | None, event_at: datetime, raw: dict
+    ) -> None:
+        self.key = key.removeprefix(f"{NOTIFY_TOPIC}:")
+        self.notice = notice
+        self.case = case
+        self.event_at = event_at
+        self.raw = raw
+        #: the notice's variables per language, computed once
+        self.values: dict[str, dict[str, Any]] = {}
+        #: the bell rows to insert
+        self.bells: list[dict[str, Any]] = []
+
+
+def _insert(session: Session, model):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def _department_name(department: Department, lang: str) -> str:
+    return (department.name_en or department.name) if lang == "en" else department.name
+
+
+def _bilingual(name: str, lang: str) -> str:
+    """Task names are written "办理 Handle": the half for ``lang``."""
+    zh, _, en = name.partition(" ")
+    if lang == "en" and en and en.isascii():
+        return en
+    return zh
+
+
+def channels_for(user: User, notice: Notice) -> tuple[Channel, ...]:
+    """The channels ``user`` hears ``notice`` by: their preference, else the default; SMS and
+    e-mail only where they have a phone or an address."""
+    prefs = user.notify_prefs or {}
+    chosen = prefs.get(str(notice))
+    if chosen is None:
+        chosen = DEFAULT_CHANNELS.get(notice, (Channel.INAPP,))
+    out = []
+    for name in chosen:
+        try:
+            channel = Channel(name)
+        except ValueError:
+            continue
+        if channel == Channel.SMS and not user.phone:
+            continue
+        if channel == Channel.EMAIL and not user.email:
+            continue
+        if channel in (Channel.INAPP, Channel.SMS, Channel.EMAIL) and channel not in out:
+            out.append(channel)
+    return tuple(out)
+
+
+# --- stage 3: the delivery ---------------------------------------------------------------
+
+
+class Delivery(ExternalHandler):
+    """The ``notify.deliver`` handler: hand one message to its channel's sender."""
+
+    def __init__(self, settings: NotifySettings, session_factory, *, clock: Clock) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.clock = clock
+
+    def perform(self, message: Message) -> Any:
+        p = message.payload
+        if p.get("citizen") and self._opted_out(p["to"]):
+            return {"suppressed": "the citizen replied TD (opted out)"}
+        sender = self.settings.senders.get(p["channel"])
+        if sender is None:
+            return {"recorded": "no channel configured"}
+        outgoing = Outgoing(
+            id=message.key,
+            channel=p["channel"],
+            to=p["to"],
+            text=p.get("text", ""),
+            subject=p.get("subject", ""),
+            payload=p.get("payload") or {},
+            secret=p.get("secret", ""),
+        )
+        try:
+            ref = sender.send(outgoing)
+        except DeliveryError as exc:
+            if not exc.retry:
+                raise PermanentFailure(str(exc)) from exc
+            raise
+        return {"sent": ref or ""}
+
+    def _opted_out(self, phone: str) -> bool:
+        session = self.session_factory()
+        try:
+            return session.get(SmsOptOut, phone) is not None
+        finally:
+            session.close()
+
+    def __call__(self, session: Session, message: Message, outcome: Any = None) -> None:
+        outcome = outcome or {}
+        now = self.clock.now()
+        values: dict[str, Any]
+        if "sent" in outcome:
+            values = {"status": "sent", "sent_at": now, "provider_ref": str(outcome["sent"])[:120]}
+        elif "suppressed" in outcome:
+            values = {"status": "suppressed", "reason": outcome["suppressed"]}
+        else:
+            values = {"status": "recorded", "reason": outcome.get("recorded", "")}
+        session.execute(
+            update(MessageRow)
+            .where(MessageRow.key == message.key)
+            .values(attempts=MessageRow.attempts + 1, last_error="", **values)
+        )
+
+    def failed(self, session: Session, message: Message, error: str, *, final: bool) -> None:
+        session.execute(
+            update(MessageRow)
+            .where(MessageRow.key == message.key)
+            .values(
+                status="incident" if final else "failed",
+                attempts=MessageRow.attempts + 1,
+                last_error=error[:2000],
+            )
+        )
+
+
+# --- incidents: administrators are told ---------------------------------------------------
+
+
+class IncidentAlerts:
+    """Tells the administrators of an incident: a timer or a message given up on."""
+
+    def __init__(self, notifier: Notifier, clock: Clock) -> None:
+        self.notifier = notifier
+        self.clock = clock
+
+    def outbox_incident(self, session: Session, message: Message, error: str) -> None:
+        if message.topic == NOTIFY_TOPIC and message.payload.get("notice") == Notice.INCIDENT:
+            return  # an alert about an alert would never end
+        if message.topic == DELIVER_TOPIC and ":incident:" in f":{message.key}":
+            return
+        what = f"outbox message {message.id} ({message.topic}) given up on"
+        if message.topic == DELIVER_TOPIC:
+            what = (
+                f"{message.payload.get('channel')} message {message.payload.get('message_id')} "
+                f"to {_masked(message.payload)} could not be delivered"
+            )
+        now = self.clock.now()
+        self.notifier.notice(
+            session,
+            Notice.INCIDENT,
+            key=f"incident:outbox:{message.id}:{now.isoformat()}",
+            at=now,
+            values={"what": what, "error": error[:300]},
+            role=Role.ADMIN,
+        )
+
+    def timer_incident(self, session: Session, instance_id: int, error: str) -> None:
+        case = session.scalar(select(Case).where(Case.instance_id == instance_id))
+        now = self.clock.now()
+        what = f"timer of case {case.number}" if case else f"timer of instance {instance_id}"
+        self.notifier.notice(
+            session,
+            Notice.INCIDENT,
+            key=f"incident:timer:{instance_id}:{now.isoformat()}",
+            at=now,
+            case=case,
+            values={"what": what + " keeps failing", "error": error[:300]},
+            role=Role.ADMIN,
+        )
+
+
+def _masked(payload: dict[str, Any]) -> str:
+    if payload.get("channel") == Channel.SMS:
+        return mask_phone(payload.get("to", ""))
+    return str(payload.get("to", ""))
+
+
+# --- operations ------------------------------------------------------------------------------
+
+
+def retry_message(session: Session, outbox: Outbox, message_id: int) -> MessageRow:
+    """Put a failed message or an incident back in the queue (attempts reset)."""
+    from engine.models import OutboxMessage
+
+    with unit_of_work(session):
+        row = session.get(MessageRow, message_id)
+        if row is None:
+            raise DomainError(f"message {message_id} does not exist")
+        if row.status not in ("failed", "incident"):
+            raise DomainError(
+                f"message {message_id} is {row.status}: only failed messages and incidents "
+                "are retried"
+            )
+        outbox_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == row.key))
+        if outbox_id is None:
+            raise DomainError(f"message {message_id} has no delivery to retry")
+        outbox.retry(session, outbox_id)
+        row.status = "queued"
+        row.last_error = ""
+    return row
