@@ -21,6 +21,7 @@ from workflows.notifications.notices import (
     Notice,
     variables,
 )
+from workflows.notifications.templates import invalidate
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -152,6 +153,7 @@ def notice_template_edit(notice: str, channel: str, lang: str):
             for problem in found:
                 form.error(field, _problem_text(problem))
         return _page(row, form, 400)
+    invalidate()  # committed now: no render in this process may keep the old text
     flash(_("Template %(name)s (%(channel)s, %(lang)s) saved.", **_labels(row)))
     return redirect(url_for("admin.notice_templates", _anchor=f"n-{row.notice}"))
 
@@ -179,6 +181,7 @@ def notice_template_reset(notice: str, channel: str, lang: str):
                 target_id=f"{row.notice}/{row.channel}/{row.lang}",
             )
     if removed:
+        invalidate()
         flash(_("Template %(name)s (%(channel)s, %(lang)s) is the default again.", **_labels(row)))
     else:
         flash(

@@ -22,7 +22,7 @@ from engine.db import unit_of_work
 from ..errors import DomainError
 from .models import NotificationTemplate
 from .notices import AUDIENCE, DEFAULT_TEMPLATES, LANGS, Audience, Channel, Notice, variables
-from .templates import MAX_TEMPLATE_CHARS, check, render_text
+from .templates import MAX_TEMPLATE_CHARS, check, invalidate, render_text
 
 #: characters in one Chinese SMS (UCS-2); a longer text is sent in parts of 67 (an all-ASCII
 #: text fits 160, in parts of 153: ``sms_limit``)
@@ -206,6 +206,7 @@ def save_template(
             session.add(row)
         row.subject, row.body, row.updated_by, row.updated_at = subject, body, by, now
         session.flush()
+    invalidate()  # this process renders the new text at once; others within the TTL
     return row
 
 
@@ -224,6 +225,7 @@ def reset_template(session: Session, *, notice: str, channel: str, lang: str) ->
         if row is None:
             return False
         session.delete(row)
+    invalidate()
     return True
 
 
