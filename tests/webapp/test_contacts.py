@@ -214,6 +214,15 @@ def test_the_demo_city_has_fictional_contacts_for_every_alert(hotline_app):
         assert len({u.phone for u in users}) == len(users)
 
 
+def test_the_department_list_shows_which_alerts_a_unit_gets(as_role):
+    client = as_role("admin")
+    page = text(client.get("/admin/departments?q=B-MR"))
+    assert "值班电话 · 值班邮箱 · Webhook" in page
+    csv = text(client.get("/admin/departments?format=csv"))
+    assert csv.splitlines()[0].endswith("duty_phone,duty_email,webhook_url")
+    assert "duty.b-mr@jiangmen12345.example,https://oa.market-regulation.example" in csv
+
+
 # -- preferences ---------------------------------------------------------------------------------
 
 

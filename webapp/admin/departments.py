@@ -47,7 +47,18 @@ def departments():
     page = listing(
         stmt,
         filename="departments.csv",
-        header=["code", "name", "name_en", "level", "parent", "platform", "active"],
+        header=[
+            "code",
+            "name",
+            "name_en",
+            "level",
+            "parent",
+            "platform",
+            "active",
+            "duty_phone",
+            "duty_email",
+            "webhook_url",
+        ],  # fmt: skip
         row=lambda r: [
             r.Department.code,
             r.Department.name,
@@ -56,6 +67,9 @@ def departments():
             r.parent_code or "",
             "yes" if r.Department.is_platform else "no",
             "yes" if r.Department.active else "no",
+            r.Department.duty_phone,
+            r.Department.duty_email,
+            r.Department.webhook_url,
         ],
         scalars=False,
     )
