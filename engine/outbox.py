@@ -235,10 +235,15 @@ class OutboxService(BatchWorker):
         session = self.session_factory()
         result = DeliveryResult()
         try:
+            claimed_at = self.clock.now()
             messages = self.claim(session, limit)
             result.claimed = len(messages)
             for index, message in enumerate(messages):
-                if self._stop.is_set():
+                # slow handlers (a gateway that takes its whole timeout) must not outlast the
+                # lease of the batch's last messages: another worker would handle them too.
+                # Past half the lease, the rest go back to the queue for the next claim.
+                late = self.clock.now() - claimed_at > self.lease / 2
+                if self._stop.is_set() or late:
                     self._release(session, [m.id for m in messages[index:]])
                     break
                 outcome = self._handle(session, message)

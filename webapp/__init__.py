@@ -91,7 +91,20 @@ class SecureWhenHttps(SecureCookieSessionInterface):
 def blueprints() -> list[Blueprint]:
     """Every area of the app, one blueprint each, imported by name: a missing or misspelt
     area fails at start instead of leaving its pages out."""
-    from . import admin, api, audit, auth, cases, home, inbox, intake, open311, sms, supervision
+    from . import (
+        admin,
+        api,
+        audit,
+        auth,
+        cases,
+        home,
+        inbox,
+        intake,
+        notifications,
+        open311,
+        sms,
+        supervision,
+    )
 
     return [
         home.bp,
@@ -105,4 +118,5 @@ def blueprints() -> list[Blueprint]:
         api.bp,
         open311.bp,
         audit.bp,
+        notifications.bp,
     ]

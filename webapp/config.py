@@ -235,6 +235,41 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "bearer token the SMS gateway sends to POST /api/v1/sms/inbound; empty: the endpoint "
         "refuses every request",
     ),
+    "SMS_PROVIDER": (
+        "HOTLINE_SMS_PROVIDER",
+        "gateway",
+        "how SMS leave: gateway (HOTLINE_SMS_URL) or tencent (Tencent Cloud SMS, the "
+        "HOTLINE_TENCENT_* settings)",
+    ),
+    "TENCENT_SECRET_ID": ("HOTLINE_TENCENT_SECRET_ID", "", "Tencent Cloud API key: SecretId"),
+    "TENCENT_SECRET_KEY": ("HOTLINE_TENCENT_SECRET_KEY", "", "Tencent Cloud API key: SecretKey"),
+    "TENCENT_SMS_APP_ID": (
+        "HOTLINE_TENCENT_SMS_APP_ID",
+        "",
+        "Tencent Cloud SMS application (SmsSdkAppId)",
+    ),
+    "TENCENT_SMS_TEMPLATE_ID": (
+        "HOTLINE_TENCENT_SMS_TEMPLATE_ID",
+        "",
+        "approved Tencent SMS template whose text is one parameter {1}: the notice's text",
+    ),
+    "TENCENT_SMS_SIGN": (
+        "HOTLINE_TENCENT_SMS_SIGN",
+        "",
+        "approved SMS signature (SignName); empty: HOTLINE_CENTRE_NAME",
+    ),
+    "TENCENT_REGION": ("HOTLINE_TENCENT_REGION", "ap-guangzhou", "Tencent Cloud region"),
+    "TENCENT_SMS_ENDPOINT": (
+        "HOTLINE_TENCENT_SMS_ENDPOINT",
+        "https://sms.tencentcloudapi.com",
+        "Tencent Cloud SMS API address",
+    ),
+    "LIVE_POLL_SECONDS": (
+        "HOTLINE_LIVE_POLL_SECONDS",
+        10.0,
+        "how often an open page asks for its bell count and whether its live lists changed "
+        "(paused while the tab is hidden); 0: never",
+    ),
 }
 
 

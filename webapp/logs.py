@@ -141,6 +141,10 @@ def incoming_id() -> str:
     return sent if SANE_ID.fullmatch(sent) else uuid.uuid4().hex
 
 
+#: routes whose successful requests are logged at DEBUG (the live lists' polls)
+QUIET_ROUTES = frozenset({"/live"})
+
+
 def start_request() -> None:
     g.request_id = incoming_id()
     g._log_token = request_id.set(g.request_id)
@@ -155,7 +159,11 @@ def end_request(response: Response) -> Response:
     rule = request.url_rule
     user = g.get("user")
     started = g.get("_log_started")
-    access_log.info(
+    route = rule.rule if rule is not None else "<unmatched>"
+    # an open tab polls every few seconds: its answered polls would drown the log
+    level = logging.DEBUG if route in QUIET_ROUTES and response.status_code < 400 else logging.INFO
+    access_log.log(
+        level,
         "%s %s %s",
         request.method,
         rule.rule if rule is not None else "<unmatched>",

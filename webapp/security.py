@@ -347,7 +347,7 @@ def load_current_user():
         _forget_session()
         flash(_ended_message(reason))
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    if now - row.last_seen_at >= TOUCH_EVERY and not unattended():
         with unit_of_work(db.session):
             db.session.get(UserSession, row.id).last_seen_at = now
         user = db.session.get(User, row.user_id)
@@ -362,6 +362,12 @@ def load_current_user():
     g.department = department
     end_read(db.session)  # a write's unit of work would otherwise read them again
     return None
+
+
+def unattended() -> bool:
+    """A request an open page makes by itself (the bell's poll, a live list fetched again):
+    it does not count as use, so a tab left open still ends its session when idle."""
+    return request.endpoint == "notifications.poll" or request.headers.get("X-Live") == "1"
 
 
 def current_user() -> User:

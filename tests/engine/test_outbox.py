@@ -10,10 +10,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.db import unit_of_work
+from engine.db import in_unit_of_work, unit_of_work
 from engine.errors import EngineError
 from engine.models import OutboxMessage
-from engine.outbox import Message, Outbox, OutboxService, stats, undelivered
+from engine.outbox import (
+    ExternalHandler,
+    Message,
+    Outbox,
+    OutboxService,
+    PermanentFailure,
+    stats,
+    undelivered,
+)
 
 
 class Recorder:
@@ -193,3 +201,92 @@ def test_a_dead_workers_lease_expires_and_another_worker_delivers(
     # is refused and its transaction (the handler's effects with it) rolls back
     assert service._handle(database.session(), claimed[0]) == "lost"
     assert row(session, "k").status == "done"
+
+
+class Gateway(ExternalHandler):
+    """An effect in another system: ``perform`` must see no open transaction."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.performed: list[str] = []
+        self.recorded: list[tuple[str, object]] = []
+        self.failures: list[tuple[str, str, bool]] = []
+        self.raise_: Exception | None = None
+
+    def perform(self, message: Message):
+        # the worker's session holds no transaction while the other system answers
+        assert not in_unit_of_work(self.session)
+        self.performed.append(message.key)
+        if self.raise_ is not None:
+            raise self.raise_
+        return f"ref-{message.key}"
+
+    def __call__(self, session, message: Message, outcome=None) -> None:
+        assert in_unit_of_work(session)
+        self.recorded.append((message.key, outcome))
+
+    def failed(self, session, message: Message, error: str, *, final: bool) -> None:
+        self.failures.append((message.key, error, final))
+
+
+def test_an_external_effect_runs_before_the_transaction_that_records_it(
+    outbox, database, clock, session
+):
+    worker_session = database.session()
+    gateway = Gateway(worker_session)
+    outbox.register("ext", gateway)
+    service = OutboxService(outbox, lambda: worker_session, clock=clock, owner="w1")
+    with unit_of_work(session):
+        outbox.write(session, topic="ext", key="e1", payload={})
+    assert service.drain().done == 1
+    assert gateway.performed == ["e1"] and gateway.recorded == [("e1", "ref-e1")]
+
+
+def test_a_permanent_failure_is_an_incident_at_once_and_listeners_hear_of_it(
+    outbox, database, clock, session
+):
+    worker_session = database.session()
+    gateway = Gateway(worker_session)
+    gateway.raise_ = PermanentFailure("no such number")
+    outbox.register("ext", gateway)
+    heard = []
+    outbox.incident_listeners.append(lambda s, m, error: heard.append((m.key, error)))
+    service = OutboxService(outbox, lambda: worker_session, clock=clock, owner="w1", max_attempts=5)
+    with unit_of_work(session):
+        outbox.write(session, topic="ext", key="e2", payload={})
+    assert service.drain().incidents == 1
+    assert (row(session, "e2").status, row(session, "e2").attempts) == ("incident", 1)
+    assert gateway.failures == [("e2", "no such number", True)]
+    assert heard == [("e2", "no such number")]
+
+
+def test_a_message_held_until_a_time_waits_for_it(outbox, service, session, clock):
+    with unit_of_work(session):
+        outbox.write(
+            session,
+            topic="test.topic",
+            key="later",
+            payload={},
+            not_before=clock.now() + timedelta(hours=9),
+        )
+    assert service.drain().claimed == 0
+    clock.advance(timedelta(hours=9))
+    assert service.drain().done == 1
+
+
+def test_a_slow_batch_gives_back_what_it_would_hold_past_half_its_lease(
+    outbox, service, session, clock
+):
+    slow = outbox.handlers["test.topic"]
+
+    def take_40_seconds(s, message):
+        slow(s, message)
+        clock.advance(timedelta(seconds=40))
+
+    outbox.handlers["test.topic"] = take_40_seconds
+    for i in range(3):
+        write(session, outbox, f"s{i}")
+    first = service.run_batch()
+    assert (first.claimed, first.done) == (3, 1)  # the other two went back, unleased
+    assert row(session, "s1").lease_owner is None
+    assert service.drain().done == 2

@@ -106,3 +106,11 @@ def test_text_lines_carry_the_request_id_too(app):
     finally:
         logging.getLogger().removeHandler(handler)
     assert "INFO hotline.request [plain-1] GET /healthz 200" in stream.getvalue()
+
+
+def test_an_open_tabs_polls_stay_out_of_the_log_unless_they_fail(as_role, lines):
+    client = as_role("handler")
+    assert client.get("/live?views=tasks", headers={"X-Request-Id": "poll-1"}).status_code == 200
+    assert client.get("/live?views=nonsense", headers={"X-Request-Id": "poll-2"}).status_code == 400
+    logged = {x["request_id"] for x in lines() if x["logger"] == "hotline.request"}
+    assert "poll-1" not in logged and "poll-2" in logged

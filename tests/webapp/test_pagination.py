@@ -76,6 +76,8 @@ LISTS = [
     ("admin", "/admin/definitions"),
     ("admin", "/admin/definitions/complaint"),
     ("auditor", "/audit/"),
+    ("handler", "/notifications"),
+    ("callback", "/sms/replies"),
 ]
 HUGE = "99999999999999999999"
 PAGE_OF = re.compile(r"Page (\d+) of (more than )?(\d+)")

@@ -228,6 +228,16 @@ MATRIX = [
     R("GET", "/account/totp", SIGNED_IN),
     R("POST", "/account/totp", SIGNED_IN, data={"code": "x"}),
     R("POST", "/account/totp/disable", SIGNED_IN, data={"code": "x"}),
+    # the bell: everyone's own notifications (the auditor's too: none are sent to it, and its
+    # bell is on its pages like everyone's); 0 is nobody's: 404
+    R("GET", "/notifications", SIGNED_IN),
+    R("POST", "/notifications/read-all", SIGNED_IN),
+    R("POST", "/notifications/0/read", SIGNED_IN, "/notifications/<int:notification_id>/read",
+      hidden_from=SIGNED_IN),
+    R("GET", "/notifications/0/open", SIGNED_IN, "/notifications/<int:notification_id>/open",
+      hidden_from=SIGNED_IN),
+    # the poll of the bell and of the live lists (a list of another role: 403, tested there)
+    R("GET", "/live?views=notifications", SIGNED_IN, "/live"),
 ]  # fmt: skip
 
 #: routes everyone reaches signed out, covered by the auth tests

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_
+from sqlalchemy import Select, or_
 
 from workflows.cases.enums import OPEN
 from workflows.cases.models import Case
@@ -151,6 +151,19 @@ def escalated():
     }
     if errors:
         return render_template("supervision/escalated.html", page=None, **context), 400
+    stmt = escalated_cases(session, g.user, now, mark=mark, department_id=department_id)
+    stmt = stmt.order_by(*case_order(earliest_due()))
+    if wants_csv():
+        return _csv("escalated.csv", session.scalars(stmt.limit(CSV_LIMIT)), labels, now)
+    page = paginate(session, stmt)
+    late = _late(session, page.items, now)
+    return render_template("supervision/escalated.html", page=page, late=late, **context)
+
+
+def escalated_cases(
+    session, user, now, *, mark: str = "", department_id: int | None = None
+) -> Select:
+    """The escalated list's cases (unordered): its page, and its live token's count."""
     conditions = {
         "escalated": Case.escalated.is_(True),
         "sign_escalated": Case.sign_escalated.is_(True),
@@ -158,18 +171,13 @@ def escalated():
         "yellow": Case.due_state == "yellow",
         "task_overdue": task_overdue(now),
     }
-    stmt = visible_cases(session, g.user).where(
+    stmt = visible_cases(session, user).where(
         Case.status.in_([str(s) for s in OPEN]),
         conditions[mark] if mark else or_(*conditions.values()),
     )
     if department_id is not None:
         stmt = stmt.where(Case.lead_department_id == department_id)
-    stmt = stmt.order_by(*case_order(earliest_due()))
-    if wants_csv():
-        return _csv("escalated.csv", session.scalars(stmt.limit(CSV_LIMIT)), labels, now)
-    page = paginate(session, stmt)
-    late = _late(session, page.items, now)
-    return render_template("supervision/escalated.html", page=page, late=late, **context)
+    return stmt
 
 
 def _actions() -> dict[str, Any]:

@@ -67,5 +67,12 @@ class Senders:
     def configured(self, channel: str) -> bool:
         return channel in self._senders
 
+    def close(self) -> None:
+        """Close the senders' pooled connections (those that keep any)."""
+        for sender in self._senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                close()
+
     def __repr__(self) -> str:
         return f"Senders({sorted(self._senders)})"
