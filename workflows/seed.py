@@ -93,6 +93,35 @@ USERS = [
     ("h_hc", "会城街道 宋佳 Song Jia", Role.HANDLER, "S-HC"),
 ]
 
+#: the fictional contacts of the demo city, so the demo shows every alert: duty mobiles
+#: 1380000xxxx (an SMS needs a mobile), staff mobiles 1390000xxxx, addresses and the one
+#: department system on the reserved ``.example`` domain (RFC 2606): nothing here can reach a
+#: real person
+DEMO_MAIL_DOMAIN = "jiangmen12345.example"
+DEMO_WEBHOOKS = {
+    "B-MR": (
+        "https://oa.market-regulation.example/hotline/webhook",
+        "demo-webhook-secret-B-MR-not-for-production",
+    ),
+}
+
+
+def demo_department_contacts(index: int, code: str) -> dict[str, str]:
+    """The duty phone and e-mail of the ``index``-th demo department, and its webhook."""
+    url, secret = DEMO_WEBHOOKS.get(code, ("", ""))
+    return {
+        "duty_phone": f"1380000{index + 101:04d}",
+        "duty_email": f"duty.{code.lower()}@{DEMO_MAIL_DOMAIN}",
+        "webhook_url": url,
+        "webhook_secret": secret,
+    }
+
+
+def demo_user_contacts(index: int, username: str) -> dict[str, str]:
+    """The phone and e-mail of the ``index``-th demo user."""
+    return {"phone": f"1390000{index + 1:04d}", "email": f"{username}@{DEMO_MAIL_DOMAIN}"}
+
+
 #: the consumer-complaint category a merged 12345 line takes over from 12315
 CONSUMER_CATEGORY = "消费维权"
 
@@ -212,7 +241,7 @@ def seed_demo_city(session: Session, *, clock: Clock, password_hash: str = "") -
     """
     by_code: dict[str, Department] = {d.code: d for d in session.scalars(select(Department))}
     added = 0
-    for code, name, name_en, level, parent, platform in DEPARTMENTS:
+    for index, (code, name, name_en, level, parent, platform) in enumerate(DEPARTMENTS):
         if code in by_code:
             continue
         dept = Department(
@@ -223,13 +252,14 @@ def seed_demo_city(session: Session, *, clock: Clock, password_hash: str = "") -
             parent_id=by_code[parent].id if parent else None,
             is_platform=platform,
             active=True,
+            **demo_department_contacts(index, code),
         )
         session.add(dept)
         session.flush()
         by_code[code] = dept
         added += 1
     users = 0
-    for username, display, role, dept in USERS:
+    for index, (username, display, role, dept) in enumerate(USERS):
         if by_username(session, username) is None:
             create_user(
                 session,
@@ -239,6 +269,7 @@ def seed_demo_city(session: Session, *, clock: Clock, password_hash: str = "") -
                 clock=clock,
                 department=by_code[dept],
                 password_hash=password_hash,
+                **demo_user_contacts(index, username),
             )
             users += 1
     rules = 0

@@ -15,6 +15,11 @@ def test_departments_make_a_tree(api):
     one = client.get("/api/v1/departments/B-MR")
     assert one.status_code == 200 and one.json == departments["B-MR"]
     assert client.get("/api/v1/departments/NOPE").status_code == 404
+    # the unit's alert contacts; its webhook only as "has one" (the URL and secret stay inside)
+    assert departments["B-MR"]["duty_phone"].startswith("1380000")
+    assert departments["B-MR"]["duty_email"] == "duty.b-mr@jiangmen12345.example"
+    assert departments["B-MR"]["has_webhook"] and not departments["S-BS"]["has_webhook"]
+    assert "webhook_url" not in one.json and "webhook_secret" not in one.json
 
 
 def test_due_dates_follow_the_working_day_calendar(api):

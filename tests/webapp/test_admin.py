@@ -64,6 +64,8 @@ PAGES = [
     "/admin/knowledge/new",
     "/admin/knowledge/1",
     "/admin/incidents",
+    "/admin/templates",
+    "/admin/templates/dispatched/sms/zh",
 ]
 #: POST actions (each answers 403 to a non-administrator before looking at its input)
 ACTIONS = [
@@ -84,6 +86,8 @@ ACTIONS = [
     "/admin/knowledge/new",
     "/admin/knowledge/1",
     "/admin/incidents/1/retry",
+    "/admin/templates/dispatched/sms/zh",
+    "/admin/templates/dispatched/sms/zh/reset",
 ]
 OTHER_ROLES = ["operator", "dispatcher", "handler", "supervisor"]
 

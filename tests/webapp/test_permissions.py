@@ -203,6 +203,14 @@ MATRIX = [
       "/admin/policies/<int:policy_id>/categories/new", data={"category": ""}),
     # {policy} is a default row: refused with a message, nothing deleted
     R("POST", "/admin/policies/{policy}/delete", ADMIN, "/admin/policies/<int:policy_id>/delete"),
+    R("GET", "/admin/templates", ADMIN),
+    R("GET", "/admin/templates/dispatched/sms/zh", ADMIN,
+      "/admin/templates/<notice>/<channel>/<lang>"),
+    R("POST", "/admin/templates/dispatched/sms/zh", ADMIN,
+      "/admin/templates/<notice>/<channel>/<lang>", data={"body": "{{ nope }}"}),
+    # no edited text: nothing to restore, the page says so
+    R("POST", "/admin/templates/dispatched/sms/zh/reset", ADMIN,
+      "/admin/templates/<notice>/<channel>/<lang>/reset"),
     R("GET", "/admin/users", ADMIN),
     R("GET", "/admin/users/new", ADMIN),
     R("POST", "/admin/users/new", ADMIN, data={"username": ""}),
@@ -218,6 +226,8 @@ MATRIX = [
     R("POST", "/account/sessions/0/end", SIGNED_IN, "/account/sessions/<int:session_id>/end",
       hidden_from=SIGNED_IN),
     R("POST", "/account/sessions/end-others", SIGNED_IN),
+    R("POST", "/account/contacts", SIGNED_IN, data={"phone": "not a phone"}),
+    R("POST", "/account/notifications", SIGNED_IN, data={"notice.dispatched": "inapp"}),
     R("GET", "/account/totp", SIGNED_IN),
     R("POST", "/account/totp", SIGNED_IN, data={"code": "x"}),
     R("POST", "/account/totp/disable", SIGNED_IN, data={"code": "x"}),

@@ -1,6 +1,7 @@
 """Administration: case-type definitions (versions, the modeler, diff, migration) and the
 reference data the hotline runs on (departments, users, dispatch catalogue, calendar,
-deadline policy, knowledge base), plus timer incidents. Administrators only."""
+deadline policy, knowledge base, notification templates), plus timer incidents.
+Administrators only."""
 
 from flask import Blueprint
 
@@ -16,6 +17,7 @@ from . import (  # noqa: E402,F401
     knowledge,
     messages,
     migrating,
+    notice_templates,
     policies,
     users,
 )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from engine.db import unit_of_work
 from workflows.departments.models import Department
 from workflows.departments.service import create_department, update_department
+from workflows.notifications import contacts
 
 from ..extensions import db
 from ..pagination import wants_csv
@@ -46,7 +47,18 @@ def departments():
     page = listing(
         stmt,
         filename="departments.csv",
-        header=["code", "name", "name_en", "level", "parent", "platform", "active"],
+        header=[
+            "code",
+            "name",
+            "name_en",
+            "level",
+            "parent",
+            "platform",
+            "active",
+            "duty_phone",
+            "duty_email",
+            "webhook_url",
+        ],  # fmt: skip
         row=lambda r: [
             r.Department.code,
             r.Department.name,
@@ -55,6 +67,9 @@ def departments():
             r.parent_code or "",
             "yes" if r.Department.is_platform else "no",
             "yes" if r.Department.active else "no",
+            r.Department.duty_phone,
+            r.Department.duty_email,
+            r.Department.webhook_url,
         ],
         scalars=False,
     )
@@ -101,6 +116,14 @@ def _read(form: Form, current: Department | None) -> dict:
             form.error("parent_id", _("A department cannot sit below itself or its own units."))
         else:
             values["parent_id"] = int(parent_raw)
+    # a form without the contact fields (an older page, a script) leaves them as they are
+    if "duty_phone" in form.data or current is None:
+        values["duty_phone"] = form.contact("duty_phone", contacts.phone)
+        values["duty_email"] = form.contact("duty_email", contacts.email)
+        values["webhook_url"] = form.contact("webhook_url", contacts.webhook_url)
+        values["webhook_secret"] = _secret(form, current, values["webhook_url"])
+    else:
+        values.update(duty_phone=None, duty_email=None, webhook_url=None, webhook_secret=None)
     if values["code"]:
         clash = db.session.scalars(
             select(Department.id).where(Department.code == values["code"])
@@ -110,6 +133,44 @@ def _read(form: Form, current: Department | None) -> dict:
     return values
 
 
+def _secret(form: Form, current: Department | None, url: str) -> str | None:
+    """The webhook secret to store, or None to keep the current one. Typed, generated (shown
+    once after saving), or cleared; a webhook URL with no secret gets a generated one."""
+    typed = form.contact("webhook_secret", contacts.webhook_secret)
+    form.values["webhook_secret"] = ""  # never sent back to the browser
+    action = form.choice("webhook_secret_action", ("keep", "generate", "clear"), required=False)
+    if typed:
+        return typed
+    if action == "generate":
+        return contacts.new_webhook_secret()
+    if action == "clear":
+        return ""
+    has_secret = current is not None and bool(current.webhook_secret)
+    if url and not has_secret and "webhook_secret" not in form.errors:
+        return contacts.new_webhook_secret()
+    return None if current is not None else ""
+
+
+def _audited(values: dict, current: Department | None) -> dict:
+    """The audit row's details: the secret only as "changed"."""
+    shown = {k: v for k, v in values.items() if k != "webhook_secret"}
+    secret = values["webhook_secret"]
+    shown["webhook_secret_changed"] = secret is not None and secret != (
+        current.webhook_secret if current is not None else ""
+    )
+    return shown
+
+
+def _saved(values: dict, generated: bool, message: str):
+    """After saving: back to the list, or a page showing a generated secret once."""
+    if generated:
+        return render_template(
+            "admin/department_secret.html", code=values["code"], secret=values["webhook_secret"]
+        )
+    flash(message)
+    return redirect(url_for("admin.departments"))
+
+
 def _render(form: Form, row: Department | None, status: int = 200):
     return render_template(
         "admin/department_form.html",
@@ -117,6 +178,7 @@ def _render(form: Form, row: Department | None, status: int = 200):
         row=row,
         parents=_parent_options(row),
         levels=_level_labels(),
+        secret_shown=contacts.masked_secret(row.webhook_secret) if row else "",
     ), status
 
 
@@ -129,11 +191,12 @@ def department_new():
     values = _read(form, None)
     if not form.ok:
         return _render(form, None, 400)
+    generated = bool(values["webhook_secret"]) and not form.data.get("webhook_secret")
+    details = _audited(values, None)
     with unit_of_work(db.session):
         create_department(db.session, **values)
-        audit("department.create", target_type="department", target_id=values["code"], **values)
-    flash(_("Department %(code)s created.", code=values["code"]))
-    return redirect(url_for("admin.departments"))
+        audit("department.create", target_type="department", target_id=values["code"], **details)
+    return _saved(values, generated, _("Department %(code)s created.", code=values["code"]))
 
 
 @bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
@@ -150,6 +213,9 @@ def department_edit(department_id: int):
                 "parent_id": row.parent_id,
                 "is_platform": row.is_platform,
                 "active": row.active,
+                "duty_phone": row.duty_phone,
+                "duty_email": row.duty_email,
+                "webhook_url": row.webhook_url,
             }
         )
         return _render(form, row)
@@ -157,8 +223,13 @@ def department_edit(department_id: int):
     values = _read(form, row)
     if not form.ok:
         return _render(form, row, 400)
+    details = _audited(values, row)
+    generated = (
+        details["webhook_secret_changed"]
+        and bool(values["webhook_secret"])
+        and not form.data.get("webhook_secret")
+    )
     with unit_of_work(db.session):
         update_department(db.session, department_id=department_id, **values)
-        audit("department.update", target_type="department", target_id=department_id, **values)
-    flash(_("Department %(code)s saved.", code=values["code"]))
-    return redirect(url_for("admin.departments"))
+        audit("department.update", target_type="department", target_id=department_id, **details)
+    return _saved(values, generated, _("Department %(code)s saved.", code=values["code"]))

@@ -7,11 +7,13 @@ error) and collects ``errors`` per field; the readers return the converted value
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
+
+from workflows.notifications.contacts import ContactInvalid
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -116,6 +118,16 @@ class Form:
         self.values[name] = checked
         return checked
 
+    def contact(self, name: str, check: Callable[..., str]) -> str:
+        """A phone number, e-mail address, webhook URL or secret checked by ``check`` (one of
+        ``workflows.notifications.contacts``), in its stored form; "" when blank or wrong."""
+        value = self.raw(name)
+        try:
+            return check(value, field=name)
+        except ContactInvalid as exc:
+            self.error(name, contact_problem(exc.problem))
+            return ""
+
     def day(self, name: str) -> date | None:
         value = self.raw(name)
         if not value:
@@ -126,6 +138,24 @@ class Form:
         except ValueError:
             self.error(name, _("A date such as 2026-10-01, please."))
             return None
+
+
+def lang_labels() -> dict[str, str]:
+    """The languages a person's messages may be in."""
+    return {"zh": _("Chinese"), "en": _("English")}
+
+
+def contact_problem(problem: str) -> str:
+    """What is wrong with a contact field, in the page's language."""
+    return {
+        "phone": _(
+            "Not a phone number: a mobile such as 138 0000 0000 or a landline such as "
+            "0750-1234567 (digits, spaces, '+' and '-' only)."
+        ),
+        "email": _("Not an e-mail address, such as name@example.gov.cn."),
+        "url": _("An http:// or https:// address with a host, please."),
+        "secret": _("A secret has 16 to 128 characters."),
+    }.get(problem, _("Not valid."))
 
 
 def _shown(value: Any) -> Any:

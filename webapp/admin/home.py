@@ -13,6 +13,8 @@ from workflows.calendar.models import CalendarDay
 from workflows.departments.models import Department
 from workflows.dispatch.models import DispatchRule
 from workflows.knowledge.models import Article
+from workflows.notifications.models import NotificationTemplate
+from workflows.notifications.notices import DEFAULT_TEMPLATES
 from workflows.policy.models import DeadlinePolicy
 from workflows.users.models import User
 
@@ -51,6 +53,8 @@ def index():
         "articles": _count(
             select(func.count()).select_from(Article).where(Article.active.is_(True))
         ),
+        "templates": _count(select(func.count()).select_from(NotificationTemplate)),
+        "template_total": len(DEFAULT_TEMPLATES),
     }
     timers = stats(db.session, now=now)
     return render_template("admin/index.html", counts=counts, timers=timers, year=year)

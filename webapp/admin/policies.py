@@ -36,6 +36,18 @@ from .forms import Form
 LIMITS = tuple(LIMIT_FIELDS.values())
 #: whole numbers of a row besides the limits: name -> (least, most)
 COUNTS = {"max_returns": (0, 100), "callback_attempts": (1, 20)}
+#: the citizens' SMS switches of a row (issue 16): the survey by SMS, and what its
+#: "unsatisfied" answer does
+SWITCHES = ("sms_survey", "sms_unsatisfied_reopens")
+
+
+def _switch_labels() -> dict[str, str]:
+    return {
+        "sms_survey": _("SMS satisfaction survey (the citizen answers 1/2/3 by SMS)"),
+        "sms_unsatisfied_reopens": _(
+            "An unsatisfied SMS answer reopens the case (otherwise it closes, rated unsatisfied)"
+        ),
+    }
 
 
 def _limit_labels() -> dict[str, str]:
@@ -80,7 +92,7 @@ def policies():
     header = ["case_type", "urgency", "category"]
     for limit in LIMITS:
         header += [f"{limit}_value", f"{limit}_unit"]
-    header += ["warn_share", "callback_required", "review_required", *COUNTS]
+    header += ["warn_share", "callback_required", "review_required", *COUNTS, *SWITCHES]
     page = listing(
         stmt,
         filename="deadline-policy.csv",
@@ -94,6 +106,7 @@ def policies():
             ]
             + [p.warn_share, p.callback_required, p.review_required]
             + [getattr(p, name) for name in COUNTS]
+            + [getattr(p, name) for name in SWITCHES]
         ),
     )
     if wants_csv():
@@ -104,6 +117,7 @@ def policies():
         limits=_limit_labels(),
         units=_unit_labels(),
         LIMITS=LIMITS,
+        switches=_switch_labels(),
     )
 
 
@@ -120,6 +134,8 @@ def _read(form: Form) -> dict:
     values["review_required"] = form.flag("review_required")
     for name, (least, most) in COUNTS.items():
         values[name] = form.integer(name, minimum=least, maximum=most)
+    for name in SWITCHES:
+        values[name] = form.flag(name)
     return values
 
 
@@ -164,12 +180,13 @@ def policy_edit(policy_id: int):
         limits=_limit_labels(),
         units=_unit_labels(),
         LIMITS=LIMITS,
+        switches=_switch_labels(),
     ), status
 
 
 def _fields() -> list[str]:
     names = [f"{limit}_{part}" for limit in LIMITS for part in ("value", "unit")]
-    return names + ["warn_share", "callback_required", "review_required", *COUNTS]
+    return names + ["warn_share", "callback_required", "review_required", *COUNTS, *SWITCHES]
 
 
 def _row_name(row: DeadlinePolicy) -> str:
@@ -249,6 +266,7 @@ def policy_category_new(policy_id: int):
         limits=_limit_labels(),
         units=_unit_labels(),
         LIMITS=LIMITS,
+        switches=_switch_labels(),
     ), status
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import or_, select
 
 from engine.db import unit_of_work
 from workflows.departments.models import Department
+from workflows.notifications import contacts
+from workflows.notifications.notices import LANGS
 from workflows.users import sessions as user_sessions
 from workflows.users import totp
 from workflows.users.models import Role, User
@@ -26,7 +28,7 @@ from ..pagination import wants_csv
 from ..security import end_sessions, hash_password, password_problem
 from . import bp
 from .common import admin_only, audit, listing
-from .forms import Form
+from .forms import Form, lang_labels
 
 
 def _role_labels() -> dict[str, str]:
@@ -120,6 +122,14 @@ def _read(form: Form, current: User | None) -> dict:
     if values["role"] == Role.HANDLER and department is None and "department_id" not in form.errors:
         form.error("department_id", _("A handler must belong to a department."))
     values["department_id"] = department.id if department is not None else None
+    # a form without a contact field (an older page, a script) leaves it as it is
+    sent = form.data.keys()
+    values["phone"] = form.contact("phone", contacts.phone) if "phone" in sent else None
+    values["email"] = form.contact("email", contacts.email) if "email" in sent else None
+    values["lang"] = form.choice("lang", LANGS) if "lang" in sent else None
+    if current is None:
+        values["phone"], values["email"] = values["phone"] or "", values["email"] or ""
+        values["lang"] = values["lang"] or "zh"
     password = form.data.get("password") or ""
     form.values["password"] = ""  # never sent back to the browser
     if current is None and not password:
@@ -154,6 +164,7 @@ def _render(form: Form, row: User | None, status: int = 200):
         row=row,
         roles=_role_labels(),
         departments=_department_options(),
+        langs=lang_labels(),
         password_rule=password_problem(""),
         open_sessions=_open_sessions(row.id) if row else 0,
         second_factor=totp.is_enabled(db.session, user_id=row.id) if row else False,
@@ -195,6 +206,9 @@ def user_new():
             clock=hotline.clock,
             department=department,
             password_hash=hash_password(values["password"]),
+            phone=values["phone"],
+            email=values["email"],
+            lang=values["lang"],
         )
         audit(
             "user.create",
@@ -203,6 +217,9 @@ def user_new():
             username=values["username"],
             role=values["role"],
             department_id=values["department_id"],
+            phone=values["phone"],
+            email=values["email"],
+            lang=values["lang"],
         )
     flash(_("User %(name)s created.", name=values["username"]))
     return redirect(url_for("admin.users"))
@@ -219,6 +236,9 @@ def user_edit(user_id: int):
                 "role": row.role,
                 "department_id": row.department_id,
                 "active": row.active,
+                "phone": row.phone,
+                "email": row.email,
+                "lang": row.lang or "zh",
             }
         )
         return _render(form, row)
@@ -228,7 +248,14 @@ def user_edit(user_id: int):
         return _render(form, row, 400)
     username = row.username
     was_active = row.active
-    before = {"role": row.role, "active": row.active, "department_id": row.department_id}
+    before = {
+        "role": row.role,
+        "active": row.active,
+        "department_id": row.department_id,
+        "phone": row.phone,
+        "email": row.email,
+        "lang": row.lang,
+    }
     with unit_of_work(db.session):
         update_user(
             db.session,
@@ -238,6 +265,9 @@ def user_edit(user_id: int):
             department_id=values["department_id"],
             active=values["active"],
             password_hash=hash_password(values["password"]) if values["password"] else None,
+            phone=values["phone"],
+            email=values["email"],
+            lang=values["lang"],
         )
         for action in _user_actions(before, values):
             audit(
@@ -249,6 +279,9 @@ def user_edit(user_id: int):
                 role=values["role"],
                 active=values["active"],
                 department_id=values["department_id"],
+                phone=values["phone"],
+                email=values["email"],
+                lang=values["lang"],
             )
     if was_active and not values["active"]:
         end_sessions(user_id, "deactivated")

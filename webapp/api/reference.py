@@ -57,6 +57,9 @@ def _department_data(rows: list[Department]) -> list[dict[str, Any]]:
             "parent": codes.get(d.parent_id or -1),
             "is_platform": d.is_platform,
             "active": d.active,
+            "duty_phone": d.duty_phone or "",
+            "duty_email": d.duty_email or "",
+            "has_webhook": bool(d.webhook_url),
         }
         for d in rows
     ]

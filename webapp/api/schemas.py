@@ -533,6 +533,16 @@ class DepartmentSchema(ma.Schema):
     parent = Nullable(fields.String, required=True)
     is_platform = fields.Boolean(required=True)
     active = fields.Boolean(required=True)
+    duty_phone = fields.String(
+        required=True, metadata={"description": "the unit's duty phone for alerts, or empty"}
+    )
+    duty_email = fields.String(
+        required=True, metadata={"description": "the unit's duty e-mail for alerts, or empty"}
+    )
+    has_webhook = fields.Boolean(
+        required=True,
+        metadata={"description": "alerts are POSTed to the unit's own system (URL not shown)"},
+    )
 
 
 class DueArgs(InputSchema):

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import account, views  # noqa: E402,F401
+from . import account, preferences, views  # noqa: E402,F401

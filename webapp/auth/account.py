@@ -1,5 +1,5 @@
 """The signed-in user's own account: change the password, see and end sessions, set up or
-remove the second factor.
+remove the second factor, and (``preferences.py``) how they are told of their work.
 
 Changing one's own password keeps this browser signed in and ends every other session (the
 person at this browser just proved they know both passwords).
@@ -31,7 +31,7 @@ from ..security import (
     required_roles,
     sign_out,
 )
-from . import bp
+from . import bp, preferences
 from .views import _enrol_page, refusal
 
 
@@ -46,7 +46,12 @@ def _open_sessions() -> list[UserSession]:
     )
 
 
-def _page(errors: dict[str, str] | None = None, status: int = 200, headers=None):
+def _page(
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    headers=None,
+    contact_values: dict[str, str] | None = None,
+):
     factor = totp.factor(db.session, user_id=g.user.id)
     enabled = factor is not None and factor.enabled_at is not None
     page = render_template(
@@ -57,6 +62,7 @@ def _page(errors: dict[str, str] | None = None, status: int = 200, headers=None)
         totp_enabled=enabled,
         recovery_left=totp.recovery_codes_left(factor) if enabled else 0,
         totp_required=g.user.role in required_roles(),
+        **preferences.context(g.user, contact_values),
     )
     return page, status, headers or {}
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from engine.db import unit_of_work
 from engine.errors import NotFound
 
+from ..notifications import contacts
 from .models import Department
 
 
@@ -51,6 +52,26 @@ def as_options(departments: list[Department], lang: str = "zh") -> list[dict[str
     ]
 
 
+def _contacts(
+    duty_phone: str | None,
+    duty_email: str | None,
+    webhook_url: str | None,
+    webhook_secret: str | None,
+) -> dict[str, str]:
+    """The given contact fields, checked and in their stored form (None: not given)."""
+    checks = {
+        "duty_phone": (duty_phone, contacts.phone),
+        "duty_email": (duty_email, contacts.email),
+        "webhook_url": (webhook_url, contacts.webhook_url),
+        "webhook_secret": (webhook_secret, contacts.webhook_secret),
+    }
+    return {
+        name: check(value, field=name)
+        for name, (value, check) in checks.items()
+        if value is not None
+    }
+
+
 def create_department(
     session: Session,
     *,
@@ -61,8 +82,14 @@ def create_department(
     parent_id: int | None,
     is_platform: bool,
     active: bool,
+    duty_phone: str = "",
+    duty_email: str = "",
+    webhook_url: str = "",
+    webhook_secret: str = "",
 ) -> Department:
-    """A new department (the caller has checked the code is free and the parent exists)."""
+    """A new department (the caller has checked the code is free and the parent exists);
+    ContactInvalid for a duty phone, e-mail, webhook URL or secret that is not one."""
+    fields = _contacts(duty_phone, duty_email, webhook_url, webhook_secret)
     with unit_of_work(session):
         row = Department(
             code=code,
@@ -72,6 +99,7 @@ def create_department(
             parent_id=parent_id,
             is_platform=is_platform,
             active=active,
+            **fields,
         )
         session.add(row)
     return row
@@ -88,12 +116,21 @@ def update_department(
     parent_id: int | None,
     is_platform: bool,
     active: bool,
+    duty_phone: str | None = None,
+    duty_email: str | None = None,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
 ) -> Department:
-    """Change a department's fields; NotFound if there is no such department."""
+    """Change a department's fields (a contact field left None stays as it is; the webhook
+    secret is never shown, so a page sends it only when it changes). NotFound if there is no
+    such department; ContactInvalid for a contact field that is not one."""
+    fields = _contacts(duty_phone, duty_email, webhook_url, webhook_secret)
     with unit_of_work(session):
         row = session.get(Department, department_id)
         if row is None:
             raise NotFound(f"department {department_id} does not exist")
         row.code, row.name, row.name_en, row.level = code, name, name_en, level
         row.parent_id, row.is_platform, row.active = parent_id, is_platform, active
+        for name_, value in fields.items():
+            setattr(row, name_, value)
     return row
