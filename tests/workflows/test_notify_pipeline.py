@@ -357,3 +357,28 @@ def test_a_co_handling_unit_is_asked_with_its_deadline(city, channels, deliver):
     ).all()
     due = local_text(task.due_at, city.hotline.tz, handler.lang or "zh")
     assert case.number in text and "市场监督管理局" in text and due in text
+
+
+def test_an_example_address_is_recorded_not_tried(city, channels, deliver):
+    """The demo city's contacts are on reserved domains (RFC 2606): shown, never tried."""
+    with unit_of_work(city.session):
+        department = by_code(city.session, "B-MR")
+        department.duty_email = "duty@mr.jiangmen12345.example"
+        department.webhook_url = "https://oa.market-regulation.example/hotline/webhook"
+    case = city.intake()
+    dispatch(city, case, "B-MR")
+    deliver()
+    assert channels["email"].sent == [] and channels["webhook"].sent == []
+    rows = [r for r in messages(city, audience="department") if r.channel != "sms"]
+    assert {(r.channel, r.status) for r in rows} == {("email", "recorded"), ("webhook", "recorded")}
+    assert rows[0].reason == "an example address (RFC 2606): recorded, not sent"
+
+
+def test_a_template_with_an_unknown_filter_is_refused_by_the_check():
+    from workflows.notifications.notices import Notice
+    from workflows.notifications.templates import check
+
+    assert check(Notice.DISPATCHED, "{{ case_number|nosuch }}") == [
+        "line 1: No filter named 'nosuch'."
+    ]
+    assert check(Notice.DISPATCHED, "{{ case_number|upper }}") == []

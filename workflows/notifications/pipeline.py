@@ -30,6 +30,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -54,12 +55,12 @@ from .models import Message as MessageRow
 from .models import Notification, SmsOptOut
 from .notices import (
     AUDIENCE,
-    DEFAULT_CHANNELS,
     NOTICE_NAMES,
     Audience,
     Channel,
     Notice,
 )
+from .preferences import channels_for
 from .settings import NotifySettings
 from .templates import render
 
@@ -72,6 +73,23 @@ DELIVER_TOPIC = "notify.deliver"
 
 #: a mobile number (only mobiles receive SMS)
 _MOBILE_PREFIXES = tuple(str(n) for n in range(13, 20))
+
+
+#: domains that never exist (RFC 2606, RFC 6761): the demo's contacts use them
+_EXAMPLE_SUFFIXES = (".example", ".invalid", ".test", "example.com", "example.net", "example.org")
+
+
+def is_example_address(address: str) -> bool:
+    """Whether an e-mail address or URL is on a domain that can never be reached (messages to
+    it are recorded: the demo city shows its alerts without a pile of failed deliveries)."""
+    host = address.rsplit("@", 1)[-1] if "@" in address and "://" not in address else ""
+    if "://" in address:
+        host = urlsplit(address).hostname or ""
+    host = host.lower().rstrip(".")
+    return any(
+        host == s.lstrip(".") or host.endswith(s if s.startswith(".") else "." + s)
+        for s in _EXAMPLE_SUFFIXES
+    )
 
 
 def is_mobile(phone: str) -> bool:
@@ -472,6 +490,8 @@ class FanOut:
             subject, body = render(session, ctx.notice, channel, lang, values)
         if status in ("queued", "held") and not self.settings.senders.configured(channel):
             status, reason, not_before = "recorded", "no channel configured", None
+        elif status == "queued" and channel != Channel.SMS and is_example_address(recipient):
+            status, reason = "recorded", "an example address (RFC 2606): recorded, not sent"
         now = self.clock.now()
         row = dict(
             key=key,
@@ -619,28 +639,6 @@ def _bilingual(name: str, lang: str) -> str:
     if lang == "en" and en and en.isascii():
         return en
     return zh
-
-
-def channels_for(user: User, notice: Notice) -> tuple[Channel, ...]:
-    """The channels ``user`` hears ``notice`` by: their preference, else the default; SMS and
-    e-mail only where they have a phone or an address."""
-    prefs = user.notify_prefs or {}
-    chosen = prefs.get(str(notice))
-    if chosen is None:
-        chosen = DEFAULT_CHANNELS.get(notice, (Channel.INAPP,))
-    out = []
-    for name in chosen:
-        try:
-            channel = Channel(name)
-        except ValueError:
-            continue
-        if channel == Channel.SMS and not user.phone:
-            continue
-        if channel == Channel.EMAIL and not user.email:
-            continue
-        if channel in (Channel.INAPP, Channel.SMS, Channel.EMAIL) and channel not in out:
-            out.append(channel)
-    return tuple(out)
 
 
 # --- stage 3: the delivery ---------------------------------------------------------------

@@ -40,7 +40,8 @@ def check(notice: Notice, text: str) -> list[str]:
         return [f"the template is longer than {MAX_TEMPLATE_CHARS} characters"]
     try:
         parsed = _ENV.parse(text)
-    except TemplateSyntaxError as exc:
+        _ENV.compile(parsed)  # an unknown filter or test is found when compiling
+    except TemplateSyntaxError as exc:  # TemplateAssertionError is one too
         return [f"line {exc.lineno}: {exc.message}"]
     allowed = set(variables(notice))
     unknown = sorted(meta.find_undeclared_variables(parsed) - allowed)
