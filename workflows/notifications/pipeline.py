@@ -344,38 +344,23 @@ class FanOut:
         )
 
     def _department(self, session: Session, ctx: _Context, department: Department) -> None:
-        lang = "zh"
-        if department.duty_phone:
-            self._message(
-                session,
-                ctx,
-                channel=Channel.SMS,
-                audience=Audience.DEPARTMENT,
-                recipient=department.duty_phone,
-                lang=lang,
-                department_id=department.id,
-            )
-        if department.duty_email:
-            self._message(
-                session,
-                ctx,
-                channel=Channel.EMAIL,
-                audience=Audience.DEPARTMENT,
-                recipient=department.duty_email,
-                lang=lang,
-                department_id=department.id,
-            )
-        if department.webhook_url:
-            self._message(
-                session,
-                ctx,
-                channel=Channel.WEBHOOK,
-                audience=Audience.DEPARTMENT,
-                recipient=department.webhook_url,
-                lang=lang,
-                department_id=department.id,
-                secret=department.webhook_secret,
-            )
+        # the unit's own addresses: its duty phone and e-mail, its system's webhook
+        for channel, recipient in (
+            (Channel.SMS, department.duty_phone),
+            (Channel.EMAIL, department.duty_email),
+            (Channel.WEBHOOK, department.webhook_url),
+        ):
+            if recipient:
+                self._message(
+                    session,
+                    ctx,
+                    channel=channel,
+                    audience=Audience.DEPARTMENT,
+                    recipient=recipient,
+                    lang="zh",
+                    department_id=department.id,
+                    secret=department.webhook_secret if channel == Channel.WEBHOOK else "",
+                )
         people = session.scalars(
             select(User)
             .where(
