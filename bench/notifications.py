@@ -240,8 +240,7 @@ def queue_sms(n: int) -> dict[str, float]:
     from engine.db import unit_of_work
     from webapp.extensions import db
     from webapp.hotline import get_hotline
-    from workflows.notifications.models import Message
-    from workflows.notifications.pipeline import DELIVER_TOPIC
+    from workflows.notifications.pipeline import enqueue
 
     events: dict[str, float] = {}
     flask_app = app()
@@ -253,33 +252,17 @@ def queue_sms(n: int) -> dict[str, float]:
                     now = datetime.now(UTC)
                     key = f"bench:{i}:sms:d1"
                     phone = f"0750{3000000 + i}"
-                    message = Message(
+                    enqueue(
+                        db.session,
+                        hotline.runtime.outbox,
                         key=key,
                         channel="sms",
                         notice="dispatched",
                         audience="department",
                         recipient=phone,
-                        lang="zh",
-                        subject="",
                         body=f"【12345热线】派单通知：工单 {i} 已派至贵单位，请及时签收。",
-                        status="queued",
                         event_at=now,
-                        created_at=now,
-                    )
-                    db.session.add(message)
-                    db.session.flush()
-                    hotline.runtime.outbox.write(
-                        db.session,
-                        topic=DELIVER_TOPIC,
-                        key=key,
-                        payload={
-                            "message_id": message.id,
-                            "channel": "sms",
-                            "to": phone,
-                            "subject": "",
-                            "text": message.body,
-                            "citizen": False,
-                        },
+                        now=now,
                     )
                     events[key] = now.timestamp()
         db.session.remove()

@@ -96,7 +96,7 @@ def queue_sms(url: str, gateway: str, n: int) -> list[str]:
     from webapp import create_app
     from webapp.extensions import db
     from webapp.hotline import get_hotline
-    from workflows.notifications.pipeline import DELIVER_TOPIC
+    from workflows.notifications.pipeline import enqueue
 
     now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     app = create_app(
@@ -109,33 +109,17 @@ def queue_sms(url: str, gateway: str, n: int) -> list[str]:
         with unit_of_work(db.session):
             for i, key in enumerate(keys):
                 phone = f"0750{3000000 + i}"
-                message = Message(
+                enqueue(
+                    db.session,
+                    hotline.runtime.outbox,
                     key=key,
                     channel="sms",
                     notice="dispatched",
                     audience="department",
                     recipient=phone,
-                    lang="zh",
-                    subject="",
                     body=f"【12345热线】派单通知 {i}",
-                    status="queued",
                     event_at=now,
-                    created_at=now,
-                )
-                db.session.add(message)
-                db.session.flush()
-                hotline.runtime.outbox.write(
-                    db.session,
-                    topic=DELIVER_TOPIC,
-                    key=key,
-                    payload={
-                        "message_id": message.id,
-                        "channel": "sms",
-                        "to": phone,
-                        "subject": "",
-                        "text": message.body,
-                        "citizen": False,
-                    },
+                    now=now,
                 )
         db.session.remove()
         for engine in db.engines.values():

@@ -27,7 +27,7 @@ nothing twice; the gateway sees the message's key as its ``id`` and deduplicates
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -477,50 +477,30 @@ class FanOut:
             status, reason, not_before = "recorded", "no channel configured", None
         elif status == "queued" and channel != Channel.SMS and is_example_address(recipient):
             status, reason = "recorded", "an example address (RFC 2606): recorded, not sent"
-        now = self.clock.now()
-        row = dict(
+        enqueue(
+            session,
+            self.outbox,
             key=key,
-            channel=str(channel),
-            notice=str(ctx.notice),
-            audience=str(audience),
+            channel=channel,
+            notice=ctx.notice,
+            audience=audience,
             recipient=recipient,
+            subject=subject,
+            body=body,
+            lang=lang,
+            status=status,
+            reason=reason,
+            not_before=not_before,
+            critical=critical,
             case_id=ctx.case.id if ctx.case is not None else None,
             department_id=department_id,
             user_id=user_id,
-            lang=lang,
-            subject=subject,
-            body=body,
-            status=status,
-            reason=reason,
-            critical=critical,
-            attempts=0,
-            last_error="",
-            provider_ref="",
             event_at=ctx.event_at,
-            created_at=now,
-            not_before=not_before,
-        )
-        message_id = session.scalar(
-            _insert(session, MessageRow)
-            .values(**row)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(MessageRow.id)
-        )
-        if message_id is None or status not in ("queued", "held"):
-            return  # written before: this fan-out ran already (at least once)
-        deliver: dict[str, Any] = {
-            "message_id": message_id,
-            "channel": str(channel),
-            "to": recipient,
-            "subject": subject,
-            "text": body,
-            "citizen": audience == Audience.CITIZEN,
-        }
-        if channel == Channel.WEBHOOK:
-            deliver["secret"] = secret
-            deliver["payload"] = self._webhook_body(ctx, values, key)
-        self.outbox.write(
-            session, topic=DELIVER_TOPIC, key=key, payload=deliver, not_before=not_before
+            now=self.clock.now(),
+            secret=secret,
+            webhook=(lambda: self._webhook_body(ctx, values, key))
+            if channel == Channel.WEBHOOK
+            else None,
         )
 
     def _webhook_body(self, ctx: _Context, values: dict[str, Any], key: str) -> dict:
@@ -590,6 +570,77 @@ def quiet_until(
     if not inside:
         return None
     return datetime.combine(end_day, end, tzinfo=tz)
+
+
+def enqueue(
+    session: Session,
+    outbox: Outbox,
+    *,
+    key: str,
+    channel: Channel | str,
+    notice: Notice | str,
+    audience: Audience | str,
+    recipient: str,
+    body: str,
+    event_at: datetime,
+    now: datetime,
+    subject: str = "",
+    lang: str = "zh",
+    status: str = "queued",
+    reason: str = "",
+    not_before: datetime | None = None,
+    critical: bool = False,
+    case_id: int | None = None,
+    department_id: int | None = None,
+    user_id: int | None = None,
+    secret: str = "",
+    webhook: Callable[[], dict[str, Any]] | None = None,
+) -> int | None:
+    """Write one message: its ``messages`` row and, when it is to leave (``queued`` or
+    ``held``), its ``notify.deliver`` outbox row with the same key, in the caller's
+    transaction. A key written before is skipped (None): a fan-out run twice sends once."""
+    message_id = session.scalar(
+        _insert(session, MessageRow)
+        .values(
+            key=key,
+            channel=str(channel),
+            notice=str(notice),
+            audience=str(audience),
+            recipient=recipient,
+            case_id=case_id,
+            department_id=department_id,
+            user_id=user_id,
+            lang=lang,
+            subject=subject,
+            body=body,
+            status=status,
+            reason=reason,
+            critical=critical,
+            attempts=0,
+            last_error="",
+            provider_ref="",
+            event_at=event_at,
+            created_at=now,
+            not_before=not_before,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(MessageRow.id)
+    )
+    if message_id is None or status not in ("queued", "held"):
+        return message_id
+    deliver: dict[str, Any] = {
+        "message_id": message_id,
+        "channel": str(channel),
+        "to": recipient,
+        "subject": subject,
+        "text": body,
+        "citizen": audience == Audience.CITIZEN,
+    }
+    if webhook is not None:
+        deliver["secret"] = secret
+        deliver["payload"] = webhook()
+    outbox.write(session, topic=DELIVER_TOPIC, key=key, payload=deliver, not_before=not_before)
+    return message_id
 
 
 class _Context:
