@@ -408,24 +408,13 @@ class FanOut:
             for channel in channels_for(user, ctx.notice):
                 if channel == Channel.INAPP:
                     self._bell(session, ctx, user, department_id)
-                elif channel == Channel.SMS:
+                else:
                     self._message(
                         session,
                         ctx,
-                        channel=Channel.SMS,
+                        channel=channel,
                         audience=Audience.STAFF,
-                        recipient=user.phone,
-                        lang=lang,
-                        user_id=user.id,
-                        department_id=department_id,
-                    )
-                elif channel == Channel.EMAIL:
-                    self._message(
-                        session,
-                        ctx,
-                        channel=Channel.EMAIL,
-                        audience=Audience.STAFF,
-                        recipient=user.email,
+                        recipient=user.phone if channel == Channel.SMS else user.email,
                         lang=lang,
                         user_id=user.id,
                         department_id=department_id,
