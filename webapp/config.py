@@ -270,6 +270,12 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "how often an open page asks for its bell count and whether its live lists changed "
         "(paused while the tab is hidden); 0: never",
     ),
+    "SCREEN_POP_POLL_SECONDS": (
+        "HOTLINE_SCREEN_POP_POLL_SECONDS",
+        0.5,
+        "how often an operator's intake page asks whether a call rang or was answered at them "
+        "(the screen pop; one indexed read per ask); 0: never",
+    ),
 }
 
 

@@ -178,7 +178,13 @@ def authenticate(username: str, password: str, *, now: datetime) -> User:
     if wait is not None:
         raise _refuse(username, "throttled", SignInRefused("too many failed attempts", wait=wait))
     # a system user (the SMS callbacks') never signs in, even if a password was set on it
-    usable = user is not None and bool(user.password_hash) and user.username not in SYSTEM_USERNAMES
+    # and neither does the phone system's (a telephony user only holds an API token)
+    usable = (
+        user is not None
+        and bool(user.password_hash)
+        and user.username not in SYSTEM_USERNAMES
+        and user.role != Role.TELEPHONY
+    )
     try:
         right = _check_hash(user.password_hash if usable else _DUMMY_HASH, password) and usable
     except SignInRefused as exc:

@@ -3,6 +3,14 @@
 from .api.models import ApiToken, IdempotencyRecord
 from .audit.models import AnonymisedCase, AuditEntry
 from .calendar.models import CalendarDay
+from .calls.models import (
+    AgentState,
+    Call,
+    CallCallback,
+    CallCallbackAttempt,
+    CallEvent,
+    CallSettings,
+)
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .cohandling.models import CohandlingPart
 from .departments.models import Department
@@ -21,6 +29,12 @@ from .users.models import Role, User
 from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
 __all__ = [
+    "AgentState",
+    "Call",
+    "CallCallback",
+    "CallCallbackAttempt",
+    "CallEvent",
+    "CallSettings",
     "AnonymisedCase",
     "ApiToken",
     "AuditEntry",

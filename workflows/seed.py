@@ -22,7 +22,7 @@ from .knowledge.models import Article
 from .policy.models import DeadlinePolicy
 from .policy.service import EDITABLE, seed_policies
 from .users.models import Role
-from .users.service import by_username, create_user
+from .users.service import PBX_USERNAME, by_username, create_user
 
 DEPARTMENTS = [
     # code, name, English name, level, parent, platform
@@ -272,6 +272,15 @@ def seed_demo_city(session: Session, *, clock: Clock, password_hash: str = "") -
                 **demo_user_contacts(index, username),
             )
             users += 1
+    if by_username(session, PBX_USERNAME) is None:
+        create_user(
+            session,
+            username=PBX_USERNAME,
+            display_name="电话系统 Phone system",
+            role=Role.TELEPHONY,
+            clock=clock,
+        )
+        users += 1
     rules = 0
     if session.scalar(select(DispatchRule.id).limit(1)) is None:
         for category, area, dept, priority in DISPATCH_RULES:

@@ -21,10 +21,12 @@ class Role(StrEnum):
     LEAD = "lead"  # 中心领导 / 值班长: the centre's second level of supervision
     ADMIN = "admin"  # 管理员
     AUDITOR = "auditor"  # 审计员: reads the audit log, nothing else
+    TELEPHONY = "telephony"  # the phone system: sends call events through the API, nothing else
 
 
-#: the roles that work on cases (the auditor reads the audit log and nothing else)
-CASE_ROLES = tuple(r for r in Role if r != Role.AUDITOR)
+#: the roles that work on cases (the auditor reads the audit log and nothing else; the phone
+#: system sends call events)
+CASE_ROLES = tuple(r for r in Role if r not in (Role.AUDITOR, Role.TELEPHONY))
 
 
 class User(Base):

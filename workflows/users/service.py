@@ -18,6 +18,9 @@ from .models import Role, User
 SMS_USERNAME = "sms"
 #: users the hotline acts as by itself: no password, and sign-in refuses them whatever is set
 SYSTEM_USERNAMES = frozenset({SMS_USERNAME})
+#: the demo's phone system (role telephony): it holds an API token for call events and never
+#: signs in (``webapp/security.py`` refuses the role)
+PBX_USERNAME = "pbx"
 
 
 def create_user(
