@@ -173,3 +173,26 @@ def test_wrap_up_ends_when_the_operator_is_available_again(city):
         )
     assert state_of(city, "op1") == "available"
     assert call(city, "a1").wrap_seconds == 30
+
+
+def test_figures_of_a_period(city):
+    from workflows.calls.kpi import figures
+
+    send(city, "k1", "ringing", 0, caller="13800138000")
+    send(city, "k1", "answered", 10, agent="op1")
+    send(city, "k1", "ended", 70)  # waited 10, talked 60
+    send(city, "k2", "ringing", 100, caller="13700137000")
+    send(city, "k2", "answered", 130, agent="op2")
+    send(city, "k2", "ended", 250)  # waited 30, talked 120
+    send(city, "k3", "ringing", 200, caller="13600136000")
+    send(city, "k3", "ended", 215)  # abandoned
+    send(city, "k4", "missed", 300, caller="13500135000")
+    send(city, "k5", "ringing", 400)  # still waiting
+    got = figures(city.session, start=T0, end=T0 + timedelta(hours=1))
+    assert (got.inbound, got.answered, got.abandoned, got.missed) == (5, 2, 1, 1)
+    assert got.answer_rate == 2 / 5 and got.abandon_rate == 1 / 5
+    assert (got.asa_seconds, got.aht_seconds, got.talk_seconds) == (20, 90, 90)
+    assert (
+        figures(city.session, start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)).inbound
+        == 0
+    )

@@ -122,3 +122,17 @@ def _close(task: CallCallback, state: str, outcome: str, *, now: datetime, by: s
     task.closed_at = now
     task.closed_by = by
     task.claimed_by = ""
+
+
+def case_recorded(
+    session: Session, *, callback_id: int, case_id: int, by: str, now: datetime
+) -> CallCallback | None:
+    """The operator who called a missed caller back recorded case ``case_id`` from that call:
+    the task remembers the case and, if still open, is done (reached). None for no such task."""
+    task = session.get(CallCallback, callback_id)
+    if task is None:
+        return None
+    task.case_id = case_id
+    if task.state == CallbackState.OPEN:
+        _close(task, CallbackState.DONE, CallbackOutcome.REACHED, now=now, by=by)
+    return task
