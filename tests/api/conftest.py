@@ -29,6 +29,7 @@ USERS = {
     "callback": "cb1",
     "lead": "lead1",
     "admin": "admin",
+    "telephony": "pbx",
 }
 
 

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 import pytest
 
 from tests.api.conftest import USERS
+from tests.api.test_calls_api import a_call
 from tests.webapp.test_inbox import dispatched, ready_task
 from tests.webapp.test_intake import INTAKE
 
-EVERYONE = frozenset(USERS)
+#: the phone system's token (telephony) sends call events, reads calls and itself, no more
+EVERYONE = frozenset(USERS) - {"telephony"}
 WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
+CALL_READERS = frozenset({"telephony", "operator", "supervisor", "lead", "admin"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def R(method, path, allowed, rule=None, body=None, hidden_from=()):  # noqa: N80
 
 
 MATRIX = [
-    R("GET", "/api/v1/me", EVERYONE),
+    R("GET", "/api/v1/me", EVERYONE | {"telephony"}),
     R("GET", "/api/v1/cases", EVERYONE),
     R("POST", "/api/v1/cases", {"operator"}, body={**INTAKE, "caller_phone": "x"}),
     R("GET", "/api/v1/cases/{case}", EVERYONE, "/api/v1/cases/<number>",
@@ -81,6 +84,11 @@ MATRIX = [
     R("GET", "/api/v1/calendar/days/2026-10-01", EVERYONE, "/api/v1/calendar/days/<day>"),
     R("PUT", "/api/v1/calendar/days/2026-10-01", ADMIN, "/api/v1/calendar/days/<day>",
       body={"kind": "holiday", "name": "国庆节"}),
+    R("POST", "/api/v1/calls/events", {"telephony"},
+      body={"call_id": "matrix", "event": "ringing", "at": "2026-03-02T08:59:00+08:00"}),
+    R("GET", "/api/v1/calls", CALL_READERS),
+    R("GET", "/api/v1/calls/{call}", CALL_READERS, "/api/v1/calls/<call_id>",
+      hidden_from={"operator"}),
 ]  # fmt: skip
 
 #: routes that are not the token-authenticated API: pages (session sign-in, CSRF), the
@@ -110,7 +118,11 @@ def test_every_api_route_is_in_the_matrix(hotline_app):
 @pytest.mark.parametrize("role", sorted(USERS))
 def test_the_matrix(api, hotline_app, role):
     number = dispatched(hotline_app)  # with h_mr's department, waiting for sign-for
-    world = {"case": number, "task": ready_task(hotline_app, number, "sign_for")}
+    world = {
+        "case": number,
+        "task": ready_task(hotline_app, number, "sign_for"),
+        "call": a_call(hotline_app, agent="op2"),  # another operator's
+    }
     client = api(role)
     wrong = []
     for row in MATRIX:

@@ -25,6 +25,9 @@ from ..hotline import get_hotline
 FAILURES_ALLOWED = 10
 WINDOW = timedelta(minutes=1)
 MAX_ADDRESSES = 10_000
+#: all a phone system's token (role telephony) may use: the calls API, and who it is
+TELEPHONY_BLUEPRINTS = frozenset({"api-calls"})
+TELEPHONY_ENDPOINTS = frozenset({"api-reference.Me"})
 
 
 class FailureThrottle:
@@ -86,6 +89,10 @@ def authenticate() -> None:
         throttle().fail(address, get_hotline().clock.now())
         abort(401, message="The API token is unknown, revoked, or its user is inactive.")
     g.user, g.department = found
+    if g.user.role == Role.TELEPHONY and not (
+        request.blueprint in TELEPHONY_BLUEPRINTS or request.endpoint in TELEPHONY_ENDPOINTS
+    ):
+        abort(403, message="A telephony token sends call events and reads calls, nothing else.")
     end_read(db.session)  # a write's unit of work would otherwise read them again
 
 

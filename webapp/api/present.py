@@ -10,6 +10,7 @@ from flask import Response, g
 from sqlalchemy import bindparam, select
 
 from engine.models import HumanTask
+from workflows.calls.models import Call, CallEvent
 from workflows.cases.models import Case, CaseDepartment
 from workflows.cases.reads import instance_version
 from workflows.cases.service import callback_attempts, can_act
@@ -20,6 +21,7 @@ from workflows.departments.models import Department
 from .. import identity
 from ..extensions import db
 from ..hotline import get_hotline
+from .call_schemas import CallSchema, TimelineEventSchema
 from .etags import etag_of
 from .schemas import CaseSchema, CohandlingSchema, TaskSchema
 
@@ -70,6 +72,8 @@ CASE_FIELDS = (
 _case_schema = CaseSchema()
 _task_schema = TaskSchema()
 _cohandling_schema = CohandlingSchema()
+_call_schema = CallSchema()
+_timeline_schema = TimelineEventSchema()
 
 
 def department_codes() -> dict[int, str]:
@@ -253,3 +257,67 @@ def page_data(
         "total_capped": capped,
         "pages": max(1, -(-total // per_page)),
     }
+
+
+# -- calls ----------------------------------------------------------------------------------
+
+CALL_FIELDS = (
+    "call_id",
+    "caller",
+    "queue",
+    "agent",
+    "state",
+    "outcome",
+    "arrived_at",
+    "ringing_at",
+    "answered_at",
+    "ended_at",
+    "missed_at",
+    "transferred_at",
+    "wait_seconds",
+    "talk_seconds",
+    "wrap_seconds",
+    "recording_url",
+    "ivr_path",
+    "no_case_reason",
+    "no_case_note",
+    "callback_id",
+    "updated_at",
+)
+
+
+def present_calls(calls: Iterable[Call]) -> list[dict[str, Any]]:
+    """Calls as the API shows them (their cases' numbers in one query)."""
+    calls = list(calls)
+    linked = {c.case_id for c in calls if c.case_id}
+    numbers = dict(db.session.execute(_NUMBERS, {"ids": list(linked)}).all()) if linked else {}
+    out = []
+    for call in calls:
+        data = {name: getattr(call, name) for name in CALL_FIELDS}
+        data["case"] = numbers.get(call.case_id or -1)
+        out.append(_call_schema.dump(data))
+    return out
+
+
+def present_call(
+    call: Call, *, timeline: Iterable[CallEvent] | None = None, duplicate: bool | None = None
+) -> dict[str, Any]:
+    """One call as the API shows it; with its stored events (``timeline``) as
+    ``GET /api/v1/calls/{call_id}`` does, or with ``duplicate`` as the events' answer does."""
+    data = present_calls([call])[0]
+    if timeline is not None:
+        data["timeline"] = [
+            _timeline_schema.dump(
+                {
+                    "event": e.event,
+                    "at": e.at,
+                    "received_at": e.received_at,
+                    "agent": e.agent,
+                    "payload": e.payload or {},
+                }
+            )
+            for e in timeline
+        ]
+    if duplicate is not None:
+        data["duplicate"] = duplicate
+    return data

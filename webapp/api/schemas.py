@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 
 from workflows.calendar.service import UNITS
 from workflows.cases.enums import CaseStatus, DueState, Urgency
+from workflows.cases.phones import canonical_phone
 from workflows.cases.steps import Step
 from workflows.kpi.buckets import BUCKETS
 from workflows.kpi.service import GROUP_KEYS, RATE_KPIS
@@ -61,6 +62,29 @@ class LocalDateTime(fields.DateTime):
             raise ma.ValidationError("Out of range.") from None
         if not EARLIEST.year <= result.year <= LATEST.year:
             raise ma.ValidationError(f"A time between {EARLIEST.year} and {LATEST.year}.")
+        return result
+
+
+_PHONE = "0123456789-"
+
+
+def a_phone_number(value: str) -> None:
+    """A caller's number as the SMS gateway and the phone system send it (any written form)."""
+    phone = canonical_phone(value)
+    if not phone or not set(phone) <= set(_PHONE) or not 3 <= len(phone) <= 32:
+        raise ma.ValidationError("a phone number (digits, optionally +86 and separators)")
+
+
+class ReceivedAt(fields.DateTime):
+    """ISO 8601 with its offset, for times other systems send (the SMS gateway, the phone
+    system: they know their zone; a bare time is ambiguous)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if result.tzinfo is None or result.utcoffset() is None:
+            raise ma.ValidationError("a time with its offset, e.g. 2026-03-02T09:00:00+08:00")
+        if not EARLIEST.year <= result.year <= LATEST.year:
+            raise ma.ValidationError(f"a time between {EARLIEST.year} and {LATEST.year}")
         return result
 
 

@@ -12,11 +12,19 @@ from flask_smorest import Api
 from workflows.cases.flows import INTAKE_FORM
 
 from ..extensions import csrf
-from . import cases, definitions, kpis, reference, sms, supervision, tasks
+from . import calls, cases, definitions, kpis, reference, sms, supervision, tasks
 from .auth import authenticate
 from .errors import ErrorSchema, render
 
-BLUEPRINTS = (cases.blp, tasks.blp, definitions.blp, kpis.blp, reference.blp, supervision.blp)
+BLUEPRINTS = (
+    cases.blp,
+    tasks.blp,
+    definitions.blp,
+    kpis.blp,
+    reference.blp,
+    supervision.blp,
+    calls.blp,
+)
 #: webhooks: under /api/v1, with their own authentication instead of an API token
 WEBHOOKS = (sms.blp,)
 #: pages under /api that people open in a browser (HTML errors, session sign-in)

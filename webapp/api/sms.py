@@ -8,7 +8,6 @@ no secret set, the endpoint refuses every request (403), so a deployment without
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -17,7 +16,6 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import fields, validate
 
-from workflows.cases.phones import canonical_phone
 from workflows.notifications.inbound import TEXT_MAX, Received, receive_sms
 
 from ..extensions import db
@@ -26,7 +24,7 @@ from .auth import refuse_if_throttled, throttle
 from .blueprint import ApiBlueprint
 from .errors import ErrorSchema
 from .present import json_response
-from .schemas import EARLIEST, LATEST, InputSchema, LocalDateTime
+from .schemas import InputSchema, LocalDateTime, ReceivedAt, a_phone_number
 
 blp = ApiBlueprint(
     "api-sms",
@@ -36,32 +34,13 @@ blp = ApiBlueprint(
 )
 #: the OpenAPI security scheme of the webhook (not a user's API token)
 SECURITY = "smsInboundSecret"
-_PHONE = "0123456789-"
-
-
-def _a_number(value: str) -> None:
-    phone = canonical_phone(value)
-    if not phone or not set(phone) <= set(_PHONE) or not 3 <= len(phone) <= 32:
-        raise ma.ValidationError("a phone number (digits, optionally +86 and separators)")
-
-
-class ReceivedAt(fields.DateTime):
-    """ISO 8601 with its offset (the gateway knows its zone; a bare time is ambiguous)."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
-        result = super()._deserialize(value, attr, data, **kwargs)
-        if result.tzinfo is None or result.utcoffset() is None:
-            raise ma.ValidationError("a time with its offset, e.g. 2026-03-02T09:00:00+08:00")
-        if not EARLIEST.year <= result.year <= LATEST.year:
-            raise ma.ValidationError(f"a time between {EARLIEST.year} and {LATEST.year}")
-        return result
 
 
 class InboundArgs(InputSchema):
     from_ = fields.String(
         data_key="from",
         required=True,
-        validate=_a_number,
+        validate=a_phone_number,
         metadata={"description": "the citizen's number (stored canonical: 13800138000)"},
     )
     text = fields.String(
