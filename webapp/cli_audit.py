@@ -78,11 +78,20 @@ def retention_run(dry_run: bool, batch: int) -> None:
     cutoff = report.cutoff.isoformat(timespec="seconds")
     if dry_run:
         click.echo(f"dry run: {report.cases} cases closed before {cutoff} would be anonymised")
+        click.echo(
+            f"dry run: {report.calls} calls and {report.callbacks} missed-call callback tasks "
+            f"before {cutoff} would lose the caller's number"
+        )
     else:
         click.echo(
             f"anonymised {report.cases} cases closed before {cutoff} "
             f"in {report.batches} batches (kept: category, area, dates, departments, "
             "deadlines, status, satisfaction)"
+        )
+        click.echo(
+            f"removed the caller's number from {report.calls} calls and {report.callbacks} "
+            f"missed-call callback tasks before {cutoff} in {report.call_batches} batches "
+            "(kept: queue, operator, times, outcome)"
         )
     for number in report.numbers[:20]:
         click.echo(f"  {number}")

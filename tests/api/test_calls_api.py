@@ -8,12 +8,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.api.test_errors import assert_error
+from tests.webapp.test_intake import open_case
 from webapp.cli import cli
 from webapp.extensions import db
 from webapp.hotline import get_hotline
+from workflows.calls.models import Call
 from workflows.calls.service import CallEventIn, ingest
+from workflows.cases.models import Case, CaseNote
 
 TZ = ZoneInfo("Asia/Shanghai")
 #: the tests' clock: Monday 2 March 2026, 09:00 in the hotline's zone
@@ -282,3 +286,246 @@ def test_only_the_phone_system_sends_events(api, role):
 
 def test_no_token_no_event(hotline_app):
     assert_error(hotline_app.test_client().post(EVENTS, json=event("c1", "ringing", -1)), 401)
+
+
+# -- reading calls ------------------------------------------------------------------------------
+
+
+def link_case(app, call_id: str, number: str, reason: str = "") -> None:
+    with app.app_context():
+        call = db.session.scalars(select(Call).where(Call.call_id == call_id)).one()
+        call.case_id = db.session.scalars(select(Case.id).where(Case.number == number)).one()
+        call.no_case_reason = reason
+        db.session.commit()
+
+
+@pytest.fixture
+def floor(pbx, hotline_app):
+    """Five calls, oldest first: c1 answered by op1 (a case), c2 abandoned, c3 missed at
+    night (withheld), c4 answered by op2 on queue 110, c5 ringing at op1 now."""
+    send(pbx, "c1", "ringing", -50, caller="13800138000", queue="12345", agent="op1")
+    send(pbx, "c1", "answered", -49, agent="op1")
+    send(pbx, "c1", "ended", -45)
+    send(pbx, "c2", "ringing", -40, caller="0750-1234567", queue="12345")
+    send(pbx, "c2", "ended", -39)
+    send(pbx, "c3", "missed", -30, caller="anonymous", queue="12345")
+    send(pbx, "c4", "ringing", -20, caller="13800138000", queue="110", agent="op2")
+    send(pbx, "c4", "answered", -19.5, agent="op2")
+    send(pbx, "c4", "ended", -10)
+    send(pbx, "c5", "ringing", -1, caller="13900139000", queue="12345", agent="op1")
+    number = open_case(hotline_app, caller_phone="13800138000")
+    link_case(hotline_app, "c1", number)
+    return number
+
+
+def ids(response) -> list[str]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [c["call_id"] for c in response.json["items"]]
+
+
+def test_the_list_is_newest_first(api, floor):
+    page = api("supervisor").get("/api/v1/calls")
+    assert ids(page) == ["c5", "c4", "c3", "c2", "c1"]
+    assert (page.json["total"], page.json["pages"], page.json["total_capped"]) == (5, 1, False)
+    first = page.json["items"][-1]
+    assert first["case"] == floor and first["outcome"] == "answered"
+    assert first["arrived_at"] == "2026-03-02T08:10:00+08:00"
+    assert page.json["items"][0]["outcome"] == "" and page.json["items"][0]["case"] is None
+
+
+def test_the_list_in_pages(api, floor):
+    supervisor = api("supervisor")
+    second = supervisor.get("/api/v1/calls?per_page=2&page=2")
+    assert ids(second) == ["c3", "c2"]
+    assert (second.json["total"], second.json["pages"], second.json["per_page"]) == (5, 3, 2)
+    assert ids(supervisor.get("/api/v1/calls?per_page=2&page=3")) == ["c1"]
+    assert ids(supervisor.get("/api/v1/calls?per_page=2&page=4")) == []
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("since=2026-03-02T08:20:00%2B08:00", ["c5", "c4", "c3", "c2"]),
+        ("until=2026-03-02T08:30:00%2B08:00", ["c2", "c1"]),  # before, not at
+        ("since=2026-03-02T08:20:00&until=2026-03-02T08:45:00", ["c4", "c3", "c2"]),  # local
+        ("queue=110", ["c4"]),
+        ("agent=op1", ["c5", "c1"]),
+        ("caller=138-0013-8000", ["c4", "c1"]),  # any written form
+        ("caller=%2B86%20138%200013%208000", ["c4", "c1"]),
+        ("caller=0750-1234567", ["c2"]),
+        ("caller=", ["c3"]),  # withheld
+        ("outcome=answered", ["c4", "c1"]),
+        ("outcome=abandoned", ["c2"]),
+        ("outcome=missed", ["c3"]),
+        ("outcome=live", ["c5"]),
+        ("state=ringing", ["c5"]),
+        ("state=ended", ["c4", "c2", "c1"]),
+        ("queue=12345&outcome=answered", ["c1"]),
+        ("case=404404", []),
+    ],
+)
+def test_the_list_filters(api, floor, query, expected):
+    assert ids(api("lead").get(f"/api/v1/calls?{query}")) == expected
+
+
+def test_the_list_by_case(api, floor):
+    assert ids(api("admin").get(f"/api/v1/calls?case={floor}")) == ["c1"]
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("outcome=hung", "outcome"),
+        ("state=talking", "state"),
+        ("since=yesterday", "since"),
+        ("since=2026-03-02T09:00:00&until=2026-03-02T08:00:00", "until"),
+        ("per_page=0", "per_page"),
+        ("page=0", "page"),
+        ("queue=" + "q" * 33, "queue"),
+        ("colour=red", "colour"),
+    ],
+)
+def test_a_bad_filter(api, floor, query, field):
+    error = assert_error(api("supervisor").get(f"/api/v1/calls?{query}"), 422)
+    assert field in error["errors"]
+
+
+def test_an_operator_reads_only_their_own_calls(api, floor):
+    operator = api("operator")  # op1
+    assert ids(operator.get("/api/v1/calls")) == ["c5", "c1"]
+    assert ids(operator.get("/api/v1/calls?agent=op2")) == []
+    assert operator.get("/api/v1/calls/c1").status_code == 200
+    assert_error(operator.get("/api/v1/calls/c4"), 404)  # op2's
+
+
+def test_the_phone_system_reads_every_call(pbx, floor):
+    assert ids(pbx.get("/api/v1/calls")) == ["c5", "c4", "c3", "c2", "c1"]
+
+
+@pytest.mark.parametrize("role", ["dispatcher", "handler", "callback"])
+def test_other_roles_may_not_read_calls(api, floor, role):
+    assert_error(api(role).get("/api/v1/calls"), 403)
+    assert_error(api(role).get("/api/v1/calls/c1"), 403)
+
+
+def test_an_auditor_may_not_read_calls(hotline_app, floor):
+    from tests.api.conftest import ApiClient, make_token
+
+    auditor = ApiClient(hotline_app, make_token(hotline_app, "audit1"))
+    assert_error(auditor.get("/api/v1/calls"), 403)
+
+
+def test_one_call_with_its_timeline(api, floor, hotline_app):
+    link_case(hotline_app, "c4", floor)
+    with hotline_app.app_context():  # the timeline says when each event was received
+        get_hotline().clock.advance(timedelta(minutes=3))
+    pbx = api("telephony")
+    send(pbx, "c4", "transferred", -12, status=201)  # late, and before the end
+    call = api("supervisor").get("/api/v1/calls/c4").json
+    assert call["call_id"] == "c4" and call["case"] == floor and call["callback_id"] is None
+    assert call["no_case_reason"] == ""
+    assert call["state"] == "ended" and call["outcome"] == "answered"
+    assert call["timeline"] == [
+        {
+            "event": "ringing",
+            "at": "2026-03-02T08:40:00+08:00",
+            "received_at": "2026-03-02T09:00:00+08:00",
+            "agent": "op2",
+            "payload": {"caller": "13800138000", "queue": "110"},
+        },
+        {
+            "event": "answered",
+            "at": "2026-03-02T08:40:30+08:00",
+            "received_at": "2026-03-02T09:00:00+08:00",
+            "agent": "op2",
+            "payload": {},
+        },
+        {
+            "event": "transferred",
+            "at": "2026-03-02T08:48:00+08:00",
+            "received_at": "2026-03-02T09:03:00+08:00",
+            "agent": "",
+            "payload": {},
+        },
+        {
+            "event": "ended",
+            "at": "2026-03-02T08:50:00+08:00",
+            "received_at": "2026-03-02T09:00:00+08:00",
+            "agent": "",
+            "payload": {},
+        },
+    ]
+
+
+def test_a_missed_call_shows_its_callback_task(api, floor):
+    abandoned = api("supervisor").get("/api/v1/calls/c2").json
+    assert abandoned["outcome"] == "abandoned" and isinstance(abandoned["callback_id"], int)
+    assert abandoned["caller"] == "07501234567" and abandoned["wait_seconds"] == 60.0
+
+
+def test_an_unknown_call(api):
+    body = assert_error(api("supervisor").get("/api/v1/calls/no-such-call"), 404)
+    assert "no-such-call" in body["message"]
+
+
+# -- a telephony token does nothing else -------------------------------------------------------
+
+
+def test_the_phone_system_knows_who_it_is(pbx):
+    me = pbx.get("/api/v1/me")
+    assert me.status_code == 200
+    assert me.json == {
+        "username": "pbx",
+        "display_name": "电话系统 Phone system",
+        "role": "telephony",
+        "department": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/v1/cases"),
+        ("POST", "/api/v1/cases"),
+        ("GET", "/api/v1/cases/{case}"),
+        ("GET", "/api/v1/cases/{case}/history"),
+        ("POST", "/api/v1/cases/{case}/notes"),
+        ("GET", "/api/v1/tasks"),
+        ("GET", "/api/v1/kpis"),
+        ("GET", "/api/v1/definitions"),
+        ("GET", "/api/v1/departments"),
+        ("GET", "/api/v1/calendar/days"),
+        ("POST", "/api/v1/supervision"),
+    ],
+)
+def test_a_telephony_token_may_do_nothing_else(pbx, hotline_app, method, path):
+    number = open_case(hotline_app)
+    response = pbx.open(path.format(case=number), method, json={"body": "from the pbx"})
+    body = assert_error(response, 403)
+    assert "telephony" in body["message"]
+    with hotline_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaseNote)) == 0
+
+
+def test_the_openapi_document_describes_the_calls_api(hotline_app):
+    spec = hotline_app.test_client().get("/api/openapi.json").json
+    post = spec["paths"]["/api/v1/calls/events"]["post"]
+    assert spec["security"] == [{"bearerAuth": []}] and "security" not in post  # a user's token
+    assert {"200", "201", "400", "415", "422"} <= set(post["responses"])
+    body = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    event_args = spec["components"]["schemas"][body]
+    assert set(event_args["required"]) == {"call_id", "event", "at"}
+    assert event_args["properties"]["event"]["enum"] == [
+        "ringing",
+        "answered",
+        "ended",
+        "missed",
+        "transferred",
+    ]
+    assert "oneOf" in event_args["properties"]["ivr_path"]
+    detail = spec["paths"]["/api/v1/calls/{call_id}"]["get"]["responses"]["200"]
+    ref = detail["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert "timeline" in spec["components"]["schemas"][ref]["properties"]
+    listed = {p["name"] for p in spec["paths"]["/api/v1/calls"]["get"]["parameters"]}
+    expected = {"since", "until", "queue", "agent", "caller", "outcome", "state", "case"}
+    assert expected | {"page", "per_page"} <= listed

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from tests.api.conftest import USERS, make_token
+from tests.api.test_calls_api import a_call
 from tests.webapp.test_inbox import dispatched, ready_task
 from tests.webapp.test_intake import open_case
 
@@ -51,7 +52,9 @@ def run_operation(operation, headers: dict[str, str], known: dict[str, str]) -> 
 
 
 @pytest.mark.slow  # 2 to 4 s a role
-@pytest.mark.parametrize("role", ["operator", "dispatcher", "handler", "supervisor", "admin"])
+@pytest.mark.parametrize(
+    "role", ["operator", "dispatcher", "handler", "supervisor", "admin", "telephony"]
+)
 def test_the_api_keeps_its_contract(hotline_app, role):
     number = dispatched(hotline_app)  # with B-MR (h_mr's department), waiting for sign-for
     waiting = open_case(hotline_app, caller_phone="13900139000")
@@ -67,6 +70,7 @@ def test_the_api_keeps_its_contract(hotline_app, role):
         "version": "1",
         "code": "B-MR",
         "day": "2026-10-01",
+        "call_id": a_call(hotline_app, agent="op1"),
     }
     headers = {"Authorization": f"Bearer {make_token(hotline_app, USERS[role])}"}
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", hotline_app)

@@ -147,6 +147,7 @@ def test_retention_refuses_an_age_under_six_months(hotline_app, runner):
     result = runner.invoke(cli, ["retention", "run"])
     assert result.exit_code == 0, result.output
     assert "anonymised 0 cases" in result.output
+    assert "from 0 calls and 0 missed-call callback tasks" in result.output
 
 
 def test_calendar_edits_from_the_shell_are_recorded(hotline_app, runner):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import String, cast, select
@@ -11,6 +11,8 @@ from engine.models import InstanceEvent, ProcessInstance
 from workflows.audit.models import AuditEntry
 from workflows.audit.retention import RetentionTooShort, run_retention
 from workflows.audit.service import Actor, verify
+from workflows.calls.models import Call, CallCallback, CallCallbackAttempt, CallEvent
+from workflows.calls.service import CallEventIn, ingest
 from workflows.cases.models import Case
 from workflows.cases.phone_search import phone_contains
 from workflows.kpi.service import compute_kpis
@@ -91,7 +93,7 @@ def test_old_closed_cases_lose_personal_data_and_kpis_stay(hotline, database, cl
         # the statistics are the same figures
         assert _kpis(session, start, end, end) == before
         rows = list(session.scalars(select(AuditEntry).where(AuditEntry.action.like("retention%"))))
-        assert sum(r.detail["cases"] for r in rows) == len(closed)
+        assert sum(r.detail["cases"] for r in rows if r.target_type == "case") == len(closed)
         assert verify(session).intact
 
         # a second run finds nothing left to do
@@ -112,3 +114,73 @@ def test_recently_closed_cases_are_kept(hotline, database, clock):
 def test_an_age_under_six_months_is_refused(database, clock):
     with database.session() as session, pytest.raises(RetentionTooShort, match="180"):
         run_retention(session, now=clock.now(), days=90, actor=CLI)
+
+
+def _ring(city, call_id: str, event: str, at: datetime, **fields) -> None:
+    ingest(
+        city.session,
+        CallEventIn(call_id=call_id, event=event, at=at, **fields),
+        clock=city.clock,
+        calendar=city.hotline.calendar.get(),
+    )
+
+
+def _call(session, call_id: str) -> Call:
+    return session.scalars(select(Call).where(Call.call_id == call_id)).one()
+
+
+@pytest.mark.parametrize("mode", ["straight"])
+def test_old_calls_and_callback_tasks_lose_the_callers_number(city, clock):
+    session = city.session
+    start = clock.now()
+    personal = {
+        "caller": "13800138000",
+        "recording_url": "https://pbx.example/rec/old.wav",
+        "ivr_path": "普通话 > 投诉",
+    }
+    _ring(city, "old", "ringing", start, queue="12345", agent="op1", **personal)
+    _ring(city, "old", "answered", start + timedelta(seconds=20), agent="op1")
+    _ring(city, "old", "ended", start + timedelta(seconds=200))
+    _ring(city, "missed", "missed", start + timedelta(minutes=5), caller="13900139000")
+    with session.begin():
+        _call(session, "old").no_case_note = "王先生 13800138000 打错了"
+        task = session.scalars(select(CallCallback)).one()
+        task.note = "王先生说晚上再打"
+        session.add(
+            CallCallbackAttempt(
+                callback_id=task.id, at=start, user="op2", result="not_reached",
+                reason="no_answer", note="13900139000 关机",
+            )
+        )  # fmt: skip
+    clock.advance(timedelta(days=200))
+    _ring(city, "new", "missed", clock.now(), caller="13700137000", queue="12345")
+
+    dry = run_retention(session, now=clock.now(), days=180, actor=CLI, dry_run=True)
+    assert (dry.calls, dry.callbacks) == (2, 1)
+    assert _call(session, "old").caller == "13800138000"
+
+    report = run_retention(session, now=clock.now(), days=180, actor=CLI, batch=1)
+    assert (report.calls, report.callbacks, report.call_batches) == (2, 1, 3)
+    session.expire_all()
+    old = _call(session, "old")
+    assert (old.caller, old.recording_url, old.ivr_path) == ("", "", "")
+    assert old.no_case_note == "[anonymised]"
+    # what the call KPIs count stays
+    assert (old.queue, old.agent, old.outcome) == ("12345", "op1", "answered")
+    assert (old.wait_seconds, old.talk_seconds) == (20.0, 180.0)
+    events = session.scalars(select(CallEvent).where(CallEvent.call_row_id == old.id)).all()
+    assert [e.payload for e in events if e.payload] == [{"queue": "12345"}]
+    assert _call(session, "missed").caller == ""
+    old_task, new_task = session.scalars(select(CallCallback).order_by(CallCallback.id)).all()
+    assert (old_task.caller, old_task.note) == ("", "[anonymised]")
+    assert session.scalars(select(CallCallbackAttempt.note)).all() == ["[anonymised]"]
+    assert new_task.caller == "13700137000" and _call(session, "new").caller == "13700137000"
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "retention.anonymise")
+    ).all()
+    assert sorted((r.target_type, sum(v for v in r.detail.values() if isinstance(v, int)))
+                  for r in rows) == [("call", 1), ("call", 1), ("call_callback", 1)]  # fmt: skip
+    assert verify(session).intact
+
+    again = run_retention(session, now=clock.now(), days=180, actor=CLI)
+    assert (again.calls, again.callbacks, again.call_batches) == (0, 0, 0)

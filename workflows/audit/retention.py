@@ -9,8 +9,15 @@ search indexes follow the rows (SQLite's phone index by trigger, PostgreSQL's in
 expression). Category, area, dates, departments, deadlines, status, satisfaction and every
 flag the KPIs count are kept, so the KPIs give the same figures.
 
+Calls hold callers' numbers too: a call that arrived more than the same age ago loses its
+caller's number, its recording URL, its IVR path and its no-case note, and so do its events'
+payloads; a missed-call callback task whose last missed call is that old loses its number and
+its notes (the task's and its attempts'). Queue, operator, times, outcome and durations stay,
+so the call KPIs give the same figures.
+
 Each batch is one transaction with its audit row; ``AnonymisedCase`` marks the done cases, so
-a run again (or one that stopped halfway) only does what is left.
+a run again (or one that stopped halfway) only does what is left (a call or callback task is
+done when nothing personal is left on it).
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import String, cast, delete, exists, select, update
+from sqlalchemy import Select, String, cast, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.db import unit_of_work
 from engine.models import InstanceEvent, OutboxMessage, ProcessInstance
 from workflows.api.models import IdempotencyRecord
+from workflows.calls.models import Call, CallCallback, CallCallbackAttempt, CallEvent
 from workflows.cases.models import CallbackAttempt, Case, CaseNote, IdentityView
 from workflows.cohandling.models import CohandlingPart
 from workflows.open311.models import Open311Request
@@ -78,8 +86,13 @@ class RetentionReport:
 
     cutoff: datetime
     cases: int = 0
+    #: the cases' batches
     batches: int = 0
     numbers: list[str] = field(default_factory=list)
+    #: calls and missed-call callback tasks whose caller's data was removed, and their batches
+    calls: int = 0
+    callbacks: int = 0
+    call_batches: int = 0
 
 
 def check_days(days: int) -> int:
@@ -197,6 +210,8 @@ def run_retention(
             )
         )
         report.cases = len(report.numbers)
+        report.calls = _count(session, _calls_due(report.cutoff))
+        report.callbacks = _count(session, _callbacks_due(report.cutoff))
         session.rollback()
         return report
     while True:
@@ -223,4 +238,103 @@ def run_retention(
         report.cases += len(numbers)
         report.batches += 1
         report.numbers.extend(numbers)
+    _run_calls(session, report, now=now, actor=actor, batch=batch)
     return report
+
+
+# -- calls ----------------------------------------------------------------------------------
+
+#: what a call event's payload may hold of the caller (the queue stays)
+_CALL_PERSONAL = ("caller", "recording_url", "ivr_path")
+
+
+def _calls_due(cutoff: datetime) -> Select:
+    return select(Call.id).where(
+        Call.arrived_at < cutoff,
+        or_(
+            Call.caller != "",
+            Call.recording_url != "",
+            Call.ivr_path != "",
+            Call.no_case_note.not_in(["", REMOVED]),
+        ),
+    )
+
+
+def _callbacks_due(cutoff: datetime) -> Select:
+    noted = exists().where(
+        CallCallbackAttempt.callback_id == CallCallback.id,
+        CallCallbackAttempt.note.not_in(["", REMOVED]),
+    )
+    return select(CallCallback.id).where(
+        CallCallback.last_missed_at < cutoff,
+        or_(CallCallback.caller != "", CallCallback.note.not_in(["", REMOVED]), noted),
+    )
+
+
+def _count(session: Session, ids: Select) -> int:
+    return len(list(session.scalars(ids)))
+
+
+def _anonymise_calls(session: Session, ids: list[int]) -> None:
+    for event in session.scalars(select(CallEvent).where(CallEvent.call_row_id.in_(ids))):
+        payload = event.payload or {}
+        if any(k in payload for k in _CALL_PERSONAL):
+            event.payload = {k: v for k, v in payload.items() if k not in _CALL_PERSONAL}
+    session.execute(
+        update(Call)
+        .where(Call.id.in_(ids))
+        .values(caller="", recording_url="", ivr_path="")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Call)
+        .where(Call.id.in_(ids), Call.no_case_note != "")
+        .values(no_case_note=REMOVED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _anonymise_callbacks(session: Session, ids: list[int]) -> None:
+    session.execute(
+        update(CallCallback)
+        .where(CallCallback.id.in_(ids))
+        .values(caller="")
+        .execution_options(synchronize_session=False)
+    )
+    for model, key in (
+        (CallCallback, CallCallback.id),
+        (CallCallbackAttempt, CallCallbackAttempt.callback_id),
+    ):
+        session.execute(
+            update(model)
+            .where(key.in_(ids), model.note != "")
+            .values(note=REMOVED)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _run_calls(
+    session: Session, report: RetentionReport, *, now: datetime, actor: Actor, batch: int
+) -> None:
+    """The calls, then the callback tasks, older than the cutoff: ``batch`` per transaction,
+    each batch with its audit row."""
+    for due, key, anonymise, target, counted in (
+        (_calls_due, Call.id, _anonymise_calls, "call", "calls"),
+        (_callbacks_due, CallCallback.id, _anonymise_callbacks, "call_callback", "callbacks"),
+    ):
+        while True:
+            with unit_of_work(session):
+                ids = list(session.scalars(due(report.cutoff).order_by(key).limit(batch)))
+                if not ids:
+                    break
+                anonymise(session, ids)
+                append(
+                    session,
+                    at=now,
+                    actor=actor,
+                    action="retention.anonymise",
+                    target_type=target,
+                    detail={counted: len(ids), "before": report.cutoff.isoformat()},
+                )
+            setattr(report, counted, getattr(report, counted) + len(ids))
+            report.call_batches += 1
