@@ -147,6 +147,12 @@ def test_a_withheld_number(pbx):
     assert pbx.get("/api/v1/calls/c1").json["callback_id"] is None  # no number to call back
 
 
+def test_a_call_id_is_read_back_at_its_address(pbx):
+    posted = pbx.post(EVENTS, json=event("1709370000.42:7?x#y%", "ringing", -1))
+    assert posted.status_code == 201
+    assert pbx.get(posted.headers["Location"]).json["call_id"] == "1709370000.42:7?x#y%"
+
+
 def test_an_event_a_little_ahead_of_the_hotline_is_taken(pbx):
     assert send(pbx, "c1", "ringing", 4.9)["arrived_at"] == "2026-03-02T09:04:54+08:00"
 
@@ -165,7 +171,8 @@ def nothing_stored(pbx) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [None, "", "x" * 65, "two words", "tab\there", "bidi\u202e", "bell\x07", 12]
+    "value",
+    [None, "", "x" * 65, "two words", "tab\there", "bidi\u202e", "bell\x07", "a/b", 12],
 )
 def test_a_bad_call_id(pbx, value):
     refused(pbx, {**event("c1", "ringing", -1), "call_id": value}, "call_id")

@@ -30,6 +30,8 @@ def _plain_id(value: str) -> None:
         raise ma.ValidationError("1 to 64 characters")
     if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in value):
         raise ma.ValidationError("no spaces or control characters")
+    if "/" in value:  # the call's address is /api/v1/calls/{call_id}
+        raise ma.ValidationError("no slash")
 
 
 _URL = validate.URL(schemes={"http", "https"}, require_tld=False, error="an http(s) URL")
@@ -98,7 +100,7 @@ class CallEventArgs(ma.Schema):
     call_id = fields.String(
         required=True,
         validate=_plain_id,
-        metadata={"description": "the phone system's id of the call (1-64, no spaces)"},
+        metadata={"description": "the phone system's id of the call (1-64, no spaces, no slash)"},
     )
     event = fields.String(required=True, validate=validate.OneOf([str(e) for e in EventName]))
     at = EventAt(
