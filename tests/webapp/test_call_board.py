@@ -110,7 +110,8 @@ def test_an_operator_sets_their_state(hotline_app, as_role):
     assert header_state(html) == "away"
     assert '<span class="agent-now state-away" data-state="away">离开</span>' in html
     # the other choices are the buttons
-    assert 'value="available" class="link">空闲<' in html and 'value="away"' not in html
+    assert 'value="available" class="link" aria-label="将我的状态设为：空闲">空闲<' in html
+    assert 'value="away"' not in html
 
     # a page elsewhere is no place to go back to
     assert set_state(client, "offline", "https://evil.example/").headers["Location"] == "/"
