@@ -105,6 +105,7 @@ def blueprints() -> list[Blueprint]:
         sms,
         supervision,
     )
+    from .calls import board as call_board
 
     return [
         home.bp,
@@ -119,4 +120,5 @@ def blueprints() -> list[Blueprint]:
         open311.bp,
         audit.bp,
         notifications.bp,
+        call_board.bp,
     ]

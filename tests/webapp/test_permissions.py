@@ -239,6 +239,9 @@ MATRIX = [
       hidden_from=SIGNED_IN),
     R("GET", "/notifications/0/open", SIGNED_IN, "/notifications/<int:notification_id>/open",
       hidden_from=SIGNED_IN),
+    # calls: the on-duty lead's board; an operator's own state
+    R("GET", "/calls/board", {"lead", "supervisor", "admin"}),
+    R("POST", "/calls/state", OPERATOR, data={"state": "away"}),
     # the poll of the bell and of the live lists (a list of another role: 403, tested there)
     R("GET", "/live?views=notifications", SIGNED_IN, "/live"),
 ]  # fmt: skip

@@ -9,15 +9,16 @@ from webapp import blueprints
 
 
 def test_every_area_with_a_blueprint_is_registered(app):
-    """An area package (a folder of webapp/ whose __init__ makes ``bp``) that is not in
-    ``blueprints()`` would leave its pages out silently."""
+    """An area package (a folder of webapp/ whose __init__, or one of whose modules, makes
+    ``bp``) that is not in ``blueprints()`` would leave its pages out silently."""
     root = Path(webapp.__file__).parent
-    areas = {
-        folder.name
-        for folder in root.iterdir()
-        if (folder / "__init__.py").is_file()
-        and "bp = Blueprint(" in (folder / "__init__.py").read_text(encoding="utf-8")
-    }
-    registered = {bp.import_name.split(".")[1] for bp in blueprints()}
+    areas = set()
+    for path in root.glob("*/*.py"):
+        if (path.parent / "__init__.py").is_file() and "bp = Blueprint(" in path.read_text(
+            encoding="utf-8"
+        ):
+            parts = path.relative_to(root.parent).with_suffix("").parts
+            areas.add(".".join(parts[:-1] if path.name == "__init__.py" else parts))
+    registered = {bp.import_name for bp in blueprints()}
     assert areas and areas == registered
-    assert registered <= {bp.import_name.split(".")[1] for bp in app.blueprints.values()}
+    assert registered <= {bp.import_name for bp in app.blueprints.values()}

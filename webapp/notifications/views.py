@@ -13,6 +13,7 @@ from workflows.notifications import inapp
 from workflows.notifications import live as tokens
 from workflows.notifications.notices import NOTICE_NAMES, Notice
 
+from ..calls import board as call_board
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang
@@ -50,6 +51,11 @@ def _versions() -> dict[str, tuple[frozenset[str] | None, Callable[[], str]]]:
             lambda: tokens.sms_replies_version(session),
         ),
         "notifications": (None, lambda: tokens.notifications_version(session, user=g.user)),
+        "call_board": (frozenset(str(r) for r in call_board.BOARD_ROLES), call_board.board_version),
+        "agent_state": (
+            frozenset(str(r) for r in call_board.OPERATORS),
+            lambda: call_board.state_version(g.user),
+        ),
     }
 
 

@@ -83,3 +83,20 @@ def _move(row: AgentState, state: str, at: datetime, *, call_id: str, by: str) -
     row.since = at
     row.call_id = call_id
     row.set_by = by
+
+
+def signed_in(session: Session, *, user: User, now: datetime) -> None:
+    """An operator who signs in while offline is available (a call may have put them on it
+    before they signed in: that state stays)."""
+    row = state_row(session, user, now=now)
+    if row.state == AgentStatus.OFFLINE:
+        _move(row, AgentStatus.AVAILABLE, now, call_id="", by="sign-in")
+
+
+def signed_out(session: Session, *, user: User, now: datetime) -> None:
+    """An operator who signs out is offline, unless still on a call (its end moves them)."""
+    row = state_row(session, user, now=now)
+    if row.state not in (AgentStatus.ON_CALL, AgentStatus.OFFLINE):
+        if row.state == AgentStatus.AFTER_CALL_WORK:
+            end_wrap_up(session, row=row, now=now)
+        _move(row, AgentStatus.OFFLINE, now, call_id="", by="sign-out")

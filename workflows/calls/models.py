@@ -32,7 +32,8 @@ class Call(Base):
         Index("ix_calls_caller_arrived", "caller", "arrived_at"),
         Index("ix_calls_agent_arrived", "agent", "arrived_at"),
         Index("ix_calls_queue_arrived", "queue", "arrived_at"),
-        # calls still live (ringing or talking): the board's queue, a handful of rows
+        # calls waiting (ringing, no outcome yet; an answered call has its outcome at once):
+        # the board's queue, a handful of rows
         Index(
             "ix_calls_live",
             "state",
