@@ -30,6 +30,7 @@ USERS = {
     "lead": "lead1",
     "admin": "admin",
     "telephony": "pbx",
+    "auditor": "audit1",
 }
 
 

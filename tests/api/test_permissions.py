@@ -16,8 +16,9 @@ from tests.api.test_calls_api import a_call
 from tests.webapp.test_inbox import dispatched, ready_task
 from tests.webapp.test_intake import INTAKE
 
-#: the phone system's token (telephony) sends call events, reads calls and itself, no more
-EVERYONE = frozenset(USERS) - {"telephony"}
+#: the phone system's token (telephony) sends call events, reads calls and itself, no more;
+#: an auditor's token reads who it is, no more (the audit log is read on its pages)
+EVERYONE = frozenset(USERS) - {"telephony", "auditor"}
 WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
@@ -39,7 +40,7 @@ def R(method, path, allowed, rule=None, body=None, hidden_from=()):  # noqa: N80
 
 
 MATRIX = [
-    R("GET", "/api/v1/me", EVERYONE | {"telephony"}),
+    R("GET", "/api/v1/me", EVERYONE | {"telephony", "auditor"}),
     R("GET", "/api/v1/cases", EVERYONE),
     R("POST", "/api/v1/cases", {"operator"}, body={**INTAKE, "caller_phone": "x"}),
     R("GET", "/api/v1/cases/{case}", EVERYONE, "/api/v1/cases/<number>",

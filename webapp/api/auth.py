@@ -25,9 +25,13 @@ from ..hotline import get_hotline
 FAILURES_ALLOWED = 10
 WINDOW = timedelta(minutes=1)
 MAX_ADDRESSES = 10_000
-#: all a phone system's token (role telephony) may use: the calls API, and who it is
-TELEPHONY_BLUEPRINTS = frozenset({"api-calls"})
-TELEPHONY_ENDPOINTS = frozenset({"api-reference.Me"})
+#: what the roles that do not work on cases may use: a phone system's token (role telephony)
+#: the calls API and who it is; an auditor's (who reads the audit log on its pages) who it is.
+#: Every other role's reach is each view's own (``roles``) and the case rules.
+OUTSIDE_CASES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    Role.TELEPHONY: (frozenset({"api-calls"}), frozenset({"api-reference.Me"})),
+    Role.AUDITOR: (frozenset(), frozenset({"api-reference.Me"})),
+}
 
 
 class FailureThrottle:
@@ -89,10 +93,11 @@ def authenticate() -> None:
         throttle().fail(address, get_hotline().clock.now())
         abort(401, message="The API token is unknown, revoked, or its user is inactive.")
     g.user, g.department = found
-    if g.user.role == Role.TELEPHONY and not (
-        request.blueprint in TELEPHONY_BLUEPRINTS or request.endpoint in TELEPHONY_ENDPOINTS
-    ):
-        abort(403, message="A telephony token sends call events and reads calls, nothing else.")
+    reach = OUTSIDE_CASES.get(g.user.role)
+    if reach is not None and not (request.blueprint in reach[0] or request.endpoint in reach[1]):
+        if g.user.role == Role.TELEPHONY:
+            abort(403, message="A telephony token sends call events and reads calls, nothing else.")
+        abort(403, message=f"Your role ({g.user.role}) does not work on cases through the API.")
     end_read(db.session)  # a write's unit of work would otherwise read them again
 
 
