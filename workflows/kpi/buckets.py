@@ -1,4 +1,5 @@
-"""Local-time buckets (day, ISO week, month) of ``cases.created_at``, per SQL dialect."""
+"""Local-time buckets (day, ISO week, month) of a time column (``cases.created_at`` unless
+told), per SQL dialect."""
 
 from __future__ import annotations
 
@@ -28,30 +29,39 @@ def zone_named(tz: str) -> ZoneInfo:
 
 
 def bucket_start(
-    dialect: str, bucket: Bucket, zone: ZoneInfo, start: datetime, end: datetime
+    dialect: str,
+    bucket: Bucket,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    column: ColumnElement | None = None,
 ) -> ColumnElement:
-    """The local date starting ``created_at``'s bucket: a date (PostgreSQL) or ISO text (SQLite)."""
+    """The local date starting the bucket of ``column`` (``Case.created_at`` unless given): a
+    date (PostgreSQL) or ISO text (SQLite)."""
+    column = Case.created_at if column is None else column
     if dialect == "postgresql":
-        local = func.timezone(literal_column(f"'{zone.key}'"), Case.created_at)
+        local = func.timezone(literal_column(f"'{zone.key}'"), column)
         return cast(func.date_trunc(literal_column(f"'{bucket}'"), local), Date)
     if dialect == "sqlite":
         # Stored as naive UTC text; the fraction is cut because date() rounds to milliseconds
         # (23:59:59.9999 would land on the next day).
-        whole_seconds = func.substr(Case.created_at, 1, 19)
+        whole_seconds = func.substr(column, 1, 19)
         modifiers = {"day": (), "week": ("-6 days", "weekday 1"), "month": ("start of month",)}
-        shift = _sqlite_shift(zone, start, end)
+        shift = _sqlite_shift(zone, start, end, column)
         return func.date(whole_seconds, shift, *modifiers[bucket], type_=String)
     raise NotImplementedError(f"KPI buckets on {dialect}")
 
 
-def _sqlite_shift(zone: ZoneInfo, start: datetime, end: datetime) -> ColumnElement:
-    """A '+28800 seconds' modifier; a CASE on created_at when the offset changes in the period."""
+def _sqlite_shift(
+    zone: ZoneInfo, start: datetime, end: datetime, column: ColumnElement
+) -> ColumnElement:
+    """A '+28800 seconds' modifier; a CASE on ``column`` when the offset changes in the period."""
     spans = _offset_spans(zone, start, end)
     last = literal(f"{spans[-1][0]:+d} seconds")
     if len(spans) == 1:
         return last
     return case(
-        *[(Case.created_at < until, f"{offset:+d} seconds") for offset, until in spans[:-1]],
+        *[(column < until, f"{offset:+d} seconds") for offset, until in spans[:-1]],
         else_=last,
     )
 
