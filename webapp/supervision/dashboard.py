@@ -87,11 +87,16 @@ class Board:
     chart: dict[str, Any]
 
 
-def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, tz: str) -> Board:
+def period(form: PeriodForm, tz: str) -> tuple[datetime, datetime]:
+    """The form's local dates (both included) as ``[start, end)``."""
     assert form.start is not None and form.end is not None
     zone = ZoneInfo(tz)
     start = datetime.combine(form.start, time(0), tzinfo=zone)
-    end = datetime.combine(form.end + timedelta(days=1), time(0), tzinfo=zone)
+    return start, datetime.combine(form.end + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, tz: str) -> Board:
+    start, end = period(form, tz)
     # one query for the four tables: a pass over the period's cases instead of four
     kpis = kpi_board(session, start=start, end=end, as_of=now, tz=tz, bucket=form.bucket)  # type: ignore[arg-type]
     board = Board(start, end, kpis.totals, kpis.departments, kpis.case_types, kpis.trend, {})

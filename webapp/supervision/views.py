@@ -26,7 +26,7 @@ from ..hotline import get_hotline
 from ..i18n import lang, local_time, time_left
 from ..pagination import CSV_LIMIT, Page, csv_response, page_within, paginate, wants_csv
 from ..security import roles_required
-from . import bp, dashboard
+from . import bp, call_figures, dashboard
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 #: the escalated list's "mark" filter
@@ -276,8 +276,21 @@ def kpi():
     }
     if form.errors:
         return render_template("supervision/kpi.html", board=None, **context), 400
-    board = dashboard.build(session, form, labels, now=now, tz=current_app.config["TIMEZONE"])
+    tz = current_app.config["TIMEZONE"]
+    if request.args.get("part") == "calls":  # the calls section's figures alone (its CSV)
+        start, end = dashboard.period(form, tz)
+        calls = call_figures.build(session, start=start, end=end, bucket=form.bucket, tz=tz)
+        return csv_response("kpi-calls.csv", *call_figures.csv_table(calls, labels))
+    board = dashboard.build(session, form, labels, now=now, tz=tz)
     if wants_csv():
         return csv_response("kpi.csv", *dashboard.csv_table(board, labels))
     cohandling = cohandling_on_time(session, start=board.start, end=board.end, as_of=now)
-    return render_template("supervision/kpi.html", board=board, cohandling=cohandling, **context)
+    calls = call_figures.build(session, start=board.start, end=board.end, bucket=form.bucket, tz=tz)
+    return render_template(
+        "supervision/kpi.html",
+        board=board,
+        cohandling=cohandling,
+        calls=calls,
+        cf=call_figures,
+        **context,
+    )

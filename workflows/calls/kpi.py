@@ -43,7 +43,7 @@ CALL_KPI_NAMES: dict[str, KpiLabel] = {
         "Every call that arrived in the period (live calls included).",
     ),
     "answered": KpiLabel(
-        "接通量", "Answered", "有话务员接起的来电。", "Calls an operator picked up.",
+        "接通量", "Answered", "有接线员接起的来电。", "Calls an operator picked up.",
     ),
     "abandoned": KpiLabel(
         "放弃量", "Abandoned", "接通前来电人挂断的来电。",
