@@ -74,6 +74,7 @@ MATRIX = [
       "/api/v1/definitions/<key>/versions/<int:version>/xml"),
     R("GET", "/api/v1/definitions/complaint/diff", ADMIN, "/api/v1/definitions/<key>/diff"),
     R("GET", "/api/v1/kpis", SUPERVISION),
+    R("GET", "/api/v1/kpis/calls", SUPERVISION),
     R("POST", "/api/v1/cases/{case}/supervision", SUPERVISION,
       "/api/v1/cases/<number>/supervision", body={"action": "chase_notice", "note": "matrix"}),
     R("POST", "/api/v1/supervision", SUPERVISION,

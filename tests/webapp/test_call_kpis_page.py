@@ -36,7 +36,12 @@ def at(day: datetime, hh: int, mm: int, ss: int = 0) -> datetime:
 
 @pytest.fixture
 def calls(hotline_app):
-    app = hotline_app
+    make_calls(hotline_app)
+    return hotline_app
+
+
+def make_calls(app) -> None:
+    """The four calls of the module's table, w1 linked to a new complaint."""
     send(app, "w1", "ringing", at(SUNDAY, 23, 59), caller="13800138001", queue="12345")
     send(app, "w1", "answered", at(SUNDAY, 23, 59, 20), agent="op1")
     send(app, "w1", "ended", at(MONDAY, 0, 1))
@@ -51,7 +56,6 @@ def calls(hotline_app):
         case_id = db.session.scalars(select(Case.id).where(Case.number == number)).one()
         db.session.execute(update(Call).where(Call.call_id == "w1").values(case_id=case_id))
         db.session.commit()
-    return app
 
 
 def table(html: str, table_id: str) -> str:

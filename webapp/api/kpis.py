@@ -9,9 +9,12 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
+from workflows.calls.callbacks import call_settings
+from workflows.calls.kpi import CallFigures, call_figures, cases_per_call_type
 from workflows.departments.service import by_code
 from workflows.kpi.service import RATE_KPIS, cohandling_on_time, compute_kpis
 from workflows.users.models import Role
+from workflows.users.service import by_username
 
 from ..extensions import db
 from ..hotline import get_hotline
@@ -24,7 +27,8 @@ blp = ApiBlueprint(
     "api-kpis",
     __name__,
     url_prefix="/api/v1/kpis",
-    description="KPIs of the cases created in a period (supervisors, administrators).",
+    description="KPIs of the cases created, and of the calls arrived, in a period (supervisors, "
+    "administrators).",
 )
 DEFAULT_DAYS = 30
 BUCKET_DAYS = {"day": 1, "week": 7, "month": 28}
@@ -119,3 +123,92 @@ class Kpis(MethodView):
             )
         ]
         return json_response(s.KpiSchema().dump(data))
+
+
+def _period(args: dict[str, Any], errors: dict[str, list[str]]):
+    """(start, end) local dates, both included (default: the last 30 days), and the time
+    bounds ``[start, end)``; ``errors`` gets the end before the start and too many points."""
+    hotline = get_hotline()
+    today = hotline.clock.now().astimezone(hotline.tz).date()
+    end = args.get("end") or today
+    start = args.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        errors["end"] = ["before start"]
+    bucket = args.get("bucket")
+    if bucket and ((end - start).days + 1) / BUCKET_DAYS[bucket] > MAX_POINTS:
+        errors["bucket"] = [f"more than {MAX_POINTS} points: a longer bucket or period"]
+    bounds = (
+        datetime.combine(start, time(0), tzinfo=hotline.tz),
+        datetime.combine(end + timedelta(days=1), time(0), tzinfo=hotline.tz),
+    )
+    return start, end, bounds
+
+
+def _ratio(numerator: int, denominator: int) -> dict[str, Any]:
+    return {
+        "numerator": numerator,
+        "denominator": denominator,
+        "rate": numerator / denominator if denominator else None,
+    }
+
+
+def _call_row(keys: dict[str, Any], f: CallFigures) -> dict[str, Any]:
+    return {
+        **keys,
+        "inbound": f.inbound,
+        "answered": f.answered,
+        "abandoned": f.abandoned,
+        "missed": f.missed,
+        "transferred": f.transferred,
+        "answer_rate": _ratio(f.answered, f.inbound),
+        "abandon_rate": _ratio(f.abandoned, f.inbound),
+        "asa_seconds": f.asa_seconds,
+        "aht_seconds": f.aht_seconds,
+        "talk_seconds": f.talk_seconds,
+        "calls_per_case": _ratio(f.linked_calls, f.linked_cases),
+    }
+
+
+@blp.route("/calls")
+class CallKpis(MethodView):
+    @roles(Role.SUPERVISOR, Role.ADMIN)
+    @blp.arguments(s.CallKpiArgs, location="query")
+    @blp.response(200, s.CallKpiSchema)
+    def get(self, args: dict[str, Any]):
+        """Call figures of the calls that arrived from ``start`` to ``end`` (local days, both
+        included; default the last 30 days), grouped by queue and/or operator (``agent``),
+        optionally per day, week or month; and the distinct cases those calls link, per case
+        type. Rates are numerator, denominator and rate, as in ``/api/v1/kpis``."""
+        errors: dict[str, list[str]] = {}
+        start, end, (since, until) = _period(args, errors)
+        agent = args.get("agent")
+        if agent and by_username(db.session, agent) is None:
+            errors["agent"] = [f"no user is named {agent!r}"]
+        if errors:
+            abort(422, errors=errors)
+        group_by = tuple(dict.fromkeys(args["group_by"]))
+        rows = call_figures(
+            db.session,
+            start=since,
+            end=until,
+            group_by=group_by,
+            bucket=args.get("bucket"),
+            tz=current_app.config["TIMEZONE"],
+            queue=args.get("queue"),
+            agent=agent,
+        )
+        types = cases_per_call_type(
+            db.session, start=since, end=until, queue=args.get("queue"), agent=agent
+        )
+        data = {
+            "start": start,
+            "end": end,
+            "as_of": get_hotline().clock.now(),
+            "answer_rate_target": float(call_settings(db.session).answer_rate_target),
+            "rows": [
+                _call_row({"queue": r.queue, "agent": r.agent, "bucket": r.bucket}, r.figures)
+                for r in rows
+            ],
+            "case_types": [{"case_type": t, "cases": n} for t, n in types],
+        }
+        return json_response(s.CallKpiSchema().dump(data))

@@ -11,6 +11,7 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from workflows.calendar.service import UNITS
+from workflows.calls.kpi import CALL_GROUP_KEYS
 from workflows.cases.enums import CaseStatus, DueState, Urgency
 from workflows.cases.phones import canonical_phone
 from workflows.cases.steps import Step
@@ -547,6 +548,66 @@ class KpiSchema(ma.Schema):
         required=True,
         metadata={"description": "per co-handling unit (as asked, not as lead)"},
     )
+
+
+class CallKpiArgs(InputSchema):
+    start = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    end = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    group_by = fields.List(
+        fields.String(validate=validate.OneOf(CALL_GROUP_KEYS)), load_default=list
+    )
+    bucket = fields.String(validate=validate.OneOf(BUCKETS))
+    queue = fields.String(validate=validate.Length(max=32))
+    agent = fields.String(validate=validate.Length(max=64), metadata={"description": "a username"})
+
+
+class CallKpiRowSchema(ma.Schema):
+    queue = Nullable(fields.String, required=True)
+    agent = Nullable(fields.String, required=True, metadata={"description": "a username"})
+    bucket = Nullable(fields.Date, required=True)
+    inbound = fields.Integer(required=True)
+    answered = fields.Integer(required=True)
+    abandoned = fields.Integer(required=True)
+    missed = fields.Integer(required=True)
+    transferred = fields.Integer(required=True)
+    answer_rate = fields.Nested(
+        RatioSchema, required=True, metadata={"description": "answered / inbound"}
+    )
+    abandon_rate = fields.Nested(
+        RatioSchema, required=True, metadata={"description": "abandoned / inbound"}
+    )
+    asa_seconds = Nullable(
+        fields.Float, required=True, metadata={"description": "mean wait of the answered calls"}
+    )
+    aht_seconds = Nullable(
+        fields.Float,
+        required=True,
+        metadata={"description": "mean talk + after-call work of the answered calls that ended"},
+    )
+    talk_seconds = Nullable(
+        fields.Float, required=True, metadata={"description": "mean talk of the same calls"}
+    )
+    calls_per_case = fields.Nested(
+        RatioSchema,
+        required=True,
+        metadata={"description": "calls linked to a case / the distinct cases they link"},
+    )
+
+
+class CallCaseTypeSchema(ma.Schema):
+    case_type = fields.String(required=True)
+    cases = fields.Integer(
+        required=True, metadata={"description": "distinct cases linked to the period's calls"}
+    )
+
+
+class CallKpiSchema(ma.Schema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    as_of = LocalDateTime(required=True)
+    answer_rate_target = fields.Float(required=True)
+    rows = fields.List(fields.Nested(CallKpiRowSchema), required=True)
+    case_types = fields.List(fields.Nested(CallCaseTypeSchema), required=True)
 
 
 class DepartmentSchema(ma.Schema):
