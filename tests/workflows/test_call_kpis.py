@@ -270,3 +270,13 @@ def test_bucket_starts_of_the_fortnight():
         "2026-03-02",
         "2026-03-09",
     ]
+
+
+def test_the_docs_state_each_figure_in_the_legends_words():
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "kpis.md").read_text(encoding="utf-8")
+    for name, label in CALL_KPI_NAMES.items():
+        for text in (label.zh, label.en, label.definition_zh):
+            assert text in doc, (name, text)
+        assert doc.count(label.definition_en) == 1, name  # stated once
