@@ -55,6 +55,7 @@ PHONE_SHARE = 0.8
 DAY_HOURS = range(8, 20)
 NIGHT_MISSED = 6
 #: why an answered call recorded no case, and how often
+ONE_MINUTE = timedelta(minutes=1)
 NO_CASE_MIX = {
     NoCaseReason.WRONG_NUMBER: 3,
     NoCaseReason.SILENT: 3,
@@ -346,18 +347,19 @@ class Simulation:
         rang = answered - timedelta(seconds=self._speed_of_answer())
         self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
         self._event(call_id, EventName.ANSWERED, answered, agent=agent)
-        self._later(lambda: self._end_call(call_id, agent), minutes=r.uniform(0.3, 3))
+        ends = timedelta(minutes=r.uniform(0.3, 3))
+        wrap = timedelta(minutes=r.uniform(0.2, 2))
+        self._later(
+            lambda: self._end_call(call_id, agent, ends=wrap), minutes=(ends + wrap) / ONE_MINUTE
+        )
         return call_id
 
-    def _end_call(self, call_id: str, agent: str, reason: str = "") -> None:
-        self._event(call_id, EventName.ENDED, self.clock.now())
-        wrap = self.calls_random.uniform(0.2, 2)
-        self._later(lambda: self._wrap_up(call_id, agent, reason), minutes=wrap)
-
-    def _wrap_up(self, call_id: str, agent: str, reason: str) -> None:
-        """The operator records why the call made no case (if it made none) and is available
-        again."""
+    def _end_call(self, call_id: str, agent: str, *, ends: timedelta, reason: str = "") -> None:
+        """The call ended ``ends`` ago; now its operator records why it made no case (if it
+        made none) and is available again: one step of the simulation, as the two cost the
+        same whenever they run."""
         now = self.clock.now()
+        self._event(call_id, EventName.ENDED, now - ends)
         with unit_of_work(self.session):
             if reason:
                 call = self.session.scalars(select(Call).where(Call.call_id == call_id)).one()
@@ -410,7 +412,11 @@ class Simulation:
             rang = answered - timedelta(seconds=self._speed_of_answer())
             self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
             self._event(call_id, EventName.ANSWERED, answered, agent=agent)
-            self._end_call(call_id, agent, reason)
+            wrap = timedelta(minutes=r.uniform(0.2, 2))
+            self._later(
+                lambda: self._end_call(call_id, agent, ends=wrap, reason=reason),
+                minutes=wrap / ONE_MINUTE,
+            )
 
     def _task(self, number: str, step: Step) -> HumanTask | None:
         self.session.expire_all()
