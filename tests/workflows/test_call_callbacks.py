@@ -6,6 +6,7 @@ Asia/Shanghai)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 import pytest
@@ -222,3 +223,23 @@ def test_the_live_token_moves_with_claims_and_attempts(city):
     missed(city, "v2", T0 + timedelta(minutes=1))  # merged into the same task
     tokens.append(callbacks.version(city.session))
     assert len(set(tokens)) == 4
+
+
+def test_a_night_call_turns_yellow_in_working_hours(city):
+    """Missed at 23:30 on a Wednesday, due 11:00 Thursday (two working hours from 9:00): yellow
+    at 80% of the working time (10:36), not of the night's wall-clock hours."""
+    calendar = city.hotline.calendar.get()
+    t = CallCallback(
+        caller="13800138000",
+        state="open",
+        first_missed_at=datetime(2026, 3, 4, 23, 30, tzinfo=TZ),
+        last_missed_at=datetime(2026, 3, 4, 23, 30, tzinfo=TZ),
+        due_at=datetime(2026, 3, 5, 11, 0, tzinfo=TZ),
+        created_at=datetime(2026, 3, 4, 23, 30, tzinfo=TZ),
+    )
+    mark = functools.partial(callbacks.due_mark, calendar=calendar, unit="workhours")
+    assert mark(t, now=datetime(2026, 3, 5, 9, 30, tzinfo=TZ)) == ""
+    assert mark(t, now=datetime(2026, 3, 5, 10, 35, tzinfo=TZ)) == ""
+    assert mark(t, now=datetime(2026, 3, 5, 10, 36, tzinfo=TZ)) == "yellow"
+    # on the wall clock it would have been yellow since 7:00
+    assert callbacks.due_mark(t, now=datetime(2026, 3, 5, 9, 30, tzinfo=TZ)) == "yellow"

@@ -4,6 +4,8 @@ attempt (``workflows/calls/callbacks.py`` holds the rules)."""
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,6 +58,13 @@ def labels() -> dict[str, str]:
     }
 
 
+def _due_mark():
+    """``due_mark`` for the templates: on the working calendar, in the settings' unit."""
+    calendar = get_hotline().calendar.get()
+    unit = service.call_settings(db.session).callback_unit
+    return functools.partial(service.due_mark, calendar=calendar, unit=unit)
+
+
 @bp.get("/calls/callbacks")
 @roles_required(*READERS)
 def index():
@@ -68,7 +77,7 @@ def index():
         page=page,
         show=show,
         now=get_hotline().clock.now(),
-        due_mark=service.due_mark,
+        due_mark=_due_mark(),
         phone_of=phone_of,
         labels=labels(),
         open_count=service.open_count(db.session),
@@ -92,7 +101,7 @@ def _page(callback_id: int, *, errors=None, values=None, status: int = 200):
         attempts=service.attempts_of(db.session, callback_id=task.id),
         settings=service.call_settings(db.session),
         now=get_hotline().clock.now(),
-        due_mark=service.due_mark,
+        due_mark=_due_mark(),
         phone_of=phone_of,
         labels=labels(),
         works=_works(),

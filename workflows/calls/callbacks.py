@@ -348,15 +348,26 @@ def tasks_stmt(*, closed: bool = False) -> Select:
 YELLOW_SHARE = 0.8
 
 
-def due_mark(task: CallCallback, *, now: datetime) -> str:
-    """ "red" (overdue), "yellow" (past 80% of the time to its due) or "" for an open task."""
+def due_mark(
+    task: CallCallback,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar | None = None,
+    unit: str = "hours",
+) -> str:
+    """ "red" (overdue), "yellow" (past 80% of the time to its due) or "" for an open task.
+    With the calendar and a working unit (the settings' ``callback_unit``), 80% of the
+    *working* time, as the inbox's marks: a task missed at night turns yellow next morning,
+    not at 3 a.m."""
     if task.state != CallbackState.OPEN:
         return ""
     if now >= task.due_at:
         return "red"
-    if now >= task.first_missed_at + (task.due_at - task.first_missed_at) * YELLOW_SHARE:
-        return "yellow"
-    return ""
+    if calendar is not None:
+        warn = calendar.warn_time(task.first_missed_at, task.due_at, YELLOW_SHARE, unit)
+    else:
+        warn = task.first_missed_at + (task.due_at - task.first_missed_at) * YELLOW_SHARE
+    return "yellow" if now >= warn else ""
 
 
 def open_count(session: Session) -> int:
