@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,8 +11,9 @@ from sqlalchemy import select
 
 from engine.errors import ConflictError, NotFound
 from engine.models import Definition
+from workflows.calls.models import Call
 from workflows.cases import flows
-from workflows.cases.confidentiality import views_of
+from workflows.cases.confidentiality import mask_phone, views_of
 from workflows.cases.flows import INTERIM_REPLY
 from workflows.cases.models import Case, CaseDepartment, CaseNote
 from workflows.cases.reads import element_markers
@@ -22,6 +24,8 @@ from workflows.errors import DomainError, FormInvalid
 from workflows.users.models import CASE_ROLES, Role, User
 
 from .. import identity
+from ..calls.board import duration
+from ..calls.pop import outcome_label as call_outcome_label
 from ..deliveries import labels as delivery_labels
 from ..deliveries import of_case_page
 from ..extensions import db
@@ -182,6 +186,10 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
     notes = [n for n in all_notes if n.kind != INTERIM_REPLY]
     interim = [n for n in all_notes if n.kind == INTERIM_REPLY]
     attempts = callback_attempts(session, case_ids=[case.id]).get(case.id, [])
+    # the calls the case was recorded from or that were about it (docs/calls.md)
+    calls = session.scalars(
+        select(Call).where(Call.case_id == case.id).order_by(Call.arrived_at, Call.id)
+    ).all()
     # who saw the confidential caller in full: for administrators and supervisors
     views = (
         views_of(session, case_id=case.id)
@@ -192,6 +200,7 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         {n.author for n in all_notes}
         | {a.user for a in attempts}
         | {v.username for v in views or ()}
+        | {c.agent for c in calls if c.agent}
     )
     entries, ready, actionable, diagram, definition = [], [], [], None, None
     if case.instance_id is not None:
@@ -220,6 +229,11 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         now=now,
         notes=notes,
         attempts=attempts,
+        calls=calls,
+        call_caller=_call_caller(case),
+        recording=recording_url,
+        call_outcome=call_outcome_label,
+        duration=duration,
         identity_views=views,
         view_channels=_view_channels(),
         interim=interim,
@@ -240,6 +254,20 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         note_form=forms.get("note_form") or {},
         merge_form=forms.get("merge_form") or {},
     ), status
+
+
+def _call_caller(case: Case):
+    """A call's number as this viewer sees the case's caller: masked where the phone is."""
+    masked = identity.shown(case).masked
+    return lambda call: (mask_phone(call.caller) if masked else call.caller) or _("withheld")
+
+
+def recording_url(url: str | None) -> str:
+    """A recording's address if it is an http(s) URL (played by the browser; the server
+    never fetches it), else ""."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def _view_channels() -> dict[str, str]:
