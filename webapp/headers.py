@@ -104,7 +104,22 @@ def add_headers(response: Response) -> Response:
     return response
 
 
-def init_headers(app: Flask) -> None:
-    hosts = recording_hosts(str(app.config.get("RECORDING_HOSTS") or ""))
+def allow_recordings(app: Flask, value: str) -> None:
+    """Let the pages play recordings from the origins of ``value`` (HOTLINE_RECORDING_HOSTS)."""
+    hosts = recording_hosts(value)
+    app.extensions["hotline.recording_hosts"] = frozenset(hosts)
     app.extensions["hotline.page_csp"] = page_csp(hosts)
+
+
+def playable(url: str) -> bool:
+    """Whether a page of ours may play media from ``url`` (our origin or a recording host)."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin == request.host_url.rstrip("/") or origin in current_app.extensions.get(
+        "hotline.recording_hosts", frozenset()
+    )
+
+
+def init_headers(app: Flask) -> None:
+    allow_recordings(app, str(app.config.get("RECORDING_HOSTS") or ""))
     app.after_request(add_headers)

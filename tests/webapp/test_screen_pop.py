@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tests.webapp.pages import post as post_form
 from tests.workflows.conftest import INTAKE
 from webapp.extensions import db
+from webapp.headers import allow_recordings
 from webapp.hotline import get_hotline
 from workflows.calls.models import AgentState, Call, CallCallback
 from workflows.calls.service import CallEventIn, ingest
@@ -381,7 +382,17 @@ def test_the_case_page_lists_its_calls_with_a_player(hotline_app, as_role):
     html = as_role("supervisor").get(f"/cases/{number}").get_data(as_text=True)
     section = html[html.index('id="calls"') : html.index('id="deadlines"')]
     assert re.findall(r'data-call="([^"]+)"', section) == ["c1", "c2"]
+    # the recording host is not allowed (HOTLINE_RECORDING_HOSTS): linked, not played
+    assert "<audio" not in section
+    assert 'href="https://rec.pbx.example/c1.wav"' in section
+    allow_recordings(hotline_app, "https://rec.pbx.example")
+    response = as_role("supervisor").get(f"/cases/{number}")
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.endswith("; media-src 'self' https://rec.pbx.example")
+    html = response.get_data(as_text=True)
+    section = html[html.index('id="calls"') : html.index('id="deadlines"')]
     assert '<audio controls preload="none" src="https://rec.pbx.example/c1.wav"' in section
+    assert section.count("<audio") == 1
     assert "javascript:" not in section  # no player for what is not http(s)
     assert "0:10" in section and "1:00" in section  # wait 10 s, talk 60 s
     assert "13800138000" in section  # the centre sees the number

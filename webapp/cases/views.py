@@ -29,6 +29,7 @@ from ..calls.pop import outcome_label as call_outcome_label
 from ..deliveries import labels as delivery_labels
 from ..deliveries import of_case_page
 from ..extensions import db
+from ..headers import playable
 from ..hotline import get_hotline
 from ..i18n import lang, local_time
 from ..pagination import COUNT_CAP, CSV_LIMIT, csv_response, paginate, wants_csv
@@ -262,12 +263,14 @@ def _call_caller(case: Case):
     return lambda call: (mask_phone(call.caller) if masked else call.caller) or _("withheld")
 
 
-def recording_url(url: str | None) -> str:
-    """A recording's address if it is an http(s) URL (played by the browser; the server
-    never fetches it), else ""."""
+def recording_url(url: str | None) -> dict[str, Any] | None:
+    """A recording's address if it is an http(s) URL, and whether the page may play it
+    (``HOTLINE_RECORDING_HOSTS``; else it is only linked); the server never fetches it."""
     url = (url or "").strip()
     parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc else ""
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return {"url": url, "playable": playable(url)}
 
 
 def _view_channels() -> dict[str, str]:

@@ -93,6 +93,8 @@
       });
       if (response.ok || response.status === 422) {
         box.innerHTML = await response.text();
+        // recorded (no case, or an earlier case): a case typed now is not linked to it
+        if (response.ok && callField) callField.value = "";
         const focus = box.querySelector("[role=alert], .pop-done");
         if (focus) { focus.tabIndex = -1; focus.focus(); }
         return;
