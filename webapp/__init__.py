@@ -106,6 +106,7 @@ def blueprints() -> list[Blueprint]:
         supervision,
     )
     from .calls import board as call_board
+    from .calls import callbacks as call_callbacks
     from .calls import pop as call_pop
 
     return [
@@ -123,4 +124,5 @@ def blueprints() -> list[Blueprint]:
         notifications.bp,
         call_board.bp,
         call_pop.bp,
+        call_callbacks.bp,
     ]

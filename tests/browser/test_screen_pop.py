@@ -105,4 +105,6 @@ def test_a_call_pops_up_on_the_intake_page(page: Page, live, console_errors, sho
     page.locator("#screen-pop form[data-pop-form] button[type=submit]").first.click()
     expect(page.locator("#screen-pop .pop-done")).to_contain_text("未立案（打错电话）")
     expect(page.locator("#f_caller_phone")).to_have_value("13900139000")  # the form untouched
-    assert console_errors == []
+    # leaving a page cancels the poll it had in flight (the next page polls again)
+    cancelled = [e for e in console_errors if "/calls/pop?" in e and "ERR_ABORTED" in e]
+    assert [e for e in console_errors if e not in cancelled] == []

@@ -46,7 +46,7 @@ OPERATORS = (Role.OPERATOR,)
 
 def reason_labels() -> dict[str, str]:
     return {
-        NoCaseReason.WRONG_NUMBER: _("Wrong number"),
+        NoCaseReason.WRONG_NUMBER: _("Wrong number (dialled by mistake)"),
         NoCaseReason.SILENT: _("Silent call"),
         NoCaseReason.TRANSFERRED: _("Transferred"),
         NoCaseReason.HUNG_UP: _("Caller hung up"),
