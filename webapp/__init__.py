@@ -106,6 +106,7 @@ def blueprints() -> list[Blueprint]:
         supervision,
     )
     from .calls import board as call_board
+    from .calls import callbacks as call_callbacks
 
     return [
         home.bp,
@@ -121,4 +122,5 @@ def blueprints() -> list[Blueprint]:
         audit.bp,
         notifications.bp,
         call_board.bp,
+        call_callbacks.bp,
     ]

@@ -64,6 +64,8 @@ ADMIN = frozenset({"admin"})
 OPERATOR = frozenset({"operator"})
 #: the SMS replies queue: the callback agents and the supervisors
 SMS_READERS = frozenset({"callback", "supervisor", "lead", "admin"})
+#: who works the missed-call callback tasks
+CALLBACKS = frozenset({"operator", "supervisor", "lead", "admin"})
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,15 @@ MATRIX = [
     # calls: the on-duty lead's board; an operator's own state
     R("GET", "/calls/board", {"lead", "supervisor", "admin"}),
     R("POST", "/calls/state", OPERATOR, data={"state": "away"}),
+    # calls: the missed-call callback tasks (0 is no task: 404 to those who may)
+    R("GET", "/calls/callbacks", CALLBACKS),
+    R("GET", "/calls/callbacks/0", CALLBACKS, "/calls/callbacks/<int:callback_id>",
+      hidden_from=CALLBACKS),
+    *(R("POST", f"/calls/callbacks/0/{action}", CALLBACKS,
+        f"/calls/callbacks/<int:callback_id>/{action}", hidden_from=CALLBACKS)
+      for action in ("claim", "release", "attempts", "close")),
+    R("GET", "/admin/calls", ADMIN),
+    R("POST", "/admin/calls", ADMIN, data={"callback_value": "0"}),
     # the poll of the bell and of the live lists (a list of another role: 403, tested there)
     R("GET", "/live?views=notifications", SIGNED_IN, "/live"),
 ]  # fmt: skip
