@@ -64,8 +64,9 @@ ADMIN = frozenset({"admin"})
 OPERATOR = frozenset({"operator"})
 #: the SMS replies queue: the callback agents and the supervisors
 SMS_READERS = frozenset({"callback", "supervisor", "lead", "admin"})
-#: who works the missed-call callback tasks
-CALLBACKS = frozenset({"operator", "supervisor", "lead", "admin"})
+#: missed-call callback tasks: who sees them, and who calls back
+CALLBACK_READERS = frozenset({"operator", "lead", "supervisor", "admin"})
+CALLBACK_WORKERS = frozenset({"operator", "lead"})
 
 
 @dataclass(frozen=True)
@@ -244,13 +245,18 @@ MATRIX = [
     # calls: the on-duty lead's board; an operator's own state
     R("GET", "/calls/board", {"lead", "supervisor", "admin"}),
     R("POST", "/calls/state", OPERATOR, data={"state": "away"}),
-    # calls: the missed-call callback tasks (0 is no task: 404 to those who may)
-    R("GET", "/calls/callbacks", CALLBACKS),
-    R("GET", "/calls/callbacks/0", CALLBACKS, "/calls/callbacks/<int:callback_id>",
-      hidden_from=CALLBACKS),
-    *(R("POST", f"/calls/callbacks/0/{action}", CALLBACKS,
-        f"/calls/callbacks/<int:callback_id>/{action}", hidden_from=CALLBACKS)
-      for action in ("claim", "release", "attempts", "close")),
+    # calls: missed-call callback tasks (task 0 is nobody's: 404 to those who may) and the
+    # call settings
+    R("GET", "/calls/callbacks", CALLBACK_READERS),
+    R("GET", "/calls/callbacks/0", CALLBACK_READERS, "/calls/callbacks/<int:callback_id>",
+      hidden_from=CALLBACK_READERS),
+    R("POST", "/calls/callbacks/0/claim", CALLBACK_WORKERS,
+      "/calls/callbacks/<int:callback_id>/claim", hidden_from=CALLBACK_WORKERS),
+    R("POST", "/calls/callbacks/0/release", CALLBACK_WORKERS,
+      "/calls/callbacks/<int:callback_id>/release", hidden_from=CALLBACK_WORKERS),
+    R("POST", "/calls/callbacks/0/attempt", CALLBACK_WORKERS,
+      "/calls/callbacks/<int:callback_id>/attempt", data={"result": "not_reached"},
+      hidden_from=CALLBACK_WORKERS),
     R("GET", "/admin/calls", ADMIN),
     R("POST", "/admin/calls", ADMIN, data={"callback_value": "0"}),
     # the poll of the bell and of the live lists (a list of another role: 403, tested there)

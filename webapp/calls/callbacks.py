@@ -1,36 +1,24 @@
-"""Thin views of the missed-call callback tasks (未接来电回拨, ``/calls/callbacks``): the list by
-wait, a task's page with its missed calls and attempts, and working it (claim, release, an
-attempt, closing as reached with no case; a case is recorded at ``/intake?callback=ID``)."""
+"""Thin views of the missed-call callback tasks (未接来电回拨, ``/calls/callbacks``): the list
+by wait, one task with its missed calls and attempts, claiming, releasing and recording an
+attempt (``workflows/calls/callbacks.py`` holds the rules)."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.db import end_read, unit_of_work
-from engine.errors import NotFound
+from engine.db import unit_of_work
+from engine.errors import ConflictError
 from workflows.calls import callbacks as service
-from workflows.calls.models import CallCallback
-from workflows.cases.confidentiality import LIST_FULL_ROLES, mask_phone
+from workflows.calls.enums import CallbackState
+from workflows.cases.confidentiality import mask_phone
 from workflows.cases.models import Case
-from workflows.users.models import Role, User
+from workflows.errors import FormInvalid
+from workflows.users.models import Role
 
-from .. import identity
 from ..audit.log import record
 from ..extensions import db
 from ..hotline import get_hotline
@@ -39,331 +27,202 @@ from ..security import roles_required
 
 bp = Blueprint("call_callbacks", __name__)
 
-#: who works the missed callers back: the operators, and those who run the floor
-WORKERS = (Role.OPERATOR, Role.SUPERVISOR, Role.LEAD, Role.ADMIN)
-#: who may free a task another person holds (one left claimed by an operator gone home)
-RELEASERS = frozenset({Role.SUPERVISOR, Role.LEAD, Role.ADMIN})
-SHOWS = ("open", "closed")
-
-RESULT_LABELS = {"reached": _l("Reached"), "not_reached": _l("Not reached")}
-REASON_LABELS = {
-    "no_answer": _l("No answer"),
-    "busy": _l("Busy"),
-    "wrong_number": _l("Wrong number"),
-}
-STATE_LABELS = {
-    "open": _l("Waiting for a call back"),
-    "done": _l("Done"),
-    "unreachable": _l("Unreachable"),
-    "cancelled": _l("Cancelled"),
-}
-OUTCOME_LABELS = {
-    "reached": _l("Caller reached"),
-    "not_reached": _l("Caller not reached"),
-    "got_through": _l("The caller got through by calling again"),
-    "cancelled": _l("Its calls turned out answered"),
-}
-CALL_OUTCOME_LABELS = {"missed": _l("Missed"), "abandoned": _l("Abandoned")}
+#: who sees the tasks: the operators who call back, the on-duty lead, supervisors, admins
+READERS = (Role.OPERATOR, Role.LEAD, Role.SUPERVISOR, Role.ADMIN)
+#: who works on them (claims, calls, records attempts)
+WORKERS = (Role.OPERATOR, Role.LEAD)
 
 
-def _full(task: CallCallback | None = None) -> bool:
-    """Operators see callers' numbers in full (they call them), as on the case lists; the
-    others masked, unless they hold the task they are looking at."""
-    if g.user.role in {str(r) for r in LIST_FULL_ROLES}:
-        return True
-    return task is not None and task.claimed_by == g.user.username
+def _works() -> bool:
+    return g.user.role in {str(r) for r in WORKERS}
 
 
-def _names(usernames: set[str]) -> dict[str, str]:
-    usernames = {u for u in usernames if u}
-    if not usernames:
-        return {}
-    rows = db.session.execute(
-        select(User.username, User.display_name).where(User.username.in_(usernames))
-    )
-    return dict(rows.all())
+def phone_of(number: str) -> str:
+    """Those who call back see the number; the others (who only watch) see it masked."""
+    return number if _works() else mask_phone(number)
 
 
-# -- the list ------------------------------------------------------------------------------
+def labels() -> dict[str, str]:
+    return {
+        CallbackState.OPEN: _("Open"),
+        CallbackState.DONE: _("Done"),
+        CallbackState.UNREACHABLE: _("Unreachable"),
+        CallbackState.CANCELLED: _("Cancelled"),
+        "reached": _("Reached"),
+        "not_reached": _("Not reached"),
+        "got_through": _("Called again and got through"),
+        "cancelled": _("Cancelled"),
+        "no_answer": _("No answer"),
+        "busy": _("Busy"),
+        "wrong_number": _("Wrong number"),
+    }
+
+
+def _due_mark():
+    """``due_mark`` for the templates: on the working calendar, in the settings' unit."""
+    calendar = get_hotline().calendar.get()
+    unit = service.call_settings(db.session).callback_unit
+    return functools.partial(service.due_mark, calendar=calendar, unit=unit)
 
 
 @bp.get("/calls/callbacks")
-@roles_required(*WORKERS)
+@roles_required(*READERS)
 def index():
-    session = db.session
-    show = request.args.get("show", "open")
-    if show not in SHOWS:
+    show = request.args.get("show") or "open"
+    if show not in ("open", "closed"):
         show = "open"
-    hotline = get_hotline()
-    now = hotline.clock.now()
-    page = paginate(session, service.tasks(state=show))
-    settings = service.call_settings(session)
-    calendar = hotline.calendar.get()
-    full = _full()
-    if full and page.items:
-        identity.audit_shown("list", in_full=len(page.items), rows=len(page.items), case=None)
+    page = paginate(db.session, service.tasks_stmt(closed=show == "closed"))
     return render_template(
         "calls/callbacks.html",
         page=page,
         show=show,
-        now=now,
-        open_count=service.open_count(session),
-        phone={t.id: t.caller if full else mask_phone(t.caller) for t in page.items},
-        due={
-            t.id: service.due_state(t, settings=settings, calendar=calendar, now=now)
-            for t in page.items
-        },
-        names=_names({t.claimed_by for t in page.items} | {t.closed_by for t in page.items}),
-        labels=_labels(),
-    )
-
-
-def _labels() -> dict[str, Any]:
-    return {
-        "result": RESULT_LABELS,
-        "reason": REASON_LABELS,
-        "state": STATE_LABELS,
-        "outcome": OUTCOME_LABELS,
-        "call_outcome": CALL_OUTCOME_LABELS,
-    }
-
-
-# -- one task ------------------------------------------------------------------------------
-
-
-def _task_or_404(callback_id: int) -> CallCallback:
-    return db.session.get(CallCallback, callback_id) or abort(404)
-
-
-def _render_task(
-    callback_id: int,
-    *,
-    status: int = 200,
-    errors: dict[str, list[str]] | None = None,
-    values: dict[str, str] | None = None,
-    problem: str = "",
-):
-    session = db.session
-    task = _task_or_404(callback_id)
-    hotline = get_hotline()
-    now = hotline.clock.now()
-    full = _full(task)
-    if full:
-        identity.audit_shown("page", in_full=1, rows=1, case=None, callback=task.id)
-    attempts = service.attempts_of(session, callback_id=task.id)
-    case_number = (
-        session.scalar(select(Case.number).where(Case.id == task.case_id)) if task.case_id else None
-    )
-    return (
-        render_template(
-            "calls/callbacks_task.html",
-            task=task,
-            phone=task.caller if full else mask_phone(task.caller),
-            calls=service.calls_of(session, callback_id=task.id),
-            attempts=attempts,
-            reached=any(a.result == "reached" for a in attempts),
-            due=service.due_state(
-                task,
-                settings=service.call_settings(session),
-                calendar=hotline.calendar.get(),
-                now=now,
-            ),
-            case_number=case_number,
-            names=_names({task.claimed_by, task.closed_by} | {a.user for a in attempts}),
-            mine=task.claimed_by == g.user.username,
-            may_free=g.user.role in {str(r) for r in RELEASERS},
-            labels=_labels(),
-            errors=errors or {},
-            values=values or {},
-            problem=problem,
-            note_max=service.NOTE_MAX,
-        ),
-        status,
+        now=get_hotline().clock.now(),
+        due_mark=_due_mark(),
+        phone_of=phone_of,
+        labels=labels(),
+        open_count=service.open_count(db.session),
     )
 
 
 @bp.get("/calls/callbacks/<int:callback_id>")
-@roles_required(*WORKERS)
+@roles_required(*READERS)
 def show(callback_id: int):
-    return _render_task(callback_id)
+    return _page(callback_id)
 
 
-def _change(callback_id: int, action: str, work, **detail: Any):
-    """Run ``work(session)`` on the task in one unit of work with its audit row. None when
-    done; a conflict (another holds it, it is closed) is the page saying why, answered 409."""
-    session = db.session
-    end_read(session)
-    try:
-        with unit_of_work(session):
-            work(session)
-            record(action, target_type="call_callback", target_id=callback_id, **detail)
-    except NotFound:
-        abort(404)
-    except service.CallbackConflict as exc:
-        return _render_task(callback_id, status=409, problem=_conflict(exc.task))
-    return None
-
-
-def _conflict(task: CallCallback) -> str:
-    if task.state != "open":
-        return _("This callback task is already closed (%(state)s).", state=_state(task.state))
-    if task.claimed_by and task.claimed_by != g.user.username:
-        name = _names({task.claimed_by}).get(task.claimed_by, task.claimed_by)
-        return _(
-            "%(name)s is working on this callback task; wait until they release it.", name=name
-        )
-    return _("Record a call back that reached the caller first.")
-
-
-def _state(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
-
-
-def _back(callback_id: int, message: str):
-    flash(message, "success")
-    return redirect(url_for("call_callbacks.show", callback_id=callback_id), 303)
+def _page(callback_id: int, *, errors=None, values=None, status: int = 200):
+    task = service.get_task(db.session, callback_id=callback_id)  # NotFound: 404
+    case = db.session.get(Case, task.case_id) if task.case_id else None
+    return render_template(
+        "calls/callback.html",
+        task=task,
+        case=case,
+        calls=service.calls_of(db.session, callback_id=task.id),
+        attempts=service.attempts_of(db.session, callback_id=task.id),
+        settings=service.call_settings(db.session),
+        now=get_hotline().clock.now(),
+        due_mark=_due_mark(),
+        phone_of=phone_of,
+        labels=labels(),
+        works=_works(),
+        errors=errors or {},
+        values=values or {},
+        note_max=service.NOTE_MAX,
+    ), status
 
 
 @bp.post("/calls/callbacks/<int:callback_id>/claim")
 @roles_required(*WORKERS)
 def claim(callback_id: int):
-    user = g.user.username
-    refused = _change(
-        callback_id,
-        "call_callback.claim",
-        lambda s: service.claim(s, callback_id=callback_id, user=user),
-    )
-    if refused is not None:
-        return refused
-    return _back(callback_id, _("You are working on this callback task now."))
+    return _act(callback_id, service.claim, "call_callback.claim", _("You are calling them back."))
 
 
 @bp.post("/calls/callbacks/<int:callback_id>/release")
 @roles_required(*WORKERS)
 def release(callback_id: int):
-    user, anyone = g.user.username, g.user.role in {str(r) for r in RELEASERS}
-    held = _task_or_404(callback_id).claimed_by
-    refused = _change(
-        callback_id,
-        "call_callback.release",
-        lambda s: service.release(s, callback_id=callback_id, user=user, anyone=anyone),
-        held_by=held,
+    return _act(
+        callback_id, service.release, "call_callback.release", _("Given back to the group.")
     )
-    if refused is not None:
-        return refused
-    flash(_("The callback task is back on the list."), "success")
-    return redirect(url_for("call_callbacks.index"), 303)
 
 
-def attempt_form_errors(form) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The attempt form's values and its errors, each naming its field."""
-    values = {
-        "result": (form.get("result") or "").strip(),
-        "reason": (form.get("reason") or "").strip(),
-        "note": (form.get("note") or "").strip(),
-    }
-    errors: dict[str, list[str]] = {}
-    if values["result"] not in service.RESULTS:
-        errors["result"] = [_("Result: choose reached or not reached.")]
-    elif values["result"] == "not_reached" and values["reason"] not in service.REASONS:
-        choices = "、".join(str(REASON_LABELS[r]) for r in service.REASONS)
-        errors["reason"] = [_("Why not reached: choose one of %(choices)s.", choices=choices)]
-    if len(values["note"]) > service.NOTE_MAX:
-        errors["note"] = [
-            _(
-                "Note: at most %(max)s characters; this has %(n)s.",
-                max=service.NOTE_MAX,
-                n=len(values["note"]),
-            )
-        ]
-    return values, errors
+def _act(callback_id: int, action, audit_action: str, done: str):
+    try:
+        with unit_of_work(db.session):
+            action(db.session, callback_id=callback_id, user=g.user, now=get_hotline().clock.now())
+            record(audit_action, target_type="call_callback", target_id=callback_id)
+    except ConflictError:
+        return _refused(callback_id)
+    flash(done, "success")
+    return redirect(url_for("call_callbacks.show", callback_id=callback_id), 303)
 
 
-@bp.post("/calls/callbacks/<int:callback_id>/attempts")
+def _refused(callback_id: int):
+    """Someone else holds the task, or it closed meanwhile: the page again, saying which."""
+    db.session.rollback()
+    task = service.get_task(db.session, callback_id=callback_id)
+    if task.state != CallbackState.OPEN:
+        message = _("This task is closed already (%(state)s).", state=labels()[task.state])
+    else:
+        message = _("%(name)s is calling this caller back: only one operator at a time.",
+                    name=task.claimed_by)  # fmt: skip
+    flash(message, "error")
+    return _page(callback_id, status=409)
+
+
+@bp.post("/calls/callbacks/<int:callback_id>/attempt")
 @roles_required(*WORKERS)
 def attempt(callback_id: int):
-    _task_or_404(callback_id)
-    values, errors = attempt_form_errors(request.form)
-    if errors:
-        return _render_task(callback_id, status=400, errors=errors, values=values)
-    user, now = g.user.username, get_hotline().clock.now()
-    reason = values["reason"] if values["result"] == "not_reached" else None
-    refused = _change(
-        callback_id,
-        "call_callback.attempt",
-        lambda s: service.record_attempt(
-            s,
-            callback_id=callback_id,
-            user=user,
-            result=values["result"],
-            reason=reason,
-            note=values["note"],
-            now=now,
+    form = request.form
+    values = {k: (form.get(k) or "").strip() for k in ("result", "reason", "note", "then")}
+    recording_case = values["result"] == "reached" and values["then"] == "case"
+    if recording_case and g.user.role != Role.OPERATOR:
+        return _page(callback_id, errors={"then": [_("Only operators record cases.")]},
+                     values=values, status=422)  # fmt: skip
+    try:
+        with unit_of_work(db.session):
+            row = service.record_attempt(
+                db.session,
+                callback_id=callback_id,
+                user=g.user,
+                result=values["result"],
+                reason=values["reason"],
+                note=values["note"],
+                now=get_hotline().clock.now(),
+                recording_case=recording_case,
+            )
+            record(
+                "call_callback.attempt",
+                target_type="call_callback",
+                target_id=callback_id,
+                result=row.result,
+                reason=row.reason or "",
+            )
+    except FormInvalid as exc:
+        db.session.rollback()
+        service.get_task(db.session, callback_id=callback_id)  # an unknown task: 404
+        return _page(callback_id, errors=_messages(exc.errors), values=values, status=422)
+    except ConflictError:
+        return _refused(callback_id)
+    if recording_case:
+        return redirect(url_for("intake.new", callback=callback_id), 303)
+    flash(_("Attempt recorded."), "success")
+    return redirect(url_for("call_callbacks.show", callback_id=callback_id), 303)
+
+
+def _messages(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The service's field errors in the page's language."""
+    text = {
+        "result": _("Result: choose reached or not reached."),
+        "reason": _(
+            "Reason: choose no answer, busy or wrong number when the caller was not reached "
+            "(none when reached)."
         ),
-        result=values["result"],
-        reason=reason or "",
-        note=values["note"],
-    )
-    if refused is not None:
-        return refused
-    task = db.session.get(CallCallback, callback_id)
-    if values["result"] == "reached":
-        message = _(
-            "Caller reached: record a case from the call, or close the task if none is needed."
-        )
-    elif task is not None and task.state == "unreachable":
-        message = _("Not reached: the task is closed as unreachable.")
-    else:
-        message = _("Not reached: the task is back on the list for another try.")
-    return _back(callback_id, message)
+        "note": _(
+            "Note: say why no case was needed when the caller was reached (at most "
+            "%(n)s characters).",
+            n=service.NOTE_MAX,
+        ),
+    }
+    return {field: [text.get(field, " ".join(messages))] for field, messages in errors.items()}
 
 
-@bp.post("/calls/callbacks/<int:callback_id>/close")
-@roles_required(*WORKERS)
-def close(callback_id: int):
-    _task_or_404(callback_id)
-    note = (request.form.get("note") or "").strip()
-    problem = None
-    if not note:
-        problem = _("Note: say what the call was about and why no case is needed.")
-    elif len(note) > service.NOTE_MAX:
-        problem = _(
-            "Note: at most %(max)s characters; this has %(n)s.", max=service.NOTE_MAX, n=len(note)
-        )
-    if problem:
-        return _render_task(
-            callback_id, status=400, errors={"close_note": [problem]}, values={"close_note": note}
-        )
-    user, now = g.user.username, get_hotline().clock.now()
-    refused = _change(
-        callback_id,
-        "call_callback.close",
-        lambda s: service.close_reached(s, callback_id=callback_id, user=user, note=note, now=now),
-        outcome="reached",
-        note=note,
-    )
-    if refused is not None:
-        return refused
-    flash(_("Callback task closed: caller reached, no case needed."), "success")
-    return redirect(url_for("call_callbacks.index"), 303)
+# -- the live list, the operator's landing page --------------------------------------------
 
 
-# -- elsewhere: the operators' start page, the live list -----------------------------------
+def live_version() -> str:
+    return service.version(db.session)
 
 
-def open_count_line() -> int | None:
-    """The open tasks' count for the line on the operators' start page (None for others, or
-    when the database fails: the page it is on must not break)."""
-    user = g.get("user")
-    if user is None or user.role not in {str(r) for r in WORKERS}:
+def open_callbacks() -> int | None:
+    """How many tasks are open, for an operator's landing page (None: not shown)."""
+    if g.get("user") is None or g.user.role != Role.OPERATOR:
         return None
     try:
         return service.open_count(db.session)
-    except SQLAlchemyError as exc:
-        current_app.logger.warning("the callback count was left out of the page: %s", exc)
+    except SQLAlchemyError:
         return None
 
 
 @bp.app_context_processor
 def callback_helpers() -> dict[str, object]:
-    return {"call_callbacks_open": open_count_line}
+    return {"open_callbacks": open_callbacks}

@@ -53,13 +53,13 @@ def _versions() -> dict[str, tuple[frozenset[str] | None, Callable[[], str]]]:
         ),
         "notifications": (None, lambda: tokens.notifications_version(session, user=g.user)),
         "call_board": (frozenset(str(r) for r in call_board.BOARD_ROLES), call_board.board_version),
+        "call_callbacks": (
+            frozenset(str(r) for r in call_callbacks.READERS),
+            call_callbacks.live_version,
+        ),
         "agent_state": (
             frozenset(str(r) for r in call_board.OPERATORS),
             lambda: call_board.state_version(g.user),
-        ),
-        "call_callbacks": (
-            frozenset(str(r) for r in call_callbacks.WORKERS),
-            lambda: tokens.call_callbacks_version(session),
         ),
     }
 

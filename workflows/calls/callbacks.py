@@ -6,26 +6,20 @@ due ``callback_value`` ``callback_unit`` (working hours by default) after its fi
 call. A call that turns out answered (its events arrived out of order) leaves its task, which
 is cancelled when no call is left in it and nobody has tried it yet; a later answered call
 from the same number closes the open task as "got through".
-
-Operators work the open tasks, first missed first: one holds a task at a time (``claim``),
-records each call back (``record_attempt``), and closes it as reached (a case recorded from
-the call, ``case_recorded``, or none needed, ``close_reached``); failed attempts close it as
-unreachable at the settings' number, a wrong number at once. Each function runs in the
-caller's unit of work.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import ConflictError, NotFound
 
 from ..calendar.service import WorkingCalendar
 from ..errors import FormInvalid
+from ..users.models import User
 from .enums import UNANSWERED, CallbackOutcome, CallbackState, Outcome
 from .models import Call, CallCallback, CallCallbackAttempt, CallSettings
 
@@ -45,6 +39,21 @@ def call_settings(session: Session) -> CallSettings:
     row = session.get(CallSettings, 1)
     if row is None:
         row = CallSettings(id=1, updated_by="", **DEFAULTS)
+    return row
+
+
+def save_settings(session: Session, *, values: dict, by: str, now: datetime) -> CallSettings:
+    """Write the centre's call settings (row 1, made when absent); ``values`` are checked by
+    the caller and hold the keys of ``DEFAULTS``. Existing tasks keep their due times."""
+    row = session.get(CallSettings, 1)
+    if row is None:
+        row = CallSettings(id=1, **DEFAULTS)
+        session.add(row)
+    for key in DEFAULTS:
+        setattr(row, key, values[key])
+    row.updated_at = now
+    row.updated_by = by
+    session.flush()
     return row
 
 
@@ -148,91 +157,115 @@ def case_recorded(
     return task
 
 
-# -- working a task: claim, attempts, closing ----------------------------------------------
+# -- the operators' work on a task -----------------------------------------------------------
 
-#: what one call back came to, and why not when not reached (as case callbacks record theirs)
+#: what a call back came to, and why it did not reach the caller (as case callbacks record)
 RESULTS = ("reached", "not_reached")
 REASONS = ("no_answer", "busy", "wrong_number")
-#: a number that is not the caller's: no point trying again
-WRONG_NUMBER = "wrong_number"
-NOTE_MAX = 500
+#: the longest note an attempt keeps
+NOTE_MAX = 2000
 
 
-class CallbackConflict(ConflictError):
-    """Another operator holds the task (``claimed_by``), or it is closed (``state``)."""
-
-    def __init__(self, task: CallCallback, message: str) -> None:
-        self.task = task
-        super().__init__(message)
+def get_task(session: Session, *, callback_id: int) -> CallCallback:
+    """The task, or NotFound."""
+    task = session.get(CallCallback, callback_id)
+    if task is None:
+        raise NotFound(f"callback task {callback_id} does not exist")
+    return task
 
 
 def _open_task(session: Session, callback_id: int) -> CallCallback:
-    task = session.get(CallCallback, callback_id, with_for_update=True)
-    if task is None:
-        raise NotFound(f"callback task {callback_id} does not exist")
+    task = get_task(session, callback_id=callback_id)
     if task.state != CallbackState.OPEN:
-        raise CallbackConflict(task, f"callback task {callback_id} is closed ({task.state})")
+        raise ConflictError(
+            f"callback task {callback_id} is closed ({task.state})",
+            what_happened=f"closed ({task.state})",
+        )
     return task
 
 
-def _held_by(task: CallCallback, user: str) -> None:
-    if task.claimed_by and task.claimed_by != user:
-        raise CallbackConflict(task, f"callback task {task.id} is claimed by {task.claimed_by}")
-
-
-def claim(session: Session, *, callback_id: int, user: str) -> CallCallback:
-    """``user`` works the open task now (a claim of their own again changes nothing).
-    NotFound; CallbackConflict when it is closed or another operator holds it."""
+def claim(session: Session, *, callback_id: int, user: User, now: datetime) -> CallCallback:
+    """``user`` says "I am calling them back": one operator at a time. Claiming one's own
+    claim again changes nothing; another's claim is a ConflictError naming who holds it."""
     task = _open_task(session, callback_id)
-    _held_by(task, user)
-    task.claimed_by = user
-    session.flush()
+    if task.claimed_by == user.username:
+        return task
+    done = session.execute(
+        update(CallCallback)
+        .where(
+            CallCallback.id == task.id,
+            CallCallback.state == CallbackState.OPEN,
+            CallCallback.claimed_by == "",
+        )
+        .values(claimed_by=user.username)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(task)
+    if not done:
+        raise _claimed_by_other(task)
     return task
 
 
-def release(session: Session, *, callback_id: int, user: str, anyone: bool = False) -> CallCallback:
-    """The task goes back to the list. Only its holder releases it, unless ``anyone`` (a
-    supervisor freeing a task its operator left); CallbackConflict otherwise."""
+def release(session: Session, *, callback_id: int, user: User, now: datetime) -> CallCallback:
+    """Give a claimed task back to the group (only the one who claimed it may)."""
     task = _open_task(session, callback_id)
-    if not anyone:
-        _held_by(task, user)
+    if task.claimed_by and task.claimed_by != user.username:
+        raise _claimed_by_other(task)
     task.claimed_by = ""
-    session.flush()
     return task
+
+
+def _claimed_by_other(task: CallCallback) -> ConflictError:
+    return ConflictError(
+        f"callback task {task.id} is claimed by {task.claimed_by}",
+        what_happened=f"claimed by {task.claimed_by}",
+    )
 
 
 def record_attempt(
     session: Session,
     *,
     callback_id: int,
-    user: str,
+    user: User,
     result: str,
     reason: str | None,
     note: str,
     now: datetime,
+    recording_case: bool = False,
 ) -> CallCallbackAttempt:
-    """One call back by ``user`` (who holds the task, or takes it now). Reached: the task
-    stays open and held until the operator records a case (``case_recorded``) or closes it
-    (``close_reached``). Not reached: the task goes back to the list, and closes as
-    unreachable at the call settings' number of failed attempts, or at once for a wrong
-    number. FormInvalid naming the field for a bad result, reason or note."""
-    errors = attempt_errors(result=result, reason=reason, note=note)
+    """One call back to the missed caller.
+
+    Not reached: the task stays open (and goes back to the group) until ``callback_attempts``
+    attempts failed, then closes unreachable; a wrong number closes it unreachable at once.
+    Reached: the task is done (reached) with the note (why no case was needed), unless
+    ``recording_case``: then it stays open, claimed by ``user``, until the case recorded from
+    the call closes it (``case_recorded``). FormInvalid names the field at fault;
+    ConflictError when the task is closed or claimed by someone else.
+    """
+    note = (note or "").strip()
+    reason = (reason or "").strip() or None
+    errors = _attempt_errors(result, reason, note, recording_case)
     if errors:
         raise FormInvalid(errors)
     task = _open_task(session, callback_id)
-    _held_by(task, user)
+    if task.claimed_by and task.claimed_by != user.username:
+        raise _claimed_by_other(task)
     attempt = CallCallbackAttempt(
         callback_id=task.id,
         at=now,
-        user=user,
+        user=user.username,
         result=result,
         reason=reason if result == "not_reached" else None,
-        note=note.strip(),
+        note=note,
     )
     session.add(attempt)
     task.attempts = (task.attempts or 0) + 1
     if result == "reached":
-        task.claimed_by = user
+        if recording_case:
+            task.claimed_by = user.username
+        else:
+            task.note = note
+            _close(task, CallbackState.DONE, CallbackOutcome.REACHED, now=now, by=user.username)
     else:
         session.flush()
         failed = session.scalar(
@@ -244,77 +277,101 @@ def record_attempt(
             )
         )
         limit = call_settings(session).callback_attempts
-        if reason == WRONG_NUMBER or (failed or 0) >= limit:
-            _close(task, CallbackState.UNREACHABLE, CallbackOutcome.NOT_REACHED, now=now, by=user)
+        if reason == "wrong_number" or (failed or 0) >= limit:
+            task.note = note
+            _close(
+                task, CallbackState.UNREACHABLE, CallbackOutcome.NOT_REACHED, now=now,
+                by=user.username,
+            )  # fmt: skip
         else:
             task.claimed_by = ""
     session.flush()
     return attempt
 
 
-def attempt_errors(*, result: str, reason: str | None, note: str) -> dict[str, list[str]]:
-    """What is wrong with an attempt's fields (field -> messages; English, for the API and
-    the log: the pages check with their own words first)."""
+def _attempt_errors(
+    result: str, reason: str | None, note: str, recording_case: bool
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if result not in RESULTS:
-        errors["result"] = [f"one of {', '.join(RESULTS)}"]
+        errors["result"] = ["choose reached or not_reached"]
     elif result == "not_reached" and reason not in REASONS:
-        errors["reason"] = [f"one of {', '.join(REASONS)} when not reached"]
-    if len(note.strip()) > NOTE_MAX:
+        errors["reason"] = ["choose no_answer, busy or wrong_number"]
+    elif result == "reached" and reason:
+        errors["reason"] = ["only a call that did not reach the caller has a reason"]
+    elif result == "reached" and not recording_case and not note:
+        errors["note"] = ["say why no case was needed"]
+    if len(note) > NOTE_MAX:
         errors["note"] = [f"at most {NOTE_MAX} characters"]
     return errors
 
 
-def close_reached(
-    session: Session, *, callback_id: int, user: str, note: str, now: datetime
-) -> CallCallback:
-    """The caller was reached and needs no case: the task is done with ``note`` (required:
-    what the call was about). Only after a reached attempt, by the task's holder."""
-    note = note.strip()
-    if not note or len(note) > NOTE_MAX:
-        raise FormInvalid({"note": [f"required, at most {NOTE_MAX} characters"]})
-    task = _open_task(session, callback_id)
-    _held_by(task, user)
-    if not reached(session, callback_id=task.id):
-        raise CallbackConflict(task, f"callback task {task.id} has no reached attempt")
-    _close(task, CallbackState.DONE, CallbackOutcome.REACHED, now=now, by=user)
-    task.note = note
-    session.flush()
-    return task
+def attempts_of(session: Session, *, callback_id: int) -> list[CallCallbackAttempt]:
+    """A task's attempts, oldest first."""
+    return list(
+        session.scalars(
+            select(CallCallbackAttempt)
+            .where(CallCallbackAttempt.callback_id == callback_id)
+            .order_by(CallCallbackAttempt.at, CallCallbackAttempt.id)
+        )
+    )
 
 
-def reached(session: Session, *, callback_id: int) -> bool:
-    """Whether a call back reached the caller (the task then waits for a case or a close)."""
+def calls_of(session: Session, *, callback_id: int) -> list[Call]:
+    """The missed and abandoned calls a task stands for, oldest first."""
+    return list(
+        session.scalars(
+            select(Call).where(Call.callback_id == callback_id).order_by(Call.arrived_at, Call.id)
+        )
+    )
+
+
+# -- the operators' list ---------------------------------------------------------------------
+
+
+def tasks_stmt(*, closed: bool = False) -> Select:
+    """Open tasks by wait (the first missed call first); or the closed ones, newest first."""
+    if closed:
+        return (
+            select(CallCallback)
+            .where(CallCallback.state != CallbackState.OPEN)
+            .order_by(CallCallback.closed_at.desc(), CallCallback.id.desc())
+        )
     return (
-        session.scalar(
-            select(CallCallbackAttempt.id)
-            .where(
-                CallCallbackAttempt.callback_id == callback_id,
-                CallCallbackAttempt.result == "reached",
-            )
-            .limit(1)
-        )
-        is not None
+        select(CallCallback)
+        .where(CallCallback.state == CallbackState.OPEN)
+        .order_by(CallCallback.first_missed_at, CallCallback.id)
     )
 
 
-# -- reading -------------------------------------------------------------------------------
+#: a task is marked yellow past this share of the time from its first missed call to its due
+YELLOW_SHARE = 0.8
 
 
-def tasks(*, state: str = "open") -> Select[tuple[CallCallback]]:
-    """The operators' list: open tasks by wait (the first missed call first); closed ones
-    (done, unreachable, cancelled) the latest closed first."""
-    stmt = select(CallCallback)
-    if state == "open":
-        return stmt.where(CallCallback.state == CallbackState.OPEN).order_by(
-            CallCallback.first_missed_at, CallCallback.id
-        )
-    return stmt.where(CallCallback.state != CallbackState.OPEN).order_by(
-        CallCallback.closed_at.desc(), CallCallback.id.desc()
-    )
+def due_mark(
+    task: CallCallback,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar | None = None,
+    unit: str = "hours",
+) -> str:
+    """ "red" (overdue), "yellow" (past 80% of the time to its due) or "" for an open task.
+    With the calendar and a working unit (the settings' ``callback_unit``), 80% of the
+    *working* time, as the inbox's marks: a task missed at night turns yellow next morning,
+    not at 3 a.m."""
+    if task.state != CallbackState.OPEN:
+        return ""
+    if now >= task.due_at:
+        return "red"
+    if calendar is not None:
+        warn = calendar.warn_time(task.first_missed_at, task.due_at, YELLOW_SHARE, unit)
+    else:
+        warn = task.first_missed_at + (task.due_at - task.first_missed_at) * YELLOW_SHARE
+    return "yellow" if now >= warn else ""
 
 
 def open_count(session: Session) -> int:
+    """How many tasks are open (the operator's landing page)."""
     return (
         session.scalar(
             select(func.count())
@@ -326,60 +383,15 @@ def open_count(session: Session) -> int:
 
 
 def version(session: Session) -> str:
-    """The live token of the list: how many tasks are open and the newest task's id (the
-    index ``ix_call_callbacks_state_first`` answers the count)."""
-    count = open_count(session)
-    newest = session.scalar(select(func.max(CallCallback.id)))
-    return f"{newest or 0}.{count}"
-
-
-def calls_of(session: Session, *, callback_id: int) -> list[Call]:
-    return list(
-        session.scalars(
-            select(Call).where(Call.callback_id == callback_id).order_by(Call.arrived_at, Call.id)
-        )
-    )
-
-
-def attempts_of(session: Session, *, callback_id: int) -> list[CallCallbackAttempt]:
-    return list(
-        session.scalars(
-            select(CallCallbackAttempt)
-            .where(CallCallbackAttempt.callback_id == callback_id)
-            .order_by(CallCallbackAttempt.at, CallCallbackAttempt.id)
-        )
-    )
-
-
-#: the share of the time to the deadline after which a task is marked yellow (as the inbox)
-WARN_SHARE = 0.8
-
-
-def due_state(
-    task: CallCallback, *, settings: CallSettings, calendar: WorkingCalendar, now: datetime
-) -> str:
-    """normal, yellow (80% of the time to the deadline used, counted in the deadline's own
-    unit: working time for working units) or red (overdue); normal once closed."""
-    if task.state != CallbackState.OPEN:
-        return "normal"
-    if now >= task.due_at:
-        return "red"
-    warn = calendar.warn_time(task.first_missed_at, task.due_at, WARN_SHARE, settings.callback_unit)
-    return "yellow" if now >= warn else "normal"
-
-
-def save_settings(
-    session: Session, *, values: dict[str, Any], by: str, now: datetime
-) -> CallSettings:
-    """Write the call settings (row 1, made when absent) from checked ``values``."""
-    row = session.get(CallSettings, 1, with_for_update=True)
-    if row is None:
-        row = CallSettings(id=1, **DEFAULTS)
-        session.add(row)
-    for name in DEFAULTS:
-        if name in values:
-            setattr(row, name, values[name])
-    row.updated_at = now
-    row.updated_by = by
-    session.flush()
-    return row
+    """The live token of the list: one query over the open tasks (few rows, the state index);
+    a new task, a repeat call merged in, a claim, an attempt or a closed task moves it."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.max(CallCallback.id),
+            func.sum(CallCallback.missed_count),
+            func.sum(CallCallback.attempts),
+            func.count(func.nullif(CallCallback.claimed_by, "")),
+        ).where(CallCallback.state == CallbackState.OPEN)
+    ).one()
+    return ".".join(str(v or 0) for v in row)

@@ -11,8 +11,6 @@ fetches a list again only when its token moved, so each token must cost one chea
   the page runs (its query is planned for a million cases, docs/benchmarks.md).
 - ``notifications``: the person's newest unread id and unread count (``inapp.version``).
 - ``sms_replies``: the open SMS replies' count and newest id (the queue is short).
-- ``call_callbacks``: the open missed-call callback tasks' count and the newest task's id
-  (``calls.callbacks.version``).
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from engine.models import HumanTask
 
-from ..calls import callbacks as call_callbacks
 from ..departments.models import Department
 from ..kpi.service import count_overdue_now
 from ..users.models import User
@@ -65,8 +62,3 @@ def sms_replies_version(session: Session) -> str:
 
 def notifications_version(session: Session, *, user: User) -> str:
     return inapp.version(session, user_id=user.id)
-
-
-def call_callbacks_version(session: Session) -> str:
-    """The token of the missed-call callback list (未接来电回拨)."""
-    return call_callbacks.version(session)
