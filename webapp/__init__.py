@@ -107,6 +107,7 @@ def blueprints() -> list[Blueprint]:
     )
     from .calls import board as call_board
     from .calls import callbacks as call_callbacks
+    from .calls import pop as call_pop
 
     return [
         home.bp,
@@ -122,5 +123,6 @@ def blueprints() -> list[Blueprint]:
         audit.bp,
         notifications.bp,
         call_board.bp,
+        call_pop.bp,
         call_callbacks.bp,
     ]
