@@ -199,3 +199,49 @@ def test_admin_call_settings(hotline_app, as_role):
     # a new missed call is due 4 hours later
     tid = missed(hotline_app, "s1", NOW - timedelta(hours=1), "13800138000")
     assert task(hotline_app, tid).due_at == NOW + timedelta(hours=3)
+
+
+def test_the_lead_gives_back_a_task_left_claimed(hotline_app, as_role):
+    tid = missed(hotline_app, "c1", NOW - timedelta(minutes=5), "13800138000")
+    op1, op2, lead = as_role("operator"), as_role("operator", "op2"), as_role("lead")
+    post(op1, f"/calls/callbacks/{tid}/claim")
+    # another operator may not; the page offers them nothing
+    assert 'id="free-form"' not in op2.get(f"/calls/callbacks/{tid}").get_data(as_text=True)
+    assert post(op2, f"/calls/callbacks/{tid}/release").status_code == 409
+    assert task(hotline_app, tid).claimed_by == "op1"
+    # the on-duty lead may
+    assert 'id="free-form"' in lead.get(f"/calls/callbacks/{tid}").get_data(as_text=True)
+    assert post(lead, f"/calls/callbacks/{tid}/release").status_code == 303
+    assert task(hotline_app, tid).claimed_by == ""
+    with hotline_app.app_context():
+        (entry,) = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "call_callback.release")
+        ).all()
+        assert (entry.actor_name, entry.detail["held_by"]) == ("lead1", "op1")
+    assert post(op2, f"/calls/callbacks/{tid}/claim").status_code == 303
+    assert post(lead, "/calls/callbacks/999/release").status_code == 404
+
+
+def test_numbers_shown_in_full_are_audited(hotline_app, as_role):
+    tid = missed(hotline_app, "c1", NOW - timedelta(minutes=5), "13800138000")
+    missed(hotline_app, "c2", NOW - timedelta(minutes=4), "13900139000")
+
+    def views() -> list[tuple[str, int]]:
+        with hotline_app.app_context():
+            rows = db.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "personal.view")
+                .order_by(AuditEntry.id)
+            ).all()
+            return [(e.detail["channel"], e.detail["in_full"]) for e in rows]
+
+    before = views()
+    # a supervisor sees the numbers masked: nothing personal seen
+    assert "138****8000" in as_role("supervisor").get("/calls/callbacks").get_data(as_text=True)
+    as_role("supervisor").get(f"/calls/callbacks/{tid}")
+    assert views() == before
+    # an operator sees them in full: one row for the list (two numbers), one for the task
+    op1 = as_role("operator")
+    assert "13800138000" in op1.get("/calls/callbacks").get_data(as_text=True)
+    op1.get(f"/calls/callbacks/{tid}")
+    assert views()[len(before) :] == [("list", 2), ("page", 1)]

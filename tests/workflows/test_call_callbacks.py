@@ -243,3 +243,15 @@ def test_a_night_call_turns_yellow_in_working_hours(city):
     assert mark(t, now=datetime(2026, 3, 5, 10, 36, tzinfo=TZ)) == "yellow"
     # on the wall clock it would have been yellow since 7:00
     assert callbacks.due_mark(t, now=datetime(2026, 3, 5, 9, 30, tzinfo=TZ)) == "yellow"
+
+
+def test_the_lead_frees_a_task_left_claimed(city):
+    t = missed(city, "c1", T0)
+    claim(city, t.id, "op1")
+    with unit_of_work(city.session):
+        callbacks.release(
+            city.session, callback_id=t.id, user=city.user("lead1"), now=T0, anyone=True
+        )
+    assert task(city, t.id).claimed_by == ""
+    claim(city, t.id, "op2")
+    assert task(city, t.id).claimed_by == "op2"

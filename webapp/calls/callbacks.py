@@ -19,6 +19,7 @@ from workflows.cases.models import Case
 from workflows.errors import FormInvalid
 from workflows.users.models import Role
 
+from .. import identity
 from ..audit.log import record
 from ..extensions import db
 from ..hotline import get_hotline
@@ -31,6 +32,8 @@ bp = Blueprint("call_callbacks", __name__)
 READERS = (Role.OPERATOR, Role.LEAD, Role.SUPERVISOR, Role.ADMIN)
 #: who works on them (claims, calls, records attempts)
 WORKERS = (Role.OPERATOR, Role.LEAD)
+#: who may give back a task someone else claimed (one left claimed at the end of a shift)
+FREERS = frozenset({Role.LEAD})
 
 
 def _works() -> bool:
@@ -72,6 +75,8 @@ def index():
     if show not in ("open", "closed"):
         show = "open"
     page = paginate(db.session, service.tasks_stmt(closed=show == "closed"))
+    if _works() and page.items:  # callers' numbers shown in full: personal data seen
+        identity.audit_shown("list", in_full=len(page.items), rows=len(page.items), case=None)
     return render_template(
         "calls/callbacks.html",
         page=page,
@@ -93,6 +98,8 @@ def show(callback_id: int):
 def _page(callback_id: int, *, errors=None, values=None, status: int = 200):
     task = service.get_task(db.session, callback_id=callback_id)  # NotFound: 404
     case = db.session.get(Case, task.case_id) if task.case_id else None
+    if _works():
+        identity.audit_shown("page", in_full=1, rows=1, case=None, callback=task.id)
     return render_template(
         "calls/callback.html",
         task=task,
@@ -105,6 +112,7 @@ def _page(callback_id: int, *, errors=None, values=None, status: int = 200):
         phone_of=phone_of,
         labels=labels(),
         works=_works(),
+        frees=g.user.role in {str(r) for r in FREERS},
         errors=errors or {},
         values=values or {},
         note_max=service.NOTE_MAX,
@@ -120,16 +128,22 @@ def claim(callback_id: int):
 @bp.post("/calls/callbacks/<int:callback_id>/release")
 @roles_required(*WORKERS)
 def release(callback_id: int):
+    held_by = service.get_task(db.session, callback_id=callback_id).claimed_by  # NotFound: 404
+    frees = g.user.role in {str(r) for r in FREERS}
     return _act(
-        callback_id, service.release, "call_callback.release", _("Given back to the group.")
+        callback_id,
+        functools.partial(service.release, anyone=frees),
+        "call_callback.release",
+        _("Given back to the group."),
+        held_by=held_by,
     )
 
 
-def _act(callback_id: int, action, audit_action: str, done: str):
+def _act(callback_id: int, action, audit_action: str, done: str, **detail):
     try:
         with unit_of_work(db.session):
             action(db.session, callback_id=callback_id, user=g.user, now=get_hotline().clock.now())
-            record(audit_action, target_type="call_callback", target_id=callback_id)
+            record(audit_action, target_type="call_callback", target_id=callback_id, **detail)
     except ConflictError:
         return _refused(callback_id)
     flash(done, "success")

@@ -206,10 +206,14 @@ def claim(session: Session, *, callback_id: int, user: User, now: datetime) -> C
     return task
 
 
-def release(session: Session, *, callback_id: int, user: User, now: datetime) -> CallCallback:
-    """Give a claimed task back to the group (only the one who claimed it may)."""
+def release(
+    session: Session, *, callback_id: int, user: User, now: datetime, anyone: bool = False
+) -> CallCallback:
+    """Give a claimed task back to the group: only the one who claimed it may, unless
+    ``anyone`` (the on-duty lead freeing a task an operator left claimed at the end of a
+    shift, which would otherwise stay out of everyone's reach)."""
     task = _open_task(session, callback_id)
-    if task.claimed_by and task.claimed_by != user.username:
+    if task.claimed_by and task.claimed_by != user.username and not anyone:
         raise _claimed_by_other(task)
     task.claimed_by = ""
     return task
