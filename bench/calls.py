@@ -192,6 +192,30 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
         stdout=logs["web"],
         stderr=subprocess.STDOUT,
     )
+    # the phone system's own pool: a second gunicorn on the same app and database, which the
+    # PBX is pointed at, so that its events never queue behind page renders and case steps
+    events_port = port
+    events_web = None
+    if args.events_workers:
+        events_port = bench_http.free_port()
+        events_web = subprocess.Popen(
+            [
+                str(binaries / "gunicorn"),
+                "--workers",
+                str(args.events_workers),
+                "--bind",
+                f"127.0.0.1:{events_port}",
+                "--backlog",
+                "2048",
+                "--timeout",
+                "60",
+                "webapp:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=logs["web"],
+            stderr=subprocess.STDOUT,
+        )
     worker = subprocess.Popen(
         [str(binaries / "hotline"), "worker"],
         env=env,
@@ -202,6 +226,8 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
     locust = None
     try:
         bench_http.wait_for(host + "/healthz")
+        if events_web is not None:
+            bench_http.wait_for(f"http://127.0.0.1:{events_port}/healthz")
         while len(bench_http.children(web.pid)) < args.workers:
             time.sleep(0.1)
         prefix = os.path.join(tmp, "locust")
@@ -240,7 +266,7 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
                 stderr=logs["locust"],
             )
             time.sleep(args.warm_up)  # the lifecycle load running before the first event
-        sent = send_events(args, port, token)
+        sent = send_events(args, events_port, token)
         if locust is not None:
             locust.wait()
             if locust.returncode != 0:
@@ -250,6 +276,8 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
         if locust is not None and locust.poll() is None:
             bench_http.stop(locust)
         bench_http.stop(web)
+        if events_web is not None:
+            bench_http.stop(events_web)
         bench_http.stop(worker)
         stack.close()
     load = None
@@ -273,7 +301,9 @@ def report(args, url: str, result: dict) -> None:
     p50, p95, p99 = (1000 * percentile(ok, p) for p in (50, 95, 99))
     top = 1000 * max(ok) if ok else 0.0
     print(
-        f"{database}, gunicorn {args.workers} sync workers + 1 timer worker, "
+        f"{database}, gunicorn {args.workers} sync workers + 1 timer worker"
+        + (f" + {args.events_workers} for the events alone" if args.events_workers else "")
+        + ", "
         f"lifecycle load: {args.users} locust users; call events at {args.rate:g}/s "
         f"for {args.seconds:g} s by {args.senders} senders"
     )
@@ -310,6 +340,7 @@ def report(args, url: str, result: dict) -> None:
                 "benchmark": "calls",
                 "database": database,
                 "workers": args.workers,
+                "events_workers": args.events_workers,
                 "users": args.users,
                 "rate": args.rate,
                 "seconds": round(elapsed, 1),
@@ -333,6 +364,13 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30, help="how long to send events")
     ap.add_argument("--senders", type=int, default=8, help="threads sending the events")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    ap.add_argument(
+        "--events-workers",
+        type=int,
+        default=0,
+        help="sync workers of a second gunicorn that only the events are sent to (the phone "
+        "system's own pool; 0: the events share the web workers)",
+    )
     ap.add_argument(
         "--users", type=int, default=10, help="locust users of the lifecycle load (0: none)"
     )
