@@ -106,6 +106,8 @@ def blueprints() -> list[Blueprint]:
         supervision,
     )
     from .calls import board as call_board
+    from .calls import callbacks as call_callbacks
+    from .calls import pop as call_pop
 
     return [
         home.bp,
@@ -121,4 +123,6 @@ def blueprints() -> list[Blueprint]:
         audit.bp,
         notifications.bp,
         call_board.bp,
+        call_pop.bp,
+        call_callbacks.bp,
     ]

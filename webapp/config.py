@@ -276,6 +276,13 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "how often an operator's intake page asks whether a call rang or was answered at them "
         "(the screen pop; one indexed read per ask); 0: never",
     ),
+    "RECORDING_HOSTS": (
+        "HOTLINE_RECORDING_HOSTS",
+        "",
+        "origins of the phone system's recording server (e.g. https://rec.pbx.example, "
+        "several separated by spaces): the case page's call players may play from them "
+        "(Content-Security-Policy media-src)",
+    ),
 }
 
 

@@ -11,6 +11,10 @@
   plug-ins, forms only to us, no framing. Styles may be inline: bpmn-js, Chart.js and Swagger
   UI set ``style`` attributes and inject ``<style>`` elements, and a style runs no code.
   Images may be ``data:`` URIs (a TOTP QR code, the libraries' icons).
+- Recordings of calls (the case page's ``<audio>`` players) come from the phone system's
+  recording server: ``HOTLINE_RECORDING_HOSTS`` (origins, e.g. ``https://rec.pbx.example``)
+  adds ``media-src 'self' <origins>`` to the page policy; without it only our own origin
+  plays (the page still links the recording).
 - An XML document (a deployed diagram, served for bpmn-js to fetch) gets
   ``Content-Security-Policy: default-src 'none'; sandbox``: opened directly in a tab, the
   script a hostile diagram may carry (an XHTML ``<script>``) runs nowhere, and in no origin.
@@ -25,7 +29,11 @@ webapp/__init__.py's business.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request
+
+from .config import ConfigError
 
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
@@ -55,18 +63,63 @@ NO_STORE = "no-store"
 CACHEABLE = frozenset({"static"})
 
 
+def recording_hosts(value: str) -> list[str]:
+    """The origins of ``HOTLINE_RECORDING_HOSTS`` (separated by spaces or commas); ConfigError
+    for anything but an http(s) origin."""
+    origins = []
+    for item in value.replace(",", " ").split():
+        parts = urlsplit(item)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+        ):
+            raise ConfigError(
+                f"HOTLINE_RECORDING_HOSTS: {item!r} is not an origin like https://rec.pbx.example"
+            )
+        if parts.query or parts.fragment or parts.username or "'" in item or ";" in item:
+            raise ConfigError(f"HOTLINE_RECORDING_HOSTS: {item!r} is not an origin")
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+def page_csp(hosts: list[str]) -> str:
+    """The page policy, with the recording servers allowed as media sources."""
+    if not hosts:
+        return PAGE_CSP
+    return f"{PAGE_CSP}; media-src 'self' {' '.join(hosts)}"
+
+
 def add_headers(response: Response) -> Response:
     for name, value in ALWAYS.items():
         response.headers.setdefault(name, value)
     if response.mimetype in DATA_TYPES:
         response.headers["Content-Security-Policy"] = DATA_CSP
     elif response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        policy = current_app.extensions.get("hotline.page_csp", PAGE_CSP)
+        response.headers.setdefault("Content-Security-Policy", policy)
     if request.endpoint not in CACHEABLE:
         response.headers["Cache-Control"] = NO_STORE
         response.headers["Pragma"] = "no-cache"
     return response
 
 
+def allow_recordings(app: Flask, value: str) -> None:
+    """Let the pages play recordings from the origins of ``value`` (HOTLINE_RECORDING_HOSTS)."""
+    hosts = recording_hosts(value)
+    app.extensions["hotline.recording_hosts"] = frozenset(hosts)
+    app.extensions["hotline.page_csp"] = page_csp(hosts)
+
+
+def playable(url: str) -> bool:
+    """Whether a page of ours may play media from ``url`` (our origin or a recording host)."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin == request.host_url.rstrip("/") or origin in current_app.extensions.get(
+        "hotline.recording_hosts", frozenset()
+    )
+
+
 def init_headers(app: Flask) -> None:
+    allow_recordings(app, str(app.config.get("RECORDING_HOSTS") or ""))
     app.after_request(add_headers)

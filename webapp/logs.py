@@ -142,7 +142,7 @@ def incoming_id() -> str:
 
 
 #: routes whose successful requests are logged at DEBUG (the live lists' polls)
-QUIET_ROUTES = frozenset({"/live"})
+QUIET_ROUTES = frozenset({"/live", "/calls/pop"})
 
 
 def start_request() -> None:

@@ -17,15 +17,20 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import ManualClock
+from engine.db import unit_of_work
 from engine.models import HumanTask, Timer
 
+from .calls import agents
+from .calls.enums import AgentStatus, EventName, NoCaseReason
+from .calls.models import AgentState, Call, CallCallback
+from .calls.service import CallEventIn, ingest
 from .cases import flows as cases
 from .cases.models import Case
 from .cases.steps import Step
@@ -40,6 +45,23 @@ from .users.models import Role, User
 URGENCY_MIX = {"normal": 90, "urgent": 8, "critical": 2}
 #: calls per hour of the day (Beijing time), relative
 HOURLY = [1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 13, 10, 12, 14, 14, 13, 11, 8, 7, 6, 4, 3, 2]
+#: the queue the simulated calls ring in, and the operators who answer them
+QUEUE = "12345"
+OPERATORS = ("op1", "op2")
+#: the share of the cases that come by phone (the channel weights in ``_intake``)
+PHONE_SHARE = 0.8
+#: the phone system's busy hours (local); outside them a call is this many times likelier to
+#: be missed (fewer operators on the night shift)
+DAY_HOURS = range(8, 20)
+NIGHT_MISSED = 6
+#: why an answered call recorded no case, and how often
+ONE_MINUTE = timedelta(minutes=1)
+NO_CASE_MIX = {
+    NoCaseReason.WRONG_NUMBER: 3,
+    NoCaseReason.SILENT: 3,
+    NoCaseReason.HUNG_UP: 2,
+    NoCaseReason.HARASSMENT: 1,
+}
 DESCRIPTIONS = {
     "食品安全": "餐馆后厨卫生差，食用后腹泻",
     "药品安全": "药店出售过期药品",
@@ -82,6 +104,13 @@ class Rates:
     supervision_order: float = 0.4
     #: of the supervision orders: the department lets the deadline pass (the lead steps in)
     ignored_order: float = 0.25
+    #: of the inbound phone calls (docs/calls.md, "The simulator"): callers who hang up while
+    #: waiting (abandoned); calls the phone system gives up on (missed, most of them at night,
+    #: outside 8:00-20:00); calls answered that record no case (wrong number, silent, ...).
+    #: The rest are the phone-channel cases' calls.
+    call_abandoned: float = 0.03
+    call_missed: float = 0.02
+    call_no_case: float = 0.05
 
 
 @dataclass
@@ -91,13 +120,19 @@ class Report:
     timers_fired: int = 0
     refused: int = 0
     statuses: Counter = field(default_factory=Counter)
+    #: the simulated calls by outcome ("" still live), and the callback tasks they made
+    calls: Counter = field(default_factory=Counter)
+    call_callbacks: int = 0
 
     def lines(self) -> list[str]:
         states = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items()))
+        outcomes = ", ".join(f"{k or 'live'} {v}" for k, v in sorted(self.calls.items()))
         return [
             f"simulated {self.cases} cases: {self.steps} task steps, "
             f"{self.timers_fired} timer firings, {self.refused} refused actions",
             f"cases by status: {states}",
+            f"calls: {sum(self.calls.values())} ({outcomes}); "
+            f"{self.call_callbacks} missed-call callback tasks",
         ]
 
 
@@ -118,6 +153,11 @@ class Simulation:
         self.clock: ManualClock = hotline.clock
         self.session = session_factory()
         self.random = random.Random(seed)
+        #: the calls' own stream, so that calls leave the cases' story as it was
+        self.calls_random = random.Random(f"calls:{seed}")
+        self.seed = seed
+        self.call_numbers = itertools.count(1)
+        self.call_prefix = f"sim{seed}"
         self.rates = rates or Rates()
         self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
         self.seq = itertools.count()
@@ -149,6 +189,12 @@ class Simulation:
         end = until or start + timedelta(days=days)
         for when in self._arrivals(start, days, cases):
             self._at(when, self._intake)
+        self.call_prefix = f"sim{self.seed}-{start.astimezone(UTC):%Y%m%d%H%M%S}"
+        first_call = self.session.scalar(select(func.max(Call.id))) or 0
+        first_task = self.session.scalar(select(func.max(CallCallback.id))) or 0
+        self.session.rollback()
+        for when, kind in self._extra_calls(start, days, cases):
+            self._at(when, lambda kind=kind: self._extra_call(kind))
         done = 0
         while self.queue and self.queue[0][0] <= end:
             when, _, action = heapq.heappop(self.queue)
@@ -169,24 +215,38 @@ class Simulation:
             self.clock.set(end)
         rows = self.session.execute(select(Case.status, func.count()).group_by(Case.status))
         self.report.statuses = Counter(dict(rows.all()))
+        rows = self.session.execute(
+            select(Call.outcome, func.count()).where(Call.id > first_call).group_by(Call.outcome)
+        )
+        self.report.calls = Counter(dict(rows.all()))
+        self.report.call_callbacks = self.session.scalar(
+            select(func.count()).where(CallCallback.id > first_task)
+        )
         self.session.close()
         return self.report
 
-    def _arrivals(self, start: datetime, days: float, n: int) -> list[datetime]:
+    def _arrivals(
+        self,
+        start: datetime,
+        days: float,
+        n: int,
+        weights: list[float] = HOURLY,
+        rng: random.Random | None = None,
+    ) -> list[datetime]:
         tz = self.hotline.tz
+        r = rng or self.random
         out = []
-        weights = HOURLY
         for _ in range(n):
-            day = self.random.randrange(max(1, int(days)))
-            hour = self.random.choices(range(24), weights)[0]
+            day = r.randrange(max(1, int(days)))
+            hour = r.choices(range(24), weights)[0]
             local = (start.astimezone(tz) + timedelta(days=day)).replace(
-                hour=hour, minute=self.random.randrange(60), second=self.random.randrange(60)
+                hour=hour, minute=r.randrange(60), second=r.randrange(60)
             )
             when = local.astimezone(start.tzinfo)
             if start <= when <= start + timedelta(days=days):
                 out.append(when)
             else:
-                out.append(start + timedelta(seconds=self.random.uniform(0, days * 86400)))
+                out.append(start + timedelta(seconds=r.uniform(0, days * 86400)))
         return sorted(out)
 
     def _at(self, when: datetime, action: Callable[[], None]) -> None:
@@ -238,9 +298,12 @@ class Simulation:
             data["answer"] = "已根据知识库当场解答"
         elif outcome == "not_accepted":
             data["not_accepted_reason"] = "已进入司法程序，不予受理"
-        case = cases.open_case(
-            self.session, self.hotline, data=data, actor=r.choice(["op1", "op2"])
-        )
+        actor = r.choice(OPERATORS)
+        call_id = self._case_call(actor, data["caller_phone"]) if data["channel"] == "phone" else ""
+        with unit_of_work(self.session):
+            case = cases.open_case(self.session, self.hotline, data=data, actor=actor)
+            if call_id:
+                link_call(self.session, call_id, case_id=case.id, by=actor, at=self.clock.now())
         self.report.cases += 1
         if outcome != "dispatch":
             return
@@ -253,6 +316,107 @@ class Simulation:
             lambda: self._dispatch(case.number, data["category"], data["area"]),
             minutes=r.uniform(5, 90),
         )
+
+    # -- the phones (docs/calls.md, "The simulator") ------------------------------------
+
+    def _call_id(self) -> str:
+        return f"{self.call_prefix}-{next(self.call_numbers):06d}"
+
+    def _event(self, call_id: str, event: str, at: datetime, **fields: str) -> None:
+        """One event through the one code path, as the phone system would send it."""
+        ingest(
+            self.session,
+            CallEventIn(call_id=call_id, event=event, at=at, **fields),
+            clock=self.clock,
+            calendar=self.hotline.calendar.get(),
+        )
+
+    def _speed_of_answer(self) -> float:
+        """Seconds a caller waits for an operator: mostly a few, now and then minutes."""
+        return 3 + min(240.0, self.calls_random.expovariate(1 / 15))
+
+    def _case_call(self, agent: str, caller: str) -> str:
+        """The call a phone case is recorded on, now: it rang, ``agent`` answered it after a
+        wait and has been talking a while; it ends (and the operator's after-call work) a
+        little later. Returns its call_id."""
+        r = self.calls_random
+        now = self.clock.now()
+        call_id = self._call_id()
+        talked = timedelta(seconds=r.uniform(60, 300))
+        answered = now - talked
+        rang = answered - timedelta(seconds=self._speed_of_answer())
+        self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
+        self._event(call_id, EventName.ANSWERED, answered, agent=agent)
+        ends = timedelta(minutes=r.uniform(0.3, 3))
+        wrap = timedelta(minutes=r.uniform(0.2, 2))
+        self._later(
+            lambda: self._end_call(call_id, agent, ends=wrap), minutes=(ends + wrap) / ONE_MINUTE
+        )
+        return call_id
+
+    def _end_call(self, call_id: str, agent: str, *, ends: timedelta, reason: str = "") -> None:
+        """The call ended ``ends`` ago; now its operator records why it made no case (if it
+        made none) and is available again: one step of the simulation, as the two cost the
+        same whenever they run."""
+        now = self.clock.now()
+        self._event(call_id, EventName.ENDED, now - ends)
+        with unit_of_work(self.session):
+            if reason:
+                call = self.session.scalars(select(Call).where(Call.call_id == call_id)).one()
+                call.no_case_reason = reason
+                call.settled_by = agent
+                call.settled_at = now
+            row = self.session.get(AgentState, self.users[agent].id)
+            waiting = row is not None and row.state == AgentStatus.AFTER_CALL_WORK
+            if waiting and row.call_id == call_id:  # not since on another call
+                agents.end_wrap_up(self.session, row=row, now=now)
+
+    def _extra_calls(self, start: datetime, days: float, cases: int) -> list[tuple[datetime, str]]:
+        """The calls that record no case, at the rates' shares of all the phone calls:
+        abandoned and answered ones over the day as the cases, missed ones mostly at night."""
+        r = self.calls_random
+        rates = self.rates
+        shares = {
+            "abandoned": rates.call_abandoned,
+            "missed": rates.call_missed,
+            "no_case": rates.call_no_case,
+        }
+        case_calls = max(0.05, 1.0 - sum(shares.values()))
+        night = [w * (1 if h in DAY_HOURS else NIGHT_MISSED) for h, w in enumerate(HOURLY)]
+        out = []
+        for kind, share in shares.items():
+            n = round(cases * PHONE_SHARE * share / case_calls)
+            weights = night if kind == "missed" else HOURLY
+            out.extend((when, kind) for when in self._arrivals(start, days, n, weights, r))
+        return sorted(out)
+
+    def _extra_call(self, kind: str) -> None:
+        """A call that ends now with no case: abandoned by its caller while waiting, missed by
+        the phone system, or answered and found to be a wrong number, silence, ..."""
+        r = self.calls_random
+        now = self.clock.now()
+        call_id = self._call_id()
+        caller = f"13{r.randrange(10**9):09d}"
+        if kind == "abandoned":
+            rang = now - timedelta(seconds=r.uniform(5, 150))
+            self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
+            self._event(call_id, EventName.ENDED, now)
+        elif kind == "missed":
+            rang = now - timedelta(seconds=r.uniform(30, 90))
+            self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
+            self._event(call_id, EventName.MISSED, now)
+        else:
+            agent = r.choice(OPERATORS)
+            reason = r.choices(list(NO_CASE_MIX), list(NO_CASE_MIX.values()))[0]
+            answered = now - timedelta(seconds=r.uniform(5, 90))
+            rang = answered - timedelta(seconds=self._speed_of_answer())
+            self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
+            self._event(call_id, EventName.ANSWERED, answered, agent=agent)
+            wrap = timedelta(minutes=r.uniform(0.2, 2))
+            self._later(
+                lambda: self._end_call(call_id, agent, ends=wrap, reason=reason),
+                minutes=wrap / ONE_MINUTE,
+            )
 
     def _task(self, number: str, step: Step) -> HumanTask | None:
         self.session.expire_all()
@@ -666,6 +830,16 @@ class Simulation:
                 user=self.users["sup1"],
             )
             self.report.steps += 1
+
+
+def link_call(session: Session, call_id: str, *, case_id: int, by: str, at: datetime) -> None:
+    """The case the operator recorded on call ``call_id``: the call links to it (in the
+    caller's transaction)."""
+    call = session.scalars(select(Call).where(Call.call_id == call_id)).one()
+    call.case_id = case_id
+    call.settled_by = by
+    call.settled_at = at
+    session.flush()
 
 
 def department_of(session: Session, code: str) -> Department:

@@ -536,3 +536,27 @@ def test_the_openapi_document_describes_the_calls_api(hotline_app):
     listed = {p["name"] for p in spec["paths"]["/api/v1/calls"]["get"]["parameters"]}
     expected = {"since", "until", "queue", "agent", "caller", "outcome", "state", "case"}
     assert expected | {"page", "per_page"} <= listed
+
+
+# -- a case recorded through the API from a call ----------------------------------------------
+
+
+def test_a_case_recorded_through_the_api_links_its_call(api, hotline_app, pbx):
+    from tests.webapp.test_intake import INTAKE
+
+    a_call(hotline_app, "api-case", agent="op1", caller="13800138000")
+    operator = api("operator")
+    created = operator.post("/api/v1/cases", json={**INTAKE, "call_id": "api-case"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    number = created.json["number"]
+    got = pbx.get("/api/v1/calls/api-case").json
+    assert got["case"] == number
+    # the same call cannot record a second case, and nothing is half-made
+    again = operator.post("/api/v1/cases", json={**INTAKE, "call_id": "api-case"})
+    assert again.status_code == 422 and "call_id" in again.json["errors"]
+    unknown = operator.post("/api/v1/cases", json={**INTAKE, "call_id": "no-such-call"})
+    assert unknown.status_code == 422 and "call_id" in unknown.json["errors"]
+    wrong_type = operator.post("/api/v1/cases", json={**INTAKE, "call_id": 7})
+    assert wrong_type.status_code == 422 and "call_id" in wrong_type.json["errors"]
+    listed = operator.get("/api/v1/cases?per_page=100").json
+    assert listed["total"] == 1

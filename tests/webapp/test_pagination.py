@@ -79,6 +79,7 @@ LISTS = [
     ("auditor", "/audit/"),
     ("handler", "/notifications"),
     ("callback", "/sms/replies"),
+    ("operator", "/calls/callbacks"),
 ]
 HUGE = "99999999999999999999"
 PAGE_OF = re.compile(r"Page (\d+) of (more than )?(\d+)")

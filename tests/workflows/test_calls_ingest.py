@@ -196,3 +196,14 @@ def test_figures_of_a_period(city):
         figures(city.session, start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)).inbound
         == 0
     )
+
+
+def test_a_call_settled_while_talking_leaves_no_after_call_work(city):
+    send(city, "s1", "answered", 0, agent="op1", caller="13800138000")
+    call_row = call(city, "s1")
+    call_row.settled_at = T0 + timedelta(seconds=50)  # the case recorded during the call
+    call_row.settled_by = "op1"
+    city.session.commit()
+    send(city, "s1", "ended", 60)
+    assert state_of(city, "op1") == "available"
+    assert call(city, "s1").wrap_seconds == 0

@@ -7,14 +7,21 @@ benchmarks both need its cases to be real cases, made by the engine, whose deadl
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from engine.clock import ManualClock
 from engine.models import ProcessInstance, Timer
+from engine.runtime import Runtime
+from tests.conftest import Database
+from workflows.calls.models import AgentState, Call, CallCallback, CallEvent
 from workflows.cases.models import CallbackAttempt, Case
 from workflows.simulation import Rates, Simulation
+
+from .conftest import TZ, build_city_template, install_hotline
 
 CALM = Rates(
     sign_late=0,
@@ -118,3 +125,104 @@ def test_supervision_orders_are_answered_and_ignored_ones_reach_the_lead(hotline
     assert done.get("supervise", 0) > 0
     assert done.get("answer_supervision", 0) > 0
     assert done.get("lead_supervise", 0) > 0
+
+
+# -- the phones (docs/calls.md, "The simulator") ----------------------------------------------
+
+#: a tenth of the calls abandoned, a tenth missed, a tenth answered with no case: of 20 cases,
+#: 16 by phone (about: the channel is drawn), round(20 * 0.8 * 0.1 / 0.7) = 2 calls of each kind
+RINGING = dataclasses.replace(CALM, call_abandoned=0.1, call_missed=0.1, call_no_case=0.1)
+
+
+def calls_of(database) -> list[Call]:
+    with database.session() as session:
+        return list(session.scalars(select(Call).order_by(Call.call_id)))
+
+
+@pytest.mark.parametrize("mode", ["straight"])
+def test_the_simulator_rings_phones_through_the_event_path(hotline, database):
+    report = Simulation(hotline, database.session, seed=4, rates=RINGING).run(cases=20, days=3)
+
+    found = calls_of(database)
+    by_outcome = Counter(call.outcome for call in found)
+    assert by_outcome["abandoned"] == by_outcome["missed"] == 2
+    phone_cases = {c.id: c for c in cases(database) if c.channel == "phone"}
+    assert phone_cases
+    assert by_outcome["answered"] == len(phone_cases) + 2
+    assert report.calls == by_outcome and report.call_callbacks == 4
+    assert any("calls: " in line for line in report.lines())
+    with database.session() as session:
+        events = Counter(
+            session.scalars(
+                select(CallEvent.event).join(Call, Call.id == CallEvent.call_row_id)
+            ).all()
+        )
+        tasks = list(session.scalars(select(CallCallback)))
+        states = {row.state for row in session.scalars(select(AgentState))}
+    # every call ended (the simulation ran to its end), in the queue the issue names
+    assert {call.state for call in found} == {"ended", "missed"}
+    assert {call.queue for call in found} == {"12345"}
+    assert events["ringing"] == len(found)
+    assert events["answered"] == by_outcome["answered"]
+    assert events["missed"] == 2
+    # each phone case's call was answered by the operator who recorded the case, whose number
+    # rang; the call links to it
+    linked = [call for call in found if call.case_id is not None]
+    assert sorted(call.case_id for call in linked) == sorted(phone_cases)
+    for call in linked:
+        case = phone_cases[call.case_id]
+        assert call.outcome == "answered" and call.caller == case.caller_phone
+        assert call.agent in ("op1", "op2") and call.settled_by == call.agent
+        assert call.answered_at < case.created_at < call.ended_at
+        assert 3 <= call.wait_seconds <= 243 and call.talk_seconds >= 60
+        assert call.wrap_seconds is not None and not call.no_case_reason
+    # the answered calls with no case say why
+    no_case = [c for c in found if c.outcome == "answered" and c.case_id is None]
+    assert len(no_case) == 2
+    assert all(
+        c.no_case_reason in {"wrong_number", "silent", "hung_up", "harassment"} for c in no_case
+    )
+    # every missed and abandoned call is a callback task of its own (four callers)
+    unanswered = [c for c in found if c.outcome in ("missed", "abandoned")]
+    assert all(c.callback_id is not None for c in unanswered)
+    assert sorted(t.caller for t in tasks) == sorted(c.caller for c in unanswered)
+    assert all(t.state == "open" for t in tasks)
+    # the operators ended their after-call work: nobody is left on a call
+    assert states <= {"available"}
+
+
+def fresh_run(database, tmp_path, name: str, rates: Rates) -> tuple[list[tuple], dict]:
+    """The calls and the cases of a 20-case run with seed 4 in a fresh copy of the city."""
+    start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    (tmp_path / name).mkdir()
+    db = Database(database.kind, tmp_path / name)
+    try:
+        db.copy_from(database.template(f"city:{start.isoformat()}", build_city_template(start)))
+        clock = ManualClock(start)
+        hotline = install_hotline(Runtime(clock=clock, tz=TZ), clock, db.session)
+        Simulation(hotline, db.session, seed=4, rates=rates).run(cases=20, days=3)
+        calls = [
+            (c.call_id, c.caller, c.outcome, c.agent, c.arrived_at, c.wait_seconds, c.talk_seconds)
+            for c in calls_of(db)
+        ]
+        return calls, {c.number: (c.status, c.created_at) for c in cases(db)}
+    finally:
+        db.drop()
+
+
+@pytest.mark.parametrize("mode", ["straight"])
+def test_the_same_seed_rings_the_same_calls_and_calls_leave_the_cases_alone(
+    database, tmp_path, mode
+):
+    calls, cases_ = fresh_run(database, tmp_path, "a", RINGING)
+    again, cases_again = fresh_run(database, tmp_path, "b", RINGING)
+    assert calls and calls == again and cases_ == cases_again
+
+    # other call rates: other calls, the same cases (the calls have dice of their own)
+    quiet = dataclasses.replace(RINGING, call_abandoned=0, call_missed=0.3, call_no_case=0)
+    other, other_cases = fresh_run(database, tmp_path, "c", quiet)
+    # round(20 * 0.8 * 0.3 / 0.7) = 7 missed calls, none abandoned or answered with no case
+    outcomes = Counter(call[2] for call in other)
+    assert outcomes["missed"] == 7 and outcomes["abandoned"] == 0
+    assert outcomes["answered"] == sum(1 for call in calls if call[2] == "answered") - 2
+    assert other_cases == cases_

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from engine.errors import NotFound
+from workflows.calls import links as call_links
 from workflows.cases import flows
 from workflows.cases.confidentiality import Identity
 from workflows.cases.search import CaseFilters, search_cases
@@ -106,10 +107,18 @@ class Cases(MethodView):
         """Intake: record a call as a case (operators). The fields are the intake form's;
         errors name the field. A retry with the same ``Idempotency-Key`` gets the first case."""
         data = json_object()
-        case = flows.open_case(
-            db.session, get_hotline(), data=data, actor=g.user.username, lang=lang()
-        )
         hotline = get_hotline()
+        # the call the case is recorded from: checked first, linked in the same transaction
+        call_id = data.pop("call_id", None)
+        if call_id is not None and not isinstance(call_id, str):
+            abort(422, errors={"call_id": ["a string: the phone system's id of the call"]})
+        if call_id:
+            call_links.check_call(db.session, call_id=call_id, user=g.user)
+        case = flows.open_case(db.session, hotline, data=data, actor=g.user.username, lang=lang())
+        if call_id:
+            call_links.link_case(
+                db.session, call_id=call_id, case=case, user=g.user, now=hotline.clock.now()
+            )
         return json_response(
             case_detail(case, hotline.clock.now()),
             201,

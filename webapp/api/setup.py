@@ -133,6 +133,12 @@ def intake_schema(app: Flask) -> dict[str, Any]:
         elif field.get("required") and "default" not in field:
             required.append(field["key"])
         properties[field["key"]] = schema
+    properties["call_id"] = {
+        "type": "string",
+        "maxLength": 64,
+        "description": "the phone system's id of the call this case is recorded from (it rang "
+        "or was answered at you): the call is linked to the case (docs/calls.md)",
+    }
     return {
         "type": "object",
         "properties": properties,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,8 +11,9 @@ from sqlalchemy import select
 
 from engine.errors import ConflictError, NotFound
 from engine.models import Definition
+from workflows.calls.models import Call
 from workflows.cases import flows
-from workflows.cases.confidentiality import views_of
+from workflows.cases.confidentiality import mask_phone, views_of
 from workflows.cases.flows import INTERIM_REPLY
 from workflows.cases.models import Case, CaseDepartment, CaseNote
 from workflows.cases.reads import element_markers
@@ -22,9 +24,12 @@ from workflows.errors import DomainError, FormInvalid
 from workflows.users.models import CASE_ROLES, Role, User
 
 from .. import identity
+from ..calls.board import duration
+from ..calls.pop import outcome_label as call_outcome_label
 from ..deliveries import labels as delivery_labels
 from ..deliveries import of_case_page
 from ..extensions import db
+from ..headers import playable
 from ..hotline import get_hotline
 from ..i18n import lang, local_time
 from ..pagination import COUNT_CAP, CSV_LIMIT, csv_response, paginate, wants_csv
@@ -182,6 +187,10 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
     notes = [n for n in all_notes if n.kind != INTERIM_REPLY]
     interim = [n for n in all_notes if n.kind == INTERIM_REPLY]
     attempts = callback_attempts(session, case_ids=[case.id]).get(case.id, [])
+    # the calls the case was recorded from or that were about it (docs/calls.md)
+    calls = session.scalars(
+        select(Call).where(Call.case_id == case.id).order_by(Call.arrived_at, Call.id)
+    ).all()
     # who saw the confidential caller in full: for administrators and supervisors
     views = (
         views_of(session, case_id=case.id)
@@ -192,6 +201,7 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         {n.author for n in all_notes}
         | {a.user for a in attempts}
         | {v.username for v in views or ()}
+        | {c.agent for c in calls if c.agent}
     )
     entries, ready, actionable, diagram, definition = [], [], [], None, None
     if case.instance_id is not None:
@@ -220,6 +230,11 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         now=now,
         notes=notes,
         attempts=attempts,
+        calls=calls,
+        call_caller=_call_caller(case),
+        recording=recording_url,
+        call_outcome=call_outcome_label,
+        duration=duration,
         identity_views=views,
         view_channels=_view_channels(),
         interim=interim,
@@ -240,6 +255,22 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         note_form=forms.get("note_form") or {},
         merge_form=forms.get("merge_form") or {},
     ), status
+
+
+def _call_caller(case: Case):
+    """A call's number as this viewer sees the case's caller: masked where the phone is."""
+    masked = identity.shown(case).masked
+    return lambda call: (mask_phone(call.caller) if masked else call.caller) or _("withheld")
+
+
+def recording_url(url: str | None) -> dict[str, Any] | None:
+    """A recording's address if it is an http(s) URL, and whether the page may play it
+    (``HOTLINE_RECORDING_HOSTS``; else it is only linked); the server never fetches it."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return {"url": url, "playable": playable(url)}
 
 
 def _view_channels() -> dict[str, str]:

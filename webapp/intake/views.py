@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from engine.db import unit_of_work
+from workflows.calls import callbacks as call_callbacks
+from workflows.calls import links as call_links
+from workflows.calls import pop as call_pops
 from workflows.cases import flows
 from workflows.cases import service as cases
 from workflows.cases.enums import IntakeOutcome
@@ -18,6 +22,7 @@ from workflows.knowledge.service import search
 from workflows.users.models import Role
 
 from .. import i18n
+from ..calls import pop as screen_pop
 from ..extensions import db
 from ..hotline import get_hotline
 from ..security import roles_required
@@ -27,6 +32,8 @@ from . import bp
 #: whether they ask for their identity to be kept from the departments
 FIRST_FIELDS = ("caller_phone", "caller_name", "confidential")
 MULTI_TYPES = ("taglist", "checklist")
+#: errors shown as their message alone: the form's own, and the call's or callback task's link
+MESSAGE_ONLY = frozenset({"_schema", "call_id", "callback"})
 
 
 def submitted_values(form: Mapping[str, Any], formdata: MultiDict) -> dict[str, Any]:
@@ -48,7 +55,7 @@ def general_errors(form: Mapping[str, Any], errors: Mapping[str, list[str]]) -> 
     """Errors that belong to no field of the form (shown above it)."""
     keys = {f["key"] for f in form["fields"]}
     return [
-        f"{k}: {m}" if k != "_schema" else m
+        f"{k}: {m}" if k not in MESSAGE_ONLY else m
         for k, messages in errors.items()
         if k not in keys
         for m in messages
@@ -73,12 +80,20 @@ def new():
     values: dict[str, Any] | None = None
     errors: dict[str, list[str]] = {}
     status = 200
+    # the call the case is recorded from (the screen pop), or the missed-call callback task
+    # the operator is calling back (docs/calls.md, "Screen pop")
+    link = {
+        "call_id": (request.values.get("call_id") or request.args.get("call") or "").strip(),
+        "callback": (request.values.get("callback") or "").strip(),
+    }
     if request.method == "POST":
         values = submitted_values(form, request.form)
         try:
-            case = flows.open_case(
-                db.session, get_hotline(), data=values, actor=g.user.username, lang=lang
-            )
+            case = _record(values, link, lang=lang)
+        except call_links.CallLinkInvalid as exc:
+            # nothing was recorded; sent again, the case is recorded without that link
+            errors, status = {exc.field: [screen_pop.refusal(exc)]}, 422
+            link[exc.field] = ""
         except FormInvalid as exc:
             errors, status = exc.errors, 422
         except DomainError as exc:
@@ -91,6 +106,9 @@ def new():
             else:
                 flash(_("Case %(number)s recorded and sent to dispatch.", number=case.number))
             return redirect(url_for("intake.new"), 303)
+    popped = _popped(link)
+    if values is None and popped["prefill"]:
+        values = {"caller_phone": popped["prefill"]}
     return render_template(
         "intake/new.html",
         form=form,
@@ -99,7 +117,75 @@ def new():
         general_errors=general_errors(form, errors),
         earlier=_earlier(values.get("caller_phone", "") if values else ""),
         suggested=_suggested(values or {}),
+        link=link,
+        **popped["context"],
     ), status
+
+
+def _record(values: dict[str, Any], link: dict[str, str], *, lang: str):
+    """The case, and in the same transaction its call's and callback task's links."""
+    hotline = get_hotline()
+    session = db.session
+    with unit_of_work(session):
+        now = hotline.clock.now()
+        if link["call_id"]:
+            call_links.check_call(session, call_id=link["call_id"], user=g.user)
+        if link["callback"]:
+            call_links.check_callback(session, callback_id=link["callback"])
+        case = flows.open_case(session, hotline, data=values, actor=g.user.username, lang=lang)
+        if link["call_id"]:
+            call_links.link_case(session, call_id=link["call_id"], case=case, user=g.user, now=now)
+        if link["callback"]:
+            call_callbacks.case_recorded(
+                session,
+                callback_id=int(link["callback"]),
+                case_id=case.id,
+                by=g.user.username,
+                now=now,
+            )
+    return case
+
+
+def _popped(link: dict[str, str]) -> dict[str, Any]:
+    """The screen pop's part of the page: the call it was opened for (``?call=``) or that
+    rings or is talked on now, prefilled; the callback task's number (``?callback=``); and
+    where the page's poll starts."""
+    session = db.session
+    context: dict[str, Any] = {
+        "pop_seq": call_pops.seq_of(session, g.user),
+        "pop_interval": current_app.config.get("SCREEN_POP_POLL_SECONDS") or 0,
+        "pop_call": None,
+        "pop_errors": {},
+        "pop_values": {},
+        "pop_message": "",
+    }
+    prefill = ""
+    call = None
+    if link["call_id"]:
+        try:
+            call = call_links.check_call(session, call_id=link["call_id"], user=g.user)
+        except call_links.CallLinkInvalid as exc:
+            if request.method == "GET":
+                context["pop_errors"] = {exc.field: screen_pop.refusal(exc)}
+            link["call_id"] = ""
+    elif request.method == "GET" and not link["callback"]:
+        live = call_pops.live_pop(session, user=g.user)
+        call = live.call if live is not None else None
+        if call is not None:
+            link["call_id"] = call.call_id
+    if call is not None:
+        context.update(screen_pop.banner_context(call))
+        prefill = call.caller
+    if link["callback"] and request.method == "GET":
+        try:
+            task = call_links.check_callback(session, callback_id=link["callback"])
+        except call_links.CallLinkInvalid as exc:
+            context["pop_errors"] = {exc.field: screen_pop.refusal(exc)}
+            link["callback"] = ""
+        else:
+            prefill = prefill or task.caller
+    context["pop_prefilled"] = prefill
+    return {"context": context, "prefill": prefill}
 
 
 def _earlier(phone: str) -> list:

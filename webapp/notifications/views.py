@@ -14,6 +14,7 @@ from workflows.notifications import live as tokens
 from workflows.notifications.notices import NOTICE_NAMES, Notice
 
 from ..calls import board as call_board
+from ..calls import callbacks as call_callbacks
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang
@@ -52,6 +53,10 @@ def _versions() -> dict[str, tuple[frozenset[str] | None, Callable[[], str]]]:
         ),
         "notifications": (None, lambda: tokens.notifications_version(session, user=g.user)),
         "call_board": (frozenset(str(r) for r in call_board.BOARD_ROLES), call_board.board_version),
+        "call_callbacks": (
+            frozenset(str(r) for r in call_callbacks.READERS),
+            call_callbacks.live_version,
+        ),
         "agent_state": (
             frozenset(str(r) for r in call_board.OPERATORS),
             lambda: call_board.state_version(g.user),

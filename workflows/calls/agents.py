@@ -47,6 +47,12 @@ def on_call_event(session: Session, *, agent: User, call: Call, event: str, at: 
         target, since = AgentStatus.ON_CALL, call.answered_at
     elif call.answered_at is not None and call.state in (CallState.ENDED, CallState.TRANSFERRED):
         target, since = AgentStatus.AFTER_CALL_WORK, call.ended_at or call.transferred_at
+        if call.settled_at is not None:
+            # the operator recorded the call's outcome while still talking: no work is left
+            # after it, so they are free at once and the call had no after-call work
+            target = AgentStatus.AVAILABLE
+            if call.wrap_seconds is None:
+                call.wrap_seconds = 0.0
     else:
         return
     if since is None or since < row.since:

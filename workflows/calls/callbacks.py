@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from engine.errors import ConflictError, NotFound
+
 from ..calendar.service import WorkingCalendar
+from ..errors import FormInvalid
+from ..users.models import User
 from .enums import UNANSWERED, CallbackOutcome, CallbackState, Outcome
-from .models import Call, CallCallback, CallSettings
+from .models import Call, CallCallback, CallCallbackAttempt, CallSettings
 
 #: the values of a centre that never edited its call settings
 DEFAULTS = {
@@ -35,6 +39,21 @@ def call_settings(session: Session) -> CallSettings:
     row = session.get(CallSettings, 1)
     if row is None:
         row = CallSettings(id=1, updated_by="", **DEFAULTS)
+    return row
+
+
+def save_settings(session: Session, *, values: dict, by: str, now: datetime) -> CallSettings:
+    """Write the centre's call settings (row 1, made when absent); ``values`` are checked by
+    the caller and hold the keys of ``DEFAULTS``. Existing tasks keep their due times."""
+    row = session.get(CallSettings, 1)
+    if row is None:
+        row = CallSettings(id=1, **DEFAULTS)
+        session.add(row)
+    for key in DEFAULTS:
+        setattr(row, key, values[key])
+    row.updated_at = now
+    row.updated_by = by
+    session.flush()
     return row
 
 
@@ -136,3 +155,247 @@ def case_recorded(
     if task.state == CallbackState.OPEN:
         _close(task, CallbackState.DONE, CallbackOutcome.REACHED, now=now, by=by)
     return task
+
+
+# -- the operators' work on a task -----------------------------------------------------------
+
+#: what a call back came to, and why it did not reach the caller (as case callbacks record)
+RESULTS = ("reached", "not_reached")
+REASONS = ("no_answer", "busy", "wrong_number")
+#: the longest note an attempt keeps
+NOTE_MAX = 2000
+
+
+def get_task(session: Session, *, callback_id: int) -> CallCallback:
+    """The task, or NotFound."""
+    task = session.get(CallCallback, callback_id)
+    if task is None:
+        raise NotFound(f"callback task {callback_id} does not exist")
+    return task
+
+
+def _open_task(session: Session, callback_id: int) -> CallCallback:
+    task = get_task(session, callback_id=callback_id)
+    if task.state != CallbackState.OPEN:
+        raise ConflictError(
+            f"callback task {callback_id} is closed ({task.state})",
+            what_happened=f"closed ({task.state})",
+        )
+    return task
+
+
+def claim(session: Session, *, callback_id: int, user: User, now: datetime) -> CallCallback:
+    """``user`` says "I am calling them back": one operator at a time. Claiming one's own
+    claim again changes nothing; another's claim is a ConflictError naming who holds it."""
+    task = _open_task(session, callback_id)
+    if task.claimed_by == user.username:
+        return task
+    done = session.execute(
+        update(CallCallback)
+        .where(
+            CallCallback.id == task.id,
+            CallCallback.state == CallbackState.OPEN,
+            CallCallback.claimed_by == "",
+        )
+        .values(claimed_by=user.username)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(task)
+    if not done:
+        raise _claimed_by_other(task)
+    return task
+
+
+def release(
+    session: Session, *, callback_id: int, user: User, now: datetime, anyone: bool = False
+) -> CallCallback:
+    """Give a claimed task back to the group: only the one who claimed it may, unless
+    ``anyone`` (the on-duty lead freeing a task an operator left claimed at the end of a
+    shift, which would otherwise stay out of everyone's reach)."""
+    task = _open_task(session, callback_id)
+    if task.claimed_by and task.claimed_by != user.username and not anyone:
+        raise _claimed_by_other(task)
+    task.claimed_by = ""
+    return task
+
+
+def _claimed_by_other(task: CallCallback) -> ConflictError:
+    return ConflictError(
+        f"callback task {task.id} is claimed by {task.claimed_by}",
+        what_happened=f"claimed by {task.claimed_by}",
+    )
+
+
+def record_attempt(
+    session: Session,
+    *,
+    callback_id: int,
+    user: User,
+    result: str,
+    reason: str | None,
+    note: str,
+    now: datetime,
+    recording_case: bool = False,
+) -> CallCallbackAttempt:
+    """One call back to the missed caller.
+
+    Not reached: the task stays open (and goes back to the group) until ``callback_attempts``
+    attempts failed, then closes unreachable; a wrong number closes it unreachable at once.
+    Reached: the task is done (reached) with the note (why no case was needed), unless
+    ``recording_case``: then it stays open, claimed by ``user``, until the case recorded from
+    the call closes it (``case_recorded``). FormInvalid names the field at fault;
+    ConflictError when the task is closed or claimed by someone else.
+    """
+    note = (note or "").strip()
+    reason = (reason or "").strip() or None
+    errors = _attempt_errors(result, reason, note, recording_case)
+    if errors:
+        raise FormInvalid(errors)
+    task = _open_task(session, callback_id)
+    if task.claimed_by and task.claimed_by != user.username:
+        raise _claimed_by_other(task)
+    attempt = CallCallbackAttempt(
+        callback_id=task.id,
+        at=now,
+        user=user.username,
+        result=result,
+        reason=reason if result == "not_reached" else None,
+        note=note,
+    )
+    session.add(attempt)
+    task.attempts = (task.attempts or 0) + 1
+    if result == "reached":
+        if recording_case:
+            task.claimed_by = user.username
+        else:
+            task.note = note
+            _close(task, CallbackState.DONE, CallbackOutcome.REACHED, now=now, by=user.username)
+    else:
+        session.flush()
+        failed = session.scalar(
+            select(func.count())
+            .select_from(CallCallbackAttempt)
+            .where(
+                CallCallbackAttempt.callback_id == task.id,
+                CallCallbackAttempt.result == "not_reached",
+            )
+        )
+        limit = call_settings(session).callback_attempts
+        if reason == "wrong_number" or (failed or 0) >= limit:
+            task.note = note
+            _close(
+                task, CallbackState.UNREACHABLE, CallbackOutcome.NOT_REACHED, now=now,
+                by=user.username,
+            )  # fmt: skip
+        else:
+            task.claimed_by = ""
+    session.flush()
+    return attempt
+
+
+def _attempt_errors(
+    result: str, reason: str | None, note: str, recording_case: bool
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if result not in RESULTS:
+        errors["result"] = ["choose reached or not_reached"]
+    elif result == "not_reached" and reason not in REASONS:
+        errors["reason"] = ["choose no_answer, busy or wrong_number"]
+    elif result == "reached" and reason:
+        errors["reason"] = ["only a call that did not reach the caller has a reason"]
+    elif result == "reached" and not recording_case and not note:
+        errors["note"] = ["say why no case was needed"]
+    if len(note) > NOTE_MAX:
+        errors["note"] = [f"at most {NOTE_MAX} characters"]
+    return errors
+
+
+def attempts_of(session: Session, *, callback_id: int) -> list[CallCallbackAttempt]:
+    """A task's attempts, oldest first."""
+    return list(
+        session.scalars(
+            select(CallCallbackAttempt)
+            .where(CallCallbackAttempt.callback_id == callback_id)
+            .order_by(CallCallbackAttempt.at, CallCallbackAttempt.id)
+        )
+    )
+
+
+def calls_of(session: Session, *, callback_id: int) -> list[Call]:
+    """The missed and abandoned calls a task stands for, oldest first."""
+    return list(
+        session.scalars(
+            select(Call).where(Call.callback_id == callback_id).order_by(Call.arrived_at, Call.id)
+        )
+    )
+
+
+# -- the operators' list ---------------------------------------------------------------------
+
+
+def tasks_stmt(*, closed: bool = False) -> Select:
+    """Open tasks by wait (the first missed call first); or the closed ones, newest first."""
+    if closed:
+        return (
+            select(CallCallback)
+            .where(CallCallback.state != CallbackState.OPEN)
+            .order_by(CallCallback.closed_at.desc(), CallCallback.id.desc())
+        )
+    return (
+        select(CallCallback)
+        .where(CallCallback.state == CallbackState.OPEN)
+        .order_by(CallCallback.first_missed_at, CallCallback.id)
+    )
+
+
+#: a task is marked yellow past this share of the time from its first missed call to its due
+YELLOW_SHARE = 0.8
+
+
+def due_mark(
+    task: CallCallback,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar | None = None,
+    unit: str = "hours",
+) -> str:
+    """ "red" (overdue), "yellow" (past 80% of the time to its due) or "" for an open task.
+    With the calendar and a working unit (the settings' ``callback_unit``), 80% of the
+    *working* time, as the inbox's marks: a task missed at night turns yellow next morning,
+    not at 3 a.m."""
+    if task.state != CallbackState.OPEN:
+        return ""
+    if now >= task.due_at:
+        return "red"
+    if calendar is not None:
+        warn = calendar.warn_time(task.first_missed_at, task.due_at, YELLOW_SHARE, unit)
+    else:
+        warn = task.first_missed_at + (task.due_at - task.first_missed_at) * YELLOW_SHARE
+    return "yellow" if now >= warn else ""
+
+
+def open_count(session: Session) -> int:
+    """How many tasks are open (the operator's landing page)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(CallCallback)
+            .where(CallCallback.state == CallbackState.OPEN)
+        )
+        or 0
+    )
+
+
+def version(session: Session) -> str:
+    """The live token of the list: one query over the open tasks (few rows, the state index);
+    a new task, a repeat call merged in, a claim, an attempt or a closed task moves it."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.max(CallCallback.id),
+            func.sum(CallCallback.missed_count),
+            func.sum(CallCallback.attempts),
+            func.count(func.nullif(CallCallback.claimed_by, "")),
+        ).where(CallCallback.state == CallbackState.OPEN)
+    ).one()
+    return ".".join(str(v or 0) for v in row)

@@ -1,0 +1,393 @@
+"""Benchmark: the phone system's call events over HTTP while the web app runs the lifecycle load.
+
+Sets up as ``bench/http.py`` does (a fresh database, ``hotline init``, the demo city, a token
+per role) and makes a token of the demo's phone-system user ``pbx`` (as ``hotline token create
+pbx``). Then starts gunicorn (``--workers W`` sync workers, HOTLINE_SCHEDULER=off), one
+``hotline worker`` and locust with ``--users U`` closed-loop users running complaints' whole
+lives (the lifecycle load of ``bench/http.py``), and meanwhile sends ``POST
+/api/v1/calls/events`` at a fixed rate (``--rate`` events per second, open loop: an event is
+sent at its time whether or not the earlier ones were answered, by a pool of ``--senders``
+threads with a kept-alive connection each) for ``--seconds``. The events make whole calls:
+ringing, answered by op1 or op2, ended; a tenth of the calls ringing then missed (each a
+callback task). Then prints the events per second achieved, the events' latency percentiles
+(from sending to the answer), errors, the lifecycle load's figures; the last line is JSON.
+
+Usage:
+  python bench/calls.py [--rate 50] [--seconds 30] [--users 10] [--workers 2]
+                        [--database URL]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/http.py lies beside this file: its folder must not shadow the standard library's http
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import http.client  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import queue  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("bench_http", HERE / "http.py")
+bench_http = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_http)
+
+#: of the calls: missed (ringing, then missed); the rest are answered and ended
+MISSED_SHARE = 0.1
+#: calls in progress at once: each slot's event starts a call or moves one on
+IN_PROGRESS = 8
+
+
+def pbx_token() -> str:
+    """A token of the demo's phone-system user (``hotline token create pbx``)."""
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.hotline import get_hotline
+    from workflows.api.tokens import create_token
+    from workflows.users.service import PBX_USERNAME, by_username
+
+    app = create_app()
+    with app.app_context():
+        user = by_username(db.session, PBX_USERNAME)
+        if user is None:
+            raise SystemExit("the demo city has no phone-system user 'pbx'")
+        _row, token = create_token(db.session, user=user, name="bench", clock=get_hotline().clock)
+        db.session.remove()
+        db.engine.dispose()
+    return token
+
+
+def event_stream(rng: random.Random):
+    """Endless events of whole calls, a few in progress at once: (call_id, event, fields)."""
+    live: list[list] = []  # [call_id, events still to send]
+    n = 0
+    while True:
+        if len(live) < IN_PROGRESS or rng.random() < 0.2:
+            n += 1
+            call_id = f"bench-{os.getpid()}-{n}"
+            caller = f"13{rng.randrange(10**9):09d}"
+            if rng.random() < MISSED_SHARE:
+                rest = [("missed", {})]
+            else:
+                agent = rng.choice(["op1", "op2"])
+                rest = [("answered", {"agent": agent}), ("ended", {})]
+            live.append([call_id, rest])
+            yield call_id, "ringing", {"caller": caller, "queue": "12345"}
+            continue
+        call = live[rng.randrange(len(live))]
+        event, fields = call[1].pop(0)
+        if not call[1]:
+            live.remove(call)
+        yield call[0], event, fields
+
+
+class Sender(threading.Thread):
+    """Sends the events put in ``jobs`` on one kept-alive connection; records each latency."""
+
+    def __init__(self, host: str, port: int, token: str, jobs: queue.Queue, out: list) -> None:
+        super().__init__(daemon=True)
+        self.host, self.port, self.token = host, port, token
+        self.jobs, self.out = jobs, out
+        self.conn: http.client.HTTPConnection | None = None
+
+    def run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            self.out.append(self.send(*job))
+
+    def send(self, call_id: str, event: str, fields: dict, due: float) -> tuple:
+        body = {"call_id": call_id, "event": event, "at": datetime.now(UTC).isoformat()}
+        body.update(fields)
+        data = json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        started = time.perf_counter()
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            self.conn.request("POST", "/api/v1/calls/events", body=data, headers=headers)
+            response = self.conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn = None
+            status = type(exc).__name__
+        ended = time.perf_counter()
+        return status, ended - started, started - due
+
+
+def send_events(args, port: int, token: str) -> dict:
+    jobs: queue.Queue = queue.Queue()
+    results: list = []
+    senders = [Sender("127.0.0.1", port, token, jobs, results) for _ in range(args.senders)]
+    for sender in senders:
+        sender.start()
+    stream = event_stream(random.Random(args.seed))
+    total = int(args.rate * args.seconds)
+    started = time.perf_counter()
+    for i in range(total):
+        due = started + i / args.rate
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        call_id, event, fields = next(stream)
+        jobs.put((call_id, event, fields, due))
+    for _ in senders:
+        jobs.put(None)
+    for sender in senders:
+        sender.join()
+    elapsed = time.perf_counter() - started
+    return {"results": results, "elapsed": elapsed}
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
+    env = bench_http.app_env(url)
+    port = bench_http.free_port()
+    host = f"http://127.0.0.1:{port}"
+    stack = contextlib.ExitStack()
+    logs = {
+        name: stack.enter_context(open(os.path.join(tmp, f"{name}.log"), "w"))  # noqa: SIM115
+        for name in ("web", "worker", "locust")
+    }
+    binaries = bench_http.BIN
+    web = subprocess.Popen(
+        [
+            str(binaries / "gunicorn"),
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+            "--timeout",
+            "60",
+            "webapp:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=logs["web"],
+        stderr=subprocess.STDOUT,
+    )
+    # the phone system's own pool: a second gunicorn on the same app and database, which the
+    # PBX is pointed at, so that its events never queue behind page renders and case steps
+    events_port = port
+    events_web = None
+    if args.events_workers:
+        events_port = bench_http.free_port()
+        events_web = subprocess.Popen(
+            [
+                str(binaries / "gunicorn"),
+                "--workers",
+                str(args.events_workers),
+                "--bind",
+                f"127.0.0.1:{events_port}",
+                "--backlog",
+                "2048",
+                "--timeout",
+                "60",
+                "webapp:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=logs["web"],
+            stderr=subprocess.STDOUT,
+        )
+    worker = subprocess.Popen(
+        [str(binaries / "hotline"), "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=logs["worker"],
+        stderr=subprocess.STDOUT,
+    )
+    locust = None
+    try:
+        bench_http.wait_for(host + "/healthz")
+        if events_web is not None:
+            bench_http.wait_for(f"http://127.0.0.1:{events_port}/healthz")
+        while len(bench_http.children(web.pid)) < args.workers:
+            time.sleep(0.1)
+        prefix = os.path.join(tmp, "locust")
+        out = os.path.join(tmp, "lifecycles.json")
+        if args.users:
+            locust_env = dict(os.environ, BENCH_TOKENS=json.dumps(tokens), BENCH_OUT=out)
+            locust = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "locust",
+                    "-f",
+                    str(HERE / "locustfile.py"),
+                    "--headless",
+                    "--host",
+                    host,
+                    "--users",
+                    str(args.users),
+                    "--spawn-rate",
+                    str(args.users),
+                    "--run-time",
+                    f"{args.seconds + args.warm_up + 2:.0f}s",
+                    "--stop-timeout",
+                    "10",
+                    "--csv",
+                    prefix,
+                    "--only-summary",
+                    "--loglevel",
+                    "WARNING",
+                    "--exit-code-on-error",
+                    "0",
+                ],
+                env=locust_env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=logs["locust"],
+            )
+            time.sleep(args.warm_up)  # the lifecycle load running before the first event
+        sent = send_events(args, events_port, token)
+        if locust is not None:
+            locust.wait()
+            if locust.returncode != 0:
+                print(Path(tmp, "locust.log").read_text()[-3000:], file=sys.stderr)
+                raise SystemExit(f"locust exited with {locust.returncode}")
+    finally:
+        if locust is not None and locust.poll() is None:
+            bench_http.stop(locust)
+        bench_http.stop(web)
+        if events_web is not None:
+            bench_http.stop(events_web)
+        bench_http.stop(worker)
+        stack.close()
+    load = None
+    if args.users:
+        rows = bench_http.read_stats(prefix + "_stats.csv")
+        with open(out) as f:
+            flow = json.load(f)
+        load = {"total": next(r for r in rows if r["name"] == "Aggregated"), "flow": flow}
+    return {"sent": sent, "load": load}
+
+
+def report(args, url: str, result: dict) -> None:
+    sent, load = result["sent"], result["load"]
+    results, elapsed = sent["results"], sent["elapsed"]
+    statuses = Counter(str(status) for status, _, _ in results)
+    ok = [latency for status, latency, _ in results if status in (200, 201)]
+    errors = len(results) - len(ok)
+    lateness = [late for _, _, late in results]
+    database = url.split(":", 1)[0].split("+")[0]
+    achieved = len(ok) / elapsed if elapsed else 0.0
+    p50, p95, p99 = (1000 * percentile(ok, p) for p in (50, 95, 99))
+    top = 1000 * max(ok) if ok else 0.0
+    print(
+        f"{database}, gunicorn {args.workers} sync workers + 1 timer worker"
+        + (f" + {args.events_workers} for the events alone" if args.events_workers else "")
+        + ", "
+        f"lifecycle load: {args.users} locust users; call events at {args.rate:g}/s "
+        f"for {args.seconds:g} s by {args.senders} senders"
+    )
+    print(
+        f"events: {len(results)} sent, {len(ok)} answered 200/201 in {elapsed:.1f} s "
+        f"({achieved:.1f}/s), {errors} errors; statuses {dict(statuses)}"
+    )
+    print(
+        f"event latency ms: p50 {p50:.1f}, p95 {p95:.1f}, p99 {p99:.1f}, max {top:.1f} "
+        f"(target p99 <= 100 ms at 50/s: {'met' if p99 <= 100 else 'NOT met'})"
+    )
+    print(
+        f"sender lateness (a send after its time: the senders all busy) p99 "
+        f"{1000 * percentile(lateness, 99):.1f} ms"
+    )
+    figures = {}
+    if load is not None:
+        total, flow = load["total"], load["flow"]
+        per_s = flow["completed"] / flow["seconds"] if flow["seconds"] else 0.0
+        print(
+            f"lifecycle load meanwhile: {flow['completed']} lifecycles ({per_s:.1f}/s), "
+            f"{flow['failed']} failed; {total['count']} requests ({total['rps']:.1f}/s), "
+            f"p50 {total['p50']} p95 {total['p95']} p99 {total['p99']} ms, "
+            f"{total['failures']} failures"
+        )
+        figures = {
+            "lifecycles_per_s": round(per_s, 1),
+            "lifecycle_requests_p99_ms": total["p99"],
+            "lifecycle_failures": total["failures"] + flow["failed"],
+        }
+    print(
+        json.dumps(
+            {
+                "benchmark": "calls",
+                "database": database,
+                "workers": args.workers,
+                "events_workers": args.events_workers,
+                "users": args.users,
+                "rate": args.rate,
+                "seconds": round(elapsed, 1),
+                "events": len(results),
+                "events_per_s": round(achieved, 1),
+                "p50_ms": round(p50, 1),
+                "p95_ms": round(p95, 1),
+                "p99_ms": round(p99, 1),
+                "max_ms": round(top, 1),
+                "errors": errors,
+                **figures,
+            }
+        )
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--database", default=None, help="SQLAlchemy URL (default: temporary SQLite)")
+    ap.add_argument("--rate", type=float, default=50, help="call events per second")
+    ap.add_argument("--seconds", type=float, default=30, help="how long to send events")
+    ap.add_argument("--senders", type=int, default=8, help="threads sending the events")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    ap.add_argument(
+        "--events-workers",
+        type=int,
+        default=0,
+        help="sync workers of a second gunicorn that only the events are sent to (the phone "
+        "system's own pool; 0: the events share the web workers)",
+    )
+    ap.add_argument(
+        "--users", type=int, default=10, help="locust users of the lifecycle load (0: none)"
+    )
+    ap.add_argument("--warm-up", type=float, default=3, help="seconds of load before events")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    if args.rate <= 0 or args.seconds <= 0:
+        ap.error("--rate and --seconds must be positive")
+    tmp = tempfile.mkdtemp(prefix="hotline-bench-calls-")
+    try:
+        url = bench_http.fresh_database(args.database, tmp)
+        tokens = bench_http.set_up(url, False)
+        token = pbx_token()
+        report(args, url, run(args, url, tokens, token, tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
