@@ -120,7 +120,7 @@ def test_a_ringing_call_pops_up_once_for_the_operator_it_rang_at(hotline_app, as
     assert answer.status_code == 200
     data = answer.get_json()
     assert data["seq"] == 1
-    assert data["call"] == {"id": "c1", "caller": PHONE, "queue": "12345", "state": "ringing"}
+    assert data["call"] == {"call_id": "c1", "caller": PHONE, "queue": "12345", "state": "ringing"}
     assert "来电 13800138000" in data["banner"]
     # the page has shown it: nothing new until the next event at op1
     assert op1.get("/calls/pop?seen=1").status_code == 204

@@ -156,7 +156,7 @@ def poll():
         {
             "seq": found.seq,
             "call": {
-                "id": call.call_id,
+                "call_id": call.call_id,
                 "caller": call.caller,
                 "queue": call.queue,
                 "state": call.state,

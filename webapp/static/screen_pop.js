@@ -43,7 +43,7 @@
       history.innerHTML = answer.history;
       history.hidden = false;
     }
-    if (callField) callField.value = answer.call.id;
+    if (callField) callField.value = answer.call.call_id;
     prefill(answer.call.caller);
     box.dataset.caller = popped;
   }
