@@ -125,6 +125,9 @@ def _is_local(url: str) -> bool:
 
 #: static files a page loads; leaving the page cancels those still loading (ERR_ABORTED)
 _SUBRESOURCES = {"script", "stylesheet", "image", "font"}
+#: the background polls of a page (the bell and live lists, the screen pop every half second):
+#: leaving the page cancels the one on its way
+_POLLS = {"/live", "/calls/pop"}
 
 
 @pytest.fixture
@@ -161,6 +164,12 @@ def page(chromium: Browser, console_errors: list[str]) -> Iterator[Page]:
             # a script or stylesheet still loading when a click leaves the page is cancelled
             # by the browser (the next page loads it again; a 404 would be a console error)
             return
+        if (
+            request.failure == "net::ERR_ABORTED"
+            and request.resource_type in ("fetch", "xhr")
+            and urlsplit(request.url).path in _POLLS
+        ):
+            return  # a poll on its way when the page was left (the next page polls again)
         console_errors.append(f"request failed: {request.url} ({request.failure})")
 
     page.on("console", on_console)
