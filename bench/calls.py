@@ -219,48 +219,14 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
         for name in ("web", "worker", "locust")
     }
     binaries = bench_http.BIN
-    web = subprocess.Popen(
-        [
-            str(binaries / "gunicorn"),
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--backlog",
-            "2048",
-            "--timeout",
-            "60",
-            "webapp:create_app()",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=logs["web"],
-        stderr=subprocess.STDOUT,
-    )
+    web = bench_http.start_gunicorn(args.workers, port, env, logs["web"])
     # the phone system's own pool: a second gunicorn on the same app and database, which the
     # PBX is pointed at, so that its events never queue behind page renders and case steps
     events_port = port
     events_web = None
     if args.events_workers:
         events_port = bench_http.free_port()
-        events_web = subprocess.Popen(
-            [
-                str(binaries / "gunicorn"),
-                "--workers",
-                str(args.events_workers),
-                "--bind",
-                f"127.0.0.1:{events_port}",
-                "--backlog",
-                "2048",
-                "--timeout",
-                "60",
-                "webapp:create_app()",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=logs["web"],
-            stderr=subprocess.STDOUT,
-        )
+        events_web = bench_http.start_gunicorn(args.events_workers, events_port, env, logs["web"])
     worker = subprocess.Popen(
         [str(binaries / "hotline"), "worker"],
         env=env,

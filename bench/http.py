@@ -217,6 +217,29 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 
             process.wait()
 
 
+def start_gunicorn(workers: int, port: int, env: dict, log) -> subprocess.Popen:
+    """gunicorn with ``workers`` sync workers on ``port`` (the web app; the environment says
+    whether it runs the scheduler)."""
+    return subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+            "--timeout",
+            "60",
+            "webapp:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 # -- the HTTP run ---------------------------------------------------------------------------------
 
 
@@ -229,24 +252,7 @@ def run_http(args, url: str, tokens: dict[str, str], tmp: str) -> dict:
         name: stack.enter_context(open(os.path.join(tmp, f"{name}.log"), "w"))  # noqa: SIM115
         for name in ("web", "worker", "locust")
     }
-    web = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--backlog",
-            "2048",
-            "--timeout",
-            "60",
-            "webapp:create_app()",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=logs["web"],
-        stderr=subprocess.STDOUT,
-    )
+    web = start_gunicorn(args.workers, port, env, logs["web"])
     worker = subprocess.Popen(
         [str(BIN / "hotline"), "worker"],
         env=env,

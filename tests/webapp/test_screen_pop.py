@@ -120,7 +120,7 @@ def test_a_ringing_call_pops_up_once_for_the_operator_it_rang_at(hotline_app, as
     assert answer.status_code == 200
     data = answer.get_json()
     assert data["seq"] == 1
-    assert data["call"] == {"id": "c1", "caller": PHONE, "queue": "12345", "state": "ringing"}
+    assert data["call"] == {"call_id": "c1", "caller": PHONE, "queue": "12345", "state": "ringing"}
     assert "来电 13800138000" in data["banner"]
     # the page has shown it: nothing new until the next event at op1
     assert op1.get("/calls/pop?seen=1").status_code == 204
@@ -177,6 +177,23 @@ def test_a_withheld_number_pops_without_history(hotline_app, as_role):
 def test_a_missed_call_does_not_pop(hotline_app, as_role):
     send(hotline_app, "c1", "missed", caller=PHONE, agent="op1")
     assert as_role("operator").get("/calls/pop?seen=0").status_code == 204
+
+
+def test_a_call_given_up_before_the_poll_moves_the_page_on(hotline_app, as_role):
+    op = as_role("operator")
+    # rang at op1 and the caller hung up before the page asked: nothing to show
+    send(hotline_app, "c1", "ringing", caller=PHONE, queue="12345", agent="op1")
+    send(hotline_app, "c1", "ended", 3)
+    answer = op.get("/calls/pop?seen=0")
+    assert (answer.status_code, answer.data) == (204, b"")
+    # the page is told the counter it missed, so its next polls are the cheap ones again
+    assert answer.headers["X-Pop-Seq"] == "1"
+    again = op.get("/calls/pop?seen=1")
+    assert again.status_code == 204 and "X-Pop-Seq" not in again.headers
+    # the next call pops up as usual
+    send(hotline_app, "c2", "ringing", 20, caller=PHONE, queue="12345", agent="op1")
+    data = op.get("/calls/pop?seen=1").get_json()
+    assert (data["seq"], data["call"]["call_id"]) == (2, "c2")
 
 
 # -- the intake page -----------------------------------------------------------------------

@@ -4,10 +4,12 @@ in is available, one who signs out offline."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -52,6 +54,12 @@ def duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def ago(seconds: float) -> str:
+    """A long wait in words in the viewer's language (3 hours, 2 days): the missed-call
+    backlog's oldest task waits hours or days, which a ticking clock shows badly."""
+    return format_timedelta(timedelta(seconds=seconds), threshold=1.5)
+
+
 def percent(rate: float | None) -> str:
     return "–" if rate is None else f"{rate * 100:.1f}%"
 
@@ -69,6 +77,7 @@ def show():
         mask_phone=mask_phone,
         state_label=state_label,
         duration=duration,
+        ago=ago,
         percent=percent,
         states=floor.STATE_ORDER,
     )

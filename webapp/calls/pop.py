@@ -147,16 +147,17 @@ def poll():
         seen = int(request.args.get("seen", "0"))
     except ValueError:
         return jsonify({"errors": {"seen": [_("A whole number.")]}}), 400
-    found = pops.pending(db.session, user=g.user, seen=seen)
-    if found is None:
-        return "", 204
-    call = found.call
+    seq, call = pops.poll(db.session, user=g.user, seen=seen)
+    if call is None:
+        # a call given up before the page asked: the page moves its counter on (header)
+        headers = {"X-Pop-Seq": str(seq)} if seq > seen else {}
+        return "", 204, headers
     context = banner_context(call)
     return jsonify(
         {
-            "seq": found.seq,
+            "seq": seq,
             "call": {
-                "id": call.call_id,
+                "call_id": call.call_id,
                 "caller": call.caller,
                 "queue": call.queue,
                 "state": call.state,

@@ -43,7 +43,7 @@
       history.innerHTML = answer.history;
       history.hidden = false;
     }
-    if (callField) callField.value = answer.call.id;
+    if (callField) callField.value = answer.call.call_id;
     prefill(answer.call.caller);
     box.dataset.caller = popped;
   }
@@ -68,6 +68,11 @@
         return;
       }
       if (response.status === 200) show(await response.json());
+      else if (response.status === 204) {
+        // a call that rang here was given up before we asked: nothing to show, move on
+        const skipped = Number(response.headers.get("X-Pop-Seq"));
+        if (skipped > seen) seen = skipped;
+      }
     } catch (error) {
       // offline or the server restarting: ask again next time
     } finally {

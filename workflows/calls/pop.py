@@ -34,16 +34,27 @@ def seq_of(session: Session, user: User) -> int:
     return (row.pop_seq or 0) if row is not None else 0
 
 
+def poll(session: Session, *, user: User, seen: int) -> tuple[int, Call | None]:
+    """The operator's counter and the call to pop up on their page if one rang or was
+    answered at them since the page's ``seen`` counter (else None). When the counter is not
+    above ``seen`` this is one primary-key read. A counter above ``seen`` with no call
+    (the call was given up before the page asked) lets the page catch up, so that it does
+    not read the call again at every poll."""
+    row = session.get(AgentState, user.id)
+    seq = (row.pop_seq or 0) if row is not None else 0
+    if row is None or seq <= seen or not row.pop_call_id:
+        return seq, None
+    call = find_call(session, row.pop_call_id)
+    if call is None or not is_popped_at(call, user):
+        return seq, None
+    return seq, call
+
+
 def pending(session: Session, *, user: User, seen: int) -> Pop | None:
     """The call to pop up on ``user``'s page if one rang or was answered at them since the
     page's ``seen`` counter, else None (one primary-key read)."""
-    row = session.get(AgentState, user.id)
-    if row is None or (row.pop_seq or 0) <= seen or not row.pop_call_id:
-        return None
-    call = find_call(session, row.pop_call_id)
-    if call is None or not is_popped_at(call, user):
-        return None
-    return Pop(row.pop_seq, call)
+    seq, call = poll(session, user=user, seen=seen)
+    return Pop(seq, call) if call is not None else None
 
 
 def live_pop(session: Session, *, user: User) -> Pop | None:
