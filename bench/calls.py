@@ -12,9 +12,15 @@ ringing, answered by op1 or op2, ended; a tenth of the calls ringing then missed
 callback task). Then prints the events per second achieved, the events' latency percentiles
 (from sending to the answer), errors, the lifecycle load's figures; the last line is JSON.
 
+``--ramp`` looks for the most events per second the app sustains: steps of ``--seconds``
+each, from ``--rate`` up by half each step (to ``--ramp-max``), under the same lifecycle load;
+a step is sustained when every event was answered and the answers kept up with the rate
+(achieved at least 95% of it). The ramp stops at the first step not sustained and prints
+each step, the highest sustained rate and the highest rate with p99 within the target.
+
 Usage:
   python bench/calls.py [--rate 50] [--seconds 30] [--users 10] [--workers 2]
-                        [--database URL]
+                        [--database URL] [--ramp [--ramp-max 800]]
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ _spec.loader.exec_module(bench_http)
 MISSED_SHARE = 0.1
 #: calls in progress at once: each slot's event starts a call or moves one on
 IN_PROGRESS = 8
+#: the target of issue 17: p99 at most this many ms at 50 events/s
+TARGET_P99_MS = 100
+#: a ramp step is sustained when the answers kept up with at least this share of its rate
+SUSTAINED = 0.95
 
 
 def pbx_token() -> str:
@@ -133,17 +143,20 @@ class Sender(threading.Thread):
         return status, ended - started, started - due
 
 
-def send_events(args, port: int, token: str) -> dict:
+def send_events(
+    args, port: int, token: str, *, rate: float, stream, seconds: float | None = None
+) -> dict:
+    """``rate`` events a second from ``stream`` for ``seconds`` (``args.seconds``), open
+    loop."""
     jobs: queue.Queue = queue.Queue()
     results: list = []
     senders = [Sender("127.0.0.1", port, token, jobs, results) for _ in range(args.senders)]
     for sender in senders:
         sender.start()
-    stream = event_stream(random.Random(args.seed))
-    total = int(args.rate * args.seconds)
+    total = int(rate * (seconds or args.seconds))
     started = time.perf_counter()
     for i in range(total):
-        due = started + i / args.rate
+        due = started + i / rate
         pause = due - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
@@ -154,7 +167,39 @@ def send_events(args, port: int, token: str) -> dict:
     for sender in senders:
         sender.join()
     elapsed = time.perf_counter() - started
-    return {"results": results, "elapsed": elapsed}
+    return {"rate": rate, "results": results, "elapsed": elapsed}
+
+
+def ramp_rates(first: float, most: float) -> list[float]:
+    """The ramp's rates: ``first``, then half as much again each step, up to ``most``."""
+    rates = [first]
+    while rates[-1] * 1.5 <= most:
+        rates.append(round(rates[-1] * 1.5))
+    return rates
+
+
+def figures(sent: dict) -> dict:
+    """What one run of events at one rate gave: achieved rate, latencies (ms), errors."""
+    results, elapsed = sent["results"], sent["elapsed"]
+    ok = [latency for status, latency, _ in results if status in (200, 201)]
+    return {
+        "rate": sent["rate"],
+        "events": len(results),
+        "answered": len(ok),
+        "errors": len(results) - len(ok),
+        "elapsed": elapsed,
+        "events_per_s": len(ok) / elapsed if elapsed else 0.0,
+        "p50": 1000 * percentile(ok, 50),
+        "p95": 1000 * percentile(ok, 95),
+        "p99": 1000 * percentile(ok, 99),
+        "max": 1000 * max(ok) if ok else 0.0,
+        "lateness_p99": 1000 * percentile([late for _, _, late in results], 99),
+        "statuses": dict(Counter(str(status) for status, _, _ in results)),
+    }
+
+
+def sustained(step: dict) -> bool:
+    return not step["errors"] and step["events_per_s"] >= SUSTAINED * step["rate"]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -190,6 +235,12 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
         stderr=subprocess.STDOUT,
     )
     locust = None
+    plan = ramp_rates(args.rate, args.ramp_max) if args.ramp else [args.rate]
+    # paced users start spread over one pace (else they all start their lifecycles at the
+    # same instants: bursts every pace), and all of them before the first event
+    spawn_rate = args.users / args.pacing if args.pacing else args.users
+    warm_up = max(args.warm_up, args.pacing)
+    stopped_early = False
     try:
         bench_http.wait_for(host + "/healthz")
         if events_web is not None:
@@ -200,6 +251,8 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
         out = os.path.join(tmp, "lifecycles.json")
         if args.users:
             locust_env = dict(os.environ, BENCH_TOKENS=json.dumps(tokens), BENCH_OUT=out)
+            if args.pacing:
+                locust_env["BENCH_PACING"] = str(args.pacing)
             locust = subprocess.Popen(
                 [
                     sys.executable,
@@ -213,9 +266,9 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
                     "--users",
                     str(args.users),
                     "--spawn-rate",
-                    str(args.users),
+                    str(spawn_rate),
                     "--run-time",
-                    f"{args.seconds + args.warm_up + 2:.0f}s",
+                    f"{args.seconds * len(plan) + warm_up + 4:.0f}s",
                     "--stop-timeout",
                     "10",
                     "--csv",
@@ -231,9 +284,21 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
                 stdout=subprocess.DEVNULL,
                 stderr=logs["locust"],
             )
-            time.sleep(args.warm_up)  # the lifecycle load running before the first event
-        sent = send_events(args, events_port, token)
-        if locust is not None:
+            time.sleep(warm_up)  # the lifecycle load running before the first event
+        stream = event_stream(random.Random(args.seed))
+        if args.warm_up:
+            # not counted: each worker's first requests load what a request needs (the
+            # earlier figures' no-load p99 of 268 ms was these first events)
+            send_events(args, events_port, token, rate=args.rate, stream=stream, seconds=2)
+        steps = []
+        for rate in plan:
+            steps.append(figures(send_events(args, events_port, token, rate=rate, stream=stream)))
+            if args.ramp and not sustained(steps[-1]):
+                stopped_early = rate != plan[-1]
+                break
+        if locust is not None and stopped_early:
+            bench_http.stop(locust)  # SIGTERM: locust stops its users and writes its figures
+        elif locust is not None:
             locust.wait()
             if locust.returncode != 0:
                 print(Path(tmp, "locust.log").read_text()[-3000:], file=sys.stderr)
@@ -247,44 +312,56 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
         bench_http.stop(worker)
         stack.close()
     load = None
-    if args.users:
+    if args.users and os.path.exists(out) and os.path.exists(prefix + "_stats.csv"):
         rows = bench_http.read_stats(prefix + "_stats.csv")
         with open(out) as f:
             flow = json.load(f)
         load = {"total": next(r for r in rows if r["name"] == "Aggregated"), "flow": flow}
-    return {"sent": sent, "load": load}
+    return {"steps": steps, "load": load}
 
 
 def report(args, url: str, result: dict) -> None:
-    sent, load = result["sent"], result["load"]
-    results, elapsed = sent["results"], sent["elapsed"]
-    statuses = Counter(str(status) for status, _, _ in results)
-    ok = [latency for status, latency, _ in results if status in (200, 201)]
-    errors = len(results) - len(ok)
-    lateness = [late for _, _, late in results]
+    steps, load = result["steps"], result["load"]
+    first = steps[0]  # the JSON line's figures: the run at --rate (a ramp's first step)
     database = url.split(":", 1)[0].split("+")[0]
-    achieved = len(ok) / elapsed if elapsed else 0.0
-    p50, p95, p99 = (1000 * percentile(ok, p) for p in (50, 95, 99))
-    top = 1000 * max(ok) if ok else 0.0
     print(
         f"{database}, gunicorn {args.workers} sync workers + 1 timer worker"
         + (f" + {args.events_workers} for the events alone" if args.events_workers else "")
         + ", "
-        f"lifecycle load: {args.users} locust users; call events at {args.rate:g}/s "
+        f"lifecycle load: {args.users} locust users"
+        + (f" each starting a lifecycle every {args.pacing:g} s" if args.pacing else "")
+        + f"; call events at {args.rate:g}/s "
         f"for {args.seconds:g} s by {args.senders} senders"
     )
-    print(
-        f"events: {len(results)} sent, {len(ok)} answered 200/201 in {elapsed:.1f} s "
-        f"({achieved:.1f}/s), {errors} errors; statuses {dict(statuses)}"
-    )
-    print(
-        f"event latency ms: p50 {p50:.1f}, p95 {p95:.1f}, p99 {p99:.1f}, max {top:.1f} "
-        f"(target p99 <= 100 ms at 50/s: {'met' if p99 <= 100 else 'NOT met'})"
-    )
-    print(
-        f"sender lateness (a send after its time: the senders all busy) p99 "
-        f"{1000 * percentile(lateness, 99):.1f} ms"
-    )
+    for step in steps:
+        print(
+            f"at {step['rate']:g}/s: {step['events']} sent, {step['answered']} answered "
+            f"200/201 in {step['elapsed']:.1f} s ({step['events_per_s']:.1f}/s), "
+            f"{step['errors']} errors; statuses {step['statuses']}"
+        )
+        met = "met" if step["p99"] <= TARGET_P99_MS else "NOT met"
+        print(
+            f"  event latency ms: p50 {step['p50']:.1f}, p95 {step['p95']:.1f}, "
+            f"p99 {step['p99']:.1f}, max {step['max']:.1f} (p99 <= {TARGET_P99_MS} ms: {met}); "
+            f"sender lateness p99 {step['lateness_p99']:.1f} ms (a send after its time: the "
+            "senders all busy)"
+        )
+    ramp = {}
+    if args.ramp:
+        kept = [s["rate"] for s in steps if sustained(s)]
+        within = [s["rate"] for s in steps if sustained(s) and s["p99"] <= TARGET_P99_MS]
+        ramp = {
+            "max_sustained_rate": max(kept, default=0),
+            "max_rate_within_target": max(within, default=0),
+            "steps": [
+                {k: round(v, 1) if isinstance(v, float) else v for k, v in s.items()} for s in steps
+            ],
+        }
+        print(
+            f"most sustained: {ramp['max_sustained_rate']:g} events/s (all answered, "
+            f">= {SUSTAINED:.0%} of the rate kept up); p99 <= {TARGET_P99_MS} ms up to "
+            f"{ramp['max_rate_within_target']:g} events/s"
+        )
     figures = {}
     if load is not None:
         total, flow = load["total"], load["flow"]
@@ -308,16 +385,18 @@ def report(args, url: str, result: dict) -> None:
                 "workers": args.workers,
                 "events_workers": args.events_workers,
                 "users": args.users,
+                "pacing": args.pacing,
                 "rate": args.rate,
-                "seconds": round(elapsed, 1),
-                "events": len(results),
-                "events_per_s": round(achieved, 1),
-                "p50_ms": round(p50, 1),
-                "p95_ms": round(p95, 1),
-                "p99_ms": round(p99, 1),
-                "max_ms": round(top, 1),
-                "errors": errors,
+                "seconds": round(first["elapsed"], 1),
+                "events": first["events"],
+                "events_per_s": round(first["events_per_s"], 1),
+                "p50_ms": round(first["p50"], 1),
+                "p95_ms": round(first["p95"], 1),
+                "p99_ms": round(first["p99"], 1),
+                "max_ms": round(first["max"], 1),
+                "errors": first["errors"],
                 **figures,
+                **ramp,
             }
         )
     )
@@ -340,8 +419,27 @@ def main() -> None:
     ap.add_argument(
         "--users", type=int, default=10, help="locust users of the lifecycle load (0: none)"
     )
-    ap.add_argument("--warm-up", type=float, default=3, help="seconds of load before events")
+    ap.add_argument(
+        "--pacing",
+        type=float,
+        default=0,
+        help="seconds between a locust user's lifecycle starts (0: a closed loop, as "
+        "bench/http.py; e.g. --users 10 --pacing 10 offers 1 lifecycle/s)",
+    )
+    ap.add_argument(
+        "--warm-up",
+        type=float,
+        default=3,
+        help="seconds of lifecycle load before the events, then 2 s of events not counted "
+        "(0: neither)",
+    )
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--ramp",
+        action="store_true",
+        help="steps from --rate up by half each (--seconds each) to the most sustained rate",
+    )
+    ap.add_argument("--ramp-max", type=float, default=800, help="the ramp's highest rate")
     args = ap.parse_args()
     if args.rate <= 0 or args.seconds <= 0:
         ap.error("--rate and --seconds must be positive")

@@ -7,6 +7,9 @@ Tokens come from ``BENCH_TOKENS`` (JSON, role -> token); when the test stops, th
 completed and failed lifecycles and the seconds they took go to the file ``BENCH_OUT``.
 With ``BENCH_CEILING=/path`` each "lifecycle" is instead as many GETs of that path
 (``api_flow.ceiling``): the most this machine allows, whatever the engine does.
+With ``BENCH_PACING=S`` each user starts a lifecycle every S seconds instead (a paced load of
+users / S lifecycles a second, as long as one takes less than S), as ``bench/calls.py
+--pacing`` asks.
 Run by bench/http.py; by hand:
   BENCH_TOKENS='{"operator": "hl_...", ...}' locust -f bench/locustfile.py --host http://...
 """
@@ -20,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, constant, constant_pacing, events, task
 
 sys.path.append(str(Path(__file__).resolve().parent))
 from api_flow import Failed, ceiling, lifecycle  # noqa: E402
@@ -28,13 +31,16 @@ from api_flow import Failed, ceiling, lifecycle  # noqa: E402
 TOKENS: dict[str, str] = json.loads(os.environ.get("BENCH_TOKENS", "{}"))
 #: with a path here, each user sends that many GETs of it instead of a case's life
 CEILING = os.environ.get("BENCH_CEILING")
+#: seconds between the starts of a user's lifecycles (0: a closed loop)
+PACING = float(os.environ.get("BENCH_PACING") or 0)
 TALLY = {"completed": 0, "failed": 0, "started_at": None, "stopped_at": None}
 
 
 class Complaints(FastHttpUser):
     """One phone line and the people behind it: a call, then the case's loop to closure."""
 
-    wait_time = constant(0)  # closed loop: the next call comes as soon as a case is closed
+    # closed loop: the next call comes as soon as a case is closed (unless paced)
+    wait_time = constant_pacing(PACING) if PACING else constant(0)
 
     def on_start(self) -> None:
         self.rng = random.Random()

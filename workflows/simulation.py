@@ -45,8 +45,11 @@ from .users.models import Role, User
 URGENCY_MIX = {"normal": 90, "urgent": 8, "critical": 2}
 #: calls per hour of the day (Beijing time), relative
 HOURLY = [1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 13, 10, 12, 14, 14, 13, 11, 8, 7, 6, 4, 3, 2]
-#: the queue the simulated calls ring in, and the operators who answer them
+#: the queue the simulated calls ring in, and the operators who answer them; the consumer
+#: line 12315 (merged into 12345, still dialled) takes the market-regulation categories
 QUEUE = "12345"
+MARKET_QUEUE = "12315"
+MARKET_CATEGORIES = frozenset({"食品安全", "药品安全", "价格收费", "消费维权"})
 OPERATORS = ("op1", "op2")
 #: the share of the cases that come by phone (the channel weights in ``_intake``)
 PHONE_SHARE = 0.8
@@ -111,6 +114,9 @@ class Rates:
     call_abandoned: float = 0.03
     call_missed: float = 0.02
     call_no_case: float = 0.05
+    #: of the phone cases: the caller calls again about it (hours to days later, answered,
+    #: linked to the case)
+    call_repeat: float = 0.05
 
 
 @dataclass
@@ -169,6 +175,10 @@ class Simulation:
             if user.role == Role.HANDLER and user.department_id not in self.handlers:
                 self.handlers[user.department_id] = user
         self.rules = self.session.execute(select(DispatchRule.category, DispatchRule.area)).all()
+        #: the share of the calls with no case that ring in 12315: as the cases' categories
+        self.market_share = sum(c in MARKET_CATEGORIES for c, _ in self.rules) / max(
+            1, len(self.rules)
+        )
         self.open_numbers: list[str] = []
         #: the case types' shares of the calls (each type declares its own)
         self.type_mix = hotline.case_types.mix()
@@ -299,12 +309,20 @@ class Simulation:
         elif outcome == "not_accepted":
             data["not_accepted_reason"] = "已进入司法程序，不予受理"
         actor = r.choice(OPERATORS)
-        call_id = self._case_call(actor, data["caller_phone"]) if data["channel"] == "phone" else ""
+        queue = MARKET_QUEUE if category in MARKET_CATEGORIES else QUEUE
+        phone = data["channel"] == "phone"
+        call_id = self._case_call(actor, data["caller_phone"], queue) if phone else ""
         with unit_of_work(self.session):
             case = cases.open_case(self.session, self.hotline, data=data, actor=actor)
             if call_id:
                 link_call(self.session, call_id, case_id=case.id, by=actor, at=self.clock.now())
         self.report.cases += 1
+        if call_id and self.calls_random.random() < self.rates.call_repeat:
+            case_id = case.id
+            self._later(
+                lambda: self._repeat_call(case_id, data["caller_phone"], queue),
+                hours=self.calls_random.uniform(2, 72),
+            )
         if outcome != "dispatch":
             return
         if self.open_numbers and r.random() < self.rates.duplicate:
@@ -335,7 +353,7 @@ class Simulation:
         """Seconds a caller waits for an operator: mostly a few, now and then minutes."""
         return 3 + min(240.0, self.calls_random.expovariate(1 / 15))
 
-    def _case_call(self, agent: str, caller: str) -> str:
+    def _case_call(self, agent: str, caller: str, queue: str) -> str:
         """The call a phone case is recorded on, now: it rang, ``agent`` answered it after a
         wait and has been talking a while; it ends (and the operator's after-call work) a
         little later. Returns its call_id."""
@@ -345,7 +363,7 @@ class Simulation:
         talked = timedelta(seconds=r.uniform(60, 300))
         answered = now - talked
         rang = answered - timedelta(seconds=self._speed_of_answer())
-        self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
+        self._event(call_id, EventName.RINGING, rang, caller=caller, queue=queue)
         self._event(call_id, EventName.ANSWERED, answered, agent=agent)
         ends = timedelta(minutes=r.uniform(0.3, 3))
         wrap = timedelta(minutes=r.uniform(0.2, 2))
@@ -354,14 +372,24 @@ class Simulation:
         )
         return call_id
 
-    def _end_call(self, call_id: str, agent: str, *, ends: timedelta, reason: str = "") -> None:
-        """The call ended ``ends`` ago; now its operator records why it made no case (if it
-        made none) and is available again: one step of the simulation, as the two cost the
-        same whenever they run."""
+    def _end_call(
+        self,
+        call_id: str,
+        agent: str,
+        *,
+        ends: timedelta,
+        reason: str = "",
+        case_id: int | None = None,
+    ) -> None:
+        """The call ended ``ends`` ago; now its operator records why it made no case, or the
+        earlier case it was about (if it recorded none), and is available again: one step of
+        the simulation, as the two cost the same whenever they run."""
         now = self.clock.now()
         self._event(call_id, EventName.ENDED, now - ends)
         with unit_of_work(self.session):
-            if reason:
+            if case_id is not None:
+                link_call(self.session, call_id, case_id=case_id, by=agent, at=now)
+            elif reason:
                 call = self.session.scalars(select(Call).where(Call.call_id == call_id)).one()
                 call.no_case_reason = reason
                 call.settled_by = agent
@@ -397,26 +425,48 @@ class Simulation:
         now = self.clock.now()
         call_id = self._call_id()
         caller = f"13{r.randrange(10**9):09d}"
+        queue = MARKET_QUEUE if r.random() < self.market_share else QUEUE
         if kind == "abandoned":
             rang = now - timedelta(seconds=r.uniform(5, 150))
-            self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
+            self._event(call_id, EventName.RINGING, rang, caller=caller, queue=queue)
             self._event(call_id, EventName.ENDED, now)
         elif kind == "missed":
             rang = now - timedelta(seconds=r.uniform(30, 90))
-            self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
+            self._event(call_id, EventName.RINGING, rang, caller=caller, queue=queue)
             self._event(call_id, EventName.MISSED, now)
         else:
-            agent = r.choice(OPERATORS)
             reason = r.choices(list(NO_CASE_MIX), list(NO_CASE_MIX.values()))[0]
-            answered = now - timedelta(seconds=r.uniform(5, 90))
-            rang = answered - timedelta(seconds=self._speed_of_answer())
-            self._event(call_id, EventName.RINGING, rang, caller=caller, queue=QUEUE)
-            self._event(call_id, EventName.ANSWERED, answered, agent=agent)
-            wrap = timedelta(minutes=r.uniform(0.2, 2))
-            self._later(
-                lambda: self._end_call(call_id, agent, ends=wrap, reason=reason),
-                minutes=wrap / ONE_MINUTE,
-            )
+            self._answered_call(call_id, caller, queue, talk=r.uniform(5, 90), reason=reason)
+
+    def _repeat_call(self, case_id: int, caller: str, queue: str) -> None:
+        """The caller of a phone case calls again about it (how is it going?): answered,
+        linked to the case, no new case."""
+        talk = self.calls_random.uniform(30, 180)
+        self._answered_call(self._call_id(), caller, queue, talk=talk, case_id=case_id)
+
+    def _answered_call(
+        self,
+        call_id: str,
+        caller: str,
+        queue: str,
+        *,
+        talk: float,
+        reason: str = "",
+        case_id: int | None = None,
+    ) -> None:
+        """A call answered after a wait that has talked ``talk`` seconds until now; it ends
+        and its operator settles it (``reason`` or ``case_id``) after the wrap-up."""
+        r = self.calls_random
+        agent = r.choice(OPERATORS)
+        answered = self.clock.now() - timedelta(seconds=talk)
+        rang = answered - timedelta(seconds=self._speed_of_answer())
+        self._event(call_id, EventName.RINGING, rang, caller=caller, queue=queue)
+        self._event(call_id, EventName.ANSWERED, answered, agent=agent)
+        wrap = timedelta(minutes=r.uniform(0.2, 2))
+        self._later(
+            lambda: self._end_call(call_id, agent, ends=wrap, reason=reason, case_id=case_id),
+            minutes=wrap / ONE_MINUTE,
+        )
 
     def _task(self, number: str, step: Step) -> HumanTask | None:
         self.session.expire_all()

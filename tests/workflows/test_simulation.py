@@ -19,7 +19,7 @@ from engine.runtime import Runtime
 from tests.conftest import Database
 from workflows.calls.models import AgentState, Call, CallCallback, CallEvent
 from workflows.cases.models import CallbackAttempt, Case
-from workflows.simulation import Rates, Simulation
+from workflows.simulation import MARKET_CATEGORIES, Rates, Simulation
 
 from .conftest import TZ, build_city_template, install_hotline
 
@@ -131,7 +131,9 @@ def test_supervision_orders_are_answered_and_ignored_ones_reach_the_lead(hotline
 
 #: a tenth of the calls abandoned, a tenth missed, a tenth answered with no case: of 20 cases,
 #: 16 by phone (about: the channel is drawn), round(20 * 0.8 * 0.1 / 0.7) = 2 calls of each kind
-RINGING = dataclasses.replace(CALM, call_abandoned=0.1, call_missed=0.1, call_no_case=0.1)
+RINGING = dataclasses.replace(
+    CALM, call_abandoned=0.1, call_missed=0.1, call_no_case=0.1, call_repeat=0
+)
 
 
 def calls_of(database) -> list[Call]:
@@ -159,9 +161,9 @@ def test_the_simulator_rings_phones_through_the_event_path(hotline, database):
         )
         tasks = list(session.scalars(select(CallCallback)))
         states = {row.state for row in session.scalars(select(AgentState))}
-    # every call ended (the simulation ran to its end), in the queue the issue names
+    # every call ended (the simulation ran to its end), in the queues the issue names
     assert {call.state for call in found} == {"ended", "missed"}
-    assert {call.queue for call in found} == {"12345"}
+    assert {call.queue for call in found} <= {"12345", "12315"}
     assert events["ringing"] == len(found)
     assert events["answered"] == by_outcome["answered"]
     assert events["missed"] == 2
@@ -172,6 +174,7 @@ def test_the_simulator_rings_phones_through_the_event_path(hotline, database):
     for call in linked:
         case = phone_cases[call.case_id]
         assert call.outcome == "answered" and call.caller == case.caller_phone
+        assert call.queue == ("12315" if case.category in MARKET_CATEGORIES else "12345")
         assert call.agent in ("op1", "op2") and call.settled_by == call.agent
         assert call.answered_at < case.created_at < call.ended_at
         assert 3 <= call.wait_seconds <= 243 and call.talk_seconds >= 60
@@ -226,3 +229,56 @@ def test_the_same_seed_rings_the_same_calls_and_calls_leave_the_cases_alone(
     assert outcomes["missed"] == 7 and outcomes["abandoned"] == 0
     assert outcomes["answered"] == sum(1 for call in calls if call[2] == "answered") - 2
     assert other_cases == cases_
+
+
+def local_hour(at: datetime) -> int:
+    return at.astimezone(TZ).hour
+
+
+@pytest.mark.parametrize("mode", ["straight"])
+def test_night_calls_are_missed_more_and_callers_call_again_about_their_cases(hotline, database):
+    # half of the phone calls missed, none abandoned or answered with no case: of 30 cases,
+    # round(30 * 0.8 * 0.5 / 0.5) = 24 missed calls; half the phone cases' callers call again
+    rates = dataclasses.replace(
+        CALM, call_abandoned=0, call_no_case=0, call_missed=0.5, call_repeat=0.5
+    )
+    until = hotline.clock.now() + timedelta(days=7)  # every repeat call (2-72 h later) rings
+    Simulation(hotline, database.session, seed=2, rates=rates).run(cases=30, days=4, until=until)
+
+    found = calls_of(database)
+    assert Counter(call.outcome for call in found)["missed"] == 24
+    # the night (20:00-8:00 local) has fewer operators on: a call then is missed more often
+    night = [c for c in found if not 8 <= local_hour(c.arrived_at) < 20]
+    day = [c for c in found if 8 <= local_hour(c.arrived_at) < 20]
+    missed_share = {
+        name: sum(c.outcome == "missed" for c in calls) / len(calls)
+        for name, calls in (("night", night), ("day", day))
+    }
+    assert missed_share["night"] > 2 * missed_share["day"] > 0
+    # each missed caller has a callback task
+    with database.session() as session:
+        tasks = {t.id: t for t in session.scalars(select(CallCallback))}
+    missed = [c for c in found if c.outcome == "missed"]
+    assert all(tasks[c.callback_id].caller == c.caller for c in missed)
+    # callers call again about their phone cases: later calls, answered, linked to the case
+    phone_cases = {c.id: c for c in cases(database) if c.channel == "phone"}
+    by_case: dict[int, list[Call]] = {}
+    for call in found:
+        if call.case_id is not None:
+            by_case.setdefault(call.case_id, []).append(call)
+    assert set(by_case) == set(phone_cases)
+    repeats = [
+        c for calls in by_case.values() for c in sorted(calls, key=lambda c: c.arrived_at)[1:]
+    ]
+    assert len(repeats) >= 5
+    for call in repeats:
+        case = phone_cases[call.case_id]
+        assert call.caller == case.caller_phone and call.arrived_at > case.created_at
+        assert call.outcome == "answered" and call.settled_by == call.agent
+        assert not call.no_case_reason and call.callback_id is None
+    # the market-regulation categories' calls ring in 12315
+    market = [c for c in phone_cases.values() if c.category in MARKET_CATEGORIES]
+    assert market
+    for case in phone_cases.values():
+        queue = "12315" if case.category in MARKET_CATEGORIES else "12345"
+        assert {c.queue for c in by_case[case.id]} == {queue}
