@@ -253,36 +253,14 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
             locust_env = dict(os.environ, BENCH_TOKENS=json.dumps(tokens), BENCH_OUT=out)
             if args.pacing:
                 locust_env["BENCH_PACING"] = str(args.pacing)
-            locust = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "locust",
-                    "-f",
-                    str(HERE / "locustfile.py"),
-                    "--headless",
-                    "--host",
-                    host,
-                    "--users",
-                    str(args.users),
-                    "--spawn-rate",
-                    str(spawn_rate),
-                    "--run-time",
-                    f"{args.seconds * len(plan) + warm_up + 4:.0f}s",
-                    "--stop-timeout",
-                    "10",
-                    "--csv",
-                    prefix,
-                    "--only-summary",
-                    "--loglevel",
-                    "WARNING",
-                    "--exit-code-on-error",
-                    "0",
-                ],
-                env=locust_env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=logs["locust"],
+            locust = bench_http.start_locust(
+                host,
+                args.users,
+                spawn_rate,
+                f"{args.seconds * len(plan) + warm_up + 4:.0f}s",
+                prefix,
+                locust_env,
+                logs["locust"],
             )
             time.sleep(warm_up)  # the lifecycle load running before the first event
         stream = event_stream(random.Random(args.seed))

@@ -217,6 +217,44 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 
             process.wait()
 
 
+def start_locust(
+    host: str, users: int, spawn_rate: float, run_time: str, prefix: str, env: dict, log
+) -> subprocess.Popen:
+    """locust running ``bench/locustfile.py`` headless against ``host``, its figures in
+    ``prefix``_stats.csv (the environment carries the tokens and the load's options)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(HERE / "locustfile.py"),
+            "--headless",
+            "--host",
+            host,
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(spawn_rate),
+            "--run-time",
+            run_time,
+            "--stop-timeout",
+            "10",
+            "--csv",
+            prefix,
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--exit-code-on-error",
+            "0",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+
+
 def start_gunicorn(workers: int, port: int, env: dict, log) -> subprocess.Popen:
     """gunicorn with ``workers`` sync workers on ``port`` (the web app; the environment says
     whether it runs the scheduler)."""
@@ -280,36 +318,8 @@ def run_http(args, url: str, tokens: dict[str, str], tmp: str) -> dict:
         if args.ceiling:
             locust_env["BENCH_CEILING"] = args.ceiling
         started = time.monotonic()
-        locust = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                str(HERE / "locustfile.py"),
-                "--headless",
-                "--host",
-                host,
-                "--users",
-                str(args.users),
-                "--spawn-rate",
-                str(args.spawn_rate),
-                "--run-time",
-                args.run_time,
-                "--stop-timeout",
-                "10",
-                "--csv",
-                prefix,
-                "--only-summary",
-                "--loglevel",
-                "WARNING",
-                "--exit-code-on-error",
-                "0",
-            ],
-            env=locust_env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=logs["locust"],
+        locust = start_locust(
+            host, args.users, args.spawn_rate, args.run_time, prefix, locust_env, logs["locust"]
         )
         locust.wait()
         elapsed = time.monotonic() - started
