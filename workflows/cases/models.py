@@ -148,6 +148,9 @@ class Case(Base):
     #: the caller's name and phone are hidden from departments (a report, or the caller
     #: asked): ``cases/confidentiality.py``
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: a department's appeal (申诉) about this case was upheld: the case leaves the rates of
+    #: the KPIs and the evaluation (``workflows/evaluation``); it still counts as a case
+    appeal_upheld_at: Mapped[datetime | None]
 
 
 # The phone index's operator class, for databases made from the models (tests, create_all);

@@ -339,7 +339,7 @@ def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElemen
         closed, Case.callback_required.is_(True), Case.callback_at.is_not(None), received
     )
     not_reached = Case.outcome == Outcome.NOT_REACHED.value
-    return {
+    rates = {
         "closure": (and_(received, closed), received),
         "on_time_sign_for": (and_(dispatched, Case.signed_at <= Case.sign_due), dispatched),
         "on_time_closure": (
@@ -386,6 +386,9 @@ def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElemen
             with_due,
         ),
     }
+    # a case whose appeal (申诉) was upheld leaves every rate, numerator and denominator alike
+    kept = Case.appeal_upheld_at.is_(None)
+    return {name: (and_(n, kept), and_(d, kept)) for name, (n, d) in rates.items()}
 
 
 def _overdue_now(
