@@ -91,6 +91,7 @@ def test_two_orders_are_two_tasks(city):
     city.advance(hours=1)
     order(city, case, "第二次督办")
     assert kinds(city, case).count("answer_supervision") == 2
+    assert city.case(case).supervision_order_count == 2  # what the evaluation counts
 
 
 def test_the_red_card_supervise_task_has_a_clock_and_its_order_reaches_the_unit(city):

@@ -151,6 +151,8 @@ class Case(Base):
     #: a department's appeal (申诉) about this case was upheld: the case leaves the rates of
     #: the KPIs and the evaluation (``workflows/evaluation``); it still counts as a case
     appeal_upheld_at: Mapped[datetime | None]
+    #: supervision orders (督办单) delivered to the case (``workflows/supervision/flows.py``)
+    supervision_order_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # The phone index's operator class, for databases made from the models (tests, create_all);

@@ -225,6 +225,7 @@ def _act(
             return Refusal.NOT_SUPPORTED
         event_type = SupervisionOrdered
         version = step.version
+        case.supervision_order_count = (case.supervision_order_count or 0) + 1
     if hotline.events.wants(event_type):
         hotline.events.publish(
             session,

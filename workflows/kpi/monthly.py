@@ -1,0 +1,97 @@
+"""Each department's figures per month: what the evaluation (``workflows/evaluation``) scores.
+
+One call gives, for the cases created in ``[start, end)``, per local month and lead department:
+the KPIs (:class:`~workflows.kpi.service.KpiRow`), the supervision orders delivered to those
+cases, and the department's co-handling parts on time (as a co-handling unit, by its own
+deadline). Months with nothing for a department are absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows.calendar.service import DEFAULT_TZ
+from workflows.cases.models import Case
+
+from .buckets import as_date, bucket_start, bucket_starts, zone_named
+from .service import KpiRow, Ratio, cohandling_on_time, compute_kpis
+
+
+@dataclass(frozen=True)
+class DepartmentMonth:
+    month: date  # the 1st of the local month
+    department_id: int
+    kpis: KpiRow
+    supervision_orders: int
+    cohandling_on_time: Ratio
+
+
+def department_months(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    tz: str = DEFAULT_TZ,
+    department_ids: Collection[int] | None = None,
+) -> list[DepartmentMonth]:
+    """Per (month, lead department), ordered so; cases never dispatched are left out."""
+    zone = zone_named(tz)
+    kpis = {
+        (row.bucket, row.department_id): row
+        for row in compute_kpis(
+            session,
+            start=start,
+            end=end,
+            as_of=as_of,
+            group_by=("department",),
+            bucket="month",
+            tz=tz,
+            department_ids=department_ids,
+        )
+        if row.department_id is not None
+    }
+    dialect = session.get_bind().dialect.name
+    month = bucket_start(dialect, "month", zone, start, end).label("month")
+    stmt = (
+        select(month, Case.lead_department_id, func.sum(Case.supervision_order_count))
+        .where(
+            Case.created_at >= start,
+            Case.created_at < end,
+            Case.lead_department_id.is_not(None),
+            Case.supervision_order_count > 0,
+        )
+        .group_by(month, Case.lead_department_id)
+    )
+    if department_ids is not None:
+        stmt = stmt.where(Case.lead_department_id.in_(list(department_ids)))
+    orders = {(as_date(m), dept): int(n or 0) for m, dept, n in session.execute(stmt)}
+    cohandling: dict[tuple[date, int], Ratio] = {}
+    firsts = list(bucket_starts("month", zone, start, end))
+    for i, first in enumerate(firsts):
+        lo = max(start, _local_midnight(first, zone))
+        hi = min(end, _local_midnight(firsts[i + 1], zone)) if i + 1 < len(firsts) else end
+        for row in cohandling_on_time(
+            session, start=lo, end=hi, as_of=as_of, department_ids=department_ids
+        ):
+            cohandling[(first, row.department_id)] = row.on_time
+    keys = sorted(set(kpis) | set(orders) | set(cohandling))
+    return [
+        DepartmentMonth(
+            month=key[0],
+            department_id=key[1],
+            kpis=kpis.get(key) or KpiRow.empty(bucket=key[0], department_id=key[1]),
+            supervision_orders=orders.get(key, 0),
+            cohandling_on_time=cohandling.get(key, Ratio(0, 0)),
+        )
+        for key in keys
+    ]
+
+
+def _local_midnight(day: date, zone) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
