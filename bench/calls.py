@@ -219,7 +219,7 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
         for name in ("web", "worker", "locust")
     }
     binaries = bench_http.BIN
-    web = bench_http.start_gunicorn(args.workers, port, env, logs["web"])
+    web = bench_http.start_gunicorn(args.workers, port, env, logs["web"], threads=args.threads)
     # the phone system's own pool: a second gunicorn on the same app and database, which the
     # PBX is pointed at, so that its events never queue behind page renders and case steps
     events_port = port
@@ -303,7 +303,9 @@ def report(args, url: str, result: dict) -> None:
     first = steps[0]  # the JSON line's figures: the run at --rate (a ramp's first step)
     database = url.split(":", 1)[0].split("+")[0]
     print(
-        f"{database}, gunicorn {args.workers} sync workers + 1 timer worker"
+        f"{database}, gunicorn {args.workers} "
+        + (f"workers of {args.threads} threads" if args.threads > 1 else "sync workers")
+        + " + 1 timer worker"
         + (f" + {args.events_workers} for the events alone" if args.events_workers else "")
         + ", "
         f"lifecycle load: {args.users} locust users"
@@ -361,6 +363,7 @@ def report(args, url: str, result: dict) -> None:
                 "benchmark": "calls",
                 "database": database,
                 "workers": args.workers,
+                "threads": args.threads,
                 "events_workers": args.events_workers,
                 "users": args.users,
                 "pacing": args.pacing,
@@ -386,7 +389,13 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=50, help="call events per second")
     ap.add_argument("--seconds", type=float, default=30, help="how long to send events")
     ap.add_argument("--senders", type=int, default=8, help="threads sending the events")
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (above 1: gunicorn's gthread workers)",
+    )
     ap.add_argument(
         "--events-workers",
         type=int,

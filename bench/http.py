@@ -255,14 +255,17 @@ def start_locust(
     )
 
 
-def start_gunicorn(workers: int, port: int, env: dict, log) -> subprocess.Popen:
-    """gunicorn with ``workers`` sync workers on ``port`` (the web app; the environment says
-    whether it runs the scheduler)."""
+def start_gunicorn(workers: int, port: int, env: dict, log, threads: int = 1) -> subprocess.Popen:
+    """gunicorn with ``workers`` workers on ``port`` (the web app; the environment says
+    whether it runs the scheduler): sync workers, or with ``threads`` above 1 gunicorn's
+    threaded workers (gthread), each serving that many requests at once."""
     return subprocess.Popen(
         [
             str(BIN / "gunicorn"),
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--backlog",

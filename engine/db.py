@@ -39,30 +39,48 @@ class WriteGate:
     millisecond of its release. One descriptor per thread and process (a lock is shared by the
     users of one open file: threads, or a child forked with it), so every writer is counted.
     After ``timeout`` seconds a writer goes on to SQLite's own wait, as before.
+
+    **Urgent writers go first.** A short write that someone waits on in real time (a call
+    event from the phone system: ``unit_of_work(session, urgent=True)``) holds a shared lock on
+    a second file, ``<db>-writers-urgent``, while it waits. A writer that wins the turn then
+    finds that lock held gives the turn back and waits again, so an urgent writer waits for at
+    most the write in progress, never for a queue of case steps. Urgent writers among
+    themselves take turns as everyone did before.
     """
 
     def __init__(self, path: str, timeout: float = 30.0) -> None:
         self.path = path + "-writers"
+        self.urgent_path = path + "-writers-urgent"
         self.timeout = timeout
         self._local = threading.local()
 
-    def _fd(self) -> int:
+    def _fds(self) -> tuple[int, int]:
         pid = os.getpid()
         if getattr(self._local, "pid", None) != pid:
             self._local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._local.urgent_fd = os.open(self.urgent_path, os.O_RDWR | os.O_CREAT, 0o600)
             self._local.pid = pid
-        return self._local.fd
+        return self._local.fd, self._local.urgent_fd
 
-    def acquire(self) -> bool:
+    def _fd(self) -> int:
+        return self._fds()[0]
+
+    def acquire(self, urgent: bool = False) -> bool:
         """Wait for the turn; False when it did not come within ``timeout`` (not held)."""
-        fd = self._fd()
+        fd, urgent_fd = self._fds()
         pause = 0.0001
         deadline = None
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
+        waiting_urgently = False
+        try:
+            while True:
+                if urgent and not waiting_urgently:
+                    # shared among urgent writers; a normal writer's check holds it exclusively
+                    # for a moment only
+                    waiting_urgently = _try_flock(urgent_fd, fcntl.LOCK_SH)
+                if _try_flock(fd, fcntl.LOCK_EX):
+                    if urgent or self._none_urgent(urgent_fd):
+                        return True
+                    fcntl.flock(fd, fcntl.LOCK_UN)  # an urgent writer waits: its turn
                 now = time.monotonic()
                 if deadline is None:
                     deadline = now + self.timeout
@@ -70,9 +88,27 @@ class WriteGate:
                     return False
                 time.sleep(pause)
                 pause = min(pause * 2, 0.001)
+        finally:
+            if waiting_urgently:
+                fcntl.flock(urgent_fd, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _none_urgent(urgent_fd: int) -> bool:
+        if not _try_flock(urgent_fd, fcntl.LOCK_EX):
+            return False
+        fcntl.flock(urgent_fd, fcntl.LOCK_UN)
+        return True
 
     def release(self) -> None:
         fcntl.flock(self._fd(), fcntl.LOCK_UN)
+
+
+def _try_flock(fd: int, mode: int) -> bool:
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def _gate_for(engine: Engine) -> WriteGate | None:
@@ -116,12 +152,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 @contextmanager
-def unit_of_work(session: Session) -> Iterator[Session]:
+def unit_of_work(session: Session, *, urgent: bool = False) -> Iterator[Session]:
     """One write transaction: commit on success, roll back on any exception.
 
     Nested calls join the outer transaction, so a domain service can wrap several engine calls
     (and its own rows) into one commit. The outermost call ends any read-only transaction the
     session had open, then begins a write transaction (``BEGIN IMMEDIATE`` on SQLite).
+    ``urgent``: a short write someone waits on in real time goes before the other writers
+    waiting on SQLite (:class:`WriteGate`); nothing changes on PostgreSQL.
     """
     session = real_session(session)
     depth = session.info.get(_DEPTH, 0)
@@ -140,7 +178,7 @@ def unit_of_work(session: Session) -> Iterator[Session]:
     session.info[_DEPTH] = 1
     session.info[_AFTER_COMMIT] = []
     gate: WriteGate | None = getattr(session.get_bind(), "_hotline_gate", None)
-    held = gate.acquire() if gate is not None else False
+    held = gate.acquire(urgent=urgent) if gate is not None else False
     try:
         try:
             session.info[_CONN] = session.connection(execution_options={_WRITE: True})

@@ -5,6 +5,8 @@ its turn back whatever happens, and databases without a file have no gate."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 
 import pytest
@@ -52,3 +54,45 @@ def test_a_unit_of_work_gives_its_turn_back_on_success_and_on_failure(tmp_path):
 
 def test_no_gate_without_a_file():
     assert make_engine("sqlite://")._hotline_gate is None
+
+
+def test_an_urgent_writer_goes_before_the_writers_already_waiting(tmp_path, monkeypatch):
+    import engine.db as db
+
+    gate = WriteGate(str(tmp_path / "u.db"), timeout=5)
+    order: list[str] = []
+    trying = {"normal": threading.Event(), "urgent": threading.Event()}
+    real_try = db._try_flock
+
+    def noting_try(fd, mode):
+        name = threading.current_thread().name
+        if name in trying:
+            trying[name].set()
+        return real_try(fd, mode)
+
+    monkeypatch.setattr(db, "_try_flock", noting_try)
+
+    def write(name: str, urgent: bool) -> None:
+        assert gate.acquire(urgent=urgent)
+        order.append(name)
+        gate.release()
+
+    assert gate.acquire()  # a case step holds the turn
+    normal = threading.Thread(target=write, args=("normal", False), name="normal")
+    normal.start()
+    assert trying["normal"].wait(5)  # the step's neighbour already waits
+    urgent = threading.Thread(target=write, args=("urgent", True), name="urgent")
+    urgent.start()
+    assert trying["urgent"].wait(5)
+    # the urgent writer has said so before the turn is given back
+    probe = os.open(str(tmp_path / "u.db-writers-urgent"), os.O_RDWR)
+    try:
+        while db._try_flock(probe, fcntl.LOCK_EX):  # not yet marked: let it run
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            os.sched_yield()
+    finally:
+        os.close(probe)
+    gate.release()
+    normal.join(5)
+    urgent.join(5)
+    assert order == ["urgent", "normal"]

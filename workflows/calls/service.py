@@ -71,7 +71,9 @@ def ingest(
     event = replace(event, caller=canonical_phone(event.caller))
     for attempt in (1, 2):
         try:
-            with unit_of_work(session):
+            # urgent: a call event goes before the case steps waiting for SQLite's writer (the
+            # operator's screen pop and the board wait on it; engine.db.WriteGate)
+            with unit_of_work(session, urgent=True):
                 return _ingest(session, event, clock=clock, calendar=calendar)
         except IntegrityError:
             # PostgreSQL: another request made the same call's row or stored the same event
