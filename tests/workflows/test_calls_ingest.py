@@ -144,6 +144,14 @@ def test_a_caller_who_gets_through_closes_their_task(city):
     assert (task.state, task.outcome) == ("done", "got_through")
 
 
+def test_a_caller_whose_number_comes_with_the_end_closes_their_task_then(city):
+    send(city, "k1", "missed", 0, caller="13800138000")
+    send(city, "k2", "answered", 310, agent="op2")  # the number withheld until the end
+    assert len(open_tasks(city)) == 1
+    send(city, "k2", "ended", 400, caller="13800138000")
+    assert open_tasks(city) == []
+
+
 def test_an_unknown_agent_is_refused_and_nothing_is_stored(city):
     with pytest.raises(FormInvalid) as error:
         send(city, "u1", "answered", 0, agent="nobody")

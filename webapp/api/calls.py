@@ -16,6 +16,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy import Select, select
 
+from engine.db import real_session
 from workflows.calls.models import Call, CallEvent
 from workflows.calls.service import CallEventIn, ingest
 from workflows.cases.models import Case
@@ -77,12 +78,19 @@ class Events(MethodView):
         nothing, whatever else it carries. Events may come in any order. An ``agent`` who is
         not an active user: 422 naming ``agent``."""
         hotline = get_hotline()
-        ingested = ingest(
-            db.session,
-            CallEventIn(**args),
-            clock=hotline.clock,
-            calendar=hotline.calendar.get(),
-        )
+        # the answer shows the call as this transaction wrote it: kept, not read again after
+        # the commit (two statements fewer on the phone system's busiest path)
+        session = real_session(db.session)
+        keep, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            ingested = ingest(
+                session,
+                CallEventIn(**args),
+                clock=hotline.clock,
+                calendar=hotline.calendar.get(),
+            )
+        finally:
+            session.expire_on_commit = keep
         call = ingested.call
         return json_response(
             present_call(call, duplicate=not ingested.created),

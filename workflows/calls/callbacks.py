@@ -58,16 +58,25 @@ def save_settings(session: Session, *, values: dict, by: str, now: datetime) -> 
 
 
 def on_call_changed(
-    session: Session, *, call: Call, before: str, calendar: WorkingCalendar, now: datetime
+    session: Session,
+    *,
+    call: Call,
+    before: str,
+    calendar: WorkingCalendar,
+    now: datetime,
+    caller_before: str | None = None,
 ) -> None:
     """Bring the callback tasks up to date after ``call`` was recomputed (``before`` is the
-    outcome it had)."""
+    outcome it had, ``caller_before`` its caller's number)."""
     if call.outcome in UNANSWERED and call.callback_id is None and call.caller:
         _add_missed(session, call, calendar=calendar, now=now)
     elif call.outcome == Outcome.ANSWERED:
         if call.callback_id is not None:
             _take_out(session, call, now=now)
-        if call.caller and call.answered_at is not None:
+        # when the call becomes answered or its caller becomes known (its end alone changes
+        # nothing for the caller's tasks)
+        news = before != Outcome.ANSWERED or call.caller != caller_before
+        if call.caller and call.answered_at is not None and news:
             _got_through(session, call, now=now)
 
 

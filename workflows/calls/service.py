@@ -98,32 +98,30 @@ def _ingest(
         call.updated_at = now
         session.add(call)
         session.flush()
+        events: list[CallEvent] = []
     else:
-        duplicate = session.scalars(
-            select(CallEvent.id).where(
-                CallEvent.call_row_id == call.id, CallEvent.event == event.event
+        # the call's events, read once: the repeat check and the recount both use them
+        events = list(
+            session.scalars(
+                select(CallEvent).where(CallEvent.call_row_id == call.id).order_by(CallEvent.at)
             )
-        ).first()
-        if duplicate is not None:
+        )
+        if any(row.event == event.event for row in events):
             return Ingested(call, created=False)
     payload = {name: getattr(event, name) for name in _CARRIED if getattr(event, name)}
-    session.add(
-        CallEvent(
-            call_row_id=call.id,
-            event=event.event,
-            at=event.at,
-            received_at=now,
-            agent=event.agent,
-            payload=payload,
-        )
+    row = CallEvent(
+        call_row_id=call.id,
+        event=event.event,
+        at=event.at,
+        received_at=now,
+        agent=event.agent,
+        payload=payload,
     )
+    session.add(row)
     session.flush()
-    events = list(
-        session.scalars(
-            select(CallEvent).where(CallEvent.call_row_id == call.id).order_by(CallEvent.at)
-        )
-    )
-    before = call.outcome
+    # in time order as the query gave them (a stable sort: a tie keeps arrival order)
+    events = sorted([*events, row], key=lambda r: r.at)
+    before, caller_before = call.outcome, call.caller
     recompute(call, events)
     call.updated_at = now
     if agent is None and call.agent and event.event in (EventName.ENDED, EventName.TRANSFERRED):
@@ -131,7 +129,14 @@ def _ingest(
         agent = session.scalars(select(User).where(User.username == call.agent)).first()
     if agent is not None:
         agents.on_call_event(session, agent=agent, call=call, event=event.event, at=event.at)
-    callbacks.on_call_changed(session, call=call, before=before, calendar=calendar, now=now)
+    callbacks.on_call_changed(
+        session,
+        call=call,
+        before=before,
+        calendar=calendar,
+        now=now,
+        caller_before=caller_before,
+    )
     session.flush()
     return Ingested(call, created=True)
 
