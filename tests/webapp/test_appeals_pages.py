@@ -114,6 +114,8 @@ def test_another_department_cannot_see_or_appeal(hotline_app, as_role, clock):
     assert f'data-appeal="{ident}"' not in listing and "No appeals." in listing
     figures = other.get("/appeals/kpi", headers=EN).get_data(as_text=True)
     assert 'id="appeal-kpis"' not in figures
+    zh = as_role("handler").get("/appeals").get_data(as_text=True)  # Chinese first
+    assert "本单位申诉" in zh and "超期" in zh and "待审核" in zh
     own = as_role("handler").get("/appeals/kpi", headers=EN).get_data(as_text=True)
     assert 'class="filed"><a href="/appeals?department=B-MR&amp;month=2026-03">1</a>' in own
     # only reviewers decide
