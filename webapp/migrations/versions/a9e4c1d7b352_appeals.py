@@ -6,8 +6,8 @@ Create Date: 2026-12-04 22:30:00
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import engine.models  # noqa: F401  (custom column types)
 
