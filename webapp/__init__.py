@@ -94,6 +94,7 @@ def blueprints() -> list[Blueprint]:
     from . import (
         admin,
         api,
+        appeals,
         audit,
         auth,
         cases,
@@ -116,6 +117,7 @@ def blueprints() -> list[Blueprint]:
         inbox.bp,
         cases.bp,
         supervision.bp,
+        appeals.bp,
         sms.bp,
         admin.bp,
         api.bp,

@@ -42,6 +42,9 @@ class CaseEventKind(StrEnum):
     TASK_RELEASED = "task.released"
     #: 阶段性答复: the handling unit told the citizen where the case stands, task kept
     INTERIM_REPLY = "case.interim_reply"
+    #: a department's appeal (申诉) filed, and the centre's decision on it (workflows/appeals)
+    APPEAL_FILED = "case.appeal_filed"
+    APPEAL_DECIDED = "case.appeal_decided"
 
 
 class Deadline(StrEnum):
@@ -164,6 +167,18 @@ class InterimReplied(CaseEvent):
     body: str
     #: the ``case_notes`` row that keeps it (a unique key for the message)
     note_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppealUpheld(CaseEvent):
+    """The centre upheld a department's appeal (申诉) about the case: ``cases.appeal_upheld_at``
+    is set in the same transaction, and the case leaves the department's rates (published by
+    ``workflows/appeals/service.py``)."""
+
+    appeal_id: int
+    ground: str
+    department_id: int
+    reason: str
 
 
 E = TypeVar("E", bound=CaseEvent)

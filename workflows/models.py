@@ -1,6 +1,7 @@
 """Every domain table, imported in one place so that ``Base.metadata`` knows them all."""
 
 from .api.models import ApiToken, IdempotencyRecord
+from .appeals.models import Appeal, AppealSettings
 from .audit.models import AnonymisedCase, AuditEntry
 from .calendar.models import CalendarDay
 from .calls.models import (
@@ -30,6 +31,8 @@ from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
 __all__ = [
     "AgentState",
+    "Appeal",
+    "AppealSettings",
     "Call",
     "CallCallback",
     "CallCallbackAttempt",

@@ -23,6 +23,7 @@ WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "ca
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
 CALL_READERS = frozenset({"telephony", "operator", "supervisor", "lead", "admin"})
+APPEAL_READERS = frozenset({"handler", "other_handler", "supervisor", "lead", "admin"})
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,14 @@ MATRIX = [
     R("GET", "/api/v1/calls", CALL_READERS),
     R("GET", "/api/v1/calls/{call}", CALL_READERS, "/api/v1/calls/<call_id>",
       hidden_from={"operator"}),
+    R("GET", "/api/v1/appeals", APPEAL_READERS),
+    R("GET", "/api/v1/appeals/kpis", APPEAL_READERS),
+    R("GET", "/api/v1/appeals/{appeal}", APPEAL_READERS, "/api/v1/appeals/<int:appeal_id>",
+      hidden_from={"other_handler"}),
+    R("POST", "/api/v1/appeals/{appeal}/review", {"supervisor", "lead"},
+      "/api/v1/appeals/<int:appeal_id>/review", body={"decision": "", "reason": ""}),
+    R("POST", "/api/v1/cases/{case}/appeals", {"handler"}, "/api/v1/cases/<number>/appeals",
+      body={"ground": "overdue", "reason": "matrix"}, hidden_from={"other_handler"}),
 ]  # fmt: skip
 
 #: routes that are not the token-authenticated API: pages (session sign-in, CSRF), the
@@ -117,6 +126,13 @@ def test_every_api_route_is_in_the_matrix(hotline_app):
     assert missing == [], "API routes without a row in the matrix"
 
 
+def pending_appeal(app, number: str) -> int:
+    from tests.webapp.test_permissions import _pending_appeal
+
+    with app.app_context():
+        return _pending_appeal(number)
+
+
 @pytest.mark.parametrize("role", sorted(USERS))
 def test_the_matrix(api, hotline_app, role):
     number = dispatched(hotline_app)  # with h_mr's department, waiting for sign-for
@@ -124,6 +140,7 @@ def test_the_matrix(api, hotline_app, role):
         "case": number,
         "task": ready_task(hotline_app, number, "sign_for"),
         "call": a_call(hotline_app, agent="op2"),  # another operator's
+        "appeal": pending_appeal(hotline_app, number),  # h_mr's department's
     }
     client = api(role)
     wrong = []

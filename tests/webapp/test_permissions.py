@@ -67,6 +67,8 @@ SMS_READERS = frozenset({"callback", "supervisor", "lead", "admin"})
 #: missed-call callback tasks: who sees them, and who calls back
 CALLBACK_READERS = frozenset({"operator", "lead", "supervisor", "admin"})
 CALLBACK_WORKERS = frozenset({"operator", "lead"})
+#: appeals: the departments' handlers (their own) and the centre
+APPEAL_READERS = frozenset({"handler", "other_handler", "supervisor", "lead", "admin"})
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,17 @@ MATRIX = [
     R("POST", "/supervision/actions", SUPERVISION, data={"action": ""}),
     R("POST", "/supervision/cases/{case}", SUPERVISION, "/supervision/cases/<number>",
       data={"note": ""}),
+    # appeals (申诉): a department's own, the centre's review queue and figures
+    R("GET", "/appeals", APPEAL_READERS),
+    R("GET", "/appeals/kpi", APPEAL_READERS),
+    R("GET", "/appeals/{appeal}", APPEAL_READERS, "/appeals/<int:appeal_id>",
+      hidden_from={"other_handler"}),
+    R("POST", "/appeals/{appeal}/review", {"supervisor", "lead"},
+      "/appeals/<int:appeal_id>/review", data={"decision": ""}),
+    R("POST", "/cases/{case}/appeals", {"handler"}, "/cases/<number>/appeals",
+      data={"ground": ""}, hidden_from={"other_handler"}),
+    R("GET", "/appeals/settings", ADMIN),
+    R("POST", "/appeals/settings", ADMIN, data={"window_workdays": "0"}),
     # citizens' SMS replies waiting for a person
     R("GET", "/sms/replies", SMS_READERS),
     R("POST", "/sms/replies/{sms_reply}/handle", SMS_READERS,
@@ -333,6 +346,7 @@ def world(hotline_app):
             "sms_reply": receive_sms(
                 db.session, get_hotline(), phone="13700001111", body="你好"
             ).row.id,
+            "appeal": _pending_appeal(case),
         }
     return {
         "case": case,
@@ -341,6 +355,21 @@ def world(hotline_app):
         "dispatch_task": ready_task(hotline_app, waiting, "dispatch"),
         **{k: str(v) for k, v in ids.items()},
     }
+
+
+def _pending_appeal(number: str) -> int:
+    """A pending appeal of market supervision (B-MR) about ``number``, written directly."""
+    from workflows.appeals.models import Appeal
+    from workflows.cases.models import Case
+
+    case = db.session.scalars(select(Case).where(Case.number == number)).one()
+    now = case.created_at
+    with unit_of_work(db.session):
+        appeal = Appeal(case_id=case.id, department_id=case.lead_department_id, ground="overdue",
+                        reason="test", filed_by="h_mr", filed_at=now, occurred_at=now,
+                        window_ends_at=now, status="pending", decision_reason="")  # fmt: skip
+        db.session.add(appeal)
+    return appeal.id
 
 
 def test_every_route_is_in_the_matrix(hotline_app):

@@ -12,7 +12,7 @@ from flask_smorest import Api
 from workflows.cases.flows import INTAKE_FORM
 
 from ..extensions import csrf
-from . import calls, cases, definitions, kpis, reference, sms, supervision, tasks
+from . import appeals, calls, cases, definitions, kpis, reference, sms, supervision, tasks
 from .auth import authenticate
 from .errors import ErrorSchema, render
 
@@ -24,6 +24,7 @@ BLUEPRINTS = (
     reference.blp,
     supervision.blp,
     calls.blp,
+    appeals.blp,
 )
 #: webhooks: under /api/v1, with their own authentication instead of an API token
 WEBHOOKS = (sms.blp,)

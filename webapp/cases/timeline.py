@@ -146,6 +146,10 @@ class Timeline:
             entry.title = _("Supervision order: the department must answer in writing")
             entry.reason = str(payload.get("note") or "")
             entry.css = "warning"
+        elif kind in (CaseEventKind.APPEAL_FILED, CaseEventKind.APPEAL_DECIDED):
+            from ..appeals.labels import appeal_entry
+
+            appeal_entry(entry, kind, payload)
         elif kind == CaseEventKind.CLOSED_WITH_MASTER:
             entry.title = _("Closed with master case %(number)s", number=payload.get("master"))
         else:
