@@ -14,6 +14,7 @@ from .calls.models import (
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .cohandling.models import CohandlingPart
 from .departments.models import Department
+from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
 from .notifications.models import (
@@ -36,6 +37,7 @@ __all__ = [
     "CallEvent",
     "CallSettings",
     "AnonymisedCase",
+    "Bulletin",
     "ApiToken",
     "AuditEntry",
     "Article",
@@ -55,6 +57,8 @@ __all__ = [
     "NotificationTemplate",
     "Open311Request",
     "Role",
+    "ScoreBonus",
+    "ScoringScheme",
     "SecondFactor",
     "SignInFailure",
     "SmsInbound",
