@@ -30,9 +30,9 @@ from .scorecards import (
     figures_of,
     group_levels,
     month_start,
-    rank_level,
     score_figures,
     score_months,
+    sort_level,
 )
 from .settings import Scheme, scheme_for
 
@@ -168,8 +168,8 @@ def revise_for_appeal(
 ) -> list[Bulletin]:
     """After an upheld appeal about ``case_id``: in the published bulletin of the case's month,
     the unit's figures and score are recomputed (the clock at the bulletin's ``as_of``, the
-    scheme and bonus frozen in it), its level re-ranked on the frozen scores of the others,
-    the case taken off the bulletin's lists, and the revision recorded; the next month's
+    scheme and bonus frozen in it) and it takes the rank its new score has among the others'
+    frozen scores (theirs stay as published: equal scores share a rank), the case is taken off the bulletin's lists, and the revision recorded; the next month's
     bulletin, if published, gets the revised score and rank as the unit's month before.
     Returns the bulletins revised (none when the month has no published bulletin)."""
     case = session.get(Case, case_id)
@@ -227,10 +227,15 @@ def _revise_row(
             score.formula_en,
         )
         card.revised = True
-        cards = [Scorecard.from_dict(r) for r in rows]
-        cards[index] = card
-        rank_level(cards, scheme.min_cases)
-        snapshot["levels"][level] = [c.as_dict() for c in group_levels(cards)[level]]
+        others = [Scorecard.from_dict(r) for i, r in enumerate(rows) if i != index]
+        # the others keep their published ranks: another unit's appeal takes nothing from them
+        card.ranked = card.score is not None and card.cases >= scheme.min_cases
+        card.rank = (
+            1 + sum(1 for c in others if c.ranked and (c.score or 0.0) > (card.score or 0.0))
+            if card.ranked
+            else None
+        )
+        snapshot["levels"][level] = [c.as_dict() for c in sort_level([*others, card])]
         for key in ("overdue_cases", "reopened_cases"):
             snapshot[key] = [c for c in snapshot[key] if c["id"] != case_id]
         _best_and_worst(snapshot)

@@ -258,5 +258,3 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
