@@ -161,8 +161,9 @@ def city(session):
         perfect(session, units["F"], supervision_order_count=1 if i == 0 else 0)
     for code in "BC":
         for i in range(5):
-            cases[f"{code}{i}"] = perfect(session, units[code],
-                                          satisfaction="unsatisfied" if i == 0 else "satisfied")
+            cases[f"{code}{i}"] = perfect(
+                session, units[code], satisfaction="unsatisfied" if i == 0 else "satisfied"
+            )
     for i in range(5):
         perfect(session, units["G"], satisfaction="unsatisfied" if i < 2 else "satisfied")
     for _ in range(2):
@@ -208,8 +209,11 @@ def test_a_bonus_and_a_scheme_of_the_month_change_the_score(session, city):
 def test_every_figure_lists_the_cases_it_counts(session, city):
     units, cases = city
     b = units["B"].id
-    rows = lambda kpi, side: set(session.scalars(  # noqa: E731
-        figure_cases(month=MARCH, department_id=b, kpi=kpi, side=side, as_of=AS_OF)))
+    rows = lambda kpi, side: set(
+        session.scalars(  # noqa: E731
+            figure_cases(month=MARCH, department_id=b, kpi=kpi, side=side, as_of=AS_OF)
+        )
+    )
     board = month_board(session, month=MARCH, as_of=AS_OF)
     n, d = board.card(b).figures["satisfaction"]
     assert (n, d) == (4, 5)
