@@ -1,6 +1,7 @@
 """The monthly bulletin: built from the scorecards, frozen when published, revised only for
 an upheld appeal; its Excel opened cell by cell, its PDF's text read back."""
 
+# ruff: noqa: F811  (the fixtures session and city are imported from the scorecards tests)
 from __future__ import annotations
 
 import io

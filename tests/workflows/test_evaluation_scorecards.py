@@ -3,7 +3,7 @@ every score and rank worked out by hand in the comments."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
@@ -19,7 +19,7 @@ from workflows.evaluation.settings import (
     scheme_for,
 )
 
-from .test_kpi import AS_OF, D, H, T, add_dispatched, add_department
+from .test_kpi import AS_OF, D, H, T, add_department, add_dispatched
 
 MARCH = date(2026, 3, 1)
 FEB = date(2026, 2, 1)
@@ -209,11 +209,11 @@ def test_a_bonus_and_a_scheme_of_the_month_change_the_score(session, city):
 def test_every_figure_lists_the_cases_it_counts(session, city):
     units, cases = city
     b = units["B"].id
-    rows = lambda kpi, side: set(
-        session.scalars(  # noqa: E731
-            figure_cases(month=MARCH, department_id=b, kpi=kpi, side=side, as_of=AS_OF)
-        )
-    )
+
+    def rows(kpi, side):
+        stmt = figure_cases(month=MARCH, department_id=b, kpi=kpi, side=side, as_of=AS_OF)
+        return set(session.scalars(stmt))
+
     board = month_board(session, month=MARCH, as_of=AS_OF)
     n, d = board.card(b).figures["satisfaction"]
     assert (n, d) == (4, 5)
