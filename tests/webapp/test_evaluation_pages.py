@@ -67,15 +67,15 @@ def test_a_handler_sees_its_own_unit_only(hotline_app, as_role):
     assert "住房和城乡建设局" not in html.split("<main")[-1]
     assert h_mr.get("/evaluation/scorecards/B-HU?month=2026-02").status_code == 404
     assert (
-        h_mr.get("/evaluation/cases?month=2026-02&department=B-HU&kpi=dispatched").status_code
+        h_mr.get("/evaluation/cases/B-HU?month=2026-02&kpi=dispatched").status_code
         == 404
     )
     unit = h_mr.get("/evaluation/scorecards/B-MR?month=2026-02").get_data(as_text=True)
     assert "第 2 名（共 2 个）" in unit
-    listed = h_mr.get("/evaluation/cases?month=2026-02&department=B-MR&kpi=satisfaction"
+    listed = h_mr.get("/evaluation/cases/B-MR?month=2026-02&kpi=satisfaction"
                       "&side=denominator").get_data(as_text=True)  # fmt: skip
     assert numbers_on(listed) == set(ours)
-    satisfied = h_mr.get("/evaluation/cases?month=2026-02&department=B-MR&kpi=satisfaction"
+    satisfied = h_mr.get("/evaluation/cases/B-MR?month=2026-02&kpi=satisfaction"
                          "&side=numerator").get_data(as_text=True)  # fmt: skip
     assert numbers_on(satisfied) == set(ours[1:])
     assert as_role("operator").get("/evaluation/scorecards").status_code == 403
@@ -85,7 +85,7 @@ def test_bad_input_names_the_field(hotline_app, as_role):
     lead = as_role("lead")
     response = lead.get("/evaluation/scorecards?month=2026-2")
     assert response.status_code == 400 and "月份格式为 YYYY-MM。" in response.get_data(as_text=True)
-    response = lead.get("/evaluation/cases?month=2026-02&department=B-MR&kpi=nonsense")
+    response = lead.get("/evaluation/cases/B-MR?month=2026-02&kpi=nonsense")
     assert response.status_code == 400 and "kpi: 不是可选项之一。" in response.get_data(
         as_text=True
     )

@@ -80,6 +80,7 @@ LISTS = [
     ("handler", "/notifications"),
     ("callback", "/sms/replies"),
     ("operator", "/calls/callbacks"),
+    ("supervisor", "/evaluation/cases/B-MR"),
 ]
 HUGE = "99999999999999999999"
 PAGE_OF = re.compile(r"Page (\d+) of (more than )?(\d+)")

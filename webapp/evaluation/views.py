@@ -157,13 +157,13 @@ def unit(code: str):
                            **_helpers())  # fmt: skip
 
 
-@bp.get("/evaluation/cases")
+@bp.get("/evaluation/cases/<code>")
 @roles_required(*READERS)
-def cases():
+def cases(code: str):
     labels = Labels(db.session, lang())
-    department = _unit((request.args.get("department") or "").strip(), labels)
+    department = _unit(code, labels)
     month, errors = _month(request.args.get("month"))
-    kpi = (request.args.get("kpi") or "").strip()
+    kpi = (request.args.get("kpi") or "dispatched").strip()
     side = (request.args.get("side") or "denominator").strip()
     if kpi not in LINKED:
         errors["kpi"] = [_("Not one of the choices.")]
