@@ -66,10 +66,7 @@ def test_a_handler_sees_its_own_unit_only(hotline_app, as_role):
     assert 'data-unit="B-MR"' in html and 'data-unit="B-HU"' not in html
     assert "住房和城乡建设局" not in html.split("<main")[-1]
     assert h_mr.get("/evaluation/scorecards/B-HU?month=2026-02").status_code == 404
-    assert (
-        h_mr.get("/evaluation/cases/B-HU?month=2026-02&kpi=dispatched").status_code
-        == 404
-    )
+    assert h_mr.get("/evaluation/cases/B-HU?month=2026-02&kpi=dispatched").status_code == 404
     unit = h_mr.get("/evaluation/scorecards/B-MR?month=2026-02").get_data(as_text=True)
     assert "第 2 名（共 2 个）" in unit
     listed = h_mr.get("/evaluation/cases/B-MR?month=2026-02&kpi=satisfaction"
