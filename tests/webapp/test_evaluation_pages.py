@@ -135,3 +135,14 @@ def test_publishing_freezes_and_the_handler_reads_the_published_bulletin(hotline
     assert [c.value for c in sheet[5]][:4] == [1, "市场监督管理局", 95.8, 5]
     pdf = h_mr.get("/evaluation/bulletins/2026-02?format=pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+def test_the_pages_in_english(hotline_app, as_role):
+    february(hotline_app, "B-MR", 5, unsatisfied=1)
+    lead = as_role("lead")
+    en = {"Accept-Language": "en"}
+    html = lead.get("/evaluation/scorecards?month=2026-02", headers=en).get_data(as_text=True)
+    assert "Satisfaction rate 80.0% × 20" in html and "City bureaus" in html
+    html = lead.get("/evaluation/bulletins/2026-02", headers=en).get_data(as_text=True)
+    assert "Evaluation bulletin 2026-02 (draft, not published)" in html
+    assert "Market Regulation Bureau" in html
