@@ -15,6 +15,7 @@ from .calls.models import (
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .cohandling.models import CohandlingPart
 from .departments.models import Department
+from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
 from .notifications.models import (
@@ -39,6 +40,7 @@ __all__ = [
     "CallEvent",
     "CallSettings",
     "AnonymisedCase",
+    "Bulletin",
     "ApiToken",
     "AuditEntry",
     "Article",
@@ -58,6 +60,8 @@ __all__ = [
     "NotificationTemplate",
     "Open311Request",
     "Role",
+    "ScoreBonus",
+    "ScoringScheme",
     "SecondFactor",
     "SignInFailure",
     "SmsInbound",

@@ -11,7 +11,9 @@ from engine.clock import Clock
 from engine.runtime import Runtime
 
 from .cases.types import BUILTIN, CaseTypes
+from .evaluation.bulletins import on_appeal_upheld
 from .events import (
+    AppealUpheld,
     CaseChased,
     CaseClosed,
     CaseOpened,
@@ -63,6 +65,8 @@ def register(
     bus.subscribe(SupervisionOpened, notices.supervision_opened)
     bus.subscribe(CaseChased, notices.case_chased)
     bus.subscribe(SupervisionOrdered, notices.supervision_ordered)
+    # an upheld appeal (申诉) revises the published bulletin of the case's month
+    bus.subscribe(AppealUpheld, on_appeal_upheld)
     outbox.register(
         NOTIFY_TOPIC, FanOut(outbox, settings, clock=clock, tz=tz, case_types=case_types)
     )

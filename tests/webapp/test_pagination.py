@@ -81,6 +81,7 @@ LISTS = [
     ("callback", "/sms/replies"),
     ("operator", "/calls/callbacks"),
     ("supervisor", "/appeals"),
+    ("supervisor", "/evaluation/cases/B-MR"),
 ]
 HUGE = "99999999999999999999"
 PAGE_OF = re.compile(r"Page (\d+) of (more than )?(\d+)")

@@ -69,6 +69,9 @@ CALLBACK_READERS = frozenset({"operator", "lead", "supervisor", "admin"})
 CALLBACK_WORKERS = frozenset({"operator", "lead"})
 #: appeals: the departments' handlers (their own) and the centre
 APPEAL_READERS = frozenset({"handler", "other_handler", "supervisor", "lead", "admin"})
+#: the evaluation: the centre (all units) and the handlers (their own unit)
+EVAL_CENTRE = frozenset({"supervisor", "lead", "admin"})
+EVAL_READERS = EVAL_CENTRE | HANDLERS
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,21 @@ MATRIX = [
       data={"master": ""}),
     # supervision
     R("GET", "/kpi", SUPERVISION),
+    # evaluation: the centre sees every unit, a handler its own unit and the published bulletins
+    R("GET", "/evaluation/scorecards", EVAL_READERS),
+    R("GET", "/evaluation/scorecards/B-MR", EVAL_READERS, rule="/evaluation/scorecards/<code>",
+      hidden_from={"other_handler"}),
+    R("GET", "/evaluation/cases/B-MR?month=2026-02&kpi=dispatched", EVAL_READERS,
+      rule="/evaluation/cases/<code>", hidden_from={"other_handler"}),
+    R("GET", "/evaluation/scheme", ADMIN),
+    R("POST", "/evaluation/scheme", ADMIN, data={"weight_on_time_sign_for": "-1"}),
+    R("POST", "/evaluation/bonuses", EVAL_CENTRE,
+      data={"month": "2026-02", "department": "B-MR", "points": "1", "reason": "表扬"}),
+    R("GET", "/evaluation/bulletins", EVAL_READERS),
+    R("GET", "/evaluation/bulletins/2026-02", EVAL_CENTRE, rule="/evaluation/bulletins/<month>",
+      hidden_from={"handler", "other_handler"}),  # a draft: handlers see published ones only
+    R("POST", "/evaluation/bulletins/2026-02/publish", EVAL_CENTRE,
+      rule="/evaluation/bulletins/<month>/publish"),
     R("GET", "/supervision/overdue", SUPERVISION),
     R("GET", "/supervision/overdue?format=csv", SUPERVISION, "/supervision/overdue"),
     R("GET", "/supervision/escalated", SUPERVISION),

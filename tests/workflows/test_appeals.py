@@ -233,3 +233,26 @@ def test_appeal_kpis_per_month_and_department(city):
     assert [a.id for a in queue] == [third.id, hu_appeal.id, first.id, second.id]
     own = city.session.scalars(appeals.appeal_list(city.user("h_hu"))).all()
     assert [a.department_id for a in own] == [hu]
+
+
+def test_an_upheld_appeal_revises_the_published_bulletin_of_the_cases_month(city):
+    from workflows.evaluation.bulletins import publish, published
+
+    city.clock.set(datetime(2026, 3, 25, 2, 0, tzinfo=UTC))  # Wednesday 25 March, 10:00
+    due = datetime(2026, 3, 30, 2, 0, tzinfo=UTC)  # Monday 30 March, 10:00
+    late = dispatched(
+        city, reply_due=due, replied_at=due + D, closed_at=due + D, status="closed"
+    )
+    city.clock.set(datetime(2026, 4, 1, 2, 0, tzinfo=UTC))
+    bulletin = publish(city.session, month=date(2026, 3, 1), at=city.clock.now(), by="lead1")
+    city.session.commit()
+    assert late.number in {c["number"] for c in bulletin.snapshot["overdue_cases"]}
+    review(city, file(city, late))
+    city.session.expire_all()
+    revised = published(city.session, month=date(2026, 3, 1))
+    (item,) = revised.revisions["items"]
+    assert (item["case_number"], item["department_id"]) == (
+        late.number,
+        by_code(city.session, "B-MR").id,
+    )
+    assert late.number not in {c["number"] for c in revised.snapshot["overdue_cases"]}
