@@ -102,6 +102,7 @@ def blueprints() -> list[Blueprint]:
         intake,
         notifications,
         open311,
+        quality,
         sms,
         supervision,
     )
@@ -125,4 +126,5 @@ def blueprints() -> list[Blueprint]:
         call_board.bp,
         call_pop.bp,
         call_callbacks.bp,
+        quality.bp,
     ]

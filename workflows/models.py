@@ -25,6 +25,7 @@ from .notifications.models import (
 )
 from .open311.models import Channel, Open311Request
 from .policy.models import DeadlinePolicy
+from .quality.models import Dispute, Review, SampleDraw, SampledCase, ScoringSheet
 from .users.models import Role, User
 from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
@@ -47,6 +48,7 @@ __all__ = [
     "Channel",
     "CohandlingPart",
     "DeadlinePolicy",
+    "Dispute",
     "Department",
     "DispatchRule",
     "IdempotencyRecord",
@@ -54,7 +56,11 @@ __all__ = [
     "Notification",
     "NotificationTemplate",
     "Open311Request",
+    "Review",
     "Role",
+    "SampleDraw",
+    "SampledCase",
+    "ScoringSheet",
     "SecondFactor",
     "SignInFailure",
     "SmsInbound",
