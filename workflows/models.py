@@ -25,7 +25,7 @@ from .notifications.models import (
 )
 from .open311.models import Channel, Open311Request
 from .policy.models import DeadlinePolicy
-from .quality.models import Dispute, Review, SampleDraw, SampledCase, ScoringSheet
+from .quality.models import Dispute, Review, SampledCase, SampleDraw, ScoringSheet
 from .users.models import Role, User
 from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 

@@ -7,7 +7,7 @@ March 2026 in Beijing is [2026-02-28 16:00, 2026-03-31 16:00) UTC.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -62,9 +62,16 @@ def add_task(session, instance, kind: str, created_at, *, by: str | None = None,
     """A dispatch-step task; ``by`` and ``done``: completed by whom and when (else ready)."""
     session.add(
         HumanTask(
-            instance_id=instance.id, task_id=str(uuid.uuid4()), element_id=kind, kind=kind,
-            name=kind, lane="dispatcher", state="completed" if by else "ready",
-            created_at=created_at, completed_at=done, completed_by=by,
+            instance_id=instance.id,
+            task_id=str(uuid.uuid4()),
+            element_id=kind,
+            kind=kind,
+            name=kind,
+            lane="dispatcher",
+            state="completed" if by else "ready",
+            created_at=created_at,
+            completed_at=done,
+            completed_by=by,
         )  # fmt: skip
     )
     session.flush()
@@ -82,9 +89,15 @@ def taken(session, operator: str, *, created_at=T, dispatched: bool = False, **c
 def add_call(session, agent: str, arrived_at, outcome: str, *, talk=None, wrap=None) -> None:
     session.add(
         Call(
-            call_id=str(uuid.uuid4()), caller="13800138000", agent=agent,
-            state="ended" if outcome else "answered", outcome=outcome, arrived_at=arrived_at,
-            talk_seconds=talk, wrap_seconds=wrap, updated_at=arrived_at,
+            call_id=str(uuid.uuid4()),
+            caller="13800138000",
+            agent=agent,
+            state="ended" if outcome else "answered",
+            outcome=outcome,
+            arrived_at=arrived_at,
+            talk_seconds=talk,
+            wrap_seconds=wrap,
+            updated_at=arrived_at,
         )  # fmt: skip
     )
     session.flush()
@@ -145,9 +158,21 @@ def test_operator_figures(session, month):
     # c1..c4; c1 answered at once; c2, c3, c4 dispatched; c3 and c4 returned (an approved
     # return made a second dispatch task); re-dispatches done: c3's second, c4's second
     # (c3's third waits)
-    assert (a.cases, a.answered_at_once, a.dispatched, a.returned, a.redispatches) == (4, 1, 3, 2, 2)
+    assert (a.cases, a.answered_at_once, a.dispatched, a.returned, a.redispatches) == (
+        4,
+        1,
+        3,
+        2,
+        2,
+    )
     assert (a.calls, a.timed_calls, a.handling_seconds, a.handling_average) == (3, 2, 320, 160)
-    assert (b.cases, b.answered_at_once, b.dispatched, b.returned, b.redispatches) == (2, 1, 0, 0, 0)
+    assert (b.cases, b.answered_at_once, b.dispatched, b.returned, b.redispatches) == (
+        2,
+        1,
+        0,
+        0,
+        0,
+    )
     assert (b.calls, b.handling_average) == (0, None)
 
 
@@ -233,7 +258,9 @@ def test_the_sheet_is_checked_and_versions_are_pinned(session, month):
     rows[0]["max_points"] = "50"
     v2 = sheets.save_sheet(session, name=sheet.name, rows=rows, by="admin", now=APRIL_2)
     assert v2.version == 2 and sheets.current_sheet(session).id == v2.id
-    assert sheets.save_sheet(session, name=sheet.name, rows=rows, by="admin", now=APRIL_2).id == v2.id
+    assert (
+        sheets.save_sheet(session, name=sheet.name, rows=rows, by="admin", now=APRIL_2).id == v2.id
+    )
     session.refresh(review)
     assert (review.sheet_id, review.total, review.max_total) == (sheet.id, 85, 100)
     assert sheet.items[0]["max_points"] == 40
@@ -265,7 +292,7 @@ def _review(session, operator: str, scores: tuple[int, int, int], nth: int = 0) 
         session.query(SampledCase).filter_by(operator=operator).order_by(SampledCase.position)
     ).all()[nth]
     keys = ("score_attitude", "score_data_entry", "score_communication")
-    return reviews.submit_review(session, sample_id=sample.id, given=dict(zip(keys, map(str, scores))),
+    return reviews.submit_review(session, sample_id=sample.id, given=dict(zip(keys, map(str, scores), strict=True)),
                                  comment=f"{operator} {nth}", reviewer="qa1", now=APRIL_2)  # fmt: skip
 
 
@@ -301,7 +328,9 @@ def test_disputes_only_by_the_operator_and_their_trail(session, month):
     # op_b sees only their own and cannot dispute op_a's
     assert [r.id for r, *_ in reviews.reviews_of_operator(session, operator="op_b")] == [b1.id]
     with pytest.raises(NotFound):
-        reviews.file_dispute(session, review_id=a1.id, operator="op_b", reason="不公平", now=APRIL_2)
+        reviews.file_dispute(
+            session, review_id=a1.id, operator="op_b", reason="不公平", now=APRIL_2
+        )
     with pytest.raises(FormInvalid) as caught:
         reviews.file_dispute(session, review_id=a1.id, operator="op_a", reason="  ", now=APRIL_2)
     assert list(caught.value.errors) == ["reason"]

@@ -137,9 +137,9 @@ def draw():
     values = {k: (request.form.get(k) or "").strip() for k in ("month", "size")}
     try:
         with unit_of_work(db.session):
-            month = parse_month(values["month"])
+            month, size = sampling.check_draw(values["month"], values["size"])
             results = sampling.draw_month(
-                db.session, month=month, size=values["size"], by=g.user.username,
+                db.session, month=month, size=size, by=g.user.username,
                 now=get_hotline().clock.now(), tz=tz(),
             )  # fmt: skip
             new = [r for r in results if r.new]
@@ -147,7 +147,7 @@ def draw():
                    operators=len(new), cases=sum(len(r.case_ids) for r in new))  # fmt: skip
     except FormInvalid as exc:
         db.session.rollback()
-        month = _month()
+        month = previous_month(month_of(get_hotline().clock.now(), tz()))
         return _samples_page(month, errors=messages(exc.errors), values=values, status=422)
     if new:
         flash(_("Drawn: %(n)s operators' samples.", n=len(new)), "success")

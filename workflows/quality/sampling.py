@@ -23,7 +23,7 @@ from workflows.errors import FormInvalid
 from workflows.users.models import Role, User
 
 from .models import SampledCase, SampleDraw
-from .months import month_of, month_span, previous_month
+from .months import month_of, month_span, parse_month, previous_month
 
 DEFAULT_SAMPLE_SIZE = 5
 MAX_SAMPLE_SIZE = 50
@@ -60,6 +60,23 @@ def check_size(size: object) -> int:
             {"size": [f"the sample size is a whole number from 1 to {MAX_SAMPLE_SIZE}"]}
         )
     return n
+
+
+def check_draw(month_text: str, size_text: str) -> tuple[date, int]:
+    """The month and size of a draw from a form, or FormInvalid naming each bad field."""
+    errors: dict[str, list[str]] = {}
+    month, size = date.min, 0
+    try:
+        month = parse_month(month_text)
+    except FormInvalid as exc:
+        errors.update(exc.errors)
+    try:
+        size = check_size(size_text)
+    except FormInvalid as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FormInvalid(errors)
+    return month, size
 
 
 def draw_month(
