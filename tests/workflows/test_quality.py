@@ -18,7 +18,7 @@ from engine.models import Definition, HumanTask, ProcessInstance
 from workflows.calls.models import Call
 from workflows.errors import FormInvalid
 from workflows.quality import reviews, sampling, sheets
-from workflows.quality.models import Review, SampledCase
+from workflows.quality.models import Review, SampledCase, SampleDraw
 from workflows.quality.stats import dispatcher_months, operator_months
 from workflows.users.models import User
 
@@ -364,3 +364,26 @@ def test_disputes_only_by_the_operator_and_their_trail(session, month):
     reviews.decide_dispute(session, dispute_id=d3.id, decision="rejected", outcome="corrected",
                            given={}, reason="评分无误", by="qa1", now=APRIL_2)  # fmt: skip
     assert (b1.total, b1.status, d3.status, d3.outcome) == (100, "scored", "rejected", "")
+
+
+def test_the_worker_draws_last_month_once(database, session, month):
+    from engine.clock import ManualClock
+    from workflows.quality.scheduled import MonthlyDraw
+
+    session.commit()
+    clock = ManualClock(datetime(2026, 3, 31, 15, 59, tzinfo=UTC))  # 23:59 on 31 March
+    job = MonthlyDraw(database.session, clock=clock, tz=TZ, size=2)
+    job()  # February's month: its cases are op_a's c5 and op_b's February one
+    with database.session() as s:
+        assert {(d.month, d.operator, d.size) for d in s.query(SampleDraw)} == {
+            (date(2026, 2, 1), "op_a", 2), (date(2026, 2, 1), "op_b", 2),
+        }  # fmt: skip
+    clock.set(APRIL_2)
+    assert job() is True
+    assert job() is False  # remembered: no query until the month turns
+    again = MonthlyDraw(database.session, clock=clock, tz=TZ, size=2)
+    assert again() is False  # another worker: drawn already
+    with database.session() as s:
+        march = {d.operator: d.drawn_by for d in s.query(SampleDraw).filter_by(month=MARCH)}
+        assert march == {"op_a": "worker", "op_b": "worker"}
+        assert s.query(SampledCase).filter_by(month=MARCH).count() == 4

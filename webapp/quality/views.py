@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.db import unit_of_work
@@ -127,7 +127,7 @@ def _samples_page(month: date, *, errors=None, values=None, status: int = 200):
         draws=reviews.draws_of(db.session, month=month),
         reviewer=g.user.role in {str(r) for r in REVIEWERS},
         errors=errors or {},
-        values=values or {"size": str(sampling.DEFAULT_SAMPLE_SIZE)},
+        values=values or {"size": str(current_app.config["QUALITY_SAMPLE_SIZE"])},
     ), status
 
 
