@@ -69,9 +69,10 @@ class DispatcherMonth:
     redispatches: int
 
 
-def _dispatch_tasks():
-    """Every dispatch-step task with its place in its case: the n-th of its step, and the step
-    of the next dispatch-step task of the same instance (None: none yet)."""
+def _dispatch_tasks(instances):
+    """The dispatch-step tasks of ``instances`` (a select of instance ids: the window reads
+    only their cases, not every case's) with their place in their case: the n-th of its step,
+    and the step of the next dispatch-step task of the same instance (None: none yet)."""
     order = (HumanTask.created_at, HumanTask.id)
     return (
         select(
@@ -87,7 +88,7 @@ def _dispatch_tasks():
             .over(partition_by=HumanTask.instance_id, order_by=order)
             .label("next_kind"),
         )
-        .where(HumanTask.kind.in_(DISPATCH_STEPS))
+        .where(HumanTask.kind.in_(DISPATCH_STEPS), HumanTask.instance_id.in_(instances))
         .subquery("dispatch_tasks")
     )
 
@@ -116,7 +117,9 @@ def operator_months(session: Session, *, month: date, tz: ZoneInfo) -> list[Oper
             .group_by(Case.created_by)
         )
     }
-    t = _dispatch_tasks()
+    t = _dispatch_tasks(
+        select(Case.instance_id).where(mine, Case.dispatched_at.is_not(None)).scalar_subquery()
+    )
     returns = {
         row.created_by: row
         for row in session.execute(
@@ -175,7 +178,15 @@ def dispatcher_months(session: Session, *, month: date, tz: ZoneInfo) -> list[Di
     """Every dispatcher's dispatches completed in ``month``, with the returned and the
     re-dispatches among them, by username."""
     start, end = month_span(month, tz)
-    t = _dispatch_tasks()
+    t = _dispatch_tasks(
+        select(HumanTask.instance_id)
+        .where(
+            HumanTask.kind.in_(DISPATCH_STEPS),
+            HumanTask.completed_at >= start,
+            HumanTask.completed_at < end,
+        )
+        .scalar_subquery()
+    )
     rows = {
         row.completed_by: row
         for row in session.execute(
