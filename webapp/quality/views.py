@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from engine.db import unit_of_work
 from workflows.calls.models import Call
@@ -221,9 +222,9 @@ def review(sample_id: int):
         sheet = sheets.current_sheet(db.session) or _default_sheet()
         return _sample_page(sample_id, errors=messages(exc.errors, sheet), values=values,
                             status=422)  # fmt: skip
-    except reviews.Refused as exc:
+    except (reviews.Refused, IntegrityError) as exc:  # IntegrityError: someone was first
         db.session.rollback()
-        flash(refused(exc.code), "error")
+        flash(refused(exc.code if isinstance(exc, reviews.Refused) else "reviewed"), "error")
         return _sample_page(sample_id, status=409)
     flash(_("Review saved."), "success")
     return redirect(url_for("quality.sample", sample_id=sample_id), 303)
@@ -389,9 +390,9 @@ def dispute(review_id: int):
         db.session.rollback()
         return _mine_page(errors=messages(exc.errors), values={"reason": reason},
                           failed=review_id, status=422)  # fmt: skip
-    except reviews.Refused as exc:
+    except (reviews.Refused, IntegrityError) as exc:  # IntegrityError: someone was first
         db.session.rollback()
-        flash(refused(exc.code), "error")
+        flash(refused(exc.code if isinstance(exc, reviews.Refused) else "disputed"), "error")
         return _mine_page(status=409)
     flash(_("Dispute filed: the reviewer or a centre lead will decide it."), "success")
     return redirect(url_for("quality.mine"), 303)
