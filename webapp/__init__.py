@@ -104,6 +104,7 @@ def blueprints() -> list[Blueprint]:
         intake,
         notifications,
         open311,
+        quality,
         sms,
         supervision,
     )
@@ -129,4 +130,5 @@ def blueprints() -> list[Blueprint]:
         call_board.bp,
         call_pop.bp,
         call_callbacks.bp,
+        quality.bp,
     ]

@@ -92,6 +92,12 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         60.0,
         "/readyz fails when no timer scheduler has beaten for this long",
     ),
+    "QUALITY_SAMPLE_SIZE": (
+        "HOTLINE_QUALITY_SAMPLE_SIZE",
+        5,
+        "cases per operator in the monthly quality sample: the worker's draw at the start of a "
+        "month, and the default of the reviewer's",
+    ),
     "HEARTBEAT_SECONDS": (
         "HOTLINE_HEARTBEAT_SECONDS",
         5.0,

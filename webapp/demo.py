@@ -33,7 +33,7 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
             session, clock=hotline.clock, password_hash=hash_password(DEMO_PASSWORD)
         )
     yield (
-        "demo users (op1, disp1, disp_pj, h_mr, h_bs, centre1, sup1, cb1, lead1, admin, ...)"
+        "demo users (op1, disp1, disp_pj, h_mr, h_bs, centre1, sup1, cb1, lead1, qa1, admin, ...)"
         f" sign in with the password {DEMO_PASSWORD!r}"
     )
     if session.scalar(select(Case.id).limit(1)) is not None:

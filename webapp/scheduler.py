@@ -117,8 +117,23 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
         outbox=outbox_service(app, owner=owner),
     )
     scheduler.after_sweep.append(heartbeat(app, role=role, owner=scheduler.service.owner).beat)
+    scheduler.after_sweep.append(monthly_draw(app))
     scheduler.start()
     return scheduler
+
+
+def monthly_draw(app: Flask):
+    """Last month's quality samples, drawn at the start of a month (workflows/quality)."""
+    from workflows.quality.scheduled import MonthlyDraw
+
+    from .extensions import db
+    from .hotline import get_hotline
+    from .i18n import tz
+
+    with app.app_context():
+        engine, clock, zone = db.engine, get_hotline().clock, tz()
+    size = int(app.config["QUALITY_SAMPLE_SIZE"])
+    return MonthlyDraw(lambda: Session(engine), clock=clock, tz=zone, size=size)
 
 
 def heartbeat(app: Flask, *, role: str, owner: str) -> Heartbeat:

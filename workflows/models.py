@@ -15,8 +15,8 @@ from .calls.models import (
 from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
 from .cohandling.models import CohandlingPart
 from .departments.models import Department
-from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
 from .dispatch.models import DispatchRule
+from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
 from .knowledge.models import Article
 from .notifications.models import (
     Message,
@@ -27,6 +27,7 @@ from .notifications.models import (
 )
 from .open311.models import Channel, Open311Request
 from .policy.models import DeadlinePolicy
+from .quality.models import Dispute, Review, SampledCase, SampleDraw, ScoringSheet
 from .users.models import Role, User
 from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
@@ -52,6 +53,7 @@ __all__ = [
     "Channel",
     "CohandlingPart",
     "DeadlinePolicy",
+    "Dispute",
     "Department",
     "DispatchRule",
     "IdempotencyRecord",
@@ -59,9 +61,13 @@ __all__ = [
     "Notification",
     "NotificationTemplate",
     "Open311Request",
+    "Review",
     "Role",
     "ScoreBonus",
     "ScoringScheme",
+    "SampleDraw",
+    "SampledCase",
+    "ScoringSheet",
     "SecondFactor",
     "SignInFailure",
     "SmsInbound",

@@ -91,6 +91,7 @@ USERS = [
     ("h_cl", "潮连街道 罗霞 Luo Xia", Role.HANDLER, "S-CL"),
     ("h_wh", "外海街道 梁斌 Liang Bin", Role.HANDLER, "S-WH"),
     ("h_hc", "会城街道 宋佳 Song Jia", Role.HANDLER, "S-HC"),
+    ("qa1", "质检员 谢婷 Xie Ting", Role.QA, "CITY"),
 ]
 
 #: the fictional contacts of the demo city, so the demo shows every alert: duty mobiles

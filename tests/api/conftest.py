@@ -31,6 +31,7 @@ USERS = {
     "admin": "admin",
     "telephony": "pbx",
     "auditor": "audit1",
+    "qa": "qa1",
 }
 
 

@@ -17,8 +17,9 @@ from tests.webapp.test_inbox import dispatched, ready_task
 from tests.webapp.test_intake import INTAKE
 
 #: the phone system's token (telephony) sends call events, reads calls and itself, no more;
-#: an auditor's token reads who it is, no more (the audit log is read on its pages)
-EVERYONE = frozenset(USERS) - {"telephony", "auditor"}
+#: an auditor's token reads who it is, no more (the audit log is read on its pages); so does a
+#: quality reviewer's (the samples are reviewed on the quality pages)
+EVERYONE = frozenset(USERS) - {"telephony", "auditor", "qa"}
 WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
 SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
@@ -41,7 +42,7 @@ def R(method, path, allowed, rule=None, body=None, hidden_from=()):  # noqa: N80
 
 
 MATRIX = [
-    R("GET", "/api/v1/me", EVERYONE | {"telephony", "auditor"}),
+    R("GET", "/api/v1/me", EVERYONE | {"telephony", "auditor", "qa"}),
     R("GET", "/api/v1/cases", EVERYONE),
     R("POST", "/api/v1/cases", {"operator"}, body={**INTAKE, "caller_phone": "x"}),
     R("GET", "/api/v1/cases/{case}", EVERYONE, "/api/v1/cases/<number>",

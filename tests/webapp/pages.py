@@ -26,6 +26,7 @@ ROLE_USERS = {
     "lead": "lead1",
     "admin": "admin",
     "auditor": "audit1",
+    "qa": "qa1",
 }
 
 

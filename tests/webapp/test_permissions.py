@@ -42,6 +42,7 @@ ROLES = (
     "lead",
     "admin",
     "auditor",
+    "qa",
 )
 LOGINS = {
     "operator": ("operator", None),
@@ -53,9 +54,11 @@ LOGINS = {
     "lead": ("lead", None),
     "admin": ("admin", None),
     "auditor": ("auditor", None),
+    "qa": ("qa", None),
 }
-#: everyone who works on cases (the auditor reads the audit log only)
-EVERYONE = frozenset(ROLES) - {"auditor"}
+#: everyone who works on cases (the auditor reads the audit log only; the quality reviewer
+#: reads the sampled cases on the quality pages only)
+EVERYONE = frozenset(ROLES) - {"auditor", "qa"}
 SIGNED_IN = frozenset(ROLES)
 WORKERS = frozenset({"dispatcher", "handler", "other_handler", "supervisor", "callback", "lead"})
 HANDLERS = frozenset({"handler", "other_handler"})
@@ -72,6 +75,11 @@ APPEAL_READERS = frozenset({"handler", "other_handler", "supervisor", "lead", "a
 #: the evaluation: the centre (all units) and the handlers (their own unit)
 EVAL_CENTRE = frozenset({"supervisor", "lead", "admin"})
 EVAL_READERS = EVAL_CENTRE | HANDLERS
+#: the quality review: who reads it, who scores, who decides disputes (sample 0 and the like
+#: are nobody's: 404 to those who may)
+QA = frozenset({"qa"})
+QA_READERS = frozenset({"qa", "lead", "admin"})
+QA_DECIDERS = frozenset({"qa", "lead"})
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ LANDING = {
     "lead": "/inbox",
     "admin": "/admin",
     "auditor": "/audit/",
+    "qa": "/quality/samples",
 }
 
 
@@ -294,6 +303,23 @@ MATRIX = [
     R("POST", "/calls/pop/about", OPERATOR, data={"call_id": "nope", "case": "nope"}),
     R("GET", "/admin/calls", ADMIN),
     R("POST", "/admin/calls", ADMIN, data={"callback_value": "0"}),
+    # the quality review (质检)
+    R("GET", "/quality/samples", QA_READERS),
+    R("POST", "/quality/samples/draw", QA, data={"month": "nope", "size": "5"}),
+    R("GET", "/quality/samples/0", QA_READERS, "/quality/samples/<int:sample_id>",
+      hidden_from=QA_READERS),
+    R("POST", "/quality/samples/0/review", QA, "/quality/samples/<int:sample_id>/review",
+      hidden_from=QA),
+    R("GET", "/quality/disputes", QA_DECIDERS),
+    R("POST", "/quality/disputes/0", QA_DECIDERS, "/quality/disputes/<int:dispute_id>",
+      data={"decision": ""}, hidden_from=QA_DECIDERS),
+    R("GET", "/quality/report", QA_READERS),
+    R("GET", "/quality/report?format=csv", QA_READERS, "/quality/report"),
+    R("GET", "/quality/sheet", QA_READERS),
+    R("POST", "/quality/sheet", ADMIN, data={"name": ""}),
+    R("GET", "/quality/mine", OPERATOR),
+    R("POST", "/quality/reviews/0/dispute", OPERATOR, "/quality/reviews/<int:review_id>/dispute",
+      data={"reason": ""}, hidden_from=OPERATOR),
     # the poll of the bell and of the live lists (a list of another role: 403, tested there)
     R("GET", "/live?views=notifications", SIGNED_IN, "/live"),
 ]  # fmt: skip

@@ -41,6 +41,7 @@ def _role_labels() -> dict[str, str]:
         Role.LEAD: _("Centre lead"),
         Role.ADMIN: _("Administrator"),
         Role.AUDITOR: _("Auditor"),
+        Role.QA: _("Quality reviewer"),
         Role.TELEPHONY: _("Phone system"),
     }
 

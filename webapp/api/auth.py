@@ -26,11 +26,13 @@ FAILURES_ALLOWED = 10
 WINDOW = timedelta(minutes=1)
 MAX_ADDRESSES = 10_000
 #: what the roles that do not work on cases may use: a phone system's token (role telephony)
-#: the calls API and who it is; an auditor's (who reads the audit log on its pages) who it is.
+#: the calls API and who it is; an auditor's (who reads the audit log on its pages) and a
+#: quality reviewer's (who reviews sampled cases on the quality pages) who it is.
 #: Every other role's reach is each view's own (``roles``) and the case rules.
 OUTSIDE_CASES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     Role.TELEPHONY: (frozenset({"api-calls"}), frozenset({"api-reference.Me"})),
     Role.AUDITOR: (frozenset(), frozenset({"api-reference.Me"})),
+    Role.QA: (frozenset(), frozenset({"api-reference.Me"})),
 }
 
 

@@ -17,6 +17,7 @@ LANDING = {
     "lead": "inbox.index",
     "admin": "admin.index",
     "auditor": "audit.log",
+    "qa": "quality.samples",
 }
 
 

@@ -22,11 +22,12 @@ class Role(StrEnum):
     ADMIN = "admin"  # 管理员
     AUDITOR = "auditor"  # 审计员: reads the audit log, nothing else
     TELEPHONY = "telephony"  # the phone system: sends call events through the API, nothing else
+    QA = "qa"  # 质检员: reviews samples of the operators' cases (workflows/quality), nothing else
 
 
 #: the roles that work on cases (the auditor reads the audit log and nothing else; the phone
-#: system sends call events)
-CASE_ROLES = tuple(r for r in Role if r not in (Role.AUDITOR, Role.TELEPHONY))
+#: system sends call events; the quality reviewer reads only the sampled cases, on its pages)
+CASE_ROLES = tuple(r for r in Role if r not in (Role.AUDITOR, Role.TELEPHONY, Role.QA))
 
 
 class User(Base):
