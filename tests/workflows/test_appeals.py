@@ -240,9 +240,7 @@ def test_an_upheld_appeal_revises_the_published_bulletin_of_the_cases_month(city
 
     city.clock.set(datetime(2026, 3, 25, 2, 0, tzinfo=UTC))  # Wednesday 25 March, 10:00
     due = datetime(2026, 3, 30, 2, 0, tzinfo=UTC)  # Monday 30 March, 10:00
-    late = dispatched(
-        city, reply_due=due, replied_at=due + D, closed_at=due + D, status="closed"
-    )
+    late = dispatched(city, reply_due=due, replied_at=due + D, closed_at=due + D, status="closed")
     city.clock.set(datetime(2026, 4, 1, 2, 0, tzinfo=UTC))
     bulletin = publish(city.session, month=date(2026, 3, 1), at=city.clock.now(), by="lead1")
     city.session.commit()
