@@ -10,7 +10,7 @@ from workflows.appeals.demo import demo_appeals
 from workflows.appeals.models import Appeal
 from workflows.departments.service import by_code
 
-from .test_appeals import D, THU, dispatched
+from .test_appeals import THU, D, dispatched
 
 
 @pytest.fixture
