@@ -150,3 +150,19 @@ def test_a_long_reason_is_shortened_in_the_notice_but_kept_whole_on_the_appeal(c
     [sup] = bells(city, "appeal_filed")["sup1"]
     assert sup.endswith("：因" + "系统故障" * 49 + "系统…")  # 199 characters and "…"
     assert appeal.reason == reason
+
+
+def test_the_template_editor_previews_the_appeal_notices_with_appeal_samples():
+    from workflows.notifications import template_admin
+    from workflows.notifications.notices import DEFAULT_TEMPLATES, Channel, Notice
+
+    _, body = DEFAULT_TEMPLATES[(Notice.APPEAL_DECIDED, Channel.INAPP, "zh")]
+    assert template_admin.preview(Notice.APPEAL_DECIDED, "", body, "zh")[1] == (
+        "工单JM2026120400123的申诉（超期）：申诉成立，该案件不再计入考核。"
+        "理由：该件涉及多部门现场核查，已于时限内电话告知市民办理进度。"
+    )
+    _, body = DEFAULT_TEMPLATES[(Notice.APPEAL_FILED, Channel.INAPP, "en")]
+    assert template_admin.preview(Notice.APPEAL_FILED, "", body, "en")[1] == (
+        "Urban Management Bureau appealed case JM2026120400123 (overdue), to review: "
+        "Several units had to inspect the site; the citizen was told in time."
+    )
