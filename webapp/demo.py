@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine.clock import ManualClock
 from engine.db import unit_of_work
 from engine.runtime import Runtime
+from workflows.appeals.demo import demo_appeals
 from workflows.cases.models import Case
 from workflows.hotline import install
 from workflows.seed import seed_demo_city
@@ -40,6 +41,8 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
         yield "demo cases: the database already has cases; none added"
         return
     yield from simulate(cases=cases, days=days, seed=seed, ending_now=True, progress=progress)
+    # a pending appeal and decided ones: the review queue and the case pages' trail
+    yield from demo_appeals(session, hotline)
 
 
 def simulate(

@@ -181,6 +181,28 @@ class AppealUpheld(CaseEvent):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class AppealFiled(CaseEvent):
+    """A handler of the case's lead department appealed (申诉) one ground of it: the centre's
+    reviewers are to decide (published by ``workflows/appeals/service.py``)."""
+
+    appeal_id: int
+    ground: str
+    department_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppealRejected(CaseEvent):
+    """The centre rejected a department's appeal (申诉驳回): the case stays in its rates;
+    ``reason`` is the reviewer's."""
+
+    appeal_id: int
+    ground: str
+    department_id: int
+    reason: str
+
+
 E = TypeVar("E", bound=CaseEvent)
 Subscriber = Callable[[Session, Any], None]
 

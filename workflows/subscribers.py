@@ -13,6 +13,8 @@ from engine.runtime import Runtime
 from .cases.types import BUILTIN, CaseTypes
 from .evaluation.bulletins import on_appeal_upheld
 from .events import (
+    AppealFiled,
+    AppealRejected,
     AppealUpheld,
     CaseChased,
     CaseClosed,
@@ -67,6 +69,10 @@ def register(
     bus.subscribe(SupervisionOrdered, notices.supervision_ordered)
     # an upheld appeal (申诉) revises the published bulletin of the case's month
     bus.subscribe(AppealUpheld, on_appeal_upheld)
+    # appeals: the centre's reviewers hear of one filed, the department of the decision
+    bus.subscribe(AppealFiled, notices.appeal_filed)
+    bus.subscribe(AppealUpheld, notices.appeal_upheld)
+    bus.subscribe(AppealRejected, notices.appeal_rejected)
     outbox.register(
         NOTIFY_TOPIC, FanOut(outbox, settings, clock=clock, tz=tz, case_types=case_types)
     )

@@ -265,7 +265,8 @@ def test_a_person_sets_contacts_and_notification_channels(as_role, hotline_app):
         "/account/notifications",
         {"notice.overdue": "email", "notice.dispatched": ["inapp", "sms"],
          **{f"notice.{n}": "inapp" for n in ("cohandle_requested", "yellow_warning",
-            "return_decided", "reopened", "task_assigned", "callback_due")},
+            "return_decided", "reopened", "task_assigned", "callback_due",
+            "appeal_decided", "appeal_filed")},
          "notice.supervision_order": ["inapp", "sms"], "notice.incident": ["inapp", "email"]},
         token_from="/account",
     )  # fmt: skip

@@ -3,7 +3,8 @@
 A handler of a case's lead department appeals one ground (a rating, an overdue mark, a
 reopen) within the centre's window of working days after it happened; a supervisor or a
 centre lead upholds or rejects it with a reason. Upholding sets ``cases.appeal_upheld_at`` in
-the same transaction (the case leaves the department's rates) and publishes ``AppealUpheld``.
+the same transaction (the case leaves the department's rates) and publishes ``AppealUpheld``
+(filing publishes ``AppealFiled``, rejecting ``AppealRejected``: the notices' subscribers).
 Every refusal is ``FormInvalid`` naming the field (or ``NotFound`` for a case the user may not
 see, ``Forbidden`` for a role that may not); nothing is written then.
 """
@@ -29,7 +30,7 @@ from ..cases.enums import CaseStatus, ContactResult, Satisfaction
 from ..cases.models import CallbackAttempt, Case
 from ..cases.service import get_case
 from ..errors import Forbidden, FormInvalid
-from ..events import AppealUpheld, CaseEventKind
+from ..events import AppealFiled, AppealRejected, AppealUpheld, CaseEventKind
 from ..hotline import Hotline
 from ..kpi.service import Ratio
 from ..users.models import Role, User
@@ -233,6 +234,7 @@ def file_appeal(
                 }
             ) from None
         _timeline(hotline, session, case_row, CaseEventKind.APPEAL_FILED, user, appeal)
+        _publish(hotline, session, AppealFiled, case_row, appeal, user, appeal.reason, now)
     return appeal
 
 
@@ -333,25 +335,42 @@ def review_appeal(
         if appeal.status == AppealStatus.UPHELD:
             if case_row.appeal_upheld_at is None:
                 case_row.appeal_upheld_at = now
-            if hotline.events.wants(AppealUpheld):
-                hotline.events.publish(
-                    session,
-                    AppealUpheld(
-                        case_id=case_row.id,
-                        case_number=case_row.number,
-                        instance_id=case_row.instance_id,
-                        instance_version=None,
-                        at=now,
-                        actor=user.username,
-                        appeal_id=appeal.id,
-                        ground=appeal.ground,
-                        department_id=appeal.department_id,
-                        reason=text,
-                    ),
-                )
+            _publish(hotline, session, AppealUpheld, case_row, appeal, user, text, now)
+        else:
+            _publish(hotline, session, AppealRejected, case_row, appeal, user, text, now)
         _timeline(hotline, session, case_row, CaseEventKind.APPEAL_DECIDED, user, appeal)
         session.flush()
     return appeal
+
+
+def _publish(
+    hotline: Hotline,
+    session: Session,
+    event_type: type[AppealFiled | AppealUpheld | AppealRejected],
+    case_row: Case,
+    appeal: Appeal,
+    user: User,
+    reason: str,
+    at: datetime,
+) -> None:
+    """Publish an appeal's event in the caller's transaction (nothing built if none listens)."""
+    if not hotline.events.wants(event_type):
+        return
+    hotline.events.publish(
+        session,
+        event_type(
+            case_id=case_row.id,
+            case_number=case_row.number,
+            instance_id=case_row.instance_id,
+            instance_version=None,
+            at=at,
+            actor=user.username,
+            appeal_id=appeal.id,
+            ground=appeal.ground,
+            department_id=appeal.department_id,
+            reason=reason,
+        ),
+    )
 
 
 def _already(appeal: Appeal, tz: ZoneInfo, lang: str) -> str:

@@ -37,10 +37,12 @@ class Notice(StrEnum):
     SUPERVISION_ORDER = "supervision_order"  # 督办 / 催办
     RETURN_DECIDED = "return_decided"  # 退单审核结果
     REOPENED = "reopened"  # 重办
+    APPEAL_DECIDED = "appeal_decided"  # 申诉审核结果: upheld or rejected, and why
     # to staff
     TASK_ASSIGNED = "task_assigned"  # a task for them or their group
     CALLBACK_DUE = "callback_due"  # 回访到期
     INCIDENT = "incident"  # a timer or a message given up on: administrators
+    APPEAL_FILED = "appeal_filed"  # 申诉待审核: the centre's reviewers (supervisors, leads)
 
 
 AUDIENCE: dict[Notice, Audience] = {
@@ -56,9 +58,11 @@ AUDIENCE: dict[Notice, Audience] = {
     Notice.SUPERVISION_ORDER: Audience.DEPARTMENT,
     Notice.RETURN_DECIDED: Audience.DEPARTMENT,
     Notice.REOPENED: Audience.DEPARTMENT,
+    Notice.APPEAL_DECIDED: Audience.DEPARTMENT,
     Notice.TASK_ASSIGNED: Audience.STAFF,
     Notice.CALLBACK_DUE: Audience.STAFF,
     Notice.INCIDENT: Audience.STAFF,
+    Notice.APPEAL_FILED: Audience.STAFF,
 }
 
 #: the names of the notices, for pages (zh, en)
@@ -75,9 +79,11 @@ NOTICE_NAMES: dict[Notice, tuple[str, str]] = {
     Notice.SUPERVISION_ORDER: ("督办通知", "Supervision order"),
     Notice.RETURN_DECIDED: ("退单审核结果", "Return decision"),
     Notice.REOPENED: ("重办通知", "Reopened"),
+    Notice.APPEAL_DECIDED: ("申诉审核结果", "Appeal decided"),
     Notice.TASK_ASSIGNED: ("新任务", "Task assigned"),
     Notice.CALLBACK_DUE: ("回访到期", "Callback due"),
     Notice.INCIDENT: ("系统故障", "Incident"),
+    Notice.APPEAL_FILED: ("申诉待审核", "Appeal to review"),
 }
 
 
@@ -98,9 +104,11 @@ DEFAULT_CHANNELS: dict[Notice, tuple[Channel, ...]] = {
     Notice.SUPERVISION_ORDER: (Channel.INAPP, Channel.SMS),
     Notice.RETURN_DECIDED: (Channel.INAPP,),
     Notice.REOPENED: (Channel.INAPP,),
+    Notice.APPEAL_DECIDED: (Channel.INAPP,),
     Notice.TASK_ASSIGNED: (Channel.INAPP,),
     Notice.CALLBACK_DUE: (Channel.INAPP,),
     Notice.INCIDENT: (Channel.INAPP, Channel.EMAIL),
+    Notice.APPEAL_FILED: (Channel.INAPP,),
 }
 
 #: what a person may choose from, per notice (citizens' notices are not a staff preference)
@@ -121,9 +129,13 @@ VARIABLES: dict[Notice, tuple[str, ...]] = {
     Notice.SUPERVISION_ORDER: ("department", "note", "reply_due"),
     Notice.RETURN_DECIDED: ("department", "decision"),
     Notice.REOPENED: ("department", "reply_due"),
+    # ``department``: the appealing unit; ``ground``: 评价 / 超期 / 重办; ``decision``: upheld
+    # or rejected in words; ``reason``: the reviewer's (decided) or the department's (filed)
+    Notice.APPEAL_DECIDED: ("department", "ground", "decision", "reason"),
     Notice.TASK_ASSIGNED: ("task", "due", "summary"),
     Notice.CALLBACK_DUE: ("task", "due"),
     Notice.INCIDENT: ("what", "error"),
+    Notice.APPEAL_FILED: ("department", "ground", "reason", "filed_by"),
 }
 
 
@@ -194,6 +206,12 @@ _SMS: dict[Notice, tuple[str, str]] = {
         "[{{ centre }}] Case {{ case_number }} was reopened after the callback: "
         "reply by {{ reply_due }}.",
     ),
+    Notice.APPEAL_DECIDED: (
+        "【{{ centre }}】工单{{ case_number }}的申诉（{{ ground }}）：{{ decision }}。"
+        "理由：{{ reason }}",
+        "[{{ centre }}] Case {{ case_number }}, appeal ({{ ground }}): {{ decision }}. "
+        "Reason: {{ reason }}",
+    ),
     Notice.TASK_ASSIGNED: (
         "【{{ centre }}】新任务：{{ task }}，工单{{ case_number }}。",
         "[{{ centre }}] New task: {{ task }}, case {{ case_number }}.",
@@ -205,6 +223,12 @@ _SMS: dict[Notice, tuple[str, str]] = {
     Notice.INCIDENT: (
         "【{{ centre }}】系统故障：{{ what }}。{{ error }}",
         "[{{ centre }}] Incident: {{ what }}. {{ error }}",
+    ),
+    Notice.APPEAL_FILED: (
+        "【{{ centre }}】{{ department }}对工单{{ case_number }}提出申诉（{{ ground }}），"
+        "请审核：{{ reason }}",
+        "[{{ centre }}] {{ department }} appealed case {{ case_number }} ({{ ground }}), "
+        "to review: {{ reason }}",
     ),
 }
 

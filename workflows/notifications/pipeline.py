@@ -27,7 +27,7 @@ nothing twice; the gateway sees the message's key as its ``id`` and deduplicates
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -117,12 +117,13 @@ class Notifier:
         department_id: int | None = None,
         lane: str | None = None,
         group: str | None = None,
-        role: str | None = None,
+        role: str | Collection[str] | None = None,
         task_id: str | None = None,
     ) -> None:
         """Tell ``notice`` about ``case`` to its audience: the case's citizen; the department
         ``department_id``; or the staff who may take a task (``lane`` role, ``group``
-        department code; or the task ``task_id``'s) or hold ``role``. ``key`` names the occasion (one notice per key)."""
+        department code; or the task ``task_id``'s) or hold ``role`` (one role, or any of several).
+        ``key`` names the occasion (one notice per key)."""
         payload: dict[str, Any] = {
             "notice": str(notice),
             "at": at.isoformat(),
@@ -136,7 +137,7 @@ class Notifier:
         if group is not None:
             payload["group"] = group
         if role is not None:
-            payload["role"] = role
+            payload["role"] = role if isinstance(role, str) else sorted(str(r) for r in role)
         if task_id is not None:
             payload["task_id"] = task_id
         self.outbox.write(session, topic=NOTIFY_TOPIC, key=f"{NOTIFY_TOPIC}:{key}", payload=payload)
@@ -186,6 +187,17 @@ _DECISION_NAMES = {
     "approved": ("同意退单，工单将改派", "approved: the case goes to another unit"),
     "rejected": ("不同意退单，请继续办理", "refused: please go on handling the case"),
 }
+#: an appeal's decision (申诉审核结果), and its grounds
+_APPEAL_DECISION_NAMES = {
+    "upheld": ("申诉成立，该案件不再计入考核", "upheld: the case leaves your figures"),
+    "rejected": ("申诉驳回", "rejected"),
+}
+_APPEAL_NOTICES = frozenset({"appeal_filed", "appeal_decided"})
+_GROUND_NAMES = {
+    "rating": ("评价", "rating"),
+    "overdue": ("超期", "overdue"),
+    "reopen": ("重办", "reopen"),
+}
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
@@ -218,7 +230,12 @@ class FanOut:
 
     # the variables of a notice, in one language
     def values(
-        self, session: Session, case: Case | None, raw: dict[str, Any], lang: str
+        self,
+        session: Session,
+        case: Case | None,
+        raw: dict[str, Any],
+        lang: str,
+        notice: Notice | None = None,
     ) -> dict[str, Any]:
         out: dict[str, Any] = {"centre": self.settings.centre, "link": ""}
         if case is not None:
@@ -252,6 +269,11 @@ class FanOut:
                 value = local_text(datetime.fromisoformat(value["datetime"]), self.tz, lang)
             elif name == "deadline" and value in _DEADLINE_NAMES:
                 value = _pick(_DEADLINE_NAMES[value], lang)
+            elif name == "decision" and notice in _APPEAL_NOTICES:
+                if value in _APPEAL_DECISION_NAMES:
+                    value = _pick(_APPEAL_DECISION_NAMES[value], lang)
+            elif name == "ground" and notice in _APPEAL_NOTICES and value in _GROUND_NAMES:
+                value = _pick(_GROUND_NAMES[value], lang)
             elif name == "decision" and value in _DECISION_NAMES:
                 value = _pick(_DECISION_NAMES[value], lang)
             elif name in ("department", "lead_department") and isinstance(value, int):
@@ -302,7 +324,7 @@ class FanOut:
 
     def _values(self, session: Session, ctx: _Context, lang: str) -> dict[str, Any]:
         if lang not in ctx.values:
-            ctx.values[lang] = self.values(session, ctx.case, ctx.raw, lang)
+            ctx.values[lang] = self.values(session, ctx.case, ctx.raw, lang, ctx.notice)
         return ctx.values[lang]
 
     # --- audiences
@@ -383,7 +405,9 @@ class FanOut:
                 return
             payload = {**payload, "lane": task.lane, "group": task.candidate_group}
         stmt = select(User).where(User.active.is_(True)).order_by(User.id)
-        if payload.get("role"):
+        if isinstance(payload.get("role"), list):
+            stmt = stmt.where(User.role.in_(payload["role"]))
+        elif payload.get("role"):
             stmt = stmt.where(User.role == payload["role"])
         elif payload.get("lane"):
             stmt = stmt.where(User.role == payload["lane"])

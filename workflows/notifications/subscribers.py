@@ -17,6 +17,9 @@ from ..cases.enums import CaseStatus, IntakeOutcome
 from ..cases.models import Case
 from ..departments.service import by_code
 from ..events import (
+    AppealFiled,
+    AppealRejected,
+    AppealUpheld,
     CaseChased,
     CaseClosed,
     CaseEvent,
@@ -31,8 +34,14 @@ from ..events import (
     TaskReady,
 )
 from ..policy.service import get_policy
+from ..users.models import Role
 from .notices import Notice
-from .pipeline import Notifier
+from .pipeline import Notifier, summary
+
+#: who hears of an appeal filed: the centre's reviewers (``appeals.service.REVIEWERS``)
+APPEAL_REVIEWERS = (Role.SUPERVISOR, Role.LEAD)
+#: the longest reason a notice quotes (the whole one is on the case page)
+APPEAL_REASON_CHARS = 200
 
 #: the steps a department's own people take: the department's notices cover them
 DEPARTMENT_STEPS = frozenset({"sign_for", "handle", "cohandle", "resume", "answer_supervision"})
@@ -273,4 +282,53 @@ class NoticeSubscribers:
             case=case,
             department_id=case.lead_department_id,
             values={"note": note},
+        )
+
+    # --- appeals (申诉)
+
+    def appeal_filed(self, session: Session, event: AppealFiled) -> None:
+        case = self._case(session, event)
+        if case is None:
+            return
+        self.notifier.notice(
+            session,
+            Notice.APPEAL_FILED,
+            key=f"appeal_filed:{event.appeal_id}",
+            at=event.at,
+            case=case,
+            role=APPEAL_REVIEWERS,
+            values={
+                "department": event.department_id,
+                "ground": event.ground,
+                "reason": summary(event.reason, APPEAL_REASON_CHARS),
+                "filed_by": event.actor,
+            },
+        )
+
+    def appeal_upheld(self, session: Session, event: AppealUpheld) -> None:
+        self._appeal_decided(session, event, "upheld")
+
+    def appeal_rejected(self, session: Session, event: AppealRejected) -> None:
+        self._appeal_decided(session, event, "rejected")
+
+    def _appeal_decided(
+        self, session: Session, event: AppealUpheld | AppealRejected, decision: str
+    ) -> None:
+        case = self._case(session, event)
+        if case is None:
+            return
+        # the department that appealed (the case's lead when it filed, maybe not now)
+        self.notifier.notice(
+            session,
+            Notice.APPEAL_DECIDED,
+            key=f"appeal_decided:{event.appeal_id}",
+            at=event.at,
+            case=case,
+            department_id=event.department_id,
+            values={
+                "department": event.department_id,
+                "ground": event.ground,
+                "decision": decision,
+                "reason": summary(event.reason, APPEAL_REASON_CHARS),
+            },
         )

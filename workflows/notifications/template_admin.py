@@ -294,11 +294,30 @@ _SAMPLES: dict[str, dict[str, str]] = {
 }
 
 
+#: the appeals' (申诉) own samples: their ``decision`` is not a return's
+_APPEAL_SAMPLES: dict[str, dict[str, str]] = {
+    "zh": {
+        "ground": "超期",
+        "reason": "该件涉及多部门现场核查，已于时限内电话告知市民办理进度。",
+        "filed_by": "h_um",
+        "decision": "申诉成立，该案件不再计入考核",
+    },
+    "en": {
+        "ground": "overdue",
+        "reason": "Several units had to inspect the site; the citizen was told in time.",
+        "filed_by": "h_um",
+        "decision": "upheld: the case leaves your figures",
+    },
+}
+
+
 def sample_values(notice: Notice, lang: str) -> dict[str, Any]:
     """Realistic values for a preview of ``notice`` in ``lang``: a noise complaint dispatched
     to the urban management bureau, deadlines in local time. Only the notice's variables
     (``notices.variables``) are given, as at run time."""
     values = _SAMPLES.get(lang, _SAMPLES["zh"])
+    if Notice(notice) in (Notice.APPEAL_FILED, Notice.APPEAL_DECIDED):
+        values = values | _APPEAL_SAMPLES.get(lang, _APPEAL_SAMPLES["zh"])
     return {name: values.get(name, "") for name in variables(Notice(notice))}
 
 
