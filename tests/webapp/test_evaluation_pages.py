@@ -146,3 +146,21 @@ def test_the_pages_in_english(hotline_app, as_role):
     html = lead.get("/evaluation/bulletins/2026-02", headers=en).get_data(as_text=True)
     assert "Evaluation bulletin 2026-02 (draft, not published)" in html
     assert "Market Regulation Bureau" in html
+
+
+def test_the_demo_publishes_the_last_complete_month_when_it_has_a_ranking(hotline_app, as_role):
+    from webapp.demo import publish_last_month
+
+    with hotline_app.app_context():
+        assert list(publish_last_month()) == [
+            "evaluation: no unit is ranked in 2026-02 (the demo's weeks are this month's); "
+            "see this month's scores on /evaluation/scorecards?month=2026-03"
+        ]
+        assert db.session.scalar(select(Bulletin.id)) is None
+    february(hotline_app, "B-MR", 5, unsatisfied=1)
+    with hotline_app.app_context():
+        lines = list(publish_last_month()) + list(publish_last_month())  # once only
+        assert lines == ["evaluation: the bulletin of 2026-02 is published: "
+                         "/evaluation/bulletins/2026-02"] * 2  # fmt: skip
+    html = as_role("handler").get("/evaluation/bulletins/2026-02").get_data(as_text=True)
+    assert "数据已冻结" in html and "95.8" in html
