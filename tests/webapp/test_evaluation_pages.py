@@ -104,9 +104,14 @@ def test_the_scheme_is_saved_as_a_new_version(hotline_app, as_role):
                            admin.get("/evaluation/scheme").get_data(as_text=True)))  # fmt: skip
     assert form["weight_satisfaction"] == "20" and form["min_cases"] == "5"
     form.update(weight_satisfaction="0", effective_from="2026-02", note="满意率暂不计分",
+                penalty_reopen="2", cap_reopen="6",
                 csrf_token=csrf_token(admin, "/evaluation/scheme"))  # fmt: skip
     assert admin.post("/evaluation/scheme", data=form).status_code == 303
-    assert "满意率暂不计分" in admin.get("/evaluation/scheme").get_data(as_text=True)
+    page = admin.get("/evaluation/scheme").get_data(as_text=True)
+    assert "满意率暂不计分" in page
+    # the history lists each version's penalties (points each, cap) and bonus cap
+    penalties = re.search(r'<td class="penalties">(.*?)</td><td>(.*?)</td>', page)
+    assert penalties.groups() == ("超期 0.5（上限 10）；督办单 1（上限 10）；重办 2（上限 6）", "5")
     html = admin.get("/evaluation/scorecards/B-MR?month=2026-02").get_data(as_text=True)
     # satisfaction weighs 0: the weights add up to 80, co-handling's 5 (nothing to count) goes
     # to the others: 75 × 80/75 = 80.0
