@@ -43,6 +43,35 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
     yield from simulate(cases=cases, days=days, seed=seed, ending_now=True, progress=progress)
     # a pending appeal and decided ones: the review queue and the case pages' trail
     yield from demo_appeals(session, hotline)
+    yield from publish_last_month()
+
+
+def publish_last_month() -> Iterator[str]:
+    """The evaluation's bulletin of the last complete month, published when the simulated
+    weeks reach into it (a unit ranked), so the evaluation pages have something to show."""
+    from flask import current_app
+
+    from workflows.evaluation.bulletins import publish, published
+    from workflows.evaluation.scorecards import add_months, month_board
+
+    db.session.rollback()  # a fresh read: the simulator wrote through its own sessions
+    hotline = get_hotline()
+    now = hotline.clock.now()
+    month = add_months(now.astimezone(hotline.tz).date().replace(day=1), -1)
+    label = month.strftime("%Y-%m")
+    tz = current_app.config["TIMEZONE"]
+    board = month_board(db.session, month=month, as_of=now, tz=tz)
+    if not any(c.ranked for cards in board.levels.values() for c in cards):
+        yield (
+            f"evaluation: no unit is ranked in {label} (the demo's weeks are this month's); "
+            "see this month's scores on /evaluation/scorecards?month="
+            f"{now.astimezone(hotline.tz).strftime('%Y-%m')}"
+        )
+        return
+    if published(db.session, month=month) is None:
+        with unit_of_work(db.session):
+            publish(db.session, month=month, at=now, by="lead1", tz=tz)
+    yield f"evaluation: the bulletin of {label} is published: /evaluation/bulletins/{label}"
 
 
 def simulate(

@@ -25,6 +25,7 @@ SUPERVISION = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
 CALL_READERS = frozenset({"telephony", "operator", "supervisor", "lead", "admin"})
 APPEAL_READERS = frozenset({"handler", "other_handler", "supervisor", "lead", "admin"})
+EVALUATION_READERS = APPEAL_READERS
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,16 @@ MATRIX = [
       "/api/v1/appeals/<int:appeal_id>/review", body={"decision": "", "reason": ""}),
     R("POST", "/api/v1/cases/{case}/appeals", {"handler"}, "/api/v1/cases/<number>/appeals",
       body={"ground": "overdue", "reason": "matrix"}, hidden_from={"other_handler"}),
+    R("GET", "/api/v1/evaluation/scorecards", EVALUATION_READERS),
+    R("GET", "/api/v1/evaluation/scorecards/B-MR", EVALUATION_READERS,
+      "/api/v1/evaluation/scorecards/<code>", hidden_from={"other_handler"}),
+    R("GET", "/api/v1/evaluation/bulletins", EVALUATION_READERS),
+    R("GET", "/api/v1/evaluation/bulletins/{month}", EVALUATION_READERS,
+      "/api/v1/evaluation/bulletins/<month>"),
+    R("GET", "/api/v1/evaluation/bulletins/{month}/xlsx", EVALUATION_READERS,
+      "/api/v1/evaluation/bulletins/<month>/xlsx"),
+    R("GET", "/api/v1/evaluation/bulletins/{month}/pdf", EVALUATION_READERS,
+      "/api/v1/evaluation/bulletins/<month>/pdf"),
 ]  # fmt: skip
 
 #: routes that are not the token-authenticated API: pages (session sign-in, CSRF), the
@@ -134,6 +145,12 @@ def pending_appeal(app, number: str) -> int:
         return _pending_appeal(number)
 
 
+def published_bulletin(app) -> str:
+    from tests.api.test_evaluation_api import publish
+
+    return publish(app, "2026-02")
+
+
 @pytest.mark.parametrize("role", sorted(USERS))
 def test_the_matrix(api, hotline_app, role):
     number = dispatched(hotline_app)  # with h_mr's department, waiting for sign-for
@@ -142,6 +159,7 @@ def test_the_matrix(api, hotline_app, role):
         "task": ready_task(hotline_app, number, "sign_for"),
         "call": a_call(hotline_app, agent="op2"),  # another operator's
         "appeal": pending_appeal(hotline_app, number),  # h_mr's department's
+        "month": published_bulletin(hotline_app),
     }
     client = api(role)
     wrong = []

@@ -51,6 +51,14 @@ def run_operation(operation, headers: dict[str, str], known: dict[str, str]) -> 
     check()
 
 
+def published_february(app) -> str:
+    """February 2026's bulletin, published with a ranked unit (so its answers are checked)."""
+    from tests.api.test_evaluation_api import closed_on_time, publish
+
+    closed_on_time(app, "B-MR", 5, unsatisfied=1, reopens=1)
+    return publish(app, "2026-02")
+
+
 @pytest.mark.slow  # 2 to 4 s a role
 @pytest.mark.parametrize(
     "role", ["operator", "dispatcher", "handler", "supervisor", "admin", "telephony"]
@@ -71,6 +79,7 @@ def test_the_api_keeps_its_contract(hotline_app, role):
         "code": "B-MR",
         "day": "2026-10-01",
         "call_id": a_call(hotline_app, agent="op1"),
+        "month": published_february(hotline_app),
     }
     headers = {"Authorization": f"Bearer {make_token(hotline_app, USERS[role])}"}
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", hotline_app)

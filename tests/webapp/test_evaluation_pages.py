@@ -104,9 +104,14 @@ def test_the_scheme_is_saved_as_a_new_version(hotline_app, as_role):
                            admin.get("/evaluation/scheme").get_data(as_text=True)))  # fmt: skip
     assert form["weight_satisfaction"] == "20" and form["min_cases"] == "5"
     form.update(weight_satisfaction="0", effective_from="2026-02", note="满意率暂不计分",
+                penalty_reopen="2", cap_reopen="6",
                 csrf_token=csrf_token(admin, "/evaluation/scheme"))  # fmt: skip
     assert admin.post("/evaluation/scheme", data=form).status_code == 303
-    assert "满意率暂不计分" in admin.get("/evaluation/scheme").get_data(as_text=True)
+    page = admin.get("/evaluation/scheme").get_data(as_text=True)
+    assert "满意率暂不计分" in page
+    # the history lists each version's penalties (points each, cap) and bonus cap
+    penalties = re.search(r'<td class="penalties">(.*?)</td><td>(.*?)</td>', page)
+    assert penalties.groups() == ("超期 0.5（上限 10）；督办单 1（上限 10）；重办 2（上限 6）", "5")
     html = admin.get("/evaluation/scorecards/B-MR?month=2026-02").get_data(as_text=True)
     # satisfaction weighs 0: the weights add up to 80, co-handling's 5 (nothing to count) goes
     # to the others: 75 × 80/75 = 80.0
@@ -146,3 +151,21 @@ def test_the_pages_in_english(hotline_app, as_role):
     html = lead.get("/evaluation/bulletins/2026-02", headers=en).get_data(as_text=True)
     assert "Evaluation bulletin 2026-02 (draft, not published)" in html
     assert "Market Regulation Bureau" in html
+
+
+def test_the_demo_publishes_the_last_complete_month_when_it_has_a_ranking(hotline_app, as_role):
+    from webapp.demo import publish_last_month
+
+    with hotline_app.app_context():
+        assert list(publish_last_month()) == [
+            "evaluation: no unit is ranked in 2026-02 (the demo's weeks are this month's); "
+            "see this month's scores on /evaluation/scorecards?month=2026-03"
+        ]
+        assert db.session.scalar(select(Bulletin.id)) is None
+    february(hotline_app, "B-MR", 5, unsatisfied=1)
+    with hotline_app.app_context():
+        lines = list(publish_last_month()) + list(publish_last_month())  # once only
+        assert lines == ["evaluation: the bulletin of 2026-02 is published: "
+                         "/evaluation/bulletins/2026-02"] * 2  # fmt: skip
+    html = as_role("handler").get("/evaluation/bulletins/2026-02").get_data(as_text=True)
+    assert "数据已冻结" in html and "95.8" in html

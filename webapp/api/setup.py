@@ -12,7 +12,18 @@ from flask_smorest import Api
 from workflows.cases.flows import INTAKE_FORM
 
 from ..extensions import csrf
-from . import appeals, calls, cases, definitions, kpis, reference, sms, supervision, tasks
+from . import (
+    appeals,
+    calls,
+    cases,
+    definitions,
+    evaluation,
+    kpis,
+    reference,
+    sms,
+    supervision,
+    tasks,
+)
 from .auth import authenticate
 from .errors import ErrorSchema, render
 
@@ -25,6 +36,7 @@ BLUEPRINTS = (
     supervision.blp,
     calls.blp,
     appeals.blp,
+    evaluation.blp,
 )
 #: webhooks: under /api/v1, with their own authentication instead of an API token
 WEBHOOKS = (sms.blp,)
