@@ -12,6 +12,7 @@ from engine.clock import ManualClock
 from engine.db import unit_of_work
 from engine.runtime import Runtime
 from workflows.appeals.demo import demo_appeals
+from workflows.quality.demo import demo_quality
 from workflows.cases.models import Case
 from workflows.hotline import install
 from workflows.seed import seed_demo_city
@@ -43,6 +44,8 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
     yield from simulate(cases=cases, days=days, seed=seed, ending_now=True, progress=progress)
     # a pending appeal and decided ones: the review queue and the case pages' trail
     yield from demo_appeals(session, hotline)
+    # last month's samples, most scored by qa1, one disputed: the quality pages
+    yield from demo_quality(session, hotline)
     yield from publish_last_month()
 
 
