@@ -16,6 +16,7 @@ from .cohandling.models import CohandlingPart
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .knowledge.models import Article
+from .kpi.models import KpiDayRollup, KpiDirtyDay
 from .notifications.models import (
     Message,
     Notification,
@@ -49,6 +50,8 @@ __all__ = [
     "DeadlinePolicy",
     "Department",
     "DispatchRule",
+    "KpiDayRollup",
+    "KpiDirtyDay",
     "IdempotencyRecord",
     "Message",
     "Notification",
