@@ -137,12 +137,13 @@ def _settled(status) -> bool:
 
 
 def _before_after(state, key: str) -> tuple[list, object, bool]:
-    """(values before this flush, value now, loaded?) of one attribute."""
+    """(values before this flush, value now, whether the value before is known) of one
+    attribute; it is not when the attribute was set without being loaded (expired after a
+    commit, say)."""
     history = state.attrs[key].history
     before = list(history.deleted) or list(history.unchanged)
     now = (history.added or history.unchanged or [None])[0]
-    loaded = bool(history.added or history.unchanged or history.deleted)
-    return before, now, loaded
+    return before, now, bool(history.deleted or history.unchanged)
 
 
 def _days_of(session: Session) -> set[date]:
@@ -152,35 +153,42 @@ def _days_of(session: Session) -> set[date]:
             days.add(local_day(obj.created_at))
     for obj in session.deleted:
         if isinstance(obj, Case):
-            days |= _committed_day(session, obj)
+            days |= _stored_day(session, obj, settled_only=True)
     for obj in session.dirty:
         if not isinstance(obj, Case):
             continue
         state = inspect(obj)
         if not any(state.attrs[key].history.has_changes() for key in WATCHED):
             continue
-        status_before, status_now, status_loaded = _before_after(state, "status")
+        status_before, status_now, status_known = _before_after(state, "status")
+        created_before, created_now, created_known = _before_after(state, "created_at")
+        if not (status_known and created_known):
+            # the stored row still holds the values before this flush (before_flush)
+            stored = session.connection().execute(
+                select(Case.status, Case.created_at).where(Case.id == obj.id)
+            ).first()
+            if stored is not None:
+                status_before = status_before if status_known else [stored[0]]
+                created_before = created_before if created_known else [stored[1]]
         # open before and after: the case is read live, the rollup holds nothing of it
-        if status_loaded and not (
-            _settled(status_now) or any(_settled(s) for s in status_before)
-        ):
-            continue
-        created_before, created_now, created_loaded = _before_after(state, "created_at")
-        if not created_loaded:
-            days |= _committed_day(session, obj)
+        if not (_settled(status_now) or any(_settled(s) for s in status_before)):
             continue
         days |= {local_day(at) for at in (*created_before, created_now) if at is not None}
     return days
 
 
-def _committed_day(session: Session, obj: Case) -> set[date]:
-    at = session.connection().scalar(select(Case.created_at).where(Case.id == obj.id))
-    return {local_day(at)} if at is not None else set()
+def _stored_day(session: Session, obj: Case, *, settled_only: bool) -> set[date]:
+    stored = session.connection().execute(
+        select(Case.status, Case.created_at).where(Case.id == obj.id)
+    ).first()
+    if stored is None or (settled_only and not _settled(stored[0])):
+        return set()
+    return {local_day(stored[1])}
 
 
-@event.listens_for(Session, "after_flush")
-def _mark_changed_days(session: Session, _context) -> None:
-    # after_flush still shows the flush's new, dirty and deleted objects and their history
+@event.listens_for(Session, "before_flush")
+def _mark_changed_days(session: Session, _context, _instances) -> None:
+    # before the flush: the stored rows still hold the values the changes replace
     days = _days_of(session)
     if days:
         mark_dirty(session.connection(), days)
