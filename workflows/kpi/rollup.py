@@ -278,6 +278,11 @@ class RollupJob:
         self.budget = budget
         self._last: datetime | None = None
 
+    def run(self) -> int:
+        """Every dirty day now (``hotline worker --until-idle``)."""
+        self._last = self.clock.now()
+        return recount_dirty(self.session_factory, as_of=self._last)
+
     def tick(self) -> int:
         now = self.clock.now()
         if self._last is not None and now - self._last < self.every:
