@@ -43,7 +43,9 @@ def _every_figure(session, as_of):
     for span in SPANS:
         for group_by in [(), ("department",), ("case_type",), ("department", "case_type")]:
             for bucket in [None, "day", "week", "month"]:
-                out.append(compute_kpis(session, **span, as_of=as_of, group_by=group_by, bucket=bucket))
+                out.append(
+                    compute_kpis(session, **span, as_of=as_of, group_by=group_by, bucket=bucket)
+                )
         out.append(compute_kpis(session, **span, as_of=as_of, case_types=["complaint"]))
         out.append(kpi_board(session, **span, as_of=as_of, bucket="month"))
         out.append(kpi_trend(session, **span, as_of=as_of, bucket="week"))
@@ -99,7 +101,9 @@ def test_rollup_and_recount_agree_through_changes(db):
     add_dispatched(session, d1, created_at=T + D, reply_due=T + 5 * D)
     waiting = add_dispatched(session, d2, created_at=T + 2 * D, reply_due=AS_OF + 10 * D)
     session.commit()
-    assert session.scalar(select(func.count()).select_from(KpiDirtyDay)) == 3  # 18 Feb, 7 and 10 Mar
+    assert (
+        session.scalar(select(func.count()).select_from(KpiDirtyDay)) == 3
+    )  # 18 Feb, 7 and 10 Mar
 
     _agree(session)  # nothing recounted: every day dirty, read live
     assert _recount(db, days={date(2026, 3, 10)}, reader=session) == [date(2026, 3, 10)]
@@ -135,7 +139,10 @@ def test_rollup_and_recount_agree_through_changes(db):
     _recount(db, reader=session)
     _agree(session)
     _agree(session, as_of=LATER)  # the open case past its deadline only later
-    assert rollup.differences(session, as_of=AS_OF, days=[date(2026, 3, d) for d in range(1, 31)]) == []
+    assert (
+        rollup.differences(session, as_of=AS_OF, days=[date(2026, 3, d) for d in range(1, 31)])
+        == []
+    )
     session.close()
 
 

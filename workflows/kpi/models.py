@@ -65,9 +65,7 @@ SUM_COLUMNS = (
     "supervision_orders",
 )
 #: the case columns the rollup's counts read: a change to one of them may move a day
-WATCHED = frozenset(
-    (*KPI_COLUMNS, "created_at", "appeal_upheld_at", "supervision_order_count")
-)
+WATCHED = frozenset((*KPI_COLUMNS, "created_at", "appeal_upheld_at", "supervision_order_count"))
 
 
 kpi_day_rollups = Table(
@@ -164,9 +162,11 @@ def _days_of(session: Session) -> set[date]:
         created_before, created_now, created_known = _before_after(state, "created_at")
         if not (status_known and created_known):
             # the stored row still holds the values before this flush (before_flush)
-            stored = session.connection().execute(
-                select(Case.status, Case.created_at).where(Case.id == obj.id)
-            ).first()
+            stored = (
+                session.connection()
+                .execute(select(Case.status, Case.created_at).where(Case.id == obj.id))
+                .first()
+            )
             if stored is not None:
                 status_before = status_before if status_known else [stored[0]]
                 created_before = created_before if created_known else [stored[1]]
@@ -178,9 +178,11 @@ def _days_of(session: Session) -> set[date]:
 
 
 def _stored_day(session: Session, obj: Case, *, settled_only: bool) -> set[date]:
-    stored = session.connection().execute(
-        select(Case.status, Case.created_at).where(Case.id == obj.id)
-    ).first()
+    stored = (
+        session.connection()
+        .execute(select(Case.status, Case.created_at).where(Case.id == obj.id))
+        .first()
+    )
     if stored is None or (settled_only and not _settled(stored[0])):
         return set()
     return {local_day(stored[1])}
