@@ -209,3 +209,41 @@ def test_rebuild_counts_cases_loaded_outside_the_orm(db):
     session.commit()  # a fresh read: the rebuild wrote in sessions of its own
     _agree(session)
     session.close()
+
+
+def test_marks_and_recounts_after_the_plan_read_the_dirty_days(db, monkeypatch):
+    """On PostgreSQL each statement has its own snapshot: a day marked, or recounted, between
+    the plan's read of the dirty days and the counting statement still counts once."""
+    from workflows.kpi.models import ROLLUP_TZ
+
+    session = db.session()
+    d1 = add_department(session, "r5", "五局")
+    first = add_dispatched(session, d1, status="closed", closed_at=T + D)
+    add_dispatched(session, d1, status="closed", closed_at=T + D, created_at=T + 2 * D)
+    session.commit()
+    _recount(db, reader=session)
+    expected = _agree(session)
+    plan = rollup.plan
+
+    def plans_now():
+        return {(s["start"], s["end"]): plan(session, **s, tz=ROLLUP_TZ) for s in SPANS}
+
+    def replay(plans):
+        monkeypatch.setattr(rollup, "plan", lambda _s, *, start, end, tz: plans[start, end])
+
+    clean = plans_now()
+    first.appeal_upheld_at = AS_OF  # marks 10 March after the plans
+    session.commit()
+    replay(clean)
+    changed = _every_figure(session, AS_OF)
+    assert changed != expected
+    monkeypatch.undo()
+    stale = plans_now()
+    assert stale[MARCH["start"], MARCH["end"]].dirty == (date(2026, 3, 10),)
+    _recount(db, reader=session)  # recounted after the plans
+    replay(stale)
+    assert _every_figure(session, AS_OF) == changed
+    monkeypatch.undo()
+    with rollup.live_only():
+        assert _every_figure(session, AS_OF) == changed
+    session.close()

@@ -29,10 +29,12 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    null,
     or_,
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.db import unit_of_work
@@ -100,18 +102,29 @@ def plan(session: Session, *, start: datetime, end: datetime, tz: str) -> Plan |
             .order_by(KpiDirtyDay.day)
         )
     )
+    return _planned(start, end, first, stop, set(dirty))
+
+
+def with_dirty(p: Plan, days: set[date]) -> Plan | None:
+    """The plan with more dirty days (marked after it read them)."""
+    return _planned(p.start, p.end, p.first, p.stop, set(p.dirty) | days)
+
+
+def _planned(
+    start: datetime, end: datetime, first: date, stop: date, dirty: set[date]
+) -> Plan | None:
     if len(dirty) > MAX_DIRTY_SHARE * (stop - first).days:
         return None
     ranges: list[tuple[datetime, datetime]] = []
     edges = [(start, day_span(first)[0]), (day_span(stop)[0], end)]
-    for lo, hi in [edges[0], *(day_span(d) for d in dirty), edges[1]]:
+    for lo, hi in [edges[0], *(day_span(d) for d in sorted(dirty)), edges[1]]:
         if lo >= hi:
             continue
         if ranges and ranges[-1][1] == lo:  # consecutive days: one range
             ranges[-1] = (ranges[-1][0], hi)
         else:
             ranges.append((lo, hi))
-    return Plan(start, end, first, stop, dirty, tuple(ranges))
+    return Plan(start, end, first, stop, tuple(sorted(dirty)), tuple(ranges))
 
 
 def open_condition() -> ColumnElement[bool]:
@@ -144,11 +157,27 @@ def day_bucket(dialect: str, bucket: str, column) -> ColumnElement:
     return func.date(column, *[literal_column(f"'{m}'") for m in modifiers])
 
 
+def _dirty_now(p: Plan) -> Select:
+    return select(KpiDirtyDay.day).where(KpiDirtyDay.day >= p.first, KpiDirtyDay.day < p.stop)
+
+
 def rollup_where(p: Plan) -> list[ColumnElement[bool]]:
-    conditions = [R.c.day >= p.first, R.c.day < p.stop]
+    """The plan's clean days: neither dirty when it was made (they are counted live) nor
+    dirty now, in the statement's own snapshot."""
+    conditions = [R.c.day >= p.first, R.c.day < p.stop, R.c.day.not_in(_dirty_now(p))]
     if p.dirty:
         conditions.append(R.c.day.not_in(list(p.dirty)))
     return conditions
+
+
+def dirty_probe(p: Plan, names: list[str], *, zeros: list[str]) -> Select:
+    """Rows of ``names`` (NULL, or 0 for ``zeros``) and ``dirty_day``: the days dirty now that
+    the plan does not count live (the statement must then run again with them)."""
+    columns = [(literal(0) if name in zeros else null()).label(name) for name in names]
+    stmt = _dirty_now(p).with_only_columns(*columns, KpiDirtyDay.day.label("dirty_day"))
+    if p.dirty:
+        stmt = stmt.where(KpiDirtyDay.day.not_in(list(p.dirty)))
+    return stmt
 
 
 # --- recounting --------------------------------------------------------------------------------

@@ -15,7 +15,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    Date,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -249,25 +262,42 @@ def grouped_counts(
     zone = zone_named(tz)
     args = (session, group_by, bucket, zone, start, end, department_ids, case_types, orders)
     p = rollup.plan(session, start=start, end=end, tz=tz)
-    if p is None:
-        return [dict(row) for row in session.execute(_live_select(*args, as_of=as_of)).mappings()]
-    statements = [_rollup_select(*args, plan=p)] + [
-        _live_select(*args, as_of=as_of, only=condition) for condition in rollup.live_parts(p)
-    ]
+    # One statement (one snapshot, on PostgreSQL too), which also returns the days marked
+    # dirty since the plan read them: then the plan takes them in and the statement runs again.
+    for _attempt in range(3):
+        if p is None:
+            break
+        parts = [_rollup_select(*args, plan=p)] + [
+            _live_select(*args, as_of=as_of, only=condition, ordered=False)
+            for condition in rollup.live_parts(p)
+        ]
+        names = [column.name for column in parts[0].selected_columns]
+        tagged = [part.add_columns(cast(null(), Date).label("dirty_day")) for part in parts]
+        probe = rollup.dirty_probe(p, names, zeros=_sum_labels(orders))
+        rows = session.execute(union_all(*tagged, probe)).mappings().all()
+        newly = {as_date(row["dirty_day"]) for row in rows if row["dirty_day"] is not None}
+        if not newly:
+            return _merged(rows, keyed=bool(group_by or bucket), orders=orders)
+        p = rollup.with_dirty(p, newly)
+    return [dict(row) for row in session.execute(_live_select(*args, as_of=as_of)).mappings()]
+
+
+def _merged(rows, *, keyed: bool, orders: bool) -> list[dict[str, object]]:
+    """The parts' rows summed per group (no two parts share a case), ordered by bucket,
+    department, case type (nulls last), as the live query orders them."""
     merged: dict[tuple, dict[str, object]] = {}
-    if not group_by and bucket is None:  # one row, as the live query's, even with no case
+    if not keyed:  # one row, as the live query's, even with no case
         merged[()] = dict.fromkeys(_KEYS) | dict.fromkeys(_sum_labels(orders), 0)
-    for stmt in statements:
-        for row in session.execute(stmt).mappings():
-            key = tuple(_key_value(k, row.get(k)) for k in ("bucket", "department_id", "case_type"))
-            key = key if (group_by or bucket) else ()
-            target = merged.get(key)
-            if target is None:
-                target = merged[key] = {k: row.get(k) for k in _KEYS}
-                target["bucket"] = as_date(row.get("bucket"))
-                target.update(dict.fromkeys(_sum_labels(orders), 0))
-            for label in _sum_labels(orders):
-                target[label] += int(row[label] or 0)  # type: ignore[operator]
+    for row in rows:
+        key = tuple(_key_value(k, row.get(k)) for k in ("bucket", "department_id", "case_type"))
+        key = key if keyed else ()
+        target = merged.get(key)
+        if target is None:
+            target = merged[key] = {k: row.get(k) for k in _KEYS}
+            target["bucket"] = as_date(row.get("bucket"))  # type: ignore[arg-type]
+            target.update(dict.fromkeys(_sum_labels(orders), 0))
+        for label in _sum_labels(orders):
+            target[label] += int(row[label] or 0)  # type: ignore[operator]
     return [merged[k] for k in sorted(merged, key=lambda k: tuple(map(_nulls_last, k)))]
 
 
@@ -299,7 +329,7 @@ def _key_columns(
 
 def _live_select(
     session, group_by, bucket, zone, start, end, department_ids, case_types, orders,
-    *, as_of: datetime, only: ColumnElement[bool] | None = None,
+    *, as_of: datetime, only: ColumnElement[bool] | None = None, ordered: bool = True,
 ) -> Select:  # fmt: skip
     """The live query: every count of the cases created in the period (and ``only``)."""
     keys = _key_columns(
@@ -315,7 +345,9 @@ def _live_select(
     if only is not None:
         stmt = stmt.where(only)
     if keys:
-        stmt = stmt.group_by(*keys).order_by(*_ordering(keys))
+        stmt = stmt.group_by(*keys)
+        if ordered:
+            stmt = stmt.order_by(*_ordering(keys))
     return stmt
 
 
