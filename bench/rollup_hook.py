@@ -94,7 +94,7 @@ def main() -> None:
             Path(str(path) + suffix).unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     else:
-        from queries import ensure_database  # noqa: PLC0415  (bench/queries.py)
+        from bench.queries import ensure_database
 
         ensure_database(url)
     engine = make_engine(url)
