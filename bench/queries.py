@@ -487,7 +487,7 @@ def measure_rollup(app, repeat: int, budget: float) -> dict[str, object]:
     from workflows.kpi import rollup
     from workflows.kpi.models import local_day, mark_dirty
     from workflows.kpi.monthly import department_months
-    from workflows.kpi.service import cohandling_on_time, kpi_board
+    from workflows.kpi.service import cohandling_by_month, cohandling_on_time, kpi_board
 
     with app.app_context():
         engine = db.engine
@@ -525,6 +525,10 @@ def measure_rollup(app, repeat: int, budget: float) -> dict[str, object]:
             for lo, hi in itertools.pairwise(firsts):
                 cohandling_on_time(session, start=lo, end=hi, as_of=NOW)
 
+    def cohandling_year() -> None:
+        with factory() as session:
+            cohandling_by_month(session, **span, as_of=NOW, tz=TZ.key)
+
     def live(fn):
         def run() -> None:
             with rollup.live_only():
@@ -542,7 +546,8 @@ def measure_rollup(app, repeat: int, budget: float) -> dict[str, object]:
     print(f"  {'year by month (' + engine.dialect.name + ')':<52}{'p50 s':>9}{'n':>5}")
     record("kpi board, rollup", board, repeat)
     record("department_months, rollup", months, repeat)
-    record("cohandling_on_time, 12 months (in department_months)", cohandling, repeat)
+    record("cohandling_on_time, 12 monthly calls (before)", cohandling, repeat)
+    record("cohandling_by_month, 12 months (in department_months)", cohandling_year, repeat)
     # 30 dirty days spread over the year: read live until recounted
     first = local_day(span["start"])
     dirty = [first + timedelta(days=12 * i + 3) for i in range(30)]

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from workflows.calendar.service import DEFAULT_TZ
 
-from .buckets import as_date, bucket_starts, zone_named
+from .buckets import as_date, zone_named
 from .service import (
     COUNT_KPIS,
     RATE_KPIS,
     KpiRow,
     Ratio,
-    cohandling_on_time,
+    cohandling_by_month,
     grouped_counts,
 )
 
@@ -46,7 +46,7 @@ def department_months(
     department_ids: Collection[int] | None = None,
 ) -> list[DepartmentMonth]:
     """Per (month, lead department), ordered so; cases never dispatched are left out."""
-    zone = zone_named(tz)
+    zone_named(tz)  # a bad zone name fails before any query
     # the KPIs and the supervision orders from one pass (the rollup holds both)
     kpis: dict[tuple[date, int], KpiRow] = {}
     orders: dict[tuple[date, int], int] = {}
@@ -68,15 +68,9 @@ def department_months(
         kpis[key] = _kpi_row(row)
         if row["supervision_orders"]:
             orders[key] = int(row["supervision_orders"])
-    cohandling: dict[tuple[date, int], Ratio] = {}
-    firsts = list(bucket_starts("month", zone, start, end))
-    for i, first in enumerate(firsts):
-        lo = max(start, _local_midnight(first, zone))
-        hi = min(end, _local_midnight(firsts[i + 1], zone)) if i + 1 < len(firsts) else end
-        for row in cohandling_on_time(
-            session, start=lo, end=hi, as_of=as_of, department_ids=department_ids
-        ):
-            cohandling[(first, row.department_id)] = row.on_time
+    cohandling = cohandling_by_month(
+        session, start=start, end=end, as_of=as_of, tz=tz, department_ids=department_ids
+    )
     keys = sorted(set(kpis) | set(orders) | set(cohandling))
     return [
         DepartmentMonth(
@@ -88,10 +82,6 @@ def department_months(
         )
         for key in keys
     ]
-
-
-def _local_midnight(day: date, zone) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
 def _kpi_row(row: dict[str, object]) -> KpiRow:
