@@ -30,7 +30,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
-    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -136,11 +135,12 @@ def settled_condition() -> ColumnElement[bool]:
 
 
 def live_parts(p: Plan) -> list[ColumnElement[bool]]:
-    """The conditions (besides the period's) of the live counts of a plan."""
+    """The conditions (besides the period's) of the live counts of a plan: the open cases, and
+    the settled cases of each live range, a part each (SQLite read the whole period's index for
+    an OR of ranges: 4.5 s with 30 dirty days in a year at a million cases)."""
     parts = [open_condition()]
-    if p.live_ranges:
-        ranges = [and_(Case.created_at >= lo, Case.created_at < hi) for lo, hi in p.live_ranges]
-        parts.append(and_(settled_condition(), or_(*ranges)))
+    for lo, hi in p.live_ranges:
+        parts.append(and_(settled_condition(), Case.created_at >= lo, Case.created_at < hi))
     return parts
 
 
