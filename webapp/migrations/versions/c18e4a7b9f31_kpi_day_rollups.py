@@ -1,6 +1,6 @@
 """KPI rollups (issue 18): kpi_day_rollups, per local day, lead department and case type, the
 sums of the settled cases' KPI counts; kpi_dirty_days, the days to read live until the worker
-recounts them. Every day from the first case's to the last's starts dirty: the figures stay
+recounts them; two indexes for the co-handling figure per month. Every day from the first case's to the last's starts dirty: the figures stay
 exact at once, and the worker (or ``hotline kpi rollup``) fills the rollup.
 
 Revision ID: c18e4a7b9f31
@@ -64,6 +64,15 @@ def upgrade():
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("marks", sa.Integer(), server_default="1", nullable=False),
     )
+    # the co-handling figure per month: tasks and their case's creation from indexes alone
+    op.create_index(
+        "ix_human_tasks_cohandle",
+        "human_tasks",
+        ["created_at", "instance_id", "candidate_group", "state", "due_at", "completed_at"],
+        postgresql_where=sa.text("kind = 'cohandle'"),
+        sqlite_where=sa.text("kind = 'cohandle'"),
+    )
+    op.create_index("ix_cases_instance_created", "cases", ["instance_id", "created_at"])
     bind = op.get_bind()
     low, high = bind.execute(sa.text("SELECT min(created_at), max(created_at) FROM cases")).one()
     if low is None:
@@ -83,6 +92,8 @@ def _day(value):
 
 
 def downgrade():
+    op.drop_index("ix_cases_instance_created", table_name="cases")
+    op.drop_index("ix_human_tasks_cohandle", table_name="human_tasks")
     op.drop_table("kpi_dirty_days")
     op.drop_index("ix_kpi_day_rollups_day", table_name="kpi_day_rollups")
     op.drop_table("kpi_day_rollups")
