@@ -22,7 +22,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import (
     TIMESTAMP,
     Date,
-    and_,
     cast,
     delete,
     func,
@@ -134,13 +133,13 @@ def settled_condition() -> ColumnElement[bool]:
     return Case.status.not_in(sorted(OPEN_VALUES))
 
 
-def live_parts(p: Plan) -> list[ColumnElement[bool]]:
-    """The conditions (besides the period's) of the live counts of a plan: the open cases, and
-    the settled cases of each live range, a part each (SQLite read the whole period's index for
-    an OR of ranges: 4.5 s with 30 dirty days in a year at a million cases)."""
-    parts = [open_condition()]
-    for lo, hi in p.live_ranges:
-        parts.append(and_(settled_condition(), Case.created_at >= lo, Case.created_at < hi))
+def live_parts(p: Plan) -> list[tuple[datetime, datetime, ColumnElement[bool]]]:
+    """The live counts of a plan, as (from, until, condition): the open cases of the period,
+    and the settled cases of each live range, a part each, bounded by the range alone (SQLite
+    takes one pair of bounds on ``created_at`` for its index; given the period's too, it read
+    the whole year's index for each range: 4.2 s with 30 dirty days at a million cases)."""
+    parts = [(p.start, p.end, open_condition())]
+    parts += [(lo, hi, settled_condition()) for lo, hi in p.live_ranges]
     return parts
 
 

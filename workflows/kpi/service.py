@@ -268,8 +268,8 @@ def grouped_counts(
         if p is None:
             break
         parts = [_rollup_select(*args, plan=p)] + [
-            _live_select(*args, as_of=as_of, only=condition, ordered=False)
-            for condition in rollup.live_parts(p)
+            _live_select(*args, as_of=as_of, only=condition, within=(lo, hi), ordered=False)
+            for lo, hi, condition in rollup.live_parts(p)
         ]
         names = [column.name for column in parts[0].selected_columns]
         tagged = [part.add_columns(cast(null(), Date).label("dirty_day")) for part in parts]
@@ -329,7 +329,8 @@ def _key_columns(
 
 def _live_select(
     session, group_by, bucket, zone, start, end, department_ids, case_types, orders,
-    *, as_of: datetime, only: ColumnElement[bool] | None = None, ordered: bool = True,
+    *, as_of: datetime, only: ColumnElement[bool] | None = None,
+    within: tuple[datetime, datetime] | None = None, ordered: bool = True,
 ) -> Select:  # fmt: skip
     """The live query: every count of the cases created in the period (and ``only``)."""
     keys = _key_columns(
@@ -341,7 +342,9 @@ def _live_select(
     stmt = select(*keys, *aggregates).select_from(Case)
     if "department" in group_by:
         stmt = stmt.outerjoin(Department, Department.id == Case.lead_department_id)
-    stmt = _filtered(stmt, start, end, department_ids, case_types)
+    # ``within``: a part of the period, its only bounds on created_at (see rollup.live_parts)
+    lo, hi = within or (start, end)
+    stmt = _filtered(stmt, lo, hi, department_ids, case_types)
     if only is not None:
         stmt = stmt.where(only)
     if keys:
