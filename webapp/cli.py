@@ -374,6 +374,9 @@ def worker(
             f"delivered {delivered.done} outbox messages ({delivered.claimed} claimed, "
             f"{delivered.retried} to retry, {delivered.incidents} incidents)"
         )
+        from .scheduler import rollup_job
+
+        click.echo(f"recounted {rollup_job(app).run()} KPI rollup days")
         # a worker run from cron counts as alive for /readyz until its next run is late
         heartbeat(app, role="worker", owner=service.owner).beat()
         return
@@ -552,9 +555,11 @@ def _register_groups() -> None:
     from .auth.cli import users_group
     from .cli_audit import audit_group, retention_group
     from .cli_calendar import calendar_group
+    from .cli_kpi import kpi_group
     from .cli_notifications import notifications_group
 
     cli.add_command(calendar_group)
+    cli.add_command(kpi_group)
     cli.add_command(notifications_group)
     cli.add_command(audit_group)
     cli.add_command(retention_group)

@@ -12,9 +12,9 @@ from engine.clock import ManualClock
 from engine.db import unit_of_work
 from engine.runtime import Runtime
 from workflows.appeals.demo import demo_appeals
-from workflows.quality.demo import demo_quality
 from workflows.cases.models import Case
 from workflows.hotline import install
+from workflows.quality.demo import demo_quality
 from workflows.seed import seed_demo_city
 from workflows.simulation import Rates, Simulation
 

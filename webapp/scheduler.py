@@ -118,6 +118,7 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
     )
     scheduler.after_sweep.append(heartbeat(app, role=role, owner=scheduler.service.owner).beat)
     scheduler.after_sweep.append(monthly_draw(app))
+    scheduler.after_sweep.append(rollup_job(app).tick)
     scheduler.start()
     return scheduler
 
@@ -150,4 +151,20 @@ def heartbeat(app: Flask, *, role: str, owner: str) -> Heartbeat:
         owner=owner,
         role=role,
         every=float(app.config["HEARTBEAT_SECONDS"]),
+    )
+
+
+def rollup_job(app: Flask):
+    """The KPI rollup's recount of dirty days, at most every KPI_ROLLUP_SECONDS, on this app's
+    database and clock (workflows/kpi/rollup.py)."""
+    from workflows.kpi.rollup import RollupJob
+
+    from .extensions import db
+    from .hotline import get_hotline
+
+    with app.app_context():
+        engine = db.engine
+        clock = get_hotline().clock
+    return RollupJob(
+        lambda: Session(engine), clock=clock, every=float(app.config.get("KPI_ROLLUP_SECONDS", 60))
     )

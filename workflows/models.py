@@ -18,6 +18,7 @@ from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
 from .knowledge.models import Article
+from .kpi.models import KpiDayRollup, KpiDirtyDay
 from .notifications.models import (
     Message,
     Notification,
@@ -56,6 +57,8 @@ __all__ = [
     "Dispute",
     "Department",
     "DispatchRule",
+    "KpiDayRollup",
+    "KpiDirtyDay",
     "IdempotencyRecord",
     "Message",
     "Notification",

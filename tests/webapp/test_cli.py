@@ -208,6 +208,8 @@ DATABASE_COMMANDS = [
     ["serve", "--port", "1"],
     ["simulate", "--cases", "2", "--days", "1"],
     ["worker", "--until-idle"],
+    ["kpi", "rollup"],
+    ["kpi", "verify"],
     ["timers"],
     ["timers", "retry", "1"],
     ["outbox"],

@@ -12,14 +12,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows.calendar.service import DEFAULT_TZ
-from workflows.cases.models import Case
 
-from .buckets import as_date, bucket_start, bucket_starts, zone_named
-from .service import KpiRow, Ratio, cohandling_on_time, compute_kpis
+from .buckets import as_date, zone_named
+from .service import (
+    COUNT_KPIS,
+    RATE_KPIS,
+    KpiRow,
+    Ratio,
+    cohandling_by_month,
+    grouped_counts,
+)
 
 
 @dataclass(frozen=True)
@@ -41,45 +46,31 @@ def department_months(
     department_ids: Collection[int] | None = None,
 ) -> list[DepartmentMonth]:
     """Per (month, lead department), ordered so; cases never dispatched are left out."""
-    zone = zone_named(tz)
-    kpis = {
-        (row.bucket, row.department_id): row
-        for row in compute_kpis(
-            session,
-            start=start,
-            end=end,
-            as_of=as_of,
-            group_by=("department",),
-            bucket="month",
-            tz=tz,
-            department_ids=department_ids,
-        )
-        if row.department_id is not None
-    }
-    dialect = session.get_bind().dialect.name
-    month = bucket_start(dialect, "month", zone, start, end).label("month")
-    stmt = (
-        select(month, Case.lead_department_id, func.sum(Case.supervision_order_count))
-        .where(
-            Case.created_at >= start,
-            Case.created_at < end,
-            Case.lead_department_id.is_not(None),
-            Case.supervision_order_count > 0,
-        )
-        .group_by(month, Case.lead_department_id)
+    zone_named(tz)  # a bad zone name fails before any query
+    # the KPIs and the supervision orders from one pass (the rollup holds both)
+    kpis: dict[tuple[date, int], KpiRow] = {}
+    orders: dict[tuple[date, int], int] = {}
+    for row in grouped_counts(
+        session,
+        start=start,
+        end=end,
+        as_of=as_of,
+        group_by=("department",),
+        bucket="month",
+        tz=tz,
+        department_ids=department_ids,
+        case_types=None,
+        orders=True,
+    ):
+        if row["department_id"] is None:
+            continue
+        key = (as_date(row["bucket"]), row["department_id"])
+        kpis[key] = _kpi_row(row)
+        if row["supervision_orders"]:
+            orders[key] = int(row["supervision_orders"])
+    cohandling = cohandling_by_month(
+        session, start=start, end=end, as_of=as_of, tz=tz, department_ids=department_ids
     )
-    if department_ids is not None:
-        stmt = stmt.where(Case.lead_department_id.in_(list(department_ids)))
-    orders = {(as_date(m), dept): int(n or 0) for m, dept, n in session.execute(stmt)}
-    cohandling: dict[tuple[date, int], Ratio] = {}
-    firsts = list(bucket_starts("month", zone, start, end))
-    for i, first in enumerate(firsts):
-        lo = max(start, _local_midnight(first, zone))
-        hi = min(end, _local_midnight(firsts[i + 1], zone)) if i + 1 < len(firsts) else end
-        for row in cohandling_on_time(
-            session, start=lo, end=hi, as_of=as_of, department_ids=department_ids
-        ):
-            cohandling[(first, row.department_id)] = row.on_time
     keys = sorted(set(kpis) | set(orders) | set(cohandling))
     return [
         DepartmentMonth(
@@ -93,5 +84,14 @@ def department_months(
     ]
 
 
-def _local_midnight(day: date, zone) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone)
+def _kpi_row(row: dict[str, object]) -> KpiRow:
+    values: dict[str, object] = {name: row[name] for name in COUNT_KPIS}
+    values.update({name: Ratio(row[f"{name}__n"], row[f"{name}__d"]) for name in RATE_KPIS})
+    values.update(
+        department_id=row["department_id"],
+        department_name=row["department_name"],
+        department_name_en=row["department_name_en"],
+        case_type=None,
+        bucket=as_date(row["bucket"]),  # type: ignore[arg-type]
+    )
+    return KpiRow(**values)  # type: ignore[arg-type]

@@ -15,7 +15,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    Date,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -197,40 +210,18 @@ def compute_kpis(
         raise ValueError(f"cannot group by {sorted(unknown)}; choose from {GROUP_KEYS}")
     if bucket is not None and bucket not in BUCKETS:
         raise ValueError(f"unknown bucket {bucket!r}; choose from {BUCKETS}")
-    zone = zone_named(tz)
-
-    keys: list[ColumnElement] = []
-    if "department" in group_by:
-        keys += [
-            Case.lead_department_id.label("department_id"),
-            Department.name.label("department_name"),
-            Department.name_en.label("department_name_en"),
-        ]
-    if "case_type" in group_by:
-        keys.append(Case.case_type.label("case_type"))
-    if bucket is not None:
-        dialect = session.get_bind().dialect.name
-        keys.append(bucket_start(dialect, bucket, zone, start, end).label("bucket"))
-
-    aggregates: list[ColumnElement] = [
-        func.count().label("cases"),
-        _count(_dispatched()).label("dispatched"),
-    ]
-    for name, (numerator, denominator) in _rates(as_of).items():
-        aggregates += [
-            _count(numerator).label(f"{name}__n"),
-            _count(denominator).label(f"{name}__d"),
-        ]
-
-    stmt = select(*keys, *aggregates).select_from(Case)
-    if "department" in group_by:
-        stmt = stmt.outerjoin(Department, Department.id == Case.lead_department_id)
-    stmt = _filtered(stmt, start, end, department_ids, case_types)
-    if keys:
-        stmt = stmt.group_by(*keys).order_by(*_ordering(keys))
-
     rows = []
-    for row in session.execute(stmt).mappings():
+    for row in grouped_counts(
+        session,
+        start=start,
+        end=end,
+        as_of=as_of,
+        group_by=group_by,
+        bucket=bucket,
+        tz=tz,
+        department_ids=department_ids,
+        case_types=case_types,
+    ):
         values: dict[str, object] = {name: row[name] for name in COUNT_KPIS}
         values.update({name: Ratio(row[f"{name}__n"], row[f"{name}__d"]) for name in RATE_KPIS})
         for key in ("department_id", "department_name", "department_name_en", "case_type"):
@@ -238,6 +229,182 @@ def compute_kpis(
         values["bucket"] = as_date(row.get("bucket"))
         rows.append(KpiRow(**values))  # type: ignore[arg-type]
     return rows
+
+
+#: the labels of the grouped counts (``<rate>__n``/``__d``) -> the rollup's columns
+_LABELS = {
+    "cases": "cases",
+    "dispatched": "dispatched",
+    **{f"{name}__{part}": f"{name}_{part}" for name in RATE_KPIS for part in ("n", "d")},
+    "supervision_orders": "supervision_orders",
+}
+_KEYS = ("department_id", "department_name", "department_name_en", "case_type", "bucket")
+
+
+def grouped_counts(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    group_by: Sequence[GroupKey],
+    bucket: Bucket | None,
+    tz: str,
+    department_ids: Collection[int] | None,
+    case_types: Collection[str] | None,
+    orders: bool = False,
+) -> list[dict[str, object]]:
+    """The counts behind :func:`compute_kpis` (and, with ``orders``, the supervision orders),
+    one dict per group: from the rollup and live counts where the rollup can answer
+    (``rollup.plan``), else from the one live query, ordered by bucket, department, case type."""
+    from . import rollup
+
+    zone = zone_named(tz)
+    args = (session, group_by, bucket, zone, start, end, department_ids, case_types, orders)
+    p = rollup.plan(session, start=start, end=end, tz=tz)
+    # One statement (one snapshot, on PostgreSQL too), which also returns the days marked
+    # dirty since the plan read them: then the plan takes them in and the statement runs again.
+    for _attempt in range(3):
+        if p is None:
+            break
+        parts = [_rollup_select(*args, plan=p)] + [
+            _live_select(*args, as_of=as_of, only=condition, within=(lo, hi), ordered=False)
+            for lo, hi, condition in rollup.live_parts(p)
+        ]
+        names = [column.name for column in parts[0].selected_columns]
+        tagged = [part.add_columns(cast(null(), Date).label("dirty_day")) for part in parts]
+        probe = rollup.dirty_probe(p, names, zeros=_sum_labels(orders))
+        rows = session.execute(union_all(*tagged, probe)).mappings().all()
+        newly = {as_date(row["dirty_day"]) for row in rows if row["dirty_day"] is not None}
+        if not newly:
+            return _merged(rows, keyed=bool(group_by or bucket), orders=orders)
+        p = rollup.with_dirty(p, newly)
+    return [dict(row) for row in session.execute(_live_select(*args, as_of=as_of)).mappings()]
+
+
+def _merged(rows, *, keyed: bool, orders: bool) -> list[dict[str, object]]:
+    """The parts' rows summed per group (no two parts share a case), ordered by bucket,
+    department, case type (nulls last), as the live query orders them."""
+    merged: dict[tuple, dict[str, object]] = {}
+    if not keyed:  # one row, as the live query's, even with no case
+        merged[()] = dict.fromkeys(_KEYS) | dict.fromkeys(_sum_labels(orders), 0)
+    for row in rows:
+        key = tuple(_key_value(k, row.get(k)) for k in ("bucket", "department_id", "case_type"))
+        key = key if keyed else ()
+        target = merged.get(key)
+        if target is None:
+            target = merged[key] = {k: row.get(k) for k in _KEYS}
+            target["bucket"] = as_date(row.get("bucket"))  # type: ignore[arg-type]
+            target.update(dict.fromkeys(_sum_labels(orders), 0))
+        for label in _sum_labels(orders):
+            target[label] += int(row[label] or 0)  # type: ignore[operator]
+    return [merged[k] for k in sorted(merged, key=lambda k: tuple(map(_nulls_last, k)))]
+
+
+def _key_value(name: str, value: object) -> object:
+    return as_date(value) if name == "bucket" else value  # type: ignore[arg-type]
+
+
+def _sum_labels(orders: bool) -> list[str]:
+    return [label for label in _LABELS if orders or label != "supervision_orders"]
+
+
+def _key_columns(
+    session: Session, group_by, bucket, zone, start, end, *, department, case_type, day
+) -> list[ColumnElement]:
+    keys: list[ColumnElement] = []
+    if "department" in group_by:
+        keys += [
+            department.label("department_id"),
+            Department.name.label("department_name"),
+            Department.name_en.label("department_name_en"),
+        ]
+    if "case_type" in group_by:
+        keys.append(case_type.label("case_type"))
+    if bucket is not None:
+        dialect = session.get_bind().dialect.name
+        keys.append(day(dialect, bucket).label("bucket"))
+    return keys
+
+
+def _live_select(
+    session, group_by, bucket, zone, start, end, department_ids, case_types, orders,
+    *, as_of: datetime, only: ColumnElement[bool] | None = None,
+    within: tuple[datetime, datetime] | None = None, ordered: bool = True,
+) -> Select:  # fmt: skip
+    """The live query: every count of the cases created in the period (and ``only``)."""
+    keys = _key_columns(
+        session, group_by, bucket, zone, start, end,
+        department=Case.lead_department_id, case_type=Case.case_type,
+        day=lambda dialect, b: bucket_start(dialect, b, zone, start, end),
+    )  # fmt: skip
+    aggregates = [expression.label(_label(name)) for name, expression in _aggregates(as_of, orders)]
+    stmt = select(*keys, *aggregates).select_from(Case)
+    if "department" in group_by:
+        stmt = stmt.outerjoin(Department, Department.id == Case.lead_department_id)
+    # ``within``: a part of the period, its only bounds on created_at (see rollup.live_parts)
+    lo, hi = within or (start, end)
+    stmt = _filtered(stmt, lo, hi, department_ids, case_types)
+    if only is not None:
+        stmt = stmt.where(only)
+    if keys:
+        stmt = stmt.group_by(*keys)
+        if ordered:
+            stmt = stmt.order_by(*_ordering(keys))
+    return stmt
+
+
+def _rollup_select(
+    session, group_by, bucket, zone, start, end, department_ids, case_types, orders, *, plan
+) -> Select:
+    """The rollup's sums over the plan's clean whole days."""
+    from . import rollup
+
+    table = rollup.R
+    keys = _key_columns(
+        session, group_by, bucket, zone, start, end,
+        department=table.c.department_id, case_type=table.c.case_type,
+        day=lambda dialect, b: rollup.day_bucket(dialect, b, table.c.day),
+    )  # fmt: skip
+    sums = [
+        func.coalesce(func.sum(table.c[column]), 0).label(label)
+        for label, column in _LABELS.items()
+        if label in _sum_labels(orders)
+    ]
+    stmt = select(*keys, *sums).select_from(table).where(*rollup.rollup_where(plan))
+    if "department" in group_by:
+        stmt = stmt.outerjoin(Department, Department.id == table.c.department_id)
+    if department_ids is not None:
+        stmt = stmt.where(table.c.department_id.in_(list(department_ids)))
+    if case_types is not None:
+        stmt = stmt.where(table.c.case_type.in_(list(case_types)))
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return stmt
+
+
+def _label(name: str) -> str:
+    """A rollup column's name -> its label in the grouped counts."""
+    return {column: label for label, column in _LABELS.items()}[name]
+
+
+def _aggregates(as_of: datetime, orders: bool) -> list[tuple[str, ColumnElement]]:
+    """(rollup column, its count over the selected cases), in the rollup's column order."""
+    out: list[tuple[str, ColumnElement]] = [
+        ("cases", func.count()),
+        ("dispatched", _count(_dispatched())),
+    ]
+    for name, (numerator, denominator) in _rates(as_of).items():
+        out += [(f"{name}_n", _count(numerator)), (f"{name}_d", _count(denominator))]
+    if orders:
+        out.append(("supervision_orders", func.coalesce(func.sum(Case.supervision_order_count), 0)))
+    return out
+
+
+def rollup_aggregates(as_of: datetime) -> list[tuple[str, ColumnElement]]:
+    """What the rollup stores per (day, department, case type): every count of the KPIs and
+    the supervision orders (the recount's SELECT list)."""
+    return _aggregates(as_of, orders=True)
 
 
 def kpi_trend(
@@ -566,6 +733,45 @@ def cohandling_on_time(
     ``as_of`` (a task cancelled when its case closed counts if its deadline came first).
     Tasks still in time are undecided and left out, as for on-time closure."""
     _check_aware(start=start, end=end, as_of=as_of)
+    stmt = _cohandling_select(start=start, end=end, as_of=as_of, department_ids=department_ids)
+    return [
+        CohandlingRow(dept_id, code, name, name_en, Ratio(n, d))
+        for dept_id, code, name, name_en, n, d in session.execute(stmt)
+    ]
+
+
+def cohandling_by_month(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    tz: str = DEFAULT_TZ,
+    department_ids: Collection[int] | None = None,
+) -> dict[tuple[date, int], Ratio]:
+    """:func:`cohandling_on_time` per (local month of the case's creation, unit), in one pass
+    over the period's co-handling tasks (twelve monthly calls read each later month's tasks
+    again: 3.4 s for a year at a million cases on PostgreSQL)."""
+    _check_aware(start=start, end=end, as_of=as_of)
+    dialect = session.get_bind().dialect.name
+    month = bucket_start(dialect, "month", zone_named(tz), start, end).label("month")
+    stmt = _cohandling_select(
+        start=start, end=end, as_of=as_of, department_ids=department_ids, month=month
+    )
+    return {
+        (as_date(m), dept_id): Ratio(n, d)
+        for dept_id, _code, _name, _name_en, m, n, d in session.execute(stmt)
+    }
+
+
+def _cohandling_select(
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    department_ids: Collection[int] | None,
+    month: ColumnElement | None = None,
+) -> Select:
     from engine.models import HumanTask
     from workflows.cases.steps import Step
 
@@ -576,15 +782,11 @@ def cohandling_on_time(
     late_cancelled = and_(ht.state == "cancelled", ht.due_at < ht.completed_at)
     decided = or_(done, late_open, late_cancelled)
     on_time = and_(done, or_(ht.due_at.is_(None), ht.completed_at <= ht.due_at))
+    keys = [Department.id, Department.code, Department.name, Department.name_en]
+    if month is not None:
+        keys.append(month)
     stmt = (
-        select(
-            Department.id,
-            Department.code,
-            Department.name,
-            Department.name_en,
-            _count(on_time).label("n"),
-            _count(decided).label("d"),
-        )
+        select(*keys, _count(on_time).label("n"), _count(decided).label("d"))
         .select_from(ht)
         .join(Case, Case.instance_id == ht.instance_id)
         .join(Department, Department.code == ht.candidate_group)
@@ -595,12 +797,9 @@ def cohandling_on_time(
             Case.created_at >= start,
             Case.created_at < end,
         )
-        .group_by(Department.id, Department.code, Department.name, Department.name_en)
+        .group_by(*keys)
         .order_by(Department.id)
     )
     if department_ids is not None:
         stmt = stmt.where(Department.id.in_(list(department_ids)))
-    return [
-        CohandlingRow(dept_id, code, name, name_en, Ratio(n, d))
-        for dept_id, code, name, name_en, n, d in session.execute(stmt)
-    ]
+    return stmt
