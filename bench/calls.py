@@ -2,15 +2,20 @@
 
 Sets up as ``bench/http.py`` does (a fresh database, ``hotline init``, the demo city, a token
 per role) and makes a token of the demo's phone-system user ``pbx`` (as ``hotline token create
-pbx``). Then starts gunicorn (``--workers W`` sync workers, HOTLINE_SCHEDULER=off), one
-``hotline worker`` and locust with ``--users U`` closed-loop users running complaints' whole
-lives (the lifecycle load of ``bench/http.py``), and meanwhile sends ``POST
-/api/v1/calls/events`` at a fixed rate (``--rate`` events per second, open loop: an event is
-sent at its time whether or not the earlier ones were answered, by a pool of ``--senders``
-threads with a kept-alive connection each) for ``--seconds``. The events make whole calls:
-ringing, answered by op1 or op2, ended; a tenth of the calls ringing then missed (each a
-callback task). Then prints the events per second achieved, the events' latency percentiles
-(from sending to the answer), errors, the lifecycle load's figures; the last line is JSON.
+pbx``). Then starts the deployment docs/deployment.md recommends for a phone system: the pages'
+gunicorn (``--workers W`` of ``--threads T`` threads, HOTLINE_SCHEDULER=off), one ``hotline
+worker``, and a second gunicorn that only the phone system's events go to (``--events-workers``
+of ``--events-threads``), the pages and the timer worker at a lower CPU priority
+(``--web-nice``, 10; locust too, which stands for browsers on other machines). Locust runs
+``--users U`` closed-loop users running complaints' whole lives (the lifecycle load of
+``bench/http.py``, with its default of 20 users, which takes the whole of this machine), and
+meanwhile the script sends ``POST /api/v1/calls/events`` at a fixed rate (``--rate`` events per
+second, open loop: an event is sent at its time whether or not the earlier ones were answered,
+by a pool of ``--senders`` threads with a kept-alive connection each) for ``--seconds``. The
+events make whole calls: ringing, answered by op1 or op2, ended; a tenth of the calls ringing
+then missed (each a callback task). Then prints the events per second achieved, the events'
+latency percentiles (from sending to the answer), errors, the lifecycle load's figures; the
+last line is JSON.
 
 ``--ramp`` looks for the most events per second the app sustains: steps of ``--seconds``
 each, from ``--rate`` up by half each step (to ``--ramp-max``), under the same lifecycle load;
@@ -19,8 +24,10 @@ a step is sustained when every event was answered and the answers kept up with t
 each step, the highest sustained rate and the highest rate with p99 within the target.
 
 Usage:
-  python bench/calls.py [--rate 50] [--seconds 30] [--users 10] [--workers 2]
-                        [--database URL] [--ramp [--ramp-max 800]]
+  python bench/calls.py [--rate 50] [--seconds 30] [--users 20] [--workers 2] [--threads 2]
+                        [--events-workers 1] [--events-threads 4] [--web-nice 10]
+                        [--pacing S] [--database URL] [--ramp [--ramp-max 800]]
+  (--events-workers 0 --threads 1 --web-nice 0: the events share the pages' sync workers)
 """
 
 from __future__ import annotations
@@ -219,16 +226,24 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
         for name in ("web", "worker", "locust")
     }
     binaries = bench_http.BIN
-    web = bench_http.start_gunicorn(args.workers, port, env, logs["web"], threads=args.threads)
+    web = bench_http.start_gunicorn(
+        args.workers, port, env, logs["web"], threads=args.threads, nice=args.web_nice
+    )
     # the phone system's own pool: a second gunicorn on the same app and database, which the
     # PBX is pointed at, so that its events never queue behind page renders and case steps
     events_port = port
     events_web = None
     if args.events_workers:
         events_port = bench_http.free_port()
-        events_web = bench_http.start_gunicorn(args.events_workers, events_port, env, logs["web"])
+        events_web = bench_http.start_gunicorn(
+            args.events_workers, events_port, env, logs["web"], threads=args.events_threads
+        )
     worker = subprocess.Popen(
-        [str(binaries / "hotline"), "worker"],
+        [
+            *(["nice", "-n", str(args.web_nice)] if args.web_nice else []),
+            str(binaries / "hotline"),
+            "worker",
+        ],  # fmt: skip
         env=env,
         cwd=ROOT,
         stdout=logs["worker"],
@@ -261,6 +276,7 @@ def run(args, url: str, tokens: dict[str, str], token: str, tmp: str) -> dict:
                 prefix,
                 locust_env,
                 logs["locust"],
+                nice=args.web_nice,
             )
             time.sleep(warm_up)  # the lifecycle load running before the first event
         stream = event_stream(random.Random(args.seed))
@@ -306,7 +322,12 @@ def report(args, url: str, result: dict) -> None:
         f"{database}, gunicorn {args.workers} "
         + (f"workers of {args.threads} threads" if args.threads > 1 else "sync workers")
         + " + 1 timer worker"
-        + (f" + {args.events_workers} for the events alone" if args.events_workers else "")
+        + (
+            f" + {args.events_workers} (x{args.events_threads} threads) for the events alone"
+            if args.events_workers
+            else ""
+        )
+        + (f", pages, timers and locust at nice {args.web_nice}" if args.web_nice else "")
         + ", "
         f"lifecycle load: {args.users} locust users"
         + (f" each starting a lifecycle every {args.pacing:g} s" if args.pacing else "")
@@ -364,6 +385,8 @@ def report(args, url: str, result: dict) -> None:
                 "database": database,
                 "workers": args.workers,
                 "threads": args.threads,
+                "events_threads": args.events_threads,
+                "web_nice": args.web_nice,
                 "events_workers": args.events_workers,
                 "users": args.users,
                 "pacing": args.pacing,
@@ -391,20 +414,38 @@ def main() -> None:
     ap.add_argument("--senders", type=int, default=8, help="threads sending the events")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     ap.add_argument(
+        "--events-threads",
+        type=int,
+        default=4,
+        help="threads per worker of the events' own gunicorn (--events-workers)",
+    )
+    ap.add_argument(
+        "--web-nice",
+        type=int,
+        default=10,
+        help="run the lifecycle load (the pages' gunicorn, the timer worker, and locust, which "
+        "stands for browsers elsewhere) at this lower CPU priority (nice); the events' own pool "
+        "(--events-workers) and the senders at the normal one",
+    )
+    ap.add_argument(
         "--threads",
         type=int,
-        default=1,
+        default=2,
         help="threads per gunicorn worker (above 1: gunicorn's gthread workers)",
     )
     ap.add_argument(
         "--events-workers",
         type=int,
-        default=0,
-        help="sync workers of a second gunicorn that only the events are sent to (the phone "
-        "system's own pool; 0: the events share the web workers)",
+        default=1,
+        help="workers of a second gunicorn that only the events are sent to (the phone "
+        "system's own pool, as docs/deployment.md sets it up; 0: the events share the pages' "
+        "workers)",
     )
     ap.add_argument(
-        "--users", type=int, default=10, help="locust users of the lifecycle load (0: none)"
+        "--users",
+        type=int,
+        default=20,
+        help="locust users of the lifecycle load, bench/http.py's default (0: none)",
     )
     ap.add_argument(
         "--pacing",

@@ -218,12 +218,21 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 
 
 
 def start_locust(
-    host: str, users: int, spawn_rate: float, run_time: str, prefix: str, env: dict, log
+    host: str,
+    users: int,
+    spawn_rate: float,
+    run_time: str,
+    prefix: str,
+    env: dict,
+    log,
+    nice: int = 0,
 ) -> subprocess.Popen:
     """locust running ``bench/locustfile.py`` headless against ``host``, its figures in
-    ``prefix``_stats.csv (the environment carries the tokens and the load's options)."""
+    ``prefix``_stats.csv (the environment carries the tokens and the load's options);
+    ``nice`` above 0 runs it at that lower CPU priority."""
     return subprocess.Popen(
         [
+            *(["nice", "-n", str(nice)] if nice else []),
             sys.executable,
             "-m",
             "locust",
@@ -255,12 +264,16 @@ def start_locust(
     )
 
 
-def start_gunicorn(workers: int, port: int, env: dict, log, threads: int = 1) -> subprocess.Popen:
+def start_gunicorn(
+    workers: int, port: int, env: dict, log, threads: int = 1, nice: int = 0
+) -> subprocess.Popen:
     """gunicorn with ``workers`` workers on ``port`` (the web app; the environment says
     whether it runs the scheduler): sync workers, or with ``threads`` above 1 gunicorn's
-    threaded workers (gthread), each serving that many requests at once."""
+    threaded workers (gthread), each serving that many requests at once; ``nice`` above 0
+    runs it at that lower CPU priority."""
     return subprocess.Popen(
         [
+            *(["nice", "-n", str(nice)] if nice else []),
             str(BIN / "gunicorn"),
             "--workers",
             str(workers),
