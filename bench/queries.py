@@ -525,6 +525,26 @@ def measure_rollup(app, repeat: int, budget: float) -> dict[str, object]:
             for lo, hi in itertools.pairwise(firsts):
                 cohandling_on_time(session, start=lo, end=hi, as_of=NOW)
 
+    def scorecards_year() -> None:
+        # the evaluation: every unit's score and rank for each of the twelve months
+        from datetime import date
+
+        from workflows.evaluation.scorecards import score_months
+
+        with factory() as session:
+            score_months(
+                session, first=date(2025, 12, 1), last=date(2026, 11, 1), as_of=NOW, tz=TZ.key
+            )
+
+    def bulletin() -> None:
+        # a month's bulletin: its rankings, lists and the twelve months' trend
+        from datetime import date
+
+        from workflows.evaluation.bulletins import build_bulletin
+
+        with factory() as session:
+            build_bulletin(session, month=date(2026, 11, 1), as_of=NOW, tz=TZ.key)
+
     def cohandling_year() -> None:
         with factory() as session:
             cohandling_by_month(session, **span, as_of=NOW, tz=TZ.key)
@@ -546,6 +566,8 @@ def measure_rollup(app, repeat: int, budget: float) -> dict[str, object]:
     print(f"  {'year by month (' + engine.dialect.name + ')':<52}{'p50 s':>9}{'n':>5}")
     record("kpi board, rollup", board, repeat)
     record("department_months, rollup", months, repeat)
+    record("scorecards and rankings, 12 months, rollup", scorecards_year, repeat)
+    record("a month's bulletin (12 months' trend), rollup", bulletin, repeat)
     record("cohandling_on_time, 12 monthly calls (before)", cohandling, repeat)
     record("cohandling_by_month, 12 months (in department_months)", cohandling_year, repeat)
     # 30 dirty days spread over the year: read live until recounted

@@ -98,6 +98,12 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "cases per operator in the monthly quality sample: the worker's draw at the start of a "
         "month, and the default of the reviewer's",
     ),
+    "KPI_ROLLUP_SECONDS": (
+        "HOTLINE_KPI_ROLLUP_SECONDS",
+        60.0,
+        "how often the worker recounts the KPI rollup's days whose cases changed (until then "
+        "the KPIs read those days from the cases)",
+    ),
     "HEARTBEAT_SECONDS": (
         "HOTLINE_HEARTBEAT_SECONDS",
         5.0,

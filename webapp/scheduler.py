@@ -166,5 +166,5 @@ def rollup_job(app: Flask):
         engine = db.engine
         clock = get_hotline().clock
     return RollupJob(
-        lambda: Session(engine), clock=clock, every=float(app.config.get("KPI_ROLLUP_SECONDS", 60))
+        lambda: Session(engine), clock=clock, every=float(app.config["KPI_ROLLUP_SECONDS"])
     )
