@@ -157,3 +157,25 @@ def city(hotline, database):
     session = database.session()
     yield City(hotline, session)
     session.close()
+
+
+@pytest.fixture
+def deliver(city, database):
+    """Deliver what waits in the outbox now (``OutboxService.drain``), as the worker would,
+    after ending the test session's read (so the outbox sees what the test committed)."""
+    from engine.outbox import OutboxService
+
+    service = OutboxService(
+        city.hotline.runtime.outbox,
+        database.session,
+        clock=city.clock,
+        owner="test",
+        max_attempts=3,
+        backoff_seconds=30,
+    )
+
+    def run():
+        city.session.rollback()
+        return service.drain()
+
+    return run

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from engine.db import unit_of_work
 from engine.models import OutboxMessage
-from engine.outbox import OutboxService
 from workflows.departments.service import by_code
 from workflows.events import AppealFiled, AppealRejected, AppealUpheld
 from workflows.notifications.models import Message, Notification
@@ -25,24 +24,6 @@ from .test_appeals import THU, D, dispatched, file, review
 @pytest.fixture
 def mode() -> str:
     return "straight"
-
-
-@pytest.fixture
-def deliver(city, database):
-    service = OutboxService(
-        city.hotline.runtime.outbox,
-        database.session,
-        clock=city.clock,
-        owner="test",
-        max_attempts=3,
-        backoff_seconds=30,
-    )
-
-    def run():
-        city.session.rollback()
-        return service.drain()
-
-    return run
 
 
 def bells(city, kind: str) -> dict[str, list[str]]:

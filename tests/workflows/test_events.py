@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from engine.events import EventKind
 from engine.models import InstanceEvent, OutboxMessage
-from engine.outbox import OutboxService
 from tests.conftest import ROOT
 from workflows.cases import flows
 from workflows.departments.service import by_code
@@ -59,24 +58,6 @@ def published(city):
     for event_type in EVERY_EVENT:
         city.hotline.events.subscribe(event_type, lambda session, event: seen.append(event))
     return seen
-
-
-@pytest.fixture
-def deliver(city, database):
-    service = OutboxService(
-        city.hotline.runtime.outbox,
-        database.session,
-        clock=city.clock,
-        owner="test",
-        max_attempts=3,
-        backoff_seconds=30,
-    )
-
-    def run():
-        city.session.rollback()
-        return service.drain()
-
-    return run
 
 
 def outbox_rows(city) -> list[OutboxMessage]:

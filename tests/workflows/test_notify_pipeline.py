@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from engine.db import unit_of_work
 from engine.models import OutboxMessage
-from engine.outbox import OutboxService
 from workflows.departments.service import by_code
 from workflows.notifications.channels.base import DeliveryError, Outgoing
 from workflows.notifications.models import Message, Notification, NotificationTemplate, SmsOptOut
@@ -51,24 +50,6 @@ def channels(city):
     for keeper in keepers.values():
         city.hotline.notify.senders.set(keeper)
     return keepers
-
-
-@pytest.fixture
-def deliver(city, database):
-    service = OutboxService(
-        city.hotline.runtime.outbox,
-        database.session,
-        clock=city.clock,
-        owner="test",
-        max_attempts=3,
-        backoff_seconds=30,
-    )
-
-    def run():
-        city.session.rollback()
-        return service.drain()
-
-    return run
 
 
 def messages(city, **where) -> list[Message]:
