@@ -10,13 +10,10 @@ from datetime import UTC, datetime, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from engine.db import unit_of_work
+from tests.api.test_evaluation_api import closed_on_time
 from tests.webapp.pages import csrf_token
 from webapp.extensions import db
-from workflows.departments.models import Department
 from workflows.evaluation.models import Bulletin
-
-from ..workflows.test_kpi import add_dispatched
 
 D = timedelta(days=1)
 H = timedelta(hours=1)
@@ -26,19 +23,7 @@ FEB = datetime(2026, 2, 10, 2, 0, tzinfo=UTC)
 
 def february(hotline_app, code: str, n: int, unsatisfied: int = 0) -> list[str]:
     """``n`` cases of the unit closed on time in February, ``unsatisfied`` of them rated so."""
-    with hotline_app.app_context():
-        unit = db.session.scalar(select(Department).where(Department.code == code))
-        numbers = []
-        with unit_of_work(db.session):
-            for i in range(n):
-                case = add_dispatched(
-                    db.session, unit, created_at=FEB, dispatched_at=FEB + H,
-                    sign_due=FEB + 25 * H, signed_at=FEB + 2 * H, reply_due=FEB + 5 * D,
-                    replied_at=FEB + 3 * D, closed_at=FEB + 4 * D, status="closed",
-                    satisfaction="unsatisfied" if i < unsatisfied else "satisfied", resolved=True,
-                )  # fmt: skip
-                numbers.append(case.number)
-        return numbers
+    return closed_on_time(hotline_app, code, n, at=FEB, unsatisfied=unsatisfied)
 
 
 def numbers_on(html: str) -> set[str]:
