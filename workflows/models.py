@@ -18,6 +18,7 @@ from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
 from .knowledge.models import Article
+from .insight.models import Area, Term
 from .kpi.models import KpiDayRollup, KpiDirtyDay
 from .notifications.models import (
     Message,
@@ -34,6 +35,7 @@ from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
 __all__ = [
     "AgentState",
+    "Area",
     "Appeal",
     "AppealSettings",
     "Call",
@@ -75,6 +77,7 @@ __all__ = [
     "SignInFailure",
     "SmsInbound",
     "SmsOptOut",
+    "Term",
     "User",
     "UserSession",
 ]
