@@ -28,6 +28,7 @@ from .events import (
     SupervisionOrdered,
     TaskReady,
 )
+from .insight.duplicates import on_case_opened as index_duplicates
 from .notifications.pipeline import (
     DELIVER_TOPIC,
     NOTIFY_TOPIC,
@@ -58,6 +59,8 @@ def register(
     notifier = Notifier(outbox)
     notices = NoticeSubscribers(notifier)
     bus.subscribe(CaseOpened, notices.case_opened)
+    # duplicate suggestions: the new case's keys, in the intake's transaction
+    bus.subscribe(CaseOpened, index_duplicates)
     bus.subscribe(StatusChanged, notices.status_changed)
     bus.subscribe(CaseClosed, notices.case_closed)
     bus.subscribe(InterimReplied, notices.interim_replied)

@@ -462,16 +462,25 @@ def merge_case(
     master_number: str,
     user: User,
     reason: str = "",
+    recording: bool = False,
 ) -> Case:
     """Merge a duplicate into its master: the duplicate's workflow stops, and the duplicate
-    is closed with the master's outcome when the master closes."""
-    if user.role not in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
+    is closed with the master's outcome when the master closes.
+
+    ``recording``: the operator merges the case they are recording at intake, in its own
+    transaction (workflows/insight/duplicates.py): allowed whatever their role, for a case
+    they created and that was never dispatched."""
+    if user.role not in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN) and not recording:
         raise Forbidden("only dispatchers and supervisors merge cases")
     if duplicate_number == master_number:
         raise DomainError("a case cannot be merged into itself")
     with unit_of_work(session):
         duplicate = _case_by_number(session, duplicate_number)
         master = _case_by_number(session, master_number)
+        if recording and (
+            duplicate.created_by != user.username or duplicate.dispatched_at is not None
+        ):
+            raise Forbidden("only the case being recorded is merged at intake")
         for case in (duplicate, master):
             if case.status not in OPEN:
                 raise DomainError(f"case {case.number} is {case.status}: only open cases merge")
