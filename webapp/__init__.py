@@ -111,6 +111,7 @@ def blueprints() -> list[Blueprint]:
     from .calls import board as call_board
     from .calls import callbacks as call_callbacks
     from .calls import pop as call_pop
+    from .insight import duplicates as insight_duplicates
 
     return [
         home.bp,
@@ -131,4 +132,5 @@ def blueprints() -> list[Blueprint]:
         call_pop.bp,
         call_callbacks.bp,
         quality.bp,
+        insight_duplicates.bp,
     ]

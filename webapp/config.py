@@ -178,6 +178,11 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "roles that must sign in with a second factor (TOTP), comma separated, "
         "e.g. admin,supervisor",
     ),
+    "DUPLICATE_DAYS": (
+        "HOTLINE_DUPLICATE_DAYS",
+        7,
+        "duplicate suggestions look at the open cases received in this many last days",
+    ),
     "RETENTION_DAYS": (
         "HOTLINE_RETENTION_DAYS",
         1095,

@@ -322,6 +322,11 @@ MATRIX = [
       data={"reason": ""}, hidden_from=OPERATOR),
     # the poll of the bell and of the live lists (a list of another role: 403, tested there)
     R("GET", "/live?views=notifications", SIGNED_IN, "/live"),
+    # duplicate suggestions (issue 19): the intake's list and merge, the task page's merge
+    R("GET", "/intake/duplicates?description=噪音扰民", OPERATOR, "/intake/duplicates"),
+    R("POST", "/intake/merge", OPERATOR, data={"master": ""}),
+    R("POST", "/cases/{case}/merge-duplicate", {"dispatcher", "supervisor"},
+      "/cases/<number>/merge-duplicate", data={"master": ""}),
 ]  # fmt: skip
 
 #: routes everyone reaches signed out, covered by the auth tests

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-
 from workflows.cases.models import Case
 from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.insight import duplicates as dups
