@@ -67,6 +67,8 @@ MAX_CANDIDATES = 300
 #: WEIGHTS_MINUTES (per process)
 WEIGHTS_SAMPLE = 2000
 WEIGHTS_MINUTES = 15
+#: the IDF's smoothing: this many documents assumed without any given n-gram
+PRIOR_DOCS = 100
 
 KIND_BAND = "b"
 KIND_ADDRESS = "a"
@@ -144,12 +146,11 @@ class Weights:
             self.n += 1
 
     def vector(self, text: str) -> dict[str, float]:
-        if not self.n:
-            return dict(grams(normalise(text)))
-        n, df = self.n, self.df
+        # PRIOR_DOCS documents without the n-gram are added: a small window (a new centre, a
+        # test) weighs n-grams alike instead of zeroing the ones its few cases share
+        n, df = self.n + PRIOR_DOCS, self.df
         return {
-            k: v * math.log((n + 1) / (df.get(k, 0) + 1)) + v * 0.05
-            for k, v in grams(normalise(text)).items()
+            k: v * math.log((n + 1) / (df.get(k, 0) + 1)) for k, v in grams(normalise(text)).items()
         }
 
 
