@@ -11,7 +11,8 @@ has not pruned yet, which the query must skip by its index).
 Measured, in process on the real function (``workflows.insight.duplicates.suggest``, a
 city dispatcher's view, window 7 days): ``--repeat`` drafts (new calls: half retell an open
 case in other words, half are new matters), p50/p95/max; the first call's time apart (it
-reads the window's IDF sample, kept 15 minutes). Also the keys of one case (what intake adds).
+reads the window's IDF sample, kept 15 minutes). Also the queue's marker for a page of 50
+rows (median of 5 pages), and the keys of one case (what intake adds).
 
 Usage: python bench/duplicates.py [--database URL] [--cases 1000000] [--repeat 200] [--reuse]
 Default database: SQLite at bench/out/duplicates.db. PostgreSQL: a dedicated database such as
@@ -187,6 +188,14 @@ def main() -> None:
             times.append(time.perf_counter() - started)
             counts.append(len(found))
             session.rollback()
+        # the queue's marker: a page of 50 open cases of the window
+        marks = []
+        for start in range(0, 250, 50):
+            page = window[start : start + 50]
+            started = time.perf_counter()
+            dups.marked(session, cases=page, user=user, now=NOW)
+            marks.append(time.perf_counter() - started)
+            session.rollback()
         keys_time = []
         for draft in drafts[:50]:
             started = time.perf_counter()
@@ -204,6 +213,7 @@ def main() -> None:
         "suggestions_mean": round(statistics.mean(counts), 2),
         "retold_with_suggestion": sum(1 for n, c in enumerate(counts) if n % 2 and c)
         / (args.repeat // 2),
+        "queue_marks_50_rows_ms": round(statistics.median(marks) * 1000, 1),
         "keys_of_one_case_ms": round(statistics.median(keys_time) * 1000, 2),
     }
     print(

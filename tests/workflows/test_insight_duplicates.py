@@ -30,19 +30,20 @@ def test_normalising_ignores_width_spaces_punctuation_and_boilerplate():
 
 
 def test_labelled_pairs_precision_and_recall_at_the_threshold():
-    """Every labelled duplicate is scored above the threshold and ranks in the top 3 among
-    the labelled texts and a week of other cases; the labelled different matters (same kind
-    of complaint, another place) are measured: 4 of 10 score above the threshold (the same
-    complaint word for word at another place: the address tells them apart)."""
+    """At the threshold, no labelled different matter (same kind of complaint at another
+    place) is suggested for its description, and 8 of the 10 labelled duplicates are (the two
+    left retell the matter in almost no common characters: 2.4万元 / 两万四千块); every labelled
+    duplicate ranks in the top 3 among the labelled texts and 300 other cases of the week."""
     weights = _weights()
     found = [dups.text_similarity(a, b, weights) for a, b in SAME]
     false = [dups.text_similarity(a, b, weights) for a, b in DIFFERENT]
-    recall = sum(s >= dups.THRESHOLD for s in found) / len(found)
-    above = sum(s >= dups.THRESHOLD for s in false)
-    precision = recall * len(found) / (recall * len(found) + above)
-    assert recall >= 0.8, found
-    assert above <= 4, false
-    assert precision >= 0.65
+    assert [s for s in false if s >= dups.THRESHOLD] == []  # precision 1.0
+    assert sum(s >= dups.THRESHOLD for s in found) / len(found) >= 0.8, found  # recall
+    # the same complaint word for word at another place: told apart by the places named
+    noise = DIFFERENT[6]
+    assert dups.text_similarity(*noise, weights) < dups.THRESHOLD
+    # without the places' rule, the n-grams alone would suggest it
+    assert dups.similarity(weights.vector(noise[0]), weights.vector(noise[1])) > 0.3
     # ranking: each new call's own earlier case is among its three best among all the others
     earlier = [a for a, _ in SAME] + [b for _, b in DIFFERENT] + [t for t, _ in background(300)]
     for a, b in SAME:

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from engine.db import unit_of_work
 from engine.errors import NotFound
+from workflows.calls import links as call_links
 from workflows.cases import flows
 from workflows.cases.service import get_case
 from workflows.errors import DomainError, Forbidden, FormInvalid
@@ -15,6 +16,7 @@ from workflows.insight import duplicates as service
 from workflows.users.models import Role
 
 from .. import i18n
+from ..calls import pop as screen_pop
 from ..extensions import db
 from ..hotline import get_hotline
 from ..inbox.labels import labels
@@ -117,11 +119,10 @@ def intake_merge():
         errors = exc.errors
     except (DomainError, Forbidden) as exc:
         errors = {"_schema": [_("Not merged: %(reason)s", reason=str(exc))]}
-    except Exception as exc:  # the call's link refusals (CallLinkInvalid)
-        field = getattr(exc, "field", None)
-        if field is None:
-            raise
-        errors = {field: [str(exc)]}
+    except call_links.CallLinkInvalid as exc:
+        # nothing was recorded; sent again, the case is recorded without that link
+        errors = {exc.field: [screen_pop.refusal(exc)]}
+        link[exc.field] = ""
     else:
         flash(
             _(

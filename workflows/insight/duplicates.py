@@ -63,6 +63,8 @@ MIN_CHARS = 6
 MIN_ADDRESS = 5
 #: candidates read from the index at most (a bucket crowded by a common text stays cheap)
 MAX_CANDIDATES = 300
+#: the queue's marker looks at the cases sharing most keys only (a page has many rows)
+MARK_CANDIDATES = 20
 #: the document frequencies are read from this many recent cases of the window, kept for
 #: WEIGHTS_MINUTES (per process)
 WEIGHTS_SAMPLE = 2000
@@ -83,6 +85,15 @@ _BOILERPLATE_WORDS = """
 BOILERPLATE = tuple(sorted(_BOILERPLATE_WORDS.split(), key=len, reverse=True))
 _BOILERPLATE = re.compile("|".join(map(re.escape, BOILERPLATE)))
 _NOT_WORD = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
+
+#: what ends a place's name in a description (a road, an estate, a school...): two texts that
+#: name places, none the same, are about different places
+_PLACE = re.compile(
+    r"(?<=[\u4e00-\u9fff]{2})(?:大道|小区|花园|公园|广场|市场|商场|中学|小学|幼儿园|医院|大厦|码头"
+    r"|路|街|巷|弄|苑|村|站|桥)"
+)
+#: the score of two descriptions naming different places is multiplied by this
+PLACE_FACTOR = 0.3
 
 _PRIME = (1 << 61) - 1
 _RNG = np.random.default_rng(20260519)
@@ -124,6 +135,17 @@ def address_key(address: str | None) -> str:
     """The address as compared: full/half width, case, spaces and punctuation ignored."""
     value = _NOT_WORD.sub("", unicodedata.normalize("NFKC", address or "").lower())
     return value if len(value) >= MIN_ADDRESS else ""
+
+
+def places(text: str) -> frozenset[str]:
+    """The places a normalised description names: each place word with the two characters
+    before it (幸福路, 阳光小区, 城南中学)."""
+    return frozenset(text[m.start() - 2 : m.end()] for m in _PLACE.finditer(text))
+
+
+def place_factor(a: frozenset[str], b: frozenset[str]) -> float:
+    """PLACE_FACTOR when both texts name places and share none, else 1."""
+    return PLACE_FACTOR if a and b and not a & b else 1.0
 
 
 def grams(text: str) -> Counter[str]:
@@ -192,7 +214,8 @@ def similarity(a: dict[str, float], b: dict[str, float]) -> float:
 def text_similarity(a: str, b: str, weights: Weights | None = None) -> float:
     """How alike two descriptions are, as the suggestions score them."""
     weights = weights or Weights()
-    return similarity(weights.vector(a), weights.vector(b))
+    factor = place_factor(places(normalise(a)), places(normalise(b)))
+    return similarity(weights.vector(a), weights.vector(b)) * factor
 
 
 def _hash64(data: bytes) -> int:
@@ -330,6 +353,7 @@ def suggest(
     limit: int = LIMIT,
     threshold: float = THRESHOLD,
     weights: Weights | None = None,
+    candidates: int = MAX_CANDIDATES,
 ) -> list[Suggestion]:
     """The open cases of the last ``days`` the user may see that may be the draft's matter,
     most likely first, each with its reasons."""
@@ -346,7 +370,7 @@ def suggest(
             .where(DupKey.key.in_(keys), DupKey.created_at >= since)
             .group_by(DupKey.case_id)
             .order_by(shared.desc())
-            .limit(MAX_CANDIDATES)
+            .limit(candidates)
         )
         # which keys matched is not kept: the description is scored, the address compared
         for (case_id,) in rows:
@@ -358,7 +382,7 @@ def suggest(
         stmt = (
             select(Case.id)
             .where(Case.caller_phone == phone, Case.created_at >= since)
-            .limit(MAX_CANDIDATES)
+            .limit(candidates)
         )
         if not centre:
             stmt = stmt.where(Case.confidential.is_(False))
@@ -377,10 +401,13 @@ def suggest(
     ).all()
     weights = weights or weights_for(session, now=now, days=days)
     mine = weights.vector(draft.description)
+    my_places = places(normalise(draft.description))
     out = []
     for case in cases:
         reasons = found[case.id]
-        score = similarity(mine, weights.vector(case.description))
+        score = similarity(mine, weights.vector(case.description)) * place_factor(
+            my_places, places(normalise(case.description))
+        )
         hits = []
         if score >= threshold:
             hits.append("description")
@@ -401,7 +428,15 @@ def marked(
     return {
         case.id
         for case in cases
-        if suggest(session, draft=Draft.of(case), user=user, now=now, days=days, limit=1)
+        if suggest(
+            session,
+            draft=Draft.of(case),
+            user=user,
+            now=now,
+            days=days,
+            limit=1,
+            candidates=MARK_CANDIDATES,
+        )
     }
 
 
