@@ -115,7 +115,11 @@ def fill(engine, *, cases: int, open_days: int, keyed_days: int, seed: int) -> N
             if len(batch) >= 5000:
                 flush()
         flush()
-    with engine.begin() as conn:
+
+
+def analyze(engine) -> None:
+    """The planner's statistics (VACUUM outside a transaction on PostgreSQL)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
 
 
@@ -156,6 +160,7 @@ def main() -> None:
             seed=args.seed,
         )
         print(f"filled {args.cases} cases in {time.perf_counter() - started:.0f} s")
+    analyze(engine)
     user = User(username="bench", role=Role.DISPATCHER, department_id=None)
     with Session(engine) as session:
         open_cases = session.scalar(

@@ -108,6 +108,12 @@ def outbox_service(app: Flask, *, owner: str | None = None) -> OutboxService:
     )
 
 
+def prune_job(app: Flask):
+    from .insight.duplicates import prune_job
+
+    return prune_job(app)
+
+
 def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> TimerScheduler | None:
     if not scheduler_enabled(app, role):
         return None
@@ -119,6 +125,7 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
     scheduler.after_sweep.append(heartbeat(app, role=role, owner=scheduler.service.owner).beat)
     scheduler.after_sweep.append(monthly_draw(app))
     scheduler.after_sweep.append(rollup_job(app).tick)
+    scheduler.after_sweep.append(prune_job(app).tick)  # duplicate keys older than the window
     scheduler.start()
     return scheduler
 

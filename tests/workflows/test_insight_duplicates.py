@@ -232,3 +232,20 @@ def test_reindex_covers_cases_without_keys(city):
         assert dups.reindex(city.session, now=city.clock.now()) >= 1
     assert [s.case.number for s in _suggest(city, description=SAME[6][1])] == [case.number]
     city.clock.advance(timedelta(0))
+
+
+def test_the_worker_prunes_hourly(city):
+    case_id = city.intake(description=SAME[7][0]).id
+    job = dups.PruneJob(lambda: city.session, clock=city.clock, days=7)
+    assert job.tick() == 0  # nothing older than the window yet
+    city.advance(days=8)
+    assert job.tick() > 0
+    assert (
+        city.session.scalar(
+            select(func.count()).select_from(DupKey).where(DupKey.case_id == case_id)
+        )
+        == 0
+    )
+    city.intake(description=SAME[7][1])
+    city.advance(days=8)
+    assert job.tick() > 0

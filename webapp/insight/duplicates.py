@@ -175,3 +175,14 @@ def merge(number: str):
         return redirect(back or url_for("inbox.queues"), 303)
     flash(_("Case %(number)s merged into %(master)s.", number=number, master=master))
     return redirect(url_for("inbox.queues"), 303)
+
+
+def prune_job(app) -> service.PruneJob:
+    """The worker's hourly pruning of the duplicate keys older than the window, on this app's
+    database and clock (webapp/scheduler.py)."""
+    from sqlalchemy.orm import Session
+
+    with app.app_context():
+        engine, clock = db.engine, get_hotline().clock
+    days = int(app.config.get("DUPLICATE_DAYS") or service.DEFAULT_DAYS)
+    return service.PruneJob(lambda: Session(engine), clock=clock, days=days)

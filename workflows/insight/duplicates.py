@@ -491,3 +491,25 @@ def record_and_merge(
             recording=True,
         )
     return case, master
+
+
+class PruneJob:
+    """The worker's hourly deletion of the keys older than the window: ``tick()`` is cheap to
+    call after every sweep; it works at most every ``every`` (an hour)."""
+
+    def __init__(self, session_factory, *, clock, days: int = DEFAULT_DAYS, every: float = 3600):
+        self.session_factory = session_factory
+        self.clock = clock
+        self.days = days
+        self.every = timedelta(seconds=every)
+        self._last: datetime | None = None
+
+    def tick(self) -> int:
+        from engine.db import unit_of_work
+
+        now = self.clock.now()
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        self._last = now
+        with self.session_factory() as session, unit_of_work(session):
+            return prune(session, now=now, days=self.days)
