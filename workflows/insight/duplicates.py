@@ -21,6 +21,7 @@ older than the window are ignored by the query and deleted by ``prune``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -30,8 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import BigInteger, ForeignKey, Index, String, delete, func, select
-from sqlalchemy import case as sa_case
+from sqlalchemy import BigInteger, ForeignKey, Index, String, bindparam, delete, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.models import Base, BigId
@@ -63,8 +63,11 @@ MIN_CHARS = 6
 MIN_ADDRESS = 5
 #: candidates read from the index at most (a bucket crowded by a common text stays cheap)
 MAX_CANDIDATES = 300
+#: the newest cases read from one key's bucket at most
+PER_KEY = 50
 #: the queue's marker looks at the cases sharing most keys only (a page has many rows)
 MARK_CANDIDATES = 20
+MARK_PER_KEY = 20
 #: the document frequencies are read from this many recent cases of the window, kept for
 #: WEIGHTS_MINUTES (per process)
 WEIGHTS_SAMPLE = 2000
@@ -163,8 +166,8 @@ class Weights:
     def __init__(self, texts: list[str] | None = None) -> None:
         self.df: Counter[str] = Counter()
         self.n = 0
-        for text in texts or []:
-            self.df.update(set(grams(normalise(text))))
+        for one in texts or []:
+            self.df.update(set(grams(normalise(one))))
             self.n += 1
 
     def vector(self, text: str) -> dict[str, float]:
@@ -343,6 +346,22 @@ def _centre(session: Session, user: User) -> bool:
     return is_centre(user, department)
 
 
+@functools.lru_cache(maxsize=64)
+def _buckets_sql(n: int):
+    """``n`` keys' buckets, each its newest ``:per_key`` rows of the window, in one statement
+    (written once per number of keys: SQLAlchemy took longer to build 25 subqueries than the
+    database to run them)."""
+    one = (
+        "SELECT case_id, kind FROM (SELECT case_id, kind FROM insight_dup_keys "
+        "WHERE key = :k{i} AND created_at >= :since ORDER BY created_at DESC LIMIT :per_key) b{i}"
+    )
+    union = " UNION ALL ".join(one.format(i=i) for i in range(n))
+    return text(
+        f"SELECT case_id, SUM(CASE WHEN kind = '{KIND_ADDRESS}' THEN {BANDS} ELSE 1 END) AS shared "
+        f"FROM ({union}) keys GROUP BY case_id ORDER BY shared DESC, case_id DESC LIMIT :most"
+    ).bindparams(bindparam("since", type_=DupKey.__table__.c.created_at.type))
+
+
 def suggest(
     session: Session,
     *,
@@ -354,6 +373,7 @@ def suggest(
     threshold: float = THRESHOLD,
     weights: Weights | None = None,
     candidates: int = MAX_CANDIDATES,
+    per_key: int = PER_KEY,
 ) -> list[Suggestion]:
     """The open cases of the last ``days`` the user may see that may be the draft's matter,
     most likely first, each with its reasons."""
@@ -363,17 +383,21 @@ def suggest(
     keys = bands + ([address_hash(addr)] if addr else [])
     found: dict[int, set[str]] = {}
     if keys:
-        # the cases sharing most keys first (an address counts as many bands)
-        shared = func.sum(sa_case((DupKey.kind == KIND_ADDRESS, BANDS), else_=1))
+        # each key's newest PER_KEY cases of the window (a band hundreds of cases share says
+        # little, like a common word: its bucket is cut), then the cases sharing most keys
+        # first (an address counts as all the bands)
+        unique = list(dict.fromkeys(keys))
         rows = session.execute(
-            select(DupKey.case_id)
-            .where(DupKey.key.in_(keys), DupKey.created_at >= since)
-            .group_by(DupKey.case_id)
-            .order_by(shared.desc())
-            .limit(candidates)
+            _buckets_sql(len(unique)),
+            {
+                "since": since,
+                "per_key": per_key,
+                "most": candidates,
+                **{f"k{i}": k for i, k in enumerate(unique)},
+            },
         )
         # which keys matched is not kept: the description is scored, the address compared
-        for (case_id,) in rows:
+        for case_id, _shared in rows:
             found[case_id] = set()
     centre = _centre(session, user)
     phone = canonical_phone(draft.phone)
@@ -436,6 +460,7 @@ def marked(
             days=days,
             limit=1,
             candidates=MARK_CANDIDATES,
+            per_key=MARK_PER_KEY,
         )
     }
 
