@@ -26,6 +26,8 @@ bp = Blueprint("duplicates", __name__)
 bp.context_processor(labels)
 #: who merges cases (webapp/api/cases.py MERGERS)
 MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
+#: the queue's rows that get the marker at most (~5-8 ms a row at a million cases)
+MARK_ROWS = 50
 REASONS = {
     "description": lambda s: _("similar description (%(score)s)", score=f"{s.score:.2f}"),
     "address": lambda s: _("same address"),
@@ -68,7 +70,8 @@ def _marks(items) -> set[int]:
     cache = g.setdefault("duplicate_marks", {})
     key = id(items)
     if key not in cache:
-        cases = [case for _task, case in items]
+        # the first MARK_ROWS rows: a page of 200 would wait a second and a half
+        cases = [case for _task, case in items][:MARK_ROWS]
         cache[key] = service.marked(
             db.session, cases=cases, user=g.user, now=get_hotline().clock.now(), days=days()
         )
