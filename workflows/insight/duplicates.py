@@ -4,7 +4,9 @@ A case may duplicate another for three reasons, each shown with the suggestion:
 
 - ``description``: the descriptions are alike. A description is normalised (full/half width,
   case, punctuation and the boilerplate every case says, such as 市民来电反映, taken out) and
-  cut into character 2- and 3-grams; the score is the cosine of their count vectors.
+  cut into character 2- and 3-grams; the score is the cosine of their TF-IDF vectors (IDF
+  from the window's recent descriptions), times PLACE_FACTOR when the two texts name
+  places and none the same.
 - ``address``: the same address once normalised (full/half width, spaces, punctuation).
 - ``caller``: the same caller (the canonical phone, ``cases/phones.py``). Never offered to a
   department about a confidential case (``cases/confidentiality.py``): a department must not
@@ -14,9 +16,9 @@ Comparing a draft with the ~20,000 open cases of a week on every keystroke is to
 search is indexed (``DupKey``, table ``insight_dup_keys``): at intake, in the case's own
 transaction, a case gets one row per MinHash LSH band of its description (24 bands of one hash
 each) and one for its address key. A query reads the rows with the draft's keys inside the
-window (index ``(key, created_at)``), adds the cases with the same phone (``caller_phone`` is
+window (index ``(key, created_at)``, each bucket's newest PER_KEY), adds the cases with the same phone (``caller_phone`` is
 indexed), keeps those open and visible to the user, and scores only those few exactly. Rows
-older than the window are ignored by the query and deleted by ``prune``.
+older than the window are ignored by the query and deleted hourly by the worker (``PruneJob``).
 """
 
 from __future__ import annotations
