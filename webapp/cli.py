@@ -566,6 +566,9 @@ def _register_groups() -> None:
     cli.add_command(token_group)
     cli.add_command(channel_group)
     cli.add_command(users_group)
+    from .insight.duplicates_cli import duplicates_group
+
+    cli.add_command(duplicates_group)
 
     from .cli_db import backup_command, db_group, restore_command
 

@@ -96,3 +96,23 @@ def test_the_queue_marks_and_the_task_page_merges(hotline_app, as_role):
     )
     assert response.status_code == 303
     assert case_row(hotline_app, dup).status == "merged"
+
+
+def test_the_command_line_reindexes_and_prunes(hotline_app, runner):
+    from webapp.cli import cli
+    from workflows.insight.duplicates import DupKey
+
+    number = open_case(hotline_app, description=A, address=ADDRESS)
+    with hotline_app.app_context():
+        db.session.execute(DupKey.__table__.delete())
+        db.session.commit()
+    result = runner.invoke(cli, ["duplicates", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 open cases of the last 7 days" in result.output
+    with hotline_app.app_context():
+        case_id = case_row(hotline_app, number).id
+        assert db.session.scalar(
+            select(func.count()).select_from(DupKey).where(DupKey.case_id == case_id)
+        )
+    result = runner.invoke(cli, ["duplicates", "prune"])
+    assert result.exit_code == 0 and "deleted 0 keys older than 7 days" in result.output
