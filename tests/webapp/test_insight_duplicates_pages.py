@@ -84,6 +84,7 @@ def test_the_queue_marks_and_the_task_page_merges(hotline_app, as_role):
     task = ready_task(hotline_app, dup, "dispatch")
     html = client.get(f"/tasks/{task}").get_data(as_text=True)
     assert "可能重复" in html and master in html and "同一地址" in html
+    assert f'name="master" value="{master}"' in html and "将本工单合并到" in html
     token = csrf_token(client, f"/tasks/{task}")
     # refused: into itself
     response = client.post(
