@@ -32,6 +32,7 @@ from .open311.models import Channel, Open311Request
 from .policy.models import DeadlinePolicy
 from .quality.models import Dispute, Review, SampledCase, SampleDraw, ScoringSheet
 from .users.models import Role, User
+from .users.saved_views import SavedView
 from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "ScoreBonus",
     "ScoringScheme",
     "SampleDraw",
+    "SavedView",
     "SampledCase",
     "ScoringSheet",
     "SecondFactor",

@@ -142,6 +142,10 @@ MATRIX = [
     # cases
     R("GET", "/cases", EVERYONE),
     R("GET", "/cases?format=csv", EVERYONE, "/cases"),
+    # saved views of the case list (issue 19): everyone's own; view 0 is nobody's
+    R("POST", "/cases/views", EVERYONE, data={"name": "", "query": "channel=sms"}),
+    R("POST", "/cases/views/0/delete", EVERYONE, "/cases/views/<int:view_id>/delete",
+      hidden_from=EVERYONE),
     R("GET", "/cases/{case}", EVERYONE, "/cases/<number>", hidden_from={"other_handler"}),
     R("GET", "/cases/{case}/diagram.xml", EVERYONE, "/cases/<number>/diagram.xml",
       hidden_from={"other_handler"}),

@@ -12,7 +12,7 @@ from engine.errors import NotFound
 from workflows.calls import links as call_links
 from workflows.cases import flows
 from workflows.cases.confidentiality import Identity
-from workflows.cases.search import CaseFilters, search_cases
+from workflows.cases.search import CaseFilters, area_codes, search_cases
 from workflows.cases.service import get_case
 from workflows.departments.service import by_code
 from workflows.users.models import CASE_ROLES, Role
@@ -45,6 +45,21 @@ blp = ApiBlueprint(
 )
 EVERYONE = CASE_ROLES
 MERGERS = (Role.DISPATCHER, Role.SUPERVISOR)
+#: the list's filters passed on as given (after the schema's checks)
+TEXT_ARGS = (
+    "number",
+    "phone",
+    "text",
+    "case_type",
+    "status",
+    "urgency",
+    "due_state",
+    "department_role",
+    "category",
+    "area",
+    "channel",
+    "satisfaction",
+)
 
 
 def _visible(number: str):
@@ -61,13 +76,16 @@ class Cases(MethodView):
     def get(self, args: dict[str, Any]):
         """The cases you may see, newest first (handlers: their department's only). The
         count stops after 500 matches: then ``total`` is 500 and ``total_capped`` true."""
+        hotline = get_hotline()
         filters = CaseFilters(
-            **{
-                k: args.get(k, "")
-                for k in ("number", "phone", "text", "case_type", "status", "urgency", "due_state")
-            },
+            **{k: args.get(k, "") for k in TEXT_ARGS},
+            overdue=args.get("overdue"),
+            reopened=args.get("reopened"),
             created_from=args.get("created_from"),
             created_to=args.get("created_to"),
+            closed_from=args.get("closed_from"),
+            closed_to=args.get("closed_to"),
+            as_of=hotline.clock.now(),
         )
         errors: dict[str, list[str]] = {}
         if args.get("department"):
@@ -76,15 +94,17 @@ class Cases(MethodView):
                 errors["department"] = [f"no department has the code {args['department']!r}"]
             else:
                 filters.department_id = department.id
-        if (
-            filters.created_from
-            and filters.created_to
-            and filters.created_from > filters.created_to
-        ):
-            errors["created_to"] = ["before created_from"]
+        elif args.get("department_role"):
+            errors["department_role"] = ["needs department: the department whose role it is"]
+        if args.get("area") and args["area"] not in area_codes(db.session):
+            errors["area"] = [f"no area has the code {args['area']!r}"]
+        for start, end in (("created_from", "created_to"), ("closed_from", "closed_to")):
+            first, last = getattr(filters, start), getattr(filters, end)
+            if first and last and first > last:
+                errors[end] = [f"before {start}"]
         if errors:
             abort(422, errors=errors)
-        stmt = search_cases(db.session, g.user, filters, tz=get_hotline().tz)
+        stmt = search_cases(db.session, g.user, filters, tz=hotline.tz)
         # capped as the case list page is: counting a common word's 65,000 cases of a million
         # took a second, the page itself milliseconds
         total, capped = count_rows(db.session, stmt, cap=COUNT_CAP)

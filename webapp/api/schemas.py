@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 
 from workflows.calendar.service import UNITS
 from workflows.calls.kpi import CALL_GROUP_KEYS
-from workflows.cases.enums import CaseStatus, DueState, Urgency
+from workflows.cases.enums import CaseStatus, Channel, DueState, Satisfaction, Urgency
 from workflows.cases.phones import canonical_phone
 from workflows.cases.steps import Step
 from workflows.kpi.buckets import BUCKETS
@@ -168,8 +168,29 @@ class CaseArgs(PageArgs):
     department = fields.String(
         validate=validate.Length(max=32), metadata={"description": "a department code"}
     )
+    department_role = fields.String(
+        validate=validate.OneOf(["lead", "co"]),
+        metadata={"description": "with department: the cases it leads (lead) or co-handles (co)"},
+    )
+    category = fields.String(
+        validate=validate.Length(max=64), metadata={"description": "the category (exact)"}
+    )
+    area = fields.String(
+        validate=validate.Length(max=32), metadata={"description": "an area's (district's) code"}
+    )
+    channel = fields.String(validate=validate.OneOf([str(c) for c in Channel]))
+    satisfaction = fields.String(validate=validate.OneOf([str(v) for v in Satisfaction]))
+    overdue = fields.Boolean(
+        metadata={
+            "description": "true: overdue as the overdue rate counts it (replied or closed "
+            "after the reply deadline, or past it unreplied); false: every other case"
+        }
+    )
+    reopened = fields.Boolean(metadata={"description": "true: reopened at least once"})
     created_from = fields.Date(validate=validate.Range(EARLIEST, LATEST))
     created_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    closed_from = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    closed_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
 
 
 class CaseDepartmentSchema(ma.Schema):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from workflows.cases.enums import STATUS_NAMES
 from workflows.cases.flows import INTAKE_FORM
 from workflows.departments.models import Department
+from workflows.insight.models import Area
 
 from ..hotline import get_hotline
 
@@ -79,6 +80,7 @@ class Labels:
         self.departments = {
             d.id: d for d in session.scalars(select(Department).order_by(Department.code))
         }
+        self.areas = [tuple(r) for r in session.execute(select(Area.code, Area.name, Area.name_en))]
 
     def option(self, name: str, value: Any) -> str:
         if value is None or value == "":
@@ -125,6 +127,23 @@ class Labels:
 
     def status_choices(self) -> list[tuple[str, str]]:
         return [(key, str(label)) for key, label in STATUS_LABELS.items()]
+
+    def department_role_choices(self) -> list[tuple[str, str]]:
+        return [("lead", str(_l("Lead department"))), ("co", str(_l("Co-handling")))]
+
+    def yes_no_choices(self) -> list[tuple[str, str]]:
+        return [("yes", str(_l("Yes"))), ("no", str(_l("No")))]
+
+    def area_choices(self) -> list[tuple[str, str]]:
+        """The areas cases come from: the districts, and any area the centre set up."""
+        found = {
+            d.code: department_name(d, self.lang)
+            for d in self.departments.values()
+            if d.level == "district"
+        }
+        for code, name, name_en in self.areas:
+            found.setdefault(code, (name_en if self.lang == "en" and name_en else name) or code)
+        return sorted(found.items())
 
     def due_state_choices(self) -> list[tuple[str, str]]:
         return [(key, str(label)) for key, label in DUE_STATE_LABELS.items()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -25,10 +25,24 @@ FIELDS = (
     "status",
     "urgency",
     "department",
+    "department_role",
     "due_state",
+    "category",
+    "area",
+    "channel",
+    "satisfaction",
+    "overdue",
+    "reopened",
     "created_from",
     "created_to",
+    "closed_from",
+    "closed_to",
 )
+#: the filters whose values are the case's own (passed on as typed, after checking)
+VALUE_FILTERS = ("category", "area", "channel", "satisfaction")
+#: yes/no filters
+YES_NO = ("overdue", "reopened")
+DATES = ("created_from", "created_to", "closed_from", "closed_to")
 MAX_TEXT = 200
 #: the filters passed on as typed
 TEXT_FILTERS = ("number", "phone", "text", "case_type", "status", "urgency", "due_state")
@@ -40,7 +54,11 @@ class Search:
     errors: dict[str, list[str]] = field(default_factory=dict)
     created_from: date | None = None
     created_to: date | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
     department_id: int | None = None
+    overdue: bool | None = None
+    reopened: bool | None = None
 
 
 def read(args: Mapping[str, str], labels: Labels) -> Search:
@@ -55,6 +73,12 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
         "urgency": dict(labels.choices("urgency")),
         "status": dict(labels.status_choices()),
         "due_state": dict(labels.due_state_choices()),
+        "channel": dict(labels.choices("channel")),
+        "satisfaction": dict(labels.choices("satisfaction")),
+        "department_role": dict(labels.department_role_choices()),
+        "area": dict(labels.area_choices()),
+        "overdue": dict(labels.yes_no_choices()),
+        "reopened": dict(labels.yes_no_choices()),
     }
     for name, allowed in choices.items():
         if values[name] and values[name] not in allowed:
@@ -65,14 +89,23 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
             search.errors["department"] = [_("No such department.")]
         else:
             search.department_id = department.id
-    for name in ("created_from", "created_to"):
+    if len(values["category"]) > 64:
+        search.errors["category"] = [_("At most %(n)s characters.", n=64)]
+    if values["department_role"] and not values["department"]:
+        search.errors["department_role"] = [_("Choose the department too.")]
+    for name in YES_NO:
+        if values[name] and name not in search.errors:
+            setattr(search, name, values[name] == "yes")
+    for name in DATES:
         if values[name]:
             try:
                 setattr(search, name, date.fromisoformat(values[name]))
             except ValueError:
                 search.errors[name] = [_("Not a date (YYYY-MM-DD).")]
-    if search.created_from and search.created_to and search.created_from > search.created_to:
-        search.errors["created_to"] = [_("Before the start date.")]
+    for start, end in (("created_from", "created_to"), ("closed_from", "closed_to")):
+        first, last = getattr(search, start), getattr(search, end)
+        if first and last and first > last:
+            search.errors[end] = [_("Before the start date.")]
     return search
 
 
@@ -80,14 +113,22 @@ def filters(search: Search) -> CaseFilters:
     """The domain's filters from the form's values."""
     v = search.values
     return CaseFilters(
-        **{name: v[name] for name in TEXT_FILTERS},
+        **{name: v[name] for name in TEXT_FILTERS + VALUE_FILTERS},
         department_id=search.department_id,
+        department_role=v["department_role"],
         created_from=search.created_from,
         created_to=search.created_to,
+        closed_from=search.closed_from,
+        closed_to=search.closed_to,
+        overdue=search.overdue,
+        reopened=search.reopened,
     )
 
 
-def cases(session: Session, user: User, search: Search, *, tz: ZoneInfo) -> Select:
+def cases(session: Session, user: User, search: Search, *, tz: ZoneInfo, now: datetime) -> Select:
     """The cases ``user`` may see that match the form, newest first (as the API's search:
-    ``search_cases``, which also decides whether a word goes through its index)."""
-    return search_cases(session, user, filters(search), tz=tz)
+    ``search_cases``, which also decides whether a word goes through its index); ``now``
+    is when "overdue" is read."""
+    found = filters(search)
+    found.as_of = now
+    return search_cases(session, user, found, tz=tz)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import ImmutableMultiDict
 
 from engine.errors import ConflictError, NotFound
 from engine.models import Definition
@@ -20,7 +22,9 @@ from workflows.cases.reads import element_markers
 from workflows.cases.service import callback_attempts, can_act, get_case, visible_cases
 from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
+from workflows.dispatch.service import known_categories
 from workflows.errors import DomainError, FormInvalid
+from workflows.users import saved_views
 from workflows.users.models import CASE_ROLES, Role, User
 
 from .. import identity
@@ -51,12 +55,27 @@ VIEW_LOG_READERS = (Role.SUPERVISOR, Role.ADMIN)
 @bp.get("/cases")
 @roles_required(*ALL_ROLES)
 def index():
+    return _list_page(request.args)
+
+
+def _list_page(
+    args: Mapping[str, str], *, view_name: str = "", view_errors: dict[str, list[str]] | None = None
+):
     session = db.session
     labels = Labels(session, lang())
-    found = search.read(request.args, labels)
+    found = search.read(args, labels)
+    context = {
+        "labels": labels,
+        "categories": [(c, c) for c in known_categories(session)],
+        "saved_views": saved_views.views_of(session, g.user, LIST_KEY),
+        "filtered": saved_views.query_of(args, search.FIELDS),
+        "view_name": view_name,
+        "view_errors": view_errors,
+    }
     if found.errors:
-        return render_template("cases/index.html", search=found, labels=labels, page=None), 400
-    stmt = search.cases(session, g.user, found, tz=get_hotline().tz)
+        return render_template("cases/index.html", search=found, page=None, **context), 400
+    now = get_hotline().clock.now()
+    stmt = search.cases(session, g.user, found, tz=get_hotline().tz, now=now)
     if wants_csv():
         identity.surface("csv")
         rows = session.scalars(stmt.limit(CSV_LIMIT).execution_options(yield_per=500))
@@ -68,9 +87,54 @@ def index():
         return response
     page = paginate(session, stmt, count_cap=COUNT_CAP)
     identity.record(page.items, "list")
-    return render_template(
-        "cases/index.html", search=found, labels=labels, page=page, now=get_hotline().clock.now()
-    )
+    status = 422 if view_errors else 200
+    return render_template("cases/index.html", search=found, page=page, now=now, **context), status
+
+
+#: the case list's key among saved views
+LIST_KEY = "cases"
+
+
+@bp.post("/cases/views")
+@roles_required(*ALL_ROLES)
+def save_view():
+    """Save the case list's filters under a name (the same name replaces its filters)."""
+    query = saved_views.query_of(dict(parse_qsl(request.form.get("query", ""))), search.FIELDS)
+    name = request.form.get("name", "")
+    try:
+        saved_views.save_view(
+            db.session,
+            g.user,
+            list_key=LIST_KEY,
+            name=name,
+            query=query,
+            now=get_hotline().clock.now(),
+            messages={
+                "required": _("Give the view a name."),
+                "too_long": _("At most %(n)s characters.", n=saved_views.NAME_MAX),
+                "empty": _("Choose at least one filter first."),
+                "too_many": _("At most %(n)s saved views.", n=saved_views.MAX_VIEWS),
+            },
+        )
+    except FormInvalid as exc:
+        return _list_page(
+            ImmutableMultiDict(parse_qsl(query)),
+            view_name=name,
+            view_errors={"name": sum(exc.errors.values(), [])},
+        )
+    flash(_("View saved: %(name)s.", name=name.strip()))
+    return redirect(url_for("cases.index") + "?" + query)
+
+
+@bp.post("/cases/views/<int:view_id>/delete")
+@roles_required(*ALL_ROLES)
+def delete_view(view_id: int):
+    try:
+        name = saved_views.delete_view(db.session, g.user, view_id)
+    except NotFound:
+        abort(404)
+    flash(_("View deleted: %(name)s.", name=name))
+    return redirect(url_for("cases.index"))
 
 
 def csv_header() -> list[str]:

@@ -72,6 +72,12 @@ class Case(Base):
         Index("ix_cases_created", "created_at"),
         Index("ix_cases_type_created", "case_type", "created_at"),
         Index("ix_cases_status_created", "status", "created_at"),
+        # the case list's filters (issue 19): category and area (the topics' cells), area,
+        # channel, each newest first; closed in a period
+        Index("ix_cases_category_area_created", "category", "area", "created_at"),
+        Index("ix_cases_area_created", "area", "created_at"),
+        Index("ix_cases_channel_created", "channel", "created_at"),
+        Index("ix_cases_closed", "closed_at"),
         # part of the phone (LIKE '%...%') on PostgreSQL: trigrams. SQLite has no such index;
         # there it is an empty partial index (caller_phone is never NULL) that costs nothing,
         # and the search reads ix_cases_caller_phone instead of the table.

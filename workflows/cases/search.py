@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists
+from sqlalchemy import Select, and_, exists, not_, select
 from sqlalchemy.orm import Session
 
 from ..departments.models import Department
+from ..insight.models import Area
+from ..kpi.conditions import overdue_case
 from ..users.models import User
 from .confidentiality import hide_from_search, is_centre
 from .models import Case, CaseDepartment
@@ -37,6 +39,26 @@ class CaseFilters:
     due_state: str = ""
     #: cases this department leads or co-handles
     department_id: int | None = None
+    #: with ``department_id``: only the cases it leads ("lead") or co-handles ("co")
+    department_role: str = ""
+    #: the dispatch catalogue's category (exact)
+    category: str = ""
+    #: the area's code (``cases.area``: a district)
+    area: str = ""
+    #: phone, web, app, sms, open311 (``enums.Channel``)
+    channel: str = ""
+    #: the citizen's rating (``enums.Satisfaction``)
+    satisfaction: str = ""
+    #: True: overdue as the KPI counts it (replied, or closed without a reply, after the reply
+    #: deadline, or not replied and past it); False: every other case
+    overdue: bool | None = None
+    #: True: reopened at least once; False: never
+    reopened: bool | None = None
+    #: closed on or after / on or before these local days
+    closed_from: date | None = None
+    closed_to: date | None = None
+    #: the moment "past the deadline" is read at (the clock's now); required by ``overdue``
+    as_of: datetime | None = None
     #: created on or after this local day
     created_from: date | None = None
     #: created on or before this local day
@@ -67,22 +89,44 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
         stmt = stmt.where(
             text_contains(Case.description, Case.address, f.text, by_index=f.text_by_index)
         )
-    for name in ("case_type", "status", "urgency", "due_state"):
+    for name in (
+        "case_type",
+        "status",
+        "urgency",
+        "due_state",
+        "category",
+        "area",
+        "channel",
+        "satisfaction",
+    ):
         if getattr(f, name):
             stmt = stmt.where(getattr(Case, name) == getattr(f, name))
     if f.department_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                and_(
-                    CaseDepartment.case_id == Case.id,
-                    CaseDepartment.department_id == f.department_id,
-                )
+        if f.department_role == "lead":
+            stmt = stmt.where(Case.lead_department_id == f.department_id)
+        else:
+            link = and_(
+                CaseDepartment.case_id == Case.id,
+                CaseDepartment.department_id == f.department_id,
             )
-        )
+            if f.department_role == "co":
+                link = and_(link, CaseDepartment.role == "co")
+            stmt = stmt.where(exists().where(link))
+    if f.overdue is not None:
+        if f.as_of is None:
+            raise ValueError("the overdue filter needs as_of (the clock's now)")
+        late = overdue_case(f.as_of)
+        stmt = stmt.where(late if f.overdue else not_(late))
+    if f.reopened is not None:
+        stmt = stmt.where(Case.reopen_count > 0 if f.reopened else Case.reopen_count == 0)
     if f.created_from:
         stmt = stmt.where(Case.created_at >= local_midnight(f.created_from, tz))
     if f.created_to:
         stmt = stmt.where(Case.created_at < local_midnight(f.created_to + timedelta(days=1), tz))
+    if f.closed_from:
+        stmt = stmt.where(Case.closed_at >= local_midnight(f.closed_from, tz))
+    if f.closed_to:
+        stmt = stmt.where(Case.closed_at < local_midnight(f.closed_to + timedelta(days=1), tz))
     return stmt.order_by(Case.created_at.desc(), Case.id.desc())
 
 
@@ -96,6 +140,12 @@ def search_cases(session: Session, user: User, filters: CaseFilters, *, tz: Zone
         department = session.get(Department, user.department_id) if user.department_id else None
         stmt = hide_from_search(stmt, centre=is_centre(user, department))
     return filter_cases(stmt, filters, tz=tz)
+
+
+def area_codes(session: Session) -> set[str]:
+    """The codes a case's area may have: the districts', and any area the centre set up."""
+    districts = session.scalars(select(Department.code).where(Department.level == "district"))
+    return set(districts) | set(session.scalars(select(Area.code)))
 
 
 def _next_prefix(digits: str) -> str:

@@ -41,6 +41,7 @@ from workflows.departments.models import Department
 from workflows.supervision.service import earliest_due, task_overdue
 
 from .buckets import BUCKETS, Bucket, as_date, bucket_start, bucket_starts, zone_named
+from .conditions import case_clock, dispatched, overdue_case
 
 GroupKey = Literal["department", "case_type"]
 GROUP_KEYS: tuple[GroupKey, ...] = ("department", "case_type")
@@ -478,16 +479,12 @@ def count_overdue_now(
 
 
 def _dispatched() -> ColumnElement[bool]:
-    return and_(Case.status != CaseStatus.MERGED.value, Case.dispatched_at.is_not(None))
+    return dispatched()
 
 
 def _clock(as_of: datetime) -> ColumnElement:
     """``as_of``, or ``paused_at`` if earlier for a suspended case: its clock is not running."""
-    now = literal(as_of, UTCDateTime())
-    return case(
-        (and_(Case.status == CaseStatus.SUSPENDED.value, Case.paused_at < now), Case.paused_at),
-        else_=now,
-    )
+    return case_clock(as_of)
 
 
 def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
@@ -548,10 +545,7 @@ def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElemen
         "returned": (and_(dispatched, Case.return_count > 0), dispatched),
         "extended": (and_(dispatched, Case.extension_count > 0), dispatched),
         "reopened": (and_(closed_dispatched, Case.reopen_count > 0), closed_dispatched),
-        "overdue": (
-            and_(with_due, or_(reply > Case.reply_due, and_(reply.is_(None), past_due))),
-            with_due,
-        ),
+        "overdue": (overdue_case(as_of), with_due),
     }
     # a case whose appeal (申诉) was upheld leaves every rate, numerator and denominator alike
     kept = Case.appeal_upheld_at.is_(None)
