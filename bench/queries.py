@@ -25,7 +25,7 @@ the filled rollup, with 30 dirty days, and live (the query without the rollup); 
 recount; and ``cohandling_on_time`` for the 12 months alone.
 
 Usage: python bench/queries.py [--database URL] [--cases 1000000] [--repeat 30] [--budget 20]
-                               [--reuse] [--rollup-only]
+                               [--reuse] [--rollup-only] [--only NAME-PART ...]
 Default database: SQLite at bench/out/queries.db. PostgreSQL: use a dedicated database such as
 postgresql+psycopg://postgres@127.0.0.1:5432/hotline_bench_q (created if missing).
 The last line of output is JSON with the figures.
@@ -390,6 +390,8 @@ def queries(s: dict[str, list[str]]) -> list[tuple[str, str, object]]:
     keywords = ["噪音", "物业", "停水", "工资", "路灯"]
     # in no case or few: every description must be read, unless an index answers
     rare = ["煤气", "井盖", "蓬江区123号", "新会区7号", "Main St"]
+    categories = ["噪音扰民", "药品安全", "供水停水", "违法建设", "公交出租"]
+    areas = ["D-PJ", "D-JH", "D-XH"]
     return [
         ("inbox (handler)", "h_mr", "/inbox"),
         ("queues (dispatcher)", "disp1", "/queues"),
@@ -419,6 +421,32 @@ def queries(s: dict[str, list[str]]) -> list[tuple[str, str, object]]:
             "sup1",
             f"/cases?case_type=complaint&status=in_progress&created_from={month_ago}",
         ),
+        # issue 19's filters, alone and combined (the issue's own example last)
+        (
+            "cases: by category",
+            "sup1",
+            lambda i: f"/cases?category={categories[i % len(categories)]}",
+        ),
+        (
+            "cases: by category and area",
+            "sup1",
+            lambda i: (
+                f"/cases?category={categories[i % len(categories)]}&area={areas[i % len(areas)]}"
+            ),
+        ),
+        ("cases: by channel (sms)", "sup1", "/cases?channel=sms"),
+        ("cases: overdue", "sup1", "/cases?overdue=yes"),
+        ("cases: reopened", "sup1", "/cases?reopened=yes"),
+        ("cases: unsatisfied", "sup1", "/cases?satisfaction=unsatisfied"),
+        ("cases: closed in 30 days", "sup1", f"/cases?closed_from={month_ago}"),
+        ("cases: co-handled by B-UM", "sup1", "/cases?department=B-UM&department_role=co"),
+        ("cases: handler's by category", "h_mr", "/cases?category=药品安全"),
+        ("cases: category+area+channel", "sup1", "/cases?category=药品安全&area=D-PJ&channel=sms"),
+        (
+            "API: category+area+channel",
+            "api:sup1",
+            "/api/v1/cases?category=药品安全&area=D-PJ&channel=sms",
+        ),
         ("kpi dashboard (30 days)", "sup1", "/kpi"),
         ("kpi dashboard (year, months)", "sup1", f"/kpi?start={year_ago}&end={today}&bucket=month"),
     ]
@@ -429,11 +457,13 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def measure(app, repeat: int, budget: float) -> list[dict]:
+def measure(app, repeat: int, budget: float, only: list[str] | None = None) -> list[dict]:
     s = samples(app)
     clients: dict[str, object] = {}
     results = []
     for name, user, path in queries(s):
+        if only and not any(o in name for o in only):
+            continue
         client = clients.get(user) or clients.setdefault(user, login(app, user))
         times: list[float] = []
         spent = 0.0
@@ -637,6 +667,11 @@ def main() -> None:
     ap.add_argument(
         "--rollup-only", action="store_true", help="measure only the KPI rollup (issue 18)"
     )
+    ap.add_argument(
+        "--only",
+        action="append",
+        help="measure only the queries whose name contains this (repeatable); skips the rollup",
+    )
     args = ap.parse_args()
     url = args.database or default_url()
     ensure_database(url)
@@ -669,11 +704,11 @@ def main() -> None:
             app = make_app(url)
     data = counts(app)
     print("data set:", ", ".join(f"{k} {v}" for k, v in data.items()), flush=True)
-    rollups = measure_rollup(app, args.repeat, args.budget)
+    rollups = {} if args.only else measure_rollup(app, args.repeat, args.budget)
     results = []
     if not args.rollup_only:
         print(f"  {'query (' + dialect + ')':<30}{'p50 s':>9}{'p95 s':>9}{'max s':>9}{'n':>5}")
-        results = measure(app, args.repeat, args.budget)
+        results = measure(app, args.repeat, args.budget, args.only)
     print("targets: inbox, overdue, search p95 <= 0.050 s; KPI dashboard p95 <= 0.500 s")
     # the app serving those pages over a million cases, in this process (with --reuse nothing
     # else ran here; a build in the same run raises it)
