@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
+from marshmallow import fields
 
 from engine.errors import NotFound
 from workflows.cases.service import get_case
@@ -30,6 +32,34 @@ blp = ApiBlueprint(
 )
 #: the draft's fields and their longest lengths
 FIELDS = {"description": 4000, "address": 300, "caller_phone": 32}
+DRAFT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **{k: {"type": "string", "maxLength": n} for k, n in FIELDS.items()},
+        "confidential": {"type": "boolean"},
+    },
+}
+
+
+class SuggestionSchema(ma.Schema):
+    number = fields.String(required=True)
+    status = fields.String(required=True)
+    created_at = fields.String(required=True, metadata={"description": "ISO 8601, UTC"})
+    reasons = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "description (similar text), address, caller"},
+    )
+    score = fields.Float(required=True, metadata={"description": "the text's similarity, 0-1"})
+
+
+class SuggestionsSchema(ma.Schema):
+    items = fields.List(fields.Nested(SuggestionSchema), required=True)
+
+
+class CaseSuggestionsSchema(SuggestionsSchema):
+    number = fields.String(required=True)
 
 
 def _data(found: list[service.Suggestion]) -> dict[str, Any]:
@@ -57,6 +87,7 @@ def _suggest(draft: service.Draft) -> list[service.Suggestion]:
 @blp.route("/cases/<number>/duplicates")
 class CaseDuplicates(MethodView):
     @roles(*CASE_ROLES)
+    @blp.response(200, CaseSuggestionsSchema)
     def get(self, number: str):
         """The open cases that may be the same matter as this one, most likely first."""
         try:
@@ -69,6 +100,8 @@ class CaseDuplicates(MethodView):
 @blp.route("/duplicates")
 class DraftDuplicates(MethodView):
     @roles(Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR)
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": DRAFT}}})
+    @blp.response(200, SuggestionsSchema)
     def post(self):
         """The open cases like a call being recorded: JSON with ``description``, ``address``,
         ``caller_phone`` (strings, one at least) and ``confidential`` (boolean)."""
