@@ -1,4 +1,4 @@
-"""Case list filters (issue 19): indexes for category x area, area, channel (each newest first)
+"""Case list filters (issue 19): indexes for category, category x area (x channel), area, channel (each newest first)
 and the closing time; saved_views, a user's named filters of a list.
 
 Revision ID: b19f0a1c2d3e
@@ -19,8 +19,10 @@ depends_on = None
 
 
 def upgrade():
+    op.create_index("ix_cases_category_created", "cases", ["category", "created_at"])
+    op.create_index("ix_cases_category_area_created", "cases", ["category", "area", "created_at"])
     op.create_index(
-        "ix_cases_category_area_created", "cases", ["category", "area", "created_at"]
+        "ix_cases_category_area_channel", "cases", ["category", "area", "channel", "created_at"]
     )
     op.create_index("ix_cases_area_created", "cases", ["area", "created_at"])
     op.create_index("ix_cases_channel_created", "cases", ["channel", "created_at"])
@@ -50,4 +52,6 @@ def downgrade():
     op.drop_index("ix_cases_closed", table_name="cases")
     op.drop_index("ix_cases_channel_created", table_name="cases")
     op.drop_index("ix_cases_area_created", table_name="cases")
+    op.drop_index("ix_cases_category_area_channel", table_name="cases")
     op.drop_index("ix_cases_category_area_created", table_name="cases")
+    op.drop_index("ix_cases_category_created", table_name="cases")
