@@ -17,8 +17,8 @@ from .cohandling.models import CohandlingPart
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
+from .insight.models import Area, CaseTag, Term, Wave
 from .knowledge.models import Article
-from .insight.models import Area, Term
 from .kpi.models import KpiDayRollup, KpiDirtyDay
 from .notifications.models import (
     Message,
@@ -53,6 +53,7 @@ __all__ = [
     "CaseCounter",
     "CaseDepartment",
     "CaseNote",
+    "CaseTag",
     "Channel",
     "CohandlingPart",
     "DeadlinePolicy",
@@ -79,5 +80,6 @@ __all__ = [
     "SmsOptOut",
     "Term",
     "User",
+    "Wave",
     "UserSession",
 ]
