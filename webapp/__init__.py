@@ -111,6 +111,7 @@ def blueprints() -> list[Blueprint]:
     from .calls import board as call_board
     from .calls import callbacks as call_callbacks
     from .calls import pop as call_pop
+    from .insight import waves as insight_waves
 
     return [
         home.bp,
@@ -131,4 +132,5 @@ def blueprints() -> list[Blueprint]:
         call_pop.bp,
         call_callbacks.bp,
         quality.bp,
+        insight_waves.bp,
     ]
