@@ -174,3 +174,24 @@ def test_a_wave_ends_when_no_longer_flagged(city):
     assert city.clock.now() - seen == timedelta(hours=24)
     assert detect(session, now=city.clock.now()).ended == [wave.id]
     assert wave.status == "ended" and wave.ended_at == city.clock.now()
+
+
+def test_the_job_cuts_only_new_descriptions(city):
+    from workflows.insight.text import Segmenter
+
+    class Counting(Segmenter):
+        cut_texts = 0
+
+        def words(self, text):
+            Counting.cut_texts += 1
+            return super().words(text)
+
+    session = city.session
+    _burst(city, 12)
+    cache: dict[int, frozenset[str]] = {}
+    first = detect(session, now=city.clock.now(), words=Counting(), cache=cache)
+    assert Counting.cut_texts == 12 and len(first.opened) == 1
+    _burst(city, 2)
+    again = detect(session, now=city.clock.now(), words=Counting(), cache=cache)
+    assert Counting.cut_texts == 14 and again.updated == first.opened
+    assert session.get(Wave, first.opened[0]).peak_count == 14

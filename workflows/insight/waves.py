@@ -168,10 +168,16 @@ def area_key(category: str, area: str) -> str:
 
 
 def load_series(
-    session: Session, now: datetime, settings: WaveSettings, words: Segmenter | None = None
+    session: Session,
+    now: datetime,
+    settings: WaveSettings,
+    words: Segmenter | None = None,
+    cache: dict[int, frozenset[str]] | None = None,
 ) -> dict[tuple[str, str], list[tuple[datetime, int]]]:
     """Every key's cases over the scan's span: (kind, key) -> [(created_at, case id)]; a word
-    counts once per case. Merged duplicates count: each is a call."""
+    counts once per case. Merged duplicates count: each is a call. ``cache`` (case id -> its
+    words) spares cutting again the descriptions of the previous run (``WaveJob`` keeps one;
+    it is left holding the span's cases only)."""
     words = words or segmenter(session)
     rows = session.execute(
         select(Case.id, Case.created_at, Case.category, Case.area, Case.description).where(
@@ -179,13 +185,22 @@ def load_series(
         )
     ).all()
     series: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
+    kept: dict[int, frozenset[str]] = {}
     for case_id, created_at, category, area, description in rows:
         if category:
             series[("category", category)].append((created_at, case_id))
             if area:
                 series[("category_area", area_key(category, area))].append((created_at, case_id))
-        for word in set(words.words(description or "")):
+        found = cache.get(case_id) if cache is not None else None
+        if found is None:
+            found = frozenset(words.words(description or ""))
+        if cache is not None:
+            kept[case_id] = found
+        for word in found:
             series[("word", word)].append((created_at, case_id))
+    if cache is not None:
+        cache.clear()
+        cache.update(kept)
     return series
 
 
@@ -204,12 +219,13 @@ def detect(
     settings: WaveSettings | None = None,
     publish: Callable[[Session, WaveDetected], None] | None = None,
     words: Segmenter | None = None,
+    cache: dict[int, frozenset[str]] | None = None,
 ) -> DetectResult:
     """One run: flag (reading, outside any write transaction: segmenting is the slow part),
     then open or update waves and end the quiet ones in one unit of work (committed)."""
     settings = settings or WaveSettings()
     result = DetectResult()
-    flags = scan(load_series(session, now, settings, words), now, settings)
+    flags = scan(load_series(session, now, settings, words, cache), now, settings)
     result.flags = len(flags)
     with unit_of_work(session):
         _apply_flags(session, flags, now=now, settings=settings, publish=publish, result=result)
@@ -353,13 +369,26 @@ class WaveJob:
         self.publish = publish
         self.every = timedelta(seconds=every)
         self._last: datetime | None = None
+        #: case id -> its words, from the previous run (only new cases are cut)
+        self.words: dict[int, frozenset[str]] = {}
+        self._terms: dict[str, str] | None = None
 
     def run(self) -> DetectResult:
         self._last = now = self.clock.now()
         session = self.session_factory()
         try:
-            result = detect(session, now=now, settings=self.settings, publish=self.publish)
-            session.commit()
+            words = segmenter(session)
+            if words.terms != self._terms:  # the centre's dictionary changed: cut all again
+                self.words.clear()
+                self._terms = words.terms
+            result = detect(
+                session,
+                now=now,
+                settings=self.settings,
+                publish=self.publish,
+                words=words,
+                cache=self.words,
+            )
             return result
         finally:
             session.close()
