@@ -178,13 +178,18 @@ def replay(
         + every,
     )
     words = segmenter(session)
+    cache: dict[int, frozenset[str]] = {}  # each case cut once, as the worker's job does
     session.rollback()
     results = []
     while at <= last:
-        results.append(detect(session, now=at, settings=settings, publish=publish, words=words))
+        results.append(
+            detect(session, now=at, settings=settings, publish=publish, words=words, cache=cache)
+        )
         session.commit()
         at += every
     if last < end:  # and once at the end, as the worker would now
-        results.append(detect(session, now=end, settings=settings, publish=publish, words=words))
+        results.append(
+            detect(session, now=end, settings=settings, publish=publish, words=words, cache=cache)
+        )
         session.commit()
     return results
