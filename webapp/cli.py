@@ -412,6 +412,10 @@ def worker(
             f"fired {result.fired} instances ({result.claimed} timers claimed, "
             f"{result.retried} to retry, {result.incidents} incidents)"
         )
+        from .scheduler import wave_job
+
+        waves = wave_job(app).run()  # before the outbox: a new wave's notice goes out now
+        click.echo(f"waves: {len(waves.opened)} opened, {len(waves.ended)} ended")
         # after the timers: their steps may have written messages
         outbox = outbox_service(app, owner=owner)
         if pause_outbox_after is not None:

@@ -169,3 +169,21 @@ def test_the_cli_detects(hotline_app, runner):
     assert result.exit_code == 0, result.output
     assert "1 opened" in result.output
     assert "0 opened, 1 still open" in runner.invoke(cli, ["insight", "detect"]).output
+
+
+def test_the_worker_run_once_detects_and_tells_the_supervisors(hotline_app, runner):
+    from workflows.notifications.models import Notification
+
+    _burst_numbers = [
+        open_case(hotline_app, description=DESCRIPTIONS[i % 3], category="食品安全")
+        for i in range(12)
+    ]
+    assert len(_burst_numbers) == 12
+    result = runner.invoke(cli, ["worker", "--until-idle"])
+    assert result.exit_code == 0, result.output
+    assert "waves: 1 opened, 0 ended" in result.output
+    with hotline_app.app_context():
+        bells = db.session.scalars(
+            select(Notification).where(Notification.kind == "wave_detected")
+        ).all()
+        assert bells and all("紫菜" in b.text for b in bells), [b.text for b in bells]

@@ -143,7 +143,8 @@ def test_a_burst_of_cases_is_one_wave_and_supervisors_hear_of_it(city, deliver):
     supervisors = set(session.scalars(select(User.id).where(User.role == Role.SUPERVISOR)))
     bells = session.scalars(select(Notification).where(Notification.kind == "wave_detected")).all()
     assert supervisors and {b.user_id for b in bells} == supervisors
-    assert all("14" in b.text for b in bells)
+    # the notice names the whole wave: its word and the other keys that joined it
+    assert all("14" in b.text and "紫菜" in b.text and "食品安全" in b.text for b in bells)
 
     # a re-run an hour later: the same wave, no second notice
     city.clock.advance(timedelta(hours=1))

@@ -248,6 +248,7 @@ def _apply_flags(
         for w in open_waves
     }
     seen: set[int] = set()
+    opened: dict[int, Flag] = {}  # told once every flag has joined: with the whole label
     for f in flags:
         wave = next((w for w in open_waves if (w.kind, w.key) == (f.kind, f.key)), None)
         if wave is None:
@@ -282,19 +283,7 @@ def _apply_flags(
             open_waves.append(wave)
             current[wave.id] = set(f.items)
             result.opened.append(wave.id)
-            if publish is not None:
-                publish(
-                    session,
-                    WaveDetected(
-                        wave_id=wave.id,
-                        kind=wave.kind,
-                        key=wave.key,
-                        label=wave.label,
-                        count=f.count,
-                        baseline=round(f.baseline, 1),
-                        at=now,
-                    ),
-                )
+            opened[wave.id] = f
         else:
             if (wave.kind, wave.key) == (f.kind, f.key):
                 wave.peak_count = max(wave.peak_count, f.count)
@@ -309,6 +298,21 @@ def _apply_flags(
             wave.ended_at = now
             result.ended.append(wave.id)
     session.flush()
+    for wave in open_waves:
+        f = opened.get(wave.id)
+        if f is not None and publish is not None:
+            publish(
+                session,
+                WaveDetected(
+                    wave_id=wave.id,
+                    kind=wave.kind,
+                    key=wave.key,
+                    label=wave.label,
+                    count=f.count,
+                    baseline=round(f.baseline, 1),
+                    at=now,
+                ),
+            )
 
 
 def _label(kind: str, key: str) -> str:
