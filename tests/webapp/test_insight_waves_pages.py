@@ -157,6 +157,9 @@ def test_the_trend_report(hotline_app, as_role):
     assert any(r and r[0] == "紫菜" for r in rows)  # a top word
     xlsx = as_role("lead").get(f"/insight/waves/{wave_id}/report?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    pdf = as_role("lead").get(f"/insight/waves/{wave_id}/report?format=pdf")
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    assert as_role("lead").get(f"/insight/waves/{wave_id}/report?format=doc").status_code == 404
 
 
 def test_the_cli_detects(hotline_app, runner):

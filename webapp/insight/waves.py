@@ -295,4 +295,55 @@ def report(wave_id: int):
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
         )
+    if fmt == "pdf":
+        return Response(
+            _pdf(wave, rows),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f"attachment; filename={name}.pdf"},
+        )
     abort(404)
+
+
+def _pdf(wave: Wave, rows: list[list[str]]) -> bytes:
+    """The report's sections (split at its empty rows) as tables, in reportlab's built-in
+    Chinese font (like the evaluation's bulletin, workflows/evaluation/documents.py)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from workflows.evaluation.documents import FONT, _text
+
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    body = ParagraphStyle("body", fontName=FONT, fontSize=8, leading=11)
+    big = ParagraphStyle("title", fontName=FONT, fontSize=14, leading=20)
+    style = TableStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, -1), FONT),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
+    sections: list[list[list[str]]] = [[]]
+    for row in rows:
+        if row:
+            sections[-1].append(row)
+        else:
+            sections.append([])
+    story: list = [Paragraph(_text(f"{_('Hot-topic wave')} · {wave.label}"), big)]
+    for section in sections:
+        if not section:
+            continue
+        width = max(len(r) for r in section)
+        cells = [[Paragraph(_text(c), body) for c in r + [""] * (width - len(r))] for r in section]
+        table = Table(cells, repeatRows=0)
+        table.setStyle(style)
+        story += [table, Spacer(1, 8)]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer, pagesize=A4, title=f"wave {wave.id}", leftMargin=30, rightMargin=30
+    ).build(story)
+    return buffer.getvalue()
