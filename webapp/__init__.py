@@ -112,6 +112,7 @@ def blueprints() -> list[Blueprint]:
     from .calls import callbacks as call_callbacks
     from .calls import pop as call_pop
     from .insight import duplicates as insight_duplicates
+    from .insight import waves as insight_waves
 
     return [
         home.bp,
@@ -133,4 +134,5 @@ def blueprints() -> list[Blueprint]:
         call_callbacks.bp,
         quality.bp,
         insight_duplicates.bp,
+        insight_waves.bp,
     ]

@@ -280,16 +280,36 @@ def serve(host: str, port: int, threads: int) -> None:
     help="Change one behaviour's share, 0 to 1 (repeatable), e.g. --rate late_reply=0.3. "
     f"Names and defaults: {', '.join(f'{k}={v}' for k, v in RATE_DEFAULTS.items())}.",
 )
+@click.option(
+    "--wave",
+    default=None,
+    metavar="WORDS",
+    help='Inject a hot-topic wave: extra food-safety calls using these words, e.g. "紫菜 塑料" '
+    "(docs/insight-waves.md); the wave detection then runs over the period.",
+)
+@click.option(
+    "--wave-day",
+    type=click.IntRange(0),
+    default=None,
+    help="The simulated day (0 = the first) the wave starts on (default: the last day).",
+)
 @with_appcontext
 @friendly_errors
 @needs(REFERENCE, DEMO)
 def simulate(
-    n_cases: int, days: float, seed: int, ending_now: bool, rates: tuple[str, ...]
+    n_cases: int,
+    days: float,
+    seed: int,
+    ending_now: bool,
+    rates: tuple[str, ...],
+    wave: str | None,
+    wave_day: int | None,
 ) -> None:
     """Drive a realistic load of calls through the engine on a moved clock."""
     from .demo import simulate as run
 
     chosen = parse_rates(rates)
+    spec = parse_wave(wave, wave_day, days)
     with click.progressbar(length=n_cases, label="calls", file=sys.stderr) as bar:
         for line in run(
             cases=n_cases,
@@ -298,8 +318,35 @@ def simulate(
             ending_now=ending_now,
             progress=bar.update,
             rates=chosen,
+            wave=spec,
         ):
             click.echo(line)
+
+
+def parse_wave(words: str | None, day: int | None, days: float):
+    """``--wave``/``--wave-day`` checked: a ``WaveSpec``, None, or a usage error naming the
+    option (workflows/insight/wave_sim.py)."""
+    from workflows.errors import FormInvalid
+    from workflows.insight.wave_sim import WaveSpec, parse_words
+
+    if words is None:
+        if day is not None:
+            raise click.BadParameter(
+                "--wave-day needs --wave (the wave's words)", param_hint="--wave-day"
+            )
+        return None
+    try:
+        chosen = parse_words(words)
+    except FormInvalid as exc:
+        raise click.BadParameter(exc.errors["wave"][0], param_hint="--wave") from None
+    last = max(0, int(days) - 1) if days >= 1 else 0
+    if day is None:
+        day = last
+    if day > last:
+        raise click.BadParameter(
+            f"{day} is past the simulated days (0 to {last})", param_hint="--wave-day"
+        )
+    return WaveSpec(words=chosen, day=day)
 
 
 def parse_rates(items: tuple[str, ...]) -> Rates:
@@ -365,6 +412,10 @@ def worker(
             f"fired {result.fired} instances ({result.claimed} timers claimed, "
             f"{result.retried} to retry, {result.incidents} incidents)"
         )
+        from .scheduler import wave_job
+
+        waves = wave_job(app).run()  # before the outbox: a new wave's notice goes out now
+        click.echo(f"waves: {len(waves.opened)} opened, {len(waves.ended)} ended")
         # after the timers: their steps may have written messages
         outbox = outbox_service(app, owner=owner)
         if pause_outbox_after is not None:
@@ -557,6 +608,7 @@ def _register_groups() -> None:
     from .cli_calendar import calendar_group
     from .cli_kpi import kpi_group
     from .cli_notifications import notifications_group
+    from .insight.cli import insight_group
 
     cli.add_command(calendar_group)
     cli.add_command(kpi_group)
@@ -569,6 +621,7 @@ def _register_groups() -> None:
     from .insight.duplicates_cli import duplicates_group
 
     cli.add_command(duplicates_group)
+    cli.add_command(insight_group)
 
     from .cli_db import backup_command, db_group, restore_command
 

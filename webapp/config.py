@@ -98,6 +98,38 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "cases per operator in the monthly quality sample: the worker's draw at the start of a "
         "month, and the default of the reviewer's",
     ),
+    "WAVE_WINDOW_HOURS": (
+        "HOTLINE_WAVE_WINDOW_HOURS",
+        24.0,
+        "hot-topic waves: the window whose count of cases on a word, category or category in "
+        "an area is compared with the usual (docs/insight-waves.md)",
+    ),
+    "WAVE_BASELINE_DAYS": (
+        "HOTLINE_WAVE_BASELINE_DAYS",
+        14.0,
+        "hot-topic waves: the days before the window whose mean count per window is the usual",
+    ),
+    "WAVE_P": (
+        "HOTLINE_WAVE_P",
+        1e-4,
+        "hot-topic waves: a count is a wave when P(X >= count) under the usual (Poisson) is "
+        "below this",
+    ),
+    "WAVE_MIN_COUNT": (
+        "HOTLINE_WAVE_MIN_COUNT",
+        10,
+        "hot-topic waves: fewer cases than this in the window are never a wave",
+    ),
+    "WAVE_END_HOURS": (
+        "HOTLINE_WAVE_END_HOURS",
+        24.0,
+        "hot-topic waves: a wave not flagged for this long ends",
+    ),
+    "WAVE_SECONDS": (
+        "HOTLINE_WAVE_SECONDS",
+        600.0,
+        "how often the worker looks for hot-topic waves",
+    ),
     "KPI_ROLLUP_SECONDS": (
         "HOTLINE_KPI_ROLLUP_SECONDS",
         60.0,

@@ -14,6 +14,7 @@ from engine.runtime import Runtime
 from workflows.appeals.demo import demo_appeals
 from workflows.cases.models import Case
 from workflows.hotline import install
+from workflows.insight.wave_sim import WaveSpec
 from workflows.quality.demo import demo_quality
 from workflows.seed import seed_demo_city
 from workflows.simulation import Rates, Simulation
@@ -24,6 +25,8 @@ from .security import hash_password
 
 #: the demo users' password (demo data only: a real installation creates its own users)
 DEMO_PASSWORD = "demo"
+#: the demo's hot-topic wave (docs/insight-waves.md): "plastic seaweed"
+DEMO_WAVE = ("紫菜", "塑料")
 
 
 def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> Iterator[str]:
@@ -41,7 +44,11 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
     if session.scalar(select(Case.id).limit(1)) is not None:
         yield "demo cases: the database already has cases; none added"
         return
-    yield from simulate(cases=cases, days=days, seed=seed, ending_now=True, progress=progress)
+    # and a hot-topic wave that began yesterday: open now, on /insight/waves (DEMO_WAVE)
+    wave = WaveSpec(words=DEMO_WAVE, day=max(0, days - 1))
+    yield from simulate(
+        cases=cases, days=days, seed=seed, ending_now=True, progress=progress, wave=wave
+    )
     # a pending appeal and decided ones: the review queue and the case pages' trail
     yield from demo_appeals(session, hotline)
     # last month's samples, most scored by qa1, one disputed: the quality pages
@@ -85,6 +92,7 @@ def simulate(
     ending_now: bool,
     progress=None,
     rates: Rates | None = None,
+    wave: WaveSpec | None = None,
 ) -> Iterator[str]:
     """Run the simulator on this app's database with its own moved clock.
 
@@ -109,7 +117,44 @@ def simulate(
         session_factory=session_factory,
         case_types=app_hotline.case_types,
     )
-    report = Simulation(sim_hotline, session_factory, seed=seed, rates=rates).run(
+    report = Simulation(sim_hotline, session_factory, seed=seed, rates=rates, wave=wave).run(
         cases=cases, days=days, progress=progress
     )
     yield from report.lines()
+    if wave is not None:
+        yield from detect_wave(wave, start=start, end=clock.now())
+
+
+def detect_wave(wave: WaveSpec, *, start, end) -> Iterator[str]:
+    """The worker's wave detection replayed over the simulated period (it was not running
+    in the simulated past): the injected wave is opened (supervisors notified), and ended if
+    it has faded by ``end``."""
+    from flask import current_app
+
+    from workflows.insight.models import Wave
+    from workflows.insight.wave_sim import replay
+    from workflows.insight.waves import WaveSettings
+
+    hotline = get_hotline()
+    session = Session(db.engine)
+    try:
+        results = replay(
+            session,
+            spec=wave,
+            start=start,
+            end=end,
+            tz=hotline.tz,
+            settings=WaveSettings.from_config(current_app.config),
+            publish=hotline.events.publish,
+        )
+        opened = [i for r in results for i in r.opened]
+        for wave_id in opened:
+            row = session.get(Wave, wave_id)
+            yield (
+                f"hot-topic wave {row.label!r} ({row.status}) from "
+                f"{row.started_at.astimezone(hotline.tz):%Y-%m-%d %H:%M}: /insight/waves/{row.id}"
+            )
+        if not opened:
+            yield "hot-topic wave: none detected (too few cases for the wave's words?)"
+    finally:
+        session.close()

@@ -126,6 +126,7 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
     scheduler.after_sweep.append(monthly_draw(app))
     scheduler.after_sweep.append(rollup_job(app).tick)
     scheduler.after_sweep.append(prune_job(app).tick)  # duplicate keys older than the window
+    scheduler.after_sweep.append(wave_job(app).tick)
     scheduler.start()
     return scheduler
 
@@ -174,4 +175,24 @@ def rollup_job(app: Flask):
         clock = get_hotline().clock
     return RollupJob(
         lambda: Session(engine), clock=clock, every=float(app.config["KPI_ROLLUP_SECONDS"])
+    )
+
+
+def wave_job(app: Flask):
+    """Hot-topic wave detection, at most every WAVE_SECONDS, on this app's database and clock;
+    supervisors hear of a wave opening through the event bus (workflows/insight/waves.py)."""
+    from workflows.insight.waves import WaveJob, WaveSettings
+
+    from .extensions import db
+    from .hotline import get_hotline
+
+    with app.app_context():
+        engine = db.engine
+        hotline = get_hotline()
+    return WaveJob(
+        lambda: Session(engine),
+        clock=hotline.clock,
+        settings=WaveSettings.from_config(app.config),
+        publish=hotline.events.publish,
+        every=float(app.config["WAVE_SECONDS"]),
     )

@@ -203,6 +203,20 @@ class AppealRejected(CaseEvent):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class WaveDetected:
+    """A hot-topic wave opened (``workflows/insight/waves.py``): calls on one word, category or
+    category in an area far above their usual count. Not about one case: no case fields."""
+
+    wave_id: int
+    kind: str
+    key: str
+    label: str
+    count: int
+    baseline: float
+    at: datetime
+
+
 E = TypeVar("E", bound=CaseEvent)
 Subscriber = Callable[[Session, Any], None]
 
@@ -211,15 +225,15 @@ class EventBus:
     """Subscribers by event type; ``publish`` calls them in order of subscription."""
 
     def __init__(self) -> None:
-        self._subscribers: dict[type[CaseEvent], list[Subscriber]] = {}
+        self._subscribers: dict[type, list[Subscriber]] = {}
 
-    def subscribe(self, event_type: type[E], subscriber: Callable[[Session, E], None]) -> None:
+    def subscribe(self, event_type: type[Any], subscriber: Callable[[Session, Any], None]) -> None:
         self._subscribers.setdefault(event_type, []).append(subscriber)
 
     def wants(self, event_type: type[CaseEvent]) -> bool:
         """Whether anyone subscribes to ``event_type`` (lets publishers skip building it)."""
         return event_type in self._subscribers
 
-    def publish(self, session: Session, event: CaseEvent) -> None:
+    def publish(self, session: Session, event: CaseEvent | WaveDetected) -> None:
         for subscriber in self._subscribers.get(type(event), ()):
             subscriber(session, event)

@@ -18,7 +18,7 @@ from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
 from .insight.duplicates import DupKey
-from .insight.models import Area, Term
+from .insight.models import Area, CaseTag, Term, Wave
 from .knowledge.models import Article
 from .kpi.models import KpiDayRollup, KpiDirtyDay
 from .notifications.models import (
@@ -55,6 +55,7 @@ __all__ = [
     "CaseCounter",
     "CaseDepartment",
     "CaseNote",
+    "CaseTag",
     "Channel",
     "CohandlingPart",
     "DeadlinePolicy",
@@ -83,5 +84,6 @@ __all__ = [
     "SmsOptOut",
     "Term",
     "User",
+    "Wave",
     "UserSession",
 ]

@@ -40,6 +40,8 @@ from .departments.service import by_code, children
 from .dispatch.models import DispatchRule
 from .errors import DomainError, FormInvalid
 from .hotline import Hotline
+from .insight import wave_sim
+from .insight.wave_sim import WaveSpec
 from .users.models import Role, User
 
 URGENCY_MIX = {"normal": 90, "urgent": 8, "critical": 2}
@@ -152,6 +154,7 @@ class Simulation:
         *,
         seed: int = 1,
         rates: Rates | None = None,
+        wave: WaveSpec | None = None,
     ) -> None:
         if not isinstance(hotline.clock, ManualClock):
             raise TypeError("the simulation needs a hotline on a ManualClock")
@@ -165,6 +168,8 @@ class Simulation:
         self.call_numbers = itertools.count(1)
         self.call_prefix = f"sim{seed}"
         self.rates = rates or Rates()
+        #: a hot-topic wave's extra calls (workflows/insight/wave_sim.py), if any
+        self.wave = wave
         self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
         self.seq = itertools.count()
         self.report = Report()
@@ -199,6 +204,9 @@ class Simulation:
         end = until or start + timedelta(days=days)
         for when in self._arrivals(start, days, cases):
             self._at(when, self._intake)
+        if self.wave is not None:
+            for when, action in wave_sim.plan(self, self.wave, start):
+                self._at(when, action)
         self.call_prefix = f"sim{self.seed}-{start.astimezone(UTC):%Y%m%d%H%M%S}"
         first_call = self.session.scalar(select(func.max(Call.id))) or 0
         first_task = self.session.scalar(select(func.max(CallCallback.id))) or 0

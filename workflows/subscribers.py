@@ -27,6 +27,7 @@ from .events import (
     SupervisionOpened,
     SupervisionOrdered,
     TaskReady,
+    WaveDetected,
 )
 from .insight.duplicates import on_case_opened as index_duplicates
 from .notifications.pipeline import (
@@ -76,6 +77,7 @@ def register(
     bus.subscribe(AppealFiled, notices.appeal_filed)
     bus.subscribe(AppealUpheld, notices.appeal_upheld)
     bus.subscribe(AppealRejected, notices.appeal_rejected)
+    bus.subscribe(WaveDetected, notices.wave_detected)
     outbox.register(
         NOTIFY_TOPIC, FanOut(outbox, settings, clock=clock, tz=tz, case_types=case_types)
     )

@@ -324,6 +324,19 @@ MATRIX = [
     R("GET", "/quality/mine", OPERATOR),
     R("POST", "/quality/reviews/0/dispute", OPERATOR, "/quality/reviews/<int:review_id>/dispute",
       data={"reason": ""}, hidden_from=OPERATOR),
+    # hot-topic waves (热点): the centre; merging is for those who merge cases (wave 0 is
+    # nobody's: 404 to those who may)
+    R("GET", "/insight/waves", EVAL_CENTRE),
+    R("GET", "/insight/waves/0", EVAL_CENTRE, "/insight/waves/<int:wave_id>",
+      hidden_from=EVAL_CENTRE),
+    R("POST", "/insight/waves/0/tag", EVAL_CENTRE, "/insight/waves/<int:wave_id>/tag",
+      data={"tag": ""}, hidden_from=EVAL_CENTRE),
+    R("POST", "/insight/waves/0/merge", SUPERVISION, "/insight/waves/<int:wave_id>/merge",
+      data={"master": ""}, hidden_from=SUPERVISION),
+    R("POST", "/insight/waves/0/pin", EVAL_CENTRE, "/insight/waves/<int:wave_id>/pin",
+      data={"article": ""}, hidden_from=EVAL_CENTRE),
+    R("GET", "/insight/waves/0/report?format=csv", EVAL_CENTRE,
+      "/insight/waves/<int:wave_id>/report", hidden_from=EVAL_CENTRE),
     # the poll of the bell and of the live lists (a list of another role: 403, tested there)
     R("GET", "/live?views=notifications", SIGNED_IN, "/live"),
     # duplicate suggestions (issue 19): the intake's list and merge, the task page's merge

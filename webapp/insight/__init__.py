@@ -1,2 +1,2 @@
-"""Insight (issue 19): the pages of the words of the cases, surges, duplicate suggestions and
-the learned dispatch suggestion."""
+"""Insight's pages (issue 19): each part has its own module and Blueprint (duplicates.py,
+waves.py, topics.py, ...); nothing is routed here."""

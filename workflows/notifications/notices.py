@@ -43,6 +43,7 @@ class Notice(StrEnum):
     CALLBACK_DUE = "callback_due"  # 回访到期
     INCIDENT = "incident"  # a timer or a message given up on: administrators
     APPEAL_FILED = "appeal_filed"  # 申诉待审核: the centre's reviewers (supervisors, leads)
+    WAVE_DETECTED = "wave_detected"  # 热点预警: supervisors (workflows/insight/waves.py)
 
 
 AUDIENCE: dict[Notice, Audience] = {
@@ -63,6 +64,7 @@ AUDIENCE: dict[Notice, Audience] = {
     Notice.CALLBACK_DUE: Audience.STAFF,
     Notice.INCIDENT: Audience.STAFF,
     Notice.APPEAL_FILED: Audience.STAFF,
+    Notice.WAVE_DETECTED: Audience.STAFF,
 }
 
 #: the names of the notices, for pages (zh, en)
@@ -84,6 +86,7 @@ NOTICE_NAMES: dict[Notice, tuple[str, str]] = {
     Notice.CALLBACK_DUE: ("回访到期", "Callback due"),
     Notice.INCIDENT: ("系统故障", "Incident"),
     Notice.APPEAL_FILED: ("申诉待审核", "Appeal to review"),
+    Notice.WAVE_DETECTED: ("热点预警", "Hot-topic wave"),
 }
 
 
@@ -109,6 +112,7 @@ DEFAULT_CHANNELS: dict[Notice, tuple[Channel, ...]] = {
     Notice.CALLBACK_DUE: (Channel.INAPP,),
     Notice.INCIDENT: (Channel.INAPP, Channel.EMAIL),
     Notice.APPEAL_FILED: (Channel.INAPP,),
+    Notice.WAVE_DETECTED: (Channel.INAPP,),
 }
 
 #: what a person may choose from, per notice (citizens' notices are not a staff preference)
@@ -136,6 +140,8 @@ VARIABLES: dict[Notice, tuple[str, ...]] = {
     Notice.CALLBACK_DUE: ("task", "due"),
     Notice.INCIDENT: ("what", "error"),
     Notice.APPEAL_FILED: ("department", "ground", "reason", "filed_by"),
+    # ``wave``: its label; ``count``: cases in the window; ``baseline``: the usual count
+    Notice.WAVE_DETECTED: ("wave", "count", "baseline"),
 }
 
 
@@ -229,6 +235,11 @@ _SMS: dict[Notice, tuple[str, str]] = {
         "请审核：{{ reason }}",
         "[{{ centre }}] {{ department }} appealed case {{ case_number }} ({{ ground }}), "
         "to review: {{ reason }}",
+    ),
+    Notice.WAVE_DETECTED: (
+        "【{{ centre }}】热点预警：「{{ wave }}」{{ count }}件，平时约{{ baseline }}件。{{ link }}",
+        '[{{ centre }}] Hot-topic wave: "{{ wave }}", {{ count }} cases, usually about '
+        "{{ baseline }}. {{ link }}",
     ),
 }
 

@@ -32,6 +32,7 @@ from ..events import (
     SupervisionOpened,
     SupervisionOrdered,
     TaskReady,
+    WaveDetected,
 )
 from ..policy.service import get_policy
 from ..users.models import Role
@@ -40,6 +41,8 @@ from .pipeline import Notifier, summary
 
 #: who hears of an appeal filed: the centre's reviewers (``appeals.service.REVIEWERS``)
 APPEAL_REVIEWERS = (Role.SUPERVISOR, Role.LEAD)
+#: who hears of a hot-topic wave opening (workflows/insight/waves.py)
+WAVE_WATCHERS = (Role.SUPERVISOR,)
 #: the longest reason a notice quotes (the whole one is on the case page)
 APPEAL_REASON_CHARS = 200
 
@@ -330,5 +333,22 @@ class NoticeSubscribers:
                 "ground": event.ground,
                 "decision": decision,
                 "reason": summary(event.reason, APPEAL_REASON_CHARS),
+            },
+        )
+
+    # --- hot-topic waves (热点)
+
+    def wave_detected(self, session: Session, event: WaveDetected) -> None:
+        self.notifier.notice(
+            session,
+            Notice.WAVE_DETECTED,
+            key=f"wave:{event.wave_id}",
+            at=event.at,
+            role=WAVE_WATCHERS,
+            values={
+                "wave": event.label,
+                "count": event.count,
+                "baseline": event.baseline,
+                "link": f"/insight/waves/{event.wave_id}",
             },
         )
