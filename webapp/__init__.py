@@ -101,6 +101,7 @@ def blueprints() -> list[Blueprint]:
         evaluation,
         home,
         inbox,
+        insight,
         intake,
         notifications,
         open311,
@@ -131,4 +132,5 @@ def blueprints() -> list[Blueprint]:
         call_pop.bp,
         call_callbacks.bp,
         quality.bp,
+        insight.bp,
     ]
