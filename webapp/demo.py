@@ -14,8 +14,8 @@ from engine.runtime import Runtime
 from workflows.appeals.demo import demo_appeals
 from workflows.cases.models import Case
 from workflows.hotline import install
-from workflows.quality.demo import demo_quality
 from workflows.insight.areas import seed_demo_areas
+from workflows.quality.demo import demo_quality
 from workflows.seed import seed_demo_city
 from workflows.simulation import Rates, Simulation
 

@@ -18,6 +18,7 @@ from . import (
     cases,
     definitions,
     evaluation,
+    insight_topics,
     kpis,
     reference,
     sms,
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     calls.blp,
     appeals.blp,
     evaluation.blp,
+    insight_topics.blp,
 )
 #: webhooks: under /api/v1, with their own authentication instead of an API token
 WEBHOOKS = (sms.blp,)

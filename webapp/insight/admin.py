@@ -99,8 +99,12 @@ def area_edit(code: str):
                 population=population,
                 clock=get_hotline().clock,
             )
-            audit("insight.area_update", target_type="insight_area", target_id=code,
-                  population=population)
+            audit(
+                "insight.area_update",
+                target_type="insight_area",
+                target_id=code,
+                population=population,
+            )
     except FormInvalid as exc:
         for field, messages in exc.errors.items():
             for message in messages:
@@ -116,7 +120,10 @@ def areas_upload():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _areas_page(400, problems=[area_service.Problem("no_file")])
-    data = upload.read(area_service.MAX_GEOJSON_BYTES + 1)
+    try:
+        data = upload.read(area_service.MAX_GEOJSON_BYTES + 1)
+    finally:
+        upload.close()
     try:
         with unit_of_work(db.session):
             codes = area_service.import_geojson(
@@ -155,7 +162,10 @@ def term_add():
     try:
         with unit_of_work(db.session):
             dictionary.add_term(
-                db.session, word=word, kind=kind or "", actor=g.user.username,
+                db.session,
+                word=word,
+                kind=kind or "",
+                actor=g.user.username,
                 clock=get_hotline().clock,
             )
             audit("insight.term_add", target_type="insight_term", word=word, kind=kind)

@@ -63,13 +63,22 @@ def read(args: Mapping[str, str], today: date) -> Choice:
             choice.errors["from"] = [_("A period of at most %(n)s days.", n=t.MAX_DAYS)]
     if not choice.errors:
         choice.period = t.Period(days["from"], days["to"])
-        choice.values["from"], choice.values["to"] = days["from"].isoformat(), days["to"].isoformat()
+        choice.values["from"], choice.values["to"] = (
+            days["from"].isoformat(),
+            days["to"].isoformat(),
+        )
         choice.values["by"] = choice.by
     return choice
 
 
-def cases_link(period: t.Period, *, category: str | None = None, area: str | None = None,
-               first: date | None = None, last: date | None = None) -> str:
+def cases_link(
+    period: t.Period,
+    *,
+    category: str | None = None,
+    area: str | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> str:
     """The case list filtered to one count."""
     args = {
         "created_from": (first or period.start).isoformat(),
@@ -136,16 +145,30 @@ def topics():
     category = choice.values["category"] or None
     area = choice.values["area"] or None
     session = db.session
-    report = t.topics(session, user=g.user, period=choice.period, by=choice.by, tz=tz,
-                      category=category, area=area, words=not wants_csv())
+    report = t.topics(
+        session,
+        user=g.user,
+        period=choice.period,
+        by=choice.by,
+        tz=tz,
+        category=category,
+        area=area,
+        words=not wants_csv(),
+    )
     rows = list(session.scalars(select(Area).order_by(Area.code)))
     names = area_names(rows, lang())
     if wants_csv():
-        return csv_response(f"topics-{choice.values['from']}-{choice.values['to']}.csv",
-                            CSV_HEADER, csv_rows(report, names))
+        return csv_response(
+            f"topics-{choice.values['from']}-{choice.values['to']}.csv",
+            CSV_HEADER,
+            csv_rows(report, names),
+        )
     counts = {r.code: r.counts.count for r in report.areas}
-    shapes = [(a.code, names[a.code], a.geometry) for a in rows
-              if a.geometry and (not area or a.code == area)]
+    shapes = [
+        (a.code, names[a.code], a.geometry)
+        for a in rows
+        if a.geometry and (not area or a.code == area)
+    ]
     cell_table: dict[tuple[str, str], dict[date, int]] = {}
     for cell in report.cells:
         cell_table.setdefault((cell.category, cell.area), {})[cell.bucket] = cell.count

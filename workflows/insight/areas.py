@@ -34,11 +34,27 @@ DEMO_POPULATIONS = {"D-PJ": 1_010_000, "D-JH": 330_000, "D-XH": 910_000}
 #: a few of the centre's terms, and a stop word
 DEMO_TERMS = {
     **dict.fromkeys(
-        "蓬江区 江海区 新会区 蓬江 江海 新会 白沙街道 潮连街道 外海街道 会城街道 白沙 潮连 外海 会城"
-        .split(),
+        [
+            "蓬江区",
+            "江海区",
+            "新会区",
+            "蓬江",
+            "江海",
+            "新会",
+            "白沙街道",
+            "潮连街道",
+            "外海街道",
+            "会城街道",
+            "白沙",
+            "潮连",
+            "外海",
+            "会城",
+        ],
         "place",
     ),
-    **dict.fromkeys("占道经营 违法建设 噪音扰民 乱收费 网约车 食品安全 物业管理".split(), "term"),
+    **dict.fromkeys(
+        ["占道经营", "违法建设", "噪音扰民", "乱收费", "网约车", "食品安全", "物业管理"], "term"
+    ),
     "您好": "stop",
 }
 #: colour classes of the map, light to dark (``area-0`` is no case)

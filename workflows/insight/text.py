@@ -99,7 +99,7 @@ def _apply(tokenizer, terms: dict[str, str]) -> None:
 
 def load_terms(session: Session) -> dict[str, str]:
     """The centre's dictionary: word -> kind."""
-    return dict(session.execute(select(Term.word, Term.kind)).tuples())
+    return {word: kind for word, kind in session.execute(select(Term.word, Term.kind))}
 
 
 def segmenter(session: Session) -> Segmenter:

@@ -32,7 +32,7 @@ By = Literal["week", "month"]
 BYS: tuple[By, ...] = ("week", "month")
 DEFAULT_WEEKS = 8
 #: most descriptions segmented for one period's words (see docs/insight-topics.md for timings)
-WORD_CAP = 5000
+WORD_CAP = 2000
 TOP_WORDS = 30
 #: the longest period asked for (a bound on the buckets and the SQL)
 MAX_DAYS = 3 * 366
