@@ -557,6 +557,7 @@ def _register_groups() -> None:
     from .cli_calendar import calendar_group
     from .cli_kpi import kpi_group
     from .cli_notifications import notifications_group
+    from .insight.cli import insight_group as insight_areas_group
 
     cli.add_command(calendar_group)
     cli.add_command(kpi_group)
@@ -566,6 +567,7 @@ def _register_groups() -> None:
     cli.add_command(token_group)
     cli.add_command(channel_group)
     cli.add_command(users_group)
+    cli.add_command(insight_areas_group)
 
     from .cli_db import backup_command, db_group, restore_command
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.db import unit_of_work
 from tests.webapp.pages import csrf_token
+from webapp.cli import cli
 from webapp.extensions import db
 from webapp.hotline import get_hotline
 from workflows.insight.areas import (
@@ -196,3 +197,18 @@ def test_a_file_too_large_is_refused_before_it_is_read():
     with pytest.raises(GeoJSONInvalid) as refused:
         parse_geojson(b" " * (MAX_GEOJSON_BYTES + 1), known={"D-PJ": ""})
     assert [p.kind for p in refused.value.problems] == ["too_large"]
+
+
+def test_the_cli_imports_a_file_or_says_what_is_wrong(hotline_app, runner, tmp_path):
+    good, bad = tmp_path / "good.geojson", tmp_path / "bad.geojson"
+    good.write_bytes(collection(feature("D-PJ")))
+    bad.write_bytes(collection(feature("D-JH"), feature("D-ZZ")))
+    with hotline_app.app_context(), unit_of_work(db.session):
+        seed_demo_areas(db.session, clock=get_hotline().clock)
+    before = geometries(hotline_app)
+    result = runner.invoke(cli, ["insight", "import-areas", str(bad)])
+    assert result.exit_code == 1 and "unknown_area: D-ZZ" in result.output
+    assert geometries(hotline_app) == before
+    result = runner.invoke(cli, ["insight", "import-areas", str(good)])
+    assert result.exit_code == 0, result.output
+    assert geometries(hotline_app)["D-PJ"] == {"type": "Polygon", "coordinates": SQUARE}

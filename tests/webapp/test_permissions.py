@@ -331,7 +331,8 @@ MATRIX = [
     R("POST", "/insight/admin/areas/geojson", ADMIN),
     R("GET", "/insight/admin/terms", ADMIN),
     R("POST", "/insight/admin/terms", ADMIN, data={"word": ""}),
-    R("POST", "/insight/admin/terms/0/delete", ADMIN, "/insight/admin/terms/<int:term_id>/delete"),
+    R("POST", "/insight/admin/terms/0/delete", ADMIN, "/insight/admin/terms/<int:term_id>/delete",
+      hidden_from=ADMIN),
 ]  # fmt: skip
 
 #: routes everyone reaches signed out, covered by the auth tests
