@@ -42,7 +42,10 @@ def collection(*features):
 def admin(hotline_app, as_role):
     with hotline_app.app_context(), unit_of_work(db.session):
         seed_demo_areas(db.session, clock=get_hotline().clock)
-    return as_role("admin")
+    client = as_role("admin")
+    with client.session_transaction() as session:
+        session["lang"] = "en"  # the messages below are the English ones
+    return client
 
 
 def upload(client, data: bytes, **form):
