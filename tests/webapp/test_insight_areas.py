@@ -17,9 +17,12 @@ from webapp.hotline import get_hotline
 from workflows.insight.areas import (
     DEMO_GEOJSON,
     MAX_GEOJSON_BYTES,
+    SHADES,
     GeoJSONInvalid,
+    legend,
     parse_geojson,
     seed_demo_areas,
+    shade_of,
 )
 from workflows.insight.models import Area, Term
 
@@ -71,7 +74,7 @@ def test_a_good_file_sets_each_areas_boundary(hotline_app, admin):
         feature("D-PJ"),
         feature(
             None,
-            name="江海区政务服务平台",
+            name="江海区",
             geometry={"type": "MultiPolygon", "coordinates": [SQUARE]},
         ),
     )
@@ -215,3 +218,13 @@ def test_the_cli_imports_a_file_or_says_what_is_wrong(hotline_app, runner, tmp_p
     result = runner.invoke(cli, ["insight", "import-areas", str(good)])
     assert result.exit_code == 0, result.output
     assert geometries(hotline_app)["D-PJ"] == {"type": "Polygon", "coordinates": SQUARE}
+
+
+@pytest.mark.parametrize("low, high", [(92, 113), (1, 3), (1, 1), (1, 100), (3, 7)])
+def test_every_count_has_its_colour_in_the_legend(low, high):
+    rows = legend(low, high)
+    assert shade_of(0, low, high) == 0 and rows[0] == (0, 0, 0)
+    assert shade_of(high, low, high) == SHADES  # the highest is the darkest
+    for count in range(low, high + 1):
+        shade = shade_of(count, low, high)
+        assert any(s == shade and first <= count <= last for s, first, last in rows), count

@@ -239,8 +239,10 @@ def seed_demo_areas(session: Session, *, clock: Clock) -> list[str]:
         area = session.get(Area, feature["properties"]["code"])
         if area is None:
             continue
-        if area.geometry is None:
+        if area.geometry is None:  # the first seeding: the district's own names, not its office's
             area.geometry = feature["geometry"]
+            area.name = feature["properties"]["name"]
+            area.name_en = feature["properties"]["name_en"]
             shaped += 1
         if area.population is None:
             area.population = DEMO_POPULATIONS.get(area.code)
@@ -282,11 +284,14 @@ def _rings(geometry: Mapping[str, Any]) -> Iterable[list[list[float]]]:
         yield from polygon
 
 
-def shade_of(count: int, highest: int) -> int:
-    """0 for no case, else 1..SHADES by the count's share of the highest."""
-    if count <= 0 or highest <= 0:
+def shade_of(count: int, low: int, high: int) -> int:
+    """0 for no case, else 1..SHADES: equal steps from the lowest count above zero (``low``) to
+    the highest (``high``), so that areas of similar counts still differ by colour."""
+    if count <= 0 or high <= 0:
         return 0
-    return max(1, math.ceil(SHADES * count / highest))
+    if high == low:
+        return SHADES
+    return -(-SHADES * (count - low + 1) // (high - low + 1))  # ceil: the highest is darkest
 
 
 def area_map(
@@ -316,7 +321,8 @@ def area_map(
             round(margin + (north - p[1]) * scale, 1),
         )
 
-    highest = max([counts.get(code, 0) for code, _n, _g in shapes] + [0])
+    positive = [counts.get(code, 0) for code, _n, _g in shapes if counts.get(code, 0) > 0]
+    low, high = (min(positive), max(positive)) if positive else (0, 0)
     drawn = []
     for code, name, geometry in shapes:
         parts, xs, ys = [], [], []
@@ -331,25 +337,28 @@ def area_map(
                 code,
                 name,
                 count,
-                shade_of(count, highest),
+                shade_of(count, low, high),
                 " ".join(parts),
                 round((min(xs) + max(xs)) / 2, 1),
                 round((min(ys) + max(ys)) / 2, 1),
             )
         )
-    return AreaMap(width, height, drawn, legend(highest))
+    return AreaMap(width, height, drawn, legend(low, high))
 
 
-def legend(highest: int) -> list[tuple[int, int, int]]:
-    """The colour classes and the counts each stands for."""
+def legend(low: int, high: int) -> list[tuple[int, int, int]]:
+    """The colour classes and the counts each stands for (``shade_of``'s steps)."""
     rows = [(0, 0, 0)]
-    if highest <= 0:
+    if high <= 0:
         return rows
+    if high == low:
+        return rows + [(SHADES, low, high)]
+    width = high - low + 1
     for shade in range(1, SHADES + 1):
-        low = math.floor(highest * (shade - 1) / SHADES) + 1
-        high = math.floor(highest * shade / SHADES)
-        if high >= low:
-            rows.append((shade, low, high))
+        first = low + (shade - 1) * width // SHADES  # the smallest count of this shade
+        last = low + shade * width // SHADES - 1
+        if last >= first:
+            rows.append((shade, first, last))
     return rows
 
 
