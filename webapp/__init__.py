@@ -101,6 +101,7 @@ def blueprints() -> list[Blueprint]:
         evaluation,
         home,
         inbox,
+        insight,
         intake,
         notifications,
         open311,
@@ -135,4 +136,5 @@ def blueprints() -> list[Blueprint]:
         quality.bp,
         insight_duplicates.bp,
         insight_waves.bp,
+        insight.bp,
     ]

@@ -14,6 +14,7 @@ from engine.runtime import Runtime
 from workflows.appeals.demo import demo_appeals
 from workflows.cases.models import Case
 from workflows.hotline import install
+from workflows.insight.areas import seed_demo_areas
 from workflows.insight.wave_sim import WaveSpec
 from workflows.quality.demo import demo_quality
 from workflows.seed import seed_demo_city
@@ -37,6 +38,7 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
         yield from seed_demo_city(
             session, clock=hotline.clock, password_hash=hash_password(DEMO_PASSWORD)
         )
+        yield from seed_demo_areas(session, clock=hotline.clock)
     yield (
         "demo users (op1, disp1, disp_pj, h_mr, h_bs, centre1, sup1, cb1, lead1, qa1, admin, ...)"
         f" sign in with the password {DEMO_PASSWORD!r}"

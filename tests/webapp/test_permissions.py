@@ -344,6 +344,17 @@ MATRIX = [
     R("POST", "/intake/merge", OPERATOR, data={"master": ""}),
     R("POST", "/cases/{case}/merge-duplicate", {"dispatcher", "supervisor"},
       "/cases/<number>/merge-duplicate", data={"master": ""}),
+    # insight: topics and areas (the centre, and handlers over their own department's cases)
+    R("GET", "/insight/topics", {"dispatcher", "handler", "other_handler", "supervisor", "lead", "admin"}),
+    R("GET", "/insight/topics?format=csv", {"dispatcher", "handler", "other_handler", "supervisor", "lead", "admin"}, "/insight/topics"),
+    R("GET", "/insight/admin/areas", ADMIN),
+    R("POST", "/insight/admin/areas/from-departments", ADMIN),
+    R("POST", "/insight/admin/areas/D-PJ", ADMIN, "/insight/admin/areas/<code>", data={"name": ""}),
+    R("POST", "/insight/admin/areas/geojson", ADMIN),
+    R("GET", "/insight/admin/terms", ADMIN),
+    R("POST", "/insight/admin/terms", ADMIN, data={"word": ""}),
+    R("POST", "/insight/admin/terms/0/delete", ADMIN, "/insight/admin/terms/<int:term_id>/delete",
+      hidden_from=ADMIN),
 ]  # fmt: skip
 
 #: routes everyone reaches signed out, covered by the auth tests

@@ -19,6 +19,7 @@ from . import (
     definitions,
     evaluation,
     insight_duplicates,
+    insight_topics,
     kpis,
     reference,
     sms,
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     appeals.blp,
     evaluation.blp,
     insight_duplicates.blp,
+    insight_topics.blp,
 )
 #: webhooks: under /api/v1, with their own authentication instead of an API token
 WEBHOOKS = (sms.blp,)

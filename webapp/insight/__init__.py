@@ -1,2 +1,10 @@
-"""Insight's pages (issue 19): each part has its own module and Blueprint (duplicates.py,
-waves.py, topics.py, ...); nothing is routed here."""
+"""Insight's pages (issue 19). The blueprint ``insight`` (url_prefix /insight) holds the topics
+and areas page and the areas' and dictionary's administration (topics.py, admin.py);
+duplicate suggestions (duplicates.py) and hot-topic waves (waves.py) have Blueprints of their
+own."""
+
+from flask import Blueprint
+
+bp = Blueprint("insight", __name__, url_prefix="/insight")
+
+from . import admin, topics  # noqa: E402,F401

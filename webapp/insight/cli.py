@@ -1,7 +1,11 @@
-"""``hotline insight detect``: look for hot-topic waves now (what the worker does every
-HOTLINE_WAVE_SECONDS; docs/insight-waves.md)."""
+"""``hotline insight``: ``detect`` looks for hot-topic waves now (what the worker does every
+HOTLINE_WAVE_SECONDS; docs/insight-waves.md); ``import-areas FILE.geojson`` stores the areas'
+boundaries from a GeoJSON file, checked whole before anything is stored (as the admin page's
+upload; docs/insight-topics.md)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -40,3 +44,31 @@ def detect_command() -> None:
         f"waves: {len(result.opened)} opened, {len(result.updated)} still open, "
         f"{len(result.ended)} ended ({result.flags} keys flagged)"
     )
+
+
+@insight_group.command("import-areas")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--create", is_flag=True, help="Create areas the file names but the centre lacks.")
+@with_appcontext
+@needs(SCHEMA)
+def import_areas_command(path: Path, create: bool) -> None:
+    """Store each feature's geometry on its area (property 'code', or 'name' of an area)."""
+    from engine.db import unit_of_work
+    from workflows.insight import areas
+
+    from ..cli_calendar import cli_audit
+    from ..extensions import db
+    from ..hotline import get_hotline
+
+    if path.stat().st_size > areas.MAX_GEOJSON_BYTES:
+        raise click.ClickException(f"{path}: larger than {areas.MAX_GEOJSON_BYTES} bytes")
+    try:
+        with unit_of_work(db.session):
+            codes = areas.import_geojson(
+                db.session, path.read_bytes(), clock=get_hotline().clock, create=create
+            )
+            cli_audit("insight.areas_import", target_type="insight_area", codes=codes)
+    except areas.GeoJSONInvalid as exc:
+        lines = "\n".join(f"  {p}" for p in exc.problems)
+        raise click.ClickException(f"{path}: nothing stored:\n{lines}") from None
+    click.echo(f"boundaries stored for {len(codes)} areas: {', '.join(codes)}")
