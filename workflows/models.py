@@ -18,6 +18,7 @@ from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
 from .knowledge.models import Article
+from .insight.dispatch_table import DispatchModel
 from .insight.models import Area, Term
 from .kpi.models import KpiDayRollup, KpiDirtyDay
 from .notifications.models import (
@@ -36,6 +37,7 @@ from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 __all__ = [
     "AgentState",
     "Area",
+    "DispatchModel",
     "Appeal",
     "AppealSettings",
     "Call",
