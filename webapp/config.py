@@ -104,6 +104,12 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "how often the worker recounts the KPI rollup's days whose cases changed (until then "
         "the KPIs read those days from the cases)",
     ),
+    "DISPATCH_MODEL_MAX_AGE_DAYS": (
+        "HOTLINE_DISPATCH_MODEL_MAX_AGE_DAYS",
+        30.0,
+        "a dispatch model older than this many days is not shown (only the catalogue's "
+        "suggestion, with a note); 0: never too old",
+    ),
     "HEARTBEAT_SECONDS": (
         "HOTLINE_HEARTBEAT_SECONDS",
         5.0,

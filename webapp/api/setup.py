@@ -17,6 +17,7 @@ from . import (
     calls,
     cases,
     definitions,
+    dispatch_model,
     evaluation,
     kpis,
     reference,
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     calls.blp,
     appeals.blp,
     evaluation.blp,
+    dispatch_model.blp,
 )
 #: webhooks: under /api/v1, with their own authentication instead of an API token
 WEBHOOKS = (sms.blp,)
