@@ -98,6 +98,7 @@ def blueprints() -> list[Blueprint]:
         audit,
         auth,
         cases,
+        dispatch_model,
         evaluation,
         home,
         inbox,
@@ -131,4 +132,5 @@ def blueprints() -> list[Blueprint]:
         call_pop.bp,
         call_callbacks.bp,
         quality.bp,
+        dispatch_model.bp,
     ]
