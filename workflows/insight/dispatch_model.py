@@ -7,7 +7,7 @@ refused, and the case is left out). A street office counts as its district platf
 centre's dispatcher sends to the district; the district picks the street).
 
 ``train`` fits a scikit-learn pipeline (character n-grams of the description, one-hot category
-and area, logistic regression), scores it on the newest 20% of the cases (top-1, top-3, and the
+and area, logistic loss by SGD), scores it on the newest 20% of the cases (top-1, top-3, and the
 catalogue's top-1 on the same cases), then refits on all of them and stores it as the active
 row of ``dispatch_models``. Too few cases or units: refused with a reason, the old model kept.
 ``predict`` gives the active model's top three units.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,8 @@ MIN_CLASSES = 2
 #: the newest share of the cases kept out of training to score the model
 HOLDOUT = 0.2
 TOP = 3
+#: the pipeline's input columns
+FEATURES = ("description", "category", "area")
 
 
 class TrainingRefused(Exception):
@@ -86,8 +89,12 @@ def _returners(session: Session, instance_ids: list[int]) -> dict[int, set[str]]
         for instance_id, element in session.execute(sign_elements):
             elements.setdefault(instance_id, set()).add(element)
         rows = session.execute(
-            select(InstanceEvent.instance_id, InstanceEvent.element_id, InstanceEvent.payload,
-                   Department.code)
+            select(
+                InstanceEvent.instance_id,
+                InstanceEvent.element_id,
+                InstanceEvent.payload,
+                Department.code,
+            )
             .join(User, User.username == InstanceEvent.actor)
             .join(Department, Department.id == User.department_id)
             .where(
@@ -129,10 +136,20 @@ def history(session: Session) -> list[Example]:
         if lead.code in returned.get(row.instance_id, ()):
             continue
         parent = departments.get(lead.parent_id) if lead.parent_id else None
-        label = parent.code if parent is not None and parent.is_platform and parent.parent_id else lead.code
+        label = (
+            parent.code
+            if parent is not None and parent.is_platform and parent.parent_id
+            else lead.code
+        )
         out.append(
-            Example(row.number, row.created_at, row.description or "", row.category or "",
-                    row.area or "", label)
+            Example(
+                row.number,
+                row.created_at,
+                row.description or "",
+                row.category or "",
+                row.area or "",
+                label,
+            )
         )
     return out
 
@@ -140,32 +157,39 @@ def history(session: Session) -> list[Example]:
 def _pipeline():
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import SGDClassifier
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
     features = ColumnTransformer(
         [
-            ("text", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
-             "description"),
-            ("where", OneHotEncoder(handle_unknown="ignore"), ["category", "area"]),
+            (
+                "text",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2
+                ),
+                0,
+            ),
+            ("where", OneHotEncoder(handle_unknown="ignore"), [1, 2]),
         ]
     )
-    return Pipeline([("features", features), ("classify", LogisticRegression(max_iter=1000, C=5.0))])
+    # logistic loss by stochastic gradient descent: probabilities for the confidences, and
+    # seconds, not minutes, on a large history (lbfgs took 34 s on 3,755 cases)
+    classify = SGDClassifier(loss="log_loss", alpha=3e-5, max_iter=15, tol=None, random_state=0)
+    return Pipeline([("features", features), ("classify", classify)])
 
 
 def _frame(examples: list[Example] | list[dict[str, str]]):
-    import pandas as pd
+    """The pipeline's input: an object array of (description, category, area) rows."""
+    import numpy as np
 
-    return pd.DataFrame(
-        [
-            {"description": e.description, "category": e.category, "area": e.area}
-            if isinstance(e, Example)
-            else {k: e.get(k) or "" for k in ("description", "category", "area")}
-            for e in examples
-        ],
-        columns=["description", "category", "area"],
-    )
+    rows = [
+        (e.description, e.category, e.area)
+        if isinstance(e, Example)
+        else tuple(str(e.get(k) or "") for k in FEATURES)
+        for e in examples
+    ]
+    return np.array(rows, dtype=object).reshape(len(rows), len(FEATURES))
 
 
 def _ranked(pipeline, frame) -> list[list[tuple[str, float]]]:
@@ -184,9 +208,11 @@ def catalogue_guess(session: Session, category: str, area: str) -> str:
     return dept.code if dept is not None else ""
 
 
-def evaluate(session: Session, train: list[Example], test: list[Example]) -> dict[str, Any]:
+def evaluate(
+    train: list[Example], test: list[Example], catalogue: Callable[[str, str], str]
+) -> dict[str, Any]:
     """Fit on ``train``, score on ``test``: top-1 and top-3 of the model, top-1 of the
-    catalogue (shares 0..1)."""
+    catalogue (``catalogue(category, area)`` -> its unit), as shares 0..1."""
     pipeline = _pipeline()
     pipeline.fit(_frame(train), [e.label for e in train])
     ranked = _ranked(pipeline, _frame(test)) if test else []
@@ -197,7 +223,7 @@ def evaluate(session: Session, train: list[Example], test: list[Example]) -> dic
     for e in test:
         key = (e.category, e.area)
         if key not in guesses:
-            guesses[key] = catalogue_guess(session, *key)
+            guesses[key] = catalogue(*key)
         baseline += guesses[key] == e.label
     n = max(1, len(test))
     return {
@@ -241,7 +267,11 @@ def train(
             "the current model is kept"
         )
     older, newer = split(examples)
-    metrics = evaluate(session, older, newer) if len({e.label for e in older}) >= 2 else {}
+    metrics = (
+        evaluate(older, newer, lambda c, a: catalogue_guess(session, c, a))
+        if len({e.label for e in older}) >= 2
+        else {}
+    )
     pipeline = _pipeline()
     pipeline.fit(_frame(examples), [e.label for e in examples])
     buffer = io.BytesIO()
@@ -273,18 +303,20 @@ def _closed_count(session: Session) -> int:
 def active(session: Session) -> DispatchModel | None:
     """The active model's row, or None when none was trained."""
     return session.scalar(
-        select(DispatchModel).where(DispatchModel.active.is_(True)).order_by(DispatchModel.id.desc())
+        select(DispatchModel)
+        .where(DispatchModel.active.is_(True))
+        .order_by(DispatchModel.id.desc())
     )
 
 
 def needs_training(session: Session) -> bool:
     """Whether closed cases exist that the active model has not seen (or no model exists and
     there are closed cases): what the worker's retraining asks before training."""
-    closed = _closed_count(session)
     row = active(session)
-    if row is None:
-        return closed > 0
-    return closed > int((row.metrics or {}).get("closed_cases", 0))
+    closed = select(Case.id).where(Case.status == CaseStatus.CLOSED)
+    if row is not None:
+        closed = closed.where(Case.closed_at > row.trained_at)
+    return session.scalar(closed.limit(1)) is not None
 
 
 #: model id -> the loaded pipeline (a model's bytes never change)
