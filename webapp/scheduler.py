@@ -119,6 +119,7 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
     scheduler.after_sweep.append(heartbeat(app, role=role, owner=scheduler.service.owner).beat)
     scheduler.after_sweep.append(monthly_draw(app))
     scheduler.after_sweep.append(rollup_job(app).tick)
+    scheduler.after_sweep.append(dispatch_model_job(app).tick)
     scheduler.start()
     return scheduler
 
@@ -167,4 +168,23 @@ def rollup_job(app: Flask):
         clock = get_hotline().clock
     return RollupJob(
         lambda: Session(engine), clock=clock, every=float(app.config["KPI_ROLLUP_SECONDS"])
+    )
+
+
+def dispatch_model_job(app: Flask):
+    """The dispatch model's retraining, every DISPATCH_MODEL_RETRAIN_HOURS when cases closed
+    since the last training (workflows/insight/dispatch_model.py)."""
+    from workflows.insight.dispatch_model import RetrainJob
+
+    from .extensions import db
+    from .hotline import get_hotline
+
+    with app.app_context():
+        engine = db.engine
+        clock = get_hotline().clock
+    return RetrainJob(
+        lambda: Session(engine),
+        clock=clock,
+        every_hours=float(app.config["DISPATCH_MODEL_RETRAIN_HOURS"]),
+        min_cases=int(app.config["DISPATCH_MODEL_MIN_CASES"]),
     )

@@ -18,10 +18,11 @@ scikit-learn is imported when a model is trained or loaded, not when the app sta
 from __future__ import annotations
 
 import io
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -38,6 +39,8 @@ from ..departments.models import Department
 from ..dispatch.service import suggest_department
 from ..users.models import User
 from .dispatch_table import DispatchModel
+
+log = logging.getLogger(__name__)
 
 #: fewer closed cases (or units) than this and a training is refused
 MIN_CASES = 50
@@ -292,6 +295,7 @@ def train(
             active=True,
         )
         session.add(row)
+    session.refresh(row)
     _CACHE.clear()
     return Outcome(row, len(examples), classes, metrics, seconds)
 
@@ -365,3 +369,47 @@ def predict(
         if len(out) == TOP:
             break
     return out
+
+
+class RetrainJob:
+    """The worker's retraining: ``tick()`` is cheap to call after every sweep. It looks at
+    most every ``check`` seconds; it trains when the active model is ``every`` old (or there
+    is none) and cases closed since it was trained. A refusal (too few cases) is logged and
+    the old model kept."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        clock,
+        every_hours: float = 24.0,
+        min_cases: int = MIN_CASES,
+        check_seconds: float = 300.0,
+    ) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+        self.every = timedelta(hours=every_hours)
+        self.min_cases = min_cases
+        self.check = timedelta(seconds=check_seconds)
+        self._checked: datetime | None = None
+
+    def tick(self) -> Outcome | None:
+        now = self.clock.now()
+        if self._checked is not None and now - self._checked < self.check:
+            return None
+        self._checked = now
+        session = self.session_factory()
+        try:
+            row = active(session)
+            if row is not None and now - row.trained_at < self.every:
+                return None
+            if not needs_training(session):
+                return None
+            try:
+                return train(session, now=now, by="worker", min_cases=self.min_cases)
+            except TrainingRefused as refused:
+                log.info("dispatch model not retrained: %s", refused)
+                session.rollback()
+                return None
+        finally:
+            session.close()
