@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -280,6 +281,7 @@ def train(
     buffer = io.BytesIO()
     joblib.dump(pipeline, buffer)
     metrics["classes"] = classes
+    metrics["per_unit"] = dict(sorted(Counter(e.label for e in examples).items()))
     metrics["newest_case_at"] = examples[-1].created_at.isoformat()
     metrics["closed_cases"] = _closed_count(session)
     seconds = time.perf_counter() - started
