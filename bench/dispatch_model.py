@@ -21,6 +21,8 @@ Two ways to make the history:
   Slow (tens of cases a second): use it to check the generator at a small scale.
 
 Usage: python bench/dispatch_model.py [--cases 20000] [--seed 1] [--simulate N --days D]
+       python bench/dispatch_model.py --database URL   (a history already there, e.g. the last
+       --simulate run's sqlite:///bench/out/dispatch_model.db)
 """
 
 from __future__ import annotations
@@ -123,9 +125,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--simulate", type=int, default=0, help="cases through the simulator")
     parser.add_argument("--days", type=float, default=60)
+    parser.add_argument("--database", help="read the history of this database (no simulation)")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    if args.simulate:
+    if args.database:
+        session = Session(make_engine(args.database))
+        examples = dispatch_model.history(session)
+        source = f"database {args.database}"
+    elif args.simulate:
         session, examples = simulated(args.simulate, args.days, args.seed)
         source = f"simulator ({args.simulate} calls over {args.days:g} days)"
     else:
@@ -135,7 +142,9 @@ def main() -> None:
     made = time.perf_counter() - t0
     older, newer = dispatch_model.split(examples)
     t1 = time.perf_counter()
-    metrics = dispatch_model.evaluate(session, older, newer)
+    metrics = dispatch_model.evaluate(
+        older, newer, lambda c, a: dispatch_model.catalogue_guess(session, c, a)
+    )
     fitted = time.perf_counter() - t1
     gain = (metrics["top1"] - metrics["baseline_top1"]) * 100
     print(f"history: {source}: {len(examples)} closed cases kept, {made:.1f} s")
