@@ -187,4 +187,5 @@ def dispatch_model_job(app: Flask):
         clock=clock,
         every_hours=float(app.config["DISPATCH_MODEL_RETRAIN_HOURS"]),
         min_cases=int(app.config["DISPATCH_MODEL_MIN_CASES"]),
+        background=True,
     )

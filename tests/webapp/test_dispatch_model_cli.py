@@ -84,6 +84,8 @@ def test_the_worker_retrains_only_when_due_and_cases_closed_since(hotline_app, c
     hotline_app.config["DISPATCH_MODEL_MIN_CASES"] = 20
     job = dispatch_model_job(hotline_app)
     job.check = timedelta(0)
+    assert job.background  # the worker's: off the sweep thread
+    job.background = False  # the outcome in hand; the last step runs it as the worker does
     with hotline_app.app_context():
         assert job.tick() is None  # nothing closed yet
         closed_cases(60)
@@ -101,4 +103,11 @@ def test_the_worker_retrains_only_when_due_and_cases_closed_since(hotline_app, c
         )
         # a day later, no case closed since: no retraining
         clock.advance(timedelta(hours=25))
-        assert job.tick() is None and models() == 2
+        assert job.tick() is None and models() == 2 and job.thread is None
+        # the worker's job trains in a thread of its own: the sweep goes on meanwhile
+        closed_cases(3, seed=4, ago=timedelta(minutes=10))
+        clock.advance(timedelta(hours=25))
+        job.background = True
+        assert job.tick() is None
+        job.thread.join(timeout=60)
+        assert models() == 3

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -377,7 +378,8 @@ class RetrainJob:
     """The worker's retraining: ``tick()`` is cheap to call after every sweep. It looks at
     most every ``check`` seconds; it trains when the active model is ``every`` old (or there
     is none) and cases closed since it was trained. A refusal (too few cases) is logged and
-    the old model kept."""
+    the old model kept. With ``background`` the training runs in a daemon thread (one at a
+    time), so that a long fit (about a minute at 100,000 cases) never holds up the timers."""
 
     def __init__(
         self,
@@ -387,17 +389,24 @@ class RetrainJob:
         every_hours: float = 24.0,
         min_cases: int = MIN_CASES,
         check_seconds: float = 300.0,
+        background: bool = False,
     ) -> None:
         self.session_factory = session_factory
         self.clock = clock
         self.every = timedelta(hours=every_hours)
         self.min_cases = min_cases
         self.check = timedelta(seconds=check_seconds)
+        self.background = background
+        self.thread: threading.Thread | None = None
         self._checked: datetime | None = None
 
     def tick(self) -> Outcome | None:
+        """The training's outcome when it trained here; None when not due, refused, or
+        started in the background."""
         now = self.clock.now()
         if self._checked is not None and now - self._checked < self.check:
+            return None
+        if self.thread is not None and self.thread.is_alive():
             return None
         self._checked = now
         session = self.session_factory()
@@ -407,11 +416,34 @@ class RetrainJob:
                 return None
             if not needs_training(session):
                 return None
-            try:
-                return train(session, now=now, by="worker", min_cases=self.min_cases)
-            except TrainingRefused as refused:
-                log.info("dispatch model not retrained: %s", refused)
-                session.rollback()
-                return None
+        finally:
+            session.close()
+        if self.background:
+            self.thread = threading.Thread(
+                target=self._train, args=(now,), name="dispatch-model-retrain", daemon=True
+            )
+            self.thread.start()
+            return None
+        return self._train(now)
+
+    def _train(self, now: datetime) -> Outcome | None:
+        session = self.session_factory()
+        try:
+            outcome = train(session, now=now, by="worker", min_cases=self.min_cases)
+            log.info(
+                "dispatch model %s retrained on %s closed cases in %.1f s",
+                outcome.model.id,
+                outcome.cases,
+                outcome.seconds,
+            )
+            return outcome
+        except TrainingRefused as refused:
+            log.info("dispatch model not retrained: %s", refused)
+            session.rollback()
+            return None
+        except Exception:  # a worker thread must not die silently
+            log.exception("dispatch model retraining failed; the old model is kept")
+            session.rollback()
+            return None
         finally:
             session.close()
