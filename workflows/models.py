@@ -17,9 +17,9 @@ from .cohandling.models import CohandlingPart
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
-from .knowledge.models import Article
 from .insight.dispatch_table import DispatchModel
 from .insight.models import Area, Term
+from .knowledge.models import Article
 from .kpi.models import KpiDayRollup, KpiDirtyDay
 from .notifications.models import (
     Message,
