@@ -98,6 +98,7 @@ def blueprints() -> list[Blueprint]:
         audit,
         auth,
         cases,
+        dispatch_model,
         evaluation,
         home,
         inbox,
@@ -137,4 +138,5 @@ def blueprints() -> list[Blueprint]:
         insight_duplicates.bp,
         insight_waves.bp,
         insight.bp,
+        dispatch_model.bp,
     ]

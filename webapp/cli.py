@@ -606,6 +606,7 @@ def _register_groups() -> None:
     from .auth.cli import users_group
     from .cli_audit import audit_group, retention_group
     from .cli_calendar import calendar_group
+    from .cli_dispatch_model import dispatch_model_group
     from .cli_kpi import kpi_group
     from .cli_notifications import notifications_group
     from .insight.cli import insight_group
@@ -622,6 +623,7 @@ def _register_groups() -> None:
 
     cli.add_command(duplicates_group)
     cli.add_command(insight_group)
+    cli.add_command(dispatch_model_group)
 
     from .cli_db import backup_command, db_group, restore_command
 

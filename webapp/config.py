@@ -136,6 +136,24 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "how often the worker recounts the KPI rollup's days whose cases changed (until then "
         "the KPIs read those days from the cases)",
     ),
+    "DISPATCH_MODEL_RETRAIN_HOURS": (
+        "HOTLINE_DISPATCH_MODEL_RETRAIN_HOURS",
+        24.0,
+        "how often the worker retrains the dispatch model learned from closed cases (only when "
+        "cases closed since the last training)",
+    ),
+    "DISPATCH_MODEL_MIN_CASES": (
+        "HOTLINE_DISPATCH_MODEL_MIN_CASES",
+        50,
+        "fewer usable closed cases than this and a dispatch model training is refused (the old "
+        "model kept)",
+    ),
+    "DISPATCH_MODEL_MAX_AGE_DAYS": (
+        "HOTLINE_DISPATCH_MODEL_MAX_AGE_DAYS",
+        30.0,
+        "a dispatch model older than this many days is not shown (only the catalogue's "
+        "suggestion, with a note); 0: never too old",
+    ),
     "HEARTBEAT_SECONDS": (
         "HOTLINE_HEARTBEAT_SECONDS",
         5.0,

@@ -127,6 +127,7 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
     scheduler.after_sweep.append(rollup_job(app).tick)
     scheduler.after_sweep.append(prune_job(app).tick)  # duplicate keys older than the window
     scheduler.after_sweep.append(wave_job(app).tick)
+    scheduler.after_sweep.append(dispatch_model_job(app).tick)
     scheduler.start()
     return scheduler
 
@@ -195,4 +196,24 @@ def wave_job(app: Flask):
         settings=WaveSettings.from_config(app.config),
         publish=hotline.events.publish,
         every=float(app.config["WAVE_SECONDS"]),
+    )
+
+
+def dispatch_model_job(app: Flask):
+    """The dispatch model's retraining, every DISPATCH_MODEL_RETRAIN_HOURS when cases closed
+    since the last training (workflows/insight/dispatch_model.py)."""
+    from workflows.insight.dispatch_model import RetrainJob
+
+    from .extensions import db
+    from .hotline import get_hotline
+
+    with app.app_context():
+        engine = db.engine
+        clock = get_hotline().clock
+    return RetrainJob(
+        lambda: Session(engine),
+        clock=clock,
+        every_hours=float(app.config["DISPATCH_MODEL_RETRAIN_HOURS"]),
+        min_cases=int(app.config["DISPATCH_MODEL_MIN_CASES"]),
+        background=True,
     )

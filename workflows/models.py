@@ -17,6 +17,7 @@ from .cohandling.models import CohandlingPart
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
+from .insight.dispatch_table import DispatchModel
 from .insight.duplicates import DupKey
 from .insight.models import Area, CaseTag, Term, Wave
 from .knowledge.models import Article
@@ -38,6 +39,7 @@ from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 __all__ = [
     "AgentState",
     "Area",
+    "DispatchModel",
     "Appeal",
     "AppealSettings",
     "Call",

@@ -40,7 +40,7 @@ from .departments.service import by_code, children
 from .dispatch.models import DispatchRule
 from .errors import DomainError, FormInvalid
 from .hotline import Hotline
-from .insight import wave_sim
+from .insight import sim_texts, wave_sim
 from .insight.wave_sim import WaveSpec
 from .users.models import Role, User
 
@@ -67,6 +67,8 @@ NO_CASE_MIX = {
     NoCaseReason.HUNG_UP: 2,
     NoCaseReason.HARASSMENT: 1,
 }
+#: the one sentence per category the simulator used to say (the texts now come from
+#: workflows/insight/sim_texts.py, by sub-topic)
 DESCRIPTIONS = {
     "食品安全": "餐馆后厨卫生差，食用后腹泻",
     "药品安全": "药店出售过期药品",
@@ -119,6 +121,10 @@ class Rates:
     #: of the phone cases: the caller calls again about it (hours to days later, answered,
     #: linked to the case)
     call_repeat: float = 0.05
+    #: a unit sent a case that is not its own (the catalogue's unit for another sub-topic,
+    #: workflows/insight/sim_texts.py) returns it at this rate, else handles it anyway; the
+    #: approved re-dispatch goes to the true unit. A city with ``return_=0`` returns nothing.
+    wrong_unit_return: float = 0.85
 
 
 @dataclass
@@ -185,6 +191,10 @@ class Simulation:
             1, len(self.rules)
         )
         self.open_numbers: list[str] = []
+        #: the texts' own stream (descriptions leave the cases' story as it was), and each
+        #: case's true unit (by number) as its description tells it
+        self.texts_random = random.Random(f"texts:{seed}")
+        self.true_units: dict[str, str] = {}
         #: the case types' shares of the calls (each type declares its own)
         self.type_mix = hotline.case_types.mix()
 
@@ -309,9 +319,12 @@ class Simulation:
             "address": f"江门市{r.choice(['蓬江区', '江海区', '新会区'])}{r.randrange(1, 300)}号",
             "area": area if area != "*" else r.choice(["D-PJ", "D-JH", "D-XH"]),
             "category": category,
-            "description": DESCRIPTIONS.get(category, "市民反映问题，请核实处理"),
+            "description": "",
             "intake_outcome": outcome,
         }
+        data["description"], true_unit = sim_texts.describe(
+            self.texts_random, category, data["area"]
+        )
         if outcome == "answered":
             data["answer"] = "已根据知识库当场解答"
         elif outcome == "not_accepted":
@@ -338,6 +351,8 @@ class Simulation:
             self._later(lambda: self._merge(case.number, master), minutes=r.uniform(5, 60))
             return
         self.open_numbers.append(case.number)
+        if true_unit in self.departments:
+            self.true_units[case.number] = true_unit
         self._later(
             lambda: self._dispatch(case.number, data["category"], data["area"]),
             minutes=r.uniform(5, 90),
@@ -523,6 +538,12 @@ class Simulation:
             return
         for code in co:
             self._plan_cohandle(number, code)
+        self._route(number, lead)
+
+    def _route(self, number: str, lead: str) -> None:
+        """After a dispatch to ``lead``: a district platform re-dispatches to a street, a
+        unit signs."""
+        r = self.random
         dept = self.departments[lead]
         if dept.is_platform and dept.parent_id:
             street = r.choice(children(self.session, parent=dept))
@@ -538,6 +559,15 @@ class Simulation:
             )
             return
         self._later(lambda: self._sign(number, lead), hours=self._sign_delay(number))
+
+    def _wrong_unit(self, number: str, dept: str) -> bool:
+        """Whether ``dept`` (a street: its district platform) is not the case's true unit."""
+        true = self.true_units.get(number)
+        if not true:
+            return False
+        unit = self.departments[dept]
+        parent = next((d for d in self.departments.values() if d.id == unit.parent_id), None)
+        return dept != true and not (parent is not None and parent.code == true)
 
     def _redispatch(self, number: str, dispatcher: str, street: str) -> None:
         if self._do(number, Step.REDISPATCH, dispatcher, {"street_department": street}):
@@ -559,7 +589,11 @@ class Simulation:
         case = self._case(number)
         if case is None or case.status != "dispatched":
             return
-        if r.random() < self.rates.return_ and case.return_count < 2:
+        if self._wrong_unit(number, dept) and self.rates.return_ > 0:
+            returns = r.random() < self.rates.wrong_unit_return
+        else:
+            returns = r.random() < self.rates.return_
+        if returns and case.return_count < 2:
             if self._do(
                 number,
                 Step.SIGN_FOR,
@@ -573,7 +607,8 @@ class Simulation:
 
     def _review_return(self, number: str, dept: str) -> None:
         r = self.random
-        approve = r.random() < 0.6
+        wrong = self._wrong_unit(number, dept)
+        approve = r.random() < (0.95 if wrong else 0.6)
         if not self._do(
             number,
             Step.REVIEW_RETURN,
@@ -582,10 +617,15 @@ class Simulation:
         ):
             return
         if approve:
-            case = self._case(number)
-            other = r.choice([c for c in ("B-UM", "B-HU", "B-MR", "B-WA") if c != dept])
+            # the true unit when the description tells it; else (the true unit returned it)
+            # another bureau, as the dispatcher guesses
+            true = self.true_units.get(number, "")
+            other = (
+                true
+                if wrong
+                else r.choice([c for c in ("B-UM", "B-HU", "B-MR", "B-WA") if c != dept])
+            )
             self._later(lambda: self._dispatch_to(number, other), minutes=r.uniform(10, 120))
-            del case
         else:
             self._later(lambda: self._sign(number, dept), hours=r.uniform(0.5, 4))
 
@@ -593,7 +633,7 @@ class Simulation:
         if self._do(
             number, Step.DISPATCH, "disp1", {"lead_department": lead, "co_departments": []}
         ):
-            self._later(lambda: self._sign(number, lead), hours=self._sign_delay(number))
+            self._route(number, lead)
 
     def _cohandle_task(self, number: str, code: str) -> HumanTask | None:
         self.session.expire_all()

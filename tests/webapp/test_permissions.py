@@ -125,6 +125,8 @@ MATRIX = [
     R("GET", "/intake/caller?caller_phone=13800138000", OPERATOR, "/intake/caller"),
     R("GET", "/intake/knowledge?q=社保", OPERATOR, "/intake/knowledge"),
     R("GET", "/intake/suggest?category=食品安全", OPERATOR, "/intake/suggest"),
+    R("GET", "/dispatch-model/learned?category=食品安全&description=餐馆", OPERATOR,
+      "/dispatch-model/learned"),
     # inboxes and tasks
     R("GET", "/inbox", WORKERS),
     R("GET", "/queues", {"dispatcher"}),

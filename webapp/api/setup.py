@@ -17,6 +17,7 @@ from . import (
     calls,
     cases,
     definitions,
+    dispatch_model,
     evaluation,
     insight_duplicates,
     insight_topics,
@@ -41,6 +42,7 @@ BLUEPRINTS = (
     evaluation.blp,
     insight_duplicates.blp,
     insight_topics.blp,
+    dispatch_model.blp,
 )
 #: webhooks: under /api/v1, with their own authentication instead of an API token
 WEBHOOKS = (sms.blp,)
