@@ -26,6 +26,7 @@ ADMIN = frozenset({"admin"})
 CALL_READERS = frozenset({"telephony", "operator", "supervisor", "lead", "admin"})
 APPEAL_READERS = frozenset({"handler", "other_handler", "supervisor", "lead", "admin"})
 EVALUATION_READERS = APPEAL_READERS
+DISPATCH_MODEL_ASKERS = frozenset({"operator", "dispatcher", "supervisor", "lead", "admin"})
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,18 @@ MATRIX = [
       "/api/v1/evaluation/bulletins/<month>/xlsx"),
     R("GET", "/api/v1/evaluation/bulletins/{month}/pdf", EVALUATION_READERS,
       "/api/v1/evaluation/bulletins/<month>/pdf"),
+    # insight (issue 19): duplicate suggestions, topics, the dispatch model (none trained here:
+    # its figures are 404 to those who may read them)
+    R("GET", "/api/v1/cases/{case}/duplicates", EVERYONE, "/api/v1/cases/<number>/duplicates",
+      hidden_from={"other_handler"}),
+    R("POST", "/api/v1/duplicates", {"operator", "dispatcher", "supervisor"},
+      body={"description": "噪音扰民"}),
+    R("GET", "/api/v1/insight/topics", {"supervisor", "lead", "admin", "dispatcher", "handler",
+                                        "other_handler"}),
+    R("GET", "/api/v1/dispatch-model", DISPATCH_MODEL_ASKERS,
+      hidden_from=DISPATCH_MODEL_ASKERS),
+    R("POST", "/api/v1/dispatch-model/predict", DISPATCH_MODEL_ASKERS,
+      body={"description": "噪音扰民", "category": "噪音扰民", "area": "D-PJ"}),
 ]  # fmt: skip
 
 #: routes that are not the token-authenticated API: pages (session sign-in, CSRF), the

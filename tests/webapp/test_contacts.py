@@ -266,7 +266,7 @@ def test_a_person_sets_contacts_and_notification_channels(as_role, hotline_app):
         {"notice.overdue": "email", "notice.dispatched": ["inapp", "sms"],
          **{f"notice.{n}": "inapp" for n in ("cohandle_requested", "yellow_warning",
             "return_decided", "reopened", "task_assigned", "callback_due",
-            "appeal_decided", "appeal_filed")},
+            "appeal_decided", "appeal_filed", "wave_detected")},
          "notice.supervision_order": ["inapp", "sms"], "notice.incident": ["inapp", "email"]},
         token_from="/account",
     )  # fmt: skip
