@@ -7,9 +7,11 @@ completed instance per case.
 """
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -123,8 +125,8 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_another(worker_db, tmp_pat
         stderr=subprocess.PIPE,
         text=True,
     )
-    line = first.stdout.readline()  # blocks until the worker is in the middle of its batch
-    assert line.startswith("paused after 5"), line + first.stderr.read()
+    line = wait_for_pause(first)  # the worker is in the middle of its batch
+    assert line.startswith("paused after 5"), line
     session.rollback()
     leased = session.scalar(
         select(func.count())
@@ -135,6 +137,38 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_another(worker_db, tmp_pat
     out = kill_and_rescue(first, url)
     assert out.startswith("fired 195 instances"), out
     assert_each_fired_once(session, ids)
+
+
+def wait_for_pause(proc: subprocess.Popen, timeout: float = 300) -> str:
+    """The worker's ``paused ...`` line, skipping the lines it prints before (timers, waves).
+
+    A worker that exits, or says nothing for ``timeout`` seconds, is killed and the test fails
+    with what it printed: it never hangs the suite (a worker paused where the test does not
+    expect it would wait forever to be killed)."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        try:
+            for line in proc.stdout:
+                lines.put(line)
+        except (OSError, ValueError):  # closed by kill_and_rescue
+            pass
+        lines.put("")
+
+    threading.Thread(target=read, daemon=True).start()
+    said = []
+    while True:
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            line = ""
+        if line.startswith("paused"):
+            return line
+        if not line:
+            proc.kill()
+            _, err = proc.communicate(timeout=30)
+            pytest.fail(f"the worker never paused; it printed {said!r}, stderr: {err}")
+        said.append(line)
 
 
 def kill_and_rescue(first: subprocess.Popen, url: str) -> str:
@@ -219,9 +253,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_delivers_nothing_twice(w
         stderr=subprocess.PIPE,
         text=True,
     )
-    first.stdout.readline()  # the timers' line: nothing was due
-    line = first.stdout.readline()  # blocks until the 6th message is handled, not committed
-    assert line.startswith("paused after 5 in message"), line + first.stderr.read()
+    line = wait_for_pause(first)  # the 6th message is handled, not committed
+    assert line.startswith("paused after 5 in message"), line
     session.rollback()
     by_status = dict(
         session.execute(
