@@ -56,6 +56,26 @@ def load(*, cases: int = 300, days: int = 21, seed: int = 7, progress=None) -> I
     # last month's samples, most scored by qa1, one disputed: the quality pages
     yield from demo_quality(session, hotline)
     yield from publish_last_month()
+    # the simulated history's closed cases: intake and dispatch show the learned units
+    yield from train_dispatch_model()
+
+
+def train_dispatch_model() -> Iterator[str]:
+    """The dispatch model trained on the demo's closed cases (as the worker would), so the
+    intake and dispatch pages show its top three beside the catalogue's suggestion."""
+    from workflows.insight import dispatch_model
+
+    db.session.rollback()  # a fresh read: the simulator wrote through its own sessions
+    try:
+        outcome = dispatch_model.train(db.session, now=get_hotline().clock.now(), by="demo")
+    except dispatch_model.TrainingRefused as refused:
+        db.session.rollback()
+        yield f"dispatch model: not trained ({refused})"
+        return
+    yield (
+        f"dispatch model {outcome.model.id}: trained on {outcome.cases} closed cases, "
+        f"{outcome.classes} units (/dispatch-model/learned)"
+    )
 
 
 def publish_last_month() -> Iterator[str]:

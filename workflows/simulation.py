@@ -67,24 +67,6 @@ NO_CASE_MIX = {
     NoCaseReason.HUNG_UP: 2,
     NoCaseReason.HARASSMENT: 1,
 }
-#: the one sentence per category the simulator used to say (the texts now come from
-#: workflows/insight/sim_texts.py, by sub-topic)
-DESCRIPTIONS = {
-    "食品安全": "餐馆后厨卫生差，食用后腹泻",
-    "药品安全": "药店出售过期药品",
-    "价格收费": "停车场乱收费，未明码标价",
-    "消费维权": "网购家电有质量问题，商家拒绝退换",
-    "物业管理": "小区物业不作为，垃圾长期无人清理",
-    "房屋质量": "新房墙体开裂渗水",
-    "占道经营": "路口流动摊贩占道经营，影响通行",
-    "噪音扰民": "工地夜间施工噪音扰民",
-    "供水停水": "小区停水超过24小时无通知",
-    "欠薪维权": "公司拖欠三个月工资",
-    "社保医保": "社保卡异地就医报销问题",
-    "公交出租": "公交车司机拒载老人",
-    "道路设施": "人行道地砖破损，路灯不亮",
-    "违法建设": "楼顶加建违章建筑",
-}
 
 
 @dataclass

@@ -111,3 +111,37 @@ def test_the_worker_retrains_only_when_due_and_cases_closed_since(hotline_app, c
         assert job.tick() is None
         job.thread.join(timeout=60)
         assert models() == 3
+
+
+def test_training_keeps_the_newest_five_models(hotline_app, runner):
+    from workflows.insight import dispatch_model
+
+    with hotline_app.app_context():
+        closed_cases(60, seed=3)
+        now = get_hotline().clock.now()
+        ids = [dispatch_model.train(db.session, now=now, by="t").model.id for _ in range(7)]
+        rows = db.session.execute(
+            select(DispatchModel.id, DispatchModel.active).order_by(DispatchModel.id)
+        ).all()
+        # the two oldest went; the newest is the one active
+        assert rows == [(i, i == ids[-1]) for i in ids[2:]]
+
+
+def test_the_demo_trains_the_model_from_its_closed_cases(hotline_app):
+    from webapp.demo import train_dispatch_model
+
+    with hotline_app.app_context():
+        closed_cases(10, seed=4)
+        assert list(train_dispatch_model()) == [
+            "dispatch model: not trained (only 10 closed cases to learn from (at least 50 "
+            "needed); the current model is kept)"
+        ]
+        assert models() == 0
+        closed_cases(80, seed=5)
+        (line,) = train_dispatch_model()
+        row = db.session.scalar(select(DispatchModel))
+        assert line == (
+            f"dispatch model {row.id}: trained on 90 closed cases, {row.metrics['classes']} "
+            "units (/dispatch-model/learned)"
+        )
+        assert row.active and row.trained_by == "demo"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.db import unit_of_work
@@ -50,6 +50,9 @@ MIN_CLASSES = 2
 #: the newest share of the cases kept out of training to score the model
 HOLDOUT = 0.2
 TOP = 3
+#: the newest models kept (the active one and the ones before it, for comparison); older
+#: rows, a few hundred kilobytes each, are deleted when a new model is stored
+KEEP_MODELS = 5
 #: the pipeline's input columns
 FEATURES = ("description", "category", "area")
 
@@ -298,9 +301,24 @@ def train(
             active=True,
         )
         session.add(row)
+        session.flush()
+        _prune(session)
     session.refresh(row)
     _CACHE.clear()
     return Outcome(row, len(examples), classes, metrics, seconds)
+
+
+def _prune(session: Session, keep: int = KEEP_MODELS) -> int:
+    """Delete all but the newest ``keep`` models (never the active one); how many went."""
+    kept = select(DispatchModel.id).order_by(DispatchModel.id.desc()).limit(keep)
+    old = session.scalars(
+        select(DispatchModel.id).where(
+            DispatchModel.id.not_in(kept.scalar_subquery()), DispatchModel.active.is_(False)
+        )
+    ).all()
+    if old:
+        session.execute(delete(DispatchModel).where(DispatchModel.id.in_(old)))
+    return len(old)
 
 
 def _closed_count(session: Session) -> int:
