@@ -81,6 +81,7 @@ def test_the_queue_marks_and_the_task_page_merges(hotline_app, as_role):
     html = client.get("/queues?queue=dispatch").get_data(as_text=True)
     rows = {n: html[html.index(n) : html.index("</tr>", html.index(n))] for n in (dup, lone)}
     assert "duplicate-mark" in rows[dup] and "duplicate-mark" not in rows[lone]
+    assert "duplicate-mark-limit" not in html
     task = ready_task(hotline_app, dup, "dispatch")
     html = client.get(f"/tasks/{task}").get_data(as_text=True)
     assert "可能重复" in html and master in html and "同一地址" in html
@@ -117,3 +118,14 @@ def test_the_command_line_reindexes_and_prunes(hotline_app, runner):
         )
     result = runner.invoke(cli, ["duplicates", "prune"])
     assert result.exit_code == 0 and "deleted 0 keys older than 7 days" in result.output
+
+
+def test_the_queue_says_which_rows_it_marked(hotline_app, as_role, monkeypatch):
+    from webapp.insight import duplicates
+
+    monkeypatch.setattr(duplicates, "MARK_ROWS", 1)  # as if a page were longer than 50 rows
+    open_case(hotline_app, description=A, address=ADDRESS)
+    open_case(hotline_app, description=B, address="幸福路８８号阳光小区")
+    html = as_role("dispatcher").get("/queues?queue=dispatch").get_data(as_text=True)
+    assert html.count("duplicate-mark\"") == 1  # the newest row only
+    assert "疑似重复只在每页的前1行标出" in html

@@ -128,6 +128,24 @@ def test_the_page_links_each_count_to_its_cases(areas, as_role):
     assert 'id="chart-topics-trend"' in html and 'id="topics-data"' in html
 
 
+def test_counts_without_a_category_or_area_are_not_links(areas, as_role):
+    """The case list has no filter for "no category": a link would show every case."""
+    add_case(areas, utc(2026, 2, 24, 2), area="", category="")
+    html = (
+        as_role("supervisor")
+        .get("/insight/topics?from=2026-02-23&to=2026-03-01&by=week")
+        .get_data(as_text=True)
+    )
+    area_row = html[html.index('<tr data-area="">') :]
+    category_row = html[html.index('<tr data-category="">') :]
+    for row in (area_row, category_row):
+        row = row[: row.index("</tr>")]
+        assert "（无）" in row
+        assert "<a " not in row and ">1<" in row
+    cells = html[html.index('id="cells"') :]
+    assert "/cases?" not in cells[: cells.index("</table>")]
+
+
 def test_the_map_colours_each_area_and_links_it(areas, as_role):
     for _ in range(3):
         add_case(areas, utc(2026, 2, 24, 2), area="D-JH")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import timedelta
 
@@ -63,6 +64,21 @@ def test_the_centre_sees_a_wave_and_its_cases(hotline_app, as_role):
     assert 'id="wave-data"' in html and "chart.umd.min.js" in html
     for role in ("operator", "dispatcher", "handler", "callback"):
         assert as_role(role).get(f"/insight/waves/{wave_id}").status_code == 403
+
+
+def test_a_long_wave_lists_its_cases_page_by_page(hotline_app, as_role):
+    wave_id, numbers = _wave(hotline_app, n=30)
+    client = as_role("supervisor")
+    first = client.get(f"/insight/waves/{wave_id}").get_data(as_text=True)
+    second = client.get(f"/insight/waves/{wave_id}?page=2").get_data(as_text=True)
+    on = [set(re.findall(r'data-case="([^"]+)"', html)) for html in (first, second)]
+    # the newest 25 first, the oldest 5 on the second page; the count and the chart say 30
+    assert on[0] == set(numbers[5:]) and on[1] == set(numbers[:5])
+    assert '<dd id="wave-total">30</dd>' in first and 'rel="next"' in first
+    chart = re.search(r'id="wave-data">([^<]*)<', first).group(1)
+    assert sum(json.loads(chart)["counts"]) == 30
+    # a status in words, not its code
+    assert "awaiting_dispatch" not in first.split('id="wave-cases"')[1]
 
 
 def test_tagging_every_case_in_bulk(hotline_app, as_role):

@@ -55,6 +55,7 @@ def _helpers():
         "duplicate_reasons": reasons,
         "duplicates_of": _duplicates_of,
         "duplicate_marks": _marks,
+        "duplicate_mark_rows": MARK_ROWS,
     }
 
 

@@ -36,9 +36,11 @@ from workflows.insight.waves import WaveSettings, daily_counts, pinned_for_intak
 from workflows.knowledge.models import Article
 from workflows.users.models import Role
 
+from ..cases.labels import Labels
 from ..extensions import db
 from ..hotline import get_hotline
-from ..i18n import tz
+from ..i18n import lang, tz
+from ..pagination import paginate
 from ..security import roles_required
 
 bp = Blueprint("waves", __name__, url_prefix="/insight/waves")
@@ -46,8 +48,6 @@ bp = Blueprint("waves", __name__, url_prefix="/insight/waves")
 CENTRE = (Role.SUPERVISOR, Role.LEAD, Role.ADMIN)
 #: who merges cases (``flows.merge_case`` refuses the others)
 MERGERS = (Role.SUPERVISOR, Role.ADMIN)
-#: the most cases a wave's page lists (the count says how many there are)
-PAGE_CASES = 500
 TAG_CHARS = 40
 
 
@@ -96,9 +96,11 @@ def index():
 @roles_required(*CENTRE)
 def show(wave_id: int):
     wave = _wave(wave_id)
-    cases = _cases(wave)
+    query = wave_cases(wave, now=get_hotline().clock.now(), window=_settings().window)
+    page = paginate(db.session, query)
     zone = tz()
-    trend = daily_counts([c.created_at for c in cases], zone)
+    created = select(query.subquery().c.created_at)
+    trend = daily_counts(db.session.scalars(created), zone)
     articles = db.session.scalars(
         select(Article).where(Article.active.is_(True)).order_by(Article.title)
     ).all()
@@ -111,8 +113,10 @@ def show(wave_id: int):
     return render_template(
         "insight/wave.html",
         wave=wave,
-        cases=cases[:PAGE_CASES],
-        total=len(cases),
+        page=page,
+        cases=page.items,
+        total=page.total,
+        labels=Labels(db.session, lang()),
         chart=chart,
         articles=articles,
         pinned=pinned,
