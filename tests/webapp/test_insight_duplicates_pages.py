@@ -127,5 +127,5 @@ def test_the_queue_says_which_rows_it_marked(hotline_app, as_role, monkeypatch):
     open_case(hotline_app, description=A, address=ADDRESS)
     open_case(hotline_app, description=B, address="幸福路８８号阳光小区")
     html = as_role("dispatcher").get("/queues?queue=dispatch").get_data(as_text=True)
-    assert html.count("duplicate-mark\"") == 1  # the newest row only
+    assert html.count('duplicate-mark"') == 1  # the newest row only
     assert "疑似重复只在每页的前1行标出" in html
