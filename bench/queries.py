@@ -447,6 +447,27 @@ def queries(s: dict[str, list[str]]) -> list[tuple[str, str, object]]:
             "api:sup1",
             "/api/v1/cases?category=药品安全&area=D-PJ&channel=sms",
         ),
+        # issue 19's topics: counts by category x area x week or month, the previous period
+        # and the top words (a sample of the period's descriptions, segmented)
+        ("insight: topics (4 weeks)", "sup1", f"/insight/topics?from={month_ago}&to={today}"),
+        (
+            "insight: topics of a category (4 weeks)",
+            "sup1",
+            lambda i: (
+                f"/insight/topics?from={month_ago}&to={today}"
+                f"&category={categories[i % len(categories)]}"
+            ),
+        ),
+        (
+            "insight: topics (year, months)",
+            "sup1",
+            f"/insight/topics?from={year_ago}&to={today}&by=month",
+        ),
+        (
+            "API: insight topics (4 weeks, no words)",
+            "api:sup1",
+            f"/api/v1/insight/topics?from={month_ago}&to={today}&words=false",
+        ),
         ("kpi dashboard (30 days)", "sup1", "/kpi"),
         ("kpi dashboard (year, months)", "sup1", f"/kpi?start={year_ago}&end={today}&bucket=month"),
     ]
