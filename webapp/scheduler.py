@@ -126,7 +126,7 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
     scheduler.after_sweep.append(monthly_draw(app))
     scheduler.after_sweep.append(rollup_job(app).tick)
     scheduler.after_sweep.append(prune_job(app).tick)  # duplicate keys older than the window
-    scheduler.after_sweep.append(wave_job(app).tick)
+    scheduler.after_sweep.append(wave_job(app, background=True).tick)
     scheduler.after_sweep.append(dispatch_model_job(app).tick)
     scheduler.start()
     return scheduler
@@ -179,9 +179,10 @@ def rollup_job(app: Flask):
     )
 
 
-def wave_job(app: Flask):
+def wave_job(app: Flask, *, background: bool = False):
     """Hot-topic wave detection, at most every WAVE_SECONDS, on this app's database and clock;
-    supervisors hear of a wave opening through the event bus (workflows/insight/waves.py)."""
+    supervisors hear of a wave opening through the event bus (workflows/insight/waves.py).
+    ``background``: each detection in a thread of its own (the scheduler's sweep)."""
     from workflows.insight.waves import WaveJob, WaveSettings
 
     from .extensions import db
@@ -196,6 +197,7 @@ def wave_job(app: Flask):
         settings=WaveSettings.from_config(app.config),
         publish=hotline.events.publish,
         every=float(app.config["WAVE_SECONDS"]),
+        background=background,
     )
 
 

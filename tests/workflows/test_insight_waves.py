@@ -196,3 +196,27 @@ def test_the_job_cuts_only_new_descriptions(city):
     again = detect(session, now=city.clock.now(), words=Counting(), cache=cache)
     assert Counting.cut_texts == 14 and again.updated == first.opened
     assert session.get(Wave, first.opened[0]).peak_count == 14
+
+
+def test_the_workers_job_detects_in_a_thread_of_its_own(city):
+    """The scheduler's sweep starts a detection and goes back to the timers; one at a time."""
+    from sqlalchemy.orm import Session
+
+    from workflows.insight.waves import WaveJob
+
+    _burst(city, 12)
+    city.session.commit()
+    bind = city.session.get_bind()
+    job = WaveJob(lambda: Session(bind), clock=city.clock, settings=S, every=600, background=True)
+    assert job.tick() is None  # started, not run in the caller
+    first = job.thread
+    assert first is not None and first.name == "wave-detect"
+    assert job.tick() is None and job.thread is first  # not due again: nothing started
+    first.join(timeout=60)
+    city.session.expire_all()
+    assert city.session.scalars(select(Wave.status)).all() == ["open"]
+    city.clock.advance(timedelta(minutes=10))
+    job.tick()
+    assert job.thread is not first
+    job.thread.join(timeout=60)
+    assert len(city.session.scalars(select(Wave)).all()) == 1

@@ -21,7 +21,9 @@ category; category and area) created from ``started_at - window`` to its end (or
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +40,8 @@ from ..cases.models import Case
 from ..events import WaveDetected
 from .models import Wave
 from .text import Segmenter, segmenter
+
+log = logging.getLogger(__name__)
 
 #: a key's usual rate per window is never taken as lower than this: a word never seen before
 #: is not "infinitely" surprising at its second case
@@ -366,8 +370,13 @@ class WaveJob:
         settings: WaveSettings,
         publish: Callable[[Session, WaveDetected], None] | None = None,
         every: float = 600.0,
+        background: bool = False,
     ) -> None:
         self.session_factory = session_factory
+        #: run detections in a daemon thread of their own (the worker's sweep: the first one
+        #: after a start cuts two weeks of descriptions, seconds the timers must not wait)
+        self.background = background
+        self.thread: threading.Thread | None = None
         self.clock = clock
         self.settings = settings
         self.publish = publish
@@ -398,10 +407,28 @@ class WaveJob:
             session.close()
 
     def tick(self) -> DetectResult | None:
+        """The detection's result when due and run here; None when not due, or started in the
+        background (one at a time: a tick while one runs does nothing)."""
         now = self.clock.now()
         if self._last is not None and now - self._last < self.every:
             return None
-        return self.run()
+        if not self.background:
+            return self.run()
+        if self.thread is not None and self.thread.is_alive():
+            return None
+        self._last = now  # not due again until ``every`` after this start
+        self.thread = threading.Thread(target=self._run_logged, name="wave-detect", daemon=True)
+        self.thread.start()
+        return None
+
+    def _run_logged(self) -> None:
+        try:
+            result = self.run()
+        except Exception:  # a worker thread must not die silently
+            log.exception("hot-topic wave detection failed")
+            return
+        if result.opened or result.ended:
+            log.info("hot-topic waves: %s opened, %s ended", len(result.opened), len(result.ended))
 
 
 def daily_counts(times: Iterable[datetime], tz) -> list[tuple[str, int]]:
