@@ -74,7 +74,7 @@ def train_dispatch_model() -> Iterator[str]:
         return
     yield (
         f"dispatch model {outcome.model.id}: trained on {outcome.cases} closed cases, "
-        f"{outcome.classes} units (/dispatch-model/learned)"
+        f"{outcome.classes} units (hotline dispatch-model show)"
     )
 
 

@@ -142,6 +142,6 @@ def test_the_demo_trains_the_model_from_its_closed_cases(hotline_app):
         row = db.session.scalar(select(DispatchModel))
         assert line == (
             f"dispatch model {row.id}: trained on 90 closed cases, {row.metrics['classes']} "
-            "units (/dispatch-model/learned)"
+            "units (hotline dispatch-model show)"
         )
         assert row.active and row.trained_by == "demo"
