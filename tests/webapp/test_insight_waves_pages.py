@@ -79,6 +79,10 @@ def test_a_long_wave_lists_its_cases_page_by_page(hotline_app, as_role):
     assert sum(json.loads(chart)["counts"]) == 30
     # a status in words, not its code
     assert "awaiting_dispatch" not in first.split('id="wave-cases"')[1]
+    # a page past the end is the last one; nonsense is the first
+    for query, shown in (("page=99999999999999999999", 5), ("page=abc", 25), ("page=-3", 25)):
+        html = client.get(f"/insight/waves/{wave_id}?{query}").get_data(as_text=True)
+        assert len(re.findall(r'data-case="([^"]+)"', html)) == shown, query
 
 
 def test_tagging_every_case_in_bulk(hotline_app, as_role):
