@@ -106,6 +106,7 @@ def blueprints() -> list[Blueprint]:
         intake,
         notifications,
         open311,
+        printing,
         quality,
         sms,
         supervision,
@@ -139,4 +140,5 @@ def blueprints() -> list[Blueprint]:
         insight_waves.bp,
         insight.bp,
         dispatch_model.bp,
+        printing.bp,
     ]

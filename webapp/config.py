@@ -257,7 +257,8 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     "CENTRE_NAME": (
         "HOTLINE_CENTRE_NAME",
         "12345热线",
-        "the centre's name: the signature of every SMS (【...】) and the sender name of mail",
+        "the centre's name: the signature of every SMS (【...】), the sender name of mail and "
+        "the heading of printed sheets",
     ),
     "PUBLIC_URL": (
         "HOTLINE_PUBLIC_URL",

@@ -151,6 +151,8 @@ MATRIX = [
     R("GET", "/cases/{case}", EVERYONE, "/cases/<number>", hidden_from={"other_handler"}),
     R("GET", "/cases/{case}/diagram.xml", EVERYONE, "/cases/<number>/diagram.xml",
       hidden_from={"other_handler"}),
+    R("GET", "/cases/{case}/sheets/dispatch.pdf", EVERYONE, "/cases/<number>/sheets/<kind>.pdf",
+      hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/notes", EVERYONE, "/cases/<number>/notes", data={"body": ""},
       hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/reveal", EVERYONE, "/cases/<number>/reveal",

@@ -347,6 +347,7 @@ def _view_channels() -> dict[str, str]:
         "api": _("API"),
         "api_list": _("API list"),
         "reveal": _("revealed on the case page"),
+        "print": _("printed sheet"),
     }
 
 

@@ -54,3 +54,11 @@
   });
   document.addEventListener("htmx:afterSwap", (e) => e.target.querySelectorAll("form").forEach(apply));
 })();
+
+// A "Print" link (data-print): the browser's print dialog, with static/print.css.
+document.addEventListener("click", (e) => {
+  const link = e.target.closest && e.target.closest("[data-print]");
+  if (!link) return;
+  e.preventDefault();
+  window.print();
+});

@@ -41,7 +41,7 @@ PHONE_MASK = "****"
 #: city's platform: a district platform's dispatcher works for a department)
 CENTRE_ROLES = frozenset({Role.OPERATOR, Role.CALLBACK, Role.SUPERVISOR, Role.LEAD, Role.ADMIN})
 #: where an identity was shown, for the view log: a surface
-CHANNELS = ("page", "list", "task", "csv", "api", "api_list", "reveal")
+CHANNELS = ("page", "list", "task", "csv", "api", "api_list", "reveal", "print")
 #: surfaces that show many cases: masked unless the role's work reads them there
 LIST_SURFACES = frozenset({"list", "csv", "api_list"})
 #: roles whose work needs the caller's contact in lists: the operator (a caller's history at
@@ -203,6 +203,8 @@ def in_full(case: Case, *, centre: bool, role: str = "", surface: str = "page") 
     on the task page the department holding the task; on detail views the centre."""
     if is_confidential(case) and not centre:
         return False
+    if surface == "print":  # a sheet leaves the system: never a confidential caller in full
+        return centre and not is_confidential(case)
     if surface in LIST_SURFACES:
         return role in LIST_FULL_ROLES
     if surface in ("task", "reveal"):
