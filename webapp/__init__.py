@@ -42,7 +42,14 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     init_hotline(app, clock)
 
     # No request body larger than a diagram upload and some margin (checked before parsing).
-    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BPMN_BYTES"]) + 1024 * 1024
+    # (or than the files one request may attach)
+    app.config["MAX_CONTENT_LENGTH"] = (
+        max(
+            int(app.config["MAX_BPMN_BYTES"]),
+            int(float(app.config["FILES_MAX_MB"]) * 1024 * 1024) * 3,
+        )
+        + 1024 * 1024
+    )
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     # the cookie only carries a session id; the session's row ends it (webapp/security.py)
@@ -95,6 +102,7 @@ def blueprints() -> list[Blueprint]:
         admin,
         api,
         appeals,
+        attachments,
         audit,
         auth,
         cases,
@@ -141,4 +149,5 @@ def blueprints() -> list[Blueprint]:
         insight.bp,
         dispatch_model.bp,
         printing.bp,
+        attachments.bp,
     ]

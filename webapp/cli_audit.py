@@ -58,6 +58,7 @@ def retention_group() -> None:
 def retention_run(dry_run: bool, batch: int) -> None:
     """Anonymise the cases closed more than HOTLINE_RETENTION_DAYS ago, keeping statistics."""
     from workflows.audit.retention import RetentionTooShort, run_retention
+    from workflows.attachments.files import FileStore
     from workflows.audit.service import CLI_ACTOR, Actor
 
     from .extensions import db
@@ -72,6 +73,7 @@ def retention_run(dry_run: bool, batch: int) -> None:
             actor=Actor(CLI_ACTOR),
             dry_run=dry_run,
             batch=batch,
+            files=FileStore(current_app.config["FILES_DIR"]),
         )
     except (RetentionTooShort, ValueError) as exc:
         raise BadInput(str(exc)) from None
@@ -88,6 +90,7 @@ def retention_run(dry_run: bool, batch: int) -> None:
             f"in {report.batches} batches (kept: category, area, dates, departments, "
             "deadlines, status, satisfaction)"
         )
+        click.echo(f"removed {report.files} attached files of those cases")
         click.echo(
             f"removed the caller's number from {report.calls} calls and {report.callbacks} "
             f"missed-call callback tasks before {cutoff} in {report.call_batches} batches "

@@ -33,6 +33,16 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "a TOML file declaring case types beyond the built-in six (docs/case-types.md)",
     ),
     "MAX_BPMN_BYTES": ("HOTLINE_MAX_BPMN_BYTES", 5 * 1024 * 1024, "largest BPMN upload"),
+    "FILES_DIR": (
+        "HOTLINE_FILES_DIR",
+        "",
+        "where attached files are kept (docs/attachments.md); empty: instance/files",
+    ),
+    "FILES_MAX_MB": (
+        "HOTLINE_FILES_MAX_MB",
+        10,
+        "largest attached file, in MB (a request carries at most 10 files, 3 times this in all)",
+    ),
     "TIMER_SWEEP_SECONDS": (
         "HOTLINE_TIMER_SWEEP_SECONDS",
         1.0,
@@ -373,6 +383,8 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None = None) -
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'hotline.db'}"
+    if not config["FILES_DIR"]:
+        config["FILES_DIR"] = str(Path(instance_path) / "files")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path) / "secret_key")
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]

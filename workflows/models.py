@@ -2,6 +2,7 @@
 
 from .api.models import ApiToken, IdempotencyRecord
 from .appeals.models import Appeal, AppealSettings
+from .attachments.models import Attachment
 from .audit.models import AnonymisedCase, AuditEntry
 from .calendar.models import CalendarDay
 from .calls.models import (
@@ -38,6 +39,7 @@ from .users.sign_in_models import SecondFactor, SignInFailure, UserSession
 
 __all__ = [
     "AgentState",
+    "Attachment",
     "Area",
     "DispatchModel",
     "Appeal",

@@ -46,8 +46,9 @@ TEMPLATE_BYTECODE = _TemplateBytecode()
 LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60, "SESSION_MAX_HOURS": 10 * 365 * 24}
 
 
-def make_app(url: str, clock) -> Flask:
-    app = create_app({"TESTING": True, "DATABASE_URL": url, **LONG_SESSIONS}, clock=clock)
+def make_app(url: str, clock, files_dir=None) -> Flask:
+    files = {"FILES_DIR": str(files_dir)} if files_dir else {}
+    app = create_app({"TESTING": True, "DATABASE_URL": url, **LONG_SESSIONS, **files}, clock=clock)
     app.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
     return app
 
@@ -78,7 +79,7 @@ def build_web_template(now=None):
 
 
 @pytest.fixture
-def app(database, clock, request):
+def app(database, clock, request, tmp_path):
     # What the seed writes depends on the time it is written (created_at, deployed_at): a
     # seeded template is one per start time. A clock that moves by itself gets a migrated
     # copy, and ``hotline_app`` seeds it here.
@@ -89,7 +90,7 @@ def app(database, clock, request):
     else:
         template = database.template("web:migrated", build_web_template())
     database.copy_from(template)
-    app = make_app(database.url, clock)
+    app = make_app(database.url, clock, files_dir=tmp_path / "files")
     app.extensions["tests.seeded"] = seeded
     yield app
     dispose(app)

@@ -153,6 +153,12 @@ MATRIX = [
       hidden_from={"other_handler"}),
     R("GET", "/cases/{case}/sheets/dispatch.pdf", EVERYONE, "/cases/<number>/sheets/<kind>.pdf",
       hidden_from={"other_handler"}),
+    R("POST", "/cases/{case}/attachments", EVERYONE, "/cases/<number>/attachments",
+      hidden_from={"other_handler"}),
+    R("GET", "/cases/{case}/attachments/{attachment}", EVERYONE,
+      "/cases/<number>/attachments/<int:attachment_id>", hidden_from={"other_handler"}),
+    R("GET", "/cases/{case}/attachments/{attachment}/thumb", EVERYONE,
+      "/cases/<number>/attachments/<int:attachment_id>/thumb", hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/notes", EVERYONE, "/cases/<number>/notes", data={"body": ""},
       hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/reveal", EVERYONE, "/cases/<number>/reveal",
@@ -428,6 +434,7 @@ def world(hotline_app):
                 db.session, get_hotline(), phone="13700001111", body="你好"
             ).row.id,
             "appeal": _pending_appeal(case),
+            "attachment": _attachment(hotline_app, case),
         }
     return {
         "case": case,
@@ -436,6 +443,28 @@ def world(hotline_app):
         "dispatch_task": ready_task(hotline_app, waiting, "dispatch"),
         **{k: str(v) for k, v in ids.items()},
     }
+
+
+def _attachment(app, number: str) -> int:
+    """A photo attached to ``number`` (a real file in the test's files directory)."""
+    import io
+
+    from PIL import Image
+
+    from workflows.attachments import service
+    from workflows.attachments.files import FileStore
+    from workflows.cases.models import Case
+
+    case = db.session.scalars(select(Case).where(Case.number == number)).one()
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "PNG")
+    with unit_of_work(db.session):
+        (row,) = service.add(
+            db.session, FileStore(app.config["FILES_DIR"]), case=case,
+            uploads=[service.Upload("p.png", out.getvalue())], source="note", by="sup1",
+            now=case.created_at, limits=service.Limits(max_bytes=10**6),
+        )  # fmt: skip
+    return row.id
 
 
 def _pending_appeal(number: str) -> int:

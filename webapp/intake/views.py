@@ -21,7 +21,7 @@ from workflows.errors import DomainError, FormInvalid
 from workflows.knowledge.service import search
 from workflows.users.models import Role
 
-from .. import i18n
+from .. import attachments, i18n
 from ..calls import pop as screen_pop
 from ..extensions import db
 from ..hotline import get_hotline
@@ -132,7 +132,11 @@ def _record(values: dict[str, Any], link: dict[str, str], *, lang: str):
             call_links.check_call(session, call_id=link["call_id"], user=g.user)
         if link["callback"]:
             call_links.check_callback(session, callback_id=link["callback"])
+        files = attachments.uploads()
+        if files:  # checked before the case is recorded: a refused file records nothing
+            attachments.service.check(files, limits=attachments.limits())
         case = flows.open_case(session, hotline, data=values, actor=g.user.username, lang=lang)
+        attachments.attach(case, files, source="intake")
         if link["call_id"]:
             call_links.link_case(session, call_id=link["call_id"], case=case, user=g.user, now=now)
         if link["callback"]:

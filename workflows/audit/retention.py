@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from engine.db import unit_of_work
 from engine.models import InstanceEvent, OutboxMessage, ProcessInstance
 from workflows.api.models import IdempotencyRecord
+from workflows.attachments.service import remove_for_cases
 from workflows.calls.models import Call, CallCallback, CallCallbackAttempt, CallEvent
 from workflows.cases.models import CallbackAttempt, Case, CaseNote, IdentityView
 from workflows.cohandling.models import CohandlingPart
@@ -93,6 +94,8 @@ class RetentionReport:
     calls: int = 0
     callbacks: int = 0
     call_batches: int = 0
+    #: attached files removed with the cases
+    files: int = 0
 
 
 def check_days(days: int) -> int:
@@ -198,6 +201,7 @@ def run_retention(
     actor: Actor,
     dry_run: bool = False,
     batch: int = 200,
+    files=None,
 ) -> RetentionReport:
     """Anonymise the cases closed before ``now - days`` not yet done, ``batch`` per
     transaction, each batch with its audit row; with ``dry_run`` only count them."""
@@ -222,6 +226,9 @@ def run_retention(
             cases = list(session.scalars(select(Case).where(Case.id.in_(ids))))
             for case in cases:
                 _anonymise_case(session, case, now)
+            # their attached files: rows now, the files once the batch commits
+            removed = remove_for_cases(session, files, ids) if files is not None else 0
+            report.files += removed
             numbers = [c.number for c in cases]
             append(
                 session,
@@ -231,6 +238,7 @@ def run_retention(
                 target_type="case",
                 detail={
                     "cases": len(numbers),
+                    "files": removed,
                     "closed_before": report.cutoff.isoformat(),
                     "numbers": numbers,
                 },
