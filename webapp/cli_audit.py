@@ -57,8 +57,8 @@ def retention_group() -> None:
 @needs(SCHEMA)
 def retention_run(dry_run: bool, batch: int) -> None:
     """Anonymise the cases closed more than HOTLINE_RETENTION_DAYS ago, keeping statistics."""
-    from workflows.audit.retention import RetentionTooShort, run_retention
     from workflows.attachments.files import FileStore
+    from workflows.audit.retention import RetentionTooShort, run_retention
     from workflows.audit.service import CLI_ACTOR, Actor
 
     from .extensions import db

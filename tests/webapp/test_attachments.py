@@ -128,7 +128,7 @@ def test_a_photo_attached_on_the_case_page_shows_as_a_thumbnail(hotline_app, as_
     photo, note = rows(hotline_app, number)
     assert (photo.content_type, photo.source, photo.uploaded_by) == ("image/jpeg", "note", "h_mr")
     assert photo.thumb_key and note.thumb_key is None and len(stored(hotline_app)) == 3
-    assert f'/cases/{number}/attachments/{photo.id}/thumb' in html and "现场照片.jpg" in html
+    assert f"/cases/{number}/attachments/{photo.id}/thumb" in html and "现场照片.jpg" in html
     image = client.get(f"/cases/{number}/attachments/{photo.id}")
     assert image.mimetype == "image/jpeg" and image.data == jpeg()
     assert image.headers["Content-Disposition"].startswith("inline;")
