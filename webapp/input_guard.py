@@ -49,8 +49,10 @@ class TooDeep(ValueError):
         super().__init__(f"the JSON body {DEPTH_MESSAGE}")
 
 
-def problem(text: str) -> str | None:
-    """What makes ``text`` unfit for storage, or None."""
+def problem(text: str | None) -> str | None:
+    """What makes ``text`` unfit for storage, or None (a multipart part may have no name)."""
+    if not text:
+        return None
     if NUL in text:
         return MESSAGE
     if SURROGATE.search(text):

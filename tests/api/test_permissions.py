@@ -51,6 +51,15 @@ MATRIX = [
       hidden_from={"other_handler"}),
     R("GET", "/api/v1/cases/{case}/history", EVERYONE, "/api/v1/cases/<number>/history",
       hidden_from={"other_handler"}),
+    R("GET", "/api/v1/cases/{case}/attachments", EVERYONE, "/api/v1/cases/<number>/attachments",
+      hidden_from={"other_handler"}),
+    R("POST", "/api/v1/cases/{case}/attachments", EVERYONE,
+      "/api/v1/cases/<number>/attachments", hidden_from={"other_handler"}),
+    R("GET", "/api/v1/cases/{case}/attachments/{attachment}", EVERYONE,
+      "/api/v1/cases/<number>/attachments/<int:attachment_id>", hidden_from={"other_handler"}),
+    R("GET", "/api/v1/cases/{case}/attachments/{attachment}/thumbnail", EVERYONE,
+      "/api/v1/cases/<number>/attachments/<int:attachment_id>/thumbnail",
+      hidden_from={"other_handler"}),
     R("POST", "/api/v1/cases/{case}/notes", EVERYONE, "/api/v1/cases/<number>/notes",
       body={"body": "from the matrix"}, hidden_from={"other_handler"}),
     R("GET", "/api/v1/cases/{case}/interim-replies", EVERYONE,
@@ -158,6 +167,13 @@ def pending_appeal(app, number: str) -> int:
         return _pending_appeal(number)
 
 
+def an_attachment(app, number: str) -> int:
+    from tests.webapp.test_permissions import _attachment
+
+    with app.app_context():
+        return _attachment(app, number)
+
+
 def published_bulletin(app) -> str:
     from tests.api.test_evaluation_api import publish
 
@@ -173,6 +189,7 @@ def test_the_matrix(api, hotline_app, role):
         "call": a_call(hotline_app, agent="op2"),  # another operator's
         "appeal": pending_appeal(hotline_app, number),  # h_mr's department's
         "month": published_bulletin(hotline_app),
+        "attachment": an_attachment(hotline_app, number),
     }
     client = api(role)
     wrong = []

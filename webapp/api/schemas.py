@@ -330,6 +330,31 @@ class NoteArgs(InputSchema):
     body = fields.String(required=True, validate=validate.Length(1, 4000))
 
 
+class AttachmentSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    file_name = fields.String(required=True)
+    content_type = fields.String(
+        required=True, metadata={"description": "read from the file's bytes"}
+    )
+    size = fields.Integer(required=True, metadata={"description": "bytes"})
+    sha256 = fields.String(required=True)
+    source = fields.String(
+        required=True, metadata={"description": "intake, note, task, appeal, open311 or api"}
+    )
+    uploaded_by = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+    url = fields.String(required=True, metadata={"description": "the file (this API)"})
+    thumbnail_url = fields.String(
+        allow_none=True,
+        metadata={"description": "an image's thumbnail (this API); null for other files"},
+    )
+
+
+class AttachmentListSchema(ma.Schema):
+    number = fields.String(required=True)
+    items = fields.List(fields.Nested(AttachmentSchema), required=True)
+
+
 class NoteSchema(ma.Schema):
     id = fields.Integer(required=True)
     author = fields.String(required=True)

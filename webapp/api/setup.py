@@ -14,6 +14,7 @@ from workflows.cases.flows import INTAKE_FORM
 from ..extensions import csrf
 from . import (
     appeals,
+    attachments,
     calls,
     cases,
     definitions,
@@ -43,6 +44,7 @@ BLUEPRINTS = (
     insight_duplicates.blp,
     insight_topics.blp,
     dispatch_model.blp,
+    attachments.blp,
 )
 #: webhooks: under /api/v1, with their own authentication instead of an API token
 WEBHOOKS = (sms.blp,)
