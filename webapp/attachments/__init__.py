@@ -46,15 +46,18 @@ def uploads(field: str = FIELD) -> list[service.Upload]:
     return found
 
 
-def attach(case, files: list[service.Upload], *, source: str, field: str = FIELD) -> list:
-    """``files`` added to ``case`` in the current transaction (FormInvalid naming ``field``)."""
+def attach(
+    case, files: list[service.Upload], *, source: str, field: str = FIELD, by: str = ""
+) -> list:
+    """``files`` added to ``case`` in the current transaction (FormInvalid naming ``field``);
+    by the signed-in user unless ``by`` names who sent them."""
     return service.add(
         db.session,
         store(),
         case=case,
         uploads=files,
         source=source,
-        by=g.user.username,
+        by=by or g.user.username,
         now=get_hotline().clock.now(),
         limits=limits(),
         field_name=field,
@@ -64,6 +67,20 @@ def attach(case, files: list[service.Upload], *, source: str, field: str = FIELD
 @bp.app_template_global("attachments_of")
 def attachments_of(case_id: int) -> list[Attachment]:
     return service.of_case(db.session, case_id)
+
+
+@bp.app_template_global("media_url_of")
+def media_url_of(case_id: int) -> str:
+    """The photo link an Open311 client sent with the request (shown as a link; the server
+    never fetches it), or ""."""
+    from sqlalchemy import select
+
+    from workflows.open311.models import Open311Request
+
+    url = db.session.scalar(
+        select(Open311Request.media_url).where(Open311Request.case_id == case_id)
+    )
+    return url if url and url.startswith(("http://", "https://")) else ""
 
 
 @bp.app_template_global("attachment_sources")

@@ -19,6 +19,7 @@ from workflows.open311 import service as o311
 from workflows.open311.flows import submit_request
 from workflows.open311.models import Open311Request
 
+from .. import attachments
 from ..api.auth import throttle
 from ..api.idempotency import atomic
 from ..extensions import csrf, db
@@ -188,6 +189,14 @@ def _post_request(fmt: str):
             attributes[match.group(1)] = values if match.group(2) else values[-1]
         elif key.startswith("attribute"):
             raise Open311Error(400, f"{key}: write attributes as attribute[code]=value")
+    # photos sent with the request (multipart, field "media"): checked before the case is
+    # recorded, kept with it in the same transaction (media_url stays a link, never fetched)
+    media = attachments.uploads("media")
+    if media:
+        try:
+            attachments.service.check(media, limits=attachments.limits(), field_name="media")
+        except FormInvalid as exc:
+            raise Open311Error(400, "media: " + "; ".join(exc.errors["media"])) from None
     case, row = submit_request(
         db.session,
         get_hotline(),
@@ -197,6 +206,10 @@ def _post_request(fmt: str):
         attributes=attributes,
         lang=lang(),
     )
+    if media:
+        attachments.attach(
+            case, media, source="open311", field="media", by=f"open311:{channel.name}"[:64]
+        )
     notice = _notice(case)
     response = respond(
         "service_requests",
