@@ -31,7 +31,12 @@ from .extensions import db
 from .hotline import get_hotline
 
 #: the audit action of a surface that shows callers in full
-_ACTIONS = {"csv": "personal.export", "print": "personal.export", "reveal": "personal.reveal"}
+_ACTIONS = {
+    "csv": "personal.export",
+    "print": "personal.export",
+    "export": "personal.export",
+    "reveal": "personal.reveal",
+}
 #: query arguments that are no filter
 _NOT_FILTER = frozenset({"page", "per_page", "format", "csrf_token"})
 

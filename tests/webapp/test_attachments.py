@@ -212,3 +212,34 @@ def test_retention_removes_a_cases_files_with_its_personal_data(hotline_app, as_
     assert "removed 2 attached files" in result.output, result.output
     assert rows(hotline_app, number) == [] and len(rows(hotline_app, keep)) == 1
     assert len(stored(hotline_app)) == 2
+
+
+def test_the_case_export_holds_the_record_and_its_files(hotline_app, as_role):
+    import json
+    import zipfile
+
+    from workflows.audit.models import AuditEntry
+
+    number = dispatched(hotline_app)
+    attach(as_role("supervisor"), number, ("现场.jpg", jpeg()), ("说明.txt", "井盖".encode()))
+    response = as_role("handler").get(f"/cases/{number}/export.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="case-{number}.zip"'
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        record = json.loads(archive.read("case.json"))
+        assert record["number"] == number and record["description"] == INTAKE["description"]
+        # the handler's department sees the caller masked, in the export too
+        assert record["caller_name"] != INTAKE["caller_name"]
+        photo, text = record["attachments"]
+        assert (
+            archive.read(photo["file"]) == jpeg() and archive.read(text["file"]) == "井盖".encode()
+        )
+        assert photo["file_name"] == "现场.jpg" and photo["content_type"] == "image/jpeg"
+    with hotline_app.app_context():
+        assert (
+            db.session.scalar(
+                select(AuditEntry.action).where(AuditEntry.action == "personal.export")
+            )
+            == "personal.export"
+        )
+    assert as_role("handler", username="h_bs").get(f"/cases/{number}/export.zip").status_code == 404

@@ -153,6 +153,8 @@ MATRIX = [
       hidden_from={"other_handler"}),
     R("GET", "/cases/{case}/sheets/dispatch.pdf", EVERYONE, "/cases/<number>/sheets/<kind>.pdf",
       hidden_from={"other_handler"}),
+    R("GET", "/cases/{case}/export.zip", EVERYONE, "/cases/<number>/export.zip",
+      hidden_from={"other_handler"}),
     R("POST", "/cases/{case}/attachments", EVERYONE, "/cases/<number>/attachments",
       hidden_from={"other_handler"}),
     R("GET", "/cases/{case}/attachments/{attachment}", EVERYONE,

@@ -175,3 +175,77 @@ def thumb(number: str, attachment_id: int):
     except FileNotFoundError:
         abort(410)
     return file_response(row, data, thumb=True)
+
+
+@bp.get("/cases/<number>/export.zip")
+@roles_required(*CASE_ROLES)
+def export(number: str):
+    """The case as one file to keep or hand over: ``case.json`` (the case as the API shows it
+    to this user, its notes and its attachments' details) and the attached files themselves
+    under ``files/``. Recorded as an export of the caller's data."""
+    import io
+    import json
+    import zipfile
+
+    from .. import identity
+    from ..api.present import case_detail
+
+    case = get_case(db.session, number=number, user=g.user)
+    identity.surface("export")
+    rows = service.of_case(db.session, case.id)
+    notes = flows_notes(case)
+    detail = case_detail(case, get_hotline().clock.now())
+    detail["notes"] = notes
+    detail["attachments"] = [
+        {
+            "id": r.id,
+            "file": f"files/{r.id}-{_zip_name(r.file_name)}",
+            "file_name": r.file_name,
+            "content_type": r.content_type,
+            "size": r.size,
+            "sha256": r.sha256,
+            "source": r.source,
+            "uploaded_by": r.uploaded_by,
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in rows
+    ]
+    buffer = io.BytesIO()
+    files = store()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for row, item in zip(rows, detail["attachments"], strict=True):
+            try:
+                archive.writestr(item["file"], files.read(row.storage_key))
+            except FileNotFoundError:
+                item["missing"] = True
+        archive.writestr("case.json", json.dumps(detail, ensure_ascii=False, indent=2, default=str))
+    identity.record([case], "export", attachments=len(rows))
+    response = Response(buffer.getvalue(), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="case-{case.number}.zip"'
+    return response
+
+
+def _zip_name(name: str) -> str:
+    return "".join(c for c in name if c not in '/\\:*?"<>|') or "file"
+
+
+def flows_notes(case) -> list[dict]:
+    """The case's notes as the export lists them (the caller's data masked as shown)."""
+    from sqlalchemy import select
+
+    from workflows.cases.models import CaseNote
+
+    from .. import identity
+
+    who = identity.shown(case)
+    return [
+        {
+            "author": n.author,
+            "kind": n.kind,
+            "body": who.text(n.body, case),
+            "created_at": n.created_at.isoformat(),
+        }
+        for n in db.session.scalars(
+            select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
+        )
+    ]

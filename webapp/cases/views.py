@@ -348,6 +348,7 @@ def _view_channels() -> dict[str, str]:
         "api_list": _("API list"),
         "reveal": _("revealed on the case page"),
         "print": _("printed sheet"),
+        "export": _("case export"),
     }
 
 

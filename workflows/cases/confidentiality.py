@@ -41,7 +41,7 @@ PHONE_MASK = "****"
 #: city's platform: a district platform's dispatcher works for a department)
 CENTRE_ROLES = frozenset({Role.OPERATOR, Role.CALLBACK, Role.SUPERVISOR, Role.LEAD, Role.ADMIN})
 #: where an identity was shown, for the view log: a surface
-CHANNELS = ("page", "list", "task", "csv", "api", "api_list", "reveal", "print")
+CHANNELS = ("page", "list", "task", "csv", "api", "api_list", "reveal", "print", "export")
 #: surfaces that show many cases: masked unless the role's work reads them there
 LIST_SURFACES = frozenset({"list", "csv", "api_list"})
 #: roles whose work needs the caller's contact in lists: the operator (a caller's history at
