@@ -141,3 +141,43 @@ def test_the_window_setting_is_the_administrators(hotline_app, as_role):
         actions = db.session.scalars(select(AuditEntry.action)).all()
     assert "appeal_settings.update" in actions
     assert as_role("supervisor").get("/appeals/settings").status_code == 403
+
+
+def test_documents_filed_with_an_appeal_go_with_it_or_not_at_all(hotline_app, as_role, clock):
+    import io
+
+    from tests.webapp.test_attachments import HTML, png, rows, stored
+
+    number = signed_late(hotline_app, clock)
+    handler = as_role("handler")
+    token = csrf_token(handler, f"/cases/{number}")
+    refused = handler.post(
+        f"/cases/{number}/appeals",
+        data={
+            "csrf_token": token,
+            "ground": "overdue",
+            "reason": "系统故障",
+            "attachments": [(io.BytesIO(HTML), "截图.png")],
+        },  # fmt: skip
+        content_type="multipart/form-data",
+        headers=EN,
+    )
+    assert refused.status_code == 303
+    page = handler.get(f"/cases/{number}", headers=EN).get_data(as_text=True)
+    assert "Documents: 截图.png: this kind of file is not accepted" in page
+    assert appeal_id(hotline_app) is None and stored(hotline_app) == []  # nothing filed
+    token = csrf_token(handler, f"/cases/{number}")
+    response = handler.post(
+        f"/cases/{number}/appeals",
+        data={
+            "csrf_token": token,
+            "ground": "overdue",
+            "reason": "系统故障",
+            "attachments": [(io.BytesIO(png()), "截图.png")],
+        },  # fmt: skip
+        content_type="multipart/form-data",
+        headers=EN,
+    )
+    assert response.status_code == 303 and appeal_id(hotline_app) is not None
+    (row,) = rows(hotline_app, number)
+    assert row.source == "appeal" and row.uploaded_by == "h_mr"

@@ -37,6 +37,7 @@ def field_label(field: str) -> str:
         "decision": _("Decision"),
         "appeal": _("Appeal"),
         "window_workdays": _("Appeal window (working days)"),
+        "attachments": _("Documents"),
     }.get(field, field)
 
 

@@ -16,6 +16,7 @@ from workflows.cases.models import Case
 from workflows.errors import FormInvalid
 from workflows.users.models import Role
 
+from .. import attachments
 from ..admin.common import audit
 from ..cases.labels import Labels
 from ..extensions import db
@@ -162,8 +163,17 @@ def file(number: str):
     """File an appeal from the case page; errors come back there, each naming its field."""
     values = {"ground": request.form.get("ground") or "", "reason": request.form.get("reason")}
     try:
+        files = attachments.uploads()
         appeal = appeals.file_appeal(
-            db.session, get_hotline(), number=number, user=g.user, lang=lang(), **values
+            db.session,
+            get_hotline(),
+            number=number,
+            user=g.user,
+            lang=lang(),
+            documents=(lambda case: attachments.attach(case, files, source="appeal"))
+            if files
+            else None,
+            **values,
         )
     except NotFound:
         abort(404)

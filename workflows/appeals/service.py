@@ -12,7 +12,7 @@ see, ``Forbidden`` for a role that may not); nothing is written then.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -177,8 +177,10 @@ def file_appeal(
     reason: object,
     user: User,
     lang: str = "zh",
+    documents: Callable[[Case], object] | None = None,
 ) -> Appeal:
-    """A handler of the case's lead department appeals one ground of it."""
+    """A handler of the case's lead department appeals one ground of it; ``documents`` adds
+    the files filed with it, in the same transaction (FormInvalid from it: nothing filed)."""
     if user.role not in {str(r) for r in FILERS} or user.department_id is None:
         raise Forbidden("only the handlers of a department appeal its cases")
     errors: dict[str, list[str]] = {}
@@ -233,6 +235,8 @@ def file_appeal(
                     ]
                 }
             ) from None
+        if documents is not None:
+            documents(case_row)
         _timeline(hotline, session, case_row, CaseEventKind.APPEAL_FILED, user, appeal)
         _publish(hotline, session, AppealFiled, case_row, appeal, user, appeal.reason, now)
     return appeal
