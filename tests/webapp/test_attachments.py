@@ -243,3 +243,39 @@ def test_the_case_export_holds_the_record_and_its_files(hotline_app, as_role):
             == "personal.export"
         )
     assert as_role("handler", username="h_bs").get(f"/cases/{number}/export.zip").status_code == 404
+
+
+def test_a_reply_carries_its_penalty_notice_or_saves_nothing(hotline_app, as_role):
+    from tests.webapp.test_cases_pages import act, ready
+
+    number = dispatched(hotline_app)
+    act(hotline_app, number, "sign_for", "h_mr", {"action": "sign"})
+    task = ready(hotline_app, number, "handle")
+    client = as_role("handler")
+    path = f"/tasks/{task.task_id}"
+    reply = {"action": "reply", "reply_text": "已责令停业整改，罚款五千元", "result": "resolved"}
+    refused = client.post(
+        path,
+        data={
+            **reply,
+            "csrf_token": csrf_token(client, path),
+            "attachments": [(io.BytesIO(HTML), "罚单.pdf")],
+        },  # fmt: skip
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and "罚单.pdf" in refused.get_data(as_text=True)
+    assert ready(hotline_app, number, "handle").task_id == task.task_id  # still waiting
+    assert rows(hotline_app, number) == [] and stored(hotline_app) == []
+    notice = b"%PDF-1.4\n% penalty notice\n"
+    done = client.post(
+        path,
+        data={
+            **reply,
+            "csrf_token": csrf_token(client, path),
+            "attachments": [(io.BytesIO(notice), "罚单.pdf")],
+        },  # fmt: skip
+        content_type="multipart/form-data",
+    )
+    assert done.status_code in (302, 303), done.get_data(as_text=True)[:500]
+    (row,) = rows(hotline_app, number)
+    assert (row.source, row.content_type, row.file_name) == ("task", "application/pdf", "罚单.pdf")

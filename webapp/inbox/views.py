@@ -23,7 +23,7 @@ from workflows.dispatch.service import suggest_department
 from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.users.models import Role
 
-from .. import i18n, identity
+from .. import attachments, i18n, identity
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import local_time, time_left
@@ -192,7 +192,10 @@ def task(task_id: str):
     seen_event = request.form.get("seen_event", type=int)
     if request.method == "POST":
         values = submitted_values(form, request.form)
+        files = attachments.uploads()
         try:
+            if files:  # checked before the step: a refused file completes nothing
+                attachments.service.check(files, limits=attachments.limits())
             flows.complete_task(
                 session,
                 hotline,
@@ -201,6 +204,9 @@ def task(task_id: str):
                 user=g.user,
                 lang=lang,
                 expected_version=request.form.get("expected_version", type=int),
+                documents=(lambda case: attachments.attach(case, files, source="task"))
+                if files
+                else None,
             )
         except FormInvalid as exc:
             errors, status = exc.errors, 422

@@ -228,10 +228,12 @@ def complete_task(
     lang: str = "zh",
     expected_version: int | None = None,
     found: tuple[HumanTask, Case] | None = None,
+    documents: Callable[[Case], object] | None = None,
 ) -> StepResult:
     """Validate a task's form submission against the form and the hotline's rules, then
     complete the task; the case row follows in the same transaction. ``found``: the task
-    and case, when the caller has read them in its open unit of work."""
+    and case, when the caller has read them in its open unit of work. ``documents`` adds the
+    files sent with the step (a reply's penalty notice), in the same transaction."""
     if found is not None and not in_unit_of_work(session):
         found = None  # read in an earlier transaction: read them again under the lock
     with unit_of_work(session):
@@ -273,6 +275,8 @@ def complete_task(
             # the rejected input; commit them (leave the block normally), then say so.
             conflict = exc
         else:
+            if documents is not None:
+                documents(case)
             if task.kind == Step.COHANDLE:
                 cohandling.record_part(
                     session,
