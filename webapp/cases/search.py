@@ -12,10 +12,27 @@ from flask_babel import gettext as _
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from workflows.cases.models import Case
+from workflows.cases.ordering import urgency_rank
 from workflows.cases.search import CaseFilters, search_cases
 from workflows.users.models import User
 
+from ..sorting import DESC, Sortable, Sorting
 from .labels import Labels
+
+#: the columns the case list (and the API's case search) sorts by. At a million cases the
+#: number and the creation time are read in order from their indexes, as is the status (its
+#: index, then the id); the others sort every matching case, fast once the filters have
+#: narrowed them, slower over the whole unfiltered million (docs/lists.md)
+CASE_SORTS = {
+    "number": Sortable((Case.number,), first=DESC),
+    "created": Sortable((Case.created_at,), first=DESC),
+    "status": Sortable((Case.status,)),
+    "case_type": Sortable((Case.case_type,), indexed=False),
+    "urgency": Sortable((urgency_rank(),), indexed=False),
+    "reply_due": Sortable((Case.reply_due,), indexed=False, nullable=True),
+    "closed": Sortable((Case.closed_at,), first=DESC, nullable=True),
+}
 
 FIELDS = (
     "number",
@@ -125,10 +142,24 @@ def filters(search: Search) -> CaseFilters:
     )
 
 
-def cases(session: Session, user: User, search: Search, *, tz: ZoneInfo, now: datetime) -> Select:
-    """The cases ``user`` may see that match the form, newest first (as the API's search:
-    ``search_cases``, which also decides whether a word goes through its index); ``now``
-    is when "overdue" is read."""
+def cases(
+    session: Session,
+    user: User,
+    search: Search,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    sorting: Sorting | None = None,
+) -> Select:
+    """The cases ``user`` may see that match the form, newest first or as sorted (as the
+    API's search: ``search_cases``, which also decides whether a word goes through its
+    index); ``now`` is when "overdue" is read."""
     found = filters(search)
     found.as_of = now
-    return search_cases(session, user, found, tz=tz)
+    return sorted_by(search_cases(session, user, found, tz=tz), sorting)
+
+
+def sorted_by(stmt: Select, sorting: Sorting | None) -> Select:
+    """The case search in the asked-for order (its own, newest first, without one)."""
+    order = sorting.order_by((Case.id,)) if sorting is not None else None
+    return stmt.order_by(None).order_by(*order) if order else stmt

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.errors import ConflictError, NotFound
 from engine.models import HumanTask
@@ -14,6 +14,7 @@ from workflows.cases import flows, reads
 from workflows.cases import service as cases
 from workflows.cases.inbox import inbox_count, inbox_counts
 from workflows.cases.models import Case, CaseDepartment
+from workflows.cases.ordering import urgency_rank
 from workflows.cases.steps import Step
 from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
@@ -30,9 +31,10 @@ from ..i18n import local_time, time_left
 from ..intake.views import general_errors, submitted_values
 from ..pagination import CSV_LIMIT, Page, csv_response, page_within, wants_csv
 from ..security import roles_required
+from ..sorting import DESC, Sortable, Sorting, read_sort, sort_message
 from . import bp
 from .history import case_steps, shown_value
-from .labels import DUE_LABELS, labels, step_labels
+from .labels import DUE_LABELS, labels, step_labels, step_labels_for
 
 #: the dispatcher's queues, one per step; re-dispatch only for district platforms
 QUEUES = (
@@ -50,8 +52,23 @@ bp.context_processor(labels)
 
 # -- lists ----------------------------------------------------------------------------------
 
+#: the columns the inbox and the queues sort by (a unit's ready tasks: a few thousand rows at
+#: most, each sort reads them through the lane's index); without ``sort``, the most urgent
+#: first, then the soonest deadline
+TASK_SORTS = {
+    "case": Sortable((Case.number,)),
+    "task": Sortable((HumanTask.kind,)),
+    "case_type": Sortable((Case.case_type,)),
+    "urgency": Sortable((urgency_rank(),)),
+    "category": Sortable((Case.category,)),
+    "deadline": Sortable((func.coalesce(HumanTask.due_at, Case.reply_due),), nullable=True),
+    "received": Sortable((Case.created_at,), first=DESC),
+}
 
-def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, str]]:
+
+def _page(
+    *, step: str | None, due_state: str | None, sorting: Sorting
+) -> tuple[Page, dict[str, str]]:
     """A page of the user's tasks, and each task's own deadline state (task id -> state)."""
     now = get_hotline().clock.now()
     total = inbox_count(db.session, user=g.user, step=step, due_state=due_state, now=now)
@@ -64,15 +81,22 @@ def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, s
         now=now,
         limit=per_page,
         offset=(page - 1) * per_page,
+        order=sorting.order_by((HumanTask.id,)),
     )
     identity.record([case for _task, case in items], "list")  # full for a callback agent
     return Page(items, page, per_page, total), due_states(db.session, items, now=now)
 
 
-def _csv(name: str, *, step: str | None, due_state: str | None):
+def _csv(name: str, *, step: str | None, due_state: str | None, sorting: Sorting):
     now = get_hotline().clock.now()
     rows = cases.inbox(
-        db.session, user=g.user, step=step, due_state=due_state, now=now, limit=CSV_LIMIT
+        db.session,
+        user=g.user,
+        step=step,
+        due_state=due_state,
+        now=now,
+        limit=CSV_LIMIT,
+        order=sorting.order_by((HumanTask.id,)),
     )
     states = due_states(db.session, rows, now=now)
     fmt = labels()
@@ -122,15 +146,25 @@ def index():
     step = request.args.get("element") or None
     due_state = request.args.get("due_state") or None
     problems = []
+    # only the steps this user's tasks can be: a handler is never offered "Dispatch"
+    elements = step_labels_for(g.user.role)
     if step and step not in Step._value2member_map_:
         problems.append(_("Task type: unknown value %(value)s, showing all.", value=step))
+        step = None
+    elif step and step not in elements:
+        problems.append(
+            _("Task type: %(value)s is never in your inbox, showing all.", value=elements_all(step))
+        )
         step = None
     if due_state and due_state not in DUE_LABELS:
         problems.append(_("Deadline state: unknown value %(value)s, showing all.", value=due_state))
         due_state = None
+    sorting = read_sort(request.args, TASK_SORTS)
+    if sorting.errors:
+        abort(400, description=sort_message(sorting))
     if wants_csv():
-        return _csv("inbox", step=step, due_state=due_state)
-    page, states = _page(step=step, due_state=due_state)
+        return _csv("inbox", step=step, due_state=due_state, sorting=sorting)
+    page, states = _page(step=step, due_state=due_state, sorting=sorting)
     return render_template(
         "inbox/index.html",
         page=page,
@@ -138,9 +172,15 @@ def index():
         element=step,
         due_state=due_state,
         problems=problems,
-        elements=step_labels(),
+        elements=elements,
         due_states=DUE_LABELS,
+        sorting=sorting,
     )
+
+
+def elements_all(step: str) -> str:
+    """A step's label (any step's)."""
+    return step_labels().get(step, step)
 
 
 def _queues() -> list[str]:
@@ -159,9 +199,12 @@ def queues():
         queue = next((q for q in names if counts.get(q)), names[0])
     if queue not in names:
         abort(400, description=_("Queue: unknown value %(value)s.", value=queue))
+    sorting = read_sort(request.args, TASK_SORTS)
+    if sorting.errors:
+        abort(400, description=sort_message(sorting))
     if wants_csv():
-        return _csv(f"queue-{queue}", step=queue, due_state=None)
-    page, states = _page(step=queue, due_state=None)
+        return _csv(f"queue-{queue}", step=queue, due_state=None, sorting=sorting)
+    page, states = _page(step=queue, due_state=None, sorting=sorting)
     return render_template(
         "inbox/queues.html",
         names=names,
@@ -170,6 +213,7 @@ def queues():
         page=page,
         task_states=states,
         elements=step_labels(),
+        sorting=sorting,
     )
 
 

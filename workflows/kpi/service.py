@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     Date,
@@ -447,15 +447,17 @@ def overdue_now(
     department_ids: Collection[int] | None = None,
     limit: int = 50,
     offset: int = 0,
+    order: Sequence[Any] | None = None,
 ) -> list[Case]:
     """Open dispatched cases with no reply and past ``reply_due``, and open cases with a ready
     task past its own deadline (a late dispatch, say): the most urgent first, then the most
-    overdue (by the earliest of the two deadlines)."""
+    overdue (by the earliest of the two deadlines); or in ``order`` (a column the list was
+    sorted by, ending with a unique one)."""
     _check_aware(as_of=as_of)
     stmt = (
         select(Case)
         .where(_overdue_now(as_of, department_ids, session))
-        .order_by(*case_order(earliest_due(session)))
+        .order_by(*(order or case_order(earliest_due(session))))
         .limit(limit)
         .offset(offset)
     )

@@ -1,0 +1,217 @@
+"""Lists that work (issue 20, item 4; docs/lists.md): sorting by a column, a page past the last,
+the task filter a role can use, dates that do not wrap, the keyboard help."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from tests.webapp.test_inbox import act, dispatched
+from tests.webapp.test_intake import open_case
+from tests.webapp.test_pagination import LISTS
+
+EN = {"Accept-Language": "en"}
+ZH = {"Accept-Language": "zh"}
+
+
+def order_in(html: str, numbers: list[str]) -> list[str]:
+    """``numbers`` in the order the page shows them (by their first case link)."""
+    found = [m for m in re.findall(r'href="/cases/([^"?#/]+)"', html) if m in numbers]
+    return list(dict.fromkeys(found))
+
+
+# -- sorting --------------------------------------------------------------------------------
+
+
+def test_the_case_list_sorts_by_a_column_both_ways(hotline_app, as_role):
+    normal = open_case(hotline_app, urgency="normal")
+    critical = open_case(hotline_app, urgency="critical")
+    urgent = open_case(hotline_app, urgency="urgent")
+    client = as_role("supervisor")
+    numbers = [normal, critical, urgent]
+    # its own order: newest first
+    assert order_in(client.get("/cases").get_data(True), numbers) == [urgent, critical, normal]
+    html = client.get("/cases?sort=urgency&dir=asc", headers=EN).get_data(True)
+    assert order_in(html, numbers) == [critical, urgent, normal]
+    # the header shows the order, and its link turns it round
+    assert re.search(
+        r'<th aria-sort="ascending"[^>]*><a href="/cases\?sort=urgency&amp;dir=desc"', html
+    )
+    assert "▲" in html
+    html = client.get("/cases?sort=urgency&dir=desc").get_data(True)
+    assert order_in(html, numbers) == [normal, urgent, critical]
+    html = client.get("/cases?sort=number&dir=asc").get_data(True)
+    assert order_in(html, numbers) == sorted(numbers)
+    # the filters and the sort are kept together, and paging keeps both
+    html = client.get("/cases?urgency=critical&sort=created&dir=asc", headers=EN).get_data(True)
+    assert order_in(html, numbers) == [critical]
+    assert 'name="sort" value="created"' in html and 'name="dir" value="asc"' in html
+    assert 'href="/cases?urgency=critical&amp;sort=number&amp;dir=desc"' in html
+    html = client.get("/cases?per_page=1&sort=number&dir=asc", headers=EN).get_data(True)
+    assert order_in(html, numbers) == [min(numbers)]
+    assert "sort=number&amp;dir=asc&amp;page=2" in html
+    page2 = client.get("/cases?per_page=1&sort=number&dir=asc&page=2").get_data(True)
+    assert order_in(page2, numbers) == [sorted(numbers)[1]]
+
+
+def test_the_case_csv_follows_the_sort(hotline_app, as_role):
+    numbers = [open_case(hotline_app) for _ in range(3)]
+    client = as_role("supervisor")
+    for direction, expected in (("asc", sorted(numbers)), ("desc", sorted(numbers)[::-1])):
+        body = client.get(f"/cases?format=csv&sort=number&dir={direction}").get_data(True)
+        rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))[1:]
+        assert [r[0] for r in rows if r[0] in numbers] == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("supervisor", "/cases"),
+        ("dispatcher", "/inbox"),
+        ("dispatcher", "/queues"),
+        ("supervisor", "/supervision/overdue"),
+        ("supervisor", "/supervision/escalated"),
+    ],
+)
+def test_an_unknown_sort_is_a_clear_400(hotline_app, as_role, role, path):
+    client = as_role(role)
+    response = client.get(f"{path}?sort=caller_name", headers=EN)
+    assert response.status_code == 400
+    html = response.get_data(True)
+    assert "Sort: unknown column caller_name; one of:" in html
+    response = client.get(f"{path}?sort=number&dir=sideways", headers=EN)
+    if "number" in html:  # the list sorts by number: the direction is what is wrong
+        assert response.status_code == 400
+        assert "Sort direction: unknown value sideways" in response.get_data(True)
+    zh = client.get(f"{path}?sort=caller_name", headers=ZH).get_data(True)
+    assert "排序：未知的列 caller_name" in zh
+    # a good sort of the same list answers
+    assert client.get(f"{path}?sort=urgency&dir=desc").status_code == 200
+
+
+def test_the_inbox_and_queue_sort(hotline_app, as_role):
+    first = open_case(hotline_app, urgency="normal", category="食品安全")
+    second = open_case(hotline_app, urgency="critical", category="噪音扰民")
+    numbers = [first, second]
+    disp = as_role("dispatcher")
+    # its own order: the most urgent first
+    assert order_in(disp.get("/queues?queue=dispatch").get_data(True), numbers) == [second, first]
+    html = disp.get("/queues?queue=dispatch&sort=received&dir=asc").get_data(True)
+    assert order_in(html, numbers) == [first, second]
+    assert 'href="/queues?queue=dispatch&amp;sort=received&amp;dir=desc"' in html
+    html = disp.get("/inbox?sort=case&dir=desc").get_data(True)
+    assert order_in(html, numbers) == [second, first]
+    body = disp.get("/queues?queue=dispatch&format=csv&sort=received&dir=asc").get_data(True)
+    rows = [r[0] for r in csv.reader(io.StringIO(body.lstrip("\ufeff")))]
+    assert [n for n in rows if n in numbers] == [first, second]
+
+
+def test_the_overdue_list_sorts(hotline_app, as_role, clock):
+    from datetime import timedelta
+
+    early = dispatched(hotline_app)
+    late = dispatched(hotline_app, urgency="urgent")
+    clock.advance(timedelta(days=40))
+    client = as_role("supervisor")
+    own = order_in(client.get("/supervision/overdue").get_data(True), [early, late])
+    assert own == [late, early]  # the most urgent first
+    html = client.get("/supervision/overdue?sort=number&dir=asc").get_data(True)
+    assert order_in(html, [early, late]) == sorted([early, late])
+    html = client.get("/supervision/overdue?sort=number&dir=desc").get_data(True)
+    assert order_in(html, [early, late]) == sorted([early, late], reverse=True)
+
+
+# -- a page past the last -------------------------------------------------------------------
+
+
+PAGE_OF = re.compile(r"Page (\d+) of (more than )?(\d+)")
+
+
+@pytest.mark.parametrize(("role", "path"), LISTS)
+def test_a_page_past_the_last_is_the_last_on_every_list(hotline_app, as_role, role, path):
+    for _ in range(2):  # every list of cases and tasks has two rows at least
+        number = open_case(hotline_app)
+        act(hotline_app, number, "dispatch", "disp1", {"lead_department": "B-MR"})
+    open_case(hotline_app)
+    client = as_role(role)
+    response = client.get(f"{path}?per_page=1&page=99999", headers=EN)
+    assert response.status_code == 200
+    html = response.get_data(True)
+    shown = PAGE_OF.search(html)
+    if shown is None:  # one page only: "N in all", never "page 99999"
+        assert "Page 99999" not in html and "of 99999" not in html
+        return
+    assert shown.group(2) is None and shown.group(1) == shown.group(3), (path, shown.group(0))
+    assert 'rel="next"' not in html and 'rel="prev"' in html
+    zh = client.get(f"{path}?per_page=1&page=99999", headers=ZH).get_data(True)
+    assert "99999 /" not in zh and "第 99999" not in zh
+
+
+# -- filters the viewer can use -------------------------------------------------------------
+
+
+def test_the_task_filter_offers_only_a_roles_steps(hotline_app, as_role):
+    html = as_role("handler").get("/inbox", headers=EN).get_data(True)
+    select = re.search(r'<select name="element">(.*?)</select>', html, re.S).group(1)
+    offered = re.findall(r'<option value="(\w+)"', select)
+    assert offered == ["sign_for", "handle", "resume", "cohandle", "answer_supervision"]
+    assert "Dispatch" not in select and "Call back" not in select
+    refused = as_role("handler").get("/inbox?element=dispatch", headers=EN).get_data(True)
+    assert "Task type: Dispatch is never in your inbox, showing all." in refused
+    html = as_role("dispatcher").get("/inbox", headers=EN).get_data(True)
+    select = re.search(r'<select name="element">(.*?)</select>', html, re.S).group(1)
+    assert "Review return" in select and "Sign for" not in select
+
+
+def test_role_steps_are_the_bundled_diagrams_lanes():
+    """ROLE_STEPS is what the bundled diagrams put in each lane (a diagram changed, the table
+    follows)."""
+    from webapp.inbox.labels import ROLE_STEPS
+
+    ns = {
+        "b": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+        "s": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    }
+    found: dict[str, set[str]] = {}
+    for path in Path(__file__).parents[2].joinpath("bpmn").glob("*.bpmn"):
+        tree = etree.parse(str(path))
+        lanes = {
+            ref.text: lane.get("name")
+            for lane in tree.iterfind(".//b:lane", ns)
+            for ref in lane.iterfind("b:flowNodeRef", ns)
+        }
+        for task in tree.iterfind(".//b:userTask", ns):
+            step = next(
+                (
+                    p.get("value")
+                    for p in task.iterfind(".//s:property", ns)
+                    if p.get("name") == "step"
+                ),
+                None,
+            )
+            if step:
+                found.setdefault(lanes[task.get("id")], set()).add(step)
+    assert found == {role: set(steps) for role, steps in ROLE_STEPS.items()}
+
+
+# -- dates, keys ----------------------------------------------------------------------------
+
+
+def test_list_dates_do_not_wrap_and_the_keys_are_offered(hotline_app, as_role):
+    open_case(hotline_app)
+    client = as_role("supervisor")
+    html = client.get("/cases", headers=EN).get_data(True)
+    assert re.search(r'<td class="date">\d{4}-\d\d-\d\d', html)
+    assert 'href="/static/lists.css' in html and 'src="/static/lists.js' in html
+    assert 'id="list-keys"' in html and 'role="dialog"' in html and "data-list-filters" in html
+    response = client.get("/static/lists.css")
+    css = response.get_data(True)
+    response.close()
+    assert re.search(r"td\.date[^{]*\{[^}]*white-space: nowrap", css)
+    html = as_role("dispatcher").get("/queues", headers=EN).get_data(True)
+    assert 'class="date"' in html and "Press ? for keyboard shortcuts." in html
