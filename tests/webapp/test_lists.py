@@ -215,3 +215,71 @@ def test_list_dates_do_not_wrap_and_the_keys_are_offered(hotline_app, as_role):
     assert re.search(r"td\.date[^{]*\{[^}]*white-space: nowrap", css)
     html = as_role("dispatcher").get("/queues", headers=EN).get_data(True)
     assert 'class="date"' in html and "Press ? for keyboard shortcuts." in html
+
+
+# -- the dispatch queue: a description preview; category and urgency corrected at dispatch ---
+
+
+def test_the_dispatch_queue_previews_the_description(hotline_app, as_role):
+    long_text = "楼下烧烤店油烟直排" + "，每天晚上十点以后仍在营业" * 8
+    number = open_case(hotline_app, description=long_text)
+    short = open_case(hotline_app, description="路灯不亮了很久")
+    html = as_role("dispatcher").get("/queues?queue=dispatch", headers=EN).get_data(True)
+    row = re.search(rf'href="/cases/{number}".*?</tr>', html, re.S).group(0)
+    assert '<details class="desc-preview">' in row
+    assert f'title="{long_text}"' in row and f'<p class="full">{long_text}</p>' in row
+    summary = re.search(r"<summary[^>]*>(.*?)<span", row).group(1)
+    assert long_text.startswith(summary) and len(summary) <= 60
+    row = re.search(rf'href="/cases/{short}".*?</tr>', html, re.S).group(0)
+    assert "路灯不亮了很久" in row and "<details" not in row
+    # the inbox of a handler does not carry the column
+    assert "desc-preview" not in as_role("handler").get("/inbox").get_data(True)
+
+
+def test_the_dispatcher_corrects_category_and_urgency(hotline_app, as_role):
+    from tests.webapp.test_inbox import submit, task_link
+    from tests.webapp.test_intake import case_row
+
+    kept = open_case(hotline_app)
+    number = open_case(hotline_app)
+    disp = as_role("dispatcher")
+    page = task_link(disp.get("/queues?queue=dispatch").get_data(True), number)
+    html = disp.get(page, headers=EN).get_data(True)
+    assert "Category (correct it if it is wrong)" in html
+    assert re.search(r'<select id="f_urgency"[^>]*>.*?value="normal" selected', html, re.S)
+
+    # a category outside the list, an urgency outside the values: refused, nothing changed
+    for field, bad in (("category", "不存在的分类"), ("urgency", "whenever")):
+        response = submit(disp, page, {"lead_department": "B-MR", field: bad}, headers=EN)
+        assert response.status_code == 422
+        assert re.search(
+            rf'data-key="{field}".*?class="field-error"', response.get_data(True), re.S
+        )
+        row = case_row(hotline_app, number)
+        assert (row.category, row.urgency, row.status) == (
+            "食品安全",
+            "normal",
+            "awaiting_dispatch",
+        )
+
+    response = submit(
+        disp, page, {"lead_department": "B-MR", "category": "噪音扰民", "urgency": "critical"}
+    )
+    assert response.status_code == 303
+    row = case_row(hotline_app, number)
+    assert (row.category, row.urgency, row.status) == ("噪音扰民", "critical", "dispatched")
+    # the deadlines follow the new urgency: sooner than a normal case's dispatched alongside
+    task = task_link(disp.get("/queues?queue=dispatch").get_data(True), kept)
+    assert submit(disp, task, {"lead_department": "B-MR"}).status_code == 303
+    normal = case_row(hotline_app, kept)
+    assert (normal.category, normal.urgency) == ("食品安全", "normal")  # not corrected: kept
+    assert row.reply_due < normal.reply_due
+
+    # the case history says what changed, old and new, and who did it
+    sup = as_role("supervisor")
+    html = sup.get(f"/cases/{number}", headers=EN).get_data(True)
+    assert "Corrected at dispatch" in html
+    assert "食品安全 → 噪音扰民" in html and "Normal → Critical" in html
+    zh = sup.get(f"/cases/{number}", headers=ZH).get_data(True)
+    assert "派单时更正" in zh and "一般 → 特急" in zh
+    assert "Corrected at dispatch" not in sup.get(f"/cases/{kept}", headers=EN).get_data(True)
