@@ -283,3 +283,93 @@ def test_the_dispatcher_corrects_category_and_urgency(hotline_app, as_role):
     zh = sup.get(f"/cases/{number}", headers=ZH).get_data(True)
     assert "派单时更正" in zh and "一般 → 特急" in zh
     assert "Corrected at dispatch" not in sup.get(f"/cases/{kept}", headers=EN).get_data(True)
+
+
+# -- every KPI figure links to its cases ----------------------------------------------------
+
+
+def _in_all(html: str) -> int:
+    found = re.search(r"\((\d+) in all\)|(\d+) in all", html)
+    assert found, "no count on the case list"
+    return int(found.group(1) or found.group(2))
+
+
+def test_every_kpi_figure_links_to_exactly_its_cases(hotline_app, as_role, clock):
+    from datetime import timedelta
+
+    from tests.api.test_case_filters import add
+
+    now = clock.now()
+    day = timedelta(days=1)
+    add(hotline_app, lead="B-MR", dispatched_at=now - day, reply_due=now + 5 * day)
+    add(
+        hotline_app,
+        lead="B-MR",
+        status="closed",
+        dispatched_at=now - day,
+        signed_at=now - day,
+        sign_due=now,
+        reply_due=now + day,
+        replied_at=now - day / 2,
+        closed_at=now - day / 3,
+        satisfaction="satisfied",
+        resolved=True,
+    )
+    add(
+        hotline_app,
+        lead="B-UM",
+        case_type="report",
+        status="closed",
+        dispatched_at=now - day,
+        reply_due=now - day / 2,
+        replied_at=now - day / 4,
+        closed_at=now - day / 5,
+        return_count=1,
+        reopen_count=1,
+        satisfaction="unsatisfied",
+        resolved=False,
+    )
+    add(hotline_app, lead="B-UM", dispatched_at=now - day, reply_due=now - day / 3)  # overdue
+    add(hotline_app, status="closed", intake_outcome="answered", closed_at=now - day)
+    add(hotline_app, created_at=now - 60 * day)  # before the period: in no figure
+
+    client = as_role("supervisor")
+    html = client.get("/kpi", headers=EN).get_data(True)
+    links = re.findall(r'<a href="(/cases\?[^"]+)" class="figure"[^>]*>(\d+)</a>', html)
+    assert len(links) > 40  # the totals, each department's and case type's figures
+    checked = set()
+    for href, figure in links:
+        href = href.replace("&amp;", "&")
+        if href in checked:
+            continue
+        checked.add(href)
+        page = client.get(href + "&per_page=200", headers=EN)
+        assert page.status_code == 200, href
+        assert _in_all(page.get_data(True)) == int(figure), (href, figure)
+    # figures that are not zero were among them: the equality was not only 0 == 0
+    assert sum(int(f) for _h, f in links) > 30
+    totals = re.search(r'<table class="kpi" id="totals">.*?</table>', html, re.S).group(0)
+    cases_link = re.search(r'data-kpi="cases".*?<a href="([^"]+)"[^>]*>(\d+)</a>', totals, re.S)
+    assert cases_link.group(2) == "5"
+    assert "kpi=cases" in cases_link.group(1)
+    # the list says which figure it shows, in both languages, and can drop it
+    listing = client.get(links[0][0].replace("&amp;", "&"), headers=EN).get_data(True)
+    assert "The cases behind a KPI figure:" in listing and "Remove this filter" in listing
+    zh = client.get("/cases?kpi=overdue&kpi_part=n", headers=ZH).get_data(True)
+    assert "考核指标对应的工单" in zh and "（分子）" not in zh and "(分子)" in zh
+
+
+def test_a_bad_kpi_filter_names_its_field(hotline_app, as_role):
+    client = as_role("supervisor")
+    for query, message in (
+        ("kpi=nonsense", "Not one of the choices."),
+        ("kpi=overdue", "Numerator (n) or denominator (d) of the rate."),
+        ("kpi=overdue&kpi_part=x", "Numerator (n) or denominator (d) of the rate."),
+        ("kpi_part=n", "Choose the KPI too."),
+    ):
+        response = client.get(f"/cases?{query}", headers=EN)
+        assert response.status_code == 400, query
+        html = response.get_data(True)
+        shown = re.search(r'<p class="kpi-filter" id="kpi-filter">.*?</p>', html, re.S).group(0)
+        assert f'<span class="field-error" role="alert">{message}</span>' in shown, query
+    assert client.get("/cases?kpi=dispatched").status_code == 200  # a count needs no part

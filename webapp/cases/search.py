@@ -54,6 +54,8 @@ FIELDS = (
     "created_to",
     "closed_from",
     "closed_to",
+    "kpi",
+    "kpi_part",
 )
 #: the filters whose values are the case's own (passed on as typed, after checking)
 VALUE_FILTERS = ("category", "area", "channel", "satisfaction")
@@ -113,6 +115,15 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
     for name in YES_NO:
         if values[name] and name not in search.errors:
             setattr(search, name, values[name] == "yes")
+    if values["kpi"]:
+        from workflows.kpi.service import COUNT_KPIS, KPI_NAMES, KPI_PARTS
+
+        if values["kpi"] not in KPI_NAMES:
+            search.errors["kpi"] = [_("Not one of the choices.")]
+        elif values["kpi"] not in COUNT_KPIS and values["kpi_part"] not in KPI_PARTS:
+            search.errors["kpi_part"] = [_("Numerator (n) or denominator (d) of the rate.")]
+    elif values["kpi_part"]:
+        search.errors["kpi_part"] = [_("Choose the KPI too.")]
     for name in DATES:
         if values[name]:
             try:
@@ -139,6 +150,8 @@ def filters(search: Search) -> CaseFilters:
         closed_to=search.closed_to,
         overdue=search.overdue,
         reopened=search.reopened,
+        kpi=v["kpi"],
+        kpi_part=v["kpi_part"] if v["kpi"] else "",
     )
 
 

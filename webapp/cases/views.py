@@ -69,6 +69,7 @@ def _list_page(
     found.errors.update(sorting.errors)
     context = {
         "sorting": sorting,
+        "kpi_label": kpi_label,
         "labels": labels,
         "categories": [(c, c) for c in known_categories(session)],
         "saved_views": saved_views.views_of(session, g.user, LIST_KEY),
@@ -93,6 +94,13 @@ def _list_page(
     identity.record(page.items, "list")
     status = 422 if view_errors else 200
     return render_template("cases/index.html", search=found, page=page, now=now, **context), status
+
+
+def kpi_label(name: str) -> str:
+    """A KPI's name in the page's language (the case list's ``kpi`` filter)."""
+    from workflows.kpi.service import KPI_NAMES
+
+    return KPI_NAMES[name].name(lang()) if name in KPI_NAMES else name
 
 
 #: the case list's key among saved views

@@ -554,6 +554,26 @@ def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElemen
     return {name: (and_(n, kept), and_(d, kept)) for name, (n, d) in rates.items()}
 
 
+#: which side of a rate a figure is: its numerator or its denominator
+KPI_PARTS = ("n", "d")
+
+
+def kpi_condition(name: str, part: str, as_of: datetime) -> ColumnElement[bool] | None:
+    """The cases behind one figure of the dashboard, the same SQL that counts it: a count
+    KPI's cases (None for ``cases``: every case of the period), or a rate's numerator
+    (``part`` "n") or denominator ("d"). The case list's ``kpi`` filter, so that a figure's
+    link lists exactly the cases it counts (with the period's created dates, the lead
+    department and the case type of its row)."""
+    if name == "cases":
+        return None
+    if name == "dispatched":
+        return _dispatched()
+    if name not in RATE_KPIS or part not in KPI_PARTS:
+        raise ValueError(f"unknown KPI figure {name!r}/{part!r}")
+    numerator, denominator = _rates(as_of)[name]
+    return numerator if part == "n" else denominator
+
+
 def _overdue_now(
     as_of: datetime, department_ids: Collection[int] | None, session: Session | None = None
 ) -> ColumnElement[bool]:
