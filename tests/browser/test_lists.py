@@ -81,3 +81,67 @@ def test_select_all_on_the_overdue_list(page: Page, live, console_errors):
     boxes.nth(0).check()
     expect(all_box).to_be_checked()
     assert console_errors == []
+
+
+def test_the_department_picker_at_dispatch(page: Page, live, console_errors):
+    from sqlalchemy import select
+
+    from tests.workflows.conftest import INTAKE
+    from webapp.extensions import db
+    from webapp.hotline import get_hotline
+    from workflows.cases import flows
+    from workflows.cases.models import Case, CaseDepartment
+    from workflows.departments.models import Department
+
+    with live.app.app_context():
+        case = flows.open_case(db.session, get_hotline(), data=dict(INTAKE), actor="op1")
+        number = case.number
+        db.session.commit()
+    sign_in(page, live, "disp1")
+    page.goto(f"{live.url}/queues?queue=dispatch")
+    row = page.locator("tr", has=page.locator(f"a[href='/cases/{number}']"))
+    row.locator("a[href^='/tasks/']").first.click()
+    form = page.locator("form.task-form")
+    expect(form).to_be_visible()
+
+    # the lead: grouped, filtered by typing
+    lead = form.locator("select[name=lead_department]")
+    expect(lead.locator("optgroup")).not_to_have_count(0)
+    assert lead.locator("optgroup").first.get_attribute("label") == "市直部门"
+    filters = form.locator("input.dept-filter")
+    expect(filters).to_have_count(2)
+    filters.nth(0).fill("白沙")
+    visible = lead.evaluate(
+        "s => Array.from(s.options).filter(o => o.value && !o.hidden).map(o => o.value)"
+    )
+    assert "S-BS" in visible and "B-UM" not in visible
+    filters.nth(0).fill("")
+    lead.select_option("B-MR")
+
+    # co-handlers: checkboxes in groups, chips, no Ctrl+click; the hidden select is submitted
+    co = form.locator("select[name=co_departments]")
+    expect(co).to_be_hidden()
+    filters.nth(1).fill("街道")
+    picks = form.locator(".dept-picker label.dept-choice:visible")
+    assert all("街道" in t for t in picks.all_inner_texts())
+    expect(form.locator(".dept-picker legend", has_text="市直部门")).to_be_hidden()
+    form.locator(".dept-picker input[value=S-WH]").check()
+    filters.nth(1).fill("城市管理")
+    form.locator(".dept-picker input[value=B-UM]").check()
+    chips = form.locator(".dept-chips .dept-chip")
+    expect(chips).to_have_count(2)
+    chips.filter(has_text="外海").get_by_role("button").click()
+    expect(chips).to_have_count(1)
+    form.locator("button.primary[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/queues"))
+    with live.app.app_context():
+        case_id = db.session.scalar(select(Case.id).where(Case.number == number))
+        co_codes = set(
+            db.session.scalars(
+                select(Department.code)
+                .join(CaseDepartment, CaseDepartment.department_id == Department.id)
+                .where(CaseDepartment.case_id == case_id, CaseDepartment.role == "co")
+            )
+        )
+    assert co_codes == {"B-UM"}
+    assert console_errors == []

@@ -373,3 +373,42 @@ def test_a_bad_kpi_filter_names_its_field(hotline_app, as_role):
         shown = re.search(r'<p class="kpi-filter" id="kpi-filter">.*?</p>', html, re.S).group(0)
         assert f'<span class="field-error" role="alert">{message}</span>' in shown, query
     assert client.get("/cases?kpi=dispatched").status_code == 200  # a count needs no part
+
+
+def test_the_dispatch_page_carries_the_department_tree(hotline_app, as_role):
+    import html as html_lib
+    import json
+
+    from tests.webapp.test_inbox import task_link
+
+    number = open_case(hotline_app)
+    disp = as_role("dispatcher")
+    page = disp.get(task_link(disp.get("/queues").get_data(True), number), headers=EN)
+    html = page.get_data(True)
+    # without the script the plain selects still work
+    assert '<select id="f_lead_department" name="lead_department">' in html
+    assert '<select id="f_co_departments" name="co_departments" multiple' in html
+    data = re.search(
+        r'<script type="application/json" id="department-tree"[^>]*>(.*?)</script>', html, re.S
+    )
+    tree = json.loads(html_lib.unescape(data.group(1)))
+    groups = list(dict.fromkeys(u["group"] for u in tree))
+    assert groups == [
+        "City bureaus",
+        "Jianghai District platform",  # by code: D-JH, D-PJ, D-XH
+        "Pengjiang District platform",
+        "Xinhui District platform",
+    ]
+    codes = [u["code"] for u in tree]
+    assert "CITY" not in codes  # the centre's platform is not a unit to dispatch to
+    # a district's platform first, its streets below it
+    assert codes.index("D-PJ") + 1 == codes.index("S-BS")
+    assert {u["code"]: u["depth"] for u in tree}["S-BS"] == 1
+    assert 'src="/static/department_picker.js' in html
+    # not on other tasks
+    from tests.webapp.test_inbox import dispatched
+
+    other = dispatched(hotline_app)
+    h_mr = as_role("handler")
+    task = h_mr.get(task_link(h_mr.get("/inbox").get_data(True), other)).get_data(True)
+    assert "department-tree" not in task

@@ -19,7 +19,7 @@ from workflows.cases.steps import Step
 from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.departments.models import Department
-from workflows.departments.service import by_code
+from workflows.departments.service import active_departments, by_code
 from workflows.dispatch.service import suggest_department
 from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.users.models import Role
@@ -285,6 +285,7 @@ def task(task_id: str):
         cohandling=cohandling_of(session, case=case, now=hotline.clock.now()) if co else None,
         area=by_code(session, case.area) if case.area else None,
         suggested=_suggestion(task, case),
+        department_tree=_department_tree(lang) if task.kind == Step.DISPATCH else None,
         returned=_returned(task, case),
         version=reads.instance_version(db.session, case.instance_id),
         seen=max((s["id"] for s in steps), default=0),
@@ -304,6 +305,38 @@ def _task_form(task: HumanTask, lang: str) -> tuple[dict[str, Any], dict[str, An
         lang=lang,
     )
     return hotline.forms.get(task.form_key).describe(lang, context=context), context
+
+
+def _department_tree(lang: str) -> list[dict[str, Any]]:
+    """The dispatch form's departments in groups, for its searchable picker
+    (static/department_picker.js): the city's bureaus, then each district platform with its
+    street offices below it, then any other unit; each ``{code, group, depth}``."""
+    units = active_departments(db.session)
+    by_id = {d.id: d for d in units}
+    groups: dict[str, tuple[str, list[tuple[Department, int]]]] = {
+        "city": (_("City bureaus"), [])
+    }
+    for unit in units:
+        if unit.is_platform and unit.parent_id is None:
+            continue  # the city's own platform is not a unit to dispatch to
+        if unit.level == "district":
+            groups.setdefault(unit.code, (i18n_name(unit, lang), []))[1].insert(0, (unit, 0))
+        elif unit.level == "street" and unit.parent_id in by_id:
+            parent = by_id[unit.parent_id]
+            groups.setdefault(parent.code, (i18n_name(parent, lang), []))[1].append((unit, 1))
+        elif unit.level == "city":
+            groups["city"][1].append((unit, 0))
+        else:
+            groups.setdefault("other", (_("Other units"), []))[1].append((unit, 0))
+    return [
+        {"code": unit.code, "group": label, "depth": depth}
+        for label, members in groups.values()
+        for unit, depth in members
+    ]
+
+
+def i18n_name(unit: Department, lang: str) -> str:
+    return unit.name_en if lang == "en" and unit.name_en else unit.name
 
 
 def _suggestion(task: HumanTask, case: Case) -> Department | None:
