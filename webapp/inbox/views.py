@@ -313,9 +313,7 @@ def _department_tree(lang: str) -> list[dict[str, Any]]:
     street offices below it, then any other unit; each ``{code, group, depth}``."""
     units = active_departments(db.session)
     by_id = {d.id: d for d in units}
-    groups: dict[str, tuple[str, list[tuple[Department, int]]]] = {
-        "city": (_("City bureaus"), [])
-    }
+    groups: dict[str, tuple[str, list[tuple[Department, int]]]] = {"city": (_("City bureaus"), [])}
     for unit in units:
         if unit.is_platform and unit.parent_id is None:
             continue  # the city's own platform is not a unit to dispatch to
