@@ -412,3 +412,64 @@ def test_the_dispatch_page_carries_the_department_tree(hotline_app, as_role):
     h_mr = as_role("handler")
     task = h_mr.get(task_link(h_mr.get("/inbox").get_data(True), other)).get_data(True)
     assert "department-tree" not in task
+
+
+# -- bulk actions on the supervision lists ---------------------------------------------------
+
+
+def test_the_ticked_cases_export_and_each_case_is_its_own_transaction(
+    hotline_app, as_role, clock, monkeypatch
+):
+    from datetime import timedelta
+
+    from engine.errors import ConflictError
+    from tests.webapp.pages import csrf_token
+    from workflows.supervision import flows as supervision
+
+    first = dispatched(hotline_app)
+    second = dispatched(hotline_app)
+    third = dispatched(hotline_app)
+    clock.advance(timedelta(days=40))
+    sup = as_role("supervisor")
+    token = csrf_token(sup, "/supervision/overdue")
+    response = sup.post(
+        "/supervision/actions",
+        data={"numbers": [third, first, "no-such"], "export": "csv", "csrf_token": token},
+        headers=EN,
+    )
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(True).lstrip("\ufeff"))))
+    assert [r[0] for r in rows[1:]] == [third, first]  # as ticked; one unseen left out
+    response = sup.post(
+        "/supervision/actions", data={"export": "csv", "csrf_token": token}, headers=EN
+    )
+    assert response.status_code == 400 and "Tick at least one case." in response.get_data(True)
+
+    # the second case fails in the engine: it alone is rolled back, the others are sent
+    real = supervision._act
+
+    def failing(session, hotline, case, action, note, user):
+        if case.number == second:
+            real(session, hotline, case, action, note, user)  # written, then undone
+            raise ConflictError("the case moved on")
+        return real(session, hotline, case, action, note, user)
+
+    monkeypatch.setattr(supervision, "_act", failing)
+    response = sup.post(
+        "/supervision/actions",
+        data={
+            "numbers": [first, second, third],
+            "action": "chase_notice",
+            "note": "请加快办理",
+            "back": "overdue",
+            "csrf_token": token,
+        },
+        headers=EN,
+    )
+    result = response.get_data(True)
+    assert "2 of 3 cases done." in result
+    assert f'data-number="{second}" data-done="no"' in result
+    assert "the case changed meanwhile: nothing was sent, try again" in result
+    for number, chased in ((first, True), (second, False), (third, True)):
+        page = sup.get(f"/cases/{number}", headers=EN).get_data(True)
+        assert ("Chase notice to the department" in page) is chased, number
