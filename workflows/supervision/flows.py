@@ -175,7 +175,9 @@ def supervise_cases(
     for number in found:
         reason: Refusal | None
         try:
-            with unit_of_work(session):
+            # a savepoint too: inside a caller's transaction (the API's), a failing case is
+            # undone alone as well
+            with unit_of_work(session), session.begin_nested():
                 try:
                     case = get_case(session, number=number, user=user)
                 except NotFound:
