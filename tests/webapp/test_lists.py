@@ -473,3 +473,73 @@ def test_the_ticked_cases_export_and_each_case_is_its_own_transaction(
     for number, chased in ((first, True), (second, False), (third, True)):
         page = sup.get(f"/cases/{number}", headers=EN).get_data(True)
         assert ("Chase notice to the department" in page) is chased, number
+
+
+# -- saved views of the inbox and the queues ---------------------------------------------------
+
+
+def test_saved_views_of_the_inbox_and_the_queues(hotline_app, as_role):
+    from tests.webapp.pages import csrf_token
+
+    handler = as_role("handler")
+    html = handler.get("/inbox?element=handle&sort=deadline&dir=desc", headers=EN).get_data(True)
+    assert 'name="query" value="element=handle&amp;sort=deadline&amp;dir=desc"' in html
+    token = csrf_token(handler, "/inbox")
+    response = handler.post(
+        "/inbox/views",
+        data={
+            "list": "inbox",
+            "name": "  我的办理 ",
+            "query": "element=handle&sort=deadline&dir=desc&page=3&bogus=1",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/inbox?element=handle&sort=deadline&dir=desc"
+    html = handler.get("/inbox", headers=EN).get_data(True)
+    assert 'href="/inbox?element=handle&amp;sort=deadline&amp;dir=desc">我的办理</a>' in html
+    # a bad name is said, naming the field; nothing saved
+    response = handler.post(
+        "/inbox/views",
+        data={"list": "inbox", "name": "", "query": "element=handle", "csrf_token": token},
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "Saved view name: Give the view a name." in response.get_data(True)
+    # another list's key, or one the role does not have, is refused
+    for list_key in ("queues", "cases", ""):
+        response = handler.post(
+            "/inbox/views",
+            data={"list": list_key, "name": "x", "query": "queue=dispatch", "csrf_token": token},
+            headers=EN,
+        )
+        assert response.status_code == 400 and "List: unknown value" in response.get_data(True)
+    # views are per user and per list
+    other = as_role("handler", "h_hu")
+    assert "我的办理" not in other.get("/inbox").get_data(True)
+    disp = as_role("dispatcher")
+    token_d = csrf_token(disp, "/queues")
+    response = disp.post(
+        "/inbox/views",
+        data={
+            "list": "queues",
+            "name": "退单",
+            "query": "queue=review_return",
+            "csrf_token": token_d,
+        },
+    )
+    assert response.headers["Location"] == "/queues?queue=review_return"
+    queues = disp.get("/queues").get_data(True)
+    assert 'href="/queues?queue=review_return">退单</a>' in queues
+    assert "退单</a>" not in disp.get("/inbox").get_data(True)
+    # deleting: one's own only
+    view_id = re.search(r'action="/inbox/views/(\d+)/delete"', queues).group(1)
+    response = handler.post(
+        f"/inbox/views/{view_id}/delete", data={"list": "inbox", "csrf_token": token}
+    )
+    assert response.status_code == 404
+    response = disp.post(
+        f"/inbox/views/{view_id}/delete", data={"list": "queues", "csrf_token": token_d}
+    )
+    assert response.status_code == 303
+    assert "退单</a>" not in disp.get("/queues").get_data(True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +23,7 @@ from workflows.departments.models import Department
 from workflows.departments.service import active_departments, by_code
 from workflows.dispatch.service import suggest_department
 from workflows.errors import DomainError, Forbidden, FormInvalid
+from workflows.users import saved_views
 from workflows.users.models import Role
 
 from .. import i18n, identity
@@ -175,6 +177,7 @@ def index():
         elements=elements,
         due_states=DUE_LABELS,
         sorting=sorting,
+        **_views_context("inbox"),
     )
 
 
@@ -214,7 +217,77 @@ def queues():
         task_states=states,
         elements=step_labels(),
         sorting=sorting,
+        **_views_context("queues"),
     )
+
+
+# -- saved views of the inbox and the queues ------------------------------------------------
+
+#: list key -> (its page, the query names a view keeps, who has the list)
+VIEW_LISTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "inbox": ("inbox.index", ("element", "due_state", "sort", "dir"), WORKERS),
+    "queues": ("inbox.queues", ("queue", "sort", "dir"), (Role.DISPATCHER,)),
+}
+
+
+def _views_context(list_key: str) -> dict[str, Any]:
+    """What a list's saved-views bar shows: the user's views, and the filters to save."""
+    return {
+        "saved_views": saved_views.views_of(db.session, g.user, list_key),
+        "view_list": list_key,
+        "filtered": saved_views.query_of(request.args, VIEW_LISTS[list_key][1]),
+    }
+
+
+def _view_list() -> tuple[str, str, tuple[str, ...]]:
+    list_key = request.form.get("list") or ""
+    if list_key not in VIEW_LISTS or g.user.role not in VIEW_LISTS[list_key][2]:
+        abort(400, description=_("List: unknown value %(value)s.", value=list_key[:40]))
+    endpoint, fields, _roles = VIEW_LISTS[list_key]
+    return list_key, endpoint, fields
+
+
+@bp.post("/inbox/views")
+@roles_required(*WORKERS)
+def save_view():
+    """Save the inbox's or a queue's filters and order under a name (the same name replaces
+    them); a bad name is said on the list, naming the field."""
+    list_key, endpoint, fields = _view_list()
+    query = saved_views.query_of(dict(parse_qsl(request.form.get("query", ""))), fields)
+    name = request.form.get("name", "")
+    try:
+        saved_views.save_view(
+            db.session,
+            g.user,
+            list_key=list_key,
+            name=name,
+            query=query,
+            now=get_hotline().clock.now(),
+            messages={
+                "required": _("Give the view a name."),
+                "too_long": _("At most %(n)s characters.", n=saved_views.NAME_MAX),
+                "empty": _("Choose at least one filter first."),
+                "too_many": _("At most %(n)s saved views.", n=saved_views.MAX_VIEWS),
+            },
+        )
+    except FormInvalid as exc:
+        for message in sum(exc.errors.values(), []):
+            flash(_("Saved view name: %(message)s", message=message), "error")
+    else:
+        flash(_("View saved: %(name)s.", name=name.strip()))
+    return redirect(url_for(endpoint) + ("?" + query if query else ""), 303)
+
+
+@bp.post("/inbox/views/<int:view_id>/delete")
+@roles_required(*WORKERS)
+def delete_view(view_id: int):
+    _list_key, endpoint, _fields = _view_list()
+    try:
+        name = saved_views.delete_view(db.session, g.user, view_id)
+    except NotFound:
+        abort(404)
+    flash(_("View deleted: %(name)s.", name=name))
+    return redirect(url_for(endpoint), 303)
 
 
 # -- the task page --------------------------------------------------------------------------
