@@ -543,3 +543,22 @@ def test_saved_views_of_the_inbox_and_the_queues(hotline_app, as_role):
     )
     assert response.status_code == 303
     assert "退单</a>" not in disp.get("/queues").get_data(True)
+
+
+def test_the_department_filter_offers_a_handler_only_units_it_shares_cases_with(
+    hotline_app, as_role
+):
+    from tests.api.test_case_filters import add
+
+    add(hotline_app, lead="B-MR", co=("B-UM",))
+    add(hotline_app, lead="B-HU", co=("B-WA",))  # not B-MR's: no B-HU or B-WA for h_mr
+
+    def offered(client) -> list[str]:
+        html = client.get("/cases", headers=EN).get_data(True)
+        select = re.search(r'<select name="department"[^>]*>(.*?)</select>', html, re.S).group(1)
+        return re.findall(r'<option value="([^"]+)"', select)
+
+    assert sorted(offered(as_role("handler"))) == ["B-MR", "B-UM"]
+    assert sorted(offered(as_role("handler", "h_hu"))) == ["B-HU", "B-WA"]
+    every = offered(as_role("supervisor"))
+    assert {"B-MR", "B-UM", "B-HU", "B-WA", "S-BS"} <= set(every)

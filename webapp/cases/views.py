@@ -70,6 +70,7 @@ def _list_page(
     context = {
         "sorting": sorting,
         "kpi_label": kpi_label,
+        "department_choices": department_choices(session, labels),
         "labels": labels,
         "categories": [(c, c) for c in known_categories(session)],
         "saved_views": saved_views.views_of(session, g.user, LIST_KEY),
@@ -94,6 +95,28 @@ def _list_page(
     identity.record(page.items, "list")
     status = 422 if view_errors else 200
     return render_template("cases/index.html", search=found, page=page, now=now, **context), status
+
+
+def department_choices(session, labels: Labels) -> list[tuple[str, str]]:
+    """The department filter's choices: every unit for the centre's roles; for a handler, who
+    sees only the cases its department leads or co-handles, its own department and the units
+    that share a case with it (no other filter value can find anything)."""
+    every = labels.department_choices()
+    if g.user.role != Role.HANDLER:
+        return every
+    if g.user.department_id is None:
+        return []
+    mine = CaseDepartment.__table__.alias("mine")
+    linked = set(
+        session.scalars(
+            select(CaseDepartment.department_id)
+            .join(mine, mine.c.case_id == CaseDepartment.case_id)
+            .where(mine.c.department_id == g.user.department_id)
+            .distinct()
+        )
+    ) | {g.user.department_id}
+    codes = {labels.departments[i].code for i in linked if i in labels.departments}
+    return [(code, name) for code, name in every if code in codes]
 
 
 def kpi_label(name: str) -> str:
