@@ -110,11 +110,15 @@ def test_the_department_picker_at_dispatch(page: Page, live, console_errors):
     assert lead.locator("optgroup").first.get_attribute("label") == "市直部门"
     filters = form.locator("input.dept-filter")
     expect(filters).to_have_count(2)
+    expect(form.locator(".dept-none")).to_have_count(2)
+    expect(form.locator(".dept-none:visible")).to_have_count(0)  # nothing typed: no "no match"
     filters.nth(0).fill("白沙")
     visible = lead.evaluate(
         "s => Array.from(s.options).filter(o => o.value && !o.hidden).map(o => o.value)"
     )
     assert "S-BS" in visible and "B-UM" not in visible
+    filters.nth(0).fill("没有这个单位")
+    expect(form.locator(".dept-none:visible")).to_have_count(1)
     filters.nth(0).fill("")
     lead.select_option("B-MR")
 

@@ -85,9 +85,9 @@
       var q = norm(input.value);
       var shown = 0;
       Array.prototype.forEach.call(select.options, function (o) {
-        var show = !o.value || o.selected || matches(q, o);
-        o.hidden = !show;
-        if (show && o.value) { shown++; }
+        var match = o.value && matches(q, o);
+        o.hidden = !(match || !o.value || o.selected);  // the chosen unit stays visible
+        if (match) { shown++; }
       });
       Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (og) {
         og.hidden = !Array.prototype.some.call(og.children, function (o) { return !o.hidden; });
