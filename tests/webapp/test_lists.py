@@ -76,6 +76,8 @@ def test_the_case_csv_follows_the_sort(hotline_app, as_role):
         ("dispatcher", "/queues"),
         ("supervisor", "/supervision/overdue"),
         ("supervisor", "/supervision/escalated"),
+        ("admin", "/admin/users"),
+        ("admin", "/admin/departments"),
     ],
 )
 def test_an_unknown_sort_is_a_clear_400(hotline_app, as_role, role, path):
@@ -91,7 +93,8 @@ def test_an_unknown_sort_is_a_clear_400(hotline_app, as_role, role, path):
     zh = client.get(f"{path}?sort=caller_name", headers=ZH).get_data(True)
     assert "排序：未知的列 caller_name" in zh
     # a good sort of the same list answers
-    assert client.get(f"{path}?sort=urgency&dir=desc").status_code == 200
+    good = "active" if path.startswith("/admin") else "urgency"
+    assert client.get(f"{path}?sort={good}&dir=desc").status_code == 200
 
 
 def test_the_inbox_and_queue_sort(hotline_app, as_role):
@@ -562,3 +565,22 @@ def test_the_department_filter_offers_a_handler_only_units_it_shares_cases_with(
     assert sorted(offered(as_role("handler", "h_hu"))) == ["B-HU", "B-WA"]
     every = offered(as_role("supervisor"))
     assert {"B-MR", "B-UM", "B-HU", "B-WA", "S-BS"} <= set(every)
+
+
+def test_the_admin_lists_sort(hotline_app, as_role):
+    admin = as_role("admin")
+    users = re.compile(r'<td><a href="/admin/users/\d+[^"]*"><code>([^<]+)</code></a></td>')
+    html = admin.get("/admin/users?sort=username&dir=desc&per_page=200", headers=EN).get_data(True)
+    names = users.findall(html)
+    assert len(names) > 3 and names == sorted(names, reverse=True)
+    html = admin.get("/admin/users?sort=username&dir=asc&per_page=200", headers=EN).get_data(True)
+    assert users.findall(html) == sorted(names)
+    assert '<th aria-sort="ascending"' in html
+    departments = re.compile(r'<td><a href="/admin/departments/\d+[^"]*"><code>([^<]+)</code>')
+    html = admin.get("/admin/departments?sort=code&dir=desc&q=S-", headers=EN).get_data(True)
+    codes = departments.findall(html)
+    assert len(codes) > 2 and codes == sorted(codes, reverse=True)
+    assert 'name="sort" value="code"' in html  # the search keeps the order
+    body = admin.get("/admin/users?format=csv&sort=username&dir=desc").get_data(True)
+    rows = [r[0] for r in csv.reader(io.StringIO(body.lstrip("\ufeff")))][1:]
+    assert len(rows) > 3 and rows == sorted(rows, reverse=True)
