@@ -107,6 +107,8 @@ def test_the_inbox_and_queue_sort(hotline_app, as_role):
     html = disp.get("/queues?queue=dispatch&sort=received&dir=asc").get_data(True)
     assert order_in(html, numbers) == [first, second]
     assert 'href="/queues?queue=dispatch&amp;sort=received&amp;dir=desc"' in html
+    # the other queues' tabs keep the order
+    assert 'href="/queues?queue=review_return&amp;sort=received&amp;dir=asc"' in html
     html = disp.get("/inbox?sort=case&dir=desc").get_data(True)
     assert order_in(html, numbers) == [second, first]
     body = disp.get("/queues?queue=dispatch&format=csv&sort=received&dir=asc").get_data(True)
