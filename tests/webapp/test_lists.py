@@ -78,6 +78,8 @@ def test_the_case_csv_follows_the_sort(hotline_app, as_role):
         ("supervisor", "/supervision/escalated"),
         ("admin", "/admin/users"),
         ("admin", "/admin/departments"),
+        ("admin", "/admin/dispatch"),
+        ("admin", "/admin/knowledge"),
     ],
 )
 def test_an_unknown_sort_is_a_clear_400(hotline_app, as_role, role, path):
@@ -93,7 +95,7 @@ def test_an_unknown_sort_is_a_clear_400(hotline_app, as_role, role, path):
     zh = client.get(f"{path}?sort=caller_name", headers=ZH).get_data(True)
     assert "排序：未知的列 caller_name" in zh
     # a good sort of the same list answers
-    good = "active" if path.startswith("/admin") else "urgency"
+    good = {"/admin/dispatch": "priority"}.get(path, "active" if "/admin" in path else "urgency")
     assert client.get(f"{path}?sort={good}&dir=desc").status_code == 200
 
 
@@ -588,3 +590,18 @@ def test_the_admin_lists_sort(hotline_app, as_role):
     body = admin.get("/admin/users?format=csv&sort=username&dir=desc").get_data(True)
     rows = [r[0] for r in csv.reader(io.StringIO(body.lstrip("\ufeff")))][1:]
     assert len(rows) > 3 and rows == sorted(rows, reverse=True)
+
+
+def test_the_dispatch_catalogue_sorts_by_priority_and_category(hotline_app, as_role):
+    admin = as_role("admin")
+    rows = re.compile(
+        r'<td><a href="/admin/dispatch/\d+[^"]*">([^<]+)</a></td>\s*<td><code>[^<]*</code></td>'
+        r'<td>.*?</td><td class="num">(\d+)</td>',
+        re.S,
+    )
+    html = admin.get("/admin/dispatch?sort=category&dir=desc&per_page=200").get_data(True)
+    categories = [c for c, _p in rows.findall(html)]
+    assert len(categories) > 3 and categories == sorted(categories, reverse=True)
+    html = admin.get("/admin/dispatch?sort=priority&per_page=200").get_data(True)
+    priorities = [int(p) for _c, p in rows.findall(html)]
+    assert len(priorities) > 3 and priorities == sorted(priorities, reverse=True)
