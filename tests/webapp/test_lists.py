@@ -359,6 +359,8 @@ def test_every_kpi_figure_links_to_exactly_its_cases(hotline_app, as_role, clock
     cases_link = re.search(r'data-kpi="cases".*?<a href="([^"]+)"[^>]*>(\d+)</a>', totals, re.S)
     assert cases_link.group(2) == "5"
     assert "kpi=cases" in cases_link.group(1)
+    # the cases never dispatched have their links too (no lead department)
+    assert any("dispatched=no" in href for href, _f in links)
     # the list says which figure it shows, in both languages, and can drop it
     listing = client.get(links[0][0].replace("&amp;", "&"), headers=EN).get_data(True)
     assert "The cases behind a KPI figure:" in listing and "Remove this filter" in listing

@@ -50,6 +50,7 @@ FIELDS = (
     "satisfaction",
     "overdue",
     "reopened",
+    "dispatched",
     "created_from",
     "created_to",
     "closed_from",
@@ -60,7 +61,7 @@ FIELDS = (
 #: the filters whose values are the case's own (passed on as typed, after checking)
 VALUE_FILTERS = ("category", "area", "channel", "satisfaction")
 #: yes/no filters
-YES_NO = ("overdue", "reopened")
+YES_NO = ("overdue", "reopened", "dispatched")
 DATES = ("created_from", "created_to", "closed_from", "closed_to")
 MAX_TEXT = 200
 #: the filters passed on as typed
@@ -78,6 +79,7 @@ class Search:
     department_id: int | None = None
     overdue: bool | None = None
     reopened: bool | None = None
+    dispatched: bool | None = None
 
 
 def read(args: Mapping[str, str], labels: Labels) -> Search:
@@ -98,6 +100,7 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
         "area": dict(labels.area_choices()),
         "overdue": dict(labels.yes_no_choices()),
         "reopened": dict(labels.yes_no_choices()),
+        "dispatched": dict(labels.yes_no_choices()),
     }
     for name, allowed in choices.items():
         if values[name] and values[name] not in allowed:
@@ -150,6 +153,7 @@ def filters(search: Search) -> CaseFilters:
         closed_to=search.closed_to,
         overdue=search.overdue,
         reopened=search.reopened,
+        dispatched=search.dispatched,
         kpi=v["kpi"],
         kpi_part=v["kpi_part"] if v["kpi"] else "",
     )

@@ -130,8 +130,8 @@ def cases_url(
 ) -> str | None:
     """The case list filtered to the cases behind one figure (the KPI's own condition:
     ``kpi``/``kpi_part``; the period's or the trend bucket's created dates; the row's lead
-    department or case type), so that the list counts what the figure counts; None for the
-    group of cases never dispatched (no lead department to filter by)."""
+    department, ``dispatched=no`` for the cases never dispatched, or the case type), so that
+    the list counts what the figure counts; None for a department no longer known."""
     assert form.start is not None and form.end is not None
     args: dict[str, str] = {"kpi": name}
     if name not in COUNT_KPIS:
@@ -142,10 +142,13 @@ def cases_url(
         last = min(last, _bucket_end(form.bucket, row.bucket))
     args["created_from"], args["created_to"] = first.isoformat(), last.isoformat()
     if row is not None and group == "department":
-        if row.department_id not in board.department_codes:
+        if row.department_id is None:  # the cases never dispatched: no lead department
+            args["dispatched"] = "no"
+        elif row.department_id in board.department_codes:
+            args["department"] = board.department_codes[row.department_id]
+            args["department_role"] = "lead"
+        else:
             return None
-        args["department"] = board.department_codes[row.department_id]
-        args["department_role"] = "lead"
     if row is not None and group == "case_type" and row.case_type:
         args["case_type"] = row.case_type
     return url_for("cases.index", **args)

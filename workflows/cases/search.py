@@ -54,6 +54,9 @@ class CaseFilters:
     overdue: bool | None = None
     #: True: reopened at least once; False: never
     reopened: bool | None = None
+    #: True: has a lead department (dispatched); False: none (never dispatched: the KPI
+    #: dashboard's "Not dispatched" group)
+    dispatched: bool | None = None
     #: closed on or after / on or before these local days
     closed_from: date | None = None
     closed_to: date | None = None
@@ -123,6 +126,9 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
         stmt = stmt.where(late if f.overdue else not_(late))
     if f.reopened is not None:
         stmt = stmt.where(Case.reopen_count > 0 if f.reopened else Case.reopen_count == 0)
+    if f.dispatched is not None:
+        has_lead = Case.lead_department_id.is_not(None)
+        stmt = stmt.where(has_lead if f.dispatched else Case.lead_department_id.is_(None))
     if f.kpi:
         from ..kpi.service import kpi_condition
 
