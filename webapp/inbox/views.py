@@ -155,7 +155,7 @@ def index():
         step = None
     elif step and step not in elements:
         problems.append(
-            _("Task type: %(value)s is never in your inbox, showing all.", value=elements_all(step))
+            _("Task type: %(value)s is never in your inbox, showing all.", value=_step_label(step))
         )
         step = None
     if due_state and due_state not in DUE_LABELS:
@@ -181,7 +181,7 @@ def index():
     )
 
 
-def elements_all(step: str) -> str:
+def _step_label(step: str) -> str:
     """A step's label (any step's)."""
     return step_labels().get(step, step)
 
