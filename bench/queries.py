@@ -447,6 +447,20 @@ def queries(s: dict[str, list[str]]) -> list[tuple[str, str, object]]:
             "api:sup1",
             "/api/v1/cases?category=药品安全&area=D-PJ&channel=sms",
         ),
+        # issue 20's sorts (docs/lists.md): the indexed columns, and the slower ones unfiltered
+        # and filtered; the inbox and overdue list sorted by another column
+        ("cases: sorted by number", "sup1", "/cases?sort=number&dir=asc"),
+        ("cases: sorted by status", "sup1", "/cases?sort=status&dir=desc"),
+        ("cases: sorted by urgency (all)", "sup1", "/cases?sort=urgency&dir=asc"),
+        ("cases: sorted by reply deadline (all)", "sup1", "/cases?sort=reply_due&dir=asc"),
+        (
+            "cases: 30 days sorted by urgency",
+            "sup1",
+            f"/cases?created_from={month_ago}&sort=urgency&dir=asc",
+        ),
+        ("inbox sorted by deadline", "h_mr", "/inbox?sort=deadline&dir=desc"),
+        ("overdue sorted by number", "sup1", "/supervision/overdue?sort=number&dir=asc"),
+        ("KPI figure: overdue numerator", "sup1", "/cases?kpi=overdue&kpi_part=n"),
         # issue 19's topics: counts by category x area x week or month, the previous period
         # and the top words (a sample of the period's descriptions, segmented)
         ("insight: topics (4 weeks)", "sup1", f"/insight/topics?from={month_ago}&to={today}"),

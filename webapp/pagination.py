@@ -35,6 +35,8 @@ class Page:
     total: int
     #: the count stopped at ``total``: there are more
     capped: bool = False
+    #: the list's sort (``webapp.sorting.Sorting``) when it has sortable columns
+    sorting: Any = None
 
     @property
     def pages(self) -> int:

@@ -45,6 +45,9 @@ class CaseEventKind(StrEnum):
     #: a department's appeal (申诉) filed, and the centre's decision on it (workflows/appeals)
     APPEAL_FILED = "case.appeal_filed"
     APPEAL_DECIDED = "case.appeal_decided"
+    #: the dispatcher corrected the category or urgency at dispatch (``changes``: key ->
+    #: [old, new])
+    RECLASSIFIED = "case.reclassified"
 
 
 class Deadline(StrEnum):

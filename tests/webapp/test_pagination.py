@@ -151,3 +151,14 @@ def test_the_migration_preview_pages_too(hotline_app, as_role):
     for query in (f"page={HUGE}", "page=-1", "per_page=abc"):
         response = client.get(f"/admin/definitions/complaint/migrate?from=1&to=2&{query}")
         assert response.status_code == 200, query
+
+
+def test_a_waves_cases_past_the_end_are_its_last_page(hotline_app, as_role):
+    from tests.webapp.test_insight_waves_pages import _wave
+
+    wave_id, numbers = _wave(hotline_app, n=30)
+    client = as_role("supervisor")
+    html = client.get(f"/insight/waves/{wave_id}?page=99999", headers={"Accept-Language": "en"})
+    text = html.get_data(as_text=True)
+    assert html.status_code == 200 and "Page 2 of 2 (30 in all)" in text
+    assert set(re.findall(r'data-case="([^"]+)"', text)) == set(numbers[:5])

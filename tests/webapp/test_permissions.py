@@ -130,6 +130,10 @@ MATRIX = [
     # inboxes and tasks
     R("GET", "/inbox", WORKERS),
     R("GET", "/queues", {"dispatcher"}),
+    # saved views of the inbox and the queues (issue 20): a worker's own; view 0 is nobody's
+    R("POST", "/inbox/views", WORKERS, data={"list": "inbox", "name": "", "query": "element=handle"}),
+    R("POST", "/inbox/views/0/delete", WORKERS, "/inbox/views/<int:view_id>/delete",
+      data={"list": "inbox"}, hidden_from=WORKERS),
     # (a task whose case a handler's department does not have is 404 to it, as to the API)
     R("GET", "/tasks/{dispatch_task}", {"dispatcher"}, "/tasks/<task_id>",
       hidden_from=HANDLERS),

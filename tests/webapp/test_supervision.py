@@ -133,8 +133,9 @@ def kpi_cells(html: str, name: str) -> tuple[str, str, str]:
     """(rate, numerator, denominator) of one KPI in the totals table."""
     totals = html[html.index('id="totals"') :]
     match = re.search(
-        rf'<tr data-kpi="{name}">.*?class="rate">([^<]*)</td><td class="numerator">(\d+)</td>'
-        rf'<td class="denominator">(\d+)</td>',
+        rf'<tr data-kpi="{name}">.*?class="rate">([^<]*)</td>'
+        rf'<td class="numerator">(?:<a [^>]*>)?(\d+)(?:</a>)?</td>'
+        rf'<td class="denominator">(?:<a [^>]*>)?(\d+)(?:</a>)?</td>',
         totals,
         re.S,
     )

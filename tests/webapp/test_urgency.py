@@ -86,7 +86,9 @@ def test_the_sign_for_row_shows_the_sign_for_deadline(hotline_app, as_role):
     assert due is not None and sign_due != reply_due  # the task carries its own deadline
 
     html = as_role("handler").get("/inbox", headers=EN).get_data(as_text=True)
-    cell = re.search(r'<small class="deadline-kind">([^<]*)</small> ([^<]*)<br>', html)
+    cell = re.search(
+        r'<small class="deadline-kind">([^<]*)</small> <span class="date">([^<]*)</span><br>', html
+    )
     assert cell and cell.groups() == ("Sign-for by", sign_due)
     assert reply_due not in html
     rows = as_role("handler").get("/inbox?format=csv", headers=EN).get_data(as_text=True)
@@ -99,7 +101,10 @@ def test_the_sign_for_row_shows_the_sign_for_deadline(hotline_app, as_role):
     # once signed, the handling task's own deadline is the reply deadline, named as the task's
     act(hotline_app, number, "sign_for", "h_mr", {"action": "sign"})
     html = as_role("handler").get("/inbox", headers=EN).get_data(as_text=True)
-    assert f'<small class="deadline-kind">Task due</small> {reply_due}<br>' in html
+    assert (
+        f'<small class="deadline-kind">Task due</small> <span class="date">{reply_due}</span><br>'
+        in html
+    )
 
 
 def test_a_review_shows_its_own_review_deadline_not_the_reply_deadline(hotline_app, as_role):
@@ -122,7 +127,10 @@ def test_a_review_shows_its_own_review_deadline_not_the_reply_deadline(hotline_a
     html = (
         as_role("dispatcher").get("/queues?queue=review_return", headers=EN).get_data(as_text=True)
     )
-    assert f'<small class="deadline-kind">Task due</small> {shown}<br>' in html
+    assert (
+        f'<small class="deadline-kind">Task due</small> <span class="date">{shown}</span><br>'
+        in html
+    )
     assert reply_due not in html
 
 

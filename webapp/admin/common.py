@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from flask import abort, request
 from sqlalchemy import Select
 
 from workflows.users.models import Role
@@ -13,6 +14,7 @@ from ..audit.log import record
 from ..extensions import db
 from ..pagination import CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
+from ..sorting import Sortable, read_sort, sort_message
 
 #: Every admin view is for administrators only (403 for everyone else).
 admin_only = roles_required(Role.ADMIN)
@@ -25,13 +27,26 @@ def listing(
     header: Sequence[str],
     row: Callable[[Any], Sequence[Any]],
     scalars: bool = True,
+    sorts: Mapping[str, Sortable] | None = None,
+    tie_breaker: Sequence[Any] = (),
 ):
-    """One page of ``stmt``, or all of it as CSV when the query string asks (?format=csv)."""
+    """One page of ``stmt``, or all of it as CSV when the query string asks (?format=csv);
+    with ``sorts``, sorted by ``?sort=&dir=`` (docs/lists.md; an unknown column is a 400)."""
+    sorting = None
+    if sorts is not None:
+        sorting = read_sort(request.args, sorts)
+        if sorting.errors:
+            abort(400, description=sort_message(sorting))
+        order = sorting.order_by(tie_breaker)
+        if order:
+            stmt = stmt.order_by(None).order_by(*order)
     if wants_csv():
         result = db.session.execute(stmt.limit(CSV_LIMIT))
         items = result.scalars() if scalars else result.all()
         return csv_response(filename, header, (row(item) for item in items))
-    return paginate(db.session, stmt, scalars=scalars)
+    page = paginate(db.session, stmt, scalars=scalars)
+    page.sorting = sorting
+    return page
 
 
 def audit(action: str, *, target_type: str = "", target_id: Any = "", **details: Any) -> None:

@@ -14,6 +14,7 @@ from workflows.notifications import contacts
 
 from ..extensions import db
 from ..pagination import wants_csv
+from ..sorting import DESC, Sortable
 from . import bp
 from .common import admin_only, audit, listing
 from .forms import Form
@@ -46,6 +47,16 @@ def departments():
         )
     page = listing(
         stmt,
+        sorts={
+            "code": Sortable((Department.code,)),
+            "name": Sortable((Department.name,)),
+            "name_en": Sortable((Department.name_en,)),
+            "level": Sortable((Department.level,)),
+            "parent": Sortable((parent.code,), nullable=True),
+            "platform": Sortable((Department.is_platform,), first=DESC),
+            "active": Sortable((Department.active,)),
+        },
+        tie_breaker=(Department.id,),
         filename="departments.csv",
         header=[
             "code",

@@ -13,6 +13,7 @@ from workflows.dispatch.service import create_rule, delete_rule, known_categorie
 
 from ..extensions import db
 from ..pagination import wants_csv
+from ..sorting import DESC, Sortable
 from . import bp
 from .common import admin_only, audit, listing
 from .forms import Form
@@ -40,6 +41,13 @@ def dispatch_rules():
             r.DispatchRule.priority,
         ],
         scalars=False,
+        sorts={
+            "category": Sortable((DispatchRule.category,)),
+            "area": Sortable((DispatchRule.area,)),
+            "department": Sortable((Department.code,)),
+            "priority": Sortable((DispatchRule.priority,), first=DESC),
+        },
+        tie_breaker=(DispatchRule.id,),
     )
     if wants_csv():
         return page

@@ -14,6 +14,7 @@ from workflows.knowledge.service import create_article, update_article
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import wants_csv
+from ..sorting import DESC, Sortable
 from . import bp
 from .common import admin_only, audit, listing
 from .forms import Form
@@ -46,6 +47,13 @@ def articles():
             a.updated_at.isoformat(),
             a.body,
         ],
+        sorts={
+            "title": Sortable((Article.title,)),
+            "category": Sortable((Article.category,)),
+            "active": Sortable((Article.active,)),
+            "updated": Sortable((Article.updated_at,), first=DESC),
+        },
+        tie_breaker=(Article.id,),
     )
     if wants_csv():
         return page

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import wants_csv
 from ..security import end_sessions, hash_password, password_problem
+from ..sorting import Sortable
 from . import bp
 from .common import admin_only, audit, listing
 from .forms import Form, lang_labels
@@ -44,6 +45,16 @@ def _role_labels() -> dict[str, str]:
         Role.QA: _("Quality reviewer"),
         Role.TELEPHONY: _("Phone system"),
     }
+
+
+#: the users list's sortable columns (a few hundred users: any column sorts at once)
+USER_SORTS = {
+    "username": Sortable((User.username,)),
+    "display_name": Sortable((User.display_name,)),
+    "role": Sortable((User.role,)),
+    "department": Sortable((Department.code,), nullable=True),
+    "active": Sortable((User.active,)),
+}
 
 
 @bp.get("/users")
@@ -74,6 +85,8 @@ def users():
             r.User.created_at.isoformat(),
         ],
         scalars=False,
+        sorts=USER_SORTS,
+        tie_breaker=(User.id,),
     )
     if wants_csv():
         return page

@@ -191,6 +191,17 @@ class CaseArgs(PageArgs):
     created_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
     closed_from = fields.Date(validate=validate.Range(EARLIEST, LATEST))
     closed_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    sort = fields.String(
+        validate=validate.Length(max=40),
+        metadata={
+            "description": "the column to sort by: number, created, status, case_type, "
+            "urgency, reply_due or closed (docs/lists.md); newest first without it"
+        },
+    )
+    dir = fields.String(
+        validate=validate.OneOf(["asc", "desc"]),
+        metadata={"description": "with sort: asc or desc (each column has its own default)"},
+    )
 
 
 class CaseDepartmentSchema(ma.Schema):

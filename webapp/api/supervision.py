@@ -131,7 +131,8 @@ class BulkSupervision(MethodView):
     def post(self, args: dict[str, Any], _headers):
         """Chase or order many cases at once (from the overdue and escalated lists): each
         case is done whole or named in ``results`` with its ``reason`` (not_found, closed,
-        not_dispatched, not_supported)."""
+        not_dispatched, not_supported, changed: the case failed meanwhile and was undone
+        alone, a savepoint per case)."""
         outcomes = supervision.supervise_cases(
             db.session, get_hotline(), user=g.user, lang=lang(), **args
         )

@@ -12,10 +12,27 @@ from flask_babel import gettext as _
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from workflows.cases.models import Case
+from workflows.cases.ordering import urgency_rank
 from workflows.cases.search import CaseFilters, search_cases
 from workflows.users.models import User
 
+from ..sorting import DESC, Sortable, Sorting
 from .labels import Labels
+
+#: the columns the case list (and the API's case search) sorts by. At a million cases the
+#: number and the creation time are read in order from their indexes, as is the status (its
+#: index, then the id); the others sort every matching case, fast once the filters have
+#: narrowed them, slower over the whole unfiltered million (docs/lists.md)
+CASE_SORTS = {
+    "number": Sortable((Case.number,), first=DESC),
+    "created": Sortable((Case.created_at,), first=DESC),
+    "status": Sortable((Case.status,)),
+    "case_type": Sortable((Case.case_type,), indexed=False),
+    "urgency": Sortable((urgency_rank(),), indexed=False),
+    "reply_due": Sortable((Case.reply_due,), indexed=False, nullable=True),
+    "closed": Sortable((Case.closed_at,), first=DESC, nullable=True),
+}
 
 FIELDS = (
     "number",
@@ -33,15 +50,18 @@ FIELDS = (
     "satisfaction",
     "overdue",
     "reopened",
+    "dispatched",
     "created_from",
     "created_to",
     "closed_from",
     "closed_to",
+    "kpi",
+    "kpi_part",
 )
 #: the filters whose values are the case's own (passed on as typed, after checking)
 VALUE_FILTERS = ("category", "area", "channel", "satisfaction")
 #: yes/no filters
-YES_NO = ("overdue", "reopened")
+YES_NO = ("overdue", "reopened", "dispatched")
 DATES = ("created_from", "created_to", "closed_from", "closed_to")
 MAX_TEXT = 200
 #: the filters passed on as typed
@@ -59,6 +79,7 @@ class Search:
     department_id: int | None = None
     overdue: bool | None = None
     reopened: bool | None = None
+    dispatched: bool | None = None
 
 
 def read(args: Mapping[str, str], labels: Labels) -> Search:
@@ -79,6 +100,7 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
         "area": dict(labels.area_choices()),
         "overdue": dict(labels.yes_no_choices()),
         "reopened": dict(labels.yes_no_choices()),
+        "dispatched": dict(labels.yes_no_choices()),
     }
     for name, allowed in choices.items():
         if values[name] and values[name] not in allowed:
@@ -96,6 +118,15 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
     for name in YES_NO:
         if values[name] and name not in search.errors:
             setattr(search, name, values[name] == "yes")
+    if values["kpi"]:
+        from workflows.kpi.service import COUNT_KPIS, KPI_NAMES, KPI_PARTS
+
+        if values["kpi"] not in KPI_NAMES:
+            search.errors["kpi"] = [_("Not one of the choices.")]
+        elif values["kpi"] not in COUNT_KPIS and values["kpi_part"] not in KPI_PARTS:
+            search.errors["kpi_part"] = [_("Numerator (n) or denominator (d) of the rate.")]
+    elif values["kpi_part"]:
+        search.errors["kpi_part"] = [_("Choose the KPI too.")]
     for name in DATES:
         if values[name]:
             try:
@@ -122,13 +153,30 @@ def filters(search: Search) -> CaseFilters:
         closed_to=search.closed_to,
         overdue=search.overdue,
         reopened=search.reopened,
+        dispatched=search.dispatched,
+        kpi=v["kpi"],
+        kpi_part=v["kpi_part"] if v["kpi"] else "",
     )
 
 
-def cases(session: Session, user: User, search: Search, *, tz: ZoneInfo, now: datetime) -> Select:
-    """The cases ``user`` may see that match the form, newest first (as the API's search:
-    ``search_cases``, which also decides whether a word goes through its index); ``now``
-    is when "overdue" is read."""
+def cases(
+    session: Session,
+    user: User,
+    search: Search,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    sorting: Sorting | None = None,
+) -> Select:
+    """The cases ``user`` may see that match the form, newest first or as sorted (as the
+    API's search: ``search_cases``, which also decides whether a word goes through its
+    index); ``now`` is when "overdue" is read."""
     found = filters(search)
     found.as_of = now
-    return search_cases(session, user, found, tz=tz)
+    return sorted_by(search_cases(session, user, found, tz=tz), sorting)
+
+
+def sorted_by(stmt: Select, sorting: Sorting | None) -> Select:
+    """The case search in the asked-for order (its own, newest first, without one)."""
+    order = sorting.order_by((Case.id,)) if sorting is not None else None
+    return stmt.order_by(None).order_by(*order) if order else stmt

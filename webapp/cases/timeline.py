@@ -138,6 +138,22 @@ class Timeline:
             entry.title = _(
                 "Duplicate case %(number)s merged into this case", number=payload.get("duplicate")
             )
+        elif kind == CaseEventKind.RECLASSIFIED:
+            entry.title = _("Corrected at dispatch")
+            names = {"category": _("Category"), "urgency": _("Urgency")}
+            shown = {"urgency": self.labels.urgency}
+            entry.details = [
+                (
+                    names.get(key, key),
+                    _(
+                        "%(old)s → %(new)s",
+                        old=shown.get(key, str)(old) or "–",
+                        new=shown.get(key, str)(new),
+                    ),
+                )
+                for key, (old, new) in (payload.get("changes") or {}).items()
+            ]
+            entry.css = "warning"
         elif kind == CaseEventKind.CHASED:
             entry.title = _("Chase notice to the department")
             entry.reason = str(payload.get("note") or "")

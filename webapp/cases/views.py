@@ -38,6 +38,7 @@ from ..hotline import get_hotline
 from ..i18n import lang, local_time
 from ..pagination import COUNT_CAP, CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
+from ..sorting import read_sort
 from . import bp, search
 from .labels import Labels, bilingual, yes_no
 from .progress import deadlines
@@ -64,18 +65,23 @@ def _list_page(
     session = db.session
     labels = Labels(session, lang())
     found = search.read(args, labels)
+    sorting = read_sort(args, search.CASE_SORTS)
+    found.errors.update(sorting.errors)
     context = {
+        "sorting": sorting,
+        "kpi_label": kpi_label,
+        "department_choices": department_choices(session, labels),
         "labels": labels,
         "categories": [(c, c) for c in known_categories(session)],
         "saved_views": saved_views.views_of(session, g.user, LIST_KEY),
-        "filtered": saved_views.query_of(args, search.FIELDS),
+        "filtered": saved_views.query_of(args, VIEW_FIELDS),
         "view_name": view_name,
         "view_errors": view_errors,
     }
     if found.errors:
         return render_template("cases/index.html", search=found, page=None, **context), 400
     now = get_hotline().clock.now()
-    stmt = search.cases(session, g.user, found, tz=get_hotline().tz, now=now)
+    stmt = search.cases(session, g.user, found, tz=get_hotline().tz, now=now, sorting=sorting)
     if wants_csv():
         identity.surface("csv")
         rows = session.scalars(stmt.limit(CSV_LIMIT).execution_options(yield_per=500))
@@ -91,15 +97,46 @@ def _list_page(
     return render_template("cases/index.html", search=found, page=page, now=now, **context), status
 
 
+def department_choices(session, labels: Labels) -> list[tuple[str, str]]:
+    """The department filter's choices: every unit for the centre's roles; for a handler, who
+    sees only the cases its department leads or co-handles, its own department and the units
+    that share a case with it (no other filter value can find anything)."""
+    every = labels.department_choices()
+    if g.user.role != Role.HANDLER:
+        return every
+    if g.user.department_id is None:
+        return []
+    mine = CaseDepartment.__table__.alias("mine")
+    linked = set(
+        session.scalars(
+            select(CaseDepartment.department_id)
+            .join(mine, mine.c.case_id == CaseDepartment.case_id)
+            .where(mine.c.department_id == g.user.department_id)
+            .distinct()
+        )
+    ) | {g.user.department_id}
+    codes = {labels.departments[i].code for i in linked if i in labels.departments}
+    return [(code, name) for code, name in every if code in codes]
+
+
+def kpi_label(name: str) -> str:
+    """A KPI's name in the page's language (the case list's ``kpi`` filter)."""
+    from workflows.kpi.service import KPI_NAMES
+
+    return KPI_NAMES[name].name(lang()) if name in KPI_NAMES else name
+
+
 #: the case list's key among saved views
 LIST_KEY = "cases"
+#: what a saved view keeps: the filters and the order
+VIEW_FIELDS = (*search.FIELDS, "sort", "dir")
 
 
 @bp.post("/cases/views")
 @roles_required(*ALL_ROLES)
 def save_view():
     """Save the case list's filters under a name (the same name replaces its filters)."""
-    query = saved_views.query_of(dict(parse_qsl(request.form.get("query", ""))), search.FIELDS)
+    query = saved_views.query_of(dict(parse_qsl(request.form.get("query", ""))), VIEW_FIELDS)
     name = request.form.get("name", "")
     try:
         saved_views.save_view(

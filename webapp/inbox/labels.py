@@ -36,6 +36,32 @@ def step_labels() -> dict[str, str]:
     return {str(step): label.in_language(language) for step, label in STEP_LABELS.items()}
 
 
+#: the steps each role's lane holds in the bundled diagrams (tests/webapp/test_lists.py reads
+#: them from bpmn/): the inbox's task filter offers a user only these
+ROLE_STEPS: dict[str, tuple[str, ...]] = {
+    "dispatcher": (
+        "dispatch",
+        "redispatch",
+        "review_return",
+        "review_extension",
+        "review_suspension",
+        "review_reply",
+    ),
+    "handler": ("sign_for", "handle", "resume", "cohandle", "answer_supervision"),
+    "supervisor": ("supervise",),
+    "callback": ("callback",),
+    "lead": ("lead_supervise",),
+}
+
+
+def step_labels_for(role: str) -> dict[str, str]:
+    """The steps a role's tasks can be, labelled, in the order a case meets them (every step
+    for a role the table does not know)."""
+    every = step_labels()
+    mine = ROLE_STEPS.get(role)
+    return {k: v for k, v in every.items() if mine is None or k in mine}
+
+
 def task_label(task: Any) -> str:
     """What a task is, by its step (the diagram's name for a task that names none)."""
     label = STEP_LABELS.get(task.kind)

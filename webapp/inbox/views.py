@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.errors import ConflictError, NotFound
 from engine.models import HumanTask
@@ -14,13 +15,15 @@ from workflows.cases import flows, reads
 from workflows.cases import service as cases
 from workflows.cases.inbox import inbox_count, inbox_counts
 from workflows.cases.models import Case, CaseDepartment
+from workflows.cases.ordering import urgency_rank
 from workflows.cases.steps import Step
 from workflows.cases.task_due import due_states
 from workflows.cohandling.service import cohandling_of
 from workflows.departments.models import Department
-from workflows.departments.service import by_code
+from workflows.departments.service import active_departments, by_code
 from workflows.dispatch.service import suggest_department
 from workflows.errors import DomainError, Forbidden, FormInvalid
+from workflows.users import saved_views
 from workflows.users.models import Role
 
 from .. import attachments, i18n, identity
@@ -30,9 +33,10 @@ from ..i18n import local_time, time_left
 from ..intake.views import general_errors, submitted_values
 from ..pagination import CSV_LIMIT, Page, csv_response, page_within, wants_csv
 from ..security import roles_required
+from ..sorting import DESC, Sortable, Sorting, read_sort, sort_message
 from . import bp
 from .history import case_steps, shown_value
-from .labels import DUE_LABELS, labels, step_labels
+from .labels import DUE_LABELS, labels, step_labels, step_labels_for
 
 #: the dispatcher's queues, one per step; re-dispatch only for district platforms
 QUEUES = (
@@ -50,8 +54,23 @@ bp.context_processor(labels)
 
 # -- lists ----------------------------------------------------------------------------------
 
+#: the columns the inbox and the queues sort by (a unit's ready tasks: a few thousand rows at
+#: most, each sort reads them through the lane's index); without ``sort``, the most urgent
+#: first, then the soonest deadline
+TASK_SORTS = {
+    "case": Sortable((Case.number,)),
+    "task": Sortable((HumanTask.kind,)),
+    "case_type": Sortable((Case.case_type,)),
+    "urgency": Sortable((urgency_rank(),)),
+    "category": Sortable((Case.category,)),
+    "deadline": Sortable((func.coalesce(HumanTask.due_at, Case.reply_due),), nullable=True),
+    "received": Sortable((Case.created_at,), first=DESC),
+}
 
-def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, str]]:
+
+def _page(
+    *, step: str | None, due_state: str | None, sorting: Sorting
+) -> tuple[Page, dict[str, str]]:
     """A page of the user's tasks, and each task's own deadline state (task id -> state)."""
     now = get_hotline().clock.now()
     total = inbox_count(db.session, user=g.user, step=step, due_state=due_state, now=now)
@@ -64,15 +83,22 @@ def _page(*, step: str | None, due_state: str | None) -> tuple[Page, dict[str, s
         now=now,
         limit=per_page,
         offset=(page - 1) * per_page,
+        order=sorting.order_by((HumanTask.id,)),
     )
     identity.record([case for _task, case in items], "list")  # full for a callback agent
     return Page(items, page, per_page, total), due_states(db.session, items, now=now)
 
 
-def _csv(name: str, *, step: str | None, due_state: str | None):
+def _csv(name: str, *, step: str | None, due_state: str | None, sorting: Sorting):
     now = get_hotline().clock.now()
     rows = cases.inbox(
-        db.session, user=g.user, step=step, due_state=due_state, now=now, limit=CSV_LIMIT
+        db.session,
+        user=g.user,
+        step=step,
+        due_state=due_state,
+        now=now,
+        limit=CSV_LIMIT,
+        order=sorting.order_by((HumanTask.id,)),
     )
     states = due_states(db.session, rows, now=now)
     fmt = labels()
@@ -122,15 +148,25 @@ def index():
     step = request.args.get("element") or None
     due_state = request.args.get("due_state") or None
     problems = []
+    # only the steps this user's tasks can be: a handler is never offered "Dispatch"
+    elements = step_labels_for(g.user.role)
     if step and step not in Step._value2member_map_:
         problems.append(_("Task type: unknown value %(value)s, showing all.", value=step))
+        step = None
+    elif step and step not in elements:
+        problems.append(
+            _("Task type: %(value)s is never in your inbox, showing all.", value=_step_label(step))
+        )
         step = None
     if due_state and due_state not in DUE_LABELS:
         problems.append(_("Deadline state: unknown value %(value)s, showing all.", value=due_state))
         due_state = None
+    sorting = read_sort(request.args, TASK_SORTS)
+    if sorting.errors:
+        abort(400, description=sort_message(sorting))
     if wants_csv():
-        return _csv("inbox", step=step, due_state=due_state)
-    page, states = _page(step=step, due_state=due_state)
+        return _csv("inbox", step=step, due_state=due_state, sorting=sorting)
+    page, states = _page(step=step, due_state=due_state, sorting=sorting)
     return render_template(
         "inbox/index.html",
         page=page,
@@ -138,9 +174,16 @@ def index():
         element=step,
         due_state=due_state,
         problems=problems,
-        elements=step_labels(),
+        elements=elements,
         due_states=DUE_LABELS,
+        sorting=sorting,
+        **_views_context("inbox"),
     )
+
+
+def _step_label(step: str) -> str:
+    """A step's label (any step's)."""
+    return step_labels().get(step, step)
 
 
 def _queues() -> list[str]:
@@ -159,9 +202,12 @@ def queues():
         queue = next((q for q in names if counts.get(q)), names[0])
     if queue not in names:
         abort(400, description=_("Queue: unknown value %(value)s.", value=queue))
+    sorting = read_sort(request.args, TASK_SORTS)
+    if sorting.errors:
+        abort(400, description=sort_message(sorting))
     if wants_csv():
-        return _csv(f"queue-{queue}", step=queue, due_state=None)
-    page, states = _page(step=queue, due_state=None)
+        return _csv(f"queue-{queue}", step=queue, due_state=None, sorting=sorting)
+    page, states = _page(step=queue, due_state=None, sorting=sorting)
     return render_template(
         "inbox/queues.html",
         names=names,
@@ -170,7 +216,78 @@ def queues():
         page=page,
         task_states=states,
         elements=step_labels(),
+        sorting=sorting,
+        **_views_context("queues"),
     )
+
+
+# -- saved views of the inbox and the queues ------------------------------------------------
+
+#: list key -> (its page, the query names a view keeps, who has the list)
+VIEW_LISTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "inbox": ("inbox.index", ("element", "due_state", "sort", "dir"), WORKERS),
+    "queues": ("inbox.queues", ("queue", "sort", "dir"), (Role.DISPATCHER,)),
+}
+
+
+def _views_context(list_key: str) -> dict[str, Any]:
+    """What a list's saved-views bar shows: the user's views, and the filters to save."""
+    return {
+        "saved_views": saved_views.views_of(db.session, g.user, list_key),
+        "view_list": list_key,
+        "filtered": saved_views.query_of(request.args, VIEW_LISTS[list_key][1]),
+    }
+
+
+def _view_list() -> tuple[str, str, tuple[str, ...]]:
+    list_key = request.form.get("list") or ""
+    if list_key not in VIEW_LISTS or g.user.role not in VIEW_LISTS[list_key][2]:
+        abort(400, description=_("List: unknown value %(value)s.", value=list_key[:40]))
+    endpoint, fields, _roles = VIEW_LISTS[list_key]
+    return list_key, endpoint, fields
+
+
+@bp.post("/inbox/views")
+@roles_required(*WORKERS)
+def save_view():
+    """Save the inbox's or a queue's filters and order under a name (the same name replaces
+    them); a bad name is said on the list, naming the field."""
+    list_key, endpoint, fields = _view_list()
+    query = saved_views.query_of(dict(parse_qsl(request.form.get("query", ""))), fields)
+    name = request.form.get("name", "")
+    try:
+        saved_views.save_view(
+            db.session,
+            g.user,
+            list_key=list_key,
+            name=name,
+            query=query,
+            now=get_hotline().clock.now(),
+            messages={
+                "required": _("Give the view a name."),
+                "too_long": _("At most %(n)s characters.", n=saved_views.NAME_MAX),
+                "empty": _("Choose at least one filter first."),
+                "too_many": _("At most %(n)s saved views.", n=saved_views.MAX_VIEWS),
+            },
+        )
+    except FormInvalid as exc:
+        for message in sum(exc.errors.values(), []):
+            flash(_("Saved view name: %(message)s", message=message), "error")
+    else:
+        flash(_("View saved: %(name)s.", name=name.strip()))
+    return redirect(url_for(endpoint) + ("?" + query if query else ""), 303)
+
+
+@bp.post("/inbox/views/<int:view_id>/delete")
+@roles_required(*WORKERS)
+def delete_view(view_id: int):
+    _list_key, endpoint, _fields = _view_list()
+    try:
+        name = saved_views.delete_view(db.session, g.user, view_id)
+    except NotFound:
+        abort(404)
+    flash(_("View deleted: %(name)s.", name=name))
+    return redirect(url_for(endpoint), 303)
 
 
 # -- the task page --------------------------------------------------------------------------
@@ -247,6 +364,7 @@ def task(task_id: str):
         cohandling=cohandling_of(session, case=case, now=hotline.clock.now()) if co else None,
         area=by_code(session, case.area) if case.area else None,
         suggested=_suggestion(task, case),
+        department_tree=_department_tree(lang) if task.kind == Step.DISPATCH else None,
         returned=_returned(task, case),
         version=reads.instance_version(db.session, case.instance_id),
         seen=max((s["id"] for s in steps), default=0),
@@ -266,6 +384,36 @@ def _task_form(task: HumanTask, lang: str) -> tuple[dict[str, Any], dict[str, An
         lang=lang,
     )
     return hotline.forms.get(task.form_key).describe(lang, context=context), context
+
+
+def _department_tree(lang: str) -> list[dict[str, Any]]:
+    """The dispatch form's departments in groups, for its searchable picker
+    (static/department_picker.js): the city's bureaus, then each district platform with its
+    street offices below it, then any other unit; each ``{code, group, depth}``."""
+    units = active_departments(db.session)
+    by_id = {d.id: d for d in units}
+    groups: dict[str, tuple[str, list[tuple[Department, int]]]] = {"city": (_("City bureaus"), [])}
+    for unit in units:
+        if unit.is_platform and unit.parent_id is None:
+            continue  # the city's own platform is not a unit to dispatch to
+        if unit.level == "district":
+            groups.setdefault(unit.code, (i18n_name(unit, lang), []))[1].insert(0, (unit, 0))
+        elif unit.level == "street" and unit.parent_id in by_id:
+            parent = by_id[unit.parent_id]
+            groups.setdefault(parent.code, (i18n_name(parent, lang), []))[1].append((unit, 1))
+        elif unit.level == "city":
+            groups["city"][1].append((unit, 0))
+        else:
+            groups.setdefault("other", (_("Other units"), []))[1].append((unit, 0))
+    return [
+        {"code": unit.code, "group": label, "depth": depth}
+        for label, members in groups.values()
+        for unit, depth in members
+    ]
+
+
+def i18n_name(unit: Department, lang: str) -> str:
+    return unit.name_en if lang == "en" and unit.name_en else unit.name
 
 
 def _suggestion(task: HumanTask, case: Case) -> Department | None:

@@ -9,9 +9,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.departments.models import Department
 from workflows.kpi.service import (
     COUNT_KPIS,
     KPI_NAMES,
@@ -85,6 +88,8 @@ class Board:
     case_types: list[KpiRow]
     trend: list[KpiRow]
     chart: dict[str, Any]
+    #: department id -> code (the figures' links filter the case list by code)
+    department_codes: dict[int, str] = field(default_factory=dict)
 
 
 def period(form: PeriodForm, tz: str) -> tuple[datetime, datetime]:
@@ -101,7 +106,52 @@ def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, 
     kpis = kpi_board(session, start=start, end=end, as_of=now, tz=tz, bucket=form.bucket)  # type: ignore[arg-type]
     board = Board(start, end, kpis.totals, kpis.departments, kpis.case_types, kpis.trend, {})
     board.chart = chart_data(board, labels, form.kpi)
+    board.department_codes = dict(session.execute(select(Department.id, Department.code)).all())
     return board
+
+
+def _bucket_end(bucket: str, first: date) -> date:
+    """The last local day of the trend bucket starting ``first``."""
+    if bucket == "day":
+        return first
+    if bucket == "week":
+        return first + timedelta(days=6)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def cases_url(
+    board: Board,
+    form: PeriodForm,
+    name: str,
+    part: str = "",
+    row: KpiRow | None = None,
+    group: str = "",
+) -> str | None:
+    """The case list filtered to the cases behind one figure (the KPI's own condition:
+    ``kpi``/``kpi_part``; the period's or the trend bucket's created dates; the row's lead
+    department, ``dispatched=no`` for the cases never dispatched, or the case type), so that
+    the list counts what the figure counts; None for a department no longer known."""
+    assert form.start is not None and form.end is not None
+    args: dict[str, str] = {"kpi": name}
+    if name not in COUNT_KPIS:
+        args["kpi_part"] = part
+    first, last = form.start, form.end
+    if row is not None and group == "trend" and row.bucket is not None:
+        first = max(first, row.bucket)
+        last = min(last, _bucket_end(form.bucket, row.bucket))
+    args["created_from"], args["created_to"] = first.isoformat(), last.isoformat()
+    if row is not None and group == "department":
+        if row.department_id is None:  # the cases never dispatched: no lead department
+            args["dispatched"] = "no"
+        elif row.department_id in board.department_codes:
+            args["department"] = board.department_codes[row.department_id]
+            args["department_role"] = "lead"
+        else:
+            return None
+    if row is not None and group == "case_type" and row.case_type:
+        args["case_type"] = row.case_type
+    return url_for("cases.index", **args)
 
 
 def kpi_label(name: str, lang: str) -> str:

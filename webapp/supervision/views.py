@@ -10,7 +10,7 @@ from sqlalchemy import Select, or_
 
 from workflows.cases.enums import OPEN
 from workflows.cases.models import Case
-from workflows.cases.ordering import case_order
+from workflows.cases.ordering import case_order, urgency_rank
 from workflows.cases.service import visible_cases
 from workflows.cases.steps import STEP_LABELS, Step
 from workflows.errors import FormInvalid
@@ -26,9 +26,18 @@ from ..hotline import get_hotline
 from ..i18n import lang, local_time, time_left
 from ..pagination import CSV_LIMIT, Page, csv_response, page_within, paginate, wants_csv
 from ..security import roles_required
+from ..sorting import DESC, Sortable, read_sort
 from . import bp, call_figures, dashboard
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+#: the columns the overdue and escalated lists sort by: open cases past or near a deadline (a
+#: few thousand at most); without ``sort``, the most urgent first, then the soonest deadline
+CASE_SORTS = {
+    "number": Sortable((Case.number,), first=DESC),
+    "urgency": Sortable((urgency_rank(),)),
+    "status": Sortable((Case.status,)),
+    "reply_due": Sortable((Case.reply_due,), nullable=True),
+}
 #: the escalated list's "mark" filter
 MARKS = ("escalated", "sign_escalated", "red", "yellow", "task_overdue")
 
@@ -114,17 +123,32 @@ def overdue():
     labels = Labels(session, lang())
     now = get_hotline().clock.now()
     code, department_id, errors = _department_filter(labels)
-    context = {"labels": labels, "now": now, "department": code, "errors": errors, **_actions()}
+    sorting = read_sort(request.args, CASE_SORTS)
+    errors.update(sorting.errors)
+    context = {
+        "labels": labels,
+        "now": now,
+        "department": code,
+        "errors": errors,
+        "sorting": sorting,
+        **_actions(),
+    }
     if errors:
         return render_template("supervision/overdue.html", page=None, **context), 400
     ids = None if department_id is None else [department_id]
+    order = sorting.order_by((Case.id,))
     if wants_csv():
-        rows = overdue_now(session, as_of=now, department_ids=ids, limit=CSV_LIMIT)
+        rows = overdue_now(session, as_of=now, department_ids=ids, limit=CSV_LIMIT, order=order)
         return _csv("overdue.csv", rows, labels, now)
     total = count_overdue_now(session, as_of=now, department_ids=ids)
     number, per_page = page_within(total)
     items = overdue_now(
-        session, as_of=now, department_ids=ids, limit=per_page, offset=(number - 1) * per_page
+        session,
+        as_of=now,
+        department_ids=ids,
+        limit=per_page,
+        offset=(number - 1) * per_page,
+        order=order,
     )
     page = Page(items, number, per_page, total)
     late = _late(session, items, now)
@@ -141,18 +165,21 @@ def escalated():
     mark = (request.args.get("mark") or "").strip()
     if mark and mark not in MARKS:
         errors["mark"] = [_("Not one of the choices.")]
+    sorting = read_sort(request.args, CASE_SORTS)
+    errors.update(sorting.errors)
     context = {
         "labels": labels,
         "now": now,
         "department": code,
         "mark": mark,
         "errors": errors,
+        "sorting": sorting,
         **_actions(),
     }
     if errors:
         return render_template("supervision/escalated.html", page=None, **context), 400
     stmt = escalated_cases(session, g.user, now, mark=mark, department_id=department_id)
-    stmt = stmt.order_by(*case_order(earliest_due()))
+    stmt = stmt.order_by(*(sorting.order_by((Case.id,)) or case_order(earliest_due())))
     if wants_csv():
         return _csv("escalated.csv", session.scalars(stmt.limit(CSV_LIMIT)), labels, now)
     page = paginate(session, stmt)
@@ -195,9 +222,12 @@ def action_choices() -> list[tuple[str, str]]:
 @bp.post("/supervision/actions")
 @roles_required(*SUPERVISORS)
 def act_on_many():
-    """Chase or order the cases ticked in a list: each case done or reported by number."""
+    """Chase or order the cases ticked in a list: each case done or reported by number; or
+    export them (the list's CSV columns, the ticked cases only)."""
     session = db.session
     back = _back(request.form.get("back"))
+    if request.form.get("export") == "csv":
+        return _export_ticked(request.form.getlist("numbers"), back)
     values = {
         "numbers": request.form.getlist("numbers"),
         "action": request.form.get("action") or "",
@@ -219,6 +249,33 @@ def act_on_many():
         values=values,
         action_label=dict(action_choices()).get(values["action"], values["action"]),
     )
+
+
+def _export_ticked(numbers: list[str], back: str):
+    """The ticked cases as CSV (those the user may see; at most ``MAX_CASES``), in the order
+    ticked; nothing ticked, or too many, is a 400 naming the field."""
+    numbers = [n.strip() for n in numbers if n.strip()]
+    problem = ""
+    if not numbers:
+        problem = _("Tick at least one case.")
+    elif len(numbers) > supervision.MAX_CASES:
+        problem = _("At most %(n)s cases at once.", n=supervision.MAX_CASES)
+    if problem:
+        return render_template(
+            "supervision/result.html",
+            outcomes=[],
+            errors={"numbers": [problem]},
+            back=back,
+            values={},
+        ), 400
+    session = db.session
+    found = {
+        c.number: c
+        for c in session.scalars(visible_cases(session, g.user).where(Case.number.in_(numbers)))
+    }
+    rows = [found[n] for n in dict.fromkeys(numbers) if n in found]
+    now = get_hotline().clock.now()
+    return _csv("cases-ticked.csv", rows, Labels(session, lang()), now)
 
 
 @bp.post("/supervision/cases/<number>")

@@ -259,9 +259,11 @@ def complete_task(
         if errors:
             raise FormInvalid(errors)
         clean = _with_all_fields(form, clean)
+        corrected: dict[str, list[str]] = {}
         if task.kind == Step.DISPATCH:
             lead = departments.by_code(session, clean["lead_department"])
             clean["lead_is_platform"] = bool(lead and lead.is_platform and lead.parent_id)
+            corrected = _reclassify(session, case, clean, lang)
         try:
             result = hotline.runtime.complete_task(
                 session,
@@ -275,6 +277,17 @@ def complete_task(
             # the rejected input; commit them (leave the block normally), then say so.
             conflict = exc
         else:
+            if corrected:
+                for key, (_old, new) in corrected.items():
+                    setattr(case, key, new)
+                hotline.runtime.record_event(
+                    session,
+                    task.instance_id,
+                    CaseEventKind.RECLASSIFIED,
+                    actor=user.username,
+                    element_id=task.element_id,
+                    payload={"case": case.number, "changes": corrected, "task": task.task_id},
+                )
             if documents is not None:
                 documents(case)
             if task.kind == Step.COHANDLE:
@@ -288,6 +301,50 @@ def complete_task(
                 )
             return result
     raise conflict
+
+
+#: what a dispatcher may correct at dispatch (the dispatch form's fields of the same keys)
+RECLASSIFIABLE = ("category", "urgency")
+
+
+def _reclassify(
+    session: Session, case: Case, clean: dict[str, Any], lang: str
+) -> dict[str, list[str]]:
+    """The category and urgency a dispatcher corrected, ``{key: [old, new]}``; the form has
+    checked each against its options (the category list, the urgency values). An empty field
+    keeps the case's value; a change brings the deadline policy of the new values into the
+    process data (the sign-for and reply deadlines set at dispatch follow it)."""
+    changes: dict[str, list[str]] = {}
+    for key in RECLASSIFIABLE:
+        if key not in clean:  # a dispatch form without the field
+            continue
+        old = getattr(case, key) or ""
+        new = clean.get(key) or old
+        clean[key] = new  # never None into the process data
+        if new != old:
+            changes[key] = [old, new]
+    if changes:
+        try:
+            row = get_policy(
+                session,
+                case_type=case.case_type,
+                urgency=clean.get("urgency") or case.urgency,
+                category=clean.get("category") or case.category or "",
+            )
+        except LookupError:
+            raise FormInvalid(
+                {
+                    "urgency": [
+                        _msg(
+                            lang,
+                            "该工单类型没有此紧急程度的时限规则",
+                            "no deadline policy for this case type at this urgency",
+                        )
+                    ]
+                }
+            ) from None
+        clean["policy"] = policy_data(row)
+    return changes
 
 
 def _diagram_reads(session: Session, instance_id: int, name: str) -> bool:
@@ -432,6 +489,8 @@ def task_defaults(session: Session, hotline: Hotline, *, task: HumanTask, case: 
         asked = _process_value(session, hotline, case, "extension_days", None)
         if asked:
             return {"approved_days": asked}
+    if task.kind == Step.DISPATCH:  # the dispatcher corrects them if wrong (_reclassify)
+        return {k: getattr(case, k) for k in RECLASSIFIABLE if getattr(case, k)}
     return {}
 
 

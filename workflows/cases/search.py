@@ -54,6 +54,9 @@ class CaseFilters:
     overdue: bool | None = None
     #: True: reopened at least once; False: never
     reopened: bool | None = None
+    #: True: has a lead department (dispatched); False: none (never dispatched: the KPI
+    #: dashboard's "Not dispatched" group)
+    dispatched: bool | None = None
     #: closed on or after / on or before these local days
     closed_from: date | None = None
     closed_to: date | None = None
@@ -63,6 +66,10 @@ class CaseFilters:
     created_from: date | None = None
     #: created on or before this local day
     created_to: date | None = None
+    #: a KPI figure's cases (``kpi.service.kpi_condition``): the KPI's name, and for a rate
+    #: its numerator ("n") or denominator ("d"); read at ``as_of``
+    kpi: str = ""
+    kpi_part: str = ""
     #: find ``text`` through the pairs index (``text_search.use_index``; ``search_cases``
     #: decides it)
     text_by_index: bool = False
@@ -119,6 +126,17 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
         stmt = stmt.where(late if f.overdue else not_(late))
     if f.reopened is not None:
         stmt = stmt.where(Case.reopen_count > 0 if f.reopened else Case.reopen_count == 0)
+    if f.dispatched is not None:
+        has_lead = Case.lead_department_id.is_not(None)
+        stmt = stmt.where(has_lead if f.dispatched else Case.lead_department_id.is_(None))
+    if f.kpi:
+        from ..kpi.service import kpi_condition
+
+        if f.as_of is None:
+            raise ValueError("the kpi filter needs as_of (the clock's now)")
+        condition = kpi_condition(f.kpi, f.kpi_part, f.as_of)
+        if condition is not None:
+            stmt = stmt.where(condition)
     if f.created_from:
         stmt = stmt.where(Case.created_at >= local_midnight(f.created_from, tz))
     if f.created_to:

@@ -6,7 +6,9 @@ queries only ever return its department's cases and tasks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -141,9 +143,11 @@ def inbox(
     now: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
+    order: Sequence[Any] | None = None,
 ) -> list[tuple[HumanTask, Case]]:
     """Ready tasks this user may act on, most urgent first, then soonest task deadline
-    (:func:`~workflows.cases.ordering.task_order`), with their cases; only
+    (:func:`~workflows.cases.ordering.task_order`), or in ``order`` (a column the list was
+    sorted by, ending with a unique one), with their cases; only
     those of one step (a :class:`~workflows.cases.steps.Step`) or one diagram element when
     asked, or in one deadline state of their own at ``now``
     (:mod:`~workflows.cases.task_due`)."""
@@ -170,13 +174,14 @@ def inbox(
     if element:
         stmt = stmt.where(HumanTask.element_id == element)
     stmt = where_due_state(stmt, due_state, now)
-    stmt = stmt.order_by(*task_order()).limit(limit).offset(offset)
+    ordering = tuple(order) if order else task_order()
+    stmt = stmt.order_by(*ordering).limit(limit).offset(offset)
     if deferred:
         stmt = (
             select(HumanTask, Case)
             .join(Case, Case.instance_id == HumanTask.instance_id)
             .where(HumanTask.id.in_(stmt))
-            .order_by(*task_order())  # ends with the task's id: the same order exactly
+            .order_by(*ordering)  # ends with the task's id: the same order exactly
         )
     return [(t, c) for t, c in session.execute(stmt).all()]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     Date,
@@ -447,15 +447,17 @@ def overdue_now(
     department_ids: Collection[int] | None = None,
     limit: int = 50,
     offset: int = 0,
+    order: Sequence[Any] | None = None,
 ) -> list[Case]:
     """Open dispatched cases with no reply and past ``reply_due``, and open cases with a ready
     task past its own deadline (a late dispatch, say): the most urgent first, then the most
-    overdue (by the earliest of the two deadlines)."""
+    overdue (by the earliest of the two deadlines); or in ``order`` (a column the list was
+    sorted by, ending with a unique one)."""
     _check_aware(as_of=as_of)
     stmt = (
         select(Case)
         .where(_overdue_now(as_of, department_ids, session))
-        .order_by(*case_order(earliest_due(session)))
+        .order_by(*(order or case_order(earliest_due(session))))
         .limit(limit)
         .offset(offset)
     )
@@ -550,6 +552,26 @@ def _rates(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElemen
     # a case whose appeal (申诉) was upheld leaves every rate, numerator and denominator alike
     kept = Case.appeal_upheld_at.is_(None)
     return {name: (and_(n, kept), and_(d, kept)) for name, (n, d) in rates.items()}
+
+
+#: which side of a rate a figure is: its numerator or its denominator
+KPI_PARTS = ("n", "d")
+
+
+def kpi_condition(name: str, part: str, as_of: datetime) -> ColumnElement[bool] | None:
+    """The cases behind one figure of the dashboard, the same SQL that counts it: a count
+    KPI's cases (None for ``cases``: every case of the period), or a rate's numerator
+    (``part`` "n") or denominator ("d"). The case list's ``kpi`` filter, so that a figure's
+    link lists exactly the cases it counts (with the period's created dates, the lead
+    department and the case type of its row)."""
+    if name == "cases":
+        return None
+    if name == "dispatched":
+        return _dispatched()
+    if name not in RATE_KPIS or part not in KPI_PARTS:
+        raise ValueError(f"unknown KPI figure {name!r}/{part!r}")
+    numerator, denominator = _rates(as_of)[name]
+    return numerator if part == "n" else denominator
 
 
 def _overdue_now(

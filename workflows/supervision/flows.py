@@ -51,6 +51,7 @@ class Refusal(StrEnum):
     CLOSED = "closed"
     NOT_DISPATCHED = "not_dispatched"  # no lead department yet
     NOT_SUPPORTED = "not_supported"  # its diagram version has no supervision orders
+    CHANGED = "changed"  # the case moved on while it was being supervised: nothing written
 
 
 MESSAGES = {
@@ -60,6 +61,10 @@ MESSAGES = {
     Refusal.NOT_SUPPORTED: (
         "该案件的流程版本不支持督办单",
         "the case's workflow version takes no supervision orders",
+    ),
+    Refusal.CHANGED: (
+        "案件正在被他人处理，未发送，请重试",
+        "the case changed meanwhile: nothing was sent, try again",
     ),
 }
 
@@ -161,22 +166,31 @@ def supervise_cases(
     user: User,
     lang: str = "zh",
 ) -> list[Outcome]:
-    """Chase or order many cases in one transaction: each case is done whole or reported
-    with its reason, in the order given."""
+    """Chase or order many cases, each in a transaction of its own: each case is done whole
+    or reported with its reason, in the order given; a case refused or failing leaves the
+    others as they were done."""
     _check_role(user)
     checked, text, found = check_input(action, note, lang=lang, numbers=numbers, bulk=True)
     outcomes = []
-    with unit_of_work(session):
-        for number in found:
-            try:
-                case = get_case(session, number=number, user=user)
-            except NotFound:
-                reason: Refusal | None = Refusal.NOT_FOUND
-            else:
-                reason = _refusal(case) or _act(session, hotline, case, checked, text, user)
-            outcomes.append(
-                Outcome(number, reason is None, reason, message(reason, lang) if reason else "")
-            )
+    for number in found:
+        reason: Refusal | None
+        try:
+            # a savepoint too: inside a caller's transaction (the API's), a failing case is
+            # undone alone as well
+            with unit_of_work(session), session.begin_nested():
+                try:
+                    case = get_case(session, number=number, user=user)
+                except NotFound:
+                    reason = Refusal.NOT_FOUND
+                else:
+                    reason = _refusal(case) or _act(session, hotline, case, checked, text, user)
+        except (ConflictError, DomainError) as exc:
+            if isinstance(exc, Forbidden):
+                raise
+            reason = Refusal.CHANGED  # rolled back: this case alone
+        outcomes.append(
+            Outcome(number, reason is None, reason, message(reason, lang) if reason else "")
+        )
     return outcomes
 
 
