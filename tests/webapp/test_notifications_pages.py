@@ -306,6 +306,6 @@ def test_polling_does_not_keep_a_session_alive(hotline_app, as_role, clock):
 def test_a_list_fetched_again_leaves_the_messages_for_the_next_page(hotline_app, as_role):
     client = as_role("handler")
     with client.session_transaction() as session:
-        session["_flashes"] = [("message", "已保存")]
-    assert "已保存" not in client.get("/inbox", headers={"X-Live": "1"}).get_data(as_text=True)
-    assert "已保存" in client.get("/inbox").get_data(as_text=True)
+        session["_flashes"] = [("message", "工单已保存-闪现")]
+    assert "工单已保存-闪现" not in client.get("/inbox", headers={"X-Live": "1"}).get_data(as_text=True)
+    assert "工单已保存-闪现" in client.get("/inbox").get_data(as_text=True)
