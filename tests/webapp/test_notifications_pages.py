@@ -307,5 +307,7 @@ def test_a_list_fetched_again_leaves_the_messages_for_the_next_page(hotline_app,
     client = as_role("handler")
     with client.session_transaction() as session:
         session["_flashes"] = [("message", "工单已保存-闪现")]
-    assert "工单已保存-闪现" not in client.get("/inbox", headers={"X-Live": "1"}).get_data(as_text=True)
+    assert "工单已保存-闪现" not in client.get("/inbox", headers={"X-Live": "1"}).get_data(
+        as_text=True
+    )
     assert "工单已保存-闪现" in client.get("/inbox").get_data(as_text=True)
