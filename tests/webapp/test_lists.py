@@ -94,6 +94,11 @@ def test_an_unknown_sort_is_a_clear_400(hotline_app, as_role, role, path):
         assert "Sort direction: unknown value sideways" in response.get_data(True)
     zh = client.get(f"{path}?sort=caller_name", headers=ZH).get_data(True)
     assert "排序：未知的列 caller_name" in zh
+    # hostile values: a clear answer, never a 500
+    for query in ("sort=%00", "sort=" + "x" * 5000, "sort=<script>", "dir=%FF&sort=", "sort=&dir="):
+        response = client.get(f"{path}?{query}", headers=EN)
+        assert response.status_code in (200, 400), (query, response.status_code)
+        assert "<script>" not in response.get_data(True).split("</header>", 1)[-1]
     # a good sort of the same list answers
     good = {"/admin/dispatch": "priority"}.get(path, "active" if "/admin" in path else "urgency")
     assert client.get(f"{path}?sort={good}&dir=desc").status_code == 200
