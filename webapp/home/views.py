@@ -1,6 +1,6 @@
 """The start page: each role lands where its work is; liveness, readiness and metrics."""
 
-from flask import g, redirect, url_for
+from flask import current_app, g, redirect, url_for
 
 from ..extensions import db
 from ..health import readiness
@@ -26,6 +26,12 @@ def index():
     if g.get("user") is None:
         return redirect(url_for("auth.login"))
     return redirect(url_for(LANDING.get(g.user.role, "cases.index")))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links (a 404 is a console error)."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/healthz")

@@ -1,0 +1,65 @@
+// Pages on a phone (the responsive part of app.css, docs/architecture.md "Pages on a phone").
+// 1. The header's menu button: on a narrow screen the navigation and the account links fold
+//    behind it (without this script they stay shown, wrapped).
+// 2. Tables: at phone width a table wider than its container becomes a stack of cards (each
+//    cell labelled with its column's heading); a table without headings scrolls inside a
+//    container of its own. Tables that fit stay tables. Lists refreshed in place (live.js,
+//    htmx) are looked at again.
+(function () {
+  "use strict";
+  const phone = window.matchMedia("(max-width: 640px)");
+
+  const header = document.querySelector("header.top");
+  const toggle = header && header.querySelector(".menu-toggle");
+  if (header && toggle) {
+    header.classList.add("has-menu");
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      const open = header.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  function label(table) {
+    const heads = Array.from(table.querySelectorAll(":scope > thead > tr:last-child > th"));
+    if (!heads.length) return false;
+    const names = [];
+    for (const th of heads) {
+      const span = th.colSpan || 1;
+      for (let i = 0; i < span; i++) names.push(th.textContent.trim());
+    }
+    for (const row of table.querySelectorAll(":scope > tbody > tr")) {
+      let column = 0;
+      for (const cell of row.cells) {
+        if (cell.colSpan > 1) cell.dataset.label = "";
+        else if (!cell.hasAttribute("data-label")) cell.dataset.label = names[column] || "";
+        column += cell.colSpan || 1;
+      }
+    }
+    return true;
+  }
+
+  function fit(root) {
+    const tables = (root || document).querySelectorAll("main table");
+    for (const table of tables) {
+      if (table.closest(".djs-container")) continue;
+      table.classList.remove("stacked");
+      if (!phone.matches) continue;
+      const box = table.parentElement;
+      if (table.scrollWidth <= box.clientWidth + 1) continue;
+      if (!table.classList.contains("no-stack") && label(table)) {
+        table.classList.add("stacked");
+      } else if (!box.classList.contains("table-scroll")) {
+        const wrap = document.createElement("div");
+        wrap.className = "table-scroll";
+        table.replaceWith(wrap);
+        wrap.appendChild(table);
+      }
+    }
+  }
+
+  fit();
+  phone.addEventListener("change", () => fit());
+  document.addEventListener("live:swapped", (event) => fit(event.target));
+  document.body.addEventListener("htmx:afterSwap", (event) => fit(event.target.closest("main") ? event.target : undefined));
+})();
