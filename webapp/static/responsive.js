@@ -46,7 +46,9 @@
       table.classList.remove("stacked");
       if (!phone.matches) continue;
       const box = table.parentElement;
-      if (table.scrollWidth <= box.clientWidth + 1) continue;
+      const style = getComputedStyle(box);
+      const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      if (table.offsetWidth <= room + 1) continue;
       if (!table.classList.contains("no-stack") && label(table)) {
         table.classList.add("stacked");
       } else if (!box.classList.contains("table-scroll")) {
