@@ -48,7 +48,12 @@
       const box = table.parentElement;
       const style = getComputedStyle(box);
       const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-      if (table.offsetWidth <= room + 1) continue;
+      // measured with Chinese kept in words: a table of Chinese text always "fits" by breaking
+      // its cells a character a line, which is what a phone must not show
+      table.classList.add("measuring");
+      const natural = table.offsetWidth;
+      table.classList.remove("measuring");
+      if (natural <= room + 1) continue;
       if (!table.classList.contains("no-stack") && label(table)) {
         table.classList.add("stacked");
       } else if (!box.classList.contains("table-scroll")) {
