@@ -1,7 +1,8 @@
 """A handler in the field, on a phone 390 px wide (issue 20): the inbox, every task form a
-handler fills in (sign for or return, reply, extension, suspension, co-handling, resume), the
-case page and the notifications are usable without scrolling sideways; the header folds its
-links behind a menu button; tables become cards whose long addresses wrap by words. And on a
+handler fills in (sign for or return, reply, extension, suspension, co-handling, answering a
+supervision order, resume), the case page and the notifications are usable without scrolling
+sideways; the header folds its links behind a menu button; tables become cards whose long
+addresses wrap by words. And on a
 desktop: the case page's diagram opens readable on the current step and zooms, the KPI trend
 line is not cut at 100%.
 """
@@ -26,9 +27,20 @@ def page_width(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
+#: the elements that reach past the screen's right edge (for the failure message)
+OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .slice(0, 6).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : ''))"""
+
+
 def assert_fits(page: Page, what: str) -> None:
+    page.wait_for_load_state("load")  # responsive.js has run
+    expect(page.locator("html.fitted")).to_have_count(1)
     width = page_width(page)
-    assert width <= PHONE["width"], f"{what}: the page is {width} px wide at 390 px"
+    if width > PHONE["width"]:
+        wide = page.evaluate(OVERFLOWING)
+        raise AssertionError(f"{what}: the page is {width} px wide at 390 px: {wide}")
 
 
 def assert_within_screen(page: Page, selector: str) -> None:
@@ -37,13 +49,35 @@ def assert_within_screen(page: Page, selector: str) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (selector, box)
 
 
-def task_of(page: Page, live, number: str) -> None:
-    """Open the inbox and the task of case ``number`` from its card."""
+def task_of(page: Page, live, number: str, task: str | None = None) -> None:
+    """Open the inbox and the task of case ``number`` (the one named ``task``) from its card."""
     page.goto(f"{live.url}/inbox")
     card = page.locator("table.tasks tr", has=page.locator(f"a[href='/cases/{number}']"))
+    if task:
+        card = card.filter(has_text=task)
     expect(card).to_be_visible()
     card.locator("a[href^='/tasks/']").first.click()
     expect(page.locator("form.task-form")).to_be_visible()
+
+
+def order_supervision(app, number: str) -> None:
+    """sup1 sends a supervision order on the case (the department must answer in writing)."""
+    from webapp.extensions import db
+    from webapp.hotline import get_hotline
+    from workflows.supervision import flows as supervision
+    from workflows.users.service import by_username
+
+    with app.app_context():
+        supervision.supervise_case(
+            db.session,
+            get_hotline(),
+            number=number,
+            user=by_username(db.session, "sup1"),
+            lang="zh",
+            action="supervision_order",
+            note="请两日内书面答复",
+        )
+        db.session.commit()
 
 
 def test_a_handler_works_a_day_on_a_phone(page: Page, live, console_errors):
@@ -63,6 +97,10 @@ def test_a_handler_works_a_day_on_a_phone(page: Page, live, console_errors):
     act(app, co_handled, "dispatch", "disp1",
         {"lead_department": "B-HU", "co_departments": ["B-MR"]})  # fmt: skip
 
+    ordered = open_case(app, caller_phone="13500135000")
+    act(app, ordered, "dispatch", "disp1", {"lead_department": "B-MR", "co_departments": []})
+    act(app, ordered, "sign_for", "h_mr", {"action": "sign"})
+    order_supervision(app, ordered)
     from webapp.scheduler import outbox_service
 
     outbox_service(app).drain()  # the dispatch notices reach the bell, as the worker does
@@ -140,6 +178,12 @@ def test_a_handler_works_a_day_on_a_phone(page: Page, live, console_errors):
     task_of(page, live, co_handled)
     assert_fits(page, "the co-handling form")
     expect(page.locator("#f_cohandle_text")).to_be_visible()
+    assert_within_screen(page, "form.task-form button.primary[type=submit]")
+
+    task_of(page, live, ordered, "督办回复")  # a supervision order to answer in writing
+    assert_fits(page, "the supervision answer form")
+    expect(page.locator("#f_answer")).to_be_visible()
+    assert page.locator("#f_answer").bounding_box()["width"] >= 300
     assert_within_screen(page, "form.task-form button.primary[type=submit]")
 
     task_of(page, live, to_resume)

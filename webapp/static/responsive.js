@@ -40,6 +40,8 @@
   }
 
   function fit(root) {
+    // until this first runs, app.css lets a table scroll in its own box (no wide first paint)
+    document.documentElement.classList.add("fitted");
     const tables = (root || document).querySelectorAll("main table");
     for (const table of tables) {
       if (table.closest(".djs-container")) continue;
