@@ -135,3 +135,27 @@ def test_the_readme_says_who_calls_back_and_who_reviews_replies_and_how_to_serve
     dev = (ROOT / "dev").read_text(encoding="utf-8")
     assert '"${HOST:-127.0.0.1}"' in dev and '"${PORT:-5000}"' in dev
     assert "`PORT` and `HOST`" in readme
+
+
+# --------------------------------------------------------------------------- both languages
+
+
+def test_the_menu_button_and_the_diagram_controls_speak_both_languages(hotline_app, as_role):
+    from tests.webapp.test_intake import open_case
+
+    number = open_case(hotline_app)
+    client = as_role("supervisor")
+    zh = client.get(f"/cases/{number}").get_data(as_text=True)
+    en = client.get(f"/cases/{number}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    for chinese, english in [
+        ("菜单", "Menu"),
+        ("放大", "Zoom in"),
+        ("缩小", "Zoom out"),
+        ("全图", "Whole diagram"),
+        ("当前环节", "Current step"),
+    ]:
+        assert chinese in zh and chinese not in en, chinese
+        assert english in en and f">{english}<" not in zh, english
+    assert 'class="menu-toggle"' in zh and 'aria-controls="top-menu"' in zh
+    assert '<nav id="top-menu">' in zh
+    assert "responsive.js" in zh and "bpmn-navigated-viewer.production.min.js" in zh
