@@ -121,6 +121,12 @@ def test_a_handler_works_a_day_on_a_phone(page: Page, live, console_errors):
     expect(header.locator("nav a[href='/cases']")).to_be_visible()
     expect(header.locator("form[action='/logout'] button")).to_be_visible()
     assert_fits(page, "the inbox with the menu open")
+    header.locator("nav a[href='/cases']").focus()
+    page.keyboard.press("Escape")  # closes the menu, back on its button
+    expect(header.locator("nav a[href='/cases']")).to_be_hidden()
+    expect(menu).to_be_focused()
+    menu.click()
+    expect(header.locator("nav a[href='/cases']")).to_be_visible()
     menu.click()
     expect(header.locator("nav a[href='/cases']")).to_be_hidden()
 

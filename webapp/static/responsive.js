@@ -14,9 +14,16 @@
   if (header && toggle) {
     header.classList.add("has-menu");
     toggle.hidden = false;
-    toggle.addEventListener("click", () => {
-      const open = header.classList.toggle("open");
+    const show = (open) => {
+      header.classList.toggle("open", open);
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    toggle.addEventListener("click", () => show(!header.classList.contains("open")));
+    header.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && header.classList.contains("open")) {
+        show(false);
+        toggle.focus();
+      }
     });
   }
 
