@@ -2,8 +2,9 @@
 // 1. The header's menu button: on a narrow screen the navigation and the account links fold
 //    behind it (without this script they stay shown, wrapped).
 // 2. Tables: at phone width a table wider than its container becomes a stack of cards (each
-//    cell labelled with its column's heading); a table without headings scrolls inside a
-//    container of its own. Tables that fit stay tables. Lists refreshed in place (live.js,
+//    cell labelled with its column's heading); a table without headings, or any table too
+//    wide on a wider screen, scrolls inside a container of its own. Tables that fit stay
+//    tables. Lists refreshed in place (live.js,
 //    htmx) are looked at again.
 (function () {
   "use strict";
@@ -53,7 +54,6 @@
     for (const table of tables) {
       if (table.closest(".djs-container")) continue;
       table.classList.remove("stacked");
-      if (!phone.matches) continue;
       const box = table.parentElement;
       const style = getComputedStyle(box);
       const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
@@ -63,15 +63,25 @@
       const natural = table.offsetWidth;
       table.classList.remove("measuring");
       if (natural <= room + 1) continue;
+      if (!phone.matches) {
+        // wider screens keep tables as tables: one still too wide scrolls in its own box
+        if (table.offsetWidth > room + 1) scrollBox(table, box);
+        continue;
+      }
       if (!table.classList.contains("no-stack") && label(table)) {
         table.classList.add("stacked");
-      } else if (!box.classList.contains("table-scroll")) {
-        const wrap = document.createElement("div");
-        wrap.className = "table-scroll";
-        table.replaceWith(wrap);
-        wrap.appendChild(table);
+      } else {
+        scrollBox(table, box);
       }
     }
+  }
+
+  function scrollBox(table, box) {
+    if (box.classList.contains("table-scroll")) return;
+    const wrap = document.createElement("div");
+    wrap.className = "table-scroll";
+    table.replaceWith(wrap);
+    wrap.appendChild(table);
   }
 
   fit();
