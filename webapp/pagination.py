@@ -151,7 +151,9 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
         writer.writerow([spreadsheet_safe(v) for v in row])
     return Response(
         buffer.getvalue(),
-        mimetype="text/csv; charset=utf-8",
+        # content_type, not mimetype: werkzeug adds "; charset=utf-8" to a text mimetype
+        # itself, and a mimetype that names it already would carry it twice
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -170,6 +170,10 @@ def page(chromium: Browser, console_errors: list[str]) -> Iterator[Page]:
             and urlsplit(request.url).path in _POLLS
         ):
             return  # a poll on its way when the page was left (the next page polls again)
+        if request.failure == "net::ERR_ABORTED" and urlsplit(request.url).path.startswith(
+            ("/static/favicon.", "/favicon.")
+        ):
+            return  # the tab's icon still loading when the page was left (a 404 would not be)
         console_errors.append(f"request failed: {request.url} ({request.failure})")
 
     page.on("console", on_console)

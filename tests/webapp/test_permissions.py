@@ -116,6 +116,7 @@ def R(method, path, allowed, rule=None, data=None, hidden_from=frozenset()):  # 
 MATRIX = [
     R("GET", "/", SIGNED_IN),
     R("GET", "/healthz", SIGNED_IN),
+    R("GET", "/favicon.ico", SIGNED_IN),
     # the audit log
     R("GET", "/audit/", {"auditor", "admin"}),
     R("GET", "/audit/?format=csv", {"auditor", "admin"}, "/audit/"),
@@ -382,6 +383,7 @@ PUBLIC = {
     "/language",
     "/static/<path:filename>",
     "/healthz",
+    "/favicon.ico",  # browsers ask for it on the sign-in page too
 }
 #: probes for load balancers and scrapers, no sign-in (tests/webapp/test_health.py,
 #: test_metrics.py): /readyz says nothing private, /metrics asks for a token or loopback

@@ -82,7 +82,11 @@ def login():
             return redirect(
                 url_for("auth.login_code" if stage == SessionStage.CODE else "auth.enrol")
             )
-    page = render_template("auth/login.html", error=error, next=request.values.get("next", ""))
+    # a refused sign-in keeps the user name typed (never the password)
+    username = (request.form.get("username") or "").strip() if request.method == "POST" else ""
+    page = render_template(
+        "auth/login.html", error=error, next=request.values.get("next", ""), username=username
+    )
     return page, status, headers
 
 

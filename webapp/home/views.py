@@ -1,6 +1,8 @@
 """The start page: each role lands where its work is; liveness, readiness and metrics."""
 
-from flask import g, redirect, url_for
+from pathlib import Path
+
+from flask import Response, current_app, g, redirect, url_for
 
 from ..extensions import db
 from ..health import readiness
@@ -26,6 +28,17 @@ def index():
     if g.get("user") is None:
         return redirect(url_for("auth.login"))
     return redirect(url_for(LANDING.get(g.user.role, "cases.index")))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links (a 404 is a console error).
+    The icon is small: sent as bytes (no file left open for the response to close)."""
+    icon = Path(current_app.static_folder, "favicon.ico").read_bytes()
+    response = Response(icon, mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/healthz")

@@ -281,7 +281,7 @@ def report(wave_id: int):
             writer.writerow([_safe(c) for c in row])
         return Response(
             "\ufeff" + out.getvalue(),
-            mimetype="text/csv",
+            content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
     if fmt == "xlsx":

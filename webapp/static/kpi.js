@@ -8,6 +8,14 @@
   const choice = document.getElementById("kpi-choice");
   const charts = [];
   const percent = { min: 0, max: 100, ticks: { callback: (v) => v + "%" } };
+  // the trend's rate axis runs a little past 100% so that a line at 100% (every case on time)
+  // is drawn whole, not cut in half by the chart's top edge; no tick is labelled above 100%
+  const rateWithHeadroom = {
+    min: 0,
+    max: 110,
+    ticks: { stepSize: 20, callback: (v) => (v <= 100 ? v + "%" : "") },
+    afterBuildTicks: (axis) => { axis.ticks = axis.ticks.filter((t) => t.value <= 100); },
+  };
 
   function bars(id, series, kpi) {
     return new Chart(document.getElementById(id), {
@@ -26,13 +34,13 @@
         labels: data.trend.labels,
         datasets: [
           { type: "line", label: data.kpiLabels[kpi], data: data.trend.rates[kpi], borderColor: "#b91c1c",
-            backgroundColor: "#b91c1c", spanGaps: true, yAxisID: "y" },
+            backgroundColor: "#b91c1c", spanGaps: true, clip: false, yAxisID: "y" },
           { type: "bar", label: data.casesLabel, data: data.trend.cases, backgroundColor: "#cbd2d9", yAxisID: "cases" },
         ],
       },
       options: {
         maintainAspectRatio: false,
-        scales: { y: { ...percent, position: "left" }, cases: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } } },
+        scales: { y: { ...rateWithHeadroom, position: "left" }, cases: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } } },
       },
     });
   }
