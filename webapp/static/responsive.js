@@ -34,7 +34,8 @@
     const names = [];
     for (const th of heads) {
       const span = th.colSpan || 1;
-      for (let i = 0; i < span; i++) names.push(th.textContent.trim());
+      // a sortable header names its column in data-label (its text has the arrow too)
+      for (let i = 0; i < span; i++) names.push(th.dataset.label || th.textContent.trim());
     }
     for (const row of table.querySelectorAll(":scope > tbody > tr")) {
       let column = 0;
