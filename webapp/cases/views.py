@@ -132,6 +132,16 @@ LIST_KEY = "cases"
 VIEW_FIELDS = (*search.FIELDS, "sort", "dir")
 
 
+def saved_view_messages() -> dict[str, str]:
+    """What a refused saved view's name is told, in the page's language (every list's)."""
+    return {
+        "required": _("Give the view a name."),
+        "too_long": _("At most %(n)s characters.", n=saved_views.NAME_MAX),
+        "empty": _("Choose at least one filter first."),
+        "too_many": _("At most %(n)s saved views.", n=saved_views.MAX_VIEWS),
+    }
+
+
 @bp.post("/cases/views")
 @roles_required(*ALL_ROLES)
 def save_view():
@@ -146,12 +156,7 @@ def save_view():
             name=name,
             query=query,
             now=get_hotline().clock.now(),
-            messages={
-                "required": _("Give the view a name."),
-                "too_long": _("At most %(n)s characters.", n=saved_views.NAME_MAX),
-                "empty": _("Choose at least one filter first."),
-                "too_many": _("At most %(n)s saved views.", n=saved_views.MAX_VIEWS),
-            },
+            messages=saved_view_messages(),
         )
     except FormInvalid as exc:
         return _list_page(

@@ -252,6 +252,8 @@ def _view_list() -> tuple[str, str, tuple[str, ...]]:
 def save_view():
     """Save the inbox's or a queue's filters and order under a name (the same name replaces
     them); a bad name is said on the list, naming the field."""
+    from ..cases.views import saved_view_messages
+
     list_key, endpoint, fields = _view_list()
     query = saved_views.query_of(dict(parse_qsl(request.form.get("query", ""))), fields)
     name = request.form.get("name", "")
@@ -263,12 +265,7 @@ def save_view():
             name=name,
             query=query,
             now=get_hotline().clock.now(),
-            messages={
-                "required": _("Give the view a name."),
-                "too_long": _("At most %(n)s characters.", n=saved_views.NAME_MAX),
-                "empty": _("Choose at least one filter first."),
-                "too_many": _("At most %(n)s saved views.", n=saved_views.MAX_VIEWS),
-            },
+            messages=saved_view_messages(),
         )
     except FormInvalid as exc:
         for message in sum(exc.errors.values(), []):
