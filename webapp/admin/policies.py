@@ -24,8 +24,10 @@ from workflows.policy.service import (
     update_policy,
 )
 
+from ..cases.labels import Labels
 from ..extensions import db
 from ..hotline import get_hotline
+from ..i18n import lang
 from ..pagination import wants_csv
 from . import bp
 from .common import admin_only, audit, listing
@@ -116,6 +118,7 @@ def policies():
         page=page,
         limits=_limit_labels(),
         units=_unit_labels(),
+        labels=Labels(db.session, lang()),
         LIMITS=LIMITS,
         switches=_switch_labels(),
     )
@@ -179,6 +182,7 @@ def policy_edit(policy_id: int):
         row=row,
         limits=_limit_labels(),
         units=_unit_labels(),
+        labels=Labels(db.session, lang()),
         LIMITS=LIMITS,
         switches=_switch_labels(),
     ), status
@@ -265,6 +269,7 @@ def policy_category_new(policy_id: int):
         category_options=[(c, c) for c in categories],
         limits=_limit_labels(),
         units=_unit_labels(),
+        labels=Labels(db.session, lang()),
         LIMITS=LIMITS,
         switches=_switch_labels(),
     ), status

@@ -24,6 +24,7 @@ from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.users.models import Role
 
 from .. import i18n, identity
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import local_time, time_left
@@ -217,7 +218,7 @@ def task(task_id: str):
         except DomainError as exc:
             if not _still_ready(task_id):
                 return _gone(task_id)
-            errors, status = {"_schema": [str(exc)]}, 422
+            errors, status = {"_schema": [translated(str(exc))]}, 422
         else:
             return _done(task, case, values)
     steps = case_steps(case, context, lang)

@@ -1,0 +1,284 @@
+"""Every page in both languages: no English on a Chinese page, no Chinese on an English one,
+no raw codes or raw timestamps on either (the checks: tests/webapp/language_check.py).
+
+The walk opens every GET page of the app (``app.url_map``, less the API, Open311, static files
+and downloads, each listed in ``NOT_PAGES`` with why) with the ids of a few simulated weeks of
+the demo city, signed in as someone who may see it, once with the language switch on Chinese and
+once on English, and reports every offending string of every page at once. A page added
+without a path here fails ``test_every_page_is_walked``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import String, Text, select
+
+from engine.db import unit_of_work
+from engine.models import HumanTask
+from tests.webapp.language_check import Data, problems, visible_text
+from tests.webapp.pages import login
+from webapp.extensions import db
+from webapp.hotline import get_hotline
+
+#: GET routes that are not pages a person reads, and why
+NOT_PAGES = {
+    "/static/<path:filename>": "files",
+    "/healthz": "a probe's one word",
+    "/readyz": "a probe",
+    "/metrics": "Prometheus' text format",
+    "/live": "the poll of the live lists (JSON)",
+    "/calls/pop": "the screen pop's poll (JSON)",
+    "/login/code": "the second factor's step: only half signed in (tests/webapp/test_totp.py)",
+    "/login/enrol": "the second factor's enrolment: only half signed in",
+    "/admin/definitions/<key>/<int:version>/xml": "the diagram's XML, a download",
+    "/cases/<number>/diagram.xml": "the diagram's XML (its names: test_diagram_names_...)",
+    "/insight/waves/<int:wave_id>/report": "a CSV download",
+    "/notifications/<int:notification_id>/open": "a redirect to what the notice is about",
+}
+#: who is tried, in this order, for a page: the first who may see it reads it
+USERS = ("admin", "sup1", "lead1", "disp1", "h_mr", "op1", "cb1", "qa1", "audit1")
+#: fields that hold what people typed (any language): its words may stand on any page
+TYPED = {
+    "description", "address", "caller_name", "display_name", "title", "body", "keywords",
+    "reason", "note", "comment", "comments", "label", "words", "word", "text", "category",
+    "name", "decision_reason", "summary", "location", "ground_text", "username", "code",
+    "tag", "subject", "content", "area", "answer", "question", "message", "remark",
+    "name_en", "label_en", "title_en",
+}  # fmt: skip
+#: tables whose text is the engine's or the catalogue's, not typed by people
+NOT_TYPED = {"definitions", "process_definitions", "notice_templates", "message_templates"}
+
+
+@pytest.fixture
+def demo(hotline_app, clock):
+    """Three simulated weeks of the demo city (as ``./dev demo`` loads, smaller), a second
+    complaint version to migrate to, and the ids the pages' URLs need."""
+    from tests.webapp.test_admin import complaint_v2, upload
+    from webapp import demo as demo_data
+
+    with hotline_app.app_context():
+        hotline = get_hotline()
+        from workflows.insight.areas import seed_demo_areas
+
+        with unit_of_work(db.session):
+            seed_demo_areas(db.session, clock=hotline.clock)
+        wave = demo_data.WaveSpec(words=demo_data.DEMO_WAVE, day=6)
+        for _line in demo_data.simulate(cases=80, days=7, seed=7, ending_now=True, wave=wave):
+            pass
+        for step in (demo_data.demo_appeals(db.session, hotline),
+                     demo_data.demo_quality(db.session, hotline)):  # fmt: skip
+            for _line in step:
+                pass
+        db.session.rollback()
+    client = hotline_app.test_client()
+    login(client, "admin")
+    assert upload(client, complaint_v2()).status_code in (200, 302, 303)
+    with hotline_app.app_context():
+        return _ids(clock)
+
+
+def _first(model, *where, order=None):
+    query = select(model.id).where(*where).order_by(order if order is not None else model.id)
+    return db.session.scalars(query).first()
+
+
+def _ids(clock) -> dict:
+    from workflows.appeals.models import Appeal
+    from workflows.calls.models import CallCallback
+    from workflows.cases.models import Case
+    from workflows.departments.models import Department
+    from workflows.dispatch.models import DispatchRule
+    from workflows.insight.models import Wave
+    from workflows.knowledge.models import Article
+    from workflows.notifications.models import Notification
+    from workflows.policy.models import DeadlinePolicy
+    from workflows.quality.models import SampledCase
+    from workflows.users.models import User
+
+    closed = db.session.scalars(
+        select(Case.number).where(Case.status == "closed").order_by(Case.id.desc())
+    ).first()
+    open_ = db.session.scalars(
+        select(Case.number).where(Case.status != "closed").order_by(Case.id)
+    ).first()
+    tasks = {}
+    for element, task_id in db.session.execute(
+        select(HumanTask.element_id, HumanTask.task_id)
+        .where(HumanTask.state == "ready")
+        .order_by(HumanTask.id)
+    ):
+        tasks.setdefault(element, task_id)
+    month = (clock.now().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return {
+        "cases": [c for c in (closed, open_, "209901010001") if c],
+        "tasks": list(tasks.values()),
+        "department": _first(Department, Department.code == "B-MR"),
+        "rule": _first(DispatchRule),
+        "article": _first(Article),
+        "policy": _first(DeadlinePolicy),
+        "user": _first(User, User.username == "h_mr"),
+        "appeal": _first(Appeal),
+        "callback": _first(CallCallback),
+        "sample": _first(SampledCase),
+        "wave": _first(Wave),
+        "notification": _first(Notification),
+        "month": month,
+    }
+
+
+def paths(ids: dict) -> dict[str, list[str]]:
+    """The paths walked for each GET rule."""
+    return {
+        "/": ["/"],
+        "/account": ["/account"],
+        "/account/totp": ["/account/totp"],
+        "/admin": ["/admin"],
+        "/admin/calendar": ["/admin/calendar"],
+        "/admin/calls": ["/admin/calls"],
+        "/admin/definitions": ["/admin/definitions"],
+        "/admin/definitions/<key>": ["/admin/definitions/complaint"],
+        "/admin/definitions/<key>/<int:version>": ["/admin/definitions/complaint/1"],
+        "/admin/definitions/<key>/<int:version>/edit": ["/admin/definitions/complaint/1/edit"],
+        "/admin/definitions/<key>/diff": ["/admin/definitions/complaint/diff?from=1&to=2"],
+        "/admin/definitions/<key>/migrate": ["/admin/definitions/complaint/migrate?from=1&to=2"],
+        "/admin/definitions/upload": ["/admin/definitions/upload"],
+        "/admin/departments": ["/admin/departments"],
+        "/admin/departments/<int:department_id>": [f"/admin/departments/{ids['department']}"],
+        "/admin/departments/new": ["/admin/departments/new"],
+        "/admin/dispatch": ["/admin/dispatch"],
+        "/admin/dispatch/<int:rule_id>": [f"/admin/dispatch/{ids['rule']}"],
+        "/admin/dispatch/new": ["/admin/dispatch/new"],
+        "/admin/incidents": ["/admin/incidents"],
+        "/admin/knowledge": ["/admin/knowledge"],
+        "/admin/knowledge/<int:article_id>": [f"/admin/knowledge/{ids['article']}"],
+        "/admin/knowledge/new": ["/admin/knowledge/new"],
+        "/admin/messages": ["/admin/messages"],
+        "/admin/policies": ["/admin/policies"],
+        "/admin/policies/<int:policy_id>": [f"/admin/policies/{ids['policy']}"],
+        "/admin/policies/<int:policy_id>/categories/new": [
+            f"/admin/policies/{ids['policy']}/categories/new"
+        ],
+        "/admin/templates": ["/admin/templates"],
+        "/admin/templates/<notice>/<channel>/<lang>": ["/admin/templates/dispatched/sms/zh"],
+        "/admin/users": ["/admin/users"],
+        "/admin/users/<int:user_id>": [f"/admin/users/{ids['user']}"],
+        "/admin/users/new": ["/admin/users/new"],
+        "/appeals": ["/appeals"],
+        "/appeals/<int:appeal_id>": [f"/appeals/{ids['appeal']}"],
+        "/appeals/kpi": ["/appeals/kpi"],
+        "/appeals/settings": ["/appeals/settings"],
+        "/audit/": ["/audit/"],
+        "/calls/board": ["/calls/board"],
+        "/calls/callbacks": ["/calls/callbacks"],
+        "/calls/callbacks/<int:callback_id>": [f"/calls/callbacks/{ids['callback'] or 0}"],
+        "/cases": ["/cases"],
+        "/cases/<number>": [f"/cases/{number}" for number in ids["cases"]],
+        "/dispatch-model/learned": ["/dispatch-model/learned?category=食品安全&description=餐馆"],
+        "/evaluation/bulletins": ["/evaluation/bulletins"],
+        "/evaluation/bulletins/<month>": [f"/evaluation/bulletins/{ids['month']}"],
+        "/evaluation/cases/<code>": [f"/evaluation/cases/B-MR?month={ids['month']}&kpi=dispatched"],
+        "/evaluation/scheme": ["/evaluation/scheme"],
+        "/evaluation/scorecards": ["/evaluation/scorecards"],
+        "/evaluation/scorecards/<code>": ["/evaluation/scorecards/B-MR"],
+        "/inbox": ["/inbox"],
+        "/insight/admin/areas": ["/insight/admin/areas"],
+        "/insight/admin/terms": ["/insight/admin/terms"],
+        "/insight/topics": ["/insight/topics"],
+        "/insight/waves": ["/insight/waves"],
+        "/insight/waves/<int:wave_id>": [f"/insight/waves/{ids['wave'] or 0}"],
+        "/intake": ["/intake"],
+        "/intake/caller": ["/intake/caller?caller_phone=13800138000"],
+        "/intake/duplicates": ["/intake/duplicates?description=噪音扰民"],
+        "/intake/knowledge": ["/intake/knowledge?q=社保"],
+        "/intake/suggest": ["/intake/suggest?category=食品安全"],
+        "/kpi": ["/kpi"],
+        "/login": ["/login"],
+        "/logout": [],
+        "/notifications": ["/notifications"],
+        "/quality/disputes": ["/quality/disputes"],
+        "/quality/mine": ["/quality/mine"],
+        "/quality/report": ["/quality/report"],
+        "/quality/samples": ["/quality/samples"],
+        "/quality/samples/<int:sample_id>": [f"/quality/samples/{ids['sample'] or 0}"],
+        "/quality/sheet": ["/quality/sheet"],
+        "/queues": ["/queues"],
+        "/sms/replies": ["/sms/replies"],
+        "/supervision/escalated": ["/supervision/escalated"],
+        "/supervision/overdue": ["/supervision/overdue"],
+        "/tasks/<task_id>": [f"/tasks/{task}" for task in ids["tasks"]] + ["/tasks/nothing"],
+        "/language": [],
+    }
+
+
+def typed_data() -> Data:
+    """The words of everything people typed (and the demo typed for them)."""
+    from engine.models import Base
+
+    data = Data()
+    for table in Base.metadata.sorted_tables:
+        if table.name in NOT_TYPED:
+            continue
+        columns = [
+            c for c in table.columns if c.name in TYPED and isinstance(c.type, String | Text)
+        ]
+        if not columns:
+            continue
+        for row in db.session.execute(select(*columns)):
+            for value in row:
+                if isinstance(value, str):
+                    data.add(value)
+    return data
+
+
+def walk(app, ids: dict, users=USERS) -> dict[str, list[str]]:
+    """``{"zh /path": [problem, ...]}`` for every page with a problem."""
+    clients = {}
+    for username in users:
+        client = app.test_client()
+        assert login(client, username).status_code == 302, username
+        clients[username] = client
+    with app.app_context():
+        data = typed_data()
+    found: dict[str, list[str]] = {}
+    for walked in paths(ids).values():
+        for path in walked:
+            for lang in ("zh", "en"):
+                html, who = None, None
+                for username, client in clients.items():
+                    with client.session_transaction() as session:
+                        session["lang"] = lang
+                    response = client.get(path)
+                    if response.status_code == 403:
+                        continue
+                    if response.status_code in (301, 302, 303):
+                        response = client.get(response.headers["Location"])
+                    html, who = response.get_data(as_text=True), username
+                    break
+                assert html is not None, f"nobody may open {path}"
+                wrong = problems(visible_text(html, lang), lang, data)
+                if wrong:
+                    found[f"{lang} {path} (as {who})"] = wrong
+    return found
+
+
+def test_every_page_is_walked(hotline_app):
+    walked = set(paths({"cases": ["x"], "tasks": [], "month": "2026-02"} | dict.fromkeys(
+        ("department", "rule", "article", "policy", "user", "appeal", "callback", "sample",
+         "wave", "notification"), 1)))  # fmt: skip
+    missing = [
+        rule.rule
+        for rule in hotline_app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and not rule.rule.startswith(("/api/", "/open311/"))
+        and rule.rule not in NOT_PAGES
+        and rule.rule not in walked
+    ]
+    assert missing == [], "GET pages the language walk does not open"
+
+
+def test_every_page_in_both_languages(hotline_app, demo):
+    found = walk(hotline_app, demo)
+    report = "\n".join(f"{page}:\n    " + "\n    ".join(wrong) for page, wrong in found.items())
+    assert not found, f"{len(found)} pages in the wrong language:\n{report}"
