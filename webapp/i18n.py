@@ -57,6 +57,14 @@ def init_i18n(app: Flask) -> None:
     from .error_messages import said
 
     app.jinja_env.filters["said"] = said  # the engine's and domain's messages, translated
+    from .people import person
+
+    app.jinja_env.filters["person"] = person  # display names, not user names
+    from .labels_filters import bilingual_name, case_type_label, role_label
+
+    app.jinja_env.filters["bilingual"] = bilingual_name  # "签收 Sign for": the page's half
+    app.jinja_env.filters["role"] = role_label  # a role code ("handler") by its name
+    app.jinja_env.filters["case_type"] = case_type_label  # a case type code by its name
 
 
 def lang() -> str:
