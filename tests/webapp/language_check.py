@@ -136,10 +136,11 @@ class Data:
 def problems(texts: list[str], lang: str, data: Data) -> list[str]:
     """Every string of ``texts`` that a page in ``lang`` should not show (each once)."""
     found: dict[str, None] = {}
-    for text in texts:
-        text = NUMBERED.sub(" ", QUOTED.sub(" ", text))
+    for shown in texts:
+        text = QUOTED.sub(" ", shown)
         for match in ISO_TIME.findall(text):
             found[f"raw time {match!r}"] = None
+        text = NUMBERED.sub(" ", ISO_TIME.sub(" ", text))
         for match in SNAKE.findall(text):
             if match not in data.words:
                 found[f"raw code {match!r}"] = None
@@ -147,15 +148,16 @@ def problems(texts: list[str], lang: str, data: Data) -> list[str]:
             if match not in data.words:
                 found[f"department code {match!r}"] = None
         if lang == "zh":
-            for word in WORD.findall(ISO_TIME.sub(" ", text)):
-                if word in ALLOWED_WORDS or word in data.words or SNAKE.fullmatch(word):
+            words = DEPARTMENT_CODE.sub(" ", SNAKE.sub(" ", text))
+            for word in WORD.findall(words):
+                if word in ALLOWED_WORDS or word in data.words:
                     continue
                 if VERSION.fullmatch(word):  # v2: a diagram's version, as designers write it
                     continue
-                found[f"English {word!r} in {text[:80]!r}"] = None
+                found[f"English {word!r} in {shown[:80]!r}"] = None
         else:
             for run in CJK_RUN.findall(text):
                 if not CJK_CHAR.search(run) or data.typed_chinese(run):
                     continue
-                found[f"Chinese {run!r} in {text[:80]!r}"] = None
+                found[f"Chinese {run!r} in {shown[:80]!r}"] = None
     return list(found)

@@ -322,3 +322,63 @@ def test_case_type_is_one_word():
     files = [*Path("webapp").rglob("*.po"), *Path("webapp/templates").rglob("*.html"),
              *Path("forms").rglob("*.json")]  # fmt: skip
     assert [str(f) for f in files if "诉求类型" in f.read_text(encoding="utf-8")] == []
+
+
+# -- the checks themselves ------------------------------------------------------------------
+
+
+def test_the_checks_flag_each_kind_of_wrong_string():
+    page = """<html lang="zh-CN"><head><title>工单</title><style>.a{color:red}</style>
+    <script>var x = "awaiting_dispatch";</script></head><body>
+    <h1>工单 Case 2026030100029</h1><p title="Sign for">签收</p>
+    <td>awaiting_dispatch</td><td>B-MR</td><td>2026-03-05T07:31:25.336747+00:00</td>
+    <input type="submit" value="Save"><input name="q" value="typed words">
+    <code>element_id</code><button lang="en">English</button><span translate="no">op_one</span>
+    </body></html>"""
+    found = problems(visible_text(page, "zh"), "zh", Data())
+    assert "English 'Case' in '工单 Case 2026030100029'" in found
+    assert "English 'Sign' in 'Sign for'" in found  # a title is shown
+    assert "English 'Save' in 'Save'" in found  # a button's value is shown
+    assert "raw code 'awaiting_dispatch'" in found  # once: the script's is not shown
+    assert "department code 'B-MR'" in found
+    assert "raw time '2026-03-05T07:31:25.336747+00:00'" in found
+    assert not any("typed" in f or "element_id" in f or "English'" in f for f in found)
+    assert not any("op_one" in f or "'English'" in f for f in found)
+
+    english = '<html lang="en"><body><p>Sign for 签收</p><p>Noise at 幸福小区</p></body></html>'
+    data = Data()
+    data.add("幸福小区东门施工噪音")  # what a caller said: any language
+    assert problems(visible_text(english, "en"), "en", data) == [
+        "Chinese '签收' in 'Sign for 签收'"
+    ]
+
+
+def test_a_missing_case_says_so_in_the_pages_language(as_role):
+    client = as_role("supervisor")
+    for lang, expected in (
+        ("zh", "工单 209901010001 不存在"),
+        ("en", "case 209901010001 does not exist"),
+    ):
+        with client.session_transaction() as session:
+            session["lang"] = lang
+        response = client.get("/cases/209901010001")
+        assert response.status_code == 404
+        assert expected in response.get_data(as_text=True)
+
+
+def test_diagram_names_and_lanes_in_the_pages_language(hotline_app, as_role):
+    from tests.webapp.test_intake import open_case
+
+    number = open_case(hotline_app)
+    client = as_role("supervisor")
+    names = {}
+    for lang in ("zh", "en"):
+        with client.session_transaction() as session:
+            session["lang"] = lang
+        xml = client.get(f"/cases/{number}/diagram.xml").get_data(as_text=True)
+        names[lang] = xml
+    assert 'name="派单员"' in names["zh"] and 'name="dispatcher"' not in names["zh"]
+    assert 'name="签收"' in names["zh"] and "Sign for" not in names["zh"]
+    assert 'name="Dispatcher"' in names["en"] and 'name="Sign for"' in names["en"]
+    assert "签收" not in names["en"]
+    assert 'id="sign_for"' in names["en"]  # ids untouched: the case's markers find them
