@@ -16,6 +16,18 @@ from flask_babel import gettext
 
 #: the English text of the domain's refusals, with %(name)s for what varies
 PATTERNS = (
+    "task %(task)s of case %(number)s is already claimed by %(user)s",
+    "task %(task)s of case %(number)s is claimed by %(user)s",
+    "claimed by %(user)s",
+    "closed (%(state)s)",
+    "not waiting for the signal",
+    "changed concurrently",
+    "changed by someone else",
+    "the deadline timer %(timer)s fired first and took the case past %(task)s",
+    "%(task)s was already completed",
+    "%(task)s was cancelled (a deadline or another path took the case on)",
+    "%(task)s is not ready (%(state)s)",
+    "cannot complete %(task)s: %(what)s; your input was kept in the case history",
     "case %(number)s does not exist",
     "task %(task)s does not exist",
     "user %(user)s does not exist",
@@ -71,6 +83,21 @@ def _compiled() -> list[tuple[re.Pattern[str], str]]:
     return compiled
 
 
+def _shown(name: str, value: str) -> str:
+    """A value of a refusal as pages show it: a person by display name, a task by the page's
+    half of its bilingual name, a nested message translated."""
+    from .cases.labels import bilingual
+    from .i18n import lang
+    from .people import person
+
+    value = value.strip("'\"")
+    if name in ("user", "other"):
+        return person(value)
+    if name == "what":
+        return translated(value) or value
+    return bilingual(value, lang())
+
+
 def translated(message: str | None) -> str | None:
     """``message`` (an English refusal of the domain) in the request's language."""
     if not message:
@@ -78,8 +105,7 @@ def translated(message: str | None) -> str | None:
     for regex, pattern in _compiled():
         match = regex.match(message)
         if match:
-            values = {k: v.strip("'\"") for k, v in match.groupdict().items()}
-            return gettext(pattern, **values)
+            return gettext(pattern, **{k: _shown(k, v) for k, v in match.groupdict().items()})
     return gettext(message)
 
 

@@ -382,3 +382,21 @@ def test_diagram_names_and_lanes_in_the_pages_language(hotline_app, as_role):
     assert 'name="Dispatcher"' in names["en"] and 'name="Sign for"' in names["en"]
     assert "签收" not in names["en"]
     assert 'id="sign_for"' in names["en"]  # ids untouched: the case's markers find them
+
+
+def test_the_domains_refusals_are_translated(hotline_app):
+    from webapp.error_messages import translated
+
+    said = (
+        "cannot complete '签收 Sign for': the deadline timer '签收超时 Sign-for late' fired "
+        "first and took the case past '签收 Sign for'; your input was kept in the case history"
+    )
+    with hotline_app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert translated(said) == (
+            "无法完成“签收”：时限定时器“签收超时”先触发，工单已越过“签收”；您填写的内容已保存在工单历史中"
+        )
+        # a person by display name
+        assert translated("claimed by h_mr") == "已由 市场监管局 黄敏 Huang Min 领取"
+        assert translated("an unknown refusal") == "an unknown refusal"  # as it is, not lost
+    with hotline_app.test_request_context(headers={"Accept-Language": "en"}):
+        assert translated("case 2026 does not exist") == "case 2026 does not exist"

@@ -25,6 +25,7 @@ from workflows.policy.service import (
 )
 
 from ..cases.labels import Labels
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang
@@ -241,7 +242,7 @@ def policy_category_new(policy_id: int):
                 db.session.rollback()
                 form.error(
                     exc.field,
-                    str(exc)
+                    translated(str(exc))
                     if exc.field != "category"
                     else _(
                         "%(type)s / %(urgency)s already has a row for %(category)s: edit it.",

@@ -391,7 +391,7 @@ def _conflict(
         "inbox/conflict.html",
         task=task,
         case=case,
-        what=exc.what_happened or str(exc),
+        what=translated(exc.what_happened or str(exc)),
         kept=kept,
         typed=typed,
     ), 409
