@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import g
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from workflows.users.models import User
 
 from .extensions import db
+
+#: actors that are not people: the timers' sweep, the system's own steps, the demo's data
+NOT_PEOPLE = {"timer": _l("Deadline timer"), "system": _l("System"), "demo": _l("Demo data")}
 
 
 def person(username: str | None) -> str:
@@ -15,6 +19,8 @@ def person(username: str | None) -> str:
     actor, a removed user). Looked up once per request."""
     if not username:
         return ""
+    if username in NOT_PEOPLE:
+        return str(NOT_PEOPLE[username])
     names = g.setdefault("display_names", {})
     if username not in names:
         names[username] = (
