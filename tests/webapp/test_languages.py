@@ -100,12 +100,13 @@ def _ids(clock) -> dict:
     from workflows.quality.models import SampledCase
     from workflows.users.models import User
 
-    closed = db.session.scalars(
-        select(Case.number).where(Case.status == "closed").order_by(Case.id.desc())
-    ).first()
-    open_ = db.session.scalars(
-        select(Case.number).where(Case.status != "closed").order_by(Case.id)
-    ).first()
+    # a case in each status (the last of each: the longest history), one reopened, one merged
+    cases: dict[str, str] = {}
+    for number, status in db.session.execute(
+        select(Case.number, Case.status).order_by(Case.id.desc())
+    ):
+        cases.setdefault(status, number)
+    reopened = db.session.scalars(select(Case.number).where(Case.reopen_count > 0)).first()
     tasks = {}
     for element, task_id in db.session.execute(
         select(HumanTask.element_id, HumanTask.task_id)
@@ -115,7 +116,7 @@ def _ids(clock) -> dict:
         tasks.setdefault(element, task_id)
     month = (clock.now().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     return {
-        "cases": [c for c in (closed, open_, "209901010001") if c],
+        "cases": [*cases.values(), *([reopened] if reopened else []), "209901010001"],
         "tasks": list(tasks.values()),
         "department": _first(Department, Department.code == "B-MR"),
         "rule": _first(DispatchRule),
@@ -230,8 +231,12 @@ def typed_data() -> Data:
         ]
         if not columns:
             continue
+        names = [c.name for c in columns]
         for row in db.session.execute(select(*columns)):
-            for value in row:
+            values = dict(zip(names, row, strict=True))
+            if values.get("name_en"):  # an English page shows the English name
+                values.pop("name", None)
+            for value in values.values():
                 if isinstance(value, str):
                     data.add(value)
     # the actors that are not people: the tests' deployments, the demo's seeded terms
