@@ -48,7 +48,6 @@ TYPED = {
     "reason", "note", "comment", "comments", "label", "words", "word", "text", "category",
     "name", "decision_reason", "summary", "location", "ground_text", "username", "code",
     "tag", "subject", "content", "area", "answer", "question", "message", "remark",
-    "name_en", "label_en", "title_en",
 }  # fmt: skip
 #: tables whose text is the engine's or the catalogue's, not typed by people
 NOT_TYPED = {"definitions", "process_definitions", "notice_templates", "message_templates"}
@@ -227,7 +226,9 @@ def typed_data() -> Data:
         if table.name in NOT_TYPED:
             continue
         columns = [
-            c for c in table.columns if c.name in TYPED and isinstance(c.type, String | Text)
+            c
+            for c in table.columns
+            if (c.name in TYPED or c.name == "name_en") and isinstance(c.type, String | Text)
         ]
         if not columns:
             continue
@@ -236,6 +237,7 @@ def typed_data() -> Data:
             values = dict(zip(names, row, strict=True))
             if values.get("name_en"):  # an English page shows the English name
                 values.pop("name", None)
+            values.pop("name_en", None)  # and a Chinese page the Chinese one
             for value in values.values():
                 if isinstance(value, str):
                     data.add(value)
