@@ -67,6 +67,26 @@ PATTERNS = (
     "message %(message)s has no delivery to retry",
     "this dispute was decided already (%(status)s)",
     "callback task %(callback)s is closed (%(state)s)",
+    "already %(status)s",
+    "case type %(type)s runs the diagram %(process)s, which is not deployed: run `hotline init` "
+    "(or deploy it on the admin pages)",
+    "no dispatch platform is configured (a department with is_platform and no parent); run "
+    "`hotline init --demo` or add one",
+    "case %(number)s: the diagram moved it from %(old)s to %(new)s, which the status table does "
+    "not allow",
+    "message %(message)s is %(status)s: only failed messages and incidents are retried",
+    "the case changed since you loaded it (version %(old)s, now %(new)s); reload it and try again",
+    "instance %(instance)s is %(status)s, not running",
+    "instance %(instance)s was changed by another transaction; nothing was saved",
+    "instance %(instance)s is not waiting for the signal %(signal)s",
+    "instance %(instance)s changed while it was being moved; try again",
+    "another deployment of %(file)s happened at the same time; try again",
+)
+#: refusals no page shows (the simulator's, the engine's own consistency checks)
+NOT_SHOWN = (
+    "no active callback agent (role callback) to call the citizen back",
+    "expected a date-time in process data, got %(type)s",
+    "the stored document has no process %(key)s",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from workflows.users.models import User
 
@@ -23,8 +24,9 @@ def person(username: str | None) -> str:
         return str(NOT_PEOPLE[username])
     names = g.setdefault("display_names", {})
     if username not in names:
-        names[username] = (
-            db.session.scalar(select(User.display_name).where(User.username == username))
-            or username
-        )
+        try:
+            found = db.session.scalar(select(User.display_name).where(User.username == username))
+        except SQLAlchemyError:  # an error page after a failed transaction: say what we know
+            found = None
+        names[username] = found or username
     return names[username]

@@ -425,3 +425,58 @@ def test_the_domains_refusals_are_translated(hotline_app):
         assert translated("an unknown refusal") == "an unknown refusal"  # as it is, not lost
     with hotline_app.test_request_context(headers={"Accept-Language": "en"}):
         assert translated("case 2026 does not exist") == "case 2026 does not exist"
+
+
+def _raised_messages() -> list[tuple[str, str]]:
+    """(where, message) of every refusal ``workflows/`` and ``engine/`` raise with a written
+    message, each value of an f-string replaced by a word of its own ("V1")."""
+    import ast
+    from pathlib import Path
+
+    def sample(node) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(
+                v.value if isinstance(v, ast.Constant) else f"V{i}"
+                for i, v in enumerate(node.values)
+            )
+        return None
+
+    refusals = {"NotFound", "DomainError", "Forbidden", "ConflictError"}
+    found = []
+    for root in ("workflows", "engine"):
+        for path in sorted(Path(root).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                    continue
+                func = node.exc.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                if name in refusals and node.exc.args:
+                    message = sample(node.exc.args[0])
+                    if message is not None:
+                        found.append((f"{path}:{node.lineno}", message))
+    return found
+
+
+def test_every_refusal_of_the_domain_has_its_chinese(hotline_app):
+    """A new ``raise DomainError(...)`` in workflows/ or engine/ needs its pattern in
+    webapp/error_messages.py and its Chinese in webapp/translations (or a place in NOT_SHOWN)."""
+    import re
+
+    from webapp.error_messages import NOT_SHOWN, translated
+
+    hidden = [
+        re.compile("^" + re.sub(r"%\\\(\w+\\\)s", ".+", re.escape(p)) + "$") for p in NOT_SHOWN
+    ]
+    messages = _raised_messages()
+    assert len(messages) > 50  # the walk over the source found the raises
+    with hotline_app.test_request_context(headers={"Accept-Language": "zh"}):
+        untranslated = [
+            f"{where}: {message}"
+            for where, message in messages
+            if translated(message) == message
+            and not any(h.match(message) for h in hidden)
+            and not re.search(r"[\u4e00-\u9fff]", message)  # already Chinese (lang-aware)
+        ]
+    assert untranslated == []
