@@ -53,10 +53,12 @@ from .serializer import spiff_config
 from .version_diff import DefinitionDiff, definition_versions, diff_definitions
 
 __all__ = [
+    "Element",
     "InstancePlan",
     "MoveError",
     "MovePreview",
     "MoveResult",
+    "Said",
     "move",
     "preview",
     "running_counts",
@@ -67,6 +69,39 @@ _ALIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERR
 
 class MoveError(EngineError):
     """The move asked for makes no sense (same version, another key...)."""
+
+
+class Element(str):
+    """An element in a plan's words: ``id (name)`` as text, with its parts kept so that a
+    page can show the element's name (in its language) rather than its id."""
+
+    element_id: str
+    name: str | None
+    boundary: bool
+
+    def __new__(cls, element_id: str, name: str | None, *, boundary: bool = False) -> Element:
+        if boundary:
+            text = f"the boundary events of {element_id}"
+        else:
+            text = f"{element_id} ({name})" if name else element_id
+        self = super().__new__(cls, text)
+        self.element_id, self.name, self.boundary = element_id, name, boundary
+        return self
+
+
+class Said(str):
+    """A note or reason of a plan: English text (the CLI, the CSV, the event log), with its
+    template and values kept so that a page can say it in its own language and show its times
+    in its own zone (the engine knows neither)."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values) -> Said:
+        plain = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
+        self = super().__new__(cls, template % plain)
+        self.template, self.values = template, values
+        return self
 
 
 # -- moving instances ------------------------------------------------------------------------
@@ -231,14 +266,18 @@ def _move(workflow: BpmnWorkflow, new_specs: tuple, plan: InstancePlan, to_versi
     instance cannot move.
     """
     new_spec, new_subprocess_specs = new_specs
-    plan.waiting = sorted({_label(t) for t in _tasks(workflow) if t.state & _ALIVE})
+    plan.waiting = sorted({_label(t) for t in _tasks(workflow) if t.state & _ALIVE}, key=str)
     top, sub_diffs = diff_workflow(_registry(), workflow, new_spec, new_subprocess_specs)
     diffs = [(workflow, top, new_spec)]
     for sp_id, sub_diff in sub_diffs.items():
         sub = workflow.subprocesses[sp_id]
         if sub_diff is None:
             plan.reasons.append(
-                f"it runs subprocess {sub.spec.name!r}, which version {to_version} does not have"
+                Said(
+                    "it runs subprocess %(name)r, which version %(version)s does not have",
+                    name=sub.spec.name,
+                    version=to_version,
+                )
             )
         else:
             diffs.append((sub, sub_diff, new_subprocess_specs[sub.spec.name]))
@@ -274,8 +313,16 @@ def _move(workflow: BpmnWorkflow, new_specs: tuple, plan: InstancePlan, to_versi
             else new_subprocess_specs.get(task.workflow.spec.name)
         )
         if owner is None or owner.task_specs.get(spec.name) is not spec:
-            misplaced.add(f"{_label(task)} ({TaskState.get_name(task.state).lower()})")
-    plan.reasons.extend(f"{m} has no place in version {to_version}" for m in sorted(misplaced))
+            misplaced.add((_label(task), TaskState.get_name(task.state).lower()))
+    plan.reasons.extend(
+        Said(
+            "%(element)s (%(state)s) has no place in version %(version)s",
+            element=element,
+            state=state,
+            version=to_version,
+        )
+        for element, state in sorted(misplaced, key=str)
+    )
     if plan.reasons:
         return []
     for task in _tasks(workflow):
@@ -283,11 +330,25 @@ def _move(workflow: BpmnWorkflow, new_specs: tuple, plan: InstancePlan, to_versi
         if old is not None and task.state & _ALIVE:
             new_name = task.task_spec.bpmn_name
             if old[1] and new_name and old[1] != new_name:
-                plan.notes.append(f"{old[0]} is now named {new_name!r}")
+                plan.notes.append(
+                    Said("%(element)s is now named %(name)r", element=old[0], name=new_name)
+                )
     for task in added:
         due = pj.timer_due(task) if pj.is_timer(task) else None
-        when = f", due {due.isoformat()}" if due is not None else ""
-        plan.notes.append(f"{_label(task)} is new in version {to_version}: armed now{when}")
+        if due is None:
+            note = Said(
+                "%(element)s is new in version %(version)s: armed now",
+                element=_label(task),
+                version=to_version,
+            )
+        else:
+            note = Said(
+                "%(element)s is new in version %(version)s: armed now, due %(due)s",
+                element=_label(task),
+                version=to_version,
+                due=due,
+            )
+        plan.notes.append(note)
     return carried
 
 
@@ -306,17 +367,33 @@ def _removed_tasks(diffs, plan: InstancePlan, to_version: int) -> list:
                 drop.append(task)
             elif task.state == TaskState.WAITING and _is_boundary_event(task):
                 drop.append(task)
-                plan.notes.append(f"{label} stops waiting: version {to_version} removes it")
+                plan.notes.append(
+                    Said(
+                        "%(element)s stops waiting: version %(version)s removes it",
+                        element=label,
+                        version=to_version,
+                    )
+                )
             elif label in seen:
                 continue
             elif task.state & _ALIVE:
                 seen.add(label)
-                plan.reasons.append(f"it waits at {label}, which version {to_version} removes")
+                plan.reasons.append(
+                    Said(
+                        "it waits at %(element)s, which version %(version)s removes",
+                        element=label,
+                        version=to_version,
+                    )
+                )
             else:
                 seen.add(label)
                 plan.reasons.append(
-                    f"its history went through {label}, which version {to_version} removes "
-                    "(a saved case needs every element it passed)"
+                    Said(
+                        "its history went through %(element)s, which version %(version)s "
+                        "removes (a saved case needs every element it passed)",
+                        element=label,
+                        version=to_version,
+                    )
                 )
     return drop
 
@@ -401,7 +478,9 @@ def _carry_timers(workflow: BpmnWorkflow, timers: dict, plan: InstancePlan) -> l
             continue
         current = task._get_internal_data("event_value")
         if isinstance(current, dict) != isinstance(value, dict):
-            plan.notes.append(f"{_label(task)} changed its kind of timer: it starts again")
+            plan.notes.append(
+                Said("%(element)s changed its kind of timer: it starts again", element=_label(task))
+            )
             continue
         task._set_internal_data(event_value=value)
         due = pj.timer_due(task)
@@ -409,7 +488,9 @@ def _carry_timers(workflow: BpmnWorkflow, timers: dict, plan: InstancePlan) -> l
             {"element": _label(task), "due": due.isoformat() if due is not None else None}
         )
         if due is not None:
-            plan.notes.append(f"{_label(task)} keeps its due time {due.isoformat()}")
+            plan.notes.append(
+                Said("%(element)s keeps its due time %(due)s", element=_label(task), due=due)
+            )
     return carried
 
 
@@ -450,14 +531,14 @@ def _tasks(workflow: BpmnWorkflow) -> Iterator:
         yield from list(sub.tasks.values())
 
 
-def _label(task) -> str:
+def _label(task) -> Element:
     spec = task.task_spec
     for helper in (".BoundaryEventSplit", ".BoundaryEventJoin"):
         if spec.name.endswith(helper):
-            return f"the boundary events of {spec.name[: -len(helper)]}"
+            return Element(spec.name[: -len(helper)], None, boundary=True)
     element = getattr(spec, "bpmn_id", None) or spec.name
     name = getattr(spec, "bpmn_name", None)
-    return f"{element} ({name})" if name and name != element else element
+    return Element(element, name if name != element else None)
 
 
 def _failure(exc: Exception) -> str:

@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import ConflictError, NotFound, WorkflowRunError
 from workflows.errors import DomainError, Forbidden, FormInvalid
 
+from .error_messages import translated
+
 TITLES = {
     400: "Bad request",
     401: "Please sign in",
@@ -56,7 +58,10 @@ def render_error(status: int, message: str | None = None, exc: BaseException | N
     if wants_json():
         return jsonify({"code": status, "message": message or TITLES.get(status, "Error")}), status
     return render_template(
-        "error.html", status=status, title=_(TITLES.get(status, "Error")), message=message
+        "error.html",
+        status=status,
+        title=_(TITLES.get(status, "Error")),
+        message=translated(message) if exc is not None else message,
     ), status
 
 

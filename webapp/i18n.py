@@ -7,14 +7,14 @@ starts if the ``.mo`` is missing or older, so there is no separate build step.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_date, get_locale
 from flask_babel import gettext as _
 
 LANGUAGES = ("zh", "en")
@@ -52,7 +52,19 @@ def init_i18n(app: Flask) -> None:
     )
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["time_left"] = time_left
+    app.jinja_env.filters["weekday"] = weekday
     app.jinja_env.globals["lang"] = lang
+    from .error_messages import said
+
+    app.jinja_env.filters["said"] = said  # the engine's and domain's messages, translated
+    from .people import person
+
+    app.jinja_env.filters["person"] = person  # display names, not user names
+    from .labels_filters import bilingual_name, case_type_label, role_label
+
+    app.jinja_env.filters["bilingual"] = bilingual_name  # "签收 Sign for": the page's half
+    app.jinja_env.filters["role"] = role_label  # a role code ("handler") by its name
+    app.jinja_env.filters["case_type"] = case_type_label  # a case type code by its name
 
 
 def lang() -> str:
@@ -70,6 +82,11 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     return value.astimezone(tz()).strftime(fmt)
+
+
+def weekday(day: date) -> str:
+    """The day's weekday, short, in the page's language ("周一", "Mon")."""
+    return format_date(day, "EEE")
 
 
 def time_left(due: datetime | None, now: datetime | None = None) -> str:

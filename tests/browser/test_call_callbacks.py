@@ -42,7 +42,7 @@ def test_a_missed_call_is_called_back(page: Page, live, console_errors):
 
     row.get_by_role("link", name="13800138000").click()
     page.get_by_role("button", name="我来回拨").click()
-    expect(page.locator("#callback-claimed")).to_have_text("op1")
+    expect(page.locator("#callback-claimed")).to_have_text("接线员 李娜 Li Na")  # op1, by name
     page.get_by_label("已联系上", exact=True).check()
     page.get_by_label("备注").fill("咨询公交时刻，已告知，无需立案")
     page.get_by_role("button", name="记录", exact=True).click()

@@ -334,7 +334,8 @@ def test_migration_preview_and_run_through_the_page(as_role, hotline_app, clock)
     page = text(preview)
     assert number in page
     assert f'name="instance" value="{instance_id}"' in page  # movable: it can be ticked
-    assert "dispatch (派单 Dispatch) is now named" in page
+    # the engine's note in the page's language: the element by name, not by id
+    assert "派单 改名为“派单”" in page and "is now named" not in page
     with hotline_app.app_context():
         row = db.session.get(ProcessInstance, instance_id)
         assert row.definition_id == 1  # the preview changed nothing

@@ -63,7 +63,7 @@ def test_init_seeds_the_declared_policy_and_the_admin_pages_list_it(petition_app
     assert (rows["urgent"].reply_value, rows["urgent"].reply_unit) == (12, "hours")
     listed = as_role("admin").get("/admin/policies?per_page=100").get_data(as_text=True)
     # in declaration order: after the built-in types
-    assert listed.index(">praise<") < listed.index(">petition<")
+    assert listed.index(">表扬<") < listed.index(">信访<")  # by their labels
 
 
 def test_the_pages_offer_and_label_it_in_the_pages_language(petition_app, as_role):

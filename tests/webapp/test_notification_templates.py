@@ -127,7 +127,7 @@ def test_a_saved_template_is_used_and_audited_and_the_default_comes_back(as_role
         ).all()
         assert actions == ["template.update"]
     page = text(client.get(EDIT))
-    assert "/reset" in page and "由 admin 于" in page
+    assert "/reset" in page and "由 管理员 Administrator 于" in page  # a display name
     response = post(client, EDIT + "/reset", token_from=EDIT)
     assert response.status_code == 302
     assert saved(hotline_app) == []

@@ -37,9 +37,9 @@ def rows(html: str) -> list[str]:
 def test_category_rows_are_listed_under_their_default_row(as_role):
     html = text(as_role("admin").get("/admin/policies?per_page=100"))
     listed = rows(html)
-    default = listed.index("complaint normal （默认）")
-    assert listed[default + 1] == "complaint normal 消费维权"
-    assert listed[default + 2].startswith("complaint urgent")
+    default = listed.index("投诉 一般 （默认）")  # labels, not codes
+    assert listed[default + 1] == "投诉 一般 消费维权"
+    assert listed[default + 2].startswith("投诉 紧急")
     assert "分类行列在其默认行之下" in html and "添加分类行" in html
     csv = text(as_role("admin").get("/admin/policies?format=csv"))
     assert "case_type,urgency,category," in csv
@@ -59,11 +59,11 @@ def test_an_administrator_adds_edits_and_deletes_a_category_row(hotline_app, as_
         row = db.session.get(DeadlinePolicy, made)
         assert (row.reply_value, row.reply_unit, row.max_returns) == (4, "workdays", 2)
     listed = rows(text(client.get("/admin/policies?per_page=100")))
-    assert listed[listed.index("help normal （默认）") + 1] == "help normal 社保医保"
+    assert listed[listed.index("求助 一般 （默认）") + 1] == "求助 一般 社保医保"
 
     edit = f"/admin/policies/{made}"
     page = text(client.get(edit))
-    assert "help / normal / 社保医保" in page and "删除此分类行" in page
+    assert "求助 / 一般 / 社保医保" in page and "删除此分类行" in page
     assert post(client, edit, policy_form(reply_value="6"), token_from=edit).status_code == 302
     with hotline_app.app_context():
         row = db.session.get(DeadlinePolicy, made)

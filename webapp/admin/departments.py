@@ -12,7 +12,9 @@ from workflows.departments.models import Department
 from workflows.departments.service import create_department, update_department
 from workflows.notifications import contacts
 
+from ..cases.labels import department_name
 from ..extensions import db
+from ..i18n import lang
 from ..pagination import wants_csv
 from ..sorting import DESC, Sortable
 from . import bp
@@ -92,7 +94,9 @@ def departments():
 def _parent_options(exclude: Department | None) -> list[tuple[str, str]]:
     rows = db.session.scalars(select(Department).order_by(Department.code)).all()
     banned = _subtree_ids(rows, exclude.id) if exclude is not None else set()
-    return [(str(d.id), f"{d.code} · {d.name}") for d in rows if d.id not in banned]
+    return [
+        (str(d.id), f"{d.code} · {department_name(d, lang())}") for d in rows if d.id not in banned
+    ]
 
 
 def _subtree_ids(rows: list[Department], root: int) -> set[int]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.db import unit_of_work
 from workflows.departments.models import Department
 from workflows.dispatch.models import DispatchRule
 from workflows.dispatch.service import create_rule, delete_rule, known_categories, update_rule
 
+from ..cases.labels import department_name
 from ..extensions import db
+from ..i18n import lang
 from ..pagination import wants_csv
 from ..sorting import DESC, Sortable
 from . import bp
@@ -19,12 +21,19 @@ from .common import admin_only, audit, listing
 from .forms import Form
 
 
+def _department_name_column():
+    """The department's name in the page's language (its English name, if it has one)."""
+    if lang() == "en":
+        return func.coalesce(func.nullif(Department.name_en, ""), Department.name).label("name")
+    return Department.name
+
+
 @bp.get("/dispatch")
 @admin_only
 def dispatch_rules():
     category = (request.args.get("category") or "").strip()
     stmt = (
-        select(DispatchRule, Department.code, Department.name)
+        select(DispatchRule, Department.code, _department_name_column())
         .join(Department, Department.id == DispatchRule.department_id)
         .order_by(DispatchRule.category, DispatchRule.area, DispatchRule.priority.desc())
     )
@@ -86,7 +95,9 @@ def _render(form: Form, row: DispatchRule | None, status: int = 200):
         "admin/dispatch_form.html",
         form=form,
         row=row,
-        departments=[(str(d.id), f"{d.code} · {d.name}") for d in _departments()],
+        departments=[
+            (str(d.id), f"{d.code} · {department_name(d, lang())}") for d in _departments()
+        ],
         areas=[d.code for d in _departments() if d.level == "district"],
         categories=known_categories(db.session),
     ), status

@@ -10,6 +10,7 @@ from engine.errors import EngineError
 from engine.outbox import undelivered
 from engine.timers import open_incidents_listing, retry_incident
 
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import wants_csv
@@ -52,7 +53,7 @@ def incident_retry(incident_id: int):
     try:
         retry_incident(db.session, incident_id=incident_id, actor=actor, now=now)
     except EngineError as exc:
-        flash(_("Could not retry: %(reason)s", reason=str(exc)), "error")
+        flash(_("Could not retry: %(reason)s", reason=translated(str(exc))), "error")
     else:
         audit("incident.retry", target_type="incident", target_id=incident_id)
         for wake in hotline.runtime.timer_watchers:  # the scheduler, if this process runs one
@@ -67,7 +68,7 @@ def outbox_retry(message_id: int):
     try:
         get_hotline().runtime.outbox.retry(db.session, message_id)
     except EngineError as exc:
-        flash(_("Could not retry: %(reason)s", reason=str(exc)), "error")
+        flash(_("Could not retry: %(reason)s", reason=translated(str(exc))), "error")
     else:
         audit("outbox.retry", target_type="outbox", target_id=message_id)
         flash(_("Outbox message %(id)s is queued again.", id=message_id))

@@ -25,6 +25,7 @@ from workflows.notifications.log import (
 )
 
 from ..deliveries import labels, notice_name, recipient
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
@@ -94,7 +95,7 @@ def message_retry(message_id: int):
             retry_message(db.session, get_hotline().runtime.outbox, message_id)
             audit("message.retry", target_type="message", target_id=message_id)
     except DomainError as exc:
-        flash(_("Could not retry: %(reason)s", reason=str(exc)), "error")
+        flash(_("Could not retry: %(reason)s", reason=translated(str(exc))), "error")
     else:
         flash(_("Message %(id)s is queued again: a worker sends it shortly.", id=message_id))
     back = request.form.get("back", "")

@@ -24,8 +24,11 @@ from workflows.policy.service import (
     update_policy,
 )
 
+from ..cases.labels import Labels
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
+from ..i18n import lang
 from ..pagination import wants_csv
 from . import bp
 from .common import admin_only, audit, listing
@@ -116,6 +119,7 @@ def policies():
         page=page,
         limits=_limit_labels(),
         units=_unit_labels(),
+        labels=Labels(db.session, lang()),
         LIMITS=LIMITS,
         switches=_switch_labels(),
     )
@@ -179,6 +183,7 @@ def policy_edit(policy_id: int):
         row=row,
         limits=_limit_labels(),
         units=_unit_labels(),
+        labels=Labels(db.session, lang()),
         LIMITS=LIMITS,
         switches=_switch_labels(),
     ), status
@@ -237,7 +242,7 @@ def policy_category_new(policy_id: int):
                 db.session.rollback()
                 form.error(
                     exc.field,
-                    str(exc)
+                    translated(str(exc))
                     if exc.field != "category"
                     else _(
                         "%(type)s / %(urgency)s already has a row for %(category)s: edit it.",
@@ -265,6 +270,7 @@ def policy_category_new(policy_id: int):
         category_options=[(c, c) for c in categories],
         limits=_limit_labels(),
         units=_unit_labels(),
+        labels=Labels(db.session, lang()),
         LIMITS=LIMITS,
         switches=_switch_labels(),
     ), status

@@ -22,8 +22,10 @@ from workflows.users.models import Role, User
 from workflows.users.service import create_user, update_user
 from workflows.users.sign_in_models import SecondFactor
 
+from ..cases.labels import department_name
 from ..extensions import db
 from ..hotline import get_hotline
+from ..i18n import lang
 from ..pagination import wants_csv
 from ..security import end_sessions, hash_password, password_problem
 from ..sorting import Sortable
@@ -109,7 +111,7 @@ def _department_options() -> list[tuple[str, str]]:
     rows = db.session.scalars(
         select(Department).where(Department.active.is_(True)).order_by(Department.code)
     )
-    return [(str(d.id), f"{d.code} · {d.name}") for d in rows]
+    return [(str(d.id), f"{d.code} · {department_name(d, lang())}") for d in rows]
 
 
 def _read(form: Form, current: User | None) -> dict:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workflows.audit.service import query
 from workflows.users.models import Role
@@ -17,6 +18,38 @@ from ..pagination import CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
 from . import bp
 from .log import record
+
+#: what an audit row is about, by name (the action stays a code: auditors filter by it)
+TARGET_TYPES = {
+    "api_token": _l("API token"),
+    "appeal_settings": _l("Appeal settings"),
+    "article": _l("Knowledge article"),
+    "audit_log": _l("Audit log"),
+    "calendar_day": _l("Calendar day"),
+    "calendar_year": _l("Calendar year"),
+    "calendar_years": _l("Calendar years"),
+    "call_callback": _l("Missed-call callback"),
+    "call_settings": _l("Call settings"),
+    "case": _l("Case"),
+    "channel": _l("Channel"),
+    "definition": _l("Process definition"),
+    "department": _l("Department"),
+    "dispatch_model": _l("Dispatch model"),
+    "dispatch_rule": _l("Dispatch rule"),
+    "incident": _l("Incident"),
+    "insight_area": _l("Area"),
+    "insight_term": _l("Dictionary term"),
+    "message": _l("Message"),
+    "outbox": _l("Outbox message"),
+    "policy": _l("Deadline policy"),
+    "quality_dispute": _l("Quality dispute"),
+    "quality_month": _l("Quality sample month"),
+    "quality_review": _l("Quality review"),
+    "quality_sheet": _l("Scoring sheet"),
+    "sms_inbound": _l("Incoming SMS"),
+    "template": _l("Notification template"),
+    "user": _l("User"),
+}
 
 HEADER = [
     "seq",
@@ -98,4 +131,6 @@ def log():
             ),
         )
     page = paginate(db.session, stmt)
-    return render_template("audit/log.html", page=page, errors=errors, args=request.args)
+    return render_template(
+        "audit/log.html", page=page, errors=errors, args=request.args, target_types=TARGET_TYPES
+    )

@@ -32,6 +32,7 @@ from ..calls.board import duration
 from ..calls.pop import outcome_label as call_outcome_label
 from ..deliveries import labels as delivery_labels
 from ..deliveries import of_case_page
+from ..error_messages import translated
 from ..extensions import db
 from ..headers import playable
 from ..hotline import get_hotline
@@ -40,6 +41,7 @@ from ..pagination import COUNT_CAP, CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
 from ..sorting import read_sort
 from . import bp, search
+from .diagram_names import shown_diagram
 from .labels import Labels, bilingual, yes_no
 from .progress import deadlines
 from .timeline import Timeline
@@ -416,7 +418,7 @@ def diagram(number: str):
     definition = session.get(Definition, instance.definition_id)
     if definition is None:
         raise NotFound(f"the diagram of case {number} is missing")
-    return Response(definition.xml, mimetype="application/xml")
+    return Response(shown_diagram(definition.xml, lang()), mimetype="application/xml")
 
 
 @bp.post("/cases/<number>/notes")
@@ -463,7 +465,7 @@ def merge(number: str):
         except NotFound:
             error = _("There is no case numbered %(number)s.", number=master)
         except (DomainError, ConflictError) as exc:
-            error = _("The cases could not be merged: %(reason)s", reason=str(exc))
+            error = _("The cases could not be merged: %(reason)s", reason=translated(str(exc)))
     if error:
         session.rollback()
         case = get_case(session, number=number, user=g.user)

@@ -12,6 +12,7 @@ from workflows.cases.models import Case
 from workflows.cases.reads import forms_and_steps_of_elements
 from workflows.events import CaseEventKind
 
+from ..cases.labels import bilingual
 from ..extensions import db
 from ..hotline import get_hotline
 from .labels import step_labels
@@ -57,7 +58,7 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
             for k, v in data.items()
             if not _blank(v) and (not fields or k in fields)
         ]
-        name = (event.payload or {}).get("name") or step_names.get(
+        name = bilingual((event.payload or {}).get("name"), lang) or step_names.get(
             step_of.get(event.element_id) or "", event.element_id or ""
         )
         if event.kind == CaseEventKind.NOTE:

@@ -13,6 +13,7 @@ from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.users.models import Role
 
 from .. import i18n
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..security import roles_required
@@ -36,7 +37,7 @@ def interim_reply(task_id: str):
     except Forbidden:
         raise
     except DomainError as exc:
-        return _again(task_id, body, [str(exc)], 409)
+        return _again(task_id, body, [translated(str(exc))], 409)
     flash(_("Interim reply sent; the task stays open."))
     return redirect(url_for("inbox.task", task_id=task_id) + "#interim", 303)
 

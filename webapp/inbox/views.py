@@ -27,6 +27,7 @@ from workflows.users import saved_views
 from workflows.users.models import Role
 
 from .. import attachments, i18n, identity
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import local_time, time_left
@@ -337,7 +338,7 @@ def task(task_id: str):
         except DomainError as exc:
             if not _still_ready(task_id):
                 return _gone(task_id)
-            errors, status = {"_schema": [str(exc)]}, 422
+            errors, status = {"_schema": [translated(str(exc))]}, 422
         else:
             return _done(task, case, values)
     steps = case_steps(case, context, lang)
@@ -541,7 +542,7 @@ def _conflict(
         "inbox/conflict.html",
         task=task,
         case=case,
-        what=exc.what_happened or str(exc),
+        what=translated(exc.what_happened or str(exc)),
         kept=kept,
         typed=typed,
     ), 409

@@ -17,6 +17,7 @@ from workflows.users.models import Role
 
 from .. import i18n
 from ..calls import pop as screen_pop
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..inbox.labels import labels
@@ -122,7 +123,7 @@ def intake_merge():
     except FormInvalid as exc:
         errors = exc.errors
     except (DomainError, Forbidden) as exc:
-        errors = {"_schema": [_("Not merged: %(reason)s", reason=str(exc))]}
+        errors = {"_schema": [_("Not merged: %(reason)s", reason=translated(str(exc)))]}
     except call_links.CallLinkInvalid as exc:
         # nothing was recorded; sent again, the case is recorded without that link
         errors = {exc.field: [screen_pop.refusal(exc)]}
@@ -175,7 +176,7 @@ def merge(number: str):
                 reason="duplicate suggested",
             )
     except (DomainError, Forbidden) as exc:
-        flash(_("Not merged: %(reason)s", reason=str(exc)), "error")
+        flash(_("Not merged: %(reason)s", reason=translated(str(exc))), "error")
         return redirect(back or url_for("inbox.queues"), 303)
     flash(_("Case %(number)s merged into %(master)s.", number=number, master=master))
     return redirect(url_for("inbox.queues"), 303)

@@ -37,6 +37,7 @@ from workflows.knowledge.models import Article
 from workflows.users.models import Role
 
 from ..cases.labels import Labels
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang, tz
@@ -182,7 +183,7 @@ def merge(wave_id: int):
             merged.append(number)
         except EngineError as exc:
             db.session.rollback()
-            refused.append((number, str(exc)))
+            refused.append((number, translated(str(exc))))
     if merged:
         flash(
             _("Merged into %(master)s: %(cases)s.", master=master, cases=", ".join(merged)),

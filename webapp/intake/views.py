@@ -23,6 +23,7 @@ from workflows.users.models import Role
 
 from .. import attachments, i18n
 from ..calls import pop as screen_pop
+from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..security import roles_required
@@ -97,7 +98,7 @@ def new():
         except FormInvalid as exc:
             errors, status = exc.errors, 422
         except DomainError as exc:
-            errors, status = {"_schema": [str(exc)]}, 422
+            errors, status = {"_schema": [translated(str(exc))]}, 422
         else:
             if case.intake_outcome == IntakeOutcome.ANSWERED:
                 flash(_("Case %(number)s recorded and closed on the spot.", number=case.number))

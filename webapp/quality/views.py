@@ -21,6 +21,7 @@ from workflows.quality.stats import dispatcher_months
 from workflows.users.models import Role
 
 from ..audit.log import record
+from ..cases.labels import Labels
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang, tz
@@ -191,6 +192,7 @@ def _sample_page(sample_id: int, *, errors=None, values=None, status: int = 200)
             ),  # fmt: skip
         },
         department=department,
+        labels=Labels(db.session, lang()),
         calls=calls,
         sheet=sheet,
         reviewer=g.user.role in {str(r) for r in REVIEWERS},

@@ -164,7 +164,7 @@ class CaseTypeSpec:
     share: float = 0
     open311_name_zh: str | None = None
     open311_name_en: str | None = None
-    open311_group_zh: str = "诉求类型"
+    open311_group_zh: str = "工单类型"
     open311_group_en: str = "Case type"
     diagram: Path | None = None
     #: the caller's identity is hidden from departments whatever the caller asked (举报: the
