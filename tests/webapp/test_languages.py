@@ -37,6 +37,11 @@ NOT_PAGES = {
     "/cases/<number>/diagram.xml": "the diagram's XML (its names: test_diagram_names_...)",
     "/insight/waves/<int:wave_id>/report": "a CSV download",
     "/notifications/<int:notification_id>/open": "a redirect to what the notice is about",
+    "/favicon.ico": "an icon",
+    "/cases/<number>/sheets/<kind>.pdf": "a PDF download (its text: tests/webapp/test_printing.py)",
+    "/cases/<number>/export.zip": "a ZIP download",
+    "/cases/<number>/attachments/<int:attachment_id>": "a file the user attached",
+    "/cases/<number>/attachments/<int:attachment_id>/thumb": "an image",
 }
 #: who is tried, in this order, for a page: the first who may see it reads it (then every other
 #: demo user: a task of a district or of another department is its own people's)
