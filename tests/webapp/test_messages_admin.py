@@ -199,7 +199,9 @@ def test_retry_requeues_a_message_given_up_on_and_is_audited(hotline_app, as_rol
     response = client.post(
         f"/admin/messages/{ids['sent']}/retry", data={"csrf_token": token}, follow_redirects=True
     )
-    assert f"message {ids['sent']} is sent" in response.get_data(as_text=True)
+    assert f"消息 {ids['sent']} 的状态为" in response.get_data(
+        as_text=True
+    )  # in the page's language
     # an open redirect is refused
     response = client.post(
         f"/admin/messages/{ids['incident']}/retry",
