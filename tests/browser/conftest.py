@@ -80,6 +80,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if here in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
+            # the live server's threads: werkzeug's development server leaves a static file
+            # unclosed when the browser drops the connection by navigating on (a
+            # ResourceWarning raised in the server thread, not by the code under test)
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+            )
 
 
 # --------------------------------------------------------------------------- browser
