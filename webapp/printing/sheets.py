@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask_babel import gettext as _
 
@@ -158,7 +157,3 @@ def render(sheet: Sheet) -> bytes:
         bottomMargin=15 * mm,
     ).build([head, Spacer(1, 6 * mm), record, Spacer(1, 8 * mm), KeepTogether([seal, foot])])
     return buffer.getvalue()
-
-
-def when(value: datetime | None, local) -> str:
-    return local(value) if value is not None else ""
