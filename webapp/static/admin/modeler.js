@@ -147,5 +147,9 @@
     }
     modeler.get("canvas").zoom("fit-viewport");
     say("", false);
+    root.dispatchEvent(new CustomEvent("modeler:ready", { detail: window.hotlineModeler }));
   });
+
+  // for the modeler's other scripts (panels, try-before-deploy): one shared instance
+  window.hotlineModeler = { modeler, root, say, busy, showIssues, clearIssues, currentXml, msg, csrf };
 })();
