@@ -53,3 +53,27 @@ def test_refused_files_are_named_and_nothing_is_kept(hotline_app, api):
     assert response.status_code == 422 and "attachments" in response.get_json()["errors"]
     missing = client.get(f"/api/v1/cases/{number}/attachments/99999")
     assert missing.status_code == 404
+
+
+def test_the_sheets_come_as_pdf_for_whoever_sees_the_case(hotline_app, api):
+    from tests.webapp.test_cases_pages import close_on_time
+    from tests.webapp.test_printing import pdf_text
+
+    number = dispatched(hotline_app)
+    client = api("handler")
+    response = client.get(f"/api/v1/cases/{number}/sheets/dispatch")
+    assert response.headers["Content-Disposition"].startswith(
+        f'attachment; filename="dispatch-{number}.pdf"'
+    )
+    _pages, text = pdf_text(response)
+    assert "交办单" in text and number in text
+    # no reply yet: no closure sheet, said in JSON
+    early = client.get(f"/api/v1/cases/{number}/sheets/closure")
+    assert early.status_code == 409 and "还没有办结单" in early.get_json()["message"]
+    unknown = client.get(f"/api/v1/cases/{number}/sheets/receipt")
+    assert unknown.status_code == 404 and "dispatch, closure" in unknown.get_json()["message"]
+    close_on_time(hotline_app, number)
+    _pages, text = pdf_text(client.get(f"/api/v1/cases/{number}/sheets/closure"))
+    assert "办结单" in text
+    # another department's handler does not see the case
+    assert api("other_handler").get(f"/api/v1/cases/{number}/sheets/dispatch").status_code == 404

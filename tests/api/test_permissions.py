@@ -60,6 +60,8 @@ MATRIX = [
     R("GET", "/api/v1/cases/{case}/attachments/{attachment}/thumbnail", EVERYONE,
       "/api/v1/cases/<number>/attachments/<int:attachment_id>/thumbnail",
       hidden_from={"other_handler"}),
+    R("GET", "/api/v1/cases/{case}/sheets/dispatch", EVERYONE,
+      "/api/v1/cases/<number>/sheets/<kind>", hidden_from={"other_handler"}),
     R("POST", "/api/v1/cases/{case}/notes", EVERYONE, "/api/v1/cases/<number>/notes",
       body={"body": "from the matrix"}, hidden_from={"other_handler"}),
     R("GET", "/api/v1/cases/{case}/interim-replies", EVERYONE,

@@ -17,9 +17,12 @@ from workflows.users.models import CASE_ROLES
 
 from .. import attachments as pages
 from ..extensions import db
+from ..printing import KINDS as SHEETS
+from ..printing import sheet_response
 from . import schemas as s
 from .auth import roles
 from .blueprint import ApiBlueprint
+from .errors import ErrorSchema
 from .present import json_response
 
 blp = ApiBlueprint(
@@ -143,3 +146,41 @@ class AttachmentThumbnail(MethodView):
         except FileNotFoundError:
             abort(410, message=f"the thumbnail of attachment {attachment_id} is gone")
         return pages.file_response(row, data, thumb=True)
+
+
+@blp.route("/<number>/sheets/<kind>")
+class CaseSheet(MethodView):
+    @roles(*CASE_ROLES)
+    @blp.doc(
+        parameters=[
+            {
+                "name": "kind",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "enum": list(SHEETS)},
+                "description": "dispatch: the dispatch sheet (交办单); closure: the closure "
+                "sheet (办结单)",
+            }
+        ]
+    )
+    @blp.response(
+        200,
+        description="the sheet as a PDF (a download); printing it is recorded in the case's "
+        "access log, a confidential caller masked",
+        content_type="application/pdf",
+    )
+    @blp.alt_response(
+        409,
+        schema=ErrorSchema,
+        description="the case has no such sheet yet (not dispatched; no reply)",
+    )
+    def get(self, number: str, kind: str):
+        """A case's dispatch or closure sheet as PDF (docs/printing.md), in the language the
+        request asks for (``Accept-Language``; Chinese by default)."""
+        if kind not in SHEETS:
+            abort(404, message=f"there is no sheet {kind}: one of {', '.join(SHEETS)}")
+        case = _case(number)
+        made = sheet_response(case, kind)
+        if isinstance(made, tuple):
+            abort(made[0], message=made[1])
+        return made

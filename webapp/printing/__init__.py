@@ -107,17 +107,15 @@ def sheet_of(case: Case, kind: str) -> Sheet | str:
     )
 
 
-@bp.get("/cases/<number>/sheets/<kind>.pdf")
-@roles_required(*CASE_ROLES)
-def sheet(number: str, kind: str):
-    """A case's sheet as a PDF download (recorded as an export of the caller's data)."""
+def sheet_response(case: Case, kind: str) -> Response | tuple[int, str]:
+    """The sheet as a PDF download, recorded as an export of the caller's data; or (status,
+    message) when there is no such sheet (404) or not yet (409). Pages and the API share it."""
     if kind not in KINDS:
-        return render_error(404, _("There is no sheet %(kind)s.", kind=kind))
-    case = get_case(db.session, number=number, user=g.user)
+        return 404, _("There is no sheet %(kind)s.", kind=kind)
     identity.surface("print")  # the caller as a sheet shows it (sheet_of reads it)
     made = sheet_of(case, kind)
     if isinstance(made, str):
-        return render_error(409, made)
+        return 409, made
     identity.record([case], "print", sheet=kind)
     pdf = render(made)
     name = f"{made.title}-{case.number}.pdf"
@@ -131,3 +129,16 @@ def sheet(number: str, kind: str):
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.get("/cases/<number>/sheets/<kind>.pdf")
+@roles_required(*CASE_ROLES)
+def sheet(number: str, kind: str):
+    """A case's sheet as a PDF download (recorded as an export of the caller's data)."""
+    if kind not in KINDS:
+        return render_error(404, _("There is no sheet %(kind)s.", kind=kind))
+    case = get_case(db.session, number=number, user=g.user)
+    made = sheet_response(case, kind)
+    if isinstance(made, tuple):
+        return render_error(*made)
+    return made
