@@ -129,3 +129,39 @@ def test_the_queue_says_which_rows_it_marked(hotline_app, as_role, monkeypatch):
     html = as_role("dispatcher").get("/queues?queue=dispatch").get_data(as_text=True)
     assert html.count('duplicate-mark"') == 1  # the newest row only
     assert "疑似重复只在每页的前1行标出" in html
+
+
+def test_the_calls_photos_go_to_the_case_it_is_merged_into(hotline_app, as_role):
+    import io
+
+    from tests.webapp.pages import csrf_token
+    from tests.webapp.test_attachments import HTML, jpeg, rows
+
+    master = open_case(hotline_app, description=A, address=ADDRESS)
+    client = as_role("operator")
+    token = csrf_token(client, "/intake")
+    data = {**INTAKE, "description": B, "master": master, "csrf_token": token}
+    response = client.post(
+        "/intake/merge",
+        data={**data, "attachments": [(io.BytesIO(jpeg()), "现场.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:1500]
+    (photo,) = rows(hotline_app, master)
+    assert (photo.file_name, photo.source, photo.uploaded_by) == ("现场.jpg", "intake", "op1")
+    # the master's handler sees it on the master's page
+    html = as_role("supervisor").get(f"/cases/{master}").get_data(as_text=True)
+    assert "现场.jpg" in html
+    # a refused file: neither the record nor the merge nor any file is kept
+    with hotline_app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Case))
+    token = csrf_token(client, "/intake")
+    response = client.post(
+        "/intake/merge",
+        data={**data, "csrf_token": token, "attachments": [(io.BytesIO(HTML), "x.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and "x.jpg" in response.get_data(as_text=True)
+    with hotline_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Case)) == before
+    assert len(rows(hotline_app, master)) == 1

@@ -15,7 +15,7 @@ from workflows.errors import DomainError, Forbidden, FormInvalid
 from workflows.insight import duplicates as service
 from workflows.users.models import Role
 
-from .. import i18n
+from .. import attachments, i18n
 from ..calls import pop as screen_pop
 from ..error_messages import translated
 from ..extensions import db
@@ -110,7 +110,17 @@ def intake_merge():
         "callback": (request.form.get("callback") or "").strip(),
     }
     errors: dict[str, list[str]] = {}
+    files = attachments.uploads()
+
+    def files_to_master(_case, master) -> None:
+        # the call's photos go where the matter is followed: the merged record is never
+        # dispatched, so the master's handlers would not see them on it
+        if files:
+            attachments.attach(master, files, source="intake")
+
     try:
+        if files:  # checked first: a refused file records nothing
+            attachments.service.check(files, limits=attachments.limits())
         case, found = service.record_and_merge(
             db.session,
             get_hotline(),
@@ -118,7 +128,8 @@ def intake_merge():
             master_number=master,
             user=g.user,
             lang=lang,
-            record=lambda: intake._record(values, link, lang=lang),
+            record=lambda: intake._record(values, link, lang=lang, files=False),
+            then=files_to_master,
         )
     except FormInvalid as exc:
         errors = exc.errors

@@ -123,8 +123,9 @@ def new():
     ), status
 
 
-def _record(values: dict[str, Any], link: dict[str, str], *, lang: str):
-    """The case, and in the same transaction its call's and callback task's links."""
+def _record(values: dict[str, Any], link: dict[str, str], *, lang: str, files: bool = True):
+    """The case, and in the same transaction its call's and callback task's links and (with
+    ``files``) the files sent with the form."""
     hotline = get_hotline()
     session = db.session
     with unit_of_work(session):
@@ -133,11 +134,12 @@ def _record(values: dict[str, Any], link: dict[str, str], *, lang: str):
             call_links.check_call(session, call_id=link["call_id"], user=g.user)
         if link["callback"]:
             call_links.check_callback(session, callback_id=link["callback"])
-        files = attachments.uploads()
-        if files:  # checked before the case is recorded: a refused file records nothing
-            attachments.service.check(files, limits=attachments.limits())
+        uploads = attachments.uploads() if files else []
+        if uploads:  # checked before the case is recorded: a refused file records nothing
+            attachments.service.check(uploads, limits=attachments.limits())
         case = flows.open_case(session, hotline, data=values, actor=g.user.username, lang=lang)
-        attachments.attach(case, files, source="intake")
+        if uploads:
+            attachments.attach(case, uploads, source="intake")
         if link["call_id"]:
             call_links.link_case(session, call_id=link["call_id"], case=case, user=g.user, now=now)
         if link["callback"]:

@@ -479,11 +479,14 @@ def record_and_merge(
     user: User,
     lang: str = "zh",
     record=None,
+    then=None,
 ) -> tuple[Case, Case]:
     """Intake: record the call as a case and merge it into the open case ``master_number``,
     in one transaction (the call is on record; the caller's matter is followed on the
     master). ``record`` records the case (default ``flows.open_case``; the intake page links
-    the call too). Nothing is written when either step is refused."""
+    the call too); ``then(case, master)`` runs last in the same transaction (the intake page puts
+    the call's files on the master, where the matter is followed). Nothing is written when any
+    step is refused."""
     from engine.db import unit_of_work
     from engine.errors import NotFound
 
@@ -517,6 +520,8 @@ def record_and_merge(
             reason="duplicate suggested at intake",
             recording=True,
         )
+        if then is not None:
+            then(case, master)
     return case, master
 
 
