@@ -1,7 +1,8 @@
 """What a page says, and which of it is in the wrong language: the checks of the page walk.
 
-``visible_text`` reads what a user sees of an HTML page (text, and the attributes a browser
-shows: title, placeholder, aria-label, alt, a button's value), leaving out scripts, styles,
+``visible_text`` reads what a user sees of an HTML page (text, the attributes a browser
+shows: title, placeholder, aria-label, alt, a button's value, and those whose text the page's
+scripts show: ``data-msg-*``, ``data-confirm``...), leaving out scripts, styles,
 code samples (``code``, ``pre``, ``kbd``, ``samp``) and anything marked ``translate="no"``.
 ``problems`` lists every string a page in ``lang`` should not show: English words on a Chinese
 page, Chinese on an English page, and on both raw codes (snake_case identifiers, department
@@ -19,6 +20,12 @@ SKIPPED = {"script", "style", "code", "pre", "kbd", "samp", "template", "textare
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}  # fmt: skip
 SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+#: attributes whose text the page's scripts show (a confirmation, a status line, a picker's
+#: labels): the scripts take every sentence they show from these, translated server-side
+SCRIPT_TEXT = re.compile(
+    r"data-(?:msg|text|label)-[a-z-]+|data-[a-z-]*label|data-confirm"
+    r"|data-error|data-none-chosen|data-no-match"
+)
 BUTTON_TYPES = {"submit", "button", "reset"}
 
 #: names and abbreviations a Chinese page writes in Latin letters
@@ -36,7 +43,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'’][A-Za-z]+)*")
 #: what a sentence quotes rather than says: a template's syntax, a command in backticks, a
 #: URL, a file of the docs, a program's name/version (a session's browser), a setting's name
 QUOTED = re.compile(
-    r"\{\{.*?\}\}|\{%.*?%\}|`[^`]*`|https?://\S+|\b[\w./-]+\.(?:md|bpmn|json|csv|pdf)\b"
+    r"\{\{.*?\}\}|\{%.*?%\}|\{[a-z_]+\}|`[^`]*`|\bYYYY-MM(?:-DD)?\b|https?://\S+|\b[\w./-]+\.(?:md|bpmn|json|csv|pdf)\b"
     r"|\b[A-Za-z]+/[\d.]+\b|\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b"
     r"|“[a-z_]+”"  # a property's name, quoted: “code”
     r"|\b[a-z_]+(?:\.[a-z_]+)+\b"  # an audit action (personal.view), as auditors filter
@@ -79,6 +86,9 @@ class _Text(HTMLParser):
             for name in SHOWN_ATTRIBUTES:
                 if values.get(name):
                     self.parts.append(values[name])
+            for name, value in attrs:
+                if value and SCRIPT_TEXT.fullmatch(name):
+                    self.parts.append(value)
             if tag == "input" and (values.get("type") or "").lower() in BUTTON_TYPES:
                 self.parts.append(values.get("value") or "")
         if tag not in VOID:

@@ -10,7 +10,10 @@ without a path here fails ``test_every_page_is_walked``.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from sqlalchemy import String, Text, select
@@ -327,6 +330,107 @@ def test_every_page_in_both_languages(hotline_app, demo):
     assert not found, f"{len(found)} pages in the wrong language:\n{report}"
 
 
+class _Forms(HTMLParser):
+    """The POST forms of a page: (action, hidden fields)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self._open: tuple[str, dict[str, str]] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag == "form" and (values.get("method") or "").lower() == "post":
+            self._open = (values.get("action") or "", {})
+            self.forms.append(self._open)
+        elif (
+            tag == "input"
+            and self._open is not None
+            and (values.get("type") or "").lower() == "hidden"
+            and values.get("name")
+        ):
+            self._open[1][values["name"]] = values.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._open = None
+
+
+#: forms an empty post would sign out, end sessions, switch the language or act at once on
+#: everything: not posted (their refusals are tested with them)
+NOT_POSTED = re.compile(
+    r"/logout|/language|/login|/sessions|/totp|second-factor|/delete|read-all|/calls/state"
+    r"|/seed|/draw|/publish|/retry|/reset|/claim|/release|/no-case"
+)
+
+
+def test_refused_forms_in_both_languages(hotline_app, demo):
+    """A form sent empty comes back refused (400, 409, 422): the page that says why is in the
+    page's language too, without raw codes. Every POST form of every walked page is sent once
+    per language, with only its hidden fields (the CSRF token, the ids)."""
+    clients = {}
+    for username in FIRST:
+        client = hotline_app.test_client()
+        login(client, username)
+        clients[username] = client
+    with hotline_app.app_context():
+        data = typed_data()
+    found: dict[str, list[str]] = {}
+    refused: set[str] = set()
+    for walked in paths(demo).values():
+        for path in walked:
+            path, _only = path if isinstance(path, tuple) else (path, None)
+            for lang in ("zh", "en"):
+                for username, client in clients.items():
+                    with client.session_transaction() as session:
+                        session["lang"] = lang
+                    page = client.get(path)
+                    if page.status_code != 200:
+                        continue
+                    parser = _Forms()
+                    parser.feed(page.get_data(as_text=True))
+                    for action, hidden in parser.forms:
+                        target = action or path
+                        if NOT_POSTED.search(target) or f"{lang} {target}" in refused:
+                            continue
+                        response = client.post(target, data=hidden)
+                        if response.status_code not in (400, 409, 422):
+                            continue
+                        refused.add(f"{lang} {target}")
+                        html = response.get_data(as_text=True)
+                        wrong = problems(visible_text(html, lang), lang, data)
+                        if wrong:
+                            found[f"{lang} POST {target} (as {username})"] = wrong
+                    break
+    # the walk reached the forms: intake, task forms, the admin's, the account's...
+    assert len(refused) >= 40, sorted(refused)
+    for wanted in ("zh /intake", "en /intake", "zh /account/password", "en /admin/users/new"):
+        assert wanted in refused, wanted
+    report = "\n".join(f"{page}:\n    " + "\n    ".join(wrong) for page, wrong in found.items())
+    assert not found, f"{len(found)} refusals in the wrong language:\n{report}"
+
+
+def test_scripts_take_their_text_from_the_page():
+    """The pages' own scripts show no sentence of their own: every text they put on a page
+    comes from the page (data-msg-* and the like, translated server-side), so that it is
+    in the page's language (the walk reads those attributes)."""
+    sentence = re.compile(
+        r"[\"'`]([^\"'`\n]*(?:[A-Za-z]+ [a-z]+ [a-z]+|[\u4e00-\u9fff])[^\"'`\n]*)[\"'`]"
+    )
+    found = []
+    static = Path(__file__).resolve().parents[2] / "webapp" / "static"
+    scripts = [
+        p for p in static.rglob("*.js") if "vendor" not in p.parts and "build" not in p.parts
+    ]
+    assert len(scripts) >= 10
+    for script in scripts:
+        for number, line in enumerate(script.read_text(encoding="utf-8").splitlines(), 1):
+            code = re.sub(r"^\s*(//|\*|/\*).*|\s//\s.*$", "", line)
+            for text in sentence.findall(code):
+                found.append(f"{script.relative_to(static)}:{number}: {text}")
+    assert found == []
+
+
 def test_one_translation_per_message():
     """The areas' catalogues are merged into one: a message translated two ways in two areas
     shows one of them everywhere (which one depends on the catalogues' order). One English
@@ -364,11 +468,13 @@ def test_the_checks_flag_each_kind_of_wrong_string():
     <td>awaiting_dispatch</td><td>B-MR</td><td>2026-03-05T07:31:25.336747+00:00</td>
     <input type="submit" value="Save"><input name="q" value="typed words">
     <code>element_id</code><button lang="en">English</button><span translate="no">op_one</span>
+    <div data-msg-failed="Nothing was stored." data-url="/x/y_z"></div>
     </body></html>"""
     found = problems(visible_text(page, "zh"), "zh", Data())
     assert "English 'Case' in '工单 Case 2026030100029'" in found
     assert "English 'Sign' in 'Sign for'" in found  # a title is shown
     assert "English 'Save' in 'Save'" in found  # a button's value is shown
+    assert "English 'Nothing' in 'Nothing was stored.'" in found  # a script shows it
     assert "raw code 'awaiting_dispatch'" in found  # once: the script's is not shown
     assert "department code 'B-MR'" in found
     assert "raw time '2026-03-05T07:31:25.336747+00:00'" in found

@@ -19,7 +19,7 @@
     } catch (err) {
       const p = document.createElement("p");
       p.className = "error-message";
-      p.textContent = `${container.dataset.error || "The diagram could not be drawn."} (${err.message})`;
+      p.textContent = container.dataset.error ? `${container.dataset.error} (${err.message})` : err.message;
       container.replaceChildren(p);
     }
   });
