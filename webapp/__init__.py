@@ -17,7 +17,7 @@ from .config import load_settings
 from .errors import init_errors
 from .extensions import csrf, db, migrate
 from .headers import init_headers
-from .hotline import init_hotline
+from .hotline import init_hotline, refresh_case_types
 from .i18n import init_i18n
 from .identity import init_app as init_identity
 from .input_guard import init_input_guard
@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     init_headers(app)
     init_input_guard(app)  # NUL, lone surrogates, deep JSON: before CSRF, sign-in (input_guard.py)
     init_observability(app)  # after it: its timing and request id hooks go before the guard
+    app.before_request(refresh_case_types)
     app.before_request(load_current_user)
 
     for blueprint in blueprints():

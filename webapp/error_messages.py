@@ -16,6 +16,14 @@ from flask_babel import gettext
 
 #: the English text of the domain's refusals, with %(name)s for what varies
 PATTERNS = (
+    "the diagram has no process %(process)s",
+    "%(code)s is a case type already",
+    "process %(process)s is deployed already: do not copy",
+    "no process %(process)s is deployed: deploy its diagram first, or copy another type's",
+    "no process %(process)s is deployed",
+    "form %(form)s has fields the intake form has already: %(fields)s",
+    "the copy does not deploy: %(problem)s",
+    "form %(form)s: %(problem)s",
     "task %(task)s of case %(number)s is already claimed by %(user)s",
     "task %(task)s of case %(number)s is claimed by %(user)s",
     "claimed by %(user)s",

@@ -14,7 +14,8 @@ from engine.clock import Clock, SystemClock
 from engine.expressions import DEFAULT_BUDGET, Budget
 from engine.runtime import Runtime
 from workflows.cases.type_files import check_diagrams, load_case_types
-from workflows.cases.types import CaseTypeError
+from workflows.cases.type_store import StoredTypes
+from workflows.cases.types import CaseTypeError, CaseTypes
 from workflows.hotline import Hotline, install
 from workflows.notifications.channels.configure import senders_from
 from workflows.notifications.settings import NotifySettings, SettingsError, parse_quiet_hours
@@ -41,6 +42,8 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
     def session_factory() -> Session:
         return Session(engine)
 
+    # a registry of this app's own (the stored types are added to it in place)
+    case_types = CaseTypes(list(case_types))
     hotline = install(
         runtime,
         clock=clock,
@@ -50,8 +53,22 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
         case_types=case_types,
         notify=notify_settings(app.config),
     )
+    hotline.stored_types = StoredTypes(
+        case_types,
+        case_types,
+        session_factory,
+        every=float(app.config.get("CASE_TYPES_REFRESH_SECONDS", 2.0)),
+    )
     app.extensions["hotline"] = hotline
     return hotline
+
+
+def refresh_case_types() -> None:
+    """Before each request: the case types administrators added since (a cheap check at most
+    every couple of seconds; ``cases.type_store``)."""
+    hotline = current_app.extensions.get("hotline")
+    if hotline is not None and hotline.stored_types is not None:
+        hotline.stored_types.refresh()
 
 
 def get_hotline() -> Hotline:

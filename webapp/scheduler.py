@@ -123,6 +123,7 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
         outbox=outbox_service(app, owner=owner),
     )
     scheduler.after_sweep.append(heartbeat(app, role=role, owner=scheduler.service.owner).beat)
+    scheduler.after_sweep.append(case_types_refresh(app))
     scheduler.after_sweep.append(monthly_draw(app))
     scheduler.after_sweep.append(rollup_job(app).tick)
     scheduler.after_sweep.append(prune_job(app).tick)  # duplicate keys older than the window
@@ -130,6 +131,17 @@ def start_scheduler(app: Flask, *, role: str, owner: str | None = None) -> Timer
     scheduler.after_sweep.append(dispatch_model_job(app).tick)
     scheduler.start()
     return scheduler
+
+
+def case_types_refresh(app: Flask):
+    """The case types administrators added on the pages, taken up by the workers too."""
+    stored = app.extensions["hotline"].stored_types
+
+    def tick() -> None:
+        if stored is not None:
+            stored.refresh()
+
+    return tick
 
 
 def monthly_draw(app: Flask):

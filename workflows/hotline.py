@@ -39,6 +39,9 @@ class Hotline:
     events: EventBus = field(default_factory=EventBus)
     #: what notifications need: the channels' senders, the centre's name, the SMS rules
     notify: NotifySettings = field(default_factory=NotifySettings)
+    #: keeps ``case_types`` up to date with the types added on the pages
+    #: (``cases.type_store.StoredTypes``; None: only the declared types)
+    stored_types: Any = None
 
 
 def install(

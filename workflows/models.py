@@ -13,7 +13,7 @@ from .calls.models import (
     CallEvent,
     CallSettings,
 )
-from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote
+from .cases.models import Case, CaseCounter, CaseDepartment, CaseNote, CaseTypeRecord
 from .cohandling.models import CohandlingPart
 from .departments.models import Department
 from .dispatch.models import DispatchRule
@@ -58,6 +58,7 @@ __all__ = [
     "Case",
     "CaseCounter",
     "CaseDepartment",
+    "CaseTypeRecord",
     "CaseNote",
     "CaseTag",
     "Channel",

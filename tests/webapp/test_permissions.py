@@ -124,6 +124,7 @@ MATRIX = [
     R("GET", "/intake", OPERATOR),
     R("POST", "/intake", OPERATOR, data={"caller_phone": "not a phone"}),
     R("GET", "/intake/caller?caller_phone=13800138000", OPERATOR, "/intake/caller"),
+    R("GET", "/intake/details?case_type=complaint", OPERATOR, "/intake/details"),
     R("GET", "/intake/knowledge?q=社保", OPERATOR, "/intake/knowledge"),
     R("GET", "/intake/suggest?category=食品安全", OPERATOR, "/intake/suggest"),
     R("GET", "/dispatch-model/learned?category=食品安全&description=餐馆", OPERATOR,
@@ -251,6 +252,9 @@ MATRIX = [
     # the delivery log; retrying a message nobody has is a message
     R("GET", "/admin/messages", ADMIN),
     R("POST", "/admin/messages/0/retry", ADMIN, "/admin/messages/<int:message_id>/retry"),
+    R("GET", "/admin/case-types", ADMIN),
+    R("GET", "/admin/case-types/new", ADMIN),
+    R("POST", "/admin/case-types/new", ADMIN, data={"code": ""}),
     R("GET", "/admin/knowledge", ADMIN),
     R("GET", "/admin/knowledge/new", ADMIN),
     R("POST", "/admin/knowledge/new", ADMIN, data={"title": ""}),

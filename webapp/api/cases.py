@@ -141,7 +141,17 @@ class Cases(MethodView):
             abort(422, errors={"call_id": ["a string: the phone system's id of the call"]})
         if call_id:
             call_links.check_call(db.session, call_id=call_id, user=g.user)
-        case = flows.open_case(db.session, hotline, data=data, actor=g.user.username, lang=lang())
+        details = data.pop("details", None)
+        if details is not None and not isinstance(details, dict):
+            abort(422, errors={"details": ["an object: the case type's own fields"]})
+        case = flows.open_case(
+            db.session,
+            hotline,
+            data=data,
+            details=details,
+            actor=g.user.username,
+            lang=lang(),
+        )
         if call_id:
             call_links.link_case(
                 db.session, call_id=call_id, case=case, user=g.user, now=hotline.clock.now()

@@ -28,6 +28,7 @@ from .schemas import CaseSchema, CohandlingSchema, TaskSchema
 CASE_FIELDS = (
     "number",
     "case_type",
+    "details",
     "urgency",
     "channel",
     "category",

@@ -226,6 +226,8 @@ class CallbackAttemptSchema(ma.Schema):
 class CaseSchema(ma.Schema):
     number = fields.String(required=True)
     case_type = fields.String(required=True)
+    #: the case type's own intake fields (None for a type without a form of its own)
+    details = Nullable(fields.Dict, required=True)
     urgency = fields.String(required=True)
     channel = fields.String(required=True)
     category = fields.String(required=True)

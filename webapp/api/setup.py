@@ -154,6 +154,13 @@ def intake_schema(app: Flask) -> dict[str, Any]:
         elif field.get("required") and "default" not in field:
             required.append(field["key"])
         properties[field["key"]] = schema
+    properties["details"] = {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "the case type's own fields, for a type with a form of its own (a "
+        "consumer complaint's merchant, product, amount, purchase date: Administration > "
+        "Case types); errors name the field",
+    }
     properties["call_id"] = {
         "type": "string",
         "maxLength": 64,

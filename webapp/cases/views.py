@@ -270,6 +270,35 @@ def reveal(number: str):
     return render_show(case, channel="reveal")
 
 
+def details_rows(case: Case) -> list[tuple[str, str]]:
+    """The case type's own intake fields (``Case.details``) as (label, value) in the form's
+    order and the page's language; a field the form no longer has shows by its key."""
+    if not case.details:
+        return []
+    hotline = get_hotline()
+    spec = hotline.case_types.get(case.case_type)
+    fields: dict[str, Any] = {}
+    if spec is not None and spec.details_form and hotline.forms.exists(spec.details_form):
+        described = hotline.forms.get(spec.details_form).describe(lang(), context={})
+        fields = {f["key"]: f for f in described["fields"]}
+    rows = []
+    for key in [*fields, *(k for k in case.details if k not in fields)]:
+        if key not in case.details:
+            continue
+        value, field = case.details[key], fields.get(key, {})
+        options = {str(o["value"]): o["label"] for o in field.get("options") or []}
+        if isinstance(value, bool):
+            shown = _("yes") if value else _("no")
+        elif isinstance(value, list):
+            shown = "、".join(options.get(str(v), str(v)) for v in value)
+        elif value is None:
+            shown = ""
+        else:
+            shown = options.get(str(value), str(value))
+        rows.append((field.get("label") or key, shown))
+    return rows
+
+
 def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms: Any):
     identity.record([case], channel)  # every rendering shows the caller (also with errors)
     session = db.session
@@ -330,6 +359,7 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         case=case,
         labels=labels,
         intake_labels=intake_labels,
+        details_rows=details_rows(case),
         area=labels.department_of_code(case.area) if case.area else "",
         departments=departments,
         master=master,

@@ -103,7 +103,7 @@ def intake_merge():
 
     lang = i18n.lang()
     form = intake._intake_form(lang)
-    values = intake.submitted_values(form, request.form)
+    values, details = intake.intake_values(form, request.form, lang)
     master = (request.form.get("master") or "").strip()
     link = {
         "call_id": (request.form.get("call_id") or "").strip(),
@@ -154,7 +154,8 @@ def intake_merge():
         form=form,
         values=values,
         errors=errors,
-        general_errors=intake.general_errors(form, errors),
+        general_errors=intake.general_errors(intake.with_details(form, details), errors),
+        details=details,
         earlier=intake._earlier(values.get("caller_phone", "")),
         suggested=intake._suggested(values),
         link=link,

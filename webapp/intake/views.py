@@ -73,11 +73,54 @@ def _intake_form(lang: str) -> dict[str, Any]:
     return {**described, "fields": first + rest}
 
 
+def details_form(case_type: str | None, lang: str) -> dict[str, Any] | None:
+    """The described form of the case type's own intake fields (its ``details_form``), or
+    None for a type without one (or no type chosen yet)."""
+    hotline = get_hotline()
+    spec = hotline.case_types.get(case_type)
+    if spec is None or not spec.details_form:
+        return None
+    return hotline.forms.get(spec.details_form).describe(
+        lang,
+        context=flows.form_context(db.session, hotline, form_key=spec.details_form, lang=lang),
+    )
+
+
+def intake_values(form: Mapping[str, Any], formdata: MultiDict, lang: str):
+    """What was sent for the intake form and for the chosen type's own fields (one dict: the
+    keys differ), and the type's described form (None without one)."""
+    values = submitted_values(form, formdata)
+    details = details_form(values.get("case_type"), lang)
+    if details is not None:
+        values.update(submitted_values(details, formdata))
+    return values, details
+
+
+def with_details(form: Mapping[str, Any], details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The intake form and the type's own fields as one form (for the errors' places)."""
+    if details is None:
+        return dict(form)
+    return {**form, "fields": [*form["fields"], *details["fields"]]}
+
+
+@bp.get("/intake/details")
+@roles_required(Role.OPERATOR)
+def details():
+    """The chosen case type's own fields (swapped in when the operator picks the type)."""
+    return render_template(
+        "intake/_details.html",
+        details=details_form(request.args.get("case_type"), i18n.lang()),
+        values={},
+        errors={},
+    )
+
+
 @bp.route("/intake", methods=["GET", "POST"])
 @roles_required(Role.OPERATOR)
 def new():
     lang = i18n.lang()
     form = _intake_form(lang)
+    details = None
     values: dict[str, Any] | None = None
     errors: dict[str, list[str]] = {}
     status = 200
@@ -88,7 +131,7 @@ def new():
         "callback": (request.values.get("callback") or "").strip(),
     }
     if request.method == "POST":
-        values = submitted_values(form, request.form)
+        values, details = intake_values(form, request.form, lang)
         try:
             case = _record(values, link, lang=lang)
         except call_links.CallLinkInvalid as exc:
@@ -110,12 +153,16 @@ def new():
     popped = _popped(link)
     if values is None and popped["prefill"]:
         values = {"caller_phone": popped["prefill"]}
+    if details is None and request.method == "GET":
+        chosen = next((f.get("default") for f in form["fields"] if f["key"] == "case_type"), None)
+        details = details_form(chosen, lang)
     return render_template(
         "intake/new.html",
         form=form,
         values=values,
         errors=errors,
-        general_errors=general_errors(form, errors),
+        general_errors=general_errors(with_details(form, details), errors),
+        details=details,
         earlier=_earlier(values.get("caller_phone", "") if values else ""),
         suggested=_suggested(values or {}),
         link=link,
@@ -137,7 +184,15 @@ def _record(values: dict[str, Any], link: dict[str, str], *, lang: str, files: b
         uploads = attachments.uploads() if files else []
         if uploads:  # checked before the case is recorded: a refused file records nothing
             attachments.service.check(uploads, limits=attachments.limits())
-        case = flows.open_case(session, hotline, data=values, actor=g.user.username, lang=lang)
+        keys = {f["key"] for f in hotline.forms.get(flows.INTAKE_FORM).fields}
+        case = flows.open_case(
+            session,
+            hotline,
+            data={k: v for k, v in values.items() if k in keys},
+            details={k: v for k, v in values.items() if k not in keys} or None,
+            actor=g.user.username,
+            lang=lang,
+        )
         if uploads:
             attachments.attach(case, uploads, source="intake")
         if link["call_id"]:

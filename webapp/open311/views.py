@@ -158,6 +158,15 @@ def service_definition(name: str):
         lang(),
         context=flows.form_context(db.session, hotline, form_key=flows.INTAKE_FORM, lang=lang()),
     )
+    spec = hotline.case_types.get(service.case_type)
+    if spec is not None and spec.details_form:  # the type's own fields, after the intake's
+        own = hotline.forms.get(spec.details_form).describe(
+            lang(),
+            context=flows.form_context(
+                db.session, hotline, form_key=spec.details_form, lang=lang()
+            ),
+        )
+        form = {**form, "fields": [*form["fields"], *own["fields"]]}
     return respond(
         "service_definition",
         {"service_code": service.code, "attributes": o311.attributes(form, service)},

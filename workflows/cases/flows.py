@@ -110,10 +110,14 @@ def open_case(
     actor: str,
     lang: str = "zh",
     channel: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Case:
     """Intake: validate the call record, create the case and start its workflow, in one go.
 
-    Answered-at-once and not-accepted cases are closed by their workflow straight away.
+    ``details``: the fields of the case type's own intake form (its ``details_form``: a
+    consumer complaint's merchant, product...), checked by that form; the errors of both
+    forms come together. Answered-at-once and not-accepted cases are closed by their workflow
+    straight away.
     """
     form = hotline.forms.get(INTAKE_FORM)
     with unit_of_work(session):
@@ -122,6 +126,25 @@ def open_case(
             context=form_context(session, hotline, form_key=INTAKE_FORM, lang=lang),
             lang=lang,
         )
+        extra, details_form = {}, None
+        spec = hotline.case_types.get(clean.get("case_type") or data.get("case_type"))
+        if spec is not None and spec.details_form:
+            details_form = hotline.forms.get(spec.details_form)
+            extra, detail_errors = details_form.validate(
+                details or {},
+                context=form_context(session, hotline, form_key=spec.details_form, lang=lang),
+                lang=lang,
+            )
+            errors = {**detail_errors, **errors}
+        elif details:
+            errors = {
+                **errors,
+                "details": [
+                    "this case type has no fields of its own: send no details"
+                    if spec is not None
+                    else "choose the case type first"
+                ],
+            }
         if errors:
             raise FormInvalid(errors)
         if channel:
@@ -175,10 +198,14 @@ def open_case(
             # a report hides its caller whatever was ticked (cases/confidentiality.py)
             confidential=bool(clean.get("confidential"))
             or hotline.case_types[clean["case_type"]].confidential,
+            details=_jsonable(extra) if details_form is not None else None,
         )
         session.add(case)
         session.flush()
         process_data = {
+            **(
+                _jsonable(_with_all_fields(details_form, extra)) if details_form is not None else {}
+            ),
             **_with_all_fields(form, clean),
             "case_number": number,
             "confidential": case.confidential,
@@ -205,6 +232,11 @@ def open_case(
             ) from None
         session.flush()
     return case
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """A form's clean values as JSON keeps them (dates and times as ISO 8601 text)."""
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
 
 
 def _with_all_fields(form: Any, clean: dict[str, Any]) -> dict[str, Any]:

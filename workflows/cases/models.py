@@ -156,6 +156,8 @@ class Case(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     #: the policy row copied at intake: the limits this case is held to
     policy: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: the fields of the case type's own intake form (``details_form``; None without one)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     #: the caller's name and phone are hidden from departments (a report, or the caller
     #: asked): ``cases/confidentiality.py``
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -279,3 +281,16 @@ class IdentityView(Base):
     #: the request path it was shown on
     path: Mapped[str] = mapped_column(String(300), default="")
     viewed_at: Mapped[datetime]
+
+
+class CaseTypeRecord(Base):
+    """A case type added on the pages: its declaration as a ``[[case_type]]`` table."""
+
+    __tablename__ = "case_type_records"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    declaration: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()

@@ -36,6 +36,7 @@ _SPEC_FIELDS = {
     "diagram",
     "policy",
     "confidential",
+    "details_form",
 }
 #: a policy table's fields: every limit (named as its column), then the other values
 _POLICY_FIELDS = set(LIMIT_FIELDS.values()) | {
@@ -70,7 +71,13 @@ def load_case_types(path: str | Path | None, *, base: CaseTypes = BUILTIN) -> Ca
 
 
 def _spec(path: Path, n: int, table: dict[str, Any]) -> CaseTypeSpec:
-    source = f"{path}: [[case_type]] #{n}"
+    return spec_of_table(f"{path}: [[case_type]] #{n}", table, base=path.parent)
+
+
+def spec_of_table(source: str, table: dict[str, Any], *, base: Path | None) -> CaseTypeSpec:
+    """One declaration (a TOML ``[[case_type]]`` table, or a type administrators added on
+    the pages, stored in the same shape) as a spec; ``base`` is where a ``diagram`` path is
+    relative to (None: a declaration that may not name a file)."""
     code = table.get("code")
     where = f"{source}: case type {code!r}" if isinstance(code, str) else source
 
@@ -85,9 +92,11 @@ def _spec(path: Path, n: int, table: dict[str, Any]) -> CaseTypeSpec:
             raise fail(name, "missing")
     values = {k: v for k, v in table.items() if k not in ("policy", "diagram")}
     if "diagram" in table:
+        if base is None:
+            raise fail("diagram", "not here: the diagram is deployed")
         if not (isinstance(table["diagram"], str) and table["diagram"].strip()):
             raise fail("diagram", "give the path of a BPMN file, relative to this file")
-        values["diagram"] = (path.parent / table["diagram"]).resolve()
+        values["diagram"] = (base / table["diagram"]).resolve()
     return CaseTypeSpec(**values, policies=_policies(table["policy"], fail), source=source)
 
 

@@ -25,6 +25,8 @@ from .enums import Urgency
 
 #: a case type's code: stored on cases (32 characters), an Open311 service code, a URL part
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+#: a form's key: its path under the forms directory, without .json
+_FORM_KEY = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+){0,7}")
 #: a BPMN process id (an XML NCName, without the characters no diagram tool writes)
 _PROCESS = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,254}")
 
@@ -170,6 +172,9 @@ class CaseTypeSpec:
     #: the caller's identity is hidden from departments whatever the caller asked (举报: the
     #: law forbids disclosing a reporter); other types only when the caller asks
     confidential: bool = False
+    #: the form of the type's own fields at intake (a 12315 consumer complaint's merchant,
+    #: product, amount...), shown after the common intake fields; None: no fields of its own
+    details_form: str | None = None
     #: where the declaration was read, for error messages
     source: str = field(default="built-in", compare=False)
 
@@ -218,6 +223,13 @@ class CaseTypeSpec:
             yield "share", f"{self.share!r} is not a number >= 0"
         if not isinstance(self.confidential, bool):
             yield "confidential", f"{self.confidential!r} is not true or false"
+        if self.details_form is not None and not (
+            isinstance(self.details_form, str) and _FORM_KEY.fullmatch(self.details_form)
+        ):
+            yield (
+                "details_form",
+                f"{self.details_form!r} is not a form key (such as consumer/details)",
+            )
         if not isinstance(self.policies, Mapping):
             yield "policy", "missing"
             return
@@ -256,6 +268,9 @@ class CaseTypes:
     def __len__(self) -> int:
         return len(self._specs)
 
+    def get(self, code: object) -> CaseTypeSpec | None:
+        return self._specs.get(code) if isinstance(code, str) else None
+
     def __contains__(self, code: object) -> bool:
         return code in self._specs
 
@@ -266,6 +281,12 @@ class CaseTypes:
             raise LookupError(
                 f"{code!r} is not a case type (one of {', '.join(self._specs)})"
             ) from None
+
+    def reset(self, specs: Iterable[CaseTypeSpec]) -> None:
+        """Hold ``specs`` from now on, in place (every holder of this registry sees them):
+        the types administrators add on the pages (``type_store.StoredTypes``). Checked
+        first; on an error the registry is left as it was."""
+        self._specs = CaseTypes(specs)._specs
 
     def extended(self, specs: Iterable[CaseTypeSpec]) -> CaseTypes:
         """These types and ``specs`` after them (a code may not be declared twice)."""

@@ -86,10 +86,21 @@ def submit_request(
     )
     if errors:
         raise FormInvalid(errors)
+    # the type's own fields (a consumer complaint's merchant...) are attributes too
+    spec = hotline.case_types.get(data.get("case_type"))
+    details: dict[str, Any] | None = None
+    if spec is not None and spec.details_form:
+        keys = {f["key"] for f in hotline.forms.get(spec.details_form).fields}
+        details = {key: data.pop(key) for key in list(data) if key in keys}
     with unit_of_work(session):
         try:
             case = flows.open_case(
-                session, hotline, data=data, actor=f"open311:{channel.name}"[:64], lang=lang
+                session,
+                hotline,
+                data=data,
+                details=details,
+                actor=f"open311:{channel.name}"[:64],
+                lang=lang,
             )
         except FormInvalid as exc:
             raise FormInvalid(
