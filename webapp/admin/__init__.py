@@ -20,5 +20,6 @@ from . import (  # noqa: E402,F401
     migrating,
     notice_templates,
     policies,
+    tryrun,
     users,
 )

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.util.task import TaskState
 
 from engine.clock import ManualClock
 from engine.errors import ConflictError, EngineError, WorkflowRunError
@@ -42,6 +42,10 @@ from .report import Finding, TryReport
 
 #: answers tried per task before the run calls the form's data refused
 TRIES = 6
+#: times a refused task is taken up again later before the run calls it refused
+LATER = 4
+#: the intake's outcomes, in the shares the synthetic calls have them
+OUTCOMES = ["dispatch", "answered", "not_accepted"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class Driver:
         #: instances a run error stopped (their timers are left alone)
         self.broken: set[int] = set()
         self.steps: Counter = Counter()
+        self.refusals: Counter = Counter()
         self.findings: dict[tuple[str, str], Finding] = {}
         self.counted: set[tuple[str, str, int]] = set()
         self.users = list(self.session.scalars(select(User).where(User.active.is_(True))))
@@ -199,9 +204,7 @@ class Driver:
         )
         data.update(
             case_type=self.case_type,
-            intake_outcome=self.random.choices(
-                ["dispatch", "answered", "not_accepted"], [8, 1, 1]
-            )[0],
+            intake_outcome=self.random.choices(OUTCOMES, [8, 1, 1])[0],
             caller_phone=f"13{self.random.randrange(10**9):09d}",
         )
         if self.rules:
@@ -251,6 +254,14 @@ class Driver:
             if outcome is None:
                 return
             errors = outcome
+        # a rule may refuse for now (co-handlers still to answer): come back later
+        self.refusals[task_id] += 1
+        if self.refusals[task_id] <= LATER:
+            self._at(
+                self.clock.now() + timedelta(hours=self.random.uniform(4, 24)),
+                lambda: self._act(task_id),
+            )
+            return
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(errors.items()))
         self._finding(task.element_id, "refused", detail, task.instance_id)
 

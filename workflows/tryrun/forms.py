@@ -81,4 +81,3 @@ def _text(field: dict[str, Any]) -> str | None:
     while len(text) < field.get("minLength", 0):
         text += TEXT
     return text[: field.get("maxLength", len(text))]
-

@@ -138,7 +138,9 @@ class TryReport:
                 {**f.as_json(lang), "name": self.names.get(f.element, "")}
                 for f in self.sorted_findings()
             ],
-            "not_reached": [{"element": e, "name": self.names.get(e, "")} for e in self.not_reached],
+            "not_reached": [
+                {"element": e, "name": self.names.get(e, "")} for e in self.not_reached
+            ],
             "steps": self.steps,
             "timers_fired": self.timers_fired,
             "simulated_days": round(self.simulated_days, 1),

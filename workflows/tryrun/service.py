@@ -97,10 +97,10 @@ def try_draft(
         for element in diagram.unreachable:
             report.findings.append(Finding(element, "unreachable"))
         for nobody in tasks_nobody_may_do(diagram, people):
-            report.findings.append(Finding(nobody.element, "nobody", nobody.reason, 0, nobody.value))
-        driver = Driver(
-            hotline, session_factory, case_type=case_type, report=report, limits=limits
-        )
+            report.findings.append(
+                Finding(nobody.element, "nobody", nobody.reason, 0, nobody.value)
+            )
+        driver = Driver(hotline, session_factory, case_type=case_type, report=report, limits=limits)
         driver.run()
         driver.settle()
         static = {f.element for f in report.findings if f.kind in ("unreachable", "nobody")}
