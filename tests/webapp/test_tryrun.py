@@ -29,6 +29,15 @@ ISLAND = """<bpmn:userTask id="orphan_a" name="孤岛 Island A">
     <bpmn:startEvent id="start\""""
 
 
+ISLAND_DI = """<bpmndi:BPMNShape id="orphan_a_di" bpmnElement="orphan_a">
+        <dc:Bounds x="300" y="180" width="100" height="80" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="orphan_b_di" bpmnElement="orphan_b">
+        <dc:Bounds x="460" y="180" width="100" height="80" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="start_di\""""
+
+
 def _replace(xml: str, old: str, new: str) -> str:
     assert old in xml, old
     return xml.replace(old, new, 1)
@@ -54,7 +63,8 @@ def defective_complaint() -> str:
         '<spiffworkflow:property name="status" value="replied" />\n'
         '          <spiffworkflow:property name="candidateGroups" value="&quot;X-NOBODY&quot;" />',
     )
-    return _replace(xml, '<bpmn:startEvent id="start"', ISLAND)
+    xml = _replace(xml, '<bpmn:startEvent id="start"', ISLAND)
+    return _replace(xml, '<bpmndi:BPMNShape id="start_di"', ISLAND_DI)
 
 
 def row_counts() -> dict[str, int]:
@@ -82,7 +92,7 @@ def test_a_defective_draft_is_reported_at_each_element(as_role, hotline_app):
     assert report["ok"] is False and report["cases"] == 12
     for finding in report["findings"]:  # what the modeler's showIssues takes
         assert finding["text"].startswith(finding["element"] + ": ") and finding["message"]
-    assert report["completed"] + report["running"] + report["not_started"] == 12
+    assert report["completed"] + report["running"] + report["failed"] + report["not_started"] == 12
     with hotline_app.app_context():
         assert row_counts() == before  # nothing stored in the real database
 
@@ -106,6 +116,7 @@ def test_the_bundled_diagrams_run_clean(hotline_app, name):
         )
         assert report.findings == [], report.lines()
         assert report.started == 10 and report.completed + report.running == 10
+        assert report.failed == report.not_started == 0
         assert sum(report.ends.values()) == report.completed > 0
         assert row_counts() == before
 

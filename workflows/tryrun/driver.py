@@ -218,7 +218,8 @@ class Driver:
         except WorkflowRunError as exc:
             self.session.rollback()
             self.report.not_started += 1
-            self._finding(exc.element or "", "error", str(exc), None)
+            gateway = "gateway" if "No conditions satisfied" in str(exc) else ""
+            self._finding(exc.element or "", "error", str(exc), None, value=gateway)
             return
         except (DomainError, EngineError) as exc:
             self.session.rollback()
@@ -311,7 +312,9 @@ class Driver:
 
     def _broken(self, instance_id: int, element: str, detail: str) -> None:
         self.broken.add(instance_id)
-        self._finding(element, "error", detail, instance_id)
+        # SpiffWorkflow's words for an exclusive gateway with no way out
+        gateway = "gateway" if "No conditions satisfied" in detail else ""
+        self._finding(element, "error", detail, instance_id, value=gateway)
 
     def _finding(
         self, element: str, kind: str, detail: str, instance_id: int | None, value: str = ""
@@ -335,9 +338,10 @@ class Driver:
                 if self.ended.get(instance_id):
                     self.report.ends[self.ended[instance_id]] += 1
                 continue
-            self.report.running += 1
             if instance_id in self.broken:
+                self.report.failed += 1
                 continue
+            self.report.running += 1
             ready = self.hotline.runtime.ready_tasks(session, instance_id)
             for task in ready:
                 self.report.waiting[task.element_id] += 1

@@ -28,6 +28,13 @@ class Finding:
 
     def message(self, lang: str = "zh") -> str:
         n = self.cases
+        if self.kind == "error" and self.value == "gateway":
+            return _msg(
+                lang,
+                f"{n} 件在此出错：网关的条件都不成立，也没有默认路径",
+                f"{n} cases failed here: no condition of the gateway was true and it has no "
+                "default flow",
+            )
         if self.kind == "error":
             return _msg(
                 lang,
@@ -94,6 +101,8 @@ class TryReport:
     started: int = 0
     completed: int = 0
     running: int = 0
+    #: cases an error stopped on the way (a gateway with no way out, a script that failed)
+    failed: int = 0
     #: cases whose start failed (an error on the way to the first task)
     not_started: int = 0
     ends: Counter = field(default_factory=Counter)
@@ -131,6 +140,7 @@ class TryReport:
             "started": self.started,
             "completed": self.completed,
             "running": self.running,
+            "failed": self.failed,
             "not_started": self.not_started,
             "ends": named(self.ends),
             "waiting": named(self.waiting),
@@ -155,7 +165,7 @@ class TryReport:
             f"steps, {self.timers_fired} timer firings"
             + (" (stopped early: time or step budget)" if self.truncated else ""),
             f"cases: {self.completed} ended, {self.running} still running, "
-            f"{self.not_started} failed to start",
+            f"{self.failed} stopped by an error, {self.not_started} failed to start",
         ]
         for element, n in sorted(self.ends.items(), key=lambda kv: (-kv[1], kv[0])):
             out.append(f"  ended at {element} ({self.names.get(element, '')}): {n}")

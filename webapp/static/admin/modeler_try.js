@@ -60,7 +60,7 @@
       cases: report.cases,
       completed: report.completed,
       running: report.running,
-      failed: report.not_started,
+      failed: report.failed + report.not_started,
       days: report.simulated_days,
     });
     const parts = [summary];
