@@ -158,3 +158,26 @@ def test_the_command_prints_the_report(hotline_app, tmp_path):
     clean = runner.invoke(cli, ["try", str(BPMN / "suggestion.bpmn"), "--cases", "3"])
     assert clean.exit_code == 0, clean.output
     assert "problems: none" in clean.output
+
+
+def test_a_lane_no_user_has_the_role_of_is_reported_at_its_tasks(hotline_app):
+    xml = _replace(
+        (BPMN / "complaint.bpmn").read_text(),
+        '<bpmn:lane id="Lane_lead" name="lead">',
+        '<bpmn:lane id="Lane_lead" name="mayor">',
+    )
+    with hotline_app.app_context():
+        hotline = get_hotline()
+        report = try_draft(
+            db.session,
+            xml.encode(),
+            "complaint.bpmn",
+            forms_dir=Path(hotline_app.config["FORMS_DIR"]),
+            now=hotline.clock.now(),
+            tz=hotline.tz,
+            cases=3,
+            case_types=hotline.case_types,
+        )
+    found = [f for f in report.findings if f.element == "lead_supervise"]
+    assert [(f.kind, f.detail, f.value) for f in found] == [("nobody", "role", "mayor")]
+    assert "没有角色为 mayor 的用户" in found[0].message("zh")
