@@ -300,7 +300,8 @@ class Driver:
             self.session.rollback()
             self._broken(task.instance_id, exc.element or task.element_id, str(exc))
             return None
-        except (DomainError, EngineError) as exc:
+        except (DomainError, EngineError, LookupError) as exc:
+            # LookupError: a form's valuesKey names an option list the hotline does not have
             self.session.rollback()
             self._finding(task.element_id, "refused", str(exc), task.instance_id)
             return None
