@@ -877,9 +877,11 @@ def _rejection(task, completed: list[CompletedElement]) -> ConflictError:
 def run_error(exc: Exception) -> WorkflowRunError:
     """A SpiffWorkflow or expression error as "the workflow failed at ELEMENT: what it said"."""
     task = getattr(exc, "task", None)
+    # a gateway with no true condition names its spec, not a task
+    spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
     element = None
-    if task is not None:
-        element = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+    if spec is not None:
+        element = getattr(spec, "bpmn_id", None) or spec.name
     inner = exc.__cause__ or exc.__context__  # SpiffWorkflow wraps our error while handling it
     message = str(inner) if isinstance(inner, ExpressionError) else str(exc).split("\n")[0]
     where = f" at {element}" if element else ""

@@ -609,9 +609,11 @@ def _register_groups() -> None:
     from .cli_dispatch_model import dispatch_model_group
     from .cli_kpi import kpi_group
     from .cli_notifications import notifications_group
+    from .cli_try import try_command
     from .insight.cli import insight_group
 
     cli.add_command(calendar_group)
+    cli.add_command(try_command)
     cli.add_command(kpi_group)
     cli.add_command(notifications_group)
     cli.add_command(audit_group)

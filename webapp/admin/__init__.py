@@ -21,5 +21,6 @@ from . import (  # noqa: E402,F401
     migrating,
     notice_templates,
     policies,
+    tryrun,
     users,
 )
