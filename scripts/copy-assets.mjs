@@ -50,6 +50,11 @@ const bundles = [
     ],
   },
   {
+    dir: 'properties-panel',
+    pkg: '@bpmn-io/properties-panel', // the modeler's properties panel (its stylesheet)
+    files: ['dist/assets/properties-panel.css'],
+  },
+  {
     dir: 'swagger-ui',
     pkg: 'swagger-ui-dist', // the API documentation page (/api/docs)
     files: ['swagger-ui-bundle.js', 'swagger-ui.css'],
@@ -88,6 +93,31 @@ for (const { dir, pkg, files } of bundles) {
     cpSync(source, dest, { recursive: true });
   }
   manifest[dir] = { package: pkg, version };
+}
+
+// The admin modeler's bundle: bpmn-js's Modeler, the properties panel and the hotline's own
+// groups (webapp/static/src/modeler/), bundled by esbuild (a pinned devDependency) into one
+// script the page loads. Built here so `npm run assets` stays the one front-end step.
+{
+  const { buildSync } = await import('esbuild');
+  const entry = join(root, 'webapp', 'static', 'src', 'modeler', 'index.js');
+  const outfile = join(vendor, 'hotline-modeler', 'modeler.js');
+  try {
+    buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      minify: true,
+      format: 'iife',
+      target: ['es2020'],
+      outfile,
+      legalComments: 'none',
+      logLevel: 'error',
+    });
+  } catch (err) {
+    fail(`the modeler bundle did not build: ${err.message}`);
+  }
+  const { version } = JSON.parse(readFileSync(join(modules, 'bpmn-js-properties-panel', 'package.json'), 'utf8'));
+  manifest['hotline-modeler'] = { package: 'bpmn-js-properties-panel', version };
 }
 
 // What was copied, for templates that want a cache-busting ?v= and for debugging.

@@ -16,6 +16,15 @@ from flask_babel import gettext
 
 #: the English text of the domain's refusals, with %(name)s for what varies
 PATTERNS = (
+    "function %(function)s is not allowed in %(source)s (allowed: %(known)s)",
+    "name %(name)s is not allowed in %(source)s",
+    "attribute %(attr)s is not allowed in %(source)s",
+    "method %(method)s is not allowed in %(source)s",
+    "only named functions may be called in %(source)s",
+    "cannot assign to %(target)s in %(source)s",
+    "does not parse: %(problem)s in %(source)s",
+    "expression is empty",
+    "value is empty",
     "the diagram has no process %(process)s",
     "%(code)s is a case type already",
     "process %(process)s is deployed already: do not copy",

@@ -229,6 +229,8 @@ MATRIX = [
       data={"from_version": "x"}),
     R("POST", "/admin/definitions/deploy", ADMIN, data={"xml": "<nope"}),
     R("POST", "/admin/definitions/validate", ADMIN, data={"xml": "<nope"}),
+    R("GET", "/admin/modeler/catalog.json", ADMIN),
+    R("POST", "/admin/modeler/check", ADMIN, data={"kind": "condition"}),
     R("POST", "/admin/definitions/try", ADMIN, data={"xml": "<nope"}),
     R("GET", "/admin/definitions/upload", ADMIN),
     R("POST", "/admin/definitions/upload", ADMIN),

@@ -19,6 +19,7 @@ from . import (  # noqa: E402,F401
     knowledge,
     messages,
     migrating,
+    modeler_panel,
     notice_templates,
     policies,
     tryrun,

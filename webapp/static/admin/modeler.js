@@ -10,8 +10,37 @@
   const list = document.getElementById("issues");
   const buttons = [...root.querySelectorAll("button")];
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const modeler = new BpmnJS({ container: "#canvas" });
+  // with the properties panel (vendor/hotline-modeler, built by `npm run assets`), else the
+  // plain bpmn-js modeler
+  const panel = document.getElementById("properties");
+  const hotline = { catalog: null, checkUrl: root.dataset.checkUrl, csrf };
+  const modeler = window.HotlineModeler && panel
+    ? window.HotlineModeler.create({
+        container: "#canvas",
+        propertiesParent: "#properties",
+        lang: document.documentElement.lang.startsWith("en") ? "en" : "zh",
+        hotline,
+      })
+    : new BpmnJS({ container: "#canvas" });
   let marked = [];
+  // tooltips: bpmn-js names its palette and context pad entries for screen readers only
+  // (aria-label); the same words (translated) as a pointer's tooltip
+  const titled = (selector) =>
+    document.querySelectorAll(selector).forEach((entry) => {
+      if (!entry.title && entry.getAttribute("aria-label")) entry.title = entry.getAttribute("aria-label");
+    });
+  modeler.get("eventBus").on(["import.done", "contextPad.open", "elements.changed"], () =>
+    setTimeout(() => titled(".djs-palette .entry, .djs-context-pad .entry"), 0)
+  );
+  // unsaved changes: the command stack's position when the diagram was loaded or deployed
+  let savedAt = 0;
+  const dirty = () => modeler.get("commandStack")._stackIdx + 1 !== savedAt;
+  window.addEventListener("beforeunload", (event) => {
+    if (dirty()) {
+      event.preventDefault();
+      event.returnValue = msg("Unsaved");
+    }
+  });
 
   function say(text, isError) {
     status.textContent = text;
@@ -114,6 +143,7 @@
         say(body.message || msg("Invalid"), true);
         return;
       }
+      savedAt = modeler.get("commandStack")._stackIdx + 1;
       status.replaceChildren();
       status.className = "";
       for (const outcome of body.outcomes) {
@@ -146,10 +176,22 @@
       throw new Error(msg("LoadFailed") + ` (${err.message})`);
     }
     modeler.get("canvas").zoom("fit-viewport");
+    savedAt = modeler.get("commandStack")._stackIdx + 1;
+    if (root.dataset.catalogUrl && window.HotlineModeler && panel) {
+      const answer = await fetch(root.dataset.catalogUrl, { headers: { Accept: "application/json" } });
+      if (answer.ok) {
+        // the modeler keeps its own copy of its configuration
+        modeler.get("config.hotline").catalog = await answer.json();
+        modeler.get("eventBus").fire("propertiesPanel.providersChanged");
+      }
+    }
     say("", false);
     root.dispatchEvent(new CustomEvent("modeler:ready", { detail: window.hotlineModeler }));
   });
 
   // for the modeler's other scripts (panels, try-before-deploy): one shared instance
-  window.hotlineModeler = { modeler, root, say, busy, showIssues, clearIssues, currentXml, msg, csrf };
+  const markSaved = () => (savedAt = modeler.get("commandStack")._stackIdx + 1);
+  window.hotlineModeler = {
+    modeler, root, say, busy, showIssues, clearIssues, currentXml, msg, csrf, dirty, markSaved,
+  };
 })();
