@@ -119,11 +119,13 @@ class Notifier:
         group: str | None = None,
         role: str | Collection[str] | None = None,
         task_id: str | None = None,
+        audience: Audience | None = None,
     ) -> None:
         """Tell ``notice`` about ``case`` to its audience: the case's citizen; the department
         ``department_id``; or the staff who may take a task (``lane`` role, ``group``
         department code; or the task ``task_id``'s) or hold ``role`` (one role, or any of several).
-        ``key`` names the occasion (one notice per key)."""
+        ``key`` names the occasion (one notice per key). ``audience``: another audience than
+        the notice's own (a connector tells a department's notice to a role, say)."""
         payload: dict[str, Any] = {
             "notice": str(notice),
             "at": at.isoformat(),
@@ -140,6 +142,8 @@ class Notifier:
             payload["role"] = role if isinstance(role, str) else sorted(str(r) for r in role)
         if task_id is not None:
             payload["task_id"] = task_id
+        if audience is not None:
+            payload["audience"] = str(audience)
         self.outbox.write(session, topic=NOTIFY_TOPIC, key=f"{NOTIFY_TOPIC}:{key}", payload=payload)
 
 
@@ -308,7 +312,7 @@ class FanOut:
             event_at=datetime.fromisoformat(payload["at"]),
             raw=raw,
         )
-        audience = AUDIENCE[notice]
+        audience = Audience(payload.get("audience") or AUDIENCE[notice])
         if audience == Audience.CITIZEN:
             self._citizen(session, ctx)
         elif audience == Audience.DEPARTMENT:
