@@ -9,6 +9,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from . import (  # noqa: E402,F401
     calls,
+    connectors,
     days,
     definitions,
     departments,

@@ -1,0 +1,37 @@
+"""The connectors page and the JSON the modeler's properties panel reads."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_the_json_lists_connectors_hosts_and_case_fields(as_role):
+    client = as_role("admin")
+    answer = client.get("/admin/connectors.json")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    names = [c["name"] for c in body["connectors"]]
+    assert names == ["compute_deadline", "http_request", "notify", "set_case_field"]
+    http = body["connectors"][1]
+    assert {"name": "url", "label_zh": "地址", "label_en": "URL", "required": True}.items() <= (
+        http["params"][0].items()
+    )
+    assert body["hosts"] == []
+    assert "category" in [f["name"] for f in body["case_fields"]]
+
+
+def test_the_page_names_the_setting_when_no_host_is_allowed(as_role):
+    client = as_role("admin")
+    page = client.get("/admin/connectors").get_data(as_text=True)
+    assert "HOTLINE_CONNECTOR_HOSTS" in page
+    assert "发送通知" in page
+
+
+def test_the_app_refuses_a_bad_host_list_naming_the_variable(sqlite_db):
+    from webapp import create_app
+    from webapp.config import ConfigError
+
+    with pytest.raises(ConfigError, match="HOTLINE_CONNECTOR_HOSTS"):
+        create_app(
+            {"TESTING": True, "DATABASE_URL": sqlite_db.url, "CONNECTOR_HOSTS": "https://crm.x"}
+        )
