@@ -35,3 +35,28 @@ def test_the_app_refuses_a_bad_host_list_naming_the_variable(sqlite_db):
         create_app(
             {"TESTING": True, "DATABASE_URL": sqlite_db.url, "CONNECTOR_HOSTS": "https://crm.x"}
         )
+
+
+def test_the_case_timeline_tells_of_a_call_given_up_on(hotline_app, as_role):
+    from engine.db import unit_of_work
+    from engine.events import EventKind
+    from tests.webapp.test_intake import case_row, open_case
+    from webapp.extensions import db
+    from webapp.hotline import get_hotline
+
+    number = open_case(hotline_app)
+    with hotline_app.app_context():
+        instance_id = case_row(hotline_app, number).instance_id
+        with unit_of_work(db.session):
+            for kind in (EventKind.CONNECTOR_QUEUED, EventKind.CONNECTOR_INCIDENT):
+                get_hotline().runtime.record_event(
+                    db.session,
+                    instance_id,
+                    kind,
+                    actor="connector",
+                    element_id="c_http",
+                    payload={"connector": "http_request", "error": "crm answered 503"},
+                )
+    page = as_role("supervisor").get(f"/cases/{number}").get_data(as_text=True)
+    assert "等待后台调用：HTTP请求" in page
+    assert "后台调用已放弃" in page and "crm answered 503" in page

@@ -216,6 +216,7 @@ def test_a_failing_call_retries_then_is_an_incident_and_the_case_waits(city, crm
         select(Notification).where(Notification.kind == "incident")
     ).all()
     assert incident_bells
+    assert f"of case {case.number} given up on" in incident_bells[0].text
     # retried once the other system is back, the case goes on
     crm.failures = 0
     city.hotline.runtime.outbox.retry(city.session, message.id)

@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
+from engine.connectors import TOPIC as CONNECTOR_TOPIC
 from engine.db import unit_of_work
 from engine.models import HumanTask
 from engine.outbox import ExternalHandler, Message, Outbox, PermanentFailure
@@ -780,10 +781,21 @@ class IncidentAlerts:
         if message.topic == DELIVER_TOPIC and ":incident:" in f":{message.key}":
             return
         what = f"outbox message {message.id} ({message.topic}) given up on"
+        case = None
         if message.topic == DELIVER_TOPIC:
             what = (
                 f"{message.payload.get('channel')} message {message.payload.get('message_id')} "
                 f"to {_masked(message.payload)} could not be delivered"
+            )
+        elif message.topic == CONNECTOR_TOPIC:
+            case = session.scalar(
+                select(Case).where(Case.instance_id == message.payload.get("instance_id"))
+            )
+            what = (
+                f"connector {message.payload.get('connector')} at "
+                f"{message.payload.get('element_id')} of case "
+                f"{case.number if case else message.payload.get('instance_id')} given up on: "
+                "the case waits there until it is retried"
             )
         now = self.clock.now()
         self.notifier.notice(
@@ -791,6 +803,7 @@ class IncidentAlerts:
             Notice.INCIDENT,
             key=f"incident:outbox:{message.id}:{now.isoformat()}",
             at=now,
+            case=case,
             values={"what": what, "error": error[:300]},
             role=Role.ADMIN,
         )
