@@ -23,7 +23,7 @@ The engine knows no connector: the domain registers them (``Runtime.add_connecto
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,11 +166,25 @@ def param_issues(connector: Connector, params: Mapping[str, str]) -> list[tuple[
     return connector.check({name: literal(text) for name, text in params.items()})
 
 
+#: what ``perform`` answers for a task that no longer waits (nothing was called)
+_NOT_WAITING = object()
+
+
 class ConnectorJobs(ExternalHandler):
     """The ``connector`` outbox handler: performs a call, applies it, completes the task."""
 
-    def __init__(self, runtime) -> None:
+    def __init__(self, runtime, session_factory: Callable[[], Session] | None = None) -> None:
         self.runtime = runtime
+        self.session_factory = session_factory
+
+    def _still_waiting(self, call: Call) -> bool:
+        if self.session_factory is None:
+            return True
+        session = self.session_factory()
+        try:
+            return self.runtime.service_waiting(session, call.instance_id, call.task_id)
+        finally:
+            session.close()
 
     def _connector(self, call: Call) -> Connector:
         connector = self.runtime.connectors.get(call.connector)
@@ -182,6 +196,8 @@ class ConnectorJobs(ExternalHandler):
         call = Call.of(message)
         connector = self._connector(call)
         retries = _retries(call.params)
+        if not self._still_waiting(call):
+            return _NOT_WAITING  # a deadline or a cancellation took the task away
         try:
             return connector.perform(call)
         except PermanentFailure:
@@ -194,6 +210,8 @@ class ConnectorJobs(ExternalHandler):
             raise
 
     def __call__(self, session: Session, message: Message, outcome: Any = None) -> None:
+        if outcome is _NOT_WAITING:
+            return
         call = Call.of(message)
         result = self._connector(call).apply(session, call, outcome)
         self.runtime.complete_service(

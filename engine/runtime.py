@@ -175,15 +175,22 @@ class Runtime:
         """Register handlers that BPMN service tasks may call by name."""
         self.services.update(services)
 
-    def add_connectors(self, connectors: Iterable[Connector]) -> None:
+    def add_connectors(
+        self,
+        connectors: Iterable[Connector],
+        *,
+        session_factory: Callable[[], Session] | None = None,
+    ) -> None:
         """Register connectors: a service task naming one waits while a worker carries the
-        call out after the step commits, then completes it with the result."""
+        call out after the step commits, then completes it with the result.
+        ``session_factory``: the worker first checks that the task still waits (a deadline
+        may have taken it away) and does not call the other system when it does not."""
         for connector in connectors:
             if connector.name in self.services:
                 raise EngineError(f"{connector.name!r} is already a service handler")
             self.connectors[connector.name] = connector
         if CONNECTOR_TOPIC not in self.outbox.handlers:
-            self.outbox.register(CONNECTOR_TOPIC, ConnectorJobs(self))
+            self.outbox.register(CONNECTOR_TOPIC, ConnectorJobs(self, session_factory))
 
     def add_listener(self, listener: StepListener) -> None:
         self.listeners.append(listener)
@@ -483,6 +490,23 @@ class Runtime:
                 )
             ]
             return self._save(session, loaded, "connector", actor, completed, events)
+
+    def service_waiting(self, session: Session, instance_id: int, task_id: str) -> bool:
+        """Whether the service task ``task_id`` of a running instance still waits for its
+        connector (reads only)."""
+        _check_task_id(task_id)
+        row = _instance_row(connection(session), "instance", instance_id)
+        if row is None or row.status != "running":
+            return False
+
+        def waiting(workflow) -> bool:
+            task = workflow.get_task_from_id(uuid.UUID(task_id))
+            return task is not None and task.state == TaskState.STARTED
+
+        cached = self.workflows.read(row.id, row.version, waiting)
+        if cached is not None:
+            return cached
+        return waiting(self._restore(session, row.id, row.definition_id))
 
     def cancel(
         self, session: Session, instance_id: int, *, actor: str | None, reason: str

@@ -97,7 +97,7 @@ def install(
         notifier=Notifier(runtime.outbox),
         transport=connector_transport,
     )
-    runtime.add_connectors(connectors.values())
+    runtime.add_connectors(connectors.values(), session_factory=session_factory)
     return Hotline(
         runtime,
         clock,

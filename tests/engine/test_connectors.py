@@ -175,6 +175,20 @@ def test_a_deadline_that_takes_the_task_away_wins_and_the_late_answer_is_dropped
     assert "answer" not in runtime.data(session, step.instance_id)
 
 
+def test_with_a_session_a_task_that_no_longer_waits_is_not_called(
+    runtime, session, deploy, database, worker, clock
+):
+    echo = Echo()
+    runtime.add_connectors([echo], session_factory=database.session)
+    deploy("connector_deadline.bpmn")
+    step = runtime.start(session, "connector_deadline")
+    clock.advance(timedelta(hours=2))
+    runtime.fire_due_timers(session)
+    assert worker.drain().done == 1
+    assert echo.performed == []
+    assert _ready(runtime, session, step.instance_id) == ["by_hand"]
+
+
 def test_the_answer_before_the_deadline_goes_on(runtime, session, deploy, echo, worker):
     deploy("connector_deadline.bpmn")
     step = runtime.start(session, "connector_deadline")
