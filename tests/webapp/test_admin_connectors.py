@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 
 def test_the_json_lists_connectors_hosts_and_case_fields(as_role):
@@ -60,3 +61,38 @@ def test_the_case_timeline_tells_of_a_call_given_up_on(hotline_app, as_role):
     page = as_role("supervisor").get(f"/cases/{number}").get_data(as_text=True)
     assert "等待后台调用：HTTP请求" in page
     assert "后台调用已放弃" in page and "crm answered 503" in page
+
+
+def test_the_operators_request_queues_the_call_and_the_worker_makes_it(hotline_app, as_role):
+    """A person's request (the intake page) reaches an HTTP connector: the answer comes back
+    without calling; the worker calls afterwards and the case goes on to dispatch."""
+    import httpx
+
+    from tests.webapp.pages import post
+    from tests.workflows.conftest import INTAKE
+    from tests.workflows.test_connectors import HOST, Crm, complaint_with_chain
+    from webapp.extensions import db
+    from webapp.hotline import get_hotline
+    from webapp.scheduler import outbox_service
+    from workflows.cases.models import Case
+    from workflows.connectors import AllowedHosts
+
+    crm = Crm()
+    chain = [("c_http", "http_request", "crm", {"url": f"'https://{HOST}/t'"})]
+    with hotline_app.app_context():
+        hotline = get_hotline()
+        http = hotline.connectors["http_request"]
+        http.hosts, http.transport = AllowedHosts.parse(HOST), httpx.MockTransport(crm)
+        hotline.runtime.deploy(
+            db.session, complaint_with_chain(chain), "complaint.bpmn", deployed_by="designer"
+        )
+    response = post(as_role("operator"), "/intake", INTAKE, token_from="/intake")
+    assert response.status_code in (302, 303)
+    assert crm.requests == []
+    assert outbox_service(hotline_app, owner="w1").drain().done >= 1
+    assert len(crm.requests) == 1
+    with hotline_app.app_context():
+        case = db.session.scalars(select(Case)).one()
+        assert case.status == "awaiting_dispatch"
+        kinds = [t.kind for t in get_hotline().runtime.ready_tasks(db.session, case.instance_id)]
+        assert kinds == ["dispatch"]
