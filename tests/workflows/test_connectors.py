@@ -313,3 +313,34 @@ def test_the_catalogue_lists_every_connector_with_its_parameters():
         "kind": "str",
     }
     json.dumps(listed)  # JSON-able
+
+
+def test_notify_tells_the_citizen_or_a_department(city, crm, deliver):
+    from workflows.departments.models import Department
+    from workflows.notifications.models import Message
+
+    department = city.session.scalars(
+        select(Department).where(Department.duty_phone != "").order_by(Department.id)
+    ).first()
+    chain = [
+        (
+            "c_citizen",
+            "notify",
+            "a",
+            {"notice": "'case_replied'", "values": "{'summary': '已处理'}"},
+        ),
+        ("c_unit", "notify", "b", {"notice": "'overdue'", "department": f"'{department.code}'"}),
+    ]
+    _deploy(city, complaint_with_chain(chain))
+    case = city.intake()
+    deliver()
+    data = city.hotline.runtime.data(city.session, city.case(case).instance_id)
+    assert data["a"] == {"notice": "case_replied", "to": "citizen"}
+    assert data["b"] == {"notice": "overdue", "to": f"department:{department.code}"}
+    city.session.rollback()
+    rows = city.session.scalars(select(Message).where(Message.case_id == case.id)).all()
+    told = {(m.notice, m.audience) for m in rows}
+    assert ("case_replied", "citizen") in told
+    assert ("overdue", "department") in told
+    sms = next(m for m in rows if m.notice == "case_replied")
+    assert "已处理" in sms.body
