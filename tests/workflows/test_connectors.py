@@ -165,7 +165,13 @@ def test_a_case_runs_through_every_connector(city, crm, deliver):
     assert city.ready(case) == []
     assert [m.status for m in _outbox(city)] == ["pending"]
 
+    from workflows.cases.reads import element_markers
+
+    assert "c_http" in element_markers(city.session, city.case(case).instance_id)["waiting"]
     deliver()
+    markers = element_markers(city.session, city.case(case).instance_id)
+    assert {"c_http", "c_field", "c_deadline", "c_notify"} <= set(markers["done"])
+    assert "c_http" not in markers["waiting"]
     (request,) = crm.requests
     assert request.method == "POST"
     assert request.headers["X-Case"] == case.number
