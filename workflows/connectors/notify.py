@@ -37,7 +37,7 @@ class Notify(Connector):
     params = (
         Param("notice", "通知模板", "Notice", required=True),
         Param("role", "角色", "Role"),
-        Param("department", "部门编码", "Department code"),
+        Param("department", "单位编码", "Department code"),
         Param("values", "模板变量", "Template values", kind="dict"),
     )
 
