@@ -161,9 +161,8 @@ def param_issues(connector: Connector, params: Mapping[str, str]) -> list[tuple[
     for p in connector.params:
         if p.required and not (params.get(p.name) or "").strip():
             issues.append((p.name, f"connector {connector.name!r} needs the parameter {p.name!r}"))
-    if issues:
-        return issues
-    return connector.check({name: literal(text) for name, text in params.items()})
+    known = {name: literal(text) for name, text in params.items() if name in declared}
+    return issues + connector.check(known)
 
 
 #: what ``perform`` answers for a task that no longer waits (nothing was called)
