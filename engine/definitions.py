@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from .clock import Clock
+from .connectors import Connector
 from .db import unit_of_work
 from .errors import ConflictError, DefinitionInvalid, NotFound
 from .expressions import Evaluator
@@ -60,6 +61,7 @@ def deploy(
     form_exists: FormExists | None = None,
     services: Iterable[str] | None = None,
     property_checks: Mapping[str, PropertyCheck] | None = None,
+    connectors: Mapping[str, Connector] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[DeployOutcome]:
     """Validate and store every executable process in a BPMN document.
@@ -74,6 +76,7 @@ def deploy(
         form_exists=form_exists,
         services=services,
         property_checks=property_checks,
+        connectors=connectors,
         max_bytes=max_bytes,
     )
     if not result.ok:

@@ -21,3 +21,11 @@ class EventKind(StrEnum):
     #: a signal delivered to one instance from outside (``Runtime.signal``)
     SIGNAL_RECEIVED = "signal.received"
     TIMER_INCIDENT = "timer.incident"
+    #: a service task handed its call to a connector (an outbox job) and waits for it
+    CONNECTOR_QUEUED = "connector.queued"
+    #: the connector's job finished and completed the waiting service task
+    CONNECTOR_DONE = "connector.done"
+    #: an attempt failed; it is retried with backoff
+    CONNECTOR_FAILED = "connector.failed"
+    #: the last attempt failed: the task keeps waiting until an administrator retries it
+    CONNECTOR_INCIDENT = "connector.incident"

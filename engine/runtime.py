@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple, Protocol
@@ -27,9 +27,12 @@ from . import definitions as defs
 from . import projections as pj
 from .cache import WorkflowCache
 from .clock import Clock, SystemClock
+from .connectors import TOPIC as CONNECTOR_TOPIC
+from .connectors import Connector, ConnectorJobs
 from .db import after_commit, connection, in_unit_of_work, unit_of_work
 from .errors import (
     ConflictError,
+    EngineError,
     ExpressionError,
     NotFound,
     StoredFormatError,
@@ -159,6 +162,8 @@ class Runtime:
         #: ``(session, instance_id, error)`` (an alert to administrators, say)
         self.incident_listeners: list[Callable[[Session, int, str], None]] = []
         self.outbox = Outbox(self.clock)
+        #: operations service tasks hand to a worker (``engine/connectors.py``), by name
+        self.connectors: dict[str, Connector] = {}
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -169,6 +174,23 @@ class Runtime:
     def add_services(self, services: Mapping[str, ServiceHandler]) -> None:
         """Register handlers that BPMN service tasks may call by name."""
         self.services.update(services)
+
+    def add_connectors(
+        self,
+        connectors: Iterable[Connector],
+        *,
+        session_factory: Callable[[], Session] | None = None,
+    ) -> None:
+        """Register connectors: a service task naming one waits while a worker carries the
+        call out after the step commits, then completes it with the result.
+        ``session_factory``: the worker first checks that the task still waits (a deadline
+        may have taken it away) and does not call the other system when it does not."""
+        for connector in connectors:
+            if connector.name in self.services:
+                raise EngineError(f"{connector.name!r} is already a service handler")
+            self.connectors[connector.name] = connector
+        if CONNECTOR_TOPIC not in self.outbox.handlers:
+            self.outbox.register(CONNECTOR_TOPIC, ConnectorJobs(self, session_factory))
 
     def add_listener(self, listener: StepListener) -> None:
         self.listeners.append(listener)
@@ -192,7 +214,9 @@ class Runtime:
         self.property_checks.update(checks)
 
     def _script_engine(self, session: Session, instance_id: int | None, actor: str | None):
-        engine = ScriptEngine(self.evaluator, self.clock, self.tz, self.services)
+        engine = ScriptEngine(
+            self.evaluator, self.clock, self.tz, self.services, self.connectors.keys()
+        )
         engine.environment.step = StepContext(session, instance_id, actor, self.clock)
         return engine
 
@@ -217,6 +241,7 @@ class Runtime:
             form_exists=form_exists,
             services=self.services.keys(),
             property_checks=self.property_checks,
+            connectors=self.connectors,
         )
 
     def validate(self, data: bytes, file_name: str, *, form_exists: defs.FormExists | None = None):
@@ -229,6 +254,7 @@ class Runtime:
             form_exists=form_exists,
             services=self.services.keys(),
             property_checks=self.property_checks,
+            connectors=self.connectors,
         )
 
     # -- steps ----------------------------------------------------------------------------
@@ -408,6 +434,79 @@ class Runtime:
                 self.workflows.put(loaded.id, loaded.version, loaded.workflow, loaded.projection)
                 return None
             return self._save(session, loaded, "timer", actor, completed, [])
+
+    def complete_service(
+        self,
+        session: Session,
+        instance_id: int,
+        task_id: str,
+        *,
+        result_variable: str,
+        value: Any = None,
+        data: Mapping[str, Any] | None = None,
+        actor: str = "connector",
+    ) -> StepResult | None:
+        """Complete a service task that waits for its connector, with the call's result in
+        ``result_variable`` (and ``data`` merged into the task data), and run the instance on
+        to its next wait: one step.
+
+        Due timers are fired first (a deadline on the task may have taken it away). Returns
+        None, and writes nothing, when the instance has ended or the task no longer waits
+        (completed by an earlier delivery of the same call, or cancelled): a call delivered
+        twice completes its task once.
+        """
+        _check_task_id(task_id)
+        with unit_of_work(session):
+            row = _instance_row(connection(session), "instance", instance_id)
+            if row is None or row.status != "running":
+                return None
+            loaded = self._load(session, row, actor)
+            completed: list[CompletedElement] = []
+            fired = self._fire_due(loaded, completed)
+            task = loaded.workflow.get_task_from_id(uuid.UUID(task_id))
+            waiting = task is not None and task.state == TaskState.STARTED
+            if not waiting:
+                if fired:
+                    return self._save(session, loaded, "timer", actor, completed, [])
+                self.workflows.put(loaded.id, loaded.version, loaded.workflow, loaded.projection)
+                return None
+            task.data.update(dict(data or {}))
+            task.data[result_variable] = value
+            try:
+                task.complete()
+            except (SpiffWorkflowException, ExpressionError) as exc:
+                raise run_error(exc) from None
+            completed.append(_element(task))
+            self._run_engine(loaded, completed)
+            events = [
+                (
+                    EventKind.CONNECTOR_DONE,
+                    task.task_spec.name,
+                    {
+                        "connector": getattr(task.task_spec, "operation_name", None),
+                        "result_variable": result_variable,
+                        "result": self._jsonable({"value": value})["value"],
+                    },
+                )
+            ]
+            return self._save(session, loaded, "connector", actor, completed, events)
+
+    def service_waiting(self, session: Session, instance_id: int, task_id: str) -> bool:
+        """Whether the service task ``task_id`` of a running instance still waits for its
+        connector (reads only)."""
+        _check_task_id(task_id)
+        row = _instance_row(connection(session), "instance", instance_id)
+        if row is None or row.status != "running":
+            return False
+
+        def waiting(workflow) -> bool:
+            task = workflow.get_task_from_id(uuid.UUID(task_id))
+            return task is not None and task.state == TaskState.STARTED
+
+        cached = self.workflows.read(row.id, row.version, waiting)
+        if cached is not None:
+            return cached
+        return waiting(self._restore(session, row.id, row.definition_id))
 
     def cancel(
         self, session: Session, instance_id: int, *, actor: str | None, reason: str
@@ -706,6 +805,7 @@ class Runtime:
         events.extend(
             (EventKind.TIMER_FIRED, element, {"name": name}) for element, name in synced.fired
         )
+        events.extend(self._queue_connector_calls(session, loaded))
         if done and not cancelled and loaded.status != "completed":
             events.append((EventKind.INSTANCE_COMPLETED, None, {}))
         self._append_events(conn, loaded.id, actor, events, now)
@@ -736,6 +836,37 @@ class Runtime:
             version = loaded.version + 1
             after_commit(session, lambda: self.workflows.put(loaded.id, version, wf, after))
         return step
+
+    def _queue_connector_calls(
+        self, session: Session, loaded: _Loaded
+    ) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """One outbox message per connector call the step's service tasks asked for, keyed
+        by instance and task (a step saved twice writes one); their log entries."""
+        engine = loaded.workflow.script_engine
+        step = getattr(getattr(engine, "environment", None), "step", None)
+        if step is None or not step.deferred:
+            return []
+        events = []
+        for call in step.deferred:
+            params = self._jsonable(call.params)
+            self.outbox.write(
+                session,
+                topic=CONNECTOR_TOPIC,
+                key=f"{CONNECTOR_TOPIC}:{loaded.id}:{call.task_id}",
+                payload={
+                    "instance_id": loaded.id,
+                    "task_id": call.task_id,
+                    "element_id": call.element_id,
+                    "connector": call.connector,
+                    "params": params,
+                    "result_variable": call.result_variable,
+                },
+            )
+            events.append(
+                (EventKind.CONNECTOR_QUEUED, call.element_id, {"connector": call.connector})
+            )
+        step.deferred.clear()
+        return events
 
     def _candidate_group(self, task) -> str | None:
         """Evaluate the task's ``candidateGroups`` property (an expression) on its data."""

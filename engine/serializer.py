@@ -176,12 +176,14 @@ def spiff_config() -> dict:
     from SpiffWorkflow.bpmn.serializer.default.event_definition import (
         TimerConditionalEventDefinitionConverter,
     )
+    from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
-    from .spiff import TIMER_CLASSES
+    from .spiff import TIMER_CLASSES, WaitingServiceTask
 
     config = dict(SPIFF_CONFIG)
     for cls in TIMER_CLASSES:
         config[cls] = TimerConditionalEventDefinitionConverter
+    config[WaitingServiceTask] = config[ServiceTask]
     return config
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -36,6 +36,8 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffStartEventParser,
 )
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock, as_utc
@@ -141,6 +143,18 @@ def time_functions(clock: Clock) -> dict[str, Callable[..., Any]]:
     return {"now": now, "minutes": minutes, "hours": hours, "days": days, "duration": duration}
 
 
+@dataclass(frozen=True)
+class DeferredCall:
+    """A connector call a service task asked for in this step: written to the outbox when the
+    step is saved, carried out by a worker after it commits (``engine/connectors.py``)."""
+
+    task_id: str
+    element_id: str
+    connector: str
+    params: dict[str, Any]
+    result_variable: str
+
+
 @dataclass
 class StepContext:
     """What a service handler knows about the step it runs in."""
@@ -150,6 +164,8 @@ class StepContext:
     actor: str | None
     clock: Clock
     extra: dict[str, Any] = field(default_factory=dict)
+    #: connector calls the step's service tasks asked for, in order
+    deferred: list[DeferredCall] = field(default_factory=list)
 
 
 ServiceHandler = Callable[..., Any]
@@ -194,10 +210,19 @@ class ScriptEngine(PythonScriptEngine):
         clock: Clock,
         tz: tzinfo,
         services: Mapping[str, ServiceHandler] | None = None,
+        connectors: Collection[str] = (),
     ) -> None:
         super().__init__(environment=RestrictedEnvironment(evaluator, services or {}))
         self.clock = clock
         self.tz = tz
+        #: the operator names whose calls wait for a worker instead of running in the step
+        self.connectors = connectors
+
+    def defer(self, call: DeferredCall) -> None:
+        step = self.environment.step
+        if step is None:  # pragma: no cover - a wiring mistake
+            raise RuntimeError("a connector call needs the runtime's step context")
+        step.deferred.append(call)
 
     def validate(self, expression):
         self.environment.evaluator.check_expression(expression)
@@ -334,11 +359,41 @@ class _IntermediateCatchEventParser(_ClockedTimerParsing, SpiffIntermediateCatch
     pass
 
 
+class WaitingServiceTask(ServiceTask):
+    """A service task whose operator is a connector waits (STARTED) instead of calling it.
+
+    SpiffWorkflow's service task calls the operator inside ``run`` and completes at once: the
+    call would happen in the step's transaction, inside a person's request. Here, when the
+    operator names a connector, the parameters are evaluated now (on the data as it is when
+    the task starts), the call is handed to the step (:meth:`ScriptEngine.defer`) and ``_run``
+    returns None, which leaves the task STARTED: SpiffWorkflow's own "still running" state,
+    which ``do_engine_steps`` passes over. The worker that carries the call out completes the
+    task with its result (``Runtime.complete_service``). Other operators run as before.
+    """
+
+    def _execute(self, task):
+        engine = _engine(task)
+        if self.operation_name not in engine.connectors:
+            return super()._execute(task)
+        params = {name: p["value"] for name, p in self.evaluate_params(task).items()}
+        engine.defer(
+            DeferredCall(
+                task_id=str(task.id),
+                element_id=getattr(self, "bpmn_id", None) or self.name,
+                connector=self.operation_name,
+                params=params,
+                result_variable=self.result_variable,
+            )
+        )
+        return None
+
+
 class BpmnParser(SpiffBpmnParser):
-    """SpiffBpmnParser with clock-driven timers."""
+    """SpiffBpmnParser with clock-driven timers and service tasks that can wait."""
 
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ServiceTaskParser, WaitingServiceTask),
         full_tag("startEvent"): (_StartEventParser, StartEvent),
         full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
         full_tag("intermediateCatchEvent"): (_IntermediateCatchEventParser, IntermediateCatchEvent),

@@ -22,6 +22,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from . import xmlsafe
 from .clock import SystemClock
+from .connectors import Connector, param_issues
 from .errors import ExpressionError, Issue
 from .expressions import Evaluator
 from .spiff import BpmnParser, is_iso_literal, parse_cycle, parse_duration, time_functions
@@ -167,12 +168,15 @@ def validate_bytes(
     form_exists: FormExists | None = None,
     services: Iterable[str] | None = None,
     property_checks: Mapping[str, PropertyCheck] | None = None,
+    connectors: Mapping[str, Connector] | None = None,
     max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES,
 ) -> ValidationResult:
     """Validate one BPMN document. Never raises for bad input: problems are issues.
 
     ``property_checks``: extension property name -> check of its value, for the properties
     the caller gives a meaning to (the engine gives none beyond formKey and candidateGroups).
+    ``connectors``: the connectors service tasks may name besides ``services``; their
+    parameters are checked (unknown, missing, and what each connector checks of literals).
     """
     try:
         tree = xmlsafe.parse_bytes(data, max_bytes=max_bytes)
@@ -182,7 +186,9 @@ def validate_bytes(
         )
     try:
         evaluator = evaluator or Evaluator(time_functions(SystemClock()))
-        return _validate_tree(tree, file, evaluator, form_exists, services, property_checks)
+        return _validate_tree(
+            tree, file, evaluator, form_exists, services, property_checks, connectors
+        )
     except RecursionError:
         return ValidationResult(file, [Issue(file, 1, None, "document is nested too deeply")], {})
 
@@ -202,7 +208,7 @@ def validate_file(path: str, **kwargs: Any) -> ValidationResult:
 
 
 def _validate_tree(
-    tree, file, evaluator, form_exists, services, property_checks=None
+    tree, file, evaluator, form_exists, services, property_checks=None, connectors=None
 ) -> ValidationResult:
     loc = _Located(file, tree)
     root = tree.getroot()
@@ -271,8 +277,14 @@ def _validate_tree(
         return ValidationResult(file, issues, {}, tree)
 
     service_names = set(services) if services is not None else None
+    if connectors and service_names is None:
+        service_names = set()
+    connectors = connectors or {}
+    if service_names is not None:
+        service_names |= set(connectors)
     for info in infos.values():
         issues.extend(_semantic_issues(info, loc, evaluator, form_exists, service_names))
+        issues.extend(_connector_issues(info, loc, connectors))
         if property_checks:
             issues.extend(_property_issues(info, loc, property_checks))
     for process in executable:
@@ -470,6 +482,42 @@ def _semantic_issues(info, loc, evaluator, form_exists, service_names) -> list[I
                 except ExpressionError as exc:
                     issues.append(loc.issue(spec.name, f"service parameter {pname!r}: {exc}"))
     return issues
+
+
+def _connector_issues(
+    info: ProcessInfo, loc: _Located, connectors: Mapping[str, Connector]
+) -> list[Issue]:
+    """The parameters of service tasks that name a connector, each issue on the line of its
+    ``spiffworkflow:parameter`` (or of the operator when a parameter is missing)."""
+    from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+
+    issues: list[Issue] = []
+    for spec in _all_task_specs(info):
+        connector = connectors.get(getattr(spec, "operation_name", None) or "")
+        if not isinstance(spec, ServiceTask) or connector is None:
+            continue
+        params = {name: p.get("value") or "" for name, p in (spec.operation_params or {}).items()}
+        for pname, message in param_issues(connector, params):
+            issues.append(
+                loc.issue(
+                    spec.name,
+                    f"parameter {pname!r}: {message}" if pname else message,
+                    _parameter_line(loc, spec.name, pname),
+                )
+            )
+    return issues
+
+
+def _parameter_line(loc: _Located, element_id: str, name: str | None) -> int | None:
+    element = loc.element(element_id)
+    if element is None:
+        return None
+    for node in element.iter(f"{{{SPIFF_NS}}}parameter"):
+        if name is not None and node.get("id") == name:
+            return node.sourceline
+    for node in element.iter(f"{{{SPIFF_NS}}}serviceTaskOperator"):
+        return node.sourceline
+    return element.sourceline
 
 
 def _property_issues(

@@ -144,10 +144,11 @@ def validate(files: tuple[str, ...], forms_dir: str) -> None:
     """
     from engine.clock import SystemClock
     from engine.expressions import Evaluator
+    from workflows.connectors import build as build_connectors
     from workflows.hotline import expression_functions, property_checks
 
     from .config import SETTINGS, ConfigError
-    from .hotline import expression_budget
+    from .hotline import connector_hosts, expression_budget
 
     forms = Path(forms_dir)
     # the budget the server would run with, from the same environment variables
@@ -157,6 +158,11 @@ def validate(files: tuple[str, ...], forms_dir: str) -> None:
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     evaluator = Evaluator(expression_functions(SystemClock()), budget)
+    try:
+        hosts = connector_hosts({"CONNECTOR_HOSTS": os.environ.get("HOTLINE_CONNECTOR_HOSTS", "")})
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    connectors = build_connectors(hosts=hosts)
     max_bytes = int(os.environ.get("HOTLINE_MAX_BPMN_BYTES", DEFAULT_MAX_BYTES))
     failed = False
     for name in files:
@@ -167,6 +173,7 @@ def validate(files: tuple[str, ...], forms_dir: str) -> None:
                 max_bytes=max_bytes,
                 evaluator=evaluator,
                 property_checks=property_checks(),
+                connectors=connectors,
             )
             issues = [str(i) for i in result.issues]
         except Exception as exc:  # a bug of ours must still not print a traceback

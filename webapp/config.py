@@ -296,6 +296,12 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "how long a gateway, mail server or webhook may take to answer before the message "
         "is retried",
     ),
+    "CONNECTOR_HOSTS": (
+        "HOTLINE_CONNECTOR_HOSTS",
+        "",
+        "hosts the http_request connector of BPMN service tasks may call: host or host:port, "
+        "comma separated (a host alone: its default port); empty: none",
+    ),
     "SMS_QUIET_HOURS": (
         "HOTLINE_SMS_QUIET_HOURS",
         "22:00-08:00",

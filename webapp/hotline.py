@@ -16,6 +16,7 @@ from engine.runtime import Runtime
 from workflows.cases.type_files import check_diagrams, load_case_types
 from workflows.cases.type_store import StoredTypes
 from workflows.cases.types import CaseTypeError, CaseTypes
+from workflows.connectors import AllowedHosts, HostError
 from workflows.hotline import Hotline, install
 from workflows.notifications.channels.configure import senders_from
 from workflows.notifications.settings import NotifySettings, SettingsError, parse_quiet_hours
@@ -52,6 +53,7 @@ def init_hotline(app: Flask, clock: Clock | None = None) -> Hotline:
         session_factory=session_factory,
         case_types=case_types,
         notify=notify_settings(app.config),
+        connector_hosts=connector_hosts(app.config),
     )
     hotline.stored_types = StoredTypes(
         case_types,
@@ -91,6 +93,14 @@ def expression_budget(config: Mapping[str, Any]) -> Budget:
         if values[name] <= 0:
             raise ConfigError(f"{env} must be a positive number, not {raw!r}")
     return Budget(**values, total=10 * values["size"])
+
+
+def connector_hosts(config: Mapping[str, Any]) -> AllowedHosts:
+    """The hosts ``http_request`` may call (a bad entry stops the app, naming the variable)."""
+    try:
+        return AllowedHosts.parse(str(config.get("CONNECTOR_HOSTS") or ""))
+    except HostError as exc:
+        raise ConfigError(f"HOTLINE_CONNECTOR_HOSTS: {exc}") from None
 
 
 def notify_settings(config: Mapping[str, Any]) -> NotifySettings:

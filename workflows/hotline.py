@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
+from engine.connectors import Connector
 from engine.runtime import Runtime
 from engine.validation import PropertyCheck
 
@@ -18,8 +20,11 @@ from .calendar.service import CalendarProvider, calendar_functions, load_calenda
 from .cases.listener import CaseMirror
 from .cases.steps import STEP_PROPERTY, check_step, is_deadline, step_of
 from .cases.types import BUILTIN, CaseTypes
+from .connectors import AllowedHosts
+from .connectors import build as build_connectors
 from .events import EventBus
 from .forms import FormRegistry
+from .notifications.pipeline import Notifier
 from .notifications.settings import NotifySettings
 from .subscribers import register
 
@@ -39,6 +44,8 @@ class Hotline:
     events: EventBus = field(default_factory=EventBus)
     #: what notifications need: the channels' senders, the centre's name, the SMS rules
     notify: NotifySettings = field(default_factory=NotifySettings)
+    #: what BPMN service tasks may call (``workflows/connectors``), by name
+    connectors: dict[str, Connector] = field(default_factory=dict)
     #: keeps ``case_types`` up to date with the types added on the pages
     #: (``cases.type_store.StoredTypes``; None: only the declared types)
     stored_types: Any = None
@@ -54,9 +61,12 @@ def install(
     calendar_ttl: float = 60,
     case_types: CaseTypes = BUILTIN,
     notify: NotifySettings | None = None,
+    connector_hosts: AllowedHosts | None = None,
+    connector_transport: httpx.BaseTransport | None = None,
 ) -> Hotline:
     """Give ``runtime`` the hotline's calendar functions, case mirror, event subscribers,
-    outbox handlers, task steps and property checks; return the Hotline."""
+    outbox handlers, task steps, property checks and connectors; return the Hotline.
+    ``connector_hosts``: where ``http_request`` may call (none when not given)."""
 
     def load():
         session = session_factory()
@@ -82,8 +92,25 @@ def install(
     runtime.set_task_kind(step_of)
     runtime.set_deadline_timers(is_deadline)
     runtime.add_property_checks(property_checks())
+    connectors = build_connectors(
+        hosts=connector_hosts,
+        clock=clock,
+        tz=tz,
+        calendar=provider,
+        notifier=Notifier(runtime.outbox),
+        transport=connector_transport,
+    )
+    runtime.add_connectors(connectors.values(), session_factory=session_factory)
     return Hotline(
-        runtime, clock, tz, FormRegistry(forms_dir), provider, case_types, events, notify
+        runtime,
+        clock,
+        tz,
+        FormRegistry(forms_dir),
+        provider,
+        case_types,
+        events,
+        notify,
+        connectors,
     )
 
 

@@ -248,6 +248,8 @@ MATRIX = [
       data={"category": ""}),
     R("POST", "/admin/dispatch/{rule}/delete", ADMIN, "/admin/dispatch/<int:rule_id>/delete"),
     R("GET", "/admin/incidents", ADMIN),
+    R("GET", "/admin/connectors", ADMIN),
+    R("GET", "/admin/connectors.json", ADMIN),
     R("POST", "/admin/incidents/{incident}/retry", ADMIN,
       "/admin/incidents/<int:incident_id>/retry"),
     R("POST", "/admin/incidents/outbox/{outbox}/retry", ADMIN,

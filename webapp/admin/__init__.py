@@ -10,6 +10,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 from . import (  # noqa: E402,F401
     calls,
     case_types,
+    connectors,
     days,
     definitions,
     departments,

@@ -15,6 +15,7 @@ from engine.validation import _check_timer_text
 from workflows.cases.enums import STATUS_NAMES
 from workflows.cases.steps import STEP_LABELS
 from workflows.cases.types import LIMIT_FIELDS
+from workflows.connectors import catalogue
 from workflows.departments.service import active_departments
 from workflows.users.models import Role
 
@@ -87,10 +88,24 @@ def modeler_catalog():
         for d in departments
     ]
     limits = _limit_labels()
-    connectors: list[dict[str, Any]] = []
-    described = getattr(hotline, "connector_catalog", None)
-    if callable(described):
-        connectors = described(language)
+    # the connectors of service tasks (workflows/connectors), in the page's language; their
+    # parameters are expressions (docs/connectors.md): a text is written quoted
+    connectors: list[dict[str, Any]] = [
+        {
+            "name": c["name"],
+            "label": c["label_en"] if language == "en" else c["label_zh"],
+            "params": [
+                {
+                    "name": p["name"],
+                    "label": p["label_en"] if language == "en" else p["label_zh"],
+                    "required": bool(p.get("required")),
+                    "description": p.get("kind", ""),
+                }
+                for p in c["params"]
+            ],
+        }
+        for c in catalogue(hotline.connectors)
+    ]
     return jsonify(
         forms=forms,
         steps=[

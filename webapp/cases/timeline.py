@@ -26,6 +26,12 @@ from ..hotline import get_hotline
 from ..i18n import local_time
 from .labels import Labels, bilingual, yes_no
 
+_CONNECTOR_KINDS = (
+    EventKind.CONNECTOR_QUEUED,
+    EventKind.CONNECTOR_DONE,
+    EventKind.CONNECTOR_FAILED,
+    EventKind.CONNECTOR_INCIDENT,
+)
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 #: intake fields worth repeating in the "case recorded" entry (the rest is on the page)
 INTAKE_SUMMARY = ("case_type", "urgency", "channel", "category", "intake_outcome")
@@ -166,11 +172,37 @@ class Timeline:
             from ..appeals.labels import appeal_entry
 
             appeal_entry(entry, kind, payload)
+        elif kind in _CONNECTOR_KINDS:
+            self.connector_entry(entry, kind, payload)
         elif kind == CaseEventKind.CLOSED_WITH_MASTER:
             entry.title = _("Closed with master case %(number)s", number=payload.get("master"))
         else:
             entry.details = [(k, _short(v)) for k, v in payload.items() if k != "case"]
         return entry
+
+    def connector_entry(self, entry: Entry, kind: str, payload: dict[str, Any]) -> None:
+        """A service task's connector: queued, done, failed (retried) or given up on."""
+        name = str(payload.get("connector") or "")
+        connector = get_hotline().connectors.get(name)
+        if connector is not None:
+            name = connector.label_zh if self.lang == "zh" else connector.label_en
+        if kind == EventKind.CONNECTOR_QUEUED:
+            entry.title = _("Waiting for a background call: %(name)s", name=name)
+        elif kind == EventKind.CONNECTOR_DONE:
+            entry.title = _("Background call done: %(name)s", name=name)
+            entry.css = "done"
+        elif kind == EventKind.CONNECTOR_FAILED:
+            entry.title = _("Background call failed, to be retried: %(name)s", name=name)
+            entry.reason = str(payload.get("error") or "")
+            entry.css = "warning"
+        else:
+            entry.title = _(
+                "Background call given up on: the case waits until an administrator retries "
+                "it (%(name)s)",
+                name=name,
+            )
+            entry.reason = str(payload.get("error") or "")
+            entry.css = "red"
 
     def task_name(self, element: str, name: str | None) -> str:
         info = self.user_tasks.get(element) or {}

@@ -117,7 +117,7 @@ def forms_and_steps_of_elements(
 
 def element_markers(session: Session, instance_id: int) -> dict[str, list[str]]:
     """Element ids per marker of the case's diagram: done, current (a task waits there),
-    waiting (a timer is armed there). An element in several states shows the liveliest one:
+    waiting (a timer is armed there, or a service task waits for its connector). An element in several states shows the liveliest one:
     current over waiting over done (a loop can pass a task again)."""
     tasks = session.execute(
         select(HumanTask.element_id, HumanTask.state).where(HumanTask.instance_id == instance_id)
@@ -132,13 +132,30 @@ def element_markers(session: Session, instance_id: int) -> dict[str, list[str]]:
             InstanceEvent.element_id.is_not(None),
         )
     ).scalars()
+    calls = session.execute(
+        select(InstanceEvent.element_id, InstanceEvent.kind).where(
+            InstanceEvent.instance_id == instance_id,
+            InstanceEvent.kind.in_((EventKind.CONNECTOR_QUEUED, EventKind.CONNECTOR_DONE)),
+            InstanceEvent.element_id.is_not(None),
+        )
+    ).all()
+    # a service task waits for its connector from "queued" until "done" (a loop queues again)
+    open_calls: dict[str, int] = {}
+    for element, kind in calls:
+        open_calls[element] = open_calls.get(element, 0) + (
+            1 if kind == EventKind.CONNECTOR_QUEUED else -1
+        )
     current = {element for element, state in tasks if state == "ready"}
-    waiting = {element for element, status in timers if status == "pending"} - current
+    waiting = (
+        {element for element, status in timers if status == "pending"}
+        | {element for element, count in open_calls.items() if count > 0}
+    ) - current
     done = (
         (
             {element for element, state in tasks if state == "completed"}
             | {element for element, status in timers if status == "fired"}
             | set(logged)
+            | {element for element, count in open_calls.items() if count <= 0}
         )
         - current
         - waiting

@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
+from engine.connectors import TOPIC as CONNECTOR_TOPIC
 from engine.db import unit_of_work
 from engine.models import HumanTask
 from engine.outbox import ExternalHandler, Message, Outbox, PermanentFailure
@@ -119,11 +120,13 @@ class Notifier:
         group: str | None = None,
         role: str | Collection[str] | None = None,
         task_id: str | None = None,
+        audience: Audience | None = None,
     ) -> None:
         """Tell ``notice`` about ``case`` to its audience: the case's citizen; the department
         ``department_id``; or the staff who may take a task (``lane`` role, ``group``
         department code; or the task ``task_id``'s) or hold ``role`` (one role, or any of several).
-        ``key`` names the occasion (one notice per key)."""
+        ``key`` names the occasion (one notice per key). ``audience``: another audience than
+        the notice's own (a connector tells a department's notice to a role, say)."""
         payload: dict[str, Any] = {
             "notice": str(notice),
             "at": at.isoformat(),
@@ -140,6 +143,8 @@ class Notifier:
             payload["role"] = role if isinstance(role, str) else sorted(str(r) for r in role)
         if task_id is not None:
             payload["task_id"] = task_id
+        if audience is not None:
+            payload["audience"] = str(audience)
         self.outbox.write(session, topic=NOTIFY_TOPIC, key=f"{NOTIFY_TOPIC}:{key}", payload=payload)
 
 
@@ -308,7 +313,7 @@ class FanOut:
             event_at=datetime.fromisoformat(payload["at"]),
             raw=raw,
         )
-        audience = AUDIENCE[notice]
+        audience = Audience(payload.get("audience") or AUDIENCE[notice])
         if audience == Audience.CITIZEN:
             self._citizen(session, ctx)
         elif audience == Audience.DEPARTMENT:
@@ -776,10 +781,21 @@ class IncidentAlerts:
         if message.topic == DELIVER_TOPIC and ":incident:" in f":{message.key}":
             return
         what = f"outbox message {message.id} ({message.topic}) given up on"
+        case = None
         if message.topic == DELIVER_TOPIC:
             what = (
                 f"{message.payload.get('channel')} message {message.payload.get('message_id')} "
                 f"to {_masked(message.payload)} could not be delivered"
+            )
+        elif message.topic == CONNECTOR_TOPIC:
+            case = session.scalar(
+                select(Case).where(Case.instance_id == message.payload.get("instance_id"))
+            )
+            what = (
+                f"connector {message.payload.get('connector')} at "
+                f"{message.payload.get('element_id')} of case "
+                f"{case.number if case else message.payload.get('instance_id')} given up on: "
+                "the case waits there until it is retried"
             )
         now = self.clock.now()
         self.notifier.notice(
@@ -787,6 +803,7 @@ class IncidentAlerts:
             Notice.INCIDENT,
             key=f"incident:outbox:{message.id}:{now.isoformat()}",
             at=now,
+            case=case,
             values={"what": what, "error": error[:300]},
             role=Role.ADMIN,
         )
