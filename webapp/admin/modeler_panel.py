@@ -99,7 +99,9 @@ def modeler_catalog():
                     "name": p["name"],
                     "label": p["label_en"] if language == "en" else p["label_zh"],
                     "required": bool(p.get("required")),
-                    "description": p.get("kind", ""),
+                    "description": _(
+                        "An expression on the case data; write a text in quotes: 'like this'."
+                    ),
                 }
                 for p in c["params"]
             ],
