@@ -159,6 +159,8 @@ class Runtime:
         #: ``(session, instance_id, error)`` (an alert to administrators, say)
         self.incident_listeners: list[Callable[[Session, int, str], None]] = []
         self.outbox = Outbox(self.clock)
+        #: the versions of the forms a deployment pins (``engine.definitions.deploy``)
+        self.form_versions: defs.FormVersions | None = None
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -191,6 +193,12 @@ class Runtime:
         validation and deployment refuse a value a check answers a message for."""
         self.property_checks.update(checks)
 
+    def set_form_versions(self, form_versions: defs.FormVersions) -> None:
+        """Say how to find the current versions of forms: every deployment stores those of
+        its user tasks' forms, so the domain can render a case's tasks with the forms its
+        definition version was deployed with."""
+        self.form_versions = form_versions
+
     def _script_engine(self, session: Session, instance_id: int | None, actor: str | None):
         engine = ScriptEngine(self.evaluator, self.clock, self.tz, self.services)
         engine.environment.step = StepContext(session, instance_id, actor, self.clock)
@@ -217,6 +225,7 @@ class Runtime:
             form_exists=form_exists,
             services=self.services.keys(),
             property_checks=self.property_checks,
+            form_versions=self.form_versions,
         )
 
     def validate(self, data: bytes, file_name: str, *, form_exists: defs.FormExists | None = None):

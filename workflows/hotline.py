@@ -20,6 +20,7 @@ from .cases.steps import STEP_PROPERTY, check_step, is_deadline, step_of
 from .cases.types import BUILTIN, CaseTypes
 from .events import EventBus
 from .forms import FormRegistry
+from .forms import store as form_store
 from .notifications.settings import NotifySettings
 from .subscribers import register
 
@@ -79,9 +80,13 @@ def install(
     runtime.set_task_kind(step_of)
     runtime.set_deadline_timers(is_deadline)
     runtime.add_property_checks(property_checks())
-    return Hotline(
-        runtime, clock, tz, FormRegistry(forms_dir), provider, case_types, events, notify
-    )
+    forms = FormRegistry(forms_dir, session_factory=session_factory)
+
+    def form_versions(session: Session, keys: list[str]) -> dict[str, int]:
+        return form_store.pin(session, forms, keys, clock=clock)
+
+    runtime.set_form_versions(form_versions)
+    return Hotline(runtime, clock, tz, forms, provider, case_types, events, notify)
 
 
 def expression_functions(clock: Clock) -> dict[str, Callable[..., Any]]:
