@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     definitions,
     departments,
     dispatch,
+    form_editor,
     home,
     incidents,
     knowledge,

@@ -53,7 +53,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -448,10 +448,9 @@ class FormRegistry:
         keys = set(self.file_keys())
         with self._reading(None) as s:
             if s is not None:
-                try:
+                # not migrated yet: the files are all there is
+                with suppress(OperationalError, ProgrammingError):
                     keys.update(s.scalars(select(FormVersion.key).distinct()))
-                except (OperationalError, ProgrammingError):
-                    pass  # not migrated yet: the files are all there is
         return sorted(keys)
 
     def check_all(self) -> list[FormError]:

@@ -38,7 +38,7 @@ FROM_FILE = "file"
 FROM_EDITOR = "editor"
 
 
-class FormInvalid(Exception):
+class FormRefused(Exception):
     """A form that may not be saved: one FormError per problem (component named when known)."""
 
     def __init__(self, errors: list[FormError]) -> None:
@@ -141,13 +141,13 @@ def save(
     registry: FormRegistry | None = None,
     source: str = FROM_EDITOR,
 ) -> SaveOutcome:
-    """Check and store ``text`` as the next version of ``key`` (FormInvalid when it may not
+    """Check and store ``text`` as the next version of ``key`` (FormRefused when it may not
     be saved); identical to the latest version (by content), nothing is stored. The first
     save from the editor of a form that only exists as a file stores the file as version 1
     first, so the history starts where the running cases do."""
     document, errors = check(key, text)
     if errors:
-        raise FormInvalid(errors)
+        raise FormRefused(errors)
     digest = canonical_hash(document)
     current = latest(session, key)
     if current is None and registry is not None and source == FROM_EDITOR:
