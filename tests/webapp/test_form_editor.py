@@ -96,7 +96,7 @@ def test_save_adds_a_version_and_an_unchanged_save_stores_nothing(hotline_app, a
     again = save(client, DISPATCH, json.loads(json.dumps(changed, sort_keys=True)))
     body = again.get_json()
     assert body["ok"] and not body["created"] and body["version"] == 2
-    assert "unchanged" in body["message"]
+    assert "没有改动" in body["message"]
     assert [v for v, _s, _a in versions(hotline_app, DISPATCH)] == [1, 2]
     with hotline_app.app_context():
         row = store.version_row(db.session, key=DISPATCH, version=2)

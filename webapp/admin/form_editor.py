@@ -19,6 +19,7 @@ from workflows.forms.components import DISPLAY_TYPES, INPUT_TYPES
 
 from ..extensions import db
 from ..hotline import get_hotline
+from ..i18n import lang
 from . import bp
 from .common import admin_only, audit
 
@@ -185,9 +186,17 @@ def form_new():
             else:
                 flash(_("Created %(key)s version 1.", key=key))
                 return redirect(url_for("admin.form_edit", key=key))
+    choices = [(key, _title(key)) for key in keys]
     return render_template(
-        "admin/form_new.html", keys=keys, values=values, errors=errors
+        "admin/form_new.html", choices=choices, values=values, errors=errors
     ), 400 if errors else 200
+
+
+def _title(key: str) -> str:
+    try:
+        return get_hotline().forms.get(key).title(lang())
+    except FormError:
+        return key
 
 
 def _copy(key: str, source: str, comment: str) -> bool | str:
