@@ -612,12 +612,14 @@ def _register_groups() -> None:
     from .cli_audit import audit_group, retention_group
     from .cli_calendar import calendar_group
     from .cli_dispatch_model import dispatch_model_group
+    from .cli_forms import forms_group
     from .cli_kpi import kpi_group
     from .cli_notifications import notifications_group
     from .insight.cli import insight_group
 
     cli.add_command(calendar_group)
     cli.add_command(kpi_group)
+    cli.add_command(forms_group)
     cli.add_command(notifications_group)
     cli.add_command(audit_group)
     cli.add_command(retention_group)

@@ -16,6 +16,7 @@ from engine.models import Definition
 from tests.webapp.pages import post
 from tests.webapp.test_inbox import act, ready_task
 from tests.webapp.test_intake import open_case
+from webapp.cli import cli
 from webapp.extensions import db
 from webapp.hotline import get_hotline
 from workflows.errors import FormInvalid
@@ -280,3 +281,31 @@ def test_only_administrators_edit_forms(hotline_app, as_role, role):
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 403
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def test_forms_list_and_export(hotline_app, as_role, tmp_path):
+    save(as_role("admin"), DISPATCH, with_required_field(dispatch_form()), "reason")
+    runner = hotline_app.test_cli_runner()
+    listed = runner.invoke(cli, ["forms", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert f"{DISPATCH}\tv2\tadmin\t" in listed.output and "reason" in listed.output
+    old = runner.invoke(cli, ["forms", "export", DISPATCH, "--version", "1"])
+    assert old.exit_code == 0 and json.loads(old.output) == dispatch_form()
+    out = tmp_path / "dispatch.json"
+    runner.invoke(cli, ["forms", "export", DISPATCH, "--out", str(out)])
+    assert "dispatch_reason" in out.read_text(encoding="utf-8")
+    missing = runner.invoke(cli, ["forms", "export", DISPATCH, "--version", "7"])
+    assert missing.exit_code == 1 and "has no version 7" in missing.output
+
+
+def test_forms_of_a_definition_are_its_pinned_versions(hotline_app, as_role):
+    save(as_role("admin"), DISPATCH, with_required_field(dispatch_form()))
+    with hotline_app.app_context():
+        row = db.session.scalars(select(Definition).where(Definition.key == "complaint")).first()
+        forms = store.forms_of_definition(db.session, get_hotline().forms, row.info)
+    by_key = {f.key: f for f in forms}
+    assert by_key[DISPATCH].version == 1 and "dispatch_reason" not in by_key[DISPATCH].text
+    assert "common/sign_for" in by_key

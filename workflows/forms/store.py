@@ -288,3 +288,41 @@ def _add(
     session.add(row)
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class DefinitionForm:
+    """A form as a deployed definition uses it: its key, the pinned version (None for a
+    definition deployed before pinning: then the newest version or the file) and its text."""
+
+    key: str
+    version: int | None
+    text: str
+
+
+def forms_of_definition(
+    session: Session, registry: FormRegistry, info: Mapping[str, Any] | None
+) -> list[DefinitionForm]:
+    """The forms a definition version's user tasks name (``Definition.info``), by key, each
+    in the version the definition pinned: what ``hotline export`` writes next to its XML."""
+    pins = pinned_versions(info)
+    keys = sorted(
+        {t.get("form_key") for t in ((info or {}).get("user_tasks") or {}).values()} - {None, ""}
+    )
+    out = []
+    for key in keys:
+        version = pins.get(key)
+        row = (
+            version_row(session, key=key, version=version)
+            if version is not None
+            else latest(session, key)
+        )
+        if row is not None:
+            out.append(DefinitionForm(key, row.version, row.schema))
+            continue
+        try:
+            text = registry.file_text(key).decode("utf-8")
+        except (FormError, UnicodeDecodeError):
+            continue  # a form that no longer exists anywhere: nothing to write
+        out.append(DefinitionForm(key, None, text))
+    return out
