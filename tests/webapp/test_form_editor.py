@@ -309,3 +309,29 @@ def test_forms_of_a_definition_are_its_pinned_versions(hotline_app, as_role):
     by_key = {f.key: f for f in forms}
     assert by_key[DISPATCH].version == 1 and "dispatch_reason" not in by_key[DISPATCH].text
     assert "common/sign_for" in by_key
+
+
+def test_the_registry_reads_stored_versions_then_files(hotline_app, as_role):
+    from workflows.forms import FormNotFound
+
+    with hotline_app.app_context():
+        forms = get_hotline().forms
+        only_file = "common/resume"  # named by a diagram: stored at deployment
+        assert forms.get(only_file).key == only_file
+        with unit_of_work(db.session):
+            db.session.execute(FormVersion.__table__.delete().where(FormVersion.key == only_file))
+        assert forms.latest_version(only_file) is None
+        assert forms.get(only_file).file == f"{only_file}.json"  # the file, as before
+    save(as_role("admin"), DISPATCH, with_required_field(dispatch_form()))
+    with hotline_app.app_context():
+        forms = get_hotline().forms
+        newest = forms.get(DISPATCH)
+        assert "dispatch_reason" in {f["key"] for f in newest.fields}
+        assert forms.get(DISPATCH) is newest  # a version is parsed once
+        assert "dispatch_reason" not in {f["key"] for f in forms.get(DISPATCH, 1).fields}
+        with pytest.raises(FormNotFound):
+            forms.get(DISPATCH, 9)
+        with pytest.raises(FormNotFound):
+            forms.get("../etc/passwd")
+        every = forms.keys()
+        assert DISPATCH in every and forms.exists(DISPATCH)
