@@ -48,5 +48,7 @@ def test_add_a_field_and_save_version_2(page: Page, live, console_errors, shot):
     expect(page.locator("table")).to_contain_text("v2")
     expect(page.locator("table")).to_contain_text("一个新的文本字段")
     page.get_by_role("link", name="v2").click()
+    expect(page.locator("#form-preview[data-ready=true]")).to_have_count(1)
+    expect(page.locator("#form-preview")).to_contain_text("主办单位")  # drawn by form-js
     expect(page.locator("pre")).to_contain_text(re.compile(r'"type": "textfield"'))
     assert console_errors == []
