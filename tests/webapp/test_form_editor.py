@@ -214,7 +214,15 @@ def test_a_bad_form_is_refused_naming_the_field(hotline_app, as_role, change, co
     [error] = response.get_json()["errors"]
     assert error["component"] == component
     assert words in error["message"] or words in error["text"], error
+    assert error["text"].startswith(f"字段 {component}：")
     assert [v for v, _s, _a in versions(hotline_app, DISPATCH)] == [1]
+
+
+def test_a_missing_domain_field_is_told_in_the_pages_language(as_role):
+    document = dispatch_form()
+    document["components"].pop(0)
+    [error] = save(as_role("admin"), DISPATCH, document).get_json()["errors"]
+    assert error["text"] == "字段 lead_department：热线系统要读取这个字段，请在表单中保留"
 
 
 @pytest.mark.parametrize(

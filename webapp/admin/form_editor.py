@@ -231,9 +231,12 @@ def _refused(message: str, status: int):
 
 
 def _error_text(error: FormError) -> str:
+    message = error.message
+    if message == form_store.KEEP_FIELD:
+        message = _("the hotline reads this field: keep it in the form")
     if error.component:
-        return _("Field %(name)s: %(message)s", name=error.component, message=error.message)
-    return error.message
+        return _("Field %(name)s: %(message)s", name=error.component, message=message)
+    return message
 
 
 def _error_json(error: FormError) -> dict[str, Any]:

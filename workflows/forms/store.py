@@ -34,6 +34,9 @@ DOMAIN_FIELDS: dict[str, tuple[str, ...]] = {
     "common/callback": ("satisfaction", "resolved", "contact_result"),
 }
 
+#: what a form without one of its DOMAIN_FIELDS is told (the pages translate it)
+KEEP_FIELD = "the hotline reads this field: keep it in the form"
+
 FROM_FILE = "file"
 FROM_EDITOR = "editor"
 
@@ -81,7 +84,7 @@ def check(key: str, text: str | bytes) -> tuple[Any, list[FormError]]:
     document = json.loads(text)
     present = {f["key"] for f in form.fields if f.get("type") in INPUT_TYPES}
     errors = [
-        FormError(file, "the hotline reads this field: keep it in the form", component=name)
+        FormError(file, KEEP_FIELD, component=name)
         for name in DOMAIN_FIELDS.get(key, ())
         if name not in present
     ]
