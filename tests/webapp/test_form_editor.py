@@ -343,3 +343,20 @@ def test_the_registry_reads_stored_versions_then_files(hotline_app, as_role):
             forms.get("../etc/passwd")
         every = forms.keys()
         assert DISPATCH in every and forms.exists(DISPATCH)
+
+
+def test_a_save_over_a_version_saved_since_the_editor_opened_is_refused(hotline_app, as_role):
+    client = as_role("admin")
+    page = client.get(f"/admin/forms/edit?key={DISPATCH}").get_data(as_text=True)
+    seen = int(re.search(r'data-latest="(\d+)"', page).group(1))
+    assert seen == 1
+    first = with_required_field(dispatch_form())
+    assert save(client, DISPATCH, first).get_json()["version"] == 2
+    stale = client.post(
+        "/admin/forms/save",
+        json={"key": DISPATCH, "schema": {**dispatch_form(), "id": "x"}, "latest": seen},
+        headers={"X-CSRFToken": _token(client)},
+    )
+    assert stale.status_code == 409
+    assert "第 2 版" in stale.get_json()["errors"][0]["text"]
+    assert [v for v, _s, _a in versions(hotline_app, DISPATCH)] == [1, 2]

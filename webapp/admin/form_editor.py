@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from engine.db import unit_of_work
 from workflows.forms import FormError, is_form_key
@@ -108,10 +109,12 @@ def form_edit():
     key = _key_arg()
     version = _version_arg()
     _text, stored = _schema_text(key, version)
+    newest = form_store.latest(db.session, key)
     return render_template(
         "admin/form_editor.html",
         key=key,
         version=stored,
+        latest=newest.version if newest else 0,
         types=EDITOR_TYPES,
     )
 
@@ -129,10 +132,22 @@ def form_save():
         return _refused(_("A form key is letters, digits, _ and -, in parts joined by /."), 400)
     comment = body.get("comment")
     comment = comment.strip()[:2000] if isinstance(comment, str) else ""
+    seen = body.get("latest")
     hotline = get_hotline()
     text = json.dumps(body["schema"], ensure_ascii=False)
     try:
         with unit_of_work(db.session):
+            newest = form_store.latest(db.session, key)
+            if isinstance(seen, int) and newest is not None and newest.version > seen:
+                message = _(
+                    "%(key)s version %(version)s was saved by %(author)s after you opened the "
+                    "editor: nothing was saved. Open the newest version and make your change "
+                    "again.",
+                    key=key,
+                    version=newest.version,
+                    author=newest.author,
+                )
+                return _refused(message, 409)
             outcome = form_store.save(
                 db.session,
                 key=key,
@@ -146,6 +161,8 @@ def form_save():
                 audit("form.save", target_type="form", target_id=key, version=outcome.version)
     except form_store.FormRefused as exc:
         return jsonify(ok=False, errors=[_error_json(e) for e in exc.errors]), 400
+    except IntegrityError:  # the same version saved at the same time by someone else
+        return _refused(_("Someone saved this form at the same moment: try again."), 409)
     if outcome.created:
         message = _("Saved %(key)s version %(version)s.", key=key, version=outcome.version)
     else:
@@ -221,6 +238,8 @@ def _copy(key: str, source: str, comment: str) -> bool | str:
             audit("form.create", target_type="form", target_id=key, copy_of=source)
     except form_store.FormRefused as exc:
         return "; ".join(_error_text(e) for e in exc.errors)
+    except IntegrityError:
+        return _("A form with this key exists already.")
     return True
 
 

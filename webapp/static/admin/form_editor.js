@@ -70,12 +70,13 @@
       const response = await fetch(root.dataset.saveUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-        body: JSON.stringify({ key: root.dataset.key, schema, comment: comment.value }),
+        body: JSON.stringify({ key: root.dataset.key, schema, comment: comment.value, latest: Number(root.dataset.latest) }),
       });
       const body = await response.json();
       if (body.ok) {
         showIssues([]);
         say(body.message, "ok");
+        root.dataset.latest = String(Math.max(Number(root.dataset.latest), body.version));
         if (body.created) {
           original = current;
           baseline = JSON.stringify(current);
