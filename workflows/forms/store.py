@@ -22,7 +22,8 @@ from engine.clock import Clock
 
 from .components import INPUT_TYPES
 from .models import FormVersion
-from .service import Form, FormError, FormNotFound, FormRegistry, is_form_key
+from .registry import FormRegistry
+from .service import Form, FormError, FormNotFound, is_form_key
 
 #: the input fields the domain's code reads from a form's data (by form key): a new version
 #: must keep each of them as an input field, or the step would fail at run time
