@@ -24,6 +24,9 @@ from .spiff import BpmnParser
 from .validation import FormExists, PropertyCheck, ValidationResult, validate_bytes
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
 
+#: the current versions of the named forms (form key -> version), pinned by a deployment
+FormVersions = Callable[[Session, list[str]], Mapping[str, int]]
+
 
 @dataclass(frozen=True)
 class DeployOutcome:
@@ -63,11 +66,14 @@ def deploy(
     property_checks: Mapping[str, PropertyCheck] | None = None,
     connectors: Mapping[str, Connector] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    form_versions: FormVersions | None = None,
 ) -> list[DeployOutcome]:
     """Validate and store every executable process in a BPMN document.
 
     Raises :class:`DefinitionInvalid` with located issues; stores nothing in that case. A process
-    whose XML is identical to its latest version is left alone and reported as unchanged.
+    whose XML is identical to its latest version, pinning the same form versions, is left alone
+    and reported as unchanged. ``form_versions`` answers the versions of the forms its user
+    tasks name, stored in ``info["form_versions"]``: the version pins them.
     """
     result: ValidationResult = validate_bytes(
         data,
@@ -94,7 +100,13 @@ def deploy(
                     .order_by(Definition.version.desc())
                     .limit(1)
                 ).first()
-                if latest is not None and latest.sha256 == digest:
+                forms = sorted({t.form_key for t in info.user_tasks.values() if t.form_key})
+                pins = dict(form_versions(session, forms)) if form_versions else {}
+                if (
+                    latest is not None
+                    and latest.sha256 == digest
+                    and (latest.info or {}).get("form_versions", {}) == pins
+                ):
                     outcomes.append(DeployOutcome(key, latest.version, latest.id, False))
                     continue
                 row = Definition(
@@ -110,7 +122,8 @@ def deploy(
                         "user_tasks": {
                             t.element_id: {"name": t.name, "lane": t.lane, "form_key": t.form_key}
                             for t in info.user_tasks.values()
-                        }
+                        },
+                        **({"form_versions": pins} if pins else {}),
                     },
                 )
                 session.add(row)

@@ -164,6 +164,8 @@ class Runtime:
         self.outbox = Outbox(self.clock)
         #: operations service tasks hand to a worker (``engine/connectors.py``), by name
         self.connectors: dict[str, Connector] = {}
+        #: the versions of the forms a deployment pins (``engine.definitions.deploy``)
+        self.form_versions: defs.FormVersions | None = None
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -213,6 +215,12 @@ class Runtime:
         validation and deployment refuse a value a check answers a message for."""
         self.property_checks.update(checks)
 
+    def set_form_versions(self, form_versions: defs.FormVersions) -> None:
+        """Say how to find the current versions of forms: every deployment stores those of
+        its user tasks' forms, so the domain can render a case's tasks with the forms its
+        definition version was deployed with."""
+        self.form_versions = form_versions
+
     def _script_engine(self, session: Session, instance_id: int | None, actor: str | None):
         engine = ScriptEngine(
             self.evaluator, self.clock, self.tz, self.services, self.connectors.keys()
@@ -242,6 +250,7 @@ class Runtime:
             services=self.services.keys(),
             property_checks=self.property_checks,
             connectors=self.connectors,
+            form_versions=self.form_versions,
         )
 
     def validate(self, data: bytes, file_name: str, *, form_exists: defs.FormExists | None = None):

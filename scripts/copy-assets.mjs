@@ -47,6 +47,9 @@ const bundles = [
       'dist/assets/form-js.css',
       'dist/assets/form-js-base.css',
       'dist/assets/flatpickr', // date picker theme used by the viewer
+      'dist/form-editor.umd.js', // global FormEditor: the admin's form editor
+      'dist/assets/form-js-editor.css',
+      'dist/assets/properties-panel.css',
     ],
   },
   {

@@ -104,6 +104,7 @@ def init(demo: bool) -> None:
     from flask_migrate import upgrade
 
     from engine.db import unit_of_work
+    from workflows.forms import store as form_store
     from workflows.seed import seed_reference
 
     from .extensions import db
@@ -115,6 +116,10 @@ def init(demo: bool) -> None:
     hotline = get_hotline()
     with unit_of_work(db.session):
         for line in seed_reference(db.session, clock=hotline.clock, case_types=hotline.case_types):
+            click.echo(line)
+    # before the diagrams, so that a deployment pins the forms as the files have them
+    with unit_of_work(db.session):
+        for line in form_store.seed_from_files(db.session, hotline.forms, clock=hotline.clock):
             click.echo(line)
     for line in deploy_directory(Path(current_app.config["BPMN_DIR"]), deployed_by="hotline init"):
         click.echo(line)
@@ -614,6 +619,7 @@ def _register_groups() -> None:
     from .cli_audit import audit_group, retention_group
     from .cli_calendar import calendar_group
     from .cli_dispatch_model import dispatch_model_group
+    from .cli_forms import forms_group
     from .cli_kpi import kpi_group
     from .cli_notifications import notifications_group
     from .cli_try import try_command
@@ -622,6 +628,7 @@ def _register_groups() -> None:
     cli.add_command(calendar_group)
     cli.add_command(try_command)
     cli.add_command(kpi_group)
+    cli.add_command(forms_group)
     cli.add_command(notifications_group)
     cli.add_command(audit_group)
     cli.add_command(retention_group)

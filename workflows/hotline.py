@@ -24,6 +24,7 @@ from .connectors import AllowedHosts
 from .connectors import build as build_connectors
 from .events import EventBus
 from .forms import FormRegistry
+from .forms import store as form_store
 from .notifications.pipeline import Notifier
 from .notifications.settings import NotifySettings
 from .subscribers import register
@@ -92,6 +93,12 @@ def install(
     runtime.set_task_kind(step_of)
     runtime.set_deadline_timers(is_deadline)
     runtime.add_property_checks(property_checks())
+    forms = FormRegistry(forms_dir, session_factory=session_factory)
+
+    def form_versions(session: Session, keys: list[str]) -> dict[str, int]:
+        return form_store.pin(session, forms, keys, clock=clock)
+
+    runtime.set_form_versions(form_versions)
     connectors = build_connectors(
         hosts=connector_hosts,
         clock=clock,
@@ -105,7 +112,7 @@ def install(
         runtime,
         clock,
         tz,
-        FormRegistry(forms_dir),
+        forms,
         provider,
         case_types,
         events,

@@ -18,6 +18,7 @@ from .cohandling.models import CohandlingPart
 from .departments.models import Department
 from .dispatch.models import DispatchRule
 from .evaluation.models import Bulletin, ScoreBonus, ScoringScheme
+from .forms.models import FormVersion
 from .insight.dispatch_table import DispatchModel
 from .insight.duplicates import DupKey
 from .insight.models import Area, CaseTag, Term, Wave
@@ -68,6 +69,7 @@ __all__ = [
     "Department",
     "DispatchRule",
     "DupKey",
+    "FormVersion",
     "KpiDayRollup",
     "KpiDirtyDay",
     "IdempotencyRecord",

@@ -15,6 +15,7 @@ from . import (  # noqa: E402,F401
     definitions,
     departments,
     dispatch,
+    form_editor,
     home,
     incidents,
     knowledge,

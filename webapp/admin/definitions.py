@@ -140,8 +140,14 @@ def version(key: str, version: int):
     row = _definition(key, version)
     running = running_counts(db.session, key=key).get(version, 0)
     tasks = sorted((row.info or {}).get("user_tasks", {}).items())
+    pins = (row.info or {}).get("form_versions", {})
     return render_template(
-        "admin/version.html", row=row, running=running, tasks=tasks, versions=_versions(key)
+        "admin/version.html",
+        row=row,
+        running=running,
+        tasks=tasks,
+        versions=_versions(key),
+        pins=pins,
     )
 
 

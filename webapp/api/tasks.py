@@ -63,7 +63,8 @@ def _form(task: HumanTask) -> dict[str, Any] | None:
         group=task.candidate_group,
         lang=lang(),
     )
-    return hotline.forms.get(task.form_key).describe(lang(), context=context)
+    form = hotline.forms.for_instance(db.session, instance_id=task.instance_id, key=task.form_key)
+    return form.describe(lang(), context=context)
 
 
 def _actionable(task_id: str) -> tuple[HumanTask, Case, int]:

@@ -53,11 +53,19 @@ class Entry:
 class Timeline:
     """Builds entries for one case; forms are described once per page."""
 
-    def __init__(self, session: Session, labels: Labels, user_tasks: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        labels: Labels,
+        user_tasks: dict[str, Any],
+        form_versions: dict[str, int] | None = None,
+    ) -> None:
         self.session = session
         self.labels = labels
         self.lang = labels.lang
         self.user_tasks = user_tasks
+        #: the form versions the case's definition pinned (its tasks were shown with these)
+        self.form_versions = form_versions or {}
         self._forms: dict[str, dict[str, dict[str, Any]] | None] = {}
         departments = [
             {"value": d.code, "label": labels.department(d.id)} for d in labels.departments.values()
@@ -216,7 +224,9 @@ class Timeline:
             return None
         if form_key not in self._forms:
             try:
-                form = get_hotline().forms.get(form_key)
+                form = get_hotline().forms.get(
+                    form_key, self.form_versions.get(form_key), session=self.session
+                )
             except FormNotFound:
                 self._forms[form_key] = None
             else:

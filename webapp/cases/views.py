@@ -345,8 +345,10 @@ def render_show(case: Case, *, status: int = 200, channel: str = "page", **forms
         runtime = hotline.runtime
         instance = runtime.instance(session, case.instance_id)
         definition = session.get(Definition, instance.definition_id)
-        user_tasks = (definition.info or {}).get("user_tasks", {}) if definition else {}
-        timeline = Timeline(session, labels, user_tasks)
+        info = (definition.info or {}) if definition else {}
+        timeline = Timeline(
+            session, labels, info.get("user_tasks", {}), info.get("form_versions", {})
+        )
         entries = timeline.entries(runtime.events(session, case.instance_id))
         ready = runtime.ready_tasks(session, case.instance_id)
         actionable = [t for t in ready if can_act(g.user, t, g.department)]

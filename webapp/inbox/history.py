@@ -48,9 +48,9 @@ def case_steps(case: Case, context: dict[str, Any], lang: str) -> list[dict[str,
         data = (event.payload or {}).get("data") or {}
         key = form_of.get(event.element_id)
         if key and key not in described and hotline.forms.exists(key):
+            form = hotline.forms.for_instance(db.session, instance_id=case.instance_id, key=key)
             described[key] = {
-                f["key"]: f
-                for f in hotline.forms.get(key).describe(lang, context=context).get("fields", [])
+                f["key"]: f for f in form.describe(lang, context=context).get("fields", [])
             }
         fields = described.get(key, {})
         items = [

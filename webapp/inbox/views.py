@@ -381,7 +381,8 @@ def _task_form(task: HumanTask, lang: str) -> tuple[dict[str, Any], dict[str, An
         group=task.candidate_group,
         lang=lang,
     )
-    return hotline.forms.get(task.form_key).describe(lang, context=context), context
+    form = hotline.forms.for_instance(db.session, instance_id=task.instance_id, key=task.form_key)
+    return form.describe(lang, context=context), context
 
 
 def _department_tree(lang: str) -> list[dict[str, Any]]:

@@ -277,7 +277,7 @@ def complete_task(
             )
         if not task.form_key:
             raise DomainError(f"task {task.name!r} has no form")
-        form = hotline.forms.get(task.form_key)
+        form = hotline.forms.for_instance(session, instance_id=task.instance_id, key=task.form_key)
         context = form_context(
             session,
             hotline,

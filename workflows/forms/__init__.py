@@ -2,6 +2,7 @@
 :mod:`workflows.forms.service` for the conventions."""
 
 from .feel import FeelError
-from .service import Form, FormError, FormNotFound, FormRegistry, is_form_key
+from .registry import FormRegistry
+from .service import Form, FormError, FormNotFound, is_form_key
 
 __all__ = ["FeelError", "Form", "FormError", "FormNotFound", "FormRegistry", "is_form_key"]

@@ -1,7 +1,8 @@
 """Task forms: form-js JSON files, checked when loaded and validated on the server.
 
 Every BPMN user task names a form by key (``complaint/sign_for`` is the file
-``forms/complaint/sign_for.json``). The file is what bpmn.io's form editor writes
+``forms/complaint/sign_for.json``, or a version of it stored in the database: see
+:mod:`.registry` and :mod:`.store`). The file is what bpmn.io's form editor writes
 (``{"type": "default", "components": [...]}``); the server builds a marshmallow schema from it
 and answers bad input per field, in Chinese (default) or English.
 
@@ -50,9 +51,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import threading
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,9 +74,9 @@ from .schema import FormSchema, build_field
 DEFAULT_ZONE = ZoneInfo(DEFAULT_TZ)
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
 _MAX_KEY = 200
-_MAX_BYTES = 1_000_000
+MAX_BYTES = 1_000_000
 
-__all__ = ["Form", "FormError", "FormNotFound", "FormRegistry", "is_form_key"]
+__all__ = ["Form", "FormError", "FormNotFound", "is_form_key"]
 
 
 class FormNotFound(FormError, LookupError):
@@ -266,79 +265,3 @@ class Form:
                 ) from None
             except LookupError:
                 pass
-
-
-class FormRegistry:
-    """The forms under one directory, by key; each is loaded once and again when its file
-    changes (modification time or size)."""
-
-    def __init__(self, forms_dir: Path) -> None:
-        self.forms_dir = Path(forms_dir)
-        self._cache: dict[str, tuple[tuple[int, int], Form]] = {}
-        self._lock = threading.Lock()
-
-    def _path(self, key: str) -> Path | None:
-        if not is_form_key(key):
-            return None
-        path = self.forms_dir / f"{key}.json"
-        try:
-            # a symlink may not lead out of the forms directory either
-            path.resolve().relative_to(self.forms_dir.resolve())
-        except (ValueError, OSError):
-            return None
-        return path
-
-    def exists(self, key: str) -> bool:
-        """Whether a form file exists for ``key`` (False for malformed keys)."""
-        path = self._path(key)
-        return path is not None and path.is_file()
-
-    def get(self, key: str) -> Form:
-        """The form for ``key``: FormNotFound when there is none, FormError when its file is
-        bad (a bad file is never served from the cache of an older, good version)."""
-        path = self._path(key)
-        if path is None:
-            raise FormNotFound(str(key), "not a valid form key (letters, digits, _ - and /)")
-        file = f"{key}.json"
-        try:
-            stat = path.stat()
-        except OSError:
-            raise FormNotFound(file, "no such form") from None
-        if not path.is_file():
-            raise FormNotFound(file, "no such form")
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None and cached[0] == stamp:
-                return cached[1]
-            self._cache.pop(key, None)
-            if stat.st_size > _MAX_BYTES:
-                raise FormError(file, f"larger than {_MAX_BYTES} bytes")
-            try:
-                text = path.read_bytes()
-            except OSError as exc:
-                raise FormError(file, f"cannot be read: {exc.strerror}") from None
-            form = Form.from_json(key, text, file=file)
-            self._cache[key] = (stamp, form)
-            return form
-
-    def keys(self) -> list[str]:
-        """Every form key under the directory, sorted."""
-        if not self.forms_dir.is_dir():
-            return []
-        keys = (
-            path.relative_to(self.forms_dir).with_suffix("").as_posix()
-            for path in self.forms_dir.rglob("*.json")
-            if path.is_file()
-        )
-        return sorted(k for k in keys if is_form_key(k))
-
-    def check_all(self) -> list[FormError]:
-        """Load every form; the errors of the bad ones (empty when all are good)."""
-        errors = []
-        for key in self.keys():
-            try:
-                self.get(key)
-            except FormError as exc:
-                errors.append(exc)
-        return errors
