@@ -5,6 +5,7 @@ reply, callback and closure in the pages, and one through Open311."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -12,14 +13,27 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.test_e2e import case_status, open_task_of, sign_in, submit_task
-from tests.webapp.consumer import VALUES, with_details_form
+from tests.browser.test_modeler_panel import choose, deploy, open_group
+from tests.webapp.consumer import DETAILS, VALUES
 
 
 def test_a_consumer_complaint_type_made_in_the_browser(page: Page, live, console_errors, tmp_path):
-    with_details_form(live.app, tmp_path)  # the form of its own fields (merchant, product...)
+    # -- the designer makes the form of its own fields in the form editor --------------------
+    sign_in(page, live, "admin")
+    page.goto(f"{live.url}/admin/forms/new")
+    page.fill("#f_key", "consumer/details")
+    page.locator("form button.primary").click()
+    expect(page.locator("#form-editor-app[data-ready=true]")).to_have_count(1)
+    # the fields, from a form file the designer keeps (as `hotline forms export` writes it)
+    form_file = tmp_path / "details.json"
+    form_file.write_text(json.dumps(DETAILS, ensure_ascii=False), encoding="utf-8")
+    page.set_input_files("#form-file", str(form_file))
+    expect(page.locator(".fjs-editor-container")).to_contain_text("经营者")
+    page.fill("#form-comment", "消费投诉的专属字段")
+    page.click("#save-button")
+    expect(page.locator("#form-status")).to_contain_text("第 2 版")
 
     # -- the administrator adds the type: a copy of the complaint diagram, the 12315 limits --
-    sign_in(page, live, "admin")
     page.goto(f"{live.url}/admin/case-types")
     page.get_by_role("link", name="新增工单类型").click()
     page.fill("#f_code", "consumer")
@@ -37,6 +51,15 @@ def test_a_consumer_complaint_type_made_in_the_browser(page: Page, live, console
     # the designer lands in the modeler on the copy, version 1 of the new process
     expect(page).to_have_url(re.compile(r"/admin/definitions/consumer/1/edit$"))
     expect(page.locator("#canvas .djs-element[data-element-id=dispatch]")).to_be_attached()
+    # the designer says in the diagram who accepts, through the properties panel, and deploys
+    page.wait_for_function(
+        "() => { try { return !!hotlineModeler.modeler.get('config.hotline').catalog; }"
+        " catch (e) { return false; } }"
+    )
+    choose(page, "sign_for")
+    open_group(page, "documentation")
+    page.locator("#bio-properties-panel-documentation").fill("受理决定：7个工作日内")
+    deploy(page)
     page.goto(f"{live.url}/admin/case-types")
     expect(page.locator("body")).to_contain_text("消费投诉")
 
@@ -96,12 +119,18 @@ def test_a_consumer_complaint_type_made_in_the_browser(page: Page, live, console
     expect(page.locator("body")).to_contain_text("消费投诉")
 
     # the case kept the 12315 deadlines: sign for within 7, reply within 45 working days
+    from engine.models import Definition, ProcessInstance
     from webapp.extensions import db
     from workflows.cases.models import Case
 
     with live.app.app_context():
         case = db.session.scalars(select(Case).where(Case.number == number)).one()
         assert case.policy["sign"]["value"] == 7 and case.policy["reply"]["value"] == 45
+        # it ran on the version the designer deployed from the modeler
+        instance = db.session.scalars(
+            select(ProcessInstance).where(ProcessInstance.business_key == number)
+        ).one()
+        assert db.session.get(Definition, instance.definition_id).version == 2
 
     # -- and through Open311 -------------------------------------------------------------------
     from tests.open311.conftest import make_channel

@@ -93,6 +93,26 @@
     }
   }
 
+  // a form file from the designer's disk (one `hotline export` or `hotline forms export`
+  // wrote, kept in git): opened in the editor, saved like any edit
+  const file = document.getElementById("form-file");
+  if (file) {
+    file.addEventListener("change", async () => {
+      const chosen = file.files && file.files[0];
+      if (!chosen) return;
+      try {
+        const schema = JSON.parse(await chosen.text());
+        if (!schema || typeof schema !== "object" || !Array.isArray(schema.components)) throw new Error("not a form");
+        await editor.importSchema(schema);
+        say(msg("FileLoaded"));
+      } catch (error) {
+        say(msg("FileBad"), "error-message");
+      } finally {
+        file.value = "";
+      }
+    });
+  }
+
   saveButton.addEventListener("click", save);
   load();
 })();
