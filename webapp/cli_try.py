@@ -34,7 +34,7 @@ def try_command(file: str, cases: int, seed: int, seconds: float) -> None:
     from workflows.tryrun.service import try_draft
 
     from .extensions import db
-    from .hotline import get_hotline
+    from .hotline import connector_hosts, get_hotline
 
     hotline = get_hotline()
     try:
@@ -54,6 +54,7 @@ def try_command(file: str, cases: int, seed: int, seconds: float) -> None:
             case_types=hotline.case_types,
             limits=Limits(seconds=seconds),
             budget=hotline.runtime.evaluator.budget,
+            connector_hosts=connector_hosts(current_app.config),
         )
     except DefinitionInvalid as exc:
         for issue in exc.issues:

@@ -181,3 +181,32 @@ def test_a_lane_no_user_has_the_role_of_is_reported_at_its_tasks(hotline_app):
     found = [f for f in report.findings if f.element == "lead_supervise"]
     assert [(f.kind, f.detail, f.value) for f in found] == [("nobody", "role", "mayor")]
     assert "没有角色为 mayor 的用户" in found[0].message("zh")
+
+
+def test_cases_pass_service_tasks_as_the_worker_would_carry_their_connectors_out(hotline_app):
+    """A draft with connectors: the run carries out each call after the step that queued it
+    (an HTTP request answered by a stand-in, never sent), so cases go on past their service
+    tasks instead of being reported stuck there."""
+    from tests.workflows.test_connectors import CHAIN, HOST, complaint_with_chain
+    from workflows.connectors import AllowedHosts
+
+    chain = [CHAIN[0], CHAIN[2]]  # an HTTP request, then a deadline computed from today
+    with hotline_app.app_context():
+        hotline = get_hotline()
+        before = row_counts()
+        report = try_draft(
+            db.session,
+            complaint_with_chain(chain),
+            "complaint.bpmn",
+            forms_dir=Path(hotline_app.config["FORMS_DIR"]),
+            now=hotline.clock.now(),
+            tz=hotline.tz,
+            cases=5,
+            seed=3,
+            case_types=hotline.case_types,
+            limits=Limits(seconds=120),
+            connector_hosts=AllowedHosts.parse(HOST),
+        )
+        assert report.findings == [], report.lines()
+        assert report.completed + report.running == 5 and report.completed > 0
+        assert row_counts() == before

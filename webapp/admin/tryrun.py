@@ -17,7 +17,7 @@ from workflows.tryrun.driver import Limits
 from workflows.tryrun.service import DEFAULT_CASES, MAX_CASES, try_draft
 
 from ..extensions import db
-from ..hotline import get_hotline
+from ..hotline import connector_hosts, get_hotline
 from ..i18n import lang
 from . import bp
 from .common import admin_only
@@ -59,6 +59,7 @@ def try_json():
             case_types=hotline.case_types,
             limits=Limits(seconds=TRY_SECONDS),
             budget=hotline.runtime.evaluator.budget,
+            connector_hosts=connector_hosts(current_app.config),
         )
     except DefinitionInvalid as exc:
         return jsonify(ok=False, issues=[_issue_json(i) for i in exc.issues]), 400

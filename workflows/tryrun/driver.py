@@ -24,8 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import ManualClock
+from engine.connectors import TOPIC as CONNECTOR_TOPIC
 from engine.errors import ConflictError, EngineError, WorkflowRunError
 from engine.models import HumanTask, ProcessInstance, Timer
+from engine.outbox import OB, OutboxService
 from engine.runtime import StepResult
 
 from ..cases import flows as cases
@@ -56,6 +58,14 @@ class Limits:
     days: float = 120.0
     #: task steps one case may take (a case looping on random answers stops there)
     steps_per_case: int = 80
+
+
+class _ConnectorCalls(OutboxService):
+    """The worker's part a try run plays: the connector calls service tasks queued (their
+    HTTP requests answered by the run's stand-in, never sent), not the notifications."""
+
+    def _claimable(self, now: datetime, limit: int):
+        return super()._claimable(now, limit).where(OB.c.topic == CONNECTOR_TOPIC)
 
 
 class _Collector:
@@ -120,6 +130,13 @@ class Driver:
         self.rules = self.session.execute(select(DispatchRule.category, DispatchRule.area)).all()
         self.session.rollback()
         hotline.runtime.add_listener(_Collector(self))
+        self.connector_calls = _ConnectorCalls(
+            hotline.runtime.outbox,
+            session_factory,
+            clock=self.clock,
+            owner="try-run",
+            max_attempts=1,
+        )
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -140,15 +157,24 @@ class Driver:
                     break
                 self._advance(due)
                 self._fire_timers()
+                self._run_connectors()
             elif when is not None:
                 if when > end:
                     break
                 _, _, action = heapq.heappop(self.queue)
                 self._advance(when)
                 action()
+                self._run_connectors()
             else:
                 break
         self.report.simulated_days = (self.clock.now() - start) / timedelta(days=1)
+
+    def _run_connectors(self) -> None:
+        """Carry out the connector calls the last step queued, as the worker would after it
+        (a case waits at its service task until then); the next steps follow."""
+        self.session.rollback()
+        if CONNECTOR_TOPIC in self.hotline.runtime.outbox.handlers:
+            self.connector_calls.drain()
 
     def _advance(self, when: datetime) -> None:
         if when > self.clock.now():

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from engine.runtime import Runtime
 from engine.xmlsafe import UnsafeXml
 
 from ..cases.types import BUILTIN, CaseTypes
+from ..connectors import AllowedHosts
 from ..departments.models import Department
 from ..hotline import install
 from ..users.models import User
@@ -53,6 +55,7 @@ def try_draft(
     case_types: CaseTypes = BUILTIN,
     limits: Limits | None = None,
     budget: Budget = DEFAULT_BUDGET,
+    connector_hosts: AllowedHosts | None = None,
 ) -> TryReport:
     """Run ``cases`` synthetic cases of the draft in ``data``; ``source`` (the real
     database) is only read, for its reference data. Raises DefinitionInvalid with the
@@ -77,6 +80,10 @@ def try_draft(
             forms_dir=forms_dir,
             session_factory=session_factory,
             case_types=types,
+            # connectors run as the worker would run them; an HTTP call is answered by a
+            # stand-in (200, an empty JSON object), never sent anywhere
+            connector_hosts=connector_hosts,
+            connector_transport=httpx.MockTransport(lambda request: httpx.Response(200, json={})),
         )
         checked = runtime.validate(data, file_name, form_exists=hotline.forms.exists)
         if not checked.ok:
