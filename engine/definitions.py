@@ -14,11 +14,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
+from .canonical import semantic_digest
 from .clock import Clock
 from .db import unit_of_work
 from .errors import ConflictError, DefinitionInvalid, NotFound
 from .expressions import Evaluator
-from .models import Definition, ProcessInstance
+from .models import COMMENT_MAX, Definition, ProcessInstance
 from .spiff import BpmnParser
 from .validation import FormExists, PropertyCheck, ValidationResult, validate_bytes
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
@@ -30,11 +31,29 @@ class DeployOutcome:
     version: int
     definition_id: int
     created: bool
+    #: nothing created because the bytes equal the latest version's (else: the same process,
+    #: only layout or formatting differ); meaningless when ``created``
+    identical: bool = False
+    #: nothing created because the deploy's guard kept the latest version: why, for people
+    skipped: str | None = None
 
     def describe(self) -> str:
         if self.created:
             return f"deployed {self.key} version {self.version}"
-        return f"{self.key} is unchanged (identical to version {self.version}); nothing deployed"
+        if self.skipped:
+            return f"skipped {self.key}: {self.skipped}"
+        if self.identical:
+            return (
+                f"{self.key} is unchanged (identical to version {self.version}); nothing deployed"
+            )
+        return (
+            f"{self.key} is unchanged (the same process as version {self.version}: only layout "
+            "or formatting differ); nothing deployed"
+        )
+
+
+#: decides whether a changed process may replace ``latest``: None to deploy, or why not
+DeployGuard = Callable[[Definition, str], str | None]
 
 
 _DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -61,11 +80,17 @@ def deploy(
     services: Iterable[str] | None = None,
     property_checks: Mapping[str, PropertyCheck] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    comment: str = "",
+    guard: DeployGuard | None = None,
 ) -> list[DeployOutcome]:
     """Validate and store every executable process in a BPMN document.
 
     Raises :class:`DefinitionInvalid` with located issues; stores nothing in that case. A process
-    whose XML is identical to its latest version is left alone and reported as unchanged.
+    semantically equal to its latest version (:mod:`engine.canonical`: only layout, formatting,
+    attribute order or prefixes differ) is left alone and reported as unchanged. ``guard``, when
+    given, is asked before a changed process replaces its latest version (see
+    :data:`DeployGuard`); a refusal is reported as skipped. ``comment`` is stored with each new
+    version.
     """
     result: ValidationResult = validate_bytes(
         data,
@@ -91,8 +116,18 @@ def deploy(
                     .order_by(Definition.version.desc())
                     .limit(1)
                 ).first()
+                semantic = semantic_digest(result.tree.getroot(), key)
                 if latest is not None and latest.sha256 == digest:
+                    outcomes.append(DeployOutcome(key, latest.version, latest.id, False, True))
+                    continue
+                if latest is not None and stored_semantic_digest(latest) == semantic:
                     outcomes.append(DeployOutcome(key, latest.version, latest.id, False))
+                    continue
+                refusal = guard(latest, semantic) if guard and latest is not None else None
+                if refusal:
+                    outcomes.append(
+                        DeployOutcome(key, latest.version, latest.id, False, skipped=refusal)
+                    )
                     continue
                 row = Definition(
                     key=key,
@@ -101,8 +136,10 @@ def deploy(
                     file_name=file_name.rsplit("/", 1)[-1],
                     xml=text,
                     sha256=digest,
+                    semantic_digest=semantic,
                     deployed_by=deployed_by,
                     deployed_at=clock.now(),
+                    comment=clean_comment(comment),
                     info={
                         "user_tasks": {
                             t.element_id: {"name": t.name, "lane": t.lane, "form_key": t.form_key}
@@ -118,6 +155,22 @@ def deploy(
             f"another deployment of {file_name} happened at the same time; try again"
         ) from None
     return outcomes
+
+
+def clean_comment(comment: str | None) -> str:
+    """A deploy comment as stored: blanks at the ends and control characters removed, at most
+    :data:`COMMENT_MAX` characters (callers that take it from people check the length first)."""
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in comment or "")
+    return text.strip()[:COMMENT_MAX]
+
+
+def stored_semantic_digest(row: Definition) -> str:
+    """The semantic digest of a stored version (computed from its XML for rows stored before
+    digests were)."""
+    if row.semantic_digest:
+        return row.semantic_digest
+    data = row.xml.encode("utf-8")
+    return semantic_digest(parse_bytes(data, max_bytes=len(data) + 1).getroot(), row.key)
 
 
 _LATEST_REF = (
