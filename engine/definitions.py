@@ -164,6 +164,14 @@ def clean_comment(comment: str | None) -> str:
     return text.strip()[:COMMENT_MAX]
 
 
+def digests_deployed_by(session: Session, *, key: str, deployed_by: str) -> set[str]:
+    """The semantic digests of the versions of ``key`` that ``deployed_by`` deployed."""
+    rows = session.scalars(
+        select(Definition).where(Definition.key == key, Definition.deployed_by == deployed_by)
+    )
+    return {stored_semantic_digest(r) for r in rows}
+
+
 def stored_semantic_digest(row: Definition) -> str:
     """The semantic digest of a stored version (computed from its XML for rows stored before
     digests were)."""
