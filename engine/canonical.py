@@ -5,9 +5,12 @@ Two documents whose process ``key`` has the same canonical form run the same way
 the diagram (``bpmndi:BPMNDiagram``: shapes, edges, labels, colours), comments, whitespace
 around text, the order of attributes, the names of namespace prefixes (``bpmn:`` or ``bpmn2:``
 or a default namespace; also inside QName values such as ``xsi:type="bpmn:tFormalExpression"``)
-and the exporter's stamp on the root element. Everything else counts: ids, names, conditions,
-scripts, timers, properties, lanes, documentation, and the order of elements (the order of a
-gateway's outgoing flows decides which true condition wins).
+the exporter's stamp on the root element, and the order of flow elements in a process (a
+modeler moves an element it drags to the end of its process and lane) and of the reference
+lists (``flowNodeRef``, ``incoming``, ``outgoing``). Everything else counts: ids, names,
+conditions, scripts, timers, properties, lanes, documentation, and the order of the sequence
+flows leaving one element (SpiffWorkflow tries a gateway's conditions in document order, so
+the first true one wins).
 
 It keeps the processes ``key`` calls (``calledElement``, transitively) and every root-level
 definition (signals, messages, errors, collaboration), and drops the document's other
@@ -78,6 +81,42 @@ def _called_closure(root: etree._Element, key: str) -> set[str]:
     return wanted
 
 
+#: elements whose flow elements' order means nothing (but that of the flows out of one node)
+_CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
+#: id references whose order means nothing
+_REFERENCES = {_bpmn("flowNodeRef"), _bpmn("incoming"), _bpmn("outgoing")}
+
+
+def _sort_flow_elements(container: etree._Element) -> None:
+    """Flow elements by (kind, id); sequence flows by source, each source's in their order."""
+    movable = [c for c in container if isinstance(c.tag, str) and c.get("id")]
+    if len(movable) < 2:
+        return
+
+    def key(child: etree._Element) -> tuple[int, str, str]:
+        if child.tag == _bpmn("sequenceFlow"):
+            return 1, child.get("sourceRef") or "", ""
+        return 0, child.tag, child.get("id") or ""
+
+    _place(container, movable, sorted(movable, key=key))
+
+
+def _sort_references(el: etree._Element) -> None:
+    refs = [c for c in el if c.tag in _REFERENCES]
+    if len(refs) > 1:
+        _place(el, refs, sorted(refs, key=lambda c: (c.tag, (c.text or "").strip())))
+
+
+def _place(parent: etree._Element, old: list, new: list) -> None:
+    """Put the children ``new`` where the children ``old`` were, in that order."""
+    slots = [parent.index(c) for c in old]
+    for child in old:
+        child.tail = None
+        parent.remove(child)
+    for slot, child in sorted(zip(slots, new, strict=True), key=lambda pair: pair[0]):
+        parent.insert(slot, child)
+
+
 def canonical_process(root: etree._Element, key: str) -> bytes:
     """The canonical text of process ``key`` in the document whose root element is ``root``."""
     root = copy.deepcopy(root)
@@ -87,6 +126,12 @@ def canonical_process(root: etree._Element, key: str) -> bytes:
             root.remove(child)
     for name in _ROOT_STAMPS:
         root.attrib.pop(name, None)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if etree.QName(el).localname in _CONTAINERS:
+            _sort_flow_elements(el)
+        _sort_references(el)
     try:
         return _c14n(root, _QNAME_ATTRS)
     except ValueError:

@@ -228,6 +228,7 @@ MATRIX = [
       data={"from_version": "x"}),
     R("POST", "/admin/definitions/deploy", ADMIN, data={"xml": "<nope"}),
     R("POST", "/admin/definitions/validate", ADMIN, data={"xml": "<nope"}),
+    R("POST", "/admin/definitions/preview", ADMIN, data={"xml": "<nope"}),
     R("GET", "/admin/definitions/upload", ADMIN),
     R("POST", "/admin/definitions/upload", ADMIN),
     R("GET", "/admin/departments", ADMIN),
