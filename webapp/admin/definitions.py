@@ -340,9 +340,9 @@ class _Deployed:
 def _comment_problem(comment: str) -> str | None:
     """Why a deploy comment cannot be taken (None when it can)."""
     if not comment.strip():
-        return _("Comment: say what this version changes and why; it is required.")
+        return _("Deploy comment: say what this version changes and why; it is required.")
     if len(comment.strip()) > COMMENT_MAX:
-        return _("Comment: at most %(n)s characters.", n=COMMENT_MAX)
+        return _("Deploy comment: at most %(n)s characters.", n=COMMENT_MAX)
     return None
 
 
