@@ -207,11 +207,11 @@ def upload():
         ), 400
     if deployed.issues:
         return render_template(
-            "admin/upload.html", errors=[], issues=deployed.issues, name=name
+            "admin/upload.html", errors=[], issues=deployed.issues, name=name, comment=comment
         ), 400
     if deployed.conflict:
         return render_template(
-            "admin/upload.html", errors=[deployed.conflict], issues=[], name=name
+            "admin/upload.html", errors=[deployed.conflict], issues=[], name=name, comment=comment
         ), 409
     for item in deployed.outcomes:
         flash(_describe(item))
