@@ -70,7 +70,9 @@ def deploy_file(
                     deployed_by=deployed_by,
                     comment=comment,
                 )
-    return [o.describe() for o in outcomes]
+    return [
+        f"skipped {o.key} from {path}: {o.skipped}" if o.skipped else o.describe() for o in outcomes
+    ]
 
 
 def deploy_directory(

@@ -62,7 +62,8 @@ def test_init_keeps_a_designers_version_unless_forced(runner, app, project, tmp_
     edit(project, 'name="Intake"', 'name="Intake (git)"')
     result = run(runner, "init")
     assert result.exit_code == 0, result.output
-    assert "skipped lifecycle: version 2 was deployed by designer at " in result.output
+    assert "skipped lifecycle from " in result.output
+    assert "lifecycle.bpmn: version 2 was deployed by designer at " in result.output
     assert '("clearer reply step")' in result.output and "--force" in result.output
     assert versions(app) == [
         (1, "hotline init", "hotline init"),
