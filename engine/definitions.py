@@ -14,12 +14,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
+from .canonical import semantic_digest
 from .clock import Clock
 from .connectors import Connector
 from .db import unit_of_work
 from .errors import ConflictError, DefinitionInvalid, NotFound
 from .expressions import Evaluator
-from .models import Definition, ProcessInstance
+from .models import COMMENT_MAX, Definition, ProcessInstance
 from .spiff import BpmnParser
 from .validation import FormExists, PropertyCheck, ValidationResult, validate_bytes
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_bytes
@@ -34,11 +35,29 @@ class DeployOutcome:
     version: int
     definition_id: int
     created: bool
+    #: nothing created because the bytes equal the latest version's (else: the same process,
+    #: only layout or formatting differ); meaningless when ``created``
+    identical: bool = False
+    #: nothing created because the deploy's guard kept the latest version: why, for people
+    skipped: str | None = None
 
     def describe(self) -> str:
         if self.created:
             return f"deployed {self.key} version {self.version}"
-        return f"{self.key} is unchanged (identical to version {self.version}); nothing deployed"
+        if self.skipped:
+            return f"skipped {self.key}: {self.skipped}"
+        if self.identical:
+            return (
+                f"{self.key} is unchanged (identical to version {self.version}); nothing deployed"
+            )
+        return (
+            f"{self.key} is unchanged (the same process as version {self.version}: only layout "
+            "or formatting differ); nothing deployed"
+        )
+
+
+#: decides whether a changed process may replace ``latest``: None to deploy, or why not
+DeployGuard = Callable[[Definition, str], str | None]
 
 
 _DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -67,13 +86,18 @@ def deploy(
     connectors: Mapping[str, Connector] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     form_versions: FormVersions | None = None,
+    comment: str = "",
+    guard: DeployGuard | None = None,
 ) -> list[DeployOutcome]:
     """Validate and store every executable process in a BPMN document.
 
     Raises :class:`DefinitionInvalid` with located issues; stores nothing in that case. A process
-    whose XML is identical to its latest version, pinning the same form versions, is left alone
-    and reported as unchanged. ``form_versions`` answers the versions of the forms its user
-    tasks name, stored in ``info["form_versions"]``: the version pins them.
+    semantically equal to its latest version (:mod:`engine.canonical`: only layout, formatting,
+    attribute order or prefixes differ) and pinning the same form versions is left alone and
+    reported as unchanged. ``form_versions`` answers the versions of the forms its user tasks
+    name, stored in ``info["form_versions"]``: the version pins them. ``guard``, when given, is
+    asked before a changed process replaces its latest version (see :data:`DeployGuard`); a
+    refusal is reported as skipped. ``comment`` is stored with each new version.
     """
     result: ValidationResult = validate_bytes(
         data,
@@ -102,12 +126,21 @@ def deploy(
                 ).first()
                 forms = sorted({t.form_key for t in info.user_tasks.values() if t.form_key})
                 pins = dict(form_versions(session, forms)) if form_versions else {}
-                if (
-                    latest is not None
-                    and latest.sha256 == digest
-                    and (latest.info or {}).get("form_versions", {}) == pins
-                ):
+                same_pins = (
+                    latest is not None and (latest.info or {}).get("form_versions", {}) == pins
+                )
+                semantic = semantic_digest(result.tree.getroot(), key)
+                if same_pins and latest.sha256 == digest:
+                    outcomes.append(DeployOutcome(key, latest.version, latest.id, False, True))
+                    continue
+                if same_pins and stored_semantic_digest(latest) == semantic:
                     outcomes.append(DeployOutcome(key, latest.version, latest.id, False))
+                    continue
+                refusal = guard(latest, semantic) if guard and latest is not None else None
+                if refusal:
+                    outcomes.append(
+                        DeployOutcome(key, latest.version, latest.id, False, skipped=refusal)
+                    )
                     continue
                 row = Definition(
                     key=key,
@@ -116,8 +149,10 @@ def deploy(
                     file_name=file_name.rsplit("/", 1)[-1],
                     xml=text,
                     sha256=digest,
+                    semantic_digest=semantic,
                     deployed_by=deployed_by,
                     deployed_at=clock.now(),
+                    comment=clean_comment(comment),
                     info={
                         "user_tasks": {
                             t.element_id: {"name": t.name, "lane": t.lane, "form_key": t.form_key}
@@ -134,6 +169,30 @@ def deploy(
             f"another deployment of {file_name} happened at the same time; try again"
         ) from None
     return outcomes
+
+
+def clean_comment(comment: str | None) -> str:
+    """A deploy comment as stored: blanks at the ends and control characters removed, at most
+    :data:`COMMENT_MAX` characters (callers that take it from people check the length first)."""
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in comment or "")
+    return text.strip()[:COMMENT_MAX]
+
+
+def digests_deployed_by(session: Session, *, key: str, deployed_by: str) -> set[str]:
+    """The semantic digests of the versions of ``key`` that ``deployed_by`` deployed."""
+    rows = session.scalars(
+        select(Definition).where(Definition.key == key, Definition.deployed_by == deployed_by)
+    )
+    return {stored_semantic_digest(r) for r in rows}
+
+
+def stored_semantic_digest(row: Definition) -> str:
+    """The semantic digest of a stored version (computed from its XML for rows stored before
+    digests were)."""
+    if row.semantic_digest:
+        return row.semantic_digest
+    data = row.xml.encode("utf-8")
+    return semantic_digest(parse_bytes(data, max_bytes=len(data) + 1).getroot(), row.key)
 
 
 _LATEST_REF = (

@@ -64,6 +64,10 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
 
 
+#: the longest deploy comment stored with a version
+COMMENT_MAX = 500
+
+
 class Definition(Base):
     """One deployed version of one executable process."""
 
@@ -77,8 +81,13 @@ class Definition(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     xml: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the process's canonical form (:mod:`engine.canonical`); None on rows stored
+    #: before it existed (computed from ``xml`` when needed)
+    semantic_digest: Mapped[str | None] = mapped_column(String(64))
     deployed_by: Mapped[str] = mapped_column(String(120))
     deployed_at: Mapped[datetime]
+    #: why this version was deployed, in the deployer's words
+    comment: Mapped[str] = mapped_column(String(COMMENT_MAX), server_default="")
     #: user tasks (element id -> name, lane, form key), read by pages without parsing XML
     info: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 

@@ -238,12 +238,16 @@ class Runtime:
         *,
         deployed_by: str,
         form_exists: defs.FormExists | None = None,
+        comment: str = "",
+        guard: defs.DeployGuard | None = None,
     ) -> list[defs.DeployOutcome]:
         return defs.deploy(
             session,
             data,
             file_name,
             deployed_by=deployed_by,
+            comment=comment,
+            guard=guard,
             clock=self.clock,
             evaluator=self.evaluator,
             form_exists=form_exists,

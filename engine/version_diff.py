@@ -14,6 +14,8 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .canonical import semantic_digest
+from .definitions import stored_semantic_digest
 from .errors import NotFound
 from .models import Definition
 from .validation import BPMN_NS, SPIFF_NS, SUPPORTED_FLOW_NODES
@@ -21,10 +23,12 @@ from .xmlsafe import parse_bytes
 
 __all__ = [
     "DefinitionDiff",
+    "DeployPreview",
     "ElementChange",
     "definition_versions",
     "diff_definitions",
     "diff_versions",
+    "preview_deploy",
 ]
 
 
@@ -82,6 +86,40 @@ def diff_versions(session: Session, *, key: str, from_version: int, to_version: 
     """:func:`diff_definitions` of two deployed versions of ``key``."""
     old, new = definition_versions(session, key, from_version, to_version)
     return diff_definitions(old.xml, new.xml, key)
+
+
+@dataclass
+class DeployPreview:
+    """What deploying a document would do to process ``key``: nothing (``unchanged``), its
+    first version (no ``latest``), or a new version with ``diff`` against ``latest``."""
+
+    key: str
+    latest: Definition | None
+    unchanged: bool
+    diff: DefinitionDiff | None
+
+
+def preview_deploy(session: Session, root: etree._Element, keys: list[str]) -> list[DeployPreview]:
+    """For a validated document (its root element) and the processes in it: what a deploy
+    would do, compared with each process's latest version as deploy compares them."""
+    text: str | None = None
+    out = []
+    for key in keys:
+        latest = session.scalars(
+            select(Definition)
+            .where(Definition.key == key)
+            .order_by(Definition.version.desc())
+            .limit(1)
+        ).first()
+        if latest is None:
+            out.append(DeployPreview(key, None, False, None))
+            continue
+        if stored_semantic_digest(latest) == semantic_digest(root, key):
+            out.append(DeployPreview(key, latest, True, None))
+            continue
+        text = text or etree.tostring(root, encoding="unicode")
+        out.append(DeployPreview(key, latest, False, diff_definitions(latest.xml, text, key)))
+    return out
 
 
 def _change(facets: dict[str, str | None], changes=None) -> ElementChange:

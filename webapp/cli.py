@@ -95,11 +95,21 @@ def main() -> None:
 
 @cli.command()
 @click.option("--demo", is_flag=True, help="Also load demo departments, users and cases.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Deploy the diagram files even over versions made elsewhere (the modeler, the API, "
+    "`hotline deploy`).",
+)
 @with_appcontext
 @friendly_errors
-def init(demo: bool) -> None:
+def init(demo: bool, force: bool) -> None:
     """Create or migrate the database, seed the deadline policy and calendar, and deploy the
-    bundled diagrams and those the declared case types name."""
+    bundled diagrams and those the declared case types name.
+
+    A diagram whose latest version was made elsewhere (a designer in the modeler, say) is not
+    replaced by the file: init says which version it kept, by whom and when, unless --force.
+    """
     from flask import current_app
     from flask_migrate import upgrade
 
@@ -109,7 +119,7 @@ def init(demo: bool) -> None:
 
     from .extensions import db
     from .hotline import get_hotline
-    from .services import deploy_directory, deploy_file
+    from .services import INIT_ACTOR, deploy_directory, deploy_file, init_guard
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database is at the latest schema")
@@ -121,10 +131,15 @@ def init(demo: bool) -> None:
     with unit_of_work(db.session):
         for line in form_store.seed_from_files(db.session, hotline.forms, clock=hotline.clock):
             click.echo(line)
-    for line in deploy_directory(Path(current_app.config["BPMN_DIR"]), deployed_by="hotline init"):
+    how = {
+        "deployed_by": INIT_ACTOR,
+        "comment": "hotline init --force" if force else "hotline init",
+        "guard": None if force else init_guard(),
+    }
+    for line in deploy_directory(Path(current_app.config["BPMN_DIR"]), **how):
         click.echo(line)
     for path in hotline.case_types.diagrams():
-        for line in deploy_file(path, deployed_by="hotline init"):
+        for line in deploy_file(path, **how):
             click.echo(line)
     if demo:
         from .demo import load
@@ -204,23 +219,70 @@ def _form_exists(forms: Path, key: str) -> bool:
     default=lambda: os.environ.get("USER", "cli"),
     help="Who deploys (recorded with the version).",
 )
+@click.option(
+    "--comment",
+    "-m",
+    default="hotline deploy",
+    show_default=True,
+    help="Why (recorded with each new version, shown in the versions list).",
+)
 @with_appcontext
 @friendly_errors
 @needs(SCHEMA)
-def deploy(files: tuple[str, ...], deployed_by: str) -> None:
-    """Validate and deploy BPMN files as new definition versions."""
+def deploy(files: tuple[str, ...], deployed_by: str, comment: str) -> None:
+    """Validate and deploy BPMN files as new definition versions.
+
+    A process that only moved, was reformatted or renamed its namespace prefixes is not a new
+    version: it is reported as unchanged.
+    """
+    from engine.models import COMMENT_MAX
+
     from .services import deploy_file
 
+    if len(comment.strip()) > COMMENT_MAX:
+        raise click.BadParameter(f"at most {COMMENT_MAX} characters", param_hint="--comment")
     failed = False
     for name in files:
         try:
-            for line in deploy_file(Path(name), deployed_by=deployed_by):
+            for line in deploy_file(Path(name), deployed_by=deployed_by, comment=comment):
                 click.echo(line)
         except DefinitionInvalid as exc:
             failed = True
             for issue in exc.issues:
                 click.echo(str(issue), err=True)
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--version", type=click.IntRange(min=1), help="The version (default: the latest).")
+@click.option(
+    "--out",
+    "out_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to write: the diagram under its deployed file name, forms under forms/.",
+)
+@with_appcontext
+@friendly_errors
+@needs(SCHEMA)
+def export(key: str, version: int | None, out_dir: str) -> None:
+    """Write a deployed diagram and the forms its user tasks name to files (to keep in git).
+
+    KEY is the process id (``hotline definitions`` lists them). Files already there are
+    overwritten.
+    """
+    from .services import export_definition
+
+    try:
+        lines = export_definition(key, Path(out_dir), version=version)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write {key} to {out_dir}: {exc.strerror or exc}"
+        ) from None
+    for line in lines:
+        click.echo(line)
 
 
 @cli.command()

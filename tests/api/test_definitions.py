@@ -95,3 +95,27 @@ def test_an_invalid_diagram_is_refused_with_located_issues(api):
     no_xml = admin.post("/api/v1/definitions", json={"file_name": "x.bpmn"})
     assert no_xml.status_code == 422 and "xml" in no_xml.json["errors"]
     assert admin.get("/api/v1/definitions/x/versions").status_code == 404
+
+
+def test_a_deploy_keeps_its_comment_and_a_moved_diagram_is_unchanged(api, complaint_xml):
+    import re
+
+    admin = api("admin")
+    moved = re.sub(
+        r'<dc:Bounds x="(\d+)"', lambda m: f'<dc:Bounds x="{int(m[1]) + 20}"', complaint_xml
+    )
+    same = admin.post("/api/v1/definitions", json={"xml": moved, "comment": "moved"})
+    assert same.status_code == 200 and same.json["outcomes"][0]["created"] is False
+    assert "same process as version 1" in same.json["outcomes"][0]["message"]
+    changed = complaint_xml.replace('name="签收 Sign for"', 'name="签收 Sign for it"', 1)
+    too_long = admin.post("/api/v1/definitions", json={"xml": changed, "comment": "x" * 501})
+    assert too_long.status_code == 422 and "comment" in too_long.json["errors"]
+    deployed = admin.post(
+        "/api/v1/definitions", json={"xml": changed, "comment": "签收改名 rename sign-for"}
+    )
+    assert deployed.json["outcomes"][0]["version"] == 2
+    versions = admin.get("/api/v1/definitions/complaint/versions").json
+    assert [(v["version"], v["comment"]) for v in versions][0] == (2, "签收改名 rename sign-for")
+    assert admin.get("/api/v1/definitions/complaint/versions/2").json["comment"] == (
+        "签收改名 rename sign-for"
+    )

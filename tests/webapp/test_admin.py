@@ -120,13 +120,13 @@ def complaint_v2(name: str = "派单 Dispatch (v2)") -> str:
     return xml
 
 
-def upload(client, xml: str, name: str = "complaint.bpmn"):
+def upload(client, xml: str, name: str = "complaint.bpmn", comment: str = "a test change"):
     from io import BytesIO
 
     return post(
         client,
         "/admin/definitions/upload",
-        {"file": (BytesIO(xml.encode("utf-8")), name)},
+        {"file": (BytesIO(xml.encode("utf-8")), name), "comment": comment},
         token_from="/admin/definitions",
         content_type="multipart/form-data",
     )
@@ -277,16 +277,15 @@ def test_deploy_endpoint_stores_only_valid_diagrams(as_role, hotline_app):
     assert {i["element"] for i in response.get_json()["issues"]} == {"note_dispatch"}
     assert count(hotline_app, Definition, Definition.key == "complaint") == 1
 
-    response = json_post(
-        client, "/admin/definitions/deploy", {"xml": complaint_v2(), "file_name": "complaint.bpmn"}
-    )
+    body = {"xml": complaint_v2(), "file_name": "complaint.bpmn", "comment": "note dispatch"}
+    response = json_post(client, "/admin/definitions/deploy", body)
     body = response.get_json()
     assert response.status_code == 200 and body["ok"] is True
     [outcome] = body["outcomes"]
     assert (outcome["key"], outcome["version"], outcome["created"]) == ("complaint", 2, True)
     assert outcome["url"] == "/admin/definitions/complaint/2"
     assert client.get(outcome["url"]).status_code == 200
-    again = json_post(client, "/admin/definitions/deploy", {"xml": complaint_v2()})
+    again = json_post(client, "/admin/definitions/deploy", {"xml": complaint_v2(), "comment": "x"})
     assert again.get_json()["outcomes"][0]["created"] is False
 
 

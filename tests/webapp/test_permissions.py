@@ -232,6 +232,7 @@ MATRIX = [
     R("GET", "/admin/modeler/catalog.json", ADMIN),
     R("POST", "/admin/modeler/check", ADMIN, data={"kind": "condition"}),
     R("POST", "/admin/definitions/try", ADMIN, data={"xml": "<nope"}),
+    R("POST", "/admin/definitions/preview", ADMIN, data={"xml": "<nope"}),
     R("GET", "/admin/definitions/upload", ADMIN),
     R("GET", "/admin/forms", ADMIN),
     R("GET", "/admin/forms/history?key=common/dispatch", ADMIN, "/admin/forms/history"),

@@ -2,7 +2,9 @@
 
 Deploying always validates first and stores nothing when a problem is found; the located
 issues (file, line, element id, message) go back to the page, which marks the elements on the
-diagram. A document identical to the latest version is reported as unchanged.
+diagram. Every deploy from a page says why (a comment, stored with the version). A document
+whose process is the same as the latest version's (only layout or formatting differ) is
+reported as unchanged; the modeler shows that, and the diff, before it deploys (``preview``).
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ from engine.definitions import (
 )
 from engine.errors import ConflictError, DefinitionInvalid, Issue
 from engine.instance_moves import running_counts
-from engine.models import Definition
-from engine.version_diff import diff_versions
+from engine.models import COMMENT_MAX, Definition
+from engine.version_diff import DeployPreview, diff_versions, preview_deploy
 
 from ..extensions import db
 from ..hotline import get_hotline
+from ..i18n import local_time
 from ..pagination import wants_csv
+from ..people import person
 from . import bp
 from .common import admin_only, audit, listing
 
@@ -110,7 +114,16 @@ def definition(key: str):
     page = listing(
         versions_of(key),
         filename=f"{key}-versions.csv",
-        header=["key", "version", "name", "file_name", "deployed_by", "deployed_at", "running"],
+        header=[
+            "key",
+            "version",
+            "name",
+            "file_name",
+            "deployed_by",
+            "deployed_at",
+            "comment",
+            "running",
+        ],
         row=lambda d: [
             d.key,
             d.version,
@@ -118,6 +131,7 @@ def definition(key: str):
             d.file_name,
             d.deployed_by,
             d.deployed_at.isoformat(),
+            d.comment,
             running.get(d.version, 0),
         ],
     )
@@ -184,17 +198,26 @@ def upload():
     limit = _max_bytes()
     data = sent.stream.read(limit + 1)
     name = _file_name(sent.filename)
+    comment = request.form.get("comment", "")
     if len(data) > limit:
         message = _("The file is larger than the %(mb).1f MB limit.", mb=limit / 1048576)
         return render_template("admin/upload.html", errors=[message], issues=[], name=name), 413
-    deployed = _deploy(data, name)
+    deployed = _deploy(data, name, comment)
+    if deployed.comment_problem:
+        return render_template(
+            "admin/upload.html",
+            errors=[deployed.comment_problem],
+            issues=[],
+            name=name,
+            comment=comment,
+        ), 400
     if deployed.issues:
         return render_template(
-            "admin/upload.html", errors=[], issues=deployed.issues, name=name
+            "admin/upload.html", errors=[], issues=deployed.issues, name=name, comment=comment
         ), 400
     if deployed.conflict:
         return render_template(
-            "admin/upload.html", errors=[deployed.conflict], issues=[], name=name
+            "admin/upload.html", errors=[deployed.conflict], issues=[], name=name, comment=comment
         ), 409
     for item in deployed.outcomes:
         flash(_describe(item))
@@ -216,13 +239,79 @@ def validate_json():
     )
 
 
+@bp.post("/definitions/preview")
+@admin_only
+def preview_json():
+    """What deploying the posted diagram would do, per process: a new version (with the diff
+    against the latest) or unchanged. Validates first; stores nothing."""
+    xml, name, problem = _posted_xml()
+    if problem is not None:
+        return problem
+    hotline = get_hotline()
+    result = hotline.runtime.validate(xml, name, form_exists=hotline.forms.exists)
+    if not result.ok:
+        return jsonify(ok=False, issues=[_issue_json(i) for i in result.issues])
+    previews = preview_deploy(db.session, result.tree.getroot(), sorted(result.processes))
+    return jsonify(ok=True, issues=[], processes=[_preview_json(p) for p in previews])
+
+
+def _preview_json(p: DeployPreview) -> dict[str, Any]:
+    latest = p.latest
+    if latest is None:
+        message = _("%(key)s is new: it will be version 1.", key=p.key)
+    elif p.unchanged:
+        message = _(
+            "%(key)s is the same process as version %(version)s (only layout or formatting "
+            "differ): deploying it changes nothing.",
+            key=p.key,
+            version=latest.version,
+        )
+    else:
+        message = _(
+            "%(key)s will be version %(next)s. Changes against version %(version)s:",
+            key=p.key,
+            next=latest.version + 1,
+            version=latest.version,
+        )
+    return {
+        "key": p.key,
+        "unchanged": p.unchanged,
+        "message": message,
+        "latest": None
+        if latest is None
+        else {
+            "version": latest.version,
+            "deployed_by": person(latest.deployed_by),
+            "deployed_at": local_time(latest.deployed_at),
+            "comment": latest.comment,
+            "url": url_for("admin.version", key=p.key, version=latest.version),
+        },
+        "added": [_element_json(e) for e in p.diff.added] if p.diff else [],
+        "removed": [_element_json(e) for e in p.diff.removed] if p.diff else [],
+        "changed": [_element_json(e) for e in p.diff.changed] if p.diff else [],
+    }
+
+
+def _element_json(e) -> dict[str, Any]:
+    return {
+        "element_id": e.element_id,
+        "kind": e.kind,
+        "name": e.name,
+        "changes": [[facet, old, new] for facet, (old, new) in e.changes.items()],
+    }
+
+
 @bp.post("/definitions/deploy")
 @admin_only
 def deploy_json():
     xml, name, problem = _posted_xml()
     if problem is not None:
         return problem
-    deployed = _deploy(xml, name)
+    body = request.get_json(silent=True)
+    comment = body.get("comment") if isinstance(body.get("comment"), str) else ""
+    deployed = _deploy(xml, name, comment)
+    if deployed.comment_problem:
+        return jsonify(ok=False, issues=[], field="comment", message=deployed.comment_problem), 400
     if deployed.conflict:
         return jsonify(ok=False, issues=[], message=deployed.conflict), 409
     if deployed.issues:
@@ -250,19 +339,38 @@ class _Deployed:
     issues: list[Issue] = field(default_factory=list)
     #: a concurrent deployment won: nothing was stored
     conflict: str | None = None
+    #: the document is valid but the comment cannot be taken: nothing was stored
+    comment_problem: str | None = None
 
 
-def _deploy(data: bytes, name: str) -> _Deployed:
+def _comment_problem(comment: str) -> str | None:
+    """Why a deploy comment cannot be taken (None when it can)."""
+    if not comment.strip():
+        return _("Deploy comment: say what this version changes and why; it is required.")
+    if len(comment.strip()) > COMMENT_MAX:
+        return _("Deploy comment: at most %(n)s characters.", n=COMMENT_MAX)
+    return None
+
+
+def _deploy(data: bytes, name: str, comment: str) -> _Deployed:
     """Validate, then deploy; nothing is stored unless the whole document is valid."""
     hotline = get_hotline()
     actor = g.user.username
     result = hotline.runtime.validate(data, name, form_exists=hotline.forms.exists)
     if not result.ok:
         return _Deployed(issues=result.issues)
+    problem = _comment_problem(comment)
+    if problem:
+        return _Deployed(comment_problem=problem)
     try:
         with unit_of_work(db.session):
             outcomes = hotline.runtime.deploy(
-                db.session, data, name, deployed_by=actor, form_exists=hotline.forms.exists
+                db.session,
+                data,
+                name,
+                deployed_by=actor,
+                form_exists=hotline.forms.exists,
+                comment=comment,
             )
             for o in outcomes:
                 audit(
@@ -273,6 +381,7 @@ def _deploy(data: bytes, name: str) -> _Deployed:
                     version=o.version,
                     created=o.created,
                     file=name,
+                    comment=comment.strip(),
                 )
     except DefinitionInvalid as exc:
         return _Deployed(issues=exc.issues)
@@ -284,8 +393,15 @@ def _deploy(data: bytes, name: str) -> _Deployed:
 def _describe(outcome) -> str:
     if outcome.created:
         return _("Deployed %(key)s version %(version)s.", key=outcome.key, version=outcome.version)
+    if outcome.identical:
+        return _(
+            "%(key)s is unchanged (identical to version %(version)s): nothing was deployed.",
+            key=outcome.key,
+            version=outcome.version,
+        )
     return _(
-        "%(key)s is unchanged (identical to version %(version)s): nothing was deployed.",
+        "%(key)s is unchanged (the same process as version %(version)s; only layout or "
+        "formatting differ): nothing was deployed.",
         key=outcome.key,
         version=outcome.version,
     )

@@ -61,6 +61,7 @@ def _version_data(row: Definition, running: int) -> dict[str, Any]:
                     "sha256",
                     "deployed_by",
                     "deployed_at",
+                    "comment",
                 )
             },
             "running": running,
@@ -97,8 +98,9 @@ class Definitions(MethodView):
     @blp.response(200, s.DeployedSchema)
     @atomic()
     def post(self, args: dict[str, Any], _headers):
-        """Validate and deploy a BPMN document: a new version of each process in it, or
-        "unchanged" when identical to the latest. Problems answer 422, one line each
+        """Validate and deploy a BPMN document: a new version of each process in it (with
+        ``comment``, why), or "unchanged" when the process is the same as the latest version's
+        (only layout, formatting, attribute order or namespace prefixes differ). Problems answer 422, one line each
         (``FILE:LINE: ELEMENT_ID: message``) under ``errors.xml``; nothing is stored."""
         data = args["xml"].encode("utf-8")
         limit = int(current_app.config["MAX_BPMN_BYTES"])
@@ -116,6 +118,7 @@ class Definitions(MethodView):
                 name,
                 deployed_by=g.user.username,
                 form_exists=hotline.forms.exists,
+                comment=args["comment"],
             )
         except DefinitionInvalid as exc:
             abort(422, errors={"xml": [str(i) for i in exc.issues]})
@@ -129,6 +132,7 @@ class Definitions(MethodView):
                     version=o.version,
                     file=name,
                     via="api",
+                    comment=args["comment"].strip(),
                 )
         return json_response(
             {

@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate
 
+from engine.models import COMMENT_MAX
 from workflows.calendar.service import UNITS
 from workflows.calls.kpi import CALL_GROUP_KEYS
 from workflows.cases.enums import CaseStatus, Channel, DueState, Satisfaction, Urgency
@@ -506,6 +507,9 @@ class VersionSchema(ma.Schema):
     sha256 = fields.String(required=True)
     deployed_by = fields.String(required=True)
     deployed_at = LocalDateTime(required=True)
+    comment = fields.String(
+        required=True, metadata={"description": "why it was deployed, as the deployer said"}
+    )
     running = fields.Integer(required=True)
     user_tasks = fields.Dict(required=True)
 
@@ -513,12 +517,23 @@ class VersionSchema(ma.Schema):
 class DeployArgs(InputSchema):
     xml = fields.String(required=True, metadata={"description": "the BPMN document"})
     file_name = fields.String(load_default="diagram.bpmn", validate=validate.Length(1, 200))
+    comment = fields.String(
+        load_default="",
+        validate=validate.Length(max=COMMENT_MAX),
+        metadata={"description": "what this version changes and why (kept with the version)"},
+    )
 
 
 class DeployOutcomeSchema(ma.Schema):
     key = fields.String(required=True)
     version = fields.Integer(required=True)
-    created = fields.Boolean(required=True, metadata={"description": "false: identical, kept"})
+    created = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "false: the latest version was kept, the process being the same "
+            "(only layout or formatting differ)"
+        },
+    )
     message = fields.String(required=True)
 
 

@@ -135,9 +135,21 @@
     })
   );
 
+  // modeler_deploy.js first shows the diff against the latest version and asks for a comment
   document.getElementById("deploy-button").addEventListener("click", () =>
-    busy(msg("Deploying"), async () => {
-      const body = await post(root.dataset.deployUrl);
+    busy(msg("Previewing"), async () => {
+      const comment = await window.hotlineModeler.askDeployComment();
+      if (comment === null) return;
+      say(msg("Deploying"), false);
+      const xml = await currentXml();
+      const response = await fetch(root.dataset.deployUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({ xml, file_name: root.dataset.fileName, comment }),
+      });
+      let body = null;
+      try { body = await response.json(); } catch (_) { body = null; }
+      if (!body) throw new Error(msg("Failed") + ` (HTTP ${response.status})`);
       showIssues(body.issues || []);
       if (!body.ok) {
         say(body.message || msg("Invalid"), true);
