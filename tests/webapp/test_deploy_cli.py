@@ -1,6 +1,7 @@
 """``hotline init`` never replaces a version made elsewhere (unless --force) and says what it
 kept; ``hotline deploy --comment``; ``hotline export`` writes a version and its forms back."""
 
+import json
 import shutil
 
 import pytest
@@ -114,7 +115,8 @@ def test_export_writes_the_diagram_and_its_forms(runner, app, project, tmp_path)
     assert result.exit_code == 0, result.output
     assert 'name="Intake"' in (out_dir / "lifecycle.bpmn").read_text()
     for key in FORM_KEYS:
-        assert (out_dir / "forms" / f"{key}.json").read_text().startswith('{"type"')
+        # the version the definition pinned, as stored (formatted JSON)
+        assert json.loads((out_dir / "forms" / f"{key}.json").read_text())["type"] == "default"
     assert "lifecycle version 1: the diagram and 4 form(s)" in result.output
     latest = run(runner, "export", "lifecycle", "--out", str(out_dir))
     assert 'name="Intake v2"' in (out_dir / "lifecycle.bpmn").read_text()
@@ -130,7 +132,9 @@ def test_export_errors_name_the_key_and_version(runner, app, project, tmp_path):
     run(runner, "init")
     missing = run(runner, "export", "lifecycle", "--version", "7", "--out", str(tmp_path))
     assert missing.exit_code == 1 and "lifecycle has no version 7; it has 1" in missing.output
+    # the version pinned its forms when it was deployed: a form file deleted since is still
+    # exported, from its stored version
     (tmp_path / "forms" / "test" / "reply.json").unlink()
-    gone = run(runner, "export", "lifecycle", "--out", str(tmp_path / "x"))
-    assert gone.exit_code == 1
-    assert "lifecycle version 1, task reply: form test/reply" in gone.output
+    kept = run(runner, "export", "lifecycle", "--out", str(tmp_path / "x"))
+    assert kept.exit_code == 0, kept.output
+    assert json.loads((tmp_path / "x" / "forms" / "test" / "reply.json").read_text())["type"]

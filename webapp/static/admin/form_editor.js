@@ -102,7 +102,7 @@
       if (!chosen) return;
       try {
         const schema = JSON.parse(await chosen.text());
-        if (!schema || typeof schema !== "object" || !Array.isArray(schema.components)) throw new Error("not a form");
+        if (!schema || typeof schema !== "object" || !Array.isArray(schema.components)) throw new TypeError();
         await editor.importSchema(schema);
         say(msg("FileLoaded"));
       } catch (error) {
