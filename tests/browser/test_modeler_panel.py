@@ -33,7 +33,7 @@ def choose(page: Page, element_id: str) -> None:
         " m.get('selection').select(m.get('elementRegistry').get(id)); }",
         element_id,
     )
-    expect(page.locator(".bio-properties-panel-header-label")).to_be_visible()
+    expect(page.locator(".bio-properties-panel-header")).to_be_visible()
 
 
 def open_group(page: Page, group: str) -> None:
@@ -160,4 +160,47 @@ def test_the_modeler_speaks_chinese_and_warns_before_losing_work(page: Page, liv
     page.close(run_before_unload=True)
     page.wait_for_timeout(200)  # the dialog event arrives from the browser
     assert asked == ["beforeunload"]
+    assert console_errors == []
+
+
+def test_a_connector_is_set_up_in_the_panel_and_checked_as_deploy_checks_it(
+    page: Page, live, console_errors
+):
+    sign_in(page, live, "admin")
+    loaded(page, live, "complaint", 1)
+    # a service task spliced into the flow from dispatch to the deadlines
+    page.evaluate(
+        """() => {
+          const m = hotlineModeler.modeler;
+          const registry = m.get('elementRegistry');
+          const modeling = m.get('modeling');
+          const flow = registry.get('flow_dispatch_to_set_deadlines');
+          const target = registry.get('set_deadlines');
+          const end = flow.waypoints[flow.waypoints.length - 1];
+          const shape = m.get('elementFactory').createShape(
+            { type: 'bpmn:ServiceTask', businessObject: m.get('bpmnFactory').create(
+              'bpmn:ServiceTask', { id: 'due_check' }) });
+          const made = modeling.createShape(shape, { x: end.x - 150, y: end.y + 100 }, flow.parent);
+          modeling.reconnectEnd(flow, made, { x: made.x, y: made.y + made.height / 2 });
+          modeling.connect(made, target);
+        }"""
+    )
+    choose(page, "due_check")
+    open_group(page, "hotline-connector")
+    field(page, "hotline-connector").select_option("compute_deadline")
+    expect(field(page, "hotline-connector-param-amount")).to_be_visible()
+    field(page, "hotline-connector-param-unit").fill("'workdays'")
+    field(page, "hotline-connector-result").fill("due_check_result")
+    page.wait_for_timeout(400)  # the panel's fields write after a short pause (debounced)
+    page.click("#validate-button")
+    expect(page.locator("#issues")).to_contain_text("amount")  # required, not given
+    field(page, "hotline-connector-param-amount").fill("3")
+    field(page, "hotline-connector-param-variable").fill("'check_by'")
+    page.wait_for_timeout(400)
+    page.click("#validate-button")
+    expect(page.locator("#modeler-status")).not_to_have_class(re.compile("error-message"))
+    xml = page.evaluate("async () => (await hotlineModeler.modeler.saveXML()).xml")
+    assert 'spiffworkflow:serviceTaskOperator id="compute_deadline"' in xml
+    assert 'resultVariable="due_check_result"' in xml
+    assert 'id="amount"' in xml and 'value="3"' in xml
     assert console_errors == []

@@ -368,13 +368,18 @@ function ConnectorChoice(props) {
   const modeling = useService('modeling');
   const moddle = useService('moddle');
   const translate = useService('translate');
+  const eventBus = useService('eventBus');
   const list = config.catalog.connectors.map((c) => ({ value: c.name, label: c.label }));
   return h(SelectEntry, {
     element,
     id,
     label: translate('Connector'),
     getValue: () => (operatorOf(element) ? operatorOf(element).id : ''),
-    setValue: (name) => setOperator(element, name, modeling, moddle),
+    setValue: (name) => {
+      setOperator(element, name, modeling, moddle);
+      // another connector has other parameters: the group's entries are made again
+      eventBus.fire('propertiesPanel.providersChanged');
+    },
     getOptions: () => options(list, operatorOf(element) ? operatorOf(element).id : '', translate),
   });
 }
