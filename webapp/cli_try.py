@@ -30,32 +30,15 @@ def try_command(file: str, cases: int, seed: int, seconds: float) -> None:
     """Try a draft FILE before deploying it (exit status 1 when a problem is found)."""
     from engine.errors import DefinitionInvalid
     from engine.xmlsafe import UnsafeXml, read_limited
-    from workflows.tryrun.driver import Limits
-    from workflows.tryrun.service import try_draft
 
-    from .extensions import db
-    from .hotline import connector_hosts, get_hotline
+    from .services import try_in_app
 
-    hotline = get_hotline()
     try:
         data = read_limited(file, int(current_app.config["MAX_BPMN_BYTES"]))
     except UnsafeXml as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     try:
-        report = try_draft(
-            db.session,
-            data,
-            Path(file).name,
-            forms_dir=Path(current_app.config["FORMS_DIR"]),
-            now=hotline.clock.now(),
-            tz=hotline.tz,
-            cases=cases,
-            seed=seed,
-            case_types=hotline.case_types,
-            limits=Limits(seconds=seconds),
-            budget=hotline.runtime.evaluator.budget,
-            connector_hosts=connector_hosts(current_app.config),
-        )
+        report = try_in_app(data, Path(file).name, cases=cases, seed=seed, seconds=seconds)
     except DefinitionInvalid as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)

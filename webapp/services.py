@@ -158,3 +158,31 @@ def export_definition(key: str, out_dir: Path, *, version: int | None = None) ->
         lines.append(f"wrote {path}")
     lines.append(f"{key} version {wanted}: the diagram and {len(forms)} form(s) in {out_dir}")
     return lines
+
+
+def try_in_app(data: bytes, file_name: str, *, cases: int, seed: int, seconds: float):
+    """A try run of a draft (``workflows.tryrun``) with this app's reference data, forms, case
+    types, clock, expression budget and connector hosts; the modeler and ``hotline try``
+    share it. Raises DefinitionInvalid for a draft that would not deploy."""
+    from flask import current_app
+
+    from workflows.tryrun.driver import Limits
+    from workflows.tryrun.service import try_draft
+
+    from .hotline import connector_hosts
+
+    hotline = get_hotline()
+    return try_draft(
+        db.session,
+        data,
+        file_name,
+        forms_dir=Path(current_app.config["FORMS_DIR"]),
+        now=hotline.clock.now(),
+        tz=hotline.tz,
+        cases=cases,
+        seed=seed,
+        case_types=hotline.case_types,
+        limits=Limits(seconds=seconds),
+        budget=hotline.runtime.evaluator.budget,
+        connector_hosts=connector_hosts(current_app.config),
+    )

@@ -6,19 +6,16 @@ one. A draft that would not deploy answers the validator's located issues, as de
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 
 from engine.errors import DefinitionInvalid
-from workflows.tryrun.driver import Limits
-from workflows.tryrun.service import DEFAULT_CASES, MAX_CASES, try_draft
+from workflows.tryrun.service import DEFAULT_CASES, MAX_CASES
 
-from ..extensions import db
-from ..hotline import connector_hosts, get_hotline
 from ..i18n import lang
+from ..services import try_in_app
 from . import bp
 from .common import admin_only
 from .definitions import _issue_json, _posted_xml
@@ -45,22 +42,8 @@ def try_json():
     if seed is None:
         message = _("The seed must be a whole number from 0 to %(high)s.", high=MAX_SEED)
         return jsonify(ok=False, issues=[], field="seed", message=message), 400
-    hotline = get_hotline()
     try:
-        report = try_draft(
-            db.session,
-            xml,
-            name,
-            forms_dir=Path(current_app.config["FORMS_DIR"]),
-            now=hotline.clock.now(),
-            tz=hotline.tz,
-            cases=cases,
-            seed=seed,
-            case_types=hotline.case_types,
-            limits=Limits(seconds=TRY_SECONDS),
-            budget=hotline.runtime.evaluator.budget,
-            connector_hosts=connector_hosts(current_app.config),
-        )
+        report = try_in_app(xml, name, cases=cases, seed=seed, seconds=TRY_SECONDS)
     except DefinitionInvalid as exc:
         return jsonify(ok=False, issues=[_issue_json(i) for i in exc.issues]), 400
     return jsonify(ok=True, issues=[], report=report.as_json(lang()))
