@@ -42,6 +42,7 @@ from engine.version_diff import diff_versions
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import wants_csv
+from ..sorting import DESC, Sortable
 from . import bp
 from .common import admin_only, audit, listing
 
@@ -71,12 +72,36 @@ def _versions(key: str) -> list[int]:
 # -- lists ------------------------------------------------------------------------------------
 
 
+def _latest_sorts(stmt) -> dict[str, Sortable]:
+    """The case types list's sortable columns (a handful of keys; the running counts come
+    from the engine and do not sort); without ``sort``, by key."""
+    cols = stmt.selected_columns
+    return {
+        "key": Sortable((cols.key,)),
+        "name": Sortable((cols.name,)),
+        "version": Sortable((cols.version,), first=DESC),
+        "versions": Sortable((cols.versions,), first=DESC),
+        "deployed_at": Sortable((cols.deployed_at,), first=DESC),
+    }
+
+
+#: a key's versions' sortable columns; without ``sort``, the newest first
+VERSION_SORTS = {
+    "version": Sortable((Definition.version,), first=DESC),
+    "name": Sortable((Definition.name,)),
+    "file": Sortable((Definition.file_name,)),
+    "deployed_by": Sortable((Definition.deployed_by,)),
+    "deployed_at": Sortable((Definition.deployed_at,), first=DESC),
+}
+
+
 @bp.get("/definitions")
 @admin_only
 def definitions():
     running = running_per_key(db.session)
+    stmt = latest_versions()
     page = listing(
-        latest_versions(),
+        stmt,
         filename="case-types.csv",
         header=[
             "key",
@@ -97,6 +122,8 @@ def definitions():
             r.deployed_at.isoformat(),
         ],
         scalars=False,
+        sorts=_latest_sorts(stmt),
+        tie_breaker=(Definition.key,),
     )
     if wants_csv():
         return page
@@ -120,6 +147,8 @@ def definition(key: str):
             d.deployed_at.isoformat(),
             running.get(d.version, 0),
         ],
+        sorts=VERSION_SORTS,
+        tie_breaker=(Definition.version,),
     )
     if wants_csv():
         return page

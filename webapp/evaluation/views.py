@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from engine.db import unit_of_work
+from workflows.cases.models import Case
 from workflows.errors import FormInvalid
 from workflows.evaluation import bulletins as bulletin_service
 from workflows.evaluation.cases import LINKED, SIDES, figure_cases
@@ -43,6 +44,7 @@ from ..hotline import get_hotline
 from ..i18n import lang
 from ..pagination import paginate
 from ..security import roles_required
+from ..sorting import DESC, Sortable, sorted_by
 from . import bp
 
 CENTRE = (Role.SUPERVISOR, Role.LEAD, Role.ADMIN)
@@ -157,6 +159,16 @@ def unit(code: str):
                            **_helpers())  # fmt: skip
 
 
+#: the sortable columns of a figure's cases (one unit's month); without ``sort``, the newest
+#: first
+FIGURE_CASE_SORTS = {
+    "number": Sortable((Case.number,), first=DESC),
+    "case_type": Sortable((Case.case_type,)),
+    "status": Sortable((Case.status,)),
+    "received": Sortable((Case.created_at,), first=DESC),
+}
+
+
 @bp.get("/evaluation/cases/<code>")
 @roles_required(*READERS)
 def cases(code: str):
@@ -175,7 +187,9 @@ def cases(code: str):
         return render_template("evaluation/cases.html", page=None, month="", **context), 400
     stmt = figure_cases(month=month, department_id=department.id, kpi=kpi, side=side,
                         as_of=_now(), tz=_tz())  # fmt: skip
+    stmt, sorting = sorted_by(stmt, FIGURE_CASE_SORTS, (Case.id,))
     page = paginate(db.session, stmt)
+    page.sorting = sorting
     return render_template("evaluation/cases.html", page=page, month=month.strftime("%Y-%m"),
                            **context)  # fmt: skip
 
