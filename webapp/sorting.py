@@ -120,7 +120,7 @@ def sort_message(sorting: Sorting) -> str:
     return " ".join(m for messages in sorting.errors.values() for m in messages)
 
 
-def sorted_by(
+def apply_sort(
     stmt: Select, allowed: Mapping[str, Sortable], tie_breaker: Sequence[Any] = ()
 ) -> tuple[Select, Sorting]:
     """``stmt`` in the order ``?sort=&dir=`` asks for (its own order without them), and the
@@ -136,7 +136,7 @@ def sorted_by(
 
 
 def sorted_rows(rows: Sequence[Any], allowed: Mapping[str, Sortable]) -> tuple[list[Any], Sorting]:
-    """A short list held in memory (the notice templates), sorted as :func:`sorted_by` sorts a
+    """A short list held in memory (the notice templates), sorted as :func:`apply_sort` sorts a
     statement: here a :class:`Sortable`'s columns are the rows' attribute names; the sort is
     stable, so equal values keep the list's own order."""
     sorting = read_sort(request.args, allowed)

@@ -106,7 +106,9 @@ def test_the_audit_log_sorts_and_its_csv_follows(hotline_app, as_role):
     client = as_role("auditor")
     client.get("/audit/?format=csv")  # and one by the auditor
     seqs = re.compile(r"<tr>\s*<td>(\d+)</td>")
-    ascending = [int(s) for s in seqs.findall(client.get("/audit/?sort=seq&dir=asc").get_data(True))]
+    ascending = [
+        int(s) for s in seqs.findall(client.get("/audit/?sort=seq&dir=asc").get_data(True))
+    ]
     assert len(ascending) > 1 and ascending == sorted(ascending)
     html = client.get("/audit/?sort=seq&dir=desc").get_data(True)
     assert [int(s) for s in seqs.findall(html)] == sorted(ascending, reverse=True)[: len(ascending)]

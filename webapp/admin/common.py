@@ -13,7 +13,7 @@ from ..audit.log import record
 from ..extensions import db
 from ..pagination import CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
-from ..sorting import Sortable, sorted_by
+from ..sorting import Sortable, apply_sort
 
 #: Every admin view is for administrators only (403 for everyone else).
 admin_only = roles_required(Role.ADMIN)
@@ -33,7 +33,7 @@ def listing(
     with ``sorts``, sorted by ``?sort=&dir=`` (docs/lists.md; an unknown column is a 400)."""
     sorting = None
     if sorts is not None:
-        stmt, sorting = sorted_by(stmt, sorts, tie_breaker)
+        stmt, sorting = apply_sort(stmt, sorts, tie_breaker)
     if wants_csv():
         result = db.session.execute(stmt.limit(CSV_LIMIT))
         items = result.scalars() if scalars else result.all()

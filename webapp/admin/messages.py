@@ -31,7 +31,7 @@ from ..error_messages import translated
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
-from ..sorting import DESC, Sortable, sorted_by
+from ..sorting import DESC, Sortable, apply_sort
 from . import bp
 from .common import admin_only, audit
 
@@ -99,7 +99,7 @@ def messages():
         return render_template(
             "admin/messages.html", page=None, errors=error, counts=counts, **context
         ), 400
-    stmt, sorting = sorted_by(listing(flt, tz=tz), MESSAGE_SORTS, (Message.id,))
+    stmt, sorting = apply_sort(listing(flt, tz=tz), MESSAGE_SORTS, (Message.id,))
     page = paginate(db.session, stmt, scalars=False)
     page.sorting = sorting
     counts = counts_by_status(db.session)

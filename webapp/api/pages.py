@@ -20,7 +20,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
 from ..security import login_required
-from ..sorting import DESC, Sortable, sorted_by
+from ..sorting import DESC, Sortable, apply_sort
 from . import bp
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -82,7 +82,7 @@ def token_list():
                 )
         status = 422 if errors else (201 if created else 200)
     stmt = tokens.tokens_of(db.session, viewer=g.user)
-    stmt, sorting = sorted_by(stmt, TOKEN_SORTS, (ApiToken.id,))
+    stmt, sorting = apply_sort(stmt, TOKEN_SORTS, (ApiToken.id,))
     page = paginate(db.session, stmt, scalars=False)
     page.sorting = sorting
     return render_template(

@@ -26,7 +26,7 @@ from ..hotline import get_hotline
 from ..i18n import lang
 from ..pagination import paginate
 from ..security import roles_required
-from ..sorting import DESC, Sortable, sorted_by
+from ..sorting import DESC, Sortable, apply_sort
 from . import bp
 from .labels import decision_choices, field_label, ground_choices, ground_label, status_label
 
@@ -110,7 +110,7 @@ def index():
         g.user, status=status or None, ground=ground or None, department_id=department_id,
         filed_from=span[0], filed_to=span[1],
     )  # fmt: skip
-    stmt, sorting = sorted_by(stmt, APPEAL_SORTS, (Appeal.id,))
+    stmt, sorting = apply_sort(stmt, APPEAL_SORTS, (Appeal.id,))
     page = paginate(session, stmt)
     page.sorting = sorting
     return render_template("appeals/index.html", page=page, cases=_numbers(page.items), **context)

@@ -17,7 +17,7 @@ from workflows.users.models import Role
 from ..extensions import db
 from ..pagination import CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
-from ..sorting import DESC, Sortable, sorted_by
+from ..sorting import DESC, Sortable, apply_sort
 from . import bp
 from .log import record
 
@@ -116,7 +116,7 @@ def log():
         since=_start(since),
         until=_start(until + timedelta(days=1)) if until else None,
     )
-    stmt, sorting = sorted_by(stmt, AUDIT_SORTS, (AuditEntry.seq,))
+    stmt, sorting = apply_sort(stmt, AUDIT_SORTS, (AuditEntry.seq,))
     if wants_csv():
         rows = list(db.session.scalars(stmt.limit(CSV_LIMIT)))
         record(

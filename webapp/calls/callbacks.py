@@ -26,7 +26,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
 from ..security import roles_required
-from ..sorting import DESC, Sortable, sorted_by
+from ..sorting import DESC, Sortable, apply_sort
 
 bp = Blueprint("call_callbacks", __name__)
 
@@ -94,7 +94,7 @@ def index():
         show = "open"
     stmt = service.tasks_stmt(closed=show == "closed")
     sorts = CALLBACK_SORTS if show == "closed" else OPEN_CALLBACK_SORTS
-    stmt, sorting = sorted_by(stmt, sorts, (CallCallback.id,))
+    stmt, sorting = apply_sort(stmt, sorts, (CallCallback.id,))
     page = paginate(db.session, stmt)
     page.sorting = sorting
     if _works() and page.items:  # callers' numbers shown in full: personal data seen

@@ -44,7 +44,7 @@ from ..hotline import get_hotline
 from ..i18n import lang
 from ..pagination import paginate
 from ..security import roles_required
-from ..sorting import DESC, Sortable, sorted_by
+from ..sorting import DESC, Sortable, apply_sort
 from . import bp
 
 CENTRE = (Role.SUPERVISOR, Role.LEAD, Role.ADMIN)
@@ -187,7 +187,7 @@ def cases(code: str):
         return render_template("evaluation/cases.html", page=None, month="", **context), 400
     stmt = figure_cases(month=month, department_id=department.id, kpi=kpi, side=side,
                         as_of=_now(), tz=_tz())  # fmt: skip
-    stmt, sorting = sorted_by(stmt, FIGURE_CASE_SORTS, (Case.id,))
+    stmt, sorting = apply_sort(stmt, FIGURE_CASE_SORTS, (Case.id,))
     page = paginate(db.session, stmt)
     page.sorting = sorting
     return render_template("evaluation/cases.html", page=page, month=month.strftime("%Y-%m"),

@@ -43,7 +43,7 @@ from ..hotline import get_hotline
 from ..i18n import lang, tz
 from ..pagination import paginate
 from ..security import roles_required
-from ..sorting import DESC, Sortable, sorted_by
+from ..sorting import DESC, Sortable, apply_sort
 
 bp = Blueprint("waves", __name__, url_prefix="/insight/waves")
 
@@ -110,7 +110,7 @@ WAVE_CASE_SORTS = {
 def show(wave_id: int):
     wave = _wave(wave_id)
     query = wave_cases(wave, now=get_hotline().clock.now(), window=_settings().window)
-    sorted_query, sorting = sorted_by(query, WAVE_CASE_SORTS, (Case.id,))
+    sorted_query, sorting = apply_sort(query, WAVE_CASE_SORTS, (Case.id,))
     page = paginate(db.session, sorted_query)
     page.sorting = sorting
     zone = tz()

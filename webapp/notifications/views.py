@@ -24,7 +24,7 @@ from ..inbox.views import WORKERS
 from ..pagination import count_rows, paginate
 from ..security import login_required
 from ..sms.views import READERS as SMS_READERS
-from ..sorting import DESC, DIRECTIONS, Sortable, sorted_by
+from ..sorting import DESC, DIRECTIONS, Sortable, apply_sort
 from ..supervision.views import SUPERVISORS, escalated_cases
 from . import bp
 
@@ -140,7 +140,7 @@ def index():
         problems.append(_("Show: unknown value %(value)s, showing all.", value=shown))
         shown = "all"
     stmt = inapp.listing(user_id=g.user.id, unread_only=shown == "unread")
-    stmt, sorting = sorted_by(stmt, NOTIFICATION_SORTS, (Notification.id,))
+    stmt, sorting = apply_sort(stmt, NOTIFICATION_SORTS, (Notification.id,))
     page = paginate(db.session, stmt, scalars=False)
     page.sorting = sorting
     return render_template(

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
 from ..security import roles_required
-from ..sorting import DESC, DIRECTIONS, Sortable, sorted_by
+from ..sorting import DESC, DIRECTIONS, Sortable, apply_sort
 from . import bp
 
 #: who reads and handles citizens' SMS replies: the callback agents, and the supervisors
@@ -63,7 +63,7 @@ def _render(status: int = 200, errors: dict[int, list[str]] | None = None, notes
     if show not in SHOWS:
         show = "open"
     sorts = REPLY_SORTS if show == "done" else OPEN_REPLY_SORTS
-    stmt, sorting = sorted_by(sms_replies.replies(status=show), sorts, (SmsInbound.id,))
+    stmt, sorting = apply_sort(sms_replies.replies(status=show), sorts, (SmsInbound.id,))
     page = paginate(session, stmt)
     page.sorting = sorting
     case_ids = {r.case_id for r in page.items if r.case_id}
