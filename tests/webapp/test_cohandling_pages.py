@@ -90,5 +90,19 @@ def test_the_kpi_page_counts_a_late_co_handler_against_its_unit(hotline_app, as_
     table = re.search(r'<table class="kpi" id="cohandling">.*?</table>', html, re.S).group(0)
     row = re.search(r'<tr data-department="B-UM">.*?</tr>', table, re.S).group(0)
     assert "城市管理和综合执法局" in row and "50.0%" in row
-    assert '<td class="numerator">1</td>' in row and '<td class="denominator">2</td>' in row
     assert "协办按时反馈率" in html
+    # each figure links to the cases behind it: the list counts what the figure counts
+    client = as_role("supervisor")
+    for part, figure in (("numerator", "1"), ("denominator", "2")):
+        cell = re.search(rf'<td class="{part}"><a href="([^"]+)"[^>]*>(\d+)</a></td>', row)
+        assert cell and cell.group(2) == figure, part
+        href = cell.group(1).replace("&amp;", "&")
+        assert "kpi=cohandling" in href and "department=B-UM" in href
+        listing = client.get(href, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert f"({figure} in all)" in listing or f"{figure} in all" in listing, href
+        assert "On-time co-handling rate (" in listing
+        assert on_time in listing  # the case answered on time is in both
+    # the unit is needed: without it the figure would mix units
+    bad = client.get("/cases?kpi=cohandling&kpi_part=n", headers={"Accept-Language": "en"})
+    assert bad.status_code == 400
+    assert "The co-handling figure needs its unit" in bad.get_data(as_text=True)

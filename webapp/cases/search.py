@@ -119,12 +119,18 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
         if values[name] and name not in search.errors:
             setattr(search, name, values[name] == "yes")
     if values["kpi"]:
-        from workflows.kpi.service import COUNT_KPIS, KPI_NAMES, KPI_PARTS
+        from workflows.kpi.service import COHANDLING_KPI, COUNT_KPIS, KPI_NAMES, KPI_PARTS
 
-        if values["kpi"] not in KPI_NAMES:
+        if values["kpi"] not in KPI_NAMES and values["kpi"] != COHANDLING_KPI:
             search.errors["kpi"] = [_("Not one of the choices.")]
         elif values["kpi"] not in COUNT_KPIS and values["kpi_part"] not in KPI_PARTS:
             search.errors["kpi_part"] = [_("Numerator (n) or denominator (d) of the rate.")]
+        if values["kpi"] == COHANDLING_KPI and (
+            not values["department"] or values["department_role"] != "co"
+        ):
+            search.errors.setdefault("kpi", []).append(
+                _("The co-handling figure needs its unit: a department with the role co.")
+            )
     elif values["kpi_part"]:
         search.errors["kpi_part"] = [_("Choose the KPI too.")]
     for name in DATES:

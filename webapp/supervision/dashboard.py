@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflows.departments.models import Department
 from workflows.kpi.service import (
+    COHANDLING_KPI,
     COUNT_KPIS,
     KPI_NAMES,
     RATE_KPIS,
@@ -152,6 +153,26 @@ def cases_url(
     if row is not None and group == "case_type" and row.case_type:
         args["case_type"] = row.case_type
     return url_for("cases.index", **args)
+
+
+def cohandling_url(form: PeriodForm, department_code: str, part: str) -> str:
+    """The case list filtered to the cases behind one co-handling unit's figure: the unit's
+    co-handling tasks on time (``n``) or decided (``d``), the period's created dates."""
+    assert form.start is not None and form.end is not None
+    return url_for(
+        "cases.index",
+        kpi=COHANDLING_KPI,
+        kpi_part=part,
+        department=department_code,
+        department_role="co",
+        created_from=form.start.isoformat(),
+        created_to=form.end.isoformat(),
+    )
+
+
+def bucket_label(row: KpiRow) -> str:
+    """A trend row's period: its first local day."""
+    return row.bucket.isoformat() if row.bucket else ""
 
 
 def kpi_label(name: str, lang: str) -> str:

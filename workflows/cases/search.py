@@ -130,11 +130,16 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
         has_lead = Case.lead_department_id.is_not(None)
         stmt = stmt.where(has_lead if f.dispatched else Case.lead_department_id.is_(None))
     if f.kpi:
-        from ..kpi.service import kpi_condition
+        from ..kpi.service import COHANDLING_KPI, cohandling_condition, kpi_condition
 
         if f.as_of is None:
             raise ValueError("the kpi filter needs as_of (the clock's now)")
-        condition = kpi_condition(f.kpi, f.kpi_part, f.as_of)
+        if f.kpi == COHANDLING_KPI:  # one co-handling unit's figure: its unit's tasks
+            if f.department_id is None:
+                raise ValueError("the co-handling figure needs its unit (department_id)")
+            condition = cohandling_condition(f.department_id, f.kpi_part, f.as_of)
+        else:
+            condition = kpi_condition(f.kpi, f.kpi_part, f.as_of)
         if condition is not None:
             stmt = stmt.where(condition)
     if f.created_from:
