@@ -68,7 +68,10 @@ def cells(html: str, table_id: str) -> dict[str, dict[str, str]]:
     """{group: {figure: text}} of one of the calls tables."""
     rows = re.findall(r'<tr data-group="([^"]*)">(.*?)</tr>', table(html, table_id), re.S)
     return {
-        group: dict(re.findall(r'<td data-kpi="([a-z_]+)"[^>]*>([^<]*)</td>', body))
+        # a count is a link to its calls (/calls/records): its figure is the link's text
+        group: dict(
+            re.findall(r'<td data-kpi="([a-z_]+)"[^>]*>(?:<a [^>]*>)?([^<]*)(?:</a>)?</td>', body)
+        )
         for group, body in rows
     }
 

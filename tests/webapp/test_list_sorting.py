@@ -146,3 +146,16 @@ def test_the_admin_lists_order_as_asked(as_role):
     html = admin.get("/admin/templates?sort=lang&dir=desc", headers=EN).get_data(True)
     langs = re.findall(r'data-template="[^/]+/[^/]+/([a-z]+)"', html)
     assert langs == sorted(langs, reverse=True) and len(set(langs)) == 2
+
+
+def test_the_call_records_sort_by_every_column(as_role):
+    from webapp.calls.records import CALL_SORTS
+
+    client = as_role("supervisor")
+    for column in CALL_SORTS:
+        for direction in ("asc", "desc"):
+            response = client.get(f"/calls/records?sort={column}&dir={direction}")
+            assert response.status_code == 200, column
+    response = client.get("/calls/records?sort=caller_name", headers=EN)
+    assert response.status_code == 400
+    assert "Sort: unknown column caller_name; one of: arrived, queue" in response.get_data(True)

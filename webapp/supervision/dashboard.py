@@ -111,7 +111,7 @@ def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, 
     return board
 
 
-def _bucket_end(bucket: str, first: date) -> date:
+def bucket_end(bucket: str, first: date) -> date:
     """The last local day of the trend bucket starting ``first``."""
     if bucket == "day":
         return first
@@ -140,7 +140,7 @@ def cases_url(
     first, last = form.start, form.end
     if row is not None and group == "trend" and row.bucket is not None:
         first = max(first, row.bucket)
-        last = min(last, _bucket_end(form.bucket, row.bucket))
+        last = min(last, bucket_end(form.bucket, row.bucket))
     args["created_from"], args["created_to"] = first.isoformat(), last.isoformat()
     if row is not None and group == "department":
         if row.department_id is None:  # the cases never dispatched: no lead department
