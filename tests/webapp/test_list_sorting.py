@@ -159,3 +159,25 @@ def test_the_call_records_sort_by_every_column(as_role):
     response = client.get("/calls/records?sort=caller_name", headers=EN)
     assert response.status_code == 400
     assert "Sort: unknown column caller_name; one of: arrived, queue" in response.get_data(True)
+
+
+def test_the_notifications_sort_and_marking_read_keeps_the_order(hotline_app, as_role):
+    from tests.webapp.pages import csrf_token
+    from tests.webapp.test_notifications_pages import notify
+
+    first, *_rest, last = notify(hotline_app, "h_mr", 3)
+    client = as_role("handler")
+    html = client.get("/notifications?sort=received&dir=asc", headers=ZH).get_data(True)
+    assert "排序" in html and 'data-sort="received" aria-current="true"' in html
+    keys = re.findall(r'data-live-key="(\d+)"', html)
+    assert keys.index(str(first)) < keys.index(str(last))
+    html = client.get("/notifications?sort=received&dir=desc").get_data(True)
+    keys = re.findall(r'data-live-key="(\d+)"', html)
+    assert keys.index(str(first)) > keys.index(str(last))
+    token = csrf_token(client, "/notifications")
+    response = client.post(
+        f"/notifications/{first}/read",
+        data={"csrf_token": token, "page": "1", "sort": "received", "dir": "asc"},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/notifications?sort=received&dir=asc")
