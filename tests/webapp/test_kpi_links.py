@@ -5,6 +5,7 @@ tests/webapp/test_lists.py; co-handling: tests/webapp/test_cohandling_pages.py).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -55,3 +56,8 @@ def test_every_trend_figure_links_to_exactly_its_cases(hotline_app, as_role, clo
     total = re.search(r'<tr data-kpi="cases">.*?<a href="[^"]+"[^>]*>(\d+)</a>', html, re.S)
     counted = [int(f) for h, f in links if "kpi=cases&" in h.replace("&amp;", "&")]
     assert sum(counted) == int(total.group(1)) == 3
+    # the chart's points open the same periods (kpi.js: a click on a point)
+    chart = json.loads(re.search(r'<script type="application/json" id="kpi-data">(.*?)</script>',
+                                 html, re.S).group(1))  # fmt: skip
+    starts = {p[0] for p in chart["trend"]["periods"]}
+    assert periods <= starts and chart["casesUrl"] == "/cases"

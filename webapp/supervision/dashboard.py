@@ -107,6 +107,8 @@ def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, 
     kpis = kpi_board(session, start=start, end=end, as_of=now, tz=tz, bucket=form.bucket)  # type: ignore[arg-type]
     board = Board(start, end, kpis.totals, kpis.departments, kpis.case_types, kpis.trend, {})
     board.chart = chart_data(board, labels, form.kpi)
+    board.chart["trend"]["periods"] = trend_periods(board, form)
+    board.chart["casesUrl"] = url_for("cases.index")
     board.department_codes = dict(session.execute(select(Department.id, Department.code)).all())
     return board
 
@@ -119,6 +121,18 @@ def bucket_end(bucket: str, first: date) -> date:
         return first + timedelta(days=6)
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
+
+
+def trend_periods(board: Board, form: PeriodForm) -> list[list[str]]:
+    """Each trend point's created dates ([first, last], cut to the form's), for kpi.js: a
+    click on a point opens its cases (the rate's denominator; the bar: every case)."""
+    assert form.start is not None and form.end is not None
+    periods = []
+    for row in board.trend:
+        first = max(form.start, row.bucket) if row.bucket else form.start
+        last = min(form.end, bucket_end(form.bucket, row.bucket)) if row.bucket else form.end
+        periods.append([first.isoformat(), last.isoformat()])
+    return periods
 
 
 def cases_url(
