@@ -66,3 +66,15 @@ def test_bad_figure_filters_are_a_422_naming_the_field(api):
     good = client.get("/api/v1/cases?kpi=cohandling&kpi_part=d&department=B-UM&department_role=co")
     assert good.status_code == 200
     assert client.get("/api/v1/cases?kpi=dispatched").status_code == 200  # a count: no part
+
+
+def test_the_api_lists_the_cases_linked_to_the_calls_of_a_period(api, hotline_app):
+    from tests.webapp.test_call_kpis_page import make_calls
+
+    make_calls(hotline_app)  # w1, on Sunday 1 March, is linked to a complaint
+    client = api("supervisor")
+    listed = client.get("/api/v1/cases?called_from=2026-03-01&called_to=2026-03-01")
+    assert listed.status_code == 200 and listed.json["total"] == 1
+    assert client.get("/api/v1/cases?called_from=2026-03-02").json["total"] == 0
+    bad = client.get("/api/v1/cases?called_from=2026-03-02&called_to=2026-03-01")
+    assert bad.status_code == 422 and list(bad.json["errors"]) == ["called_to"]

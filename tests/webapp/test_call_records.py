@@ -8,6 +8,7 @@ import re
 
 from .test_call_kpis_page import make_calls
 from .test_cases_pages import EN
+from .test_lists import _in_all
 
 
 def _count(html: str) -> int:
@@ -53,3 +54,20 @@ def test_the_call_records_filter_sort_and_mask(hotline_app, as_role):
     response = client.get("/calls/records?sort=caller", headers=EN)
     assert response.status_code == 400 and "Sort: unknown column caller" in response.get_data(True)
     assert as_role("operator").get("/calls/records").status_code == 403
+
+
+def test_the_cases_per_call_type_link_to_their_cases(hotline_app, as_role):
+    make_calls(hotline_app)
+    client = as_role("supervisor")
+    html = client.get("/kpi?start=2026-03-01&end=2026-03-02", headers=EN).get_data(True)
+    table = re.search(r'<table class="kpi" id="calls-case-types">.*?</table>', html, re.S).group(0)
+    links = re.findall(r'<a href="(/cases\?[^"]+)" class="figure"[^>]*>(\d+)</a>', table)
+    assert len(links) == 1 and links[0][1] == "1"
+    href = links[0][0].replace("&amp;", "&")
+    assert "called_from=2026-03-01" in href and "case_type=complaint" in href
+    page = client.get(href, headers=EN).get_data(True)
+    assert _in_all(page) == 1 and "Linked to a call that arrived from 2026-03-01" in page
+    # w1, the linked call, arrived on Sunday: a Monday-only list has no case
+    monday = href.replace("called_from=2026-03-01", "called_from=2026-03-02")
+    assert _in_all(client.get(monday, headers=EN).get_data(True)) == 0
+    assert client.get("/cases?called_from=yesterday").status_code == 400

@@ -104,6 +104,8 @@ class Cases(MethodView):
             created_to=args.get("created_to"),
             closed_from=args.get("closed_from"),
             closed_to=args.get("closed_to"),
+            called_from=args.get("called_from"),
+            called_to=args.get("called_to"),
             as_of=hotline.clock.now(),
         )
         errors: dict[str, list[str]] = {}
@@ -117,7 +119,11 @@ class Cases(MethodView):
             errors["department_role"] = ["needs department: the department whose role it is"]
         if args.get("area") and args["area"] not in area_codes(db.session):
             errors["area"] = [f"no area has the code {args['area']!r}"]
-        for start, end in (("created_from", "created_to"), ("closed_from", "closed_to")):
+        for start, end in (
+            ("created_from", "created_to"),
+            ("closed_from", "closed_to"),
+            ("called_from", "called_to"),
+        ):
             first, last = getattr(filters, start), getattr(filters, end)
             if first and last and first > last:
                 errors[end] = [f"before {start}"]

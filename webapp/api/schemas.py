@@ -209,6 +209,14 @@ class CaseArgs(PageArgs):
     created_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
     closed_from = fields.Date(validate=validate.Range(EARLIEST, LATEST))
     closed_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    called_from = fields.Date(
+        validate=validate.Range(EARLIEST, LATEST),
+        metadata={"description": "linked to a call that arrived on or after this local day"},
+    )
+    called_to = fields.Date(
+        validate=validate.Range(EARLIEST, LATEST),
+        metadata={"description": "linked to a call that arrived on or before this local day"},
+    )
     sort = fields.String(
         validate=validate.Length(max=40),
         metadata={
