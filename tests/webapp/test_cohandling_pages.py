@@ -106,3 +106,22 @@ def test_the_kpi_page_counts_a_late_co_handler_against_its_unit(hotline_app, as_
     bad = client.get("/cases?kpi=cohandling&kpi_part=n", headers={"Accept-Language": "en"})
     assert bad.status_code == 400
     assert "The co-handling figure needs its unit" in bad.get_data(as_text=True)
+
+
+def test_the_scorecards_co_handling_figure_links_to_its_cases(hotline_app, as_role, clock):
+    on_time = dispatched(hotline_app, co=("B-UM",))
+    dispatched(hotline_app, co=("B-UM",))  # this one stays silent
+    h_um = as_role("handler", "h_um")
+    co_page = task_link(h_um.get("/inbox").get_data(as_text=True), on_time)
+    assert submit(h_um, co_page, {"cohandle_text": PART}).status_code == 303
+    clock.advance(timedelta(days=8))
+    client = as_role("supervisor")
+    html = client.get("/evaluation/scorecards/B-UM?month=2026-03").get_data(as_text=True)
+    row = re.search(r'<tr data-figure="cohandling_on_time">.*?</tr>', html, re.S).group(0)
+    links = re.findall(r'<a href="(/cases\?[^"]+)">(\d+)</a>', row)
+    assert [figure for _href, figure in links] == ["1", "2"]
+    for href, figure in links:
+        href = href.replace("&amp;", "&")
+        assert "created_from=2026-03-01" in href and "created_to=2026-03-31" in href
+        page = client.get(href, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert re.search(rf"\b{figure} in all", page), href

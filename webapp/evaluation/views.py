@@ -5,7 +5,7 @@ unit; a handler sees its own unit's scorecard, rank and cases, and the published
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -152,8 +152,10 @@ def unit(code: str):
     if card is None:
         abort(404)
     bonuses = db.session.query(ScoreBonus).filter_by(month=month, department_id=department.id)
+    # the co-handling figure's cases: the case list's, the month's created dates
+    days = (month.isoformat(), (add_months(month, 1) - timedelta(days=1)).isoformat())
     return render_template("evaluation/unit.html", card=card, department=department,
-                           month=month.strftime("%Y-%m"), scheme=board.scheme,
+                           month=month.strftime("%Y-%m"), scheme=board.scheme, days=days,
                            bonuses=bonuses.order_by(ScoreBonus.id).all(),
                            size=sum(1 for c in board.levels.get(card.level, []) if c.ranked),
                            **_helpers())  # fmt: skip
