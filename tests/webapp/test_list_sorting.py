@@ -33,6 +33,7 @@ ZH = {"Accept-Language": "zh"}
 #: (role, path, its columns); the definitions list and the policies build theirs per request
 LISTS = [
     ("supervisor", "/appeals", list(APPEAL_SORTS)),
+    ("handler", "/appeals", list(APPEAL_SORTS)),
     ("handler", "/notifications", list(NOTIFICATION_SORTS)),
     ("auditor", "/audit/", list(AUDIT_SORTS)),
     ("supervisor", "/evaluation/cases/B-MR", list(FIGURE_CASE_SORTS)),

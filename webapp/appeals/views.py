@@ -66,9 +66,21 @@ def _department(labels: Labels, errors: dict[str, list[str]]) -> tuple[str, int 
 #: the appeals list's sortable columns (a few hundred appeals a month: any column at once);
 #: without ``sort``, the review queue's own order (pending first, oldest first)
 APPEAL_SORTS = {
-    "case": Sortable((select(Case.number).where(Case.id == Appeal.case_id).scalar_subquery(),)),
+    "case": Sortable(
+        (
+            select(Case.number)
+            .where(Case.id == Appeal.case_id)
+            .correlate_except(Case)
+            .scalar_subquery(),
+        )
+    ),
     "department": Sortable(
-        (select(Department.code).where(Department.id == Appeal.department_id).scalar_subquery(),)
+        (
+            select(Department.code)
+            .where(Department.id == Appeal.department_id)
+            .correlate_except(Department)
+            .scalar_subquery(),
+        )
     ),
     "ground": Sortable((Appeal.ground,)),
     "filed": Sortable((Appeal.filed_at,), first=DESC),

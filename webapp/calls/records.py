@@ -42,7 +42,16 @@ CALL_SORTS = {
     "outcome": Sortable((Call.outcome,)),
     "wait": Sortable((Call.wait_seconds,), first=DESC, nullable=True),
     "talk": Sortable((Call.talk_seconds,), first=DESC, nullable=True),
-    "case": Sortable((Case.number,), nullable=True),
+    # a subquery, not the page's join: the API's list (``GET /api/v1/calls``) sorts by it too
+    "case": Sortable(
+        (
+            select(Case.number)
+            .where(Case.id == Call.case_id)
+            .correlate_except(Case)
+            .scalar_subquery(),
+        ),
+        nullable=True,
+    ),
 }
 
 

@@ -37,7 +37,12 @@ REPLY_SORTS = {
     "from": Sortable((SmsInbound.from_phone,)),
     "kind": Sortable((SmsInbound.kind,)),
     "case": Sortable(
-        (select(Case.number).where(Case.id == SmsInbound.case_id).scalar_subquery(),),
+        (
+            select(Case.number)
+            .where(Case.id == SmsInbound.case_id)
+            .correlate_except(Case)
+            .scalar_subquery(),
+        ),
         nullable=True,
     ),
     "handled": Sortable((SmsInbound.handled_at,), first=DESC, nullable=True),

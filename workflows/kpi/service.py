@@ -816,7 +816,8 @@ def cohandling_condition(department_id: int, part: str, as_of: datetime) -> Colu
     if part not in KPI_PARTS:
         raise ValueError(f"unknown KPI part {part!r}")
     on_time, decided = _cohandling_parts(as_of)
-    code = select(Department.code).where(Department.id == department_id).scalar_subquery()
+    code = select(Department.code).where(Department.id == department_id).correlate(None)
+    code = code.scalar_subquery()
     return exists().where(
         HumanTask.instance_id == Case.instance_id,
         HumanTask.kind == Step.COHANDLE.value,
