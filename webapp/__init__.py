@@ -123,6 +123,7 @@ def blueprints() -> list[Blueprint]:
     from .calls import board as call_board
     from .calls import callbacks as call_callbacks
     from .calls import pop as call_pop
+    from .calls import records as call_records
     from .insight import duplicates as insight_duplicates
     from .insight import waves as insight_waves
 
@@ -144,6 +145,7 @@ def blueprints() -> list[Blueprint]:
         call_board.bp,
         call_pop.bp,
         call_callbacks.bp,
+        call_records.bp,
         quality.bp,
         insight_duplicates.bp,
         insight_waves.bp,

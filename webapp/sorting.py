@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import request
+from flask import abort, request
 from flask_babel import gettext as _
+from sqlalchemy import Select
 
 ASC, DESC = "asc", "desc"
 DIRECTIONS = (ASC, DESC)
@@ -117,3 +118,36 @@ def read_sort(args: Mapping[str, str], allowed: Mapping[str, Sortable]) -> Sorti
 def sort_message(sorting: Sorting) -> str:
     """The errors of a sort in one line (for a page's 400)."""
     return " ".join(m for messages in sorting.errors.values() for m in messages)
+
+
+def apply_sort(
+    stmt: Select, allowed: Mapping[str, Sortable], tie_breaker: Sequence[Any] = ()
+) -> tuple[Select, Sorting]:
+    """``stmt`` in the order ``?sort=&dir=`` asks for (its own order without them), and the
+    sort for the column headers; an unknown column or direction aborts with a 400 naming the
+    field and the choices (a page's answer, as an unknown filter's)."""
+    sorting = read_sort(request.args, allowed)
+    if sorting.errors:
+        abort(400, description=sort_message(sorting))
+    order = sorting.order_by(tie_breaker)
+    if order:
+        stmt = stmt.order_by(None).order_by(*order)
+    return stmt, sorting
+
+
+def sorted_rows(rows: Sequence[Any], allowed: Mapping[str, Sortable]) -> tuple[list[Any], Sorting]:
+    """A short list held in memory (the notice templates), sorted as :func:`apply_sort` sorts a
+    statement: here a :class:`Sortable`'s columns are the rows' attribute names; the sort is
+    stable, so equal values keep the list's own order."""
+    sorting = read_sort(request.args, allowed)
+    if sorting.errors:
+        abort(400, description=sort_message(sorting))
+    if sorting.key is None:
+        return list(rows), sorting
+    names = allowed[sorting.key].columns
+    ordered = sorted(
+        rows,
+        key=lambda row: tuple(getattr(row, name) for name in names),
+        reverse=sorting.descending,
+    )
+    return ordered, sorting

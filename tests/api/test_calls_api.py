@@ -340,6 +340,24 @@ def test_the_list_is_newest_first(api, floor):
     assert page.json["items"][0]["outcome"] == "" and page.json["items"][0]["case"] is None
 
 
+def test_the_list_sorts_as_the_call_records_do(api, floor):
+    supervisor = api("supervisor")
+    assert ids(supervisor.get("/api/v1/calls?sort=arrived&dir=asc")) == [
+        "c1",
+        "c2",
+        "c3",
+        "c4",
+        "c5",
+    ]
+    assert ids(supervisor.get("/api/v1/calls?sort=case&dir=asc"))[0] == "c1"  # the one linked
+    by_queue = supervisor.get("/api/v1/calls?sort=queue&dir=asc").json["items"]
+    assert [c["queue"] for c in by_queue] == sorted(c["queue"] for c in by_queue)
+    bad = supervisor.get("/api/v1/calls?sort=caller&dir=up")
+    assert bad.status_code == 422 and set(bad.json["errors"]) == {"sort", "dir"}
+    alone = supervisor.get("/api/v1/calls?dir=asc")
+    assert alone.status_code == 422 and list(alone.json["errors"]) == ["dir"]
+
+
 def test_the_list_in_pages(api, floor):
     supervisor = api("supervisor")
     second = supervisor.get("/api/v1/calls?per_page=2&page=2")

@@ -90,5 +90,39 @@ def test_the_kpi_page_counts_a_late_co_handler_against_its_unit(hotline_app, as_
     table = re.search(r'<table class="kpi" id="cohandling">.*?</table>', html, re.S).group(0)
     row = re.search(r'<tr data-department="B-UM">.*?</tr>', table, re.S).group(0)
     assert "城市管理和综合执法局" in row and "50.0%" in row
-    assert '<td class="numerator">1</td>' in row and '<td class="denominator">2</td>' in row
     assert "协办按时反馈率" in html
+    # each figure links to the cases behind it: the list counts what the figure counts
+    client = as_role("supervisor")
+    for part, figure in (("numerator", "1"), ("denominator", "2")):
+        cell = re.search(rf'<td class="{part}"><a href="([^"]+)"[^>]*>(\d+)</a></td>', row)
+        assert cell and cell.group(2) == figure, part
+        href = cell.group(1).replace("&amp;", "&")
+        assert "kpi=cohandling" in href and "department=B-UM" in href
+        listing = client.get(href, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert f"({figure} in all)" in listing or f"{figure} in all" in listing, href
+        assert "On-time co-handling rate (" in listing
+        assert on_time in listing  # the case answered on time is in both
+    # the unit is needed: without it the figure would mix units
+    bad = client.get("/cases?kpi=cohandling&kpi_part=n", headers={"Accept-Language": "en"})
+    assert bad.status_code == 400
+    assert "The co-handling figure needs its unit" in bad.get_data(as_text=True)
+
+
+def test_the_scorecards_co_handling_figure_links_to_its_cases(hotline_app, as_role, clock):
+    on_time = dispatched(hotline_app, co=("B-UM",))
+    dispatched(hotline_app, co=("B-UM",))  # this one stays silent
+    h_um = as_role("handler", "h_um")
+    co_page = task_link(h_um.get("/inbox").get_data(as_text=True), on_time)
+    assert submit(h_um, co_page, {"cohandle_text": PART}).status_code == 303
+    clock.advance(timedelta(days=8))
+    client = as_role("supervisor")
+    html = client.get("/evaluation/scorecards/B-UM?month=2026-03").get_data(as_text=True)
+    row = re.search(r'<tr data-figure="cohandling_on_time">.*?</tr>', html, re.S).group(0)
+    links = re.findall(r'<a href="(/cases\?[^"]+)">(\d+)</a>', row)
+    assert [figure for _href, figure in links] == ["1", "2"]
+    for href, figure in links:
+        href = href.replace("&amp;", "&")
+        assert "created_from=2026-03-01" in href and "created_to=2026-03-31" in href
+        for reader in (client, h_um):  # the unit's own handler sees the same cases
+            page = reader.get(href, headers={"Accept-Language": "en"}).get_data(as_text=True)
+            assert re.search(rf"\b{figure} in all", page), href

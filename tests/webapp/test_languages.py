@@ -196,6 +196,7 @@ def paths(ids: dict) -> dict[str, list[str]]:
         "/calls/board": ["/calls/board"],
         "/calls/callbacks": ["/calls/callbacks"],
         "/calls/callbacks/<int:callback_id>": [f"/calls/callbacks/{ids['callback'] or 0}"],
+        "/calls/records": ["/calls/records"],
         "/cases": ["/cases", ("/cases", "h_mr")],
         "/cases/<number>": [f"/cases/{number}" for number in ids["cases"]],
         "/dispatch-model/learned": ["/dispatch-model/learned?category=食品安全&description=餐馆"],

@@ -80,6 +80,7 @@ LISTS = [
     ("handler", "/notifications"),
     ("callback", "/sms/replies"),
     ("operator", "/calls/callbacks"),
+    ("supervisor", "/calls/records"),
     ("supervisor", "/appeals"),
     ("supervisor", "/evaluation/cases/B-MR"),
 ]

@@ -175,6 +175,7 @@ MATRIX = [
       data={"master": ""}),
     # supervision
     R("GET", "/kpi", SUPERVISION),
+    R("GET", "/calls/records", SUPERVISION),
     # evaluation: the centre sees every unit, a handler its own unit and the published bulletins
     R("GET", "/evaluation/scorecards", EVAL_READERS),
     R("GET", "/evaluation/scorecards/B-MR", EVAL_READERS, rule="/evaluation/scorecards/<code>",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flask import abort, request
 from sqlalchemy import Select
 
 from workflows.users.models import Role
@@ -14,7 +13,7 @@ from ..audit.log import record
 from ..extensions import db
 from ..pagination import CSV_LIMIT, csv_response, paginate, wants_csv
 from ..security import roles_required
-from ..sorting import Sortable, read_sort, sort_message
+from ..sorting import Sortable, apply_sort
 
 #: Every admin view is for administrators only (403 for everyone else).
 admin_only = roles_required(Role.ADMIN)
@@ -34,12 +33,7 @@ def listing(
     with ``sorts``, sorted by ``?sort=&dir=`` (docs/lists.md; an unknown column is a 400)."""
     sorting = None
     if sorts is not None:
-        sorting = read_sort(request.args, sorts)
-        if sorting.errors:
-            abort(400, description=sort_message(sorting))
-        order = sorting.order_by(tie_breaker)
-        if order:
-            stmt = stmt.order_by(None).order_by(*order)
+        stmt, sorting = apply_sort(stmt, sorts, tie_breaker)
     if wants_csv():
         result = db.session.execute(stmt.limit(CSV_LIMIT))
         items = result.scalars() if scalars else result.all()

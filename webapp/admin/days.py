@@ -19,6 +19,7 @@ from workflows.calendar.service import KINDS, UNITS, seed_from_holidays, set_day
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import wants_csv
+from ..sorting import DESC, Sortable
 from . import bp
 from .common import admin_only, audit, listing
 from .forms import Form
@@ -53,6 +54,17 @@ def _year(raw: str | None, default: int) -> int | None:
     return year if FIRST_YEAR <= year <= LAST_YEAR else None
 
 
+#: the calendar's sortable columns (one year's exceptions, a few dozen days); without
+#: ``sort``, by date
+DAY_SORTS = {
+    "day": Sortable((CalendarDay.day,)),
+    "kind": Sortable((CalendarDay.kind,)),
+    "name": Sortable((CalendarDay.name,)),
+    "source": Sortable((CalendarDay.source,)),
+    "updated": Sortable((CalendarDay.updated_at,), first=DESC),
+}
+
+
 def _page(
     year: int,
     *,
@@ -79,6 +91,8 @@ def _page(
             d.source,
             d.updated_at.isoformat(),
         ],
+        sorts=DAY_SORTS,
+        tie_breaker=(CalendarDay.day,),
     )
     if wants_csv():
         return page

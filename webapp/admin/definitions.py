@@ -46,6 +46,7 @@ from ..hotline import get_hotline
 from ..i18n import local_time
 from ..pagination import wants_csv
 from ..people import person
+from ..sorting import DESC, Sortable
 from . import bp
 from .common import admin_only, audit, listing
 
@@ -75,12 +76,36 @@ def _versions(key: str) -> list[int]:
 # -- lists ------------------------------------------------------------------------------------
 
 
+def _latest_sorts(stmt) -> dict[str, Sortable]:
+    """The case types list's sortable columns (a handful of keys; the running counts come
+    from the engine and do not sort); without ``sort``, by key."""
+    cols = stmt.selected_columns
+    return {
+        "key": Sortable((cols.key,)),
+        "name": Sortable((cols.name,)),
+        "version": Sortable((cols.version,), first=DESC),
+        "versions": Sortable((cols.versions,), first=DESC),
+        "deployed_at": Sortable((cols.deployed_at,), first=DESC),
+    }
+
+
+#: a key's versions' sortable columns; without ``sort``, the newest first
+VERSION_SORTS = {
+    "version": Sortable((Definition.version,), first=DESC),
+    "name": Sortable((Definition.name,)),
+    "file": Sortable((Definition.file_name,)),
+    "deployed_by": Sortable((Definition.deployed_by,)),
+    "deployed_at": Sortable((Definition.deployed_at,), first=DESC),
+}
+
+
 @bp.get("/definitions")
 @admin_only
 def definitions():
     running = running_per_key(db.session)
+    stmt = latest_versions()
     page = listing(
-        latest_versions(),
+        stmt,
         filename="case-types.csv",
         header=[
             "key",
@@ -101,6 +126,8 @@ def definitions():
             r.deployed_at.isoformat(),
         ],
         scalars=False,
+        sorts=_latest_sorts(stmt),
+        tie_breaker=(Definition.key,),
     )
     if wants_csv():
         return page
@@ -134,6 +161,8 @@ def definition(key: str):
             d.comment,
             running.get(d.version, 0),
         ],
+        sorts=VERSION_SORTS,
+        tie_breaker=(Definition.version,),
     )
     if wants_csv():
         return page

@@ -26,6 +26,7 @@ from workflows.notifications.templates import invalidate
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang as page_lang
+from ..sorting import DESC, Sortable, sorted_rows
 from . import bp
 from .common import admin_only, audit
 from .forms import Form, lang_labels
@@ -59,13 +60,24 @@ def _problem_text(problem: admin.Problem) -> str:
     return _("The template cannot be rendered: %(detail)s", detail=problem.detail)
 
 
+#: the templates' sortable columns (the rows' attributes: a few dozen rows, sorted in
+#: memory); without ``sort``, by notice, each notice's channels and languages together
+TEMPLATE_SORTS = {
+    "notice": Sortable(("notice",)),
+    "channel": Sortable(("channel",)),
+    "lang": Sortable(("lang",)),
+    "state": Sortable(("edited",), first=DESC),
+}
+
+
 @bp.get("/templates")
 @admin_only
 def notice_templates():
-    rows = admin.template_rows(db.session)
+    rows, sorting = sorted_rows(admin.template_rows(db.session), TEMPLATE_SORTS)
     return render_template(
         "admin/notice_templates.html",
         rows=rows,
+        sorting=sorting,
         notices=list(Notice),
         names={n: notice_name(n) for n in Notice},
         channels=_channel_labels(),

@@ -30,6 +30,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang
 from ..pagination import wants_csv
+from ..sorting import Sortable
 from . import bp
 from .common import admin_only, audit, listing
 from .forms import Form
@@ -79,14 +80,46 @@ def _unit_labels() -> dict[str, str]:
     }
 
 
+def _ranks():
+    """The case types in the order the hotline declares them, the urgencies in theirs."""
+    types = {code: i for i, code in enumerate(get_hotline().case_types.codes())}
+    urgencies = {str(u): i for i, u in enumerate(Urgency)}
+    return (
+        case(types, value=DeadlinePolicy.case_type, else_=99),
+        case(urgencies, value=DeadlinePolicy.urgency, else_=99),
+    )
+
+
+def _policy_sorts(type_rank, urgency_rank) -> dict[str, Sortable]:
+    """The policy table's sortable columns (a few dozen rows); a limit sorts by its number,
+    then its unit. Without ``sort``: by case type and urgency, each default row above its
+    category rows."""
+    sorts = {
+        "case_type": Sortable((type_rank, DeadlinePolicy.case_type, DeadlinePolicy.category)),
+        "urgency": Sortable((urgency_rank, DeadlinePolicy.urgency)),
+        "category": Sortable((DeadlinePolicy.category,)),
+    }
+    for limit in LIMITS:
+        columns = (
+            getattr(DeadlinePolicy, f"{limit}_value"),
+            getattr(DeadlinePolicy, f"{limit}_unit"),
+        )
+        sorts[limit] = Sortable(columns)
+    sorts["warn_share"] = Sortable((DeadlinePolicy.warn_share,))
+    sorts["callback_required"] = Sortable((DeadlinePolicy.callback_required,))
+    sorts["review_required"] = Sortable((DeadlinePolicy.review_required,))
+    for name in (*COUNTS, *SWITCHES):
+        sorts[name] = Sortable((getattr(DeadlinePolicy, name),))
+    return sorts
+
+
 @bp.get("/policies")
 @admin_only
 def policies():
-    types = {code: i for i, code in enumerate(get_hotline().case_types.codes())}
-    urgencies = {str(u): i for i, u in enumerate(Urgency)}
+    type_rank, urgency_rank = _ranks()
     stmt = select(DeadlinePolicy).order_by(
-        case(types, value=DeadlinePolicy.case_type, else_=99),
-        case(urgencies, value=DeadlinePolicy.urgency, else_=99),
+        type_rank,
+        urgency_rank,
         DeadlinePolicy.case_type,
         DeadlinePolicy.urgency,
         # the default row ("") first, its category rows under it
@@ -111,6 +144,8 @@ def policies():
             + [getattr(p, name) for name in COUNTS]
             + [getattr(p, name) for name in SWITCHES]
         ),
+        sorts=_policy_sorts(type_rank, urgency_rank),
+        tie_breaker=(DeadlinePolicy.id,),
     )
     if wants_csv():
         return page

@@ -26,9 +26,11 @@ from workflows.cases.models import Case
 from workflows.departments.service import by_code
 from workflows.users.models import Role
 
+from ..appeals.views import APPEAL_SORTS
 from ..extensions import db
 from ..hotline import get_hotline
 from ..i18n import lang
+from ..sorting import DIRECTIONS, read_sort
 from . import schemas as s
 from .auth import roles
 from .blueprint import ApiBlueprint
@@ -68,6 +70,17 @@ class AppealListArgs(s.PageArgs):
     ground = fields.String(validate=validate.OneOf(GROUNDS))
     department = fields.String(validate=validate.Length(1, 32))
     month = fields.String(validate=MONTH, metadata={"description": "filed in this local month"})
+    sort = fields.String(
+        validate=validate.OneOf(list(APPEAL_SORTS)),
+        metadata={
+            "description": "the column to sort by (docs/lists.md); without it pending first, "
+            "oldest first"
+        },
+    )
+    dir = fields.String(
+        validate=validate.OneOf(list(DIRECTIONS)),
+        metadata={"description": "with sort: asc or desc (each column has its own default)"},
+    )
 
 
 class AppealSchema(ma.Schema):
@@ -171,6 +184,11 @@ class Appeals(MethodView):
             department_id=_department_id(args.get("department")),
             filed_from=span[0], filed_to=span[1],
         )  # fmt: skip
+        if args.get("dir") and not args.get("sort"):
+            abort(422, errors={"dir": ["needs sort: the column to sort by"]})
+        order = read_sort(args, APPEAL_SORTS).order_by((Appeal.id,))
+        if order:
+            stmt = stmt.order_by(None).order_by(*order)
         total = db.session.scalar(db.select(db.func.count()).select_from(stmt.subquery())) or 0
         page, per_page = args["page"], args["per_page"]
         items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))

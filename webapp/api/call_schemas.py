@@ -12,7 +12,9 @@ from marshmallow import fields, validate
 
 from workflows.calls.enums import CallState, EventName, NoCaseReason, Outcome
 
+from ..calls.records import CALL_SORTS
 from ..hotline import get_hotline
+from ..sorting import DIRECTIONS
 from .schemas import LocalDateTime, Nullable, PageArgs, PageSchema, ReceivedAt, a_phone_number
 
 #: how far ahead of the hotline's clock an event's time may be (the two clocks drift)
@@ -166,6 +168,14 @@ class CallArgs(PageArgs):
     state = fields.String(validate=validate.OneOf([str(s) for s in CallState]))
     case = fields.String(
         validate=validate.Length(max=20), metadata={"description": "the linked case's number"}
+    )
+    sort = fields.String(
+        validate=validate.OneOf(list(CALL_SORTS)),
+        metadata={"description": "the column to sort by (docs/lists.md); newest first without it"},
+    )
+    dir = fields.String(
+        validate=validate.OneOf(list(DIRECTIONS)),
+        metadata={"description": "with sort: asc or desc (each column has its own default)"},
     )
 
 

@@ -23,9 +23,11 @@ from workflows.cases.models import Case
 from workflows.cases.phones import canonical_phone
 from workflows.users.models import Role
 
+from ..calls.records import CALL_SORTS
 from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import COUNT_CAP, count_rows
+from ..sorting import read_sort
 from . import call_schemas as s
 from .auth import roles
 from .blueprint import ApiBlueprint
@@ -105,16 +107,20 @@ class Calls(MethodView):
     @blp.arguments(s.CallArgs, location="query")
     @blp.response(200, s.CallPageSchema)
     def get(self, args: dict[str, Any]):
-        """Calls, newest first (by arrival): telephony, supervisors, leads and administrators
+        """Calls, newest first (by arrival) or by ``sort``: telephony, supervisors, leads and administrators
         read every call, operators the calls they answered or that last rang at them. The
         count stops after 500 matches (``total_capped``)."""
         stmt = _filtered(_readable(), args)
         total, capped = count_rows(db.session, stmt, cap=COUNT_CAP)
         page, per_page = args["page"], args["per_page"]
+        if args.get("dir") and not args.get("sort"):
+            abort(422, errors={"dir": ["needs sort: the column to sort by"]})
+        order = read_sort(args, CALL_SORTS).order_by((Call.id,)) or [
+            Call.arrived_at.desc(),
+            Call.id.desc(),
+        ]
         rows = db.session.scalars(
-            stmt.order_by(Call.arrived_at.desc(), Call.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+            stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
         ).all()
         return json_response(page_data(present_calls(rows), page, per_page, total, capped))
 

@@ -15,6 +15,7 @@ from workflows.cases.confidentiality import Identity
 from workflows.cases.search import CaseFilters, area_codes, search_cases
 from workflows.cases.service import get_case
 from workflows.departments.service import by_code
+from workflows.kpi.service import COHANDLING_KPI, COUNT_KPIS
 from workflows.users.models import CASE_ROLES, Role
 
 from .. import identity
@@ -71,6 +72,22 @@ def _visible(number: str):
         abort(404, message=f"case {number} does not exist")
 
 
+def _kpi_errors(args: dict[str, Any], filters: CaseFilters) -> dict[str, list[str]]:
+    """The KPI figure's filter (as the case list page's ``kpi``/``kpi_part``) set on
+    ``filters``, or the errors naming the field."""
+    kpi, part = args.get("kpi", ""), args.get("kpi_part", "")
+    if not kpi:
+        return {"kpi_part": ["needs kpi: the figure whose part it is"]} if part else {}
+    if kpi not in COUNT_KPIS and not part:
+        return {"kpi_part": ["a rate's figure: its numerator (n) or denominator (d)"]}
+    if kpi == COHANDLING_KPI and (
+        not args.get("department") or args.get("department_role") != "co"
+    ):
+        return {"kpi": ["cohandling needs its unit: department, with department_role co"]}
+    filters.kpi, filters.kpi_part = kpi, part if kpi not in COUNT_KPIS else ""
+    return {}
+
+
 @blp.route("")
 class Cases(MethodView):
     @blp.arguments(s.CaseArgs, location="query")
@@ -87,6 +104,8 @@ class Cases(MethodView):
             created_to=args.get("created_to"),
             closed_from=args.get("closed_from"),
             closed_to=args.get("closed_to"),
+            called_from=args.get("called_from"),
+            called_to=args.get("called_to"),
             as_of=hotline.clock.now(),
         )
         errors: dict[str, list[str]] = {}
@@ -100,10 +119,16 @@ class Cases(MethodView):
             errors["department_role"] = ["needs department: the department whose role it is"]
         if args.get("area") and args["area"] not in area_codes(db.session):
             errors["area"] = [f"no area has the code {args['area']!r}"]
-        for start, end in (("created_from", "created_to"), ("closed_from", "closed_to")):
+        for start, end in (
+            ("created_from", "created_to"),
+            ("closed_from", "closed_to"),
+            ("called_from", "called_to"),
+        ):
             first, last = getattr(filters, start), getattr(filters, end)
             if first and last and first > last:
                 errors[end] = [f"before {start}"]
+        filters.dispatched = args.get("dispatched")
+        errors.update(_kpi_errors(args, filters))
         sorting = read_sort(args, CASE_SORTS)
         if "sort" in sorting.errors:
             errors["sort"] = [f"unknown column {args['sort']!r}: one of {', '.join(CASE_SORTS)}"]

@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from engine.db import unit_of_work
 from engine.errors import NotFound
 from workflows.api import tokens
+from workflows.api.models import ApiToken
 from workflows.errors import Forbidden, FormInvalid
-from workflows.users.models import Role
+from workflows.users.models import Role, User
 from workflows.users.service import by_username
 
 from ..audit.log import record
@@ -19,9 +20,21 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
 from ..security import login_required
+from ..sorting import DESC, Sortable, apply_sort
 from . import bp
 
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+#: the tokens list's sortable columns (a person's few, an administrator's few dozen); without
+#: ``sort``, the newest first
+TOKEN_SORTS = {
+    "name": Sortable((ApiToken.name,)),
+    "user": Sortable((User.username,)),
+    "created": Sortable((ApiToken.created_at,), first=DESC),
+    "last_used": Sortable((ApiToken.last_used_at,), first=DESC, nullable=True),
+    "state": Sortable((ApiToken.revoked_at,), nullable=True),
+}
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -68,7 +81,10 @@ def token_list():
                     "api token %s created for %s by %s", row.id, owner.username, g.user.username
                 )
         status = 422 if errors else (201 if created else 200)
-    page = paginate(db.session, tokens.tokens_of(db.session, viewer=g.user), scalars=False)
+    stmt = tokens.tokens_of(db.session, viewer=g.user)
+    stmt, sorting = apply_sort(stmt, TOKEN_SORTS, (ApiToken.id,))
+    page = paginate(db.session, stmt, scalars=False)
+    page.sorting = sorting
     return render_template(
         "api/tokens.html",
         page=page,

@@ -17,7 +17,7 @@ from workflows.cases.enums import CaseStatus, Channel, DueState, Satisfaction, U
 from workflows.cases.phones import canonical_phone
 from workflows.cases.steps import Step
 from workflows.kpi.buckets import BUCKETS
-from workflows.kpi.service import GROUP_KEYS, RATE_KPIS
+from workflows.kpi.service import COHANDLING_KPI, GROUP_KEYS, KPI_NAMES, KPI_PARTS, RATE_KPIS
 
 from ..hotline import get_hotline
 
@@ -188,10 +188,36 @@ class CaseArgs(PageArgs):
         }
     )
     reopened = fields.Boolean(metadata={"description": "true: reopened at least once"})
+    dispatched = fields.Boolean(
+        metadata={
+            "description": "true: has a lead department (dispatched); false: never dispatched "
+            '(the KPI dashboard\'s "Not dispatched" group)'
+        }
+    )
+    kpi = fields.String(
+        validate=validate.OneOf([*KPI_NAMES, COHANDLING_KPI]),
+        metadata={
+            "description": "the cases behind one KPI figure, counted with the KPI's own "
+            "condition (docs/lists.md, docs/kpis.md); a rate needs kpi_part; cohandling "
+            "needs department with department_role co (the co-handling unit)"
+        },
+    )
+    kpi_part = fields.String(
+        validate=validate.OneOf(list(KPI_PARTS)),
+        metadata={"description": "with a rate's kpi: its numerator (n) or denominator (d)"},
+    )
     created_from = fields.Date(validate=validate.Range(EARLIEST, LATEST))
     created_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
     closed_from = fields.Date(validate=validate.Range(EARLIEST, LATEST))
     closed_to = fields.Date(validate=validate.Range(EARLIEST, LATEST))
+    called_from = fields.Date(
+        validate=validate.Range(EARLIEST, LATEST),
+        metadata={"description": "linked to a call that arrived on or after this local day"},
+    )
+    called_to = fields.Date(
+        validate=validate.Range(EARLIEST, LATEST),
+        metadata={"description": "linked to a call that arrived on or before this local day"},
+    )
     sort = fields.String(
         validate=validate.Length(max=40),
         metadata={

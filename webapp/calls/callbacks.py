@@ -14,6 +14,7 @@ from engine.db import unit_of_work
 from engine.errors import ConflictError
 from workflows.calls import callbacks as service
 from workflows.calls.enums import CallbackState
+from workflows.calls.models import CallCallback
 from workflows.cases.confidentiality import mask_phone
 from workflows.cases.models import Case
 from workflows.errors import FormInvalid
@@ -25,6 +26,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
 from ..security import roles_required
+from ..sorting import DESC, Sortable, apply_sort
 
 bp = Blueprint("call_callbacks", __name__)
 
@@ -34,6 +36,22 @@ READERS = (Role.OPERATOR, Role.LEAD, Role.SUPERVISOR, Role.ADMIN)
 WORKERS = (Role.OPERATOR, Role.LEAD)
 #: who may give back a task someone else claimed (one left claimed at the end of a shift)
 FREERS = frozenset({Role.LEAD})
+#: the tasks' sortable columns (the open ones are a few dozen; the closed ones through their
+#: state index); without ``sort``, the longest wait first (closed: the newest first)
+CALLBACK_SORTS = {
+    "number": Sortable((CallCallback.caller,)),
+    "missed": Sortable((CallCallback.missed_count,), first=DESC),
+    "first_missed": Sortable((CallCallback.first_missed_at,)),
+    "last_missed": Sortable((CallCallback.last_missed_at,), first=DESC),
+    "queue": Sortable((CallCallback.queue,)),
+    "due": Sortable((CallCallback.due_at,)),
+    "claimed_by": Sortable((CallCallback.claimed_by,)),
+    "attempts": Sortable((CallCallback.attempts,), first=DESC),
+    "outcome": Sortable((CallCallback.state, CallCallback.outcome)),
+    "closed": Sortable((CallCallback.closed_at,), first=DESC, nullable=True),
+}
+#: the open tasks have no outcome yet
+OPEN_CALLBACK_SORTS = {k: v for k, v in CALLBACK_SORTS.items() if k not in ("outcome", "closed")}
 
 
 def _works() -> bool:
@@ -74,7 +92,11 @@ def index():
     show = request.args.get("show") or "open"
     if show not in ("open", "closed"):
         show = "open"
-    page = paginate(db.session, service.tasks_stmt(closed=show == "closed"))
+    stmt = service.tasks_stmt(closed=show == "closed")
+    sorts = CALLBACK_SORTS if show == "closed" else OPEN_CALLBACK_SORTS
+    stmt, sorting = apply_sort(stmt, sorts, (CallCallback.id,))
+    page = paginate(db.session, stmt)
+    page.sorting = sorting
     if _works() and page.items:  # callers' numbers shown in full: personal data seen
         identity.audit_shown("list", in_full=len(page.items), rows=len(page.items), case=None)
     return render_template(

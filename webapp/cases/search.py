@@ -57,12 +57,14 @@ FIELDS = (
     "closed_to",
     "kpi",
     "kpi_part",
+    "called_from",
+    "called_to",
 )
 #: the filters whose values are the case's own (passed on as typed, after checking)
 VALUE_FILTERS = ("category", "area", "channel", "satisfaction")
 #: yes/no filters
 YES_NO = ("overdue", "reopened", "dispatched")
-DATES = ("created_from", "created_to", "closed_from", "closed_to")
+DATES = ("created_from", "created_to", "closed_from", "closed_to", "called_from", "called_to")
 MAX_TEXT = 200
 #: the filters passed on as typed
 TEXT_FILTERS = ("number", "phone", "text", "case_type", "status", "urgency", "due_state")
@@ -76,6 +78,8 @@ class Search:
     created_to: date | None = None
     closed_from: date | None = None
     closed_to: date | None = None
+    called_from: date | None = None
+    called_to: date | None = None
     department_id: int | None = None
     overdue: bool | None = None
     reopened: bool | None = None
@@ -119,12 +123,18 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
         if values[name] and name not in search.errors:
             setattr(search, name, values[name] == "yes")
     if values["kpi"]:
-        from workflows.kpi.service import COUNT_KPIS, KPI_NAMES, KPI_PARTS
+        from workflows.kpi.service import COHANDLING_KPI, COUNT_KPIS, KPI_NAMES, KPI_PARTS
 
-        if values["kpi"] not in KPI_NAMES:
+        if values["kpi"] not in KPI_NAMES and values["kpi"] != COHANDLING_KPI:
             search.errors["kpi"] = [_("Not one of the choices.")]
         elif values["kpi"] not in COUNT_KPIS and values["kpi_part"] not in KPI_PARTS:
             search.errors["kpi_part"] = [_("Numerator (n) or denominator (d) of the rate.")]
+        if values["kpi"] == COHANDLING_KPI and (
+            not values["department"] or values["department_role"] != "co"
+        ):
+            search.errors.setdefault("kpi", []).append(
+                _("The co-handling figure needs its unit: a department with the role co.")
+            )
     elif values["kpi_part"]:
         search.errors["kpi_part"] = [_("Choose the KPI too.")]
     for name in DATES:
@@ -133,7 +143,11 @@ def read(args: Mapping[str, str], labels: Labels) -> Search:
                 setattr(search, name, date.fromisoformat(values[name]))
             except ValueError:
                 search.errors[name] = [_("Not a date (YYYY-MM-DD).")]
-    for start, end in (("created_from", "created_to"), ("closed_from", "closed_to")):
+    for start, end in (
+        ("created_from", "created_to"),
+        ("closed_from", "closed_to"),
+        ("called_from", "called_to"),
+    ):
         first, last = getattr(search, start), getattr(search, end)
         if first and last and first > last:
             search.errors[end] = [_("Before the start date.")]
@@ -151,6 +165,8 @@ def filters(search: Search) -> CaseFilters:
         created_to=search.created_to,
         closed_from=search.closed_from,
         closed_to=search.closed_to,
+        called_from=search.called_from,
+        called_to=search.called_to,
         overdue=search.overdue,
         reopened=search.reopened,
         dispatched=search.dispatched,

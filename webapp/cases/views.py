@@ -123,8 +123,10 @@ def department_choices(session, labels: Labels) -> list[tuple[str, str]]:
 
 def kpi_label(name: str) -> str:
     """A KPI's name in the page's language (the case list's ``kpi`` filter)."""
-    from workflows.kpi.service import KPI_NAMES
+    from workflows.kpi.service import COHANDLING_KPI, COHANDLING_LABEL, KPI_NAMES
 
+    if name == COHANDLING_KPI:
+        return COHANDLING_LABEL.name(lang())
     return KPI_NAMES[name].name(lang()) if name in KPI_NAMES else name
 
 

@@ -5,7 +5,7 @@ unit; a handler sees its own unit's scorecard, rank and cases, and the published
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from engine.db import unit_of_work
+from workflows.cases.models import Case
 from workflows.errors import FormInvalid
 from workflows.evaluation import bulletins as bulletin_service
 from workflows.evaluation.cases import LINKED, SIDES, figure_cases
@@ -43,6 +44,7 @@ from ..hotline import get_hotline
 from ..i18n import lang
 from ..pagination import paginate
 from ..security import roles_required
+from ..sorting import DESC, Sortable, apply_sort
 from . import bp
 
 CENTRE = (Role.SUPERVISOR, Role.LEAD, Role.ADMIN)
@@ -150,11 +152,23 @@ def unit(code: str):
     if card is None:
         abort(404)
     bonuses = db.session.query(ScoreBonus).filter_by(month=month, department_id=department.id)
+    # the co-handling figure's cases: the case list's, the month's created dates
+    days = (month.isoformat(), (add_months(month, 1) - timedelta(days=1)).isoformat())
     return render_template("evaluation/unit.html", card=card, department=department,
-                           month=month.strftime("%Y-%m"), scheme=board.scheme,
+                           month=month.strftime("%Y-%m"), scheme=board.scheme, days=days,
                            bonuses=bonuses.order_by(ScoreBonus.id).all(),
                            size=sum(1 for c in board.levels.get(card.level, []) if c.ranked),
                            **_helpers())  # fmt: skip
+
+
+#: the sortable columns of a figure's cases (one unit's month); without ``sort``, the newest
+#: first
+FIGURE_CASE_SORTS = {
+    "number": Sortable((Case.number,), first=DESC),
+    "case_type": Sortable((Case.case_type,)),
+    "status": Sortable((Case.status,)),
+    "received": Sortable((Case.created_at,), first=DESC),
+}
 
 
 @bp.get("/evaluation/cases/<code>")
@@ -175,7 +189,9 @@ def cases(code: str):
         return render_template("evaluation/cases.html", page=None, month="", **context), 400
     stmt = figure_cases(month=month, department_id=department.id, kpi=kpi, side=side,
                         as_of=_now(), tz=_tz())  # fmt: skip
+    stmt, sorting = apply_sort(stmt, FIGURE_CASE_SORTS, (Case.id,))
     page = paginate(db.session, stmt)
+    page.sorting = sorting
     return render_template("evaluation/cases.html", page=page, month=month.strftime("%Y-%m"),
                            **context)  # fmt: skip
 

@@ -43,6 +43,7 @@ from ..hotline import get_hotline
 from ..i18n import lang, tz
 from ..pagination import paginate
 from ..security import roles_required
+from ..sorting import DESC, Sortable, apply_sort
 
 bp = Blueprint("waves", __name__, url_prefix="/insight/waves")
 
@@ -93,12 +94,25 @@ def index():
     return render_template("insight/waves.html", waves=waves)
 
 
+#: the sortable columns of a wave's cases (a few hundred at most); without ``sort``, the newest
+#: first
+WAVE_CASE_SORTS = {
+    "number": Sortable((Case.number,), first=DESC),
+    "created": Sortable((Case.created_at,), first=DESC),
+    "category": Sortable((Case.category,)),
+    "area": Sortable((Case.area,)),
+    "status": Sortable((Case.status,)),
+}
+
+
 @bp.get("/<int:wave_id>")
 @roles_required(*CENTRE)
 def show(wave_id: int):
     wave = _wave(wave_id)
     query = wave_cases(wave, now=get_hotline().clock.now(), window=_settings().window)
-    page = paginate(db.session, query)
+    sorted_query, sorting = apply_sort(query, WAVE_CASE_SORTS, (Case.id,))
+    page = paginate(db.session, sorted_query)
+    page.sorting = sorting
     zone = tz()
     created = select(query.subquery().c.created_at)
     trend = daily_counts(db.session.scalars(created), zone)

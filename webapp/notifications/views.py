@@ -9,8 +9,10 @@ from flask import abort, current_app, g, jsonify, redirect, render_template, req
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
+from workflows.cases.models import Case
 from workflows.notifications import inapp
 from workflows.notifications import live as tokens
+from workflows.notifications.models import Notification
 from workflows.notifications.notices import NOTICE_NAMES, Notice
 
 from ..calls import board as call_board
@@ -22,6 +24,7 @@ from ..inbox.views import WORKERS
 from ..pagination import count_rows, paginate
 from ..security import login_required
 from ..sms.views import READERS as SMS_READERS
+from ..sorting import DESC, DIRECTIONS, Sortable, apply_sort
 from ..supervision.views import SUPERVISORS, escalated_cases
 from . import bp
 
@@ -118,6 +121,16 @@ def bell_helpers() -> dict[str, object]:
 # -- the page -------------------------------------------------------------------------------
 
 
+#: the notifications' sortable columns (one person's: any column at once); without ``sort``,
+#: the newest first
+NOTIFICATION_SORTS = {
+    "received": Sortable((Notification.created_at,), first=DESC),
+    "kind": Sortable((Notification.kind,)),
+    "case": Sortable((Case.number,), nullable=True),
+    "read": Sortable((Notification.read_at,), first=DESC, nullable=True),
+}
+
+
 @bp.get("/notifications")
 @login_required
 def index():
@@ -127,7 +140,9 @@ def index():
         problems.append(_("Show: unknown value %(value)s, showing all.", value=shown))
         shown = "all"
     stmt = inapp.listing(user_id=g.user.id, unread_only=shown == "unread")
+    stmt, sorting = apply_sort(stmt, NOTIFICATION_SORTS, (Notification.id,))
     page = paginate(db.session, stmt, scalars=False)
+    page.sorting = sorting
     return render_template(
         "notifications/index.html",
         page=page,
@@ -138,14 +153,17 @@ def index():
 
 
 def _back():
-    """Back to the list as it was (its filter and page), never elsewhere."""
+    """Back to the list as it was (its filter, order and page), never elsewhere."""
     shown = request.form.get("filter")
     page = request.form.get("page", type=int)
+    sort, direction = request.form.get("sort"), request.form.get("dir")
     return redirect(
         url_for(
             "notifications.index",
             filter=shown if shown in FILTERS and shown != "all" else None,
             page=page if page and page > 1 else None,
+            sort=sort if sort in NOTIFICATION_SORTS else None,
+            dir=direction if sort in NOTIFICATION_SORTS and direction in DIRECTIONS else None,
         ),
         303,
     )

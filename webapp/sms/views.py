@@ -22,6 +22,7 @@ from ..extensions import db
 from ..hotline import get_hotline
 from ..pagination import paginate
 from ..security import roles_required
+from ..sorting import DESC, DIRECTIONS, Sortable, apply_sort
 from . import bp
 
 #: who reads and handles citizens' SMS replies: the callback agents, and the supervisors
@@ -29,6 +30,25 @@ READERS = (Role.CALLBACK, Role.SUPERVISOR, Role.LEAD, Role.ADMIN)
 NOTE_MAX = 500
 #: the list's tabs: waiting for a person, or handled (by a person or by the hotline itself)
 SHOWS = ("open", "done")
+#: the replies' sortable columns (a few hundred open at most; the handled ones through their
+#: status index); without ``sort``, the newest first
+REPLY_SORTS = {
+    "received": Sortable((SmsInbound.received_at,), first=DESC),
+    "from": Sortable((SmsInbound.from_phone,)),
+    "kind": Sortable((SmsInbound.kind,)),
+    "case": Sortable(
+        (
+            select(Case.number)
+            .where(Case.id == SmsInbound.case_id)
+            .correlate_except(Case)
+            .scalar_subquery(),
+        ),
+        nullable=True,
+    ),
+    "handled": Sortable((SmsInbound.handled_at,), first=DESC, nullable=True),
+}
+#: the open replies have no one who handled them yet
+OPEN_REPLY_SORTS = {k: v for k, v in REPLY_SORTS.items() if k != "handled"}
 
 
 def _shown(row: SmsInbound, full: bool) -> dict[str, Any]:
@@ -47,7 +67,10 @@ def _render(status: int = 200, errors: dict[int, list[str]] | None = None, notes
     show = request.args.get("show", "open")
     if show not in SHOWS:
         show = "open"
-    page = paginate(session, sms_replies.replies(status=show))
+    sorts = REPLY_SORTS if show == "done" else OPEN_REPLY_SORTS
+    stmt, sorting = apply_sort(sms_replies.replies(status=show), sorts, (SmsInbound.id,))
+    page = paginate(session, stmt)
+    page.sorting = sorting
     case_ids = {r.case_id for r in page.items if r.case_id}
     numbers = (
         dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all())
@@ -123,5 +146,12 @@ def handle(reply_id: int):
 
 
 def _page_args() -> dict[str, str]:
+    """The page and order the list was on (from the form), to go back to."""
     page = request.form.get("page") or ""
-    return {"page": page} if page.isdigit() and page != "1" else {}
+    args = {"page": page} if page.isdigit() and page != "1" else {}
+    sort, direction = request.form.get("sort") or "", request.form.get("dir") or ""
+    if sort in REPLY_SORTS:
+        args["sort"] = sort
+        if direction in DIRECTIONS:
+            args["dir"] = direction
+    return args

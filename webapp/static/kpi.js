@@ -40,9 +40,29 @@
       },
       options: {
         maintainAspectRatio: false,
+        onClick: (_event, elements) => openPeriod(kpi, elements),
+        onHover: (event, elements) => { event.native.target.style.cursor = elements.length ? "pointer" : ""; },
         scales: { y: { ...rateWithHeadroom, position: "left" }, cases: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } } },
       },
     });
+  }
+
+  // a click on a trend point opens the cases behind it (docs/lists.md): the rate's
+  // denominator for the line, every case of the period for the bar; the trend table below
+  // the charts links each figure too
+  function openPeriod(kpi, elements) {
+    if (!elements.length || !data.trend.periods || !data.casesUrl) return;
+    const element = elements[0];
+    const period = data.trend.periods[element.index];
+    if (!period) return;
+    const args = new URLSearchParams({ created_from: period[0], created_to: period[1] });
+    if (element.datasetIndex === 0) {
+      args.set("kpi", kpi);
+      args.set("kpi_part", "d");
+    } else {
+      args.set("kpi", "cases");
+    }
+    window.location.assign(data.casesUrl + "?" + args.toString());
   }
 
   function draw(kpi) {

@@ -23,7 +23,9 @@ from workflows.calls.kpi import (
     call_kpis,
 )
 
+from ..calls.records import records_url as call_records_url
 from ..cases.labels import Labels
+from .dashboard import PeriodForm, bucket_end
 
 NONE = "–"
 #: the columns of the tables and of the CSV, in order
@@ -65,6 +67,25 @@ def below_target(figures: CallFigures, target: float) -> bool | None:
     """Whether the answer rate misses the target; None when no call came in."""
     rate = figures.answer_rate
     return None if rate is None else rate < target
+
+
+def records_url(form: PeriodForm, row: CallKpiRow, group: str, name: str) -> str | None:
+    """The call records behind one count of the calls section (``inbound``: every call; the
+    others: the calls of that outcome), with the period's dates, the trend bucket's, or the
+    row's queue or operator; None for a figure that is no count (a rate, seconds)."""
+    if name not in COUNT_NAMES:
+        return None
+    assert form.start is not None and form.end is not None
+    first, last = form.start, form.end
+    if group == "trend" and row.bucket is not None:
+        first, last = max(first, row.bucket), min(last, bucket_end(form.bucket, row.bucket))
+    return call_records_url(
+        start=first,
+        end=last,
+        queue=row.queue if group == "queue" else None,
+        agent=row.agent if group == "agent" else None,
+        outcome="" if name == "inbound" else name,
+    )
 
 
 def total_rows(section: CallSection) -> list[CallKpiRow]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflows.departments.models import Department
 from workflows.kpi.service import (
+    COHANDLING_KPI,
     COUNT_KPIS,
     KPI_NAMES,
     RATE_KPIS,
@@ -106,11 +107,13 @@ def build(session: Session, form: PeriodForm, labels: Labels, *, now: datetime, 
     kpis = kpi_board(session, start=start, end=end, as_of=now, tz=tz, bucket=form.bucket)  # type: ignore[arg-type]
     board = Board(start, end, kpis.totals, kpis.departments, kpis.case_types, kpis.trend, {})
     board.chart = chart_data(board, labels, form.kpi)
+    board.chart["trend"]["periods"] = trend_periods(board, form)
+    board.chart["casesUrl"] = url_for("cases.index")
     board.department_codes = dict(session.execute(select(Department.id, Department.code)).all())
     return board
 
 
-def _bucket_end(bucket: str, first: date) -> date:
+def bucket_end(bucket: str, first: date) -> date:
     """The last local day of the trend bucket starting ``first``."""
     if bucket == "day":
         return first
@@ -118,6 +121,18 @@ def _bucket_end(bucket: str, first: date) -> date:
         return first + timedelta(days=6)
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
+
+
+def trend_periods(board: Board, form: PeriodForm) -> list[list[str]]:
+    """Each trend point's created dates ([first, last], cut to the form's), for kpi.js: a
+    click on a point opens its cases (the rate's denominator; the bar: every case)."""
+    assert form.start is not None and form.end is not None
+    periods = []
+    for row in board.trend:
+        first = max(form.start, row.bucket) if row.bucket else form.start
+        last = min(form.end, bucket_end(form.bucket, row.bucket)) if row.bucket else form.end
+        periods.append([first.isoformat(), last.isoformat()])
+    return periods
 
 
 def cases_url(
@@ -139,7 +154,7 @@ def cases_url(
     first, last = form.start, form.end
     if row is not None and group == "trend" and row.bucket is not None:
         first = max(first, row.bucket)
-        last = min(last, _bucket_end(form.bucket, row.bucket))
+        last = min(last, bucket_end(form.bucket, row.bucket))
     args["created_from"], args["created_to"] = first.isoformat(), last.isoformat()
     if row is not None and group == "department":
         if row.department_id is None:  # the cases never dispatched: no lead department
@@ -152,6 +167,26 @@ def cases_url(
     if row is not None and group == "case_type" and row.case_type:
         args["case_type"] = row.case_type
     return url_for("cases.index", **args)
+
+
+def cohandling_url(form: PeriodForm, department_code: str, part: str) -> str:
+    """The case list filtered to the cases behind one co-handling unit's figure: the unit's
+    co-handling tasks on time (``n``) or decided (``d``), the period's created dates."""
+    assert form.start is not None and form.end is not None
+    return url_for(
+        "cases.index",
+        kpi=COHANDLING_KPI,
+        kpi_part=part,
+        department=department_code,
+        department_role="co",
+        created_from=form.start.isoformat(),
+        created_to=form.end.isoformat(),
+    )
+
+
+def bucket_label(row: KpiRow) -> str:
+    """A trend row's period: its first local day."""
+    return row.bucket.isoformat() if row.bucket else ""
 
 
 def kpi_label(name: str, lang: str) -> str:

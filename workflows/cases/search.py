@@ -70,6 +70,10 @@ class CaseFilters:
     #: its numerator ("n") or denominator ("d"); read at ``as_of``
     kpi: str = ""
     kpi_part: str = ""
+    #: linked to a call (``Call.case_id``) that arrived on or after / on or before these local
+    #: days: the KPI page's "cases per call type"
+    called_from: date | None = None
+    called_to: date | None = None
     #: find ``text`` through the pairs index (``text_search.use_index``; ``search_cases``
     #: decides it)
     text_by_index: bool = False
@@ -130,13 +134,20 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
         has_lead = Case.lead_department_id.is_not(None)
         stmt = stmt.where(has_lead if f.dispatched else Case.lead_department_id.is_(None))
     if f.kpi:
-        from ..kpi.service import kpi_condition
+        from ..kpi.service import COHANDLING_KPI, cohandling_condition, kpi_condition
 
         if f.as_of is None:
             raise ValueError("the kpi filter needs as_of (the clock's now)")
-        condition = kpi_condition(f.kpi, f.kpi_part, f.as_of)
+        if f.kpi == COHANDLING_KPI:  # one co-handling unit's figure: its unit's tasks
+            if f.department_id is None:
+                raise ValueError("the co-handling figure needs its unit (department_id)")
+            condition = cohandling_condition(f.department_id, f.kpi_part, f.as_of)
+        else:
+            condition = kpi_condition(f.kpi, f.kpi_part, f.as_of)
         if condition is not None:
             stmt = stmt.where(condition)
+    if f.called_from or f.called_to:
+        stmt = stmt.where(_called(f.called_from, f.called_to, tz))
     if f.created_from:
         stmt = stmt.where(Case.created_at >= local_midnight(f.created_from, tz))
     if f.created_to:
@@ -146,6 +157,18 @@ def filter_cases(stmt: Select, filters: CaseFilters, *, tz: ZoneInfo) -> Select:
     if f.closed_to:
         stmt = stmt.where(Case.closed_at < local_midnight(f.closed_to + timedelta(days=1), tz))
     return stmt.order_by(Case.created_at.desc(), Case.id.desc())
+
+
+def _called(first: date | None, last: date | None, tz: ZoneInfo):
+    """The case is linked to a call that arrived from ``first`` to ``last`` (local days)."""
+    from ..calls.models import Call
+
+    link = select(Call.id).where(Call.case_id == Case.id)
+    if first:
+        link = link.where(Call.arrived_at >= local_midnight(first, tz))
+    if last:
+        link = link.where(Call.arrived_at < local_midnight(last + timedelta(days=1), tz))
+    return exists(link)
 
 
 def search_cases(session: Session, user: User, filters: CaseFilters, *, tz: ZoneInfo) -> Select:

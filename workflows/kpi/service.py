@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     func,
     literal,
     literal_column,
@@ -134,6 +135,15 @@ KPI_NAMES: dict[str, KpiLabel] = {
 }  # fmt: skip
 COUNT_KPIS = ("cases", "dispatched")
 RATE_KPIS = tuple(name for name in KPI_NAMES if name not in COUNT_KPIS)
+#: the co-handling figure on the case list (``kpi=cohandling``): a rate per co-handling unit,
+#: not a column of the dashboard's tables, so its cases need the unit too
+#: (``department=CODE&department_role=co``; :func:`cohandling_condition`)
+COHANDLING_KPI = "cohandling"
+COHANDLING_LABEL = KpiLabel(
+    "协办按时反馈率", "On-time co-handling rate",
+    "按时限送出的协办意见 / 已送出的协办意见，以及已过时限尚未送出的。",
+    "Parts sent by their own deadline / parts sent, or still unsent past it.",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -780,6 +790,42 @@ def cohandling_by_month(
     }
 
 
+def _cohandling_parts(as_of: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(answered on time, decided) for a co-handling task as of ``as_of``: the numerator's
+    and the denominator's condition of the on-time co-handling rate."""
+    from engine.models import HumanTask
+
+    ht = HumanTask
+    now = literal(as_of, UTCDateTime())
+    done = ht.state == "completed"
+    late_open = and_(ht.state == "ready", ht.due_at < now)
+    late_cancelled = and_(ht.state == "cancelled", ht.due_at < ht.completed_at)
+    decided = or_(done, late_open, late_cancelled)
+    on_time = and_(done, or_(ht.due_at.is_(None), ht.completed_at <= ht.due_at))
+    return on_time, decided
+
+
+def cohandling_condition(department_id: int, part: str, as_of: datetime) -> ColumnElement[bool]:
+    """The cases behind one co-handling unit's figure (:func:`cohandling_on_time`): those
+    with a co-handling task of the unit answered on time (``part`` "n") or decided ("d"),
+    the same conditions the figure counts with. The figure counts tasks, the list cases: they
+    differ only for a case that asked the same unit twice."""
+    from engine.models import HumanTask
+    from workflows.cases.steps import Step
+
+    if part not in KPI_PARTS:
+        raise ValueError(f"unknown KPI part {part!r}")
+    on_time, decided = _cohandling_parts(as_of)
+    code = select(Department.code).where(Department.id == department_id).correlate(None)
+    code = code.scalar_subquery()
+    return exists().where(
+        HumanTask.instance_id == Case.instance_id,
+        HumanTask.kind == Step.COHANDLE.value,
+        HumanTask.candidate_group == code,
+        on_time if part == "n" else decided,
+    )
+
+
 def _cohandling_select(
     *,
     start: datetime,
@@ -792,12 +838,7 @@ def _cohandling_select(
     from workflows.cases.steps import Step
 
     ht = HumanTask
-    now = literal(as_of, UTCDateTime())
-    done = ht.state == "completed"
-    late_open = and_(ht.state == "ready", ht.due_at < now)
-    late_cancelled = and_(ht.state == "cancelled", ht.due_at < ht.completed_at)
-    decided = or_(done, late_open, late_cancelled)
-    on_time = and_(done, or_(ht.due_at.is_(None), ht.completed_at <= ht.due_at))
+    on_time, decided = _cohandling_parts(as_of)
     keys = [Department.id, Department.code, Department.name, Department.name_en]
     if month is not None:
         keys.append(month)
