@@ -311,7 +311,7 @@ def test_version_xml_and_modeler_page(as_role):
     download = client.get("/admin/definitions/complaint/1/xml?download=1")
     assert "attachment" in download.headers["Content-Disposition"]
     page = text(client.get("/admin/definitions/complaint/1/edit"))
-    assert "bpmn-modeler.production.min.js" in page and "admin/modeler.js" in page
+    assert "hotline-modeler/modeler.js" in page and "admin/modeler.js" in page
     assert 'data-validate-url="/admin/definitions/validate"' in page
     assert 'enctype="multipart/form-data"' in page  # usable without the modeler
     assert client.get("/admin/definitions/complaint/7").status_code == 404

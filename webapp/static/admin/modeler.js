@@ -4,24 +4,20 @@
 (function () {
   "use strict";
   const root = document.getElementById("modeler-app");
-  if (!root || typeof BpmnJS === "undefined") return;
+  if (!root || !window.HotlineModeler) return;
   const msg = (name) => root.dataset["msg" + name] || name;
   const status = document.getElementById("modeler-status");
   const list = document.getElementById("issues");
   const buttons = [...root.querySelectorAll("button")];
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  // with the properties panel (vendor/hotline-modeler, built by `npm run assets`), else the
-  // plain bpmn-js modeler
-  const panel = document.getElementById("properties");
+  // bpmn-js with the properties panel (vendor/hotline-modeler, bundled by `npm run assets`)
   const hotline = { catalog: null, checkUrl: root.dataset.checkUrl, csrf };
-  const modeler = window.HotlineModeler && panel
-    ? window.HotlineModeler.create({
-        container: "#canvas",
-        propertiesParent: "#properties",
-        lang: document.documentElement.lang.startsWith("en") ? "en" : "zh",
-        hotline,
-      })
-    : new BpmnJS({ container: "#canvas" });
+  const modeler = window.HotlineModeler.create({
+    container: "#canvas",
+    propertiesParent: "#properties",
+    lang: document.documentElement.lang.startsWith("en") ? "en" : "zh",
+    hotline,
+  });
   let marked = [];
   // tooltips: bpmn-js names its palette and context pad entries for screen readers only
   // (aria-label); the same words (translated) as a pointer's tooltip
@@ -189,7 +185,7 @@
     }
     modeler.get("canvas").zoom("fit-viewport");
     savedAt = modeler.get("commandStack")._stackIdx + 1;
-    if (root.dataset.catalogUrl && window.HotlineModeler && panel) {
+    if (root.dataset.catalogUrl) {
       const answer = await fetch(root.dataset.catalogUrl, { headers: { Accept: "application/json" } });
       if (answer.ok) {
         // the modeler keeps its own copy of its configuration
